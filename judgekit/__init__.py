@@ -1,0 +1,54 @@
+"""judgekit: LLM-as-a-judge evaluation with trustworthy numbers.
+
+The public API is imported lazily so that `judgekit --help` starts without loading pydantic,
+the provider SDKs, pandas or scipy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dataset",
+    "EvalConfig",
+    "EvalResult",
+    "Summary",
+    "__version__",
+    "aggregate",
+    "load_template",
+    "register_backend",
+    "report",
+    "run_eval",
+]
+
+_LAZY = {
+    "Dataset": ("judgekit.datasets", "Dataset"),
+    "EvalConfig": ("judgekit.config", "EvalConfig"),
+    "EvalResult": ("judgekit.api", "EvalResult"),
+    "Summary": ("judgekit.summary", "Summary"),
+    "aggregate": ("judgekit.aggregate", "aggregate"),
+    "load_template": ("judgekit.prompts", "load"),
+    "register_backend": ("judgekit.backends.registry", "register_backend"),
+    "report": ("judgekit.api", "report"),
+    "run_eval": ("judgekit.api", "run_eval"),
+}
+
+if TYPE_CHECKING:
+    from judgekit.aggregate import aggregate
+    from judgekit.api import EvalResult, report, run_eval
+    from judgekit.backends.registry import register_backend
+    from judgekit.config import EvalConfig
+    from judgekit.datasets import Dataset
+    from judgekit.prompts import load as load_template
+    from judgekit.summary import Summary
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module_name, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module_name), attribute)
+    raise AttributeError(f"module 'judgekit' has no attribute {name!r}")

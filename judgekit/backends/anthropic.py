@@ -1,0 +1,101 @@
+"""`anthropic/<model>`: Claude through the official anthropic SDK.
+
+Reads ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) and ANTHROPIC_BASE_URL. The Messages API
+returns no token log-probabilities and one sample per request, which the capabilities say, so
+probability-weighted scores fall back to sampling. anthropic 2.x dropped the `temperature`
+keyword from `messages.create`, so it travels in the request body.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from judgekit.backends.base import BackendOptions, Capabilities
+from judgekit.backends.failures import translate_sdk_error
+from judgekit.errors import MissingCredentialsError, MissingDependencyError, ProviderError
+from judgekit.schema import Completion, JudgeRequest
+
+OFFICIAL_URL = "https://api.anthropic.com"
+PLACEHOLDER_KEY = "judgekit-no-key"
+
+
+class AnthropicBackend:
+    """Messages through the official anthropic SDK."""
+
+    provider = "anthropic"
+
+    def __init__(self, options: BackendOptions) -> None:
+        try:
+            import anthropic
+        except ImportError:
+            raise MissingDependencyError("anthropic", purpose="anthropic/ judges") from None
+        self._anthropic = anthropic
+        base_url = options.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        api_key = os.environ.get("ANTHROPIC_API_KEY") or None
+        auth_token = os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
+        if api_key is None and auth_token is None:
+            if base_url is None:
+                raise MissingCredentialsError(
+                    "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=<your key>, or set "
+                    "ANTHROPIC_BASE_URL to an Anthropic-compatible server that needs no key"
+                )
+            api_key = PLACEHOLDER_KEY
+        self._base_url = base_url
+        self.client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            auth_token=auth_token if api_key is None else None,
+            base_url=base_url,
+            timeout=options.timeout,
+            max_retries=0,
+        )
+        self.capabilities = Capabilities(logprobs=False, n=False, seed=False)
+
+    @property
+    def endpoint(self) -> str:
+        return (self._base_url or OFFICIAL_URL).rstrip("/")
+
+    async def complete(self, request: JudgeRequest) -> Completion:
+        system = "\n\n".join(message.content for message in request.messages if message.role == "system")
+        messages = [
+            {"role": message.role, "content": message.content}
+            for message in request.messages
+            if message.role != "system"
+        ]
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.params.max_tokens,
+            "messages": messages,
+        }
+        if system:
+            kwargs["system"] = system
+        if request.params.temperature is not None:
+            kwargs["extra_body"] = {"temperature": request.params.temperature}
+        try:
+            response = await self.client.messages.create(**kwargs)
+        except self._anthropic.APIError as exc:
+            raise translate_sdk_error(self._anthropic, exc, request.model, self.endpoint, "ANTHROPIC_API_KEY") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # The SDK could not decode the body (invalid JSON, unexpected shape): retryable.
+            raise ProviderError(
+                f"the server sent a malformed response ({type(exc).__name__})", kind="malformed", retryable=True
+            ) from None
+        blocks = getattr(response, "content", None) or []
+        text = "".join(getattr(block, "text", "") or "" for block in blocks if getattr(block, "type", "") == "text")
+        if not text.strip():
+            raise ProviderError("the server returned an empty message", kind="malformed", retryable=True)
+        usage = getattr(response, "usage", None)
+        return Completion(
+            texts=[text],
+            prompt_tokens=getattr(usage, "input_tokens", None),
+            completion_tokens=getattr(usage, "output_tokens", None),
+            model=getattr(response, "model", None),
+            finish_reason=getattr(response, "stop_reason", None),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def create(options: BackendOptions) -> AnthropicBackend:
+    return AnthropicBackend(options)

@@ -1,0 +1,56 @@
+"""What a judge backend is: a small structural protocol plus the options it is built with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from judgekit.schema import Completion, JudgeRequest
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; features that need a missing capability degrade visibly."""
+
+    logprobs: bool = False
+    """Returns token log-probabilities with top alternatives."""
+    max_top_logprobs: int = 0
+    n: bool = False
+    """Returns several samples from one request."""
+    seed: bool = False
+    temperature: bool = True
+    concurrent: bool = True
+    """Can serve many requests at once (an in-process model serves one at a time)."""
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Settings shared by every backend; provider keys are never stored here."""
+
+    timeout: float = 60.0
+    """Seconds allowed for one request."""
+    base_url: str | None = None
+    """Overrides the provider's base URL variable (OPENAI_BASE_URL, ANTHROPIC_BASE_URL)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Provider-specific settings (e.g. threads for the local backend)."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Sends one rendered judge request to a provider and returns the raw completion.
+
+    `complete` raises `judgekit.errors.ProviderError` (with a failure kind and retry hint) for
+    any failure; the runner decides about retries, so SDK-level retries are switched off.
+    """
+
+    provider: str
+    capabilities: Capabilities
+
+    @property
+    def endpoint(self) -> str:
+        """Where requests go (a base URL or a model path); part of the cache key, never a secret."""
+        ...
+
+    async def complete(self, request: JudgeRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,83 @@
+"""`mock/<behaviour>`: an offline judge for dry runs of a pipeline. It calls no model.
+
+Behaviours: `random` (a stable pseudo-random verdict per prompt), `first` (always prefers the
+answer shown first, or gives the top score), `second` (the answer shown second, or the bottom
+score), `tie` (a tie, or the middle of the scale) and `unparseable` (text with no verdict).
+Its numbers mean nothing; use it to check data, templates, options and CI wiring for free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from judgekit.backends.base import BackendOptions, Capabilities
+from judgekit.errors import UsageError
+from judgekit.schema import Completion, JudgeRequest, VerdictSpec
+
+BEHAVIOURS = ("random", "first", "second", "tie", "unparseable")
+
+
+class MockBackend:
+    provider = "mock"
+
+    def __init__(self, options: BackendOptions) -> None:
+        self.capabilities = Capabilities(logprobs=False, n=True, seed=True)
+
+    @property
+    def endpoint(self) -> str:
+        return "mock"
+
+    async def complete(self, request: JudgeRequest) -> Completion:
+        behaviour = request.model
+        if behaviour not in BEHAVIOURS:
+            raise UsageError(f"unknown mock behaviour '{behaviour}'; choose one of: {', '.join(BEHAVIOURS)}")
+        prompt = "\n".join(message.content for message in request.messages)
+        texts = []
+        for sample in range(request.params.n):
+            digest = hashlib.sha256(f"{sample}:{prompt}".encode()).digest()
+            texts.append(_answer(behaviour, request.expect, digest[0] / 255))
+        tokens = sum(len(message.content) for message in request.messages) // 4
+        return Completion(
+            texts=texts,
+            prompt_tokens=tokens,
+            completion_tokens=sum(len(text) for text in texts) // 4,
+            model=f"mock/{behaviour}",
+            finish_reason="stop",
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _answer(behaviour: str, spec: VerdictSpec | None, draw: float) -> str:
+    preface = "Mock judgment from judgekit's mock backend; no model was called."
+    if spec is None:
+        return f"{preface}\n1. Read the input.\n2. Check the answer against the criterion.\n3. Decide."
+    if behaviour == "unparseable":
+        return f"{preface}\nI cannot decide."
+    return f"{preface}\n{_verdict(behaviour, spec, draw)}"
+
+
+def _verdict(behaviour: str, spec: VerdictSpec, draw: float) -> str:
+    position = {"first": 1.0, "second": 0.0, "tie": 0.5}.get(behaviour, draw)
+    if spec.type == "choice":
+        assert spec.choices
+        by_outcome = {outcome: choice for choice, outcome in spec.choices.items()}
+        if {"first", "second"} <= set(by_outcome):
+            outcome = "first" if position > 0.6 else "second" if position < 0.4 else "tie"
+            choice = by_outcome.get(outcome, by_outcome["first"])
+        else:
+            ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index,arg-type]
+            choice = ordered[min(len(ordered) - 1, int(position * len(ordered)))]
+        return spec.format.format(choice=choice)
+    assert spec.scale
+    low, high = spec.scale
+    score = round(low + position * (high - low))
+    if spec.type == "score":
+        return spec.format.format(score=score)
+    other = round(low + (1 - position) * (high - low))
+    return spec.format.format(first=score, second=other)
+
+
+def create(options: BackendOptions) -> MockBackend:
+    return MockBackend(options)

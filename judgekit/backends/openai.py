@@ -1,0 +1,148 @@
+"""`openai/<model>`: OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, ...).
+
+Reads OPENAI_API_KEY and OPENAI_BASE_URL. With a base URL and no key it sends a placeholder,
+since local servers usually need none. One `AsyncOpenAI` client serves the whole run, with the
+SDK's own retries off: the runner retries, counts and honours Retry-After itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from judgekit.backends.base import BackendOptions, Capabilities
+from judgekit.backends.failures import translate_sdk_error
+from judgekit.errors import MissingCredentialsError, MissingDependencyError, ProviderError
+from judgekit.schema import Completion, JudgeRequest, TokenLogprob
+
+OFFICIAL_URL = "https://api.openai.com/v1"
+PLACEHOLDER_KEY = "judgekit-no-key"
+
+
+class OpenAIBackend:
+    """Chat completions through the official openai SDK."""
+
+    provider = "openai"
+
+    def __init__(self, options: BackendOptions) -> None:
+        try:
+            import openai
+        except ImportError:
+            raise MissingDependencyError("openai", purpose="openai/ judges") from None
+        self._openai = openai
+        base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        api_key = os.environ.get("OPENAI_API_KEY") or None
+        if api_key is None:
+            if base_url is None:
+                raise MissingCredentialsError(
+                    "OPENAI_API_KEY is not set: export OPENAI_API_KEY=<your key>, or set OPENAI_BASE_URL "
+                    "to an OpenAI-compatible server (vLLM, Ollama, llama.cpp) that needs no key"
+                )
+            api_key = PLACEHOLDER_KEY
+        self._base_url = base_url
+        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=options.timeout, max_retries=0)
+        self.capabilities = Capabilities(logprobs=True, max_top_logprobs=20, n=True, seed=True)
+        # The official API wants max_completion_tokens (reasoning models reject max_tokens) while
+        # llama.cpp's server honours only max_tokens; a 400 naming the field flips the choice.
+        self._token_field = "max_completion_tokens" if base_url is None else "max_tokens"
+        self._send_temperature = True
+        self._warned: set[str] = set()
+
+    @property
+    def endpoint(self) -> str:
+        return (self._base_url or OFFICIAL_URL).rstrip("/")
+
+    async def complete(self, request: JudgeRequest) -> Completion:
+        try:
+            return await self._complete(request)
+        except ProviderError as exc:
+            if exc.kind == "bad_request" and self._adapt(str(exc)):
+                return await self._complete(request)
+            raise
+
+    def _adapt(self, message: str) -> bool:
+        """Switch a parameter the server rejected; True when the request is worth resending."""
+        lowered = message.lower()
+        if "max_tokens" in lowered and "max_completion_tokens" in lowered:
+            self._token_field = (
+                "max_tokens" if self._token_field == "max_completion_tokens" else "max_completion_tokens"
+            )
+            self._warn("token-field", f"the server rejected the token limit field; using {self._token_field}")
+            return True
+        if (
+            "temperature" in lowered
+            and self._send_temperature
+            and ("unsupported" in lowered or "not support" in lowered)
+        ):
+            self._send_temperature = False
+            self._warn("temperature", "the model does not accept a temperature; sending requests without one")
+            return True
+        return False
+
+    def _warn(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            print(f"judgekit: warning: {message}", file=sys.stderr)
+
+    async def _complete(self, request: JudgeRequest) -> Completion:
+        params = request.params
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": message.role, "content": message.content} for message in request.messages],
+            self._token_field: params.max_tokens,
+        }
+        if params.temperature is not None and self._send_temperature:
+            kwargs["temperature"] = params.temperature
+        if params.n > 1:
+            kwargs["n"] = params.n
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        if params.logprobs:
+            kwargs["logprobs"] = True
+            kwargs["top_logprobs"] = params.top_logprobs or 20
+        try:
+            response = await self.client.chat.completions.create(**kwargs)
+        except self._openai.APIError as exc:
+            raise translate_sdk_error(self._openai, exc, request.model, self.endpoint, "OPENAI_API_KEY") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # The SDK could not decode the body (invalid JSON, unexpected shape): retryable.
+            raise ProviderError(
+                f"the server sent a malformed response ({type(exc).__name__})", kind="malformed", retryable=True
+            ) from None
+        choices = getattr(response, "choices", None)
+        if not choices:
+            raise ProviderError("the server returned no choices", kind="malformed", retryable=True)
+        texts = [(choice.message.content or "") if choice.message else "" for choice in choices]
+        if not any(text.strip() for text in texts):
+            raise ProviderError("the server returned an empty completion", kind="malformed", retryable=True)
+        usage = getattr(response, "usage", None)
+        return Completion(
+            texts=texts,
+            logprobs=_logprobs(choices[0]) if params.logprobs else None,
+            prompt_tokens=getattr(usage, "prompt_tokens", None),
+            completion_tokens=getattr(usage, "completion_tokens", None),
+            model=getattr(response, "model", None),
+            finish_reason=choices[0].finish_reason,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _logprobs(choice: Any) -> list[TokenLogprob] | None:
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    return [
+        TokenLogprob(
+            token=entry.token,
+            logprob=entry.logprob,
+            top={alternative.token: alternative.logprob for alternative in (entry.top_logprobs or [])},
+        )
+        for entry in content
+    ]
+
+
+def create(options: BackendOptions) -> OpenAIBackend:
+    return OpenAIBackend(options)

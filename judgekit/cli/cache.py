@@ -1,0 +1,76 @@
+"""`judgekit cache`: inspect and trim the on-disk completion cache."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Optional
+
+import typer
+
+from judgekit.cli.common import fail, handles_errors
+
+app = typer.Typer(help="Inspect and trim the completion cache.", no_args_is_help=True)
+
+CacheDir = Annotated[
+    Optional[str],
+    typer.Option("--cache-dir", envvar="JUDGEKIT_CACHE_DIR", help="Cache directory (default: the user cache dir)."),
+]
+
+
+def _open(cache_dir: Optional[str]):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from judgekit.cache import CompletionCache
+
+    return CompletionCache(Path(cache_dir).expanduser() if cache_dir else None)
+
+
+@app.command("stats")
+@handles_errors
+def stats_command(cache_dir: CacheDir = None) -> None:
+    """How many completions are cached, how big the cache is, and for which judges."""
+    cache = _open(cache_dir)
+    stats = cache.stats()
+    cache.close()
+    print(f"cache: {stats.path}")
+    print(f"entries: {stats.entries}")
+    print(f"size: {stats.bytes / 1_048_576:.1f} MiB")
+    if stats.oldest is not None and stats.newest is not None:
+        age = (time.time() - stats.oldest) / 86400
+        print(f"oldest entry: {age:.1f} days ago")
+    for judge, count in stats.by_model.items():
+        print(f"  {judge}: {count}")
+
+
+@app.command("clear")
+@handles_errors
+def clear_command(
+    cache_dir: CacheDir = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete every cached completion."""
+    if not yes and not typer.confirm("Delete every cached completion?", err=True):
+        raise typer.Exit(1)
+    cache = _open(cache_dir)
+    removed = cache.clear()
+    cache.close()
+    print(f"removed {removed} cached completions")
+
+
+@app.command("prune")
+@handles_errors
+def prune_command(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age such as 30d, 12h or 45m.")],
+    cache_dir: CacheDir = None,
+) -> None:
+    """Delete cached completions older than an age."""
+    from judgekit.cache import parse_age
+
+    try:
+        seconds = parse_age(older_than)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    cache = _open(cache_dir)
+    removed = cache.prune(seconds)
+    cache.close()
+    print(f"removed {removed} cached completions older than {older_than}")

@@ -1,0 +1,32 @@
+"""`judgekit report`: rebuild a run's summary from its stored judgments (no model calls)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from judgekit.cli.common import handles_errors, stdout_console
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@handles_errors
+def report_command(
+    run_dir: Annotated[str, typer.Argument(help="A run directory written by `judgekit eval`.")],
+    output_format: Annotated[ReportFormat, typer.Option("--format", help="table or json.")] = ReportFormat.table,
+) -> None:
+    """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
+    from judgekit.api import report
+    from judgekit.reporting.console import print_summary
+
+    summary = report(run_dir)
+    if output_format is ReportFormat.json:
+        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
+    else:
+        print_summary(summary, stdout_console())

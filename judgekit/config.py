@@ -1,0 +1,108 @@
+"""The configuration of an evaluation run, and judgekit's settings files.
+
+`EvalConfig` holds every option of `judgekit eval`; the CLI fills it and the library accepts
+it directly. Defaults for any command's options may also come from a `judgekit.toml` in the
+working directory or a `[tool.judgekit]` table in its `pyproject.toml`, keyed by command
+(`[tool.judgekit.eval] judge = "openai/gpt-4o-mini"`). Command-line options and JUDGEKIT_*
+environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from judgekit.errors import UsageError
+
+Mode = Literal["pairwise", "pointwise"]
+
+
+class EvalConfig(BaseModel):
+    """Options of one evaluation run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str
+    """Path of the data file (JSONL, CSV or JSON array)."""
+    judge: str
+    """The judge as provider/model, e.g. openai/gpt-4o-mini."""
+    mode: Mode | None = None
+    """pairwise or pointwise; by default the template's kind, else the data's."""
+    prompt: str | None = None
+    """Built-in template name or path of a .jinja file; by default the mode's standard one."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Canonical field -> source column."""
+    positions: Literal["random", "swap", "fixed"] = "random"
+    seed: int = 0
+    temperature: float | None = None
+    """Overrides the template's temperature."""
+    max_tokens: int | None = None
+    """Overrides the template's max_tokens."""
+    limit: int | None = None
+    """Judge only the first N items."""
+    max_chars: int = 100_000
+    truncate: bool = False
+    base_url: str | None = None
+    """Overrides OPENAI_BASE_URL / ANTHROPIC_BASE_URL for this run."""
+    concurrency: int = 16
+    timeout: float = 60.0
+    max_retries: int = 6
+    retry_base_delay: float = 1.0
+    max_calls: int | None = None
+    max_errors: int = 0
+    """Items allowed to fail after retries before the run exits with code 3."""
+    cache: bool = True
+    cache_dir: str | None = None
+    out: str | None = None
+    """Run directory; by default runs/<data>-<kind>-<judge>-<run id>."""
+    runs_root: str = "runs"
+    fresh: bool = False
+    """Start the run directory afresh instead of resuming it."""
+    bootstrap_resamples: int = 2000
+
+    def identity(self, resolved: dict[str, Any]) -> str:
+        """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""
+        payload = {
+            "positions": self.positions,
+            "seed": self.seed,
+            "limit": self.limit,
+            "max_chars": self.max_chars,
+            "truncate": self.truncate,
+            **resolved,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def load_settings(directory: Path) -> tuple[dict[str, Any], Path | None]:
+    """Command defaults from judgekit.toml or pyproject.toml's [tool.judgekit], if present."""
+    candidates = [(directory / "judgekit.toml", False), (directory / "pyproject.toml", True)]
+    for path, nested in candidates:
+        if not path.is_file():
+            continue
+        data = _read_toml(path)
+        if nested:
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict) or "judgekit" not in tool:
+                continue
+            data = tool["judgekit"]
+        if not isinstance(data, dict):
+            raise UsageError(f"{path}: judgekit settings must be a table")
+        return data, path
+    return {}, None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML ({exc})") from None

@@ -1,0 +1,1 @@
+"""Ways of showing a run: progress, console tables, files for CI systems."""

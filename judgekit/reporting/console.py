@@ -1,0 +1,108 @@
+"""The summary as rich tables (printed on stdout: it is the command's result)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from judgekit.stats.intervals import Estimate
+from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
+
+
+def _pct(estimate: Estimate | None) -> str:
+    if estimate is None:
+        return "–"
+    return f"{estimate.format(percent=True)}  (n={estimate.n})"
+
+
+def _num(estimate: Estimate | None, digits: int = 3) -> str:
+    if estimate is None:
+        return "–"
+    return f"{estimate.format(digits=digits)}  (n={estimate.n})"
+
+
+def summary_rows(summary: Summary) -> list[tuple[str, str]]:
+    """(label, value) pairs of the headline table; shared by the console and Markdown reports."""
+    counts = summary.counts
+    rows: list[tuple[str, str]] = []
+    if summary.pairwise is not None:
+        pairwise = summary.pairwise
+        a = f"A ({pairwise.model_a})" if pairwise.model_a else "A"
+        b = f"B ({pairwise.model_b})" if pairwise.model_b else "B"
+        rows.append((f"Win rate of {a} over {b}", _pct(pairwise.win_rate)))
+        rows.append(("Wins A / wins B / ties", f"{pairwise.wins_a} / {pairwise.wins_b} / {pairwise.ties}"))
+    if summary.pointwise is not None:
+        pointwise = summary.pointwise
+        scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
+        rows.append((f"Mean score{scale}", _num(pointwise.mean, 2)))
+        if pointwise.distribution:
+            rows.append(
+                ("Score distribution", "  ".join(f"{key}:{value}" for key, value in pointwise.distribution.items()))
+            )
+    rows.append(
+        ("Items scored / unscored / failed", f"{counts.scored} / {counts.unscored} / {counts.errors} of {counts.items}")
+    )
+    if counts.pending:
+        rows.append(("Items not yet judged", str(counts.pending)))
+    if summary.bias is not None:
+        bias = summary.bias
+        rows.append(("P(first shown preferred)", _pct(bias.p_first)))
+        if bias.flip_rate is not None:
+            rows.append(("Flip rate under swapped order", _pct(bias.flip_rate)))
+        rows.append(("P(longer answer wins)", _pct(bias.p_longer)))
+    human = summary.human
+    if isinstance(human, HumanAgreement):
+        rows.append(("Agreement with humans", _pct(human.agreement)))
+        rows.append(("Agreement with humans, no ties", _pct(human.agreement_without_ties)))
+        rows.append(("Cohen's kappa with humans", _num(human.kappa)))
+    elif isinstance(human, HumanCorrelation):
+        level = "" if human.level == "item" else f" ({human.level})"
+        rows.append((f"Spearman with humans{level}", _num(human.spearman)))
+        rows.append((f"Kendall tau-b with humans{level}", _num(human.kendall)))
+        rows.append((f"Pearson with humans{level}", _num(human.pearson)))
+    calls = f"{counts.calls} made, {counts.cached} cached"
+    if counts.retries:
+        calls += ", retries: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.retries.items()))
+    rows.append(("Judge calls", calls))
+    rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
+    return rows
+
+
+def print_summary(summary: Summary, console: Any) -> None:
+    from rich.table import Table
+
+    template = summary.template.get("name", "?")
+    title = f"judgekit · {summary.kind} · {summary.judge} · {template}"
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("metric", style="bold")
+    table.add_column("value")
+    for label, value in summary_rows(summary):
+        table.add_row(label, value)
+    console.print(table)
+    categories: dict[str, Estimate] = {}
+    label = ""
+    if summary.pairwise is not None and summary.pairwise.by_category:
+        categories, label = summary.pairwise.by_category, "win rate of A"
+    elif summary.pointwise is not None and summary.pointwise.by_category:
+        categories, label = summary.pointwise.by_category, "mean score"
+    if categories:
+        by_category = Table(title=f"By category ({label})", title_justify="left")
+        by_category.add_column("category")
+        by_category.add_column(label)
+        by_category.add_column("n", justify="right")
+        percent = summary.pairwise is not None
+        for name, estimate in categories.items():
+            by_category.add_row(name, estimate.format(percent=percent, digits=2), str(estimate.n))
+        console.print(by_category)
+    if summary.pointwise is not None and len(summary.pointwise.by_model) > 1:
+        by_model = Table(title="By model (mean score)", title_justify="left")
+        by_model.add_column("model")
+        by_model.add_column("mean score")
+        by_model.add_column("n", justify="right")
+        for name, estimate in summary.pointwise.by_model.items():
+            by_model.add_row(name, estimate.format(digits=2), str(estimate.n))
+        console.print(by_model)
+    if summary.counts.unscored_reasons:
+        reasons = ", ".join(f"{reason} ({number})" for reason, number in summary.counts.unscored_reasons.items())
+        console.print(f"Unscored: {reasons}")
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")

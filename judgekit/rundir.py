@@ -1,0 +1,162 @@
+"""A run directory: everything needed to resume, re-parse or re-aggregate a run offline.
+
+    runs/<name>/
+      run.json          manifest: full configuration, dataset hash, template hash, versions
+      template.jinja    a copy of the template used (re-rendering needs no original file)
+      items.jsonl       the validated items, in judgekit's field names
+      judgments.jsonl   one row per model call, appended and flushed as each call finishes
+      summary.json      the metrics (rebuilt by `judgekit report` at any time)
+
+`judgments.jsonl` is append-only: a run killed at any moment (SIGKILL included) loses at most
+the line being written, and a resumed run reuses every completed row whose request hash still
+matches, so no paid call is repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from judgekit.errors import RunDirError
+from judgekit.schema import Item, Judgment
+
+MANIFEST = "run.json"
+ITEMS = "items.jsonl"
+JUDGMENTS = "judgments.jsonl"
+SUMMARY = "summary.json"
+TEMPLATE_COPY = "template.jinja"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+class RunDir:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def judgments_path(self) -> Path:
+        return self.path / JUDGMENTS
+
+    @property
+    def items_path(self) -> Path:
+        return self.path / ITEMS
+
+    @property
+    def summary_path(self) -> Path:
+        return self.path / SUMMARY
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def read_manifest(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunDirError(f"{self.path}: not a judgekit run directory (no {MANIFEST})") from None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RunDirError(f"{self.manifest_path}: cannot read the run manifest ({exc})") from None
+        if not isinstance(data, dict):
+            raise RunDirError(f"{self.manifest_path}: the run manifest is not a JSON object")
+        return data
+
+    def start(self, manifest: dict[str, Any], template_source: str, items: Iterable[Item]) -> None:
+        """Create the directory for a new run (or replace a run being started afresh)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        for name in (JUDGMENTS, SUMMARY):
+            (self.path / name).unlink(missing_ok=True)
+        atomic_write(self.path / TEMPLATE_COPY, template_source)
+        self.write_items(items)
+        # The manifest goes last: a directory with run.json is a complete, resumable run.
+        atomic_write(self.manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+    def write_items(self, items: Iterable[Item]) -> None:
+        temporary = self.items_path.with_name(f".{ITEMS}.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            for item in items:
+                handle.write(item.model_dump_json(exclude_defaults=True) + "\n")
+        os.replace(temporary, self.items_path)
+
+    def iter_items(self) -> Iterator[Item]:
+        try:
+            handle = self.items_path.open(encoding="utf-8")
+        except FileNotFoundError:
+            raise RunDirError(f"{self.path}: {ITEMS} is missing") from None
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        yield Item.model_validate_json(line)
+                    except ValueError as exc:
+                        raise RunDirError(
+                            f"{self.items_path}:{number}: damaged item ({exc.__class__.__name__})"
+                        ) from None
+
+    def load_judgments(self, repair: bool = False) -> list[Judgment]:
+        """Every complete row; a torn last line (a kill mid-write) is dropped, and cut off if `repair`."""
+        path = self.judgments_path
+        if not path.exists():
+            return []
+        rows: list[Judgment] = []
+        good_bytes = 0
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.endswith(b"\n"):
+                    break  # torn final line
+                try:
+                    rows.append(Judgment.model_validate_json(raw))
+                except ValueError:
+                    raise RunDirError(f"{path}:{number}: damaged judgment row") from None
+                good_bytes += len(raw)
+        if repair and good_bytes < path.stat().st_size:
+            with path.open("r+b") as handle:
+                handle.truncate(good_bytes)
+        return rows
+
+    def open_writer(self) -> JudgmentWriter:
+        return JudgmentWriter(self.judgments_path)
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        atomic_write(self.summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+    def read_summary(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.summary_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunDirError(f"{self.path}: no {SUMMARY}; rebuild it with `judgekit report {self.path}`") from None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RunDirError(f"{self.summary_path}: cannot read ({exc})") from None
+        return data
+
+
+class JudgmentWriter:
+    """Appends judgment rows, one flushed line each, so a crash keeps every finished call."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle: IO[str] = path.open("a", encoding="utf-8")
+
+    def write(self, row: Judgment) -> None:
+        self._handle.write(row.model_dump_json(exclude_none=True) + "\n")
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def latest_rows(rows: Iterable[Judgment]) -> dict[tuple[str, str], Judgment]:
+    """The last row per (item, call): a retried call's newer row replaces the failed one."""
+    latest: dict[tuple[str, str], Judgment] = {}
+    for row in rows:
+        latest[(row.item_id, row.call)] = row
+    return latest

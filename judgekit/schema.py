@@ -1,0 +1,203 @@
+"""Data passed between judgekit's stages: items, requests, completions and judgments.
+
+Every model here is what one stage hands the next (see the README's Architecture section):
+`datasets` produces `Item`s, `judging` turns them into `JudgeRequest`s, a backend answers with a
+`Completion`, and `parsing` reads it into the outcome fields of a `Judgment`, one row per call in
+a run's `judgments.jsonl`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant"]
+Label = Literal["A", "B", "tie"]
+"""A pairwise outcome in the dataset's own terms: answer_a won, answer_b won, or a tie."""
+Shown = Literal["first", "second", "tie"]
+"""A pairwise outcome in the order the judge saw the answers."""
+Kind = Literal["pairwise", "pointwise"]
+Status = Literal["ok", "unscored", "error"]
+"""ok: a verdict was read; unscored: the judge answered but no valid verdict could be read;
+error: the call failed after every retry (nothing was paid for twice; a re-run retries it)."""
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: Role
+    content: str
+
+
+class Item(BaseModel):
+    """One validated dataset row, in judgekit's canonical field names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    """Stable identifier (from the data, or the 1-based row number)."""
+    line: int
+    """Where the row starts in its file (1-based line for JSONL/CSV, element for JSON)."""
+    turns: tuple[Message, ...]
+    """The conversation up to and including the final user turn that the answers reply to."""
+    answer: str | None = None
+    """Pointwise: the answer to judge."""
+    answer_a: str | None = None
+    """Pairwise: the first answer in the dataset (its outcome label is "A")."""
+    answer_b: str | None = None
+    """Pairwise: the second answer in the dataset (its outcome label is "B")."""
+    model: str | None = None
+    model_a: str | None = None
+    model_b: str | None = None
+    reference: str | None = None
+    """A reference (gold) answer for reference-guided grading."""
+    context: str | None = None
+    """Source text an answer must be faithful to (retrieval, summarisation)."""
+    category: str | None = None
+    rubric: str | None = None
+    human_label: Label | None = None
+    """Pairwise: which answer human raters preferred."""
+    human_score: float | None = None
+    """Pointwise: the human score for the answer."""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Every other column of the row, kept for grouping (e.g. doc_id, system_id)."""
+
+    @property
+    def kind(self) -> Kind:
+        return "pairwise" if self.answer_a is not None else "pointwise"
+
+    @property
+    def question(self) -> str:
+        return self.turns[-1].content
+
+    @property
+    def history(self) -> tuple[Message, ...]:
+        return self.turns[:-1]
+
+
+class VerdictSpec(BaseModel):
+    """How a template asks for its verdict and how to read it back (front matter `verdict:`).
+
+    type choice: `pattern` has one group whose text is looked up in `choices` (pairwise outcomes
+    are "first", "second" or "tie" in the order shown; pointwise outcomes are numbers, e.g. pass
+    = 1, fail = 0). type score: one numeric group inside `scale`. type score_pair: two numeric
+    groups, the scores of the first and the second answer shown. `format` is a verdict written
+    the way the template asks for it, with {choice}, {score} or {first}/{second} as holes; the
+    mock backend answers with it and `prompts validate` checks the pattern reads it back.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["choice", "score", "score_pair"]
+    pattern: str
+    format: str
+    choices: dict[str, str | float] | None = None
+    scale: tuple[float, float] | None = None
+    ignore_case: bool = False
+
+
+class SamplingParams(BaseModel):
+    """Everything sent to the model besides the messages that can change its answer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    temperature: float | None = 0.0
+    max_tokens: int = 1024
+    n: int = 1
+    seed: int | None = None
+    logprobs: bool = False
+    top_logprobs: int | None = None
+
+
+class JudgeRequest(BaseModel):
+    """One call to a judge model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    """The provider's model name (the part after `provider/`)."""
+    messages: tuple[Message, ...]
+    params: SamplingParams = SamplingParams()
+    expect: VerdictSpec | None = None
+    """The verdict format the caller will parse. Never sent to a provider and not part of the
+    cache key; it lets the mock backend answer in the template's own format."""
+
+
+class TokenLogprob(BaseModel):
+    """One generated token with its log-probability and the most likely alternatives."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token: str
+    logprob: float
+    top: dict[str, float] | None = None
+    """Alternative tokens at this position mapped to their log-probabilities."""
+
+
+class Completion(BaseModel):
+    """What a backend returned for one request, before any parsing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[str]
+    """One text per returned choice (n > 1 gives several samples)."""
+    logprobs: list[TokenLogprob] | None = None
+    """Token log-probabilities of the first choice, when requested and supported."""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model: str | None = None
+    """The model name the provider reported."""
+    finish_reason: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.texts[0] if self.texts else ""
+
+
+class Judgment(BaseModel):
+    """One row of `judgments.jsonl`: a single model call and what was read from it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = 1
+    """Schema version of this row."""
+    item_id: str
+    call: str
+    """Which call of the item this is: "single", "AB"/"BA" under swap, "steps", "reference"."""
+    role: Literal["judge", "aux"] = "judge"
+    """judge rows carry verdicts; aux rows (generated steps or references) feed later calls."""
+    judge: str
+    """The judge as `provider/model`."""
+    template: str | None = None
+    template_hash: str | None = None
+    request_hash: str
+    """Cache key of the request; a resumed run reuses rows whose hash still matches."""
+    swapped: bool = False
+    """Pairwise: answer_b was shown first."""
+    status: Status
+    verdict: Label | None = None
+    """Pairwise verdict mapped back to the dataset's answers."""
+    shown: Shown | None = None
+    """Pairwise verdict in the order the judge saw the answers."""
+    score: float | None = None
+    """Pointwise score (probability-weighted or sample mean when `method` says so)."""
+    scores: tuple[float, float] | None = None
+    """Pairwise "score both" templates: (score of A, score of B), mapped back."""
+    probabilities: dict[str, float] | None = None
+    """Pairwise: P(A), P(B), P(tie); pointwise: P(score) for each allowed score."""
+    valid_mass: float | None = None
+    """Log-probability methods: the probability mass that fell on valid verdicts."""
+    method: Literal["parse", "logprobs", "samples"] | None = None
+    reason: str | None = None
+    """Why the row is unscored or failed, in a few words."""
+    error_kind: str | None = None
+    completion: Completion | None = None
+    latency_s: float = 0.0
+    attempts: int = 0
+    """Requests sent for this row (0 when it came from the cache)."""
+    cached: bool = False
+    retries: dict[str, int] = Field(default_factory=dict)
+    """Failed attempts before the final one, by failure kind."""

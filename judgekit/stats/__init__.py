@@ -1,0 +1,1 @@
+"""Statistics over judgments: pure functions of arrays, each tested against an independent computation."""

@@ -1,0 +1,85 @@
+"""Correlation of judge scores with human scores at item, group and system level.
+
+- item level: every (judge, human) pair at once.
+- per group, then averaged (G-Eval's summary-level correlation on SummEval): within each group
+  (e.g. one source document and its summaries) correlate the scores, skip groups where either
+  side is constant, and average the per-group coefficients.
+- system level: average the scores per system (e.g. per model), then correlate the averages
+  (how AlpacaEval compares its leaderboard with Chatbot Arena's).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+
+from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate, paired_estimate
+
+METHODS = ("spearman", "kendall", "pearson")
+
+
+def coefficient(method: str, x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
+    """Spearman's rho, Kendall's tau-b or Pearson's r; NaN when either side is constant."""
+    from scipy import stats
+
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if method == "spearman":
+            return float(stats.spearmanr(a, b).statistic)
+        if method == "kendall":
+            return float(stats.kendalltau(a, b).statistic)
+        if method == "pearson":
+            return float(stats.pearsonr(a, b).statistic)
+    raise ValueError(f"unknown correlation method {method!r}")
+
+
+def item_level(
+    method: str, judge: Sequence[float], human: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> Estimate | None:
+    return paired_estimate(lambda a, b: coefficient(method, a, b), [judge, human], resamples=resamples, seed=seed)
+
+
+def per_group(
+    method: str,
+    judge: Sequence[float],
+    human: Sequence[float],
+    groups: Sequence[Hashable],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> tuple[Estimate | None, int, int]:
+    """Mean of per-group coefficients, its CI over groups, groups used and groups skipped."""
+    members: dict[Hashable, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        members[group].append(index)
+    a, b = np.asarray(judge, dtype=float), np.asarray(human, dtype=float)
+    values = [coefficient(method, a[idx], b[idx]) for idx in members.values()]
+    finite = [value for value in values if np.isfinite(value)]
+    return mean_estimate(finite, resamples=resamples, seed=seed), len(finite), len(values) - len(finite)
+
+
+def system_level(
+    method: str,
+    judge: Sequence[float],
+    human: Sequence[float],
+    systems: Sequence[Hashable],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> Estimate | None:
+    """Correlation of per-system mean scores."""
+    totals: dict[Hashable, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for j, h, system in zip(judge, human, systems, strict=True):
+        entry = totals[system]
+        entry[0] += j
+        entry[1] += h
+        entry[2] += 1
+    judge_means = [entry[0] / entry[2] for entry in totals.values()]
+    human_means = [entry[1] / entry[2] for entry in totals.values()]
+    return item_level(method, judge_means, human_means, resamples=resamples, seed=seed)

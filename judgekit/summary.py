@@ -1,0 +1,129 @@
+"""The run summary written to summary.json and printed by `--format json`.
+
+Rates are fractions in [0, 1]; every `Estimate` carries its 95% bootstrap interval and the
+number of observations it rests on. Unscored and failed items are counted, never folded into
+a rate: a win rate is over the items with a valid verdict, and says how many those were.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from judgekit.stats.intervals import Estimate
+
+SUMMARY_VERSION = 1
+
+
+class Counts(BaseModel):
+    items: int
+    """Items in the run."""
+    scored: int
+    """Items with a valid verdict (or score)."""
+    unscored: int
+    """Items where the judge answered but no valid verdict could be read."""
+    errors: int
+    """Items whose calls failed after every retry (a re-run retries only these)."""
+    pending: int = 0
+    """Items not judged because the run stopped early (interrupt or budget)."""
+    calls: int = 0
+    """Completions received from the provider in this run (paid calls)."""
+    requests: int = 0
+    """Requests sent, retries included."""
+    cached: int = 0
+    """Calls answered by the on-disk cache (free)."""
+    resumed: int = 0
+    """Calls reused from an earlier attempt of this run (free)."""
+    retries: dict[str, int] = Field(default_factory=dict)
+    """Retried failures by kind (rate_limit, server_error, timeout, connection, malformed)."""
+    failures: dict[str, int] = Field(default_factory=dict)
+    """Calls that still failed after the last retry, by kind."""
+    unscored_reasons: dict[str, int] = Field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class PairwiseMetrics(BaseModel):
+    model_a: str | None = None
+    model_b: str | None = None
+    wins_a: int
+    wins_b: int
+    ties: int
+    win_rate: Estimate | None
+    """Share of scored items won by A, ties counting one half."""
+    by_category: dict[str, Estimate] = Field(default_factory=dict)
+    """Win rate of A per category."""
+    combine: str | None = None
+    """How the two orders were combined under --positions swap."""
+
+
+class PointwiseMetrics(BaseModel):
+    mean: Estimate | None
+    distribution: dict[str, int] = Field(default_factory=dict)
+    """How many items got each score (scores rounded to 2 decimals)."""
+    by_category: dict[str, Estimate] = Field(default_factory=dict)
+    by_model: dict[str, Estimate] = Field(default_factory=dict)
+    """Mean score per model, when the data names the model of each answer."""
+    scale: tuple[float, float] | None = None
+    method: str | None = None
+    """parse, logprobs (probability-weighted) or samples (mean of n samples)."""
+
+
+class BiasMetrics(BaseModel):
+    p_first: Estimate | None = None
+    """Share of decisive verdicts that preferred the answer shown first (0.5 is unbiased)."""
+    flip_rate: Estimate | None = None
+    """Under --positions swap: share of items whose verdict changed with the order."""
+    p_longer: Estimate | None = None
+    """Share of decisive item verdicts won by the longer answer."""
+
+
+class HumanAgreement(BaseModel):
+    n: int
+    """Items with both a human label and a judge verdict."""
+    agreement: Estimate | None
+    """Judge verdict equals the human label (ties count as a class)."""
+    agreement_without_ties: Estimate | None
+    """The same over items where neither side is a tie."""
+    kappa: Estimate | None
+    """Cohen's kappa over A / B / tie."""
+    confusion: dict[str, dict[str, int]]
+    """counts[human label][judge verdict]."""
+
+
+class HumanCorrelation(BaseModel):
+    n: int
+    spearman: Estimate | None
+    kendall: Estimate | None
+    pearson: Estimate | None
+    level: str = "item"
+
+
+class Summary(BaseModel):
+    """Everything a run measured, plus what is needed to reproduce it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: int = SUMMARY_VERSION
+    status: Literal["complete", "incomplete", "interrupted"]
+    """complete: every item has a row; incomplete: stopped by a budget or errors remain;
+    interrupted: stopped by Ctrl-C (run the same command again to finish)."""
+    run_dir: str
+    kind: Literal["pairwise", "pointwise"]
+    judge: str
+    template: dict[str, Any]
+    dataset: dict[str, Any]
+    config: dict[str, Any]
+    judgekit_version: str
+    counts: Counts
+    pairwise: PairwiseMetrics | None = None
+    pointwise: PointwiseMetrics | None = None
+    bias: BiasMetrics | None = None
+    human: HumanAgreement | HumanCorrelation | None = None
+    failed_items: list[str] = Field(default_factory=list)
+    """Ids of items whose calls failed (first 100)."""
+    unscored_items: list[str] = Field(default_factory=list)
+    """Ids of unscored items (first 100)."""
+    warnings: list[str] = Field(default_factory=list)
+    timing: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,403 @@
+"""A local stand-in for the OpenAI and Anthropic HTTP APIs, for tests and benchmarks.
+
+It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions` and
+`POST /v1/messages`), so the real `openai` and `anthropic` clients can be pointed at it with
+a base URL. A `responder` function decides what the "judge" says; `Faults` injects latency,
+429s with or without Retry-After, 500s, stalls past the client's timeout, connection resets,
+malformed JSON and empty answers. Every request is recorded, so a test can count what was
+asked and prove that no successful call was paid for twice.
+
+It listens on 127.0.0.1 only, on a free port chosen by the OS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_TOKEN = re.compile(r"\d+|[A-Za-z]+|\s+|[^\w\s]")
+
+
+@dataclass
+class FakeRequest:
+    """One chat request as the fake server understood it."""
+
+    api: str
+    """"openai" or "anthropic"."""
+    model: str
+    messages: list[dict[str, Any]]
+    system: str
+    body: dict[str, Any]
+
+    @property
+    def prompt(self) -> str:
+        """System and message texts joined, which a responder usually reads."""
+        parts = [self.system] if self.system else []
+        parts += [str(message.get("content", "")) for message in self.messages]
+        return "\n".join(parts)
+
+    @property
+    def key(self) -> str:
+        """A hash of what identifies the request's content (model, messages, sampling)."""
+        stable = {k: v for k, v in self.body.items() if k not in ("stream",)}
+        return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Reply:
+    """What the fake judge answers. `distribution` sets the top log-probabilities at the last
+    token equal to `at` (e.g. at="8", distribution={"8": 0.6, "7": 0.3, "9": 0.1})."""
+
+    text: str
+    at: str | None = None
+    distribution: dict[str, float] | None = None
+
+
+Responder = Callable[[FakeRequest], "Reply | str"]
+
+
+@dataclass
+class Faults:
+    """Failures to inject. Rates are per request, drawn from a seeded generator; `script` lists
+    exact faults for the first requests (None for a normal answer)."""
+
+    rate_limit: float = 0.0
+    retry_after: float | None = 0.05
+    """Seconds sent in Retry-After with a 429 (None sends no header)."""
+    server_error: float = 0.0
+    stall: float = 0.0
+    stall_seconds: float = 3.0
+    reset: float = 0.0
+    malformed: float = 0.0
+    empty: float = 0.0
+    script: list[str | None] = field(default_factory=list)
+    seed: int = 0
+
+    KINDS = ("rate_limit", "server_error", "stall", "reset", "malformed", "empty")
+
+
+@dataclass
+class Recorded:
+    request: FakeRequest
+    fault: str | None
+    status: int
+
+
+def default_responder(request: FakeRequest) -> Reply | str:
+    """Answers in judgekit's built-in formats: first answer wins, or a rating of 7."""
+    if "Rating: [[" in request.prompt:
+        return "The answer is reasonable.\nRating: [[7]]"
+    if "[[score of A, score of B]]" in request.prompt:
+        return "Both are fine; the first is better.\n[[8, 6]]"
+    return "Answer A is better.\n[[A]]"
+
+
+class FakeProvider:
+    """Run with `with FakeProvider(...) as server:`; use `server.openai_url` / `server.anthropic_url`."""
+
+    def __init__(
+        self,
+        responder: Responder = default_responder,
+        *,
+        latency: float = 0.0,
+        faults: Faults | None = None,
+        api_key: str | None = None,
+        models: set[str] | None = None,
+    ) -> None:
+        self.responder = responder
+        self.latency = latency
+        self.faults = faults or Faults()
+        self.api_key = api_key
+        self.models = models
+        self.recorded: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.faults.seed)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> FakeProvider:
+        handler = type("Handler", (_Handler,), {"provider": self})
+        self._server = _Server(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-provider", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "the server is not running"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def openai_url(self) -> str:
+        return f"{self.url}/v1"
+
+    @property
+    def anthropic_url(self) -> str:
+        return self.url
+
+    # -- inspection -----------------------------------------------------------------------
+    def served(self) -> Counter[str]:
+        """Successful answers per request content: any value above 1 is a call paid twice."""
+        with self._lock:
+            return Counter(entry.request.key for entry in self.recorded if entry.status == 200 and entry.fault is None)
+
+    def count(self, fault: str | None = "any") -> int:
+        with self._lock:
+            if fault == "any":
+                return len(self.recorded)
+            return sum(1 for entry in self.recorded if entry.fault == fault)
+
+    def reset_records(self) -> None:
+        with self._lock:
+            self.recorded.clear()
+
+    # -- decisions ------------------------------------------------------------------------
+    def _next_fault(self) -> str | None:
+        with self._lock:
+            index = len(self.recorded)
+            if index < len(self.faults.script):
+                return self.faults.script[index]
+            draw = self._rng.random()
+        threshold = 0.0
+        for kind in Faults.KINDS:
+            threshold += getattr(self.faults, kind)
+            if draw < threshold:
+                return kind
+        return None
+
+    def _record(self, request: FakeRequest, fault: str | None, status: int) -> None:
+        with self._lock:
+            self.recorded.append(Recorded(request, fault, status))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+class _Handler(BaseHTTPRequestHandler):
+    provider: FakeProvider
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        return None
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            self._json(400, {"error": {"message": "invalid JSON body"}})
+            return
+        path = self.path.split("?")[0].rstrip("/")
+        if path.endswith("/chat/completions"):
+            api = "openai"
+        elif path.endswith("/messages"):
+            api = "anthropic"
+        else:
+            self._json(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        request = _parse(api, body)
+        provider = self.provider
+        if provider.api_key is not None and not self._authorised(api, provider.api_key):
+            provider._record(request, "auth", 401)
+            self._error(api, 401, "authentication_error", f"Incorrect API key provided: {self._sent_key(api)}")
+            return
+        if provider.models is not None and request.model not in provider.models:
+            provider._record(request, "not_found", 404)
+            self._error(api, 404, "not_found_error", f"The model `{request.model}` does not exist")
+            return
+        fault = provider._next_fault()
+        if provider.latency:
+            time.sleep(provider.latency)
+        if fault == "rate_limit":
+            provider._record(request, fault, 429)
+            headers = {} if provider.faults.retry_after is None else {"retry-after": f"{provider.faults.retry_after:g}"}
+            self._error(api, 429, "rate_limit_error", "Rate limit reached, slow down", headers)
+            return
+        if fault == "server_error":
+            provider._record(request, fault, 500)
+            self._error(api, 500, "api_error", "The server had an error")
+            return
+        if fault == "stall":
+            provider._record(request, fault, 0)
+            time.sleep(provider.faults.stall_seconds)
+            self.close_connection = True
+            return
+        if fault == "reset":
+            provider._record(request, fault, 0)
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if fault == "malformed":
+            provider._record(request, fault, 200)
+            self._raw(200, b'{"id": "broken", "choices": [', "application/json")
+            return
+        answer = provider.responder(request)
+        reply = answer if isinstance(answer, Reply) else Reply(text=str(answer))
+        if fault == "empty":
+            reply = Reply(text="")
+        provider._record(request, fault, 200)
+        if api == "openai":
+            self._json(200, _openai_body(request, reply))
+        else:
+            self._json(200, _anthropic_body(request, reply))
+
+    # -- helpers --------------------------------------------------------------------------
+    def _sent_key(self, api: str) -> str:
+        if api == "openai":
+            return (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+        return self.headers.get("x-api-key") or ""
+
+    def _authorised(self, api: str, key: str) -> bool:
+        return self._sent_key(api) == key
+
+    def _error(self, api: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+        if api == "anthropic":
+            body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
+        else:
+            body = {"error": {"message": message, "type": kind, "code": None}}
+        self._json(status, body, headers)
+
+    def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._raw(status, json.dumps(body).encode(), "application/json", headers)
+
+    def _raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+def _parse(api: str, body: dict[str, Any]) -> FakeRequest:
+    messages = list(body.get("messages") or [])
+    system = ""
+    if api == "openai":
+        kept = []
+        for message in messages:
+            if message.get("role") == "system":
+                system += str(message.get("content", ""))
+            else:
+                kept.append(message)
+        messages = kept
+    else:
+        raw_system = body.get("system") or ""
+        system = raw_system if isinstance(raw_system, str) else "".join(block.get("text", "") for block in raw_system)
+    return FakeRequest(api=api, model=str(body.get("model", "")), messages=messages, system=system, body=body)
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _logprobs(reply: Reply, top: int) -> list[dict[str, Any]]:
+    tokens = _tokens(reply.text)
+    target = -1
+    if reply.at is not None and reply.distribution:
+        for index in range(len(tokens) - 1, -1, -1):
+            if tokens[index] == reply.at:
+                target = index
+                break
+    entries = []
+    for index, token in enumerate(tokens):
+        if index == target and reply.distribution:
+            alternatives = sorted(reply.distribution.items(), key=lambda pair: -pair[1])[:top]
+            chosen = math.log(reply.distribution.get(token, 1e-9))
+        else:
+            alternatives = [(token, 1.0)]
+            chosen = 0.0
+        entries.append(
+            {
+                "token": token,
+                "logprob": chosen,
+                "bytes": list(token.encode()),
+                "top_logprobs": [
+                    {"token": alt, "logprob": math.log(max(p, 1e-12)), "bytes": list(alt.encode())}
+                    for alt, p in alternatives
+                ],
+            }
+        )
+    return entries
+
+
+def _usage_tokens(request: FakeRequest, reply: Reply) -> tuple[int, int]:
+    return max(1, len(request.prompt) // 4), max(1, len(reply.text) // 4)
+
+
+def _openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
+    n = int(request.body.get("n") or 1)
+    want_logprobs = bool(request.body.get("logprobs"))
+    top = int(request.body.get("top_logprobs") or 0)
+    prompt_tokens, completion_tokens = _usage_tokens(request, reply)
+    choices = []
+    for index in range(n):
+        choice: dict[str, Any] = {
+            "index": index,
+            "message": {"role": "assistant", "content": reply.text},
+            "finish_reason": "stop",
+            "logprobs": {"content": _logprobs(reply, top)} if want_logprobs else None,
+        }
+        choices.append(choice)
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.model,
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens * n,
+            "total_tokens": prompt_tokens + completion_tokens * n,
+        },
+    }
+
+
+def _anthropic_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
+    prompt_tokens, completion_tokens = _usage_tokens(request, reply)
+    return {
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": request.model,
+        "content": [{"type": "text", "text": reply.text}] if reply.text else [],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens},
+    }
