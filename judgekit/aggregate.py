@@ -85,11 +85,11 @@ def combine_orders(first: Judgment, second: Judgment) -> tuple[Label, bool, dict
     assert first.verdict is not None and second.verdict is not None
     flipped = first.verdict != second.verdict
     if first.probabilities and second.probabilities:
-        mean = {
-            label: (first.probabilities.get(label, 0.0) + second.probabilities.get(label, 0.0)) / 2
-            for label in ("A", "B", "tie")
+        labels: tuple[Label, ...] = ("A", "B", "tie")
+        mean: dict[str, float] = {
+            label: (first.probabilities.get(label, 0.0) + second.probabilities.get(label, 0.0)) / 2 for label in labels
         }
-        verdict: Label = max(mean, key=lambda label: mean[label])  # type: ignore[assignment]
+        verdict = max(labels, key=mean.__getitem__)
         return verdict, flipped, mean
     if not flipped:
         return first.verdict, False, None
@@ -112,12 +112,12 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment]) -> ItemOutcome:
         return ItemOutcome(facts.id, "ok", verdict=verdict, flipped=flipped, probabilities=probabilities)
     if any(call in rows for call in SWAP_CALLS):
         return ItemOutcome(facts.id, "pending")
-    row = rows.get("single")
-    if row is None:
+    single = rows.get("single")
+    if single is None:
         return ItemOutcome(facts.id, "pending")
-    if row.status != "ok":
-        return ItemOutcome(facts.id, row.status, reason=row.reason)
-    return ItemOutcome(facts.id, "ok", verdict=row.verdict, score=row.score, probabilities=row.probabilities)
+    if single.status != "ok":
+        return ItemOutcome(facts.id, single.status, reason=single.reason)
+    return ItemOutcome(facts.id, "ok", verdict=single.verdict, score=single.score, probabilities=single.probabilities)
 
 
 @dataclass

@@ -254,11 +254,11 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
     items = list(islice(run_dir.iter_items(), limit) if limit else run_dir.iter_items())
     all_rows = run_dir.load_judgments()
     verdict = manifest.get("template", {}).get("verdict", {})
-    scale = tuple(verdict["scale"]) if verdict.get("scale") else None
+    scale = (float(verdict["scale"][0]), float(verdict["scale"][1])) if verdict.get("scale") else None
     result = aggregate(
         items,
         all_rows,
-        scale=scale,  # type: ignore[arg-type]
+        scale=scale,
         method=manifest.get("resolved", {}).get("method"),
         resamples=int(config.get("bootstrap_resamples", 2000)),
         seed=int(config.get("seed", 0)),

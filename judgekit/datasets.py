@@ -140,6 +140,7 @@ class Dataset:
         self.options = options or ReadOptions()
         self.format = detect_format(self.path)
         self.truncated = 0
+        self.unmatched: set[str] = set()
 
     # -- raw rows -------------------------------------------------------------------------
     def _text(self) -> str:
@@ -175,11 +176,17 @@ class Dataset:
 
     # -- validated items --------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
-        mapping: dict[str, str] | None = None
+        # Rows of a JSONL file need not share keys (an optional field may appear on row 5
+        # only), so the mapping is worked out per distinct set of keys.
+        mappings: dict[tuple[str, ...], dict[str, str]] = {}
         self.truncated = 0
+        self.unmatched = set(self.options.fields)
         for index, (line, row) in enumerate(self.raw_rows(), start=1):
+            keys = tuple(row)
+            mapping = mappings.get(keys)
             if mapping is None:
-                mapping = resolve_mapping(row.keys(), self.options.fields, str(self.path), line)
+                mapping = mappings[keys] = resolve_mapping(keys, self.options.fields)
+            self.unmatched -= {name for name in self.unmatched if name in mapping}
             yield self._item(index, line, row, mapping)
 
     def scan(self, kind: Kind | None = None, check: Callable[[Item], None] | None = None) -> DatasetInfo:
@@ -202,7 +209,7 @@ class Dataset:
                 raise DatasetError(
                     name,
                     item.line,
-                    "answer_a" if first.kind == "pairwise" else "answer",
+                    "answer_a" if item.kind == "pairwise" else "answer",
                     f"row is {item.kind} but earlier rows are {first.kind}; a file holds one kind",
                 )
             if item.id in seen:
@@ -218,6 +225,10 @@ class Dataset:
             categories = categories or item.category is not None
         if first is None:
             raise DatasetError(name, None, None, "no rows")
+        if self.unmatched:
+            canonical = sorted(self.unmatched)[0]
+            column = self.options.fields[canonical]
+            raise DatasetError(name, None, column, f"no row has this column (from --field {canonical}={column})")
         first_row = next(self.raw_rows())[1]
         return DatasetInfo(
             path=name,
@@ -226,7 +237,7 @@ class Dataset:
             kind=first.kind,
             sha256=hashlib.sha256(self.path.read_bytes()).hexdigest(),
             columns=list(first_row.keys()),
-            mapping=resolve_mapping(first_row.keys(), self.options.fields, name, first.line),
+            mapping=resolve_mapping(tuple(first_row), self.options.fields),
             truncated=self.truncated,
             has_human_labels=labels,
             has_human_scores=scores,
@@ -245,7 +256,8 @@ class Dataset:
         metadata = {key: value for key, value in row.items() if key not in used_roots}
 
         def fail(canonical: str, problem: str) -> DatasetError:
-            return DatasetError(name, line, mapping.get(canonical, canonical), problem)
+            column = mapping.get(canonical) or self.options.fields.get(canonical) or canonical
+            return DatasetError(name, line, column, problem)
 
         if "question" not in values:
             raise fail("question", "missing (map a column to it with --field question=COLUMN)")
@@ -290,13 +302,19 @@ class Dataset:
         return text
 
 
-def resolve_mapping(columns: Any, explicit: Mapping[str, str], path: str, line: int) -> dict[str, str]:
-    """Decide which column feeds each canonical field: explicit mapping, then name, then alias."""
+def resolve_mapping(columns: tuple[str, ...], explicit: Mapping[str, str]) -> dict[str, str]:
+    """Decide which column feeds each canonical field: explicit mapping, then name, then alias.
+
+    An explicit mapping whose column (or the root of its dotted path) is absent from these
+    columns is left out; `Dataset.scan` reports a mapped column that no row has.
+    """
     available = set(columns)
     mapping: dict[str, str] = {}
     for canonical in CANONICAL_FIELDS:
         if canonical in explicit:
-            mapping[canonical] = explicit[canonical]
+            column = explicit[canonical]
+            if column in available or column.split(".")[0] in available:
+                mapping[canonical] = column
         elif canonical in available:
             mapping[canonical] = canonical
         else:
@@ -304,15 +322,6 @@ def resolve_mapping(columns: Any, explicit: Mapping[str, str], path: str, line: 
                 if alias in available and alias not in explicit.values():
                     mapping[canonical] = alias
                     break
-    for canonical, column in explicit.items():
-        root = column.split(".")[0]
-        if column not in available and root not in available:
-            raise DatasetError(
-                path,
-                line,
-                column,
-                f"column not found for --field {canonical}={column}; columns: {', '.join(sorted(available))}",
-            )
     return mapping
 
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 from judgekit.schema import Completion, TokenLogprob, VerdictSpec
 
@@ -41,7 +42,7 @@ class Reading:
     """score_pair: the scores of the first and second answer shown."""
     probabilities: dict[str, float] | None = None
     valid_mass: float | None = None
-    method: str = "parse"
+    method: Literal["parse", "logprobs", "samples"] = "parse"
     reason: str | None = None
     span: tuple[int, int] | None = field(default=None, repr=False)
 

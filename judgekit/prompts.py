@@ -233,8 +233,17 @@ def _validate_front_matter(front: str, path: Path) -> FrontMatter:
     try:
         return FrontMatter.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        # An unknown key usually explains a "missing" one (a typo), so report it first.
+        errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
+        error = errors[0]
         where = ".".join(str(part) for part in error["loc"]) or "front matter"
+        if error["type"] == "extra_forbidden":
+            import difflib
+
+            known = list(FrontMatter.model_fields)
+            close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; known fields: {', '.join(known)}"
+            raise TemplateError(f"{path}: front matter field '{where}': unknown field{hint}") from None
         message = error["msg"].removeprefix("Value error, ")
         raise TemplateError(f"{path}: front matter field '{where}': {message}") from None
 

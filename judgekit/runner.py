@@ -82,7 +82,7 @@ def backoff_delay(attempt: int, retry_after: float | None, options: RunnerOption
     ceiling = min(options.retry_max_delay, options.retry_base_delay * 2 ** (attempt - 1))
     # "Equal jitter": half the exponential step for sure, half at random, so many clients
     # that failed together do not come back together.
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
 class Executor:

@@ -67,7 +67,7 @@ def _verdict(behaviour: str, spec: VerdictSpec, draw: float) -> str:
             outcome = "first" if position > 0.6 else "second" if position < 0.4 else "tie"
             choice = by_outcome.get(outcome, by_outcome["first"])
         else:
-            ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index,arg-type]
+            ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index]
             choice = ordered[min(len(ordered) - 1, int(position * len(ordered)))]
         return spec.format.format(choice=choice)
     assert spec.scale

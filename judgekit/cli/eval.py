@@ -139,6 +139,15 @@ def eval_command(
             rich_help_panel=RUN_PANEL,
         ),
     ] = 6,
+    retry_base_delay: Annotated[
+        float,
+        typer.Option(
+            envvar="JUDGEKIT_RETRY_BASE_DELAY",
+            min=0,
+            help="Seconds before the first retry; doubles each time (Retry-After wins).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = 1.0,
     max_calls: Annotated[
         Optional[int],
         typer.Option(
@@ -241,6 +250,7 @@ def eval_command(
             concurrency=concurrency,
             timeout=timeout,
             max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
             max_calls=max_calls,
             max_errors=max_errors,
             cache=not no_cache,

@@ -121,6 +121,8 @@ class FakeProvider:
         self.api_key = api_key
         self.models = models
         self.recorded: list[Recorded] = []
+        self._sequence = 0
+        """Requests decided so far; `Faults.script` applies to the first ones (never reset)."""
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
         self._server: ThreadingHTTPServer | None = None
@@ -130,7 +132,9 @@ class FakeProvider:
     def start(self) -> FakeProvider:
         handler = type("Handler", (_Handler,), {"provider": self})
         self._server = _Server(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-provider", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -149,8 +153,8 @@ class FakeProvider:
     @property
     def url(self) -> str:
         assert self._server is not None, "the server is not running"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     @property
     def openai_url(self) -> str:
@@ -179,7 +183,8 @@ class FakeProvider:
     # -- decisions ------------------------------------------------------------------------
     def _next_fault(self) -> str | None:
         with self._lock:
-            index = len(self.recorded)
+            index = self._sequence
+            self._sequence += 1
             if index < len(self.faults.script):
                 return self.faults.script[index]
             draw = self._rng.random()
@@ -197,6 +202,7 @@ class FakeProvider:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # a stalled handler must not hold up shutdown
     allow_reuse_address = True
     request_queue_size = 256
 

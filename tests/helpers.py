@@ -1,0 +1,43 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def pairwise_rows(n: int = 6, *, labels: bool = True) -> list[dict[str, Any]]:
+    """Items whose better answer contains GOOD and worse answer BAD; human labels agree."""
+    rows = []
+    for index in range(n):
+        good_first = index % 2 == 0
+        good, bad = f"GOOD answer {index}", f"BAD answer {index} that is longer than the other"
+        row: dict[str, Any] = {
+            "id": f"item-{index}",
+            "question": f"Question {index}?",
+            "answer_a": good if good_first else bad,
+            "answer_b": bad if good_first else good,
+            "category": "even" if index % 2 == 0 else "odd",
+        }
+        if labels:
+            row["label"] = "A" if good_first else "B"
+        rows.append(row)
+    return rows
+
+
+def marker_responder(request: Any) -> str:
+    """A judge that prefers the answer containing GOOD, in judgekit's built-in formats."""
+    prompt = request.prompt
+    first_good = prompt.find("GOOD")
+    first_bad = prompt.find("BAD")
+    if "Rating: [[" in prompt:
+        return "Checked.\nRating: [[9]]" if first_good != -1 else "Checked.\nRating: [[2]]"
+    if first_good == -1 or first_bad == -1:
+        return "Both look alike.\n[[C]]"
+    return "The first is better.\n[[A]]" if first_good < first_bad else "The second is better.\n[[B]]"
