@@ -25,6 +25,9 @@ format: install
 	$(BIN)/ruff format judgekit tests
 	$(BIN)/ruff check --fix judgekit tests
 
+bench: install
+	$(BIN)/python benchmarks/bench.py
+
 wheel-check: install
 	rm -rf dist
 	$(BIN)/python -m build --wheel --outdir dist . >/dev/null
