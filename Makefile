@@ -17,8 +17,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check judgekit tests
-	$(BIN)/ruff format --check judgekit tests
+	$(BIN)/ruff check judgekit tests benchmarks scripts
+	$(BIN)/ruff format --check judgekit tests benchmarks scripts
 	$(BIN)/mypy
 
 format: install

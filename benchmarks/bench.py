@@ -22,7 +22,6 @@ tests: nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import multiprocessing
@@ -185,7 +184,8 @@ def bench_pair(server: LatencyServer, n: int, concurrency: int, work: Path, env:
     }
     server.ask("reset")
     out = work / f"run-{n}-{concurrency}"
-    command = judgekit_command() + [
+    command = [
+        *judgekit_command(),
         "eval", str(dataset), "--judge", "openai/bench", "--positions", "fixed", "--concurrency", str(concurrency),
         "--no-cache", "--out", str(out), "--fresh", "--quiet", "--format", "json",
     ]  # fmt: skip
@@ -208,7 +208,8 @@ def bench_cached(server: LatencyServer, n: int, work: Path, env: dict[str, str])
     dataset = work / f"cached-{n}.jsonl"
     write_dataset(dataset, n)
     cache = work / "cache"
-    base = judgekit_command() + [
+    base = [
+        *judgekit_command(),
         "eval",
         str(dataset),
         "--judge",
@@ -222,9 +223,9 @@ def bench_cached(server: LatencyServer, n: int, work: Path, env: dict[str, str])
         "json",
     ]
     run_env = {**env, "OPENAI_BASE_URL": server.url, "JUDGEKIT_CACHE_DIR": str(cache)}
-    measured(base + ["--out", str(work / "fill")], run_env)  # fills the cache
+    measured([*base, "--out", str(work / "fill")], run_env)  # fills the cache
     server.ask("reset")
-    wall, cpu, rss, stdout = measured(base + ["--out", str(work / "cached")], run_env)
+    wall, cpu, rss, stdout = measured([*base, "--out", str(work / "cached")], run_env)
     summary = json.loads(stdout)
     return {
         "items": n,

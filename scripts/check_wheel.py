@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(wheel: str) -> int:
     names = zipfile.ZipFile(wheel).namelist()
     templates = sorted(name for name in names if name.startswith("judgekit/_prompts/") and name.endswith(".jinja"))
-    expected = sorted(f"judgekit/_prompts/{path.relative_to(ROOT / 'prompts').as_posix()}" for path in (ROOT / "prompts").rglob("*.jinja"))
+    expected = sorted(
+        f"judgekit/_prompts/{path.relative_to(ROOT / 'prompts').as_posix()}"
+        for path in (ROOT / "prompts").rglob("*.jinja")
+    )
     if templates != expected:
         print(f"wheel templates {templates} differ from prompts/ {expected}", file=sys.stderr)
         return 1
