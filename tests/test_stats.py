@@ -145,3 +145,15 @@ def test_paired_estimate_drops_undefined_resamples() -> None:
         lambda a, b: correlation.coefficient("pearson", a, b), [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 2.0, 5.0]]
     )
     assert estimate is not None and estimate.value == pytest.approx(np.corrcoef([1, 2, 3, 4], [1, 2, 2, 5])[0, 1])
+
+
+def test_bootstrap_of_continuous_data_matches_an_independent_bootstrap() -> None:
+    rng = np.random.default_rng(4)
+    data = rng.normal(5.0, 2.0, size=600)  # 600 distinct values: resampled by index, not by counts
+    ours = mean_estimate(data, resamples=4000, seed=1)
+    assert ours is not None and ours.low is not None and ours.high is not None
+    other = np.random.default_rng(123)
+    means = data[other.integers(0, data.size, size=(20000, data.size))].mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    assert ours.low == pytest.approx(low, abs=0.03)
+    assert ours.high == pytest.approx(high, abs=0.03)
