@@ -14,7 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from judgekit import __version__
+from judgekit.cli import agreement as agreement_command
 from judgekit.cli import cache as cache_command
+from judgekit.cli import compare as compare_command
 from judgekit.cli import eval as eval_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
@@ -32,6 +34,8 @@ app = typer.Typer(
 app.command("eval")(eval_command.eval_command)
 app.command("report")(report_command.report_command)
 app.add_typer(prompts_command.app, name="prompts")
+app.command("compare")(compare_command.compare_command)
+app.command("agreement")(agreement_command.agreement_command)
 app.add_typer(cache_command.app, name="cache")
 
 
