@@ -20,7 +20,7 @@ from typing import Any
 
 from judgekit.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.datasets import _LABEL_ALIASES as LABEL_ALIASES
-from judgekit.datasets import Dataset, ReadOptions, resolve_mapping
+from judgekit.datasets import Dataset, ReadOptions, _lookup, resolve_mapping
 from judgekit.errors import DatasetError, UsageError
 from judgekit.rundir import RunDir, latest_rows
 from judgekit.schema import Judgment, Label
@@ -121,7 +121,7 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
     if not raw:
         raise DatasetError(path, None, None, "no rows")
     for column in [*spec.pred, *([spec.human] if spec.human else [])]:
-        if not any(column in row for _, row in raw):
+        if not any(_lookup(row, column) is not None for _, row in raw):
             raise DatasetError(path, None, column, "no row has this column")
     kind = spec.kind or _guess_kind(raw, spec)
     facts: list[ItemFacts] = []
@@ -138,7 +138,7 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
     for column in spec.pred:
         outcomes = []
         for fact, (_, row) in zip(facts, raw, strict=True):
-            value = row.get(column)
+            value = _lookup(row, column)
             if kind == "pairwise":
                 label = parse_label(value)
                 outcome = (
@@ -163,7 +163,7 @@ def _guess_kind(raw: list[tuple[int, dict[str, Any]]], spec: ColumnSpec) -> str:
     columns = [*spec.pred, *([spec.human] if spec.human else [])]
     for _, row in raw:
         for column in columns:
-            value = row.get(column)
+            value = _lookup(row, column)
             if isinstance(value, str) and value.strip().lower() in ("a", "b", "tie", "draw", "c", "model_a", "model_b"):
                 return "pairwise"
     return "pointwise"
@@ -187,7 +187,7 @@ def _facts(
     human_score: float | None = None
     human_column = spec.human or mapping.get("human_label" if kind == "pairwise" else "human_score")
     if human_column is not None:
-        value = row.get(human_column)
+        value = _lookup(row, human_column)
         if value is not None and value != "":
             if kind == "pairwise":
                 human_label = parse_label(value)

@@ -96,6 +96,6 @@ def agreement_command(
     if output_format is FormatChoice.json:
         sys.stdout.write(comparison.model_dump_json(indent=2) + "\n")
     else:
-        print_comparison(comparison, stdout_console())
+        print_comparison(comparison, stdout_console(wide=True))
     if out:
         warn(f"comparison saved in {out}/compare.json")

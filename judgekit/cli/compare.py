@@ -210,7 +210,7 @@ def run_and_print(options: object, as_json: bool, quiet: bool) -> None:
     if as_json:
         sys.stdout.write(comparison.model_dump_json(indent=2) + "\n")
     else:
-        print_comparison(comparison, stdout_console())
+        print_comparison(comparison, stdout_console(wide=True))
     warn(f"comparison saved in {comparison.output_dir}/compare.json")
     if result.stop_reasons:
         name, reason = next(iter(result.stop_reasons.items()))

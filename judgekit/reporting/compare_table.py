@@ -86,7 +86,7 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
         (header, cell) for header, cell in _columns(comparison) if any(cell(row) != "–" for row in comparison.rows)
     ]
     for header, _ in columns:
-        table.add_column(header)
+        table.add_column(header, overflow="fold")
     for row in comparison.rows:
         table.add_row(
             str(row.rank) if row.rank else "–", row.name, str(row.human_n), *(cell(row) for _, cell in columns)
@@ -119,7 +119,7 @@ def _print_verdicts(comparison: Comparison, console: Any) -> None:
         "LC win rate of A %",
         "length coef.",
     ):
-        table.add_column(header)
+        table.add_column(header, overflow="fold")
     for row in comparison.rows:
         b = None
         if row.win_rate is not None:

@@ -52,4 +52,7 @@ def fleiss_kappa(
     if not ratings:
         return None
     table = category_counts(ratings)
-    return paired_estimate(fleiss_kappa_value, [table], resamples=resamples, seed=seed)
+    # Resample item indices (the bootstrap helper resamples 1-d samples) and rebuild the table.
+    return paired_estimate(
+        lambda rows: fleiss_kappa_value(table[rows]), [np.arange(len(ratings))], resamples=resamples, seed=seed
+    )
