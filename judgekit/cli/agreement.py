@@ -60,6 +60,7 @@ def agreement_command(
     rank_by: Annotated[Optional[str], typer.Option(help="Metric that ranks several sources.")] = None,
     panel: Annotated[bool, typer.Option("--panel", help="Also combine the sources into a panel.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 2000,
     out: Annotated[
         Optional[str], typer.Option("--out", "-o", help="Also write compare.json to this directory.")
     ] = None,
@@ -91,6 +92,7 @@ def agreement_command(
         level=resolve_level(level.value if level else None, group_by),
         group_by=group_by,
         seed=seed,
+        resamples=resamples,
         directory=Path(out) if out else None,
     )
     if output_format is FormatChoice.json:

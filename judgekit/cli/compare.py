@@ -66,6 +66,9 @@ def compare_command(
         ),
     ] = PositionsChoice.swap,
     seed: Annotated[int, typer.Option(help="Seed for answer order and bootstrap.", rich_help_panel=JUDGE_PANEL)] = 0,
+    resamples: Annotated[
+        int, typer.Option(min=100, help="Bootstrap resamples per interval.", rich_help_panel=DATA_PANEL)
+    ] = 2000,
     temperature: Annotated[
         Optional[float], typer.Option(help="Sampling temperature.", rich_help_panel=JUDGE_PANEL)
     ] = None,
@@ -182,6 +185,7 @@ def compare_command(
         fresh=fresh,
         group_by=group_by,
         level=level.value if level else None,
+        bootstrap_resamples=resamples,
     )
     options = CompareOptions(
         base=base,
