@@ -250,3 +250,86 @@ def test_compare_usage_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--price expects" in result.stderr
     result = run("compare", str(data), "-j", "mock/first", "-p", "pairwise/verdict", "-p", "pointwise/score")
     assert result.exit_code == 2
+
+
+def test_eval_summary_has_length_control_leaderboard_and_self_preference_warning(
+    judges: FakeProvider, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(2)
+    rows = []
+    skill = {"gpt-4-0613": 0.8, "claude-v1": 0.6, "vicuna-13b": 0.3}
+    for index in range(60):
+        system = list(skill)[index % 3]
+        good_is_system = bool(rng.random() < skill[system])
+        own = ("GOOD " if good_is_system else "BAD ") + "x" * int(rng.integers(5, 300))
+        baseline = ("BAD " if good_is_system else "GOOD ") + "y" * int(rng.integers(5, 300))
+        rows.append(
+            {
+                "id": f"i{index}",
+                "question": "Q?",
+                "answer_a": own,
+                "answer_b": baseline,
+                "model_a": system,
+                "model_b": "davinci-003",
+            }
+        )
+    data = write_jsonl(tmp_path / "systems.jsonl", rows)
+    result = run("eval", str(data), "-j", "openai/fair", "--format", "json", "-q", "--fresh")
+    summary = json_of(result)
+    controlled = summary["pairwise"]["length_controlled"]
+    assert controlled["n"] == 60 and controlled["win_rate"] is not None
+    board = summary["leaderboard"]
+    assert board["baseline"] == "davinci-003" and board["systems"] == 4
+    by_system = {row["system"]: row for row in board["rows"]}
+    for system in skill:
+        own = [r for r in rows if r["model_a"] == system]
+        wins = sum(r["answer_a"].startswith("GOOD") for r in own)
+        assert (by_system[system]["wins"], by_system[system]["losses"]) == (wins, len(own) - wins)
+    assert by_system["gpt-4-0613"]["rank"] < by_system["vicuna-13b"]["rank"]
+    # The judge name "fair" has no family; a GPT judge grading GPT-4 answers gets a warning.
+    assert not any("self-preference" in w for w in summary["warnings"])
+    gpt = json_of(run("eval", str(data), "-j", "openai/gpt-4o-mini", "--format", "json", "-q", "--limit", "3"))
+    assert any("same model family (openai)" in w and "gpt-4-0613" in w for w in gpt["warnings"])
+    table = run("eval", str(data), "-j", "openai/fair", "-q")
+    assert "Leaderboard (4 systems, each against davinci-003" in table.stdout
+    assert "Length-controlled win rate of A" in table.stdout
+
+
+def test_eval_pointwise_correlation_per_group(
+    fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scipy import stats
+
+    def rate(request: Any) -> str:
+        digits = re.findall(r"answer (\d+)", request.prompt)
+        return f"Fine.\nRating: [[{int(digits[-1]) % 10 + 1}]]"
+
+    server = fake_provider(rate)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdefghijklmnop")
+    rng = np.random.default_rng(1)
+    rows = [
+        {
+            "id": f"r{i}",
+            "question": "Summarise.",
+            "answer": f"answer {i}",
+            "human_score": float(rng.integers(1, 6)),
+            "doc": f"d{i // 6}",
+        }
+        for i in range(36)
+    ]
+    data = write_jsonl(tmp_path / "points.jsonl", rows)
+    summary = json_of(run("eval", str(data), "-j", "openai/rater", "--group-by", "doc", "--format", "json", "-q"))
+    human = summary["human"]
+    assert human["level"] == "group" and human["group_by"] == "doc" and human["groups"] == 6
+    judge = np.array([i % 10 + 1 for i in range(36)], dtype=float)
+    humans = np.array([r["human_score"] for r in rows])
+    expected = np.mean([stats.pearsonr(judge[g : g + 6], humans[g : g + 6]).statistic for g in range(0, 36, 6)])
+    assert human["pearson"]["value"] == pytest.approx(expected)
+    # `report` keeps the level; `agreement` on the run directory recomputes it at system level with no call.
+    server.reset_records()
+    assert json_of(run("report", summary["run_dir"], "--format", "json"))["human"] == human
+    system = json_of(run("agreement", summary["run_dir"], "--group-by", "doc", "--level", "system", "--format", "json"))
+    means = [(judge[g : g + 6].mean(), humans[g : g + 6].mean()) for g in range(0, 36, 6)]
+    assert system["rows"][0]["spearman"]["value"] == pytest.approx(stats.spearmanr(*np.array(means).T).statistic)
+    assert server.count() == 0

@@ -89,7 +89,10 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
         table.add_column(header, overflow="fold")
     for row in comparison.rows:
         table.add_row(
-            str(row.rank) if row.rank else "–", row.name, str(row.human_n), *(cell(row) for _, cell in columns)
+            str(row.rank) if row.rank else "–",
+            row.name,
+            str(row.human_n) + (f"\n{row.groups} groups" if row.groups else ""),
+            *(cell(row) for _, cell in columns),
         )
     console.print(table)
     if comparison.kind == "pairwise":
