@@ -34,8 +34,9 @@ def resolve_level(level: str | None, group_by: str | None) -> Level:
     chosen = level or ("group" if group_by else "item")
     if chosen not in LEVELS:
         raise UsageError(f"--level must be one of {', '.join(LEVELS)}, got {chosen!r}")
-    if chosen == "group" and not group_by:
-        raise UsageError("--level group needs --group-by COLUMN (e.g. --group-by doc_id)")
+    if chosen != "item" and not group_by:
+        example = "doc_id" if chosen == "group" else "system_id"
+        raise UsageError(f"--level {chosen} needs --group-by COLUMN (e.g. --group-by {example})")
     return chosen  # type: ignore[return-value]
 
 

@@ -250,6 +250,8 @@ def test_compare_usage_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--price expects" in result.stderr
     result = run("compare", str(data), "-j", "mock/first", "-p", "pairwise/verdict", "-p", "pointwise/score")
     assert result.exit_code == 2
+    result = run("agreement", str(data), "--pred", "label", "--level", "system")
+    assert result.exit_code == 2 and "--level system needs --group-by" in result.stderr
 
 
 def test_eval_summary_has_length_control_leaderboard_and_self_preference_warning(
