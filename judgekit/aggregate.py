@@ -133,6 +133,8 @@ class Aggregation:
     outcomes: list[ItemOutcome]
     failed_items: list[str]
     unscored_items: list[str]
+    leaderboard: Any = None
+    """A `leaderboard.Leaderboard` when pairwise data compares three or more systems."""
 
 
 def aggregate(
@@ -143,8 +145,15 @@ def aggregate(
     method: str | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    group_by: str | None = None,
+    level: str | None = None,
+    renamed: Mapping[str, str] | None = None,
 ) -> Aggregation:
-    """Combine rows per item and compute every metric that applies to the run."""
+    """Combine rows per item and compute every metric that applies to the run.
+
+    `group_by` and `level` choose how pointwise scores are correlated with human scores (see
+    `levels`); `renamed` maps data columns renamed by --field to their canonical names.
+    """
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
     judge_rows: list[Judgment] = []
     for row in rows:
@@ -172,10 +181,20 @@ def aggregate(
     pairwise = pointwise = None
     bias = None
     human: HumanAgreement | HumanCorrelation | None = None
+    board = None
     if kind == "pairwise":
         pairwise = _pairwise(facts, outcomes, options)
         bias = _bias(facts, outcomes, judge_rows, options)
         human = _human_agreement(facts, outcomes, options)
+        board = _leaderboard(facts, outcomes, options)
+    elif group_by or (level and level != "item"):
+        from judgekit import levels
+
+        chosen = levels.resolve_level(level, group_by)
+        human = levels.human_correlation(
+            facts, outcomes, level=chosen, group_by=group_by, renamed=renamed, options=options
+        )
+        pointwise = _pointwise(facts, outcomes, scale, method, options)
     else:
         pointwise = _pointwise(facts, outcomes, scale, method, options)
         human = _human_correlation(facts, outcomes, options)
@@ -189,6 +208,7 @@ def aggregate(
         outcomes=outcomes,
         failed_items=[o.item_id for o in outcomes if o.status == "error"][:100],
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
+        leaderboard=board,
     )
 
 
@@ -216,6 +236,9 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         for name, values in sorted(by_category.items())
         if (estimate := pairwise_stats.win_rate(values, **options)) is not None
     }
+    from judgekit.stats.length_control import length_controlled
+
+    values = [pairwise_stats.OUTCOME_VALUE[v] for v in verdicts if v is not None]
     return PairwiseMetrics(
         wins_a=tally["A"],
         wins_b=tally["B"],
@@ -224,6 +247,31 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         by_category=categories if len(categories) > 0 else {},
         model_a=_only({fact.model_a for fact in facts}),
         model_b=_only({fact.model_b for fact in facts}),
+        standard_error=pairwise_stats.standard_error(values),
+        length_controlled=length_controlled(
+            values, [fact.length_a for fact, _ in scored], [fact.length_b for fact, _ in scored], **options
+        ),
+    )
+
+
+def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]) -> Any:
+    """A leaderboard of the scored comparisons between named systems (None for fewer than three)."""
+    from judgekit.leaderboard import build
+
+    compared = [
+        (fact, outcome)
+        for fact, outcome in zip(facts, outcomes, strict=True)
+        if outcome.verdict is not None and fact.model_a and fact.model_b and fact.model_a != fact.model_b
+    ]
+    if not compared:
+        return None
+    return build(
+        [str(fact.model_a) for fact, _ in compared],
+        [str(fact.model_b) for fact, _ in compared],
+        [pairwise_stats.OUTCOME_VALUE[str(outcome.verdict)] for _, outcome in compared],
+        [fact.length_a for fact, _ in compared],
+        [fact.length_b for fact, _ in compared],
+        **options,
     )
 
 

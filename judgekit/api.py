@@ -262,6 +262,9 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
         method=manifest.get("resolved", {}).get("method"),
         resamples=int(config.get("bootstrap_resamples", 2000)),
         seed=int(config.get("seed", 0)),
+        group_by=config.get("group_by"),
+        level=config.get("level"),
+        renamed=_renamed_columns(manifest),
     )
     counts = _call_counts(result, all_rows)
     if status == "complete" and (counts.pending or counts.errors):
@@ -282,11 +285,26 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
         human=result.human,
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
-        warnings=_warnings(result, manifest),
+        warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), items),
         timing={"wall_s": round(wall_s, 3)} if wall_s is not None else {},
+        leaderboard=result.leaderboard,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
+
+
+def _renamed_columns(manifest: dict[str, Any]) -> dict[str, str]:
+    """Data column -> canonical field, for columns that --field (or an alias) renamed."""
+    mapping = manifest.get("dataset", {}).get("mapping") or {}
+    return {column: canonical for canonical, column in mapping.items() if column != canonical}
+
+
+def _self_preference(judge: str, items: list[Item]) -> list[str]:
+    from judgekit.families import self_preference_warning
+
+    candidates = {name for item in items for name in (item.model, item.model_a, item.model_b) if name}
+    warning = self_preference_warning(judge, candidates)
+    return [warning] if warning else []
 
 
 def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:

@@ -64,6 +64,10 @@ class EvalConfig(BaseModel):
     fresh: bool = False
     """Start the run directory afresh instead of resuming it."""
     bootstrap_resamples: int = 2000
+    group_by: str | None = None
+    """Column whose groups (or systems) the human correlation is computed per (see `levels`)."""
+    level: Literal["item", "group", "system"] | None = None
+    """Correlation level: item (default), group (per group, then averaged) or system."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

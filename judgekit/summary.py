@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgekit.leaderboard import Leaderboard
 from judgekit.stats.intervals import Estimate
+from judgekit.stats.length_control import LengthControlled
 
 SUMMARY_VERSION = 1
 
@@ -56,6 +58,10 @@ class PairwiseMetrics(BaseModel):
     """Win rate of A per category."""
     combine: str | None = None
     """How the two orders were combined under --positions swap."""
+    standard_error: float | None = None
+    """Standard error of the win rate (sample standard deviation / sqrt(n)), as AlpacaEval reports it."""
+    length_controlled: LengthControlled | None = None
+    """The win rate of A with the answers' length difference controlled for (a logistic model)."""
 
 
 class PointwiseMetrics(BaseModel):
@@ -98,6 +104,13 @@ class HumanCorrelation(BaseModel):
     kendall: Estimate | None
     pearson: Estimate | None
     level: str = "item"
+    """item: all pairs at once; group: per group, then averaged; system: per-group means correlated."""
+    group_by: str | None = None
+    """The column that defines groups or systems."""
+    groups: int | None = None
+    """Groups (or systems) the coefficients rest on."""
+    groups_skipped: int | None = None
+    """Group level: groups left out because the judge's or the humans' scores were constant in them."""
 
 
 class Summary(BaseModel):
@@ -127,3 +140,5 @@ class Summary(BaseModel):
     """Ids of unscored items (first 100)."""
     warnings: list[str] = Field(default_factory=list)
     timing: dict[str, float] = Field(default_factory=dict)
+    leaderboard: Leaderboard | None = None
+    """Pairwise data comparing three or more systems: their ranking (Bradley-Terry strengths)."""

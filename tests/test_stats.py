@@ -15,11 +15,12 @@ from judgekit.stats.intervals import mean_estimate, paired_estimate
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
+
+
 def test_alpacaeval_published_win_rate_of_alpaca_7b() -> None:
     """AlpacaEval's leaderboard: alpaca-7b vs text_davinci_003, win rate 26.4596 (205 W, 584 L, 16 draws)."""
-    path = SHARED / "alpaca_eval" / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
-    if not path.exists():
-        pytest.skip("shared data not present")
+    path = BUNDLED / "alpaca_eval" / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
     preferences = [json.loads(line)["preference"] for line in path.read_text().splitlines()]
     # alpaca-7b is output_2: preference 2 is its win, 1 its loss, 0 or 1.5 a draw.
     verdicts = ["A" if p == 2 else "B" if p == 1 else "tie" for p in preferences]
@@ -27,7 +28,10 @@ def test_alpacaeval_published_win_rate_of_alpaca_7b() -> None:
     assert estimate is not None
     assert round(estimate.value * 100, 4) == 26.4596
     assert (verdicts.count("A"), verdicts.count("B"), verdicts.count("tie")) == (205, 584, 16)
-    # AlpacaEval's standard error is 1.5357; a 95% interval spans about +-1.96 SE.
+    # AlpacaEval's standard error is 1.5357 (pandas' sem of the per-item values, in percent).
+    standard_error = agreement.standard_error([{"A": 1.0, "B": 0.0, "tie": 0.5}[v] for v in verdicts])
+    assert standard_error is not None and round(standard_error * 100, 4) == 1.5357
+    # a 95% interval spans about +-1.96 SE.
     assert estimate.low is not None and estimate.high is not None
     assert estimate.high - estimate.low == pytest.approx(2 * 1.96 * 0.015357, rel=0.1)
 

@@ -14,7 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from judgekit import __version__
+from judgekit.cli import agreement as agreement_command
 from judgekit.cli import cache as cache_command
+from judgekit.cli import compare as compare_command
 from judgekit.cli import eval as eval_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
@@ -32,6 +34,8 @@ app = typer.Typer(
 app.command("eval")(eval_command.eval_command)
 app.command("report")(report_command.report_command)
 app.add_typer(prompts_command.app, name="prompts")
+app.command("compare")(compare_command.compare_command)
+app.command("agreement")(agreement_command.agreement_command)
 app.add_typer(cache_command.app, name="cache")
 
 
@@ -68,9 +72,12 @@ def _checked_defaults(ctx: typer.Context, settings: dict[str, Any], path: Path |
         if command is None or not isinstance(values, dict):
             raise fail(f"{path}: unknown section '{command_name}'; use e.g. [tool.judgekit.eval]", 2)
         known = {param.name for param in command.params}
-        for key in values:
+        repeatable = {param.name for param in command.params if getattr(param, "multiple", False)}
+        for key in list(values):
             if key.replace("-", "_") not in known:
                 raise fail(f"{path}: unknown setting '{command_name}.{key}'; known: {', '.join(sorted(known))}", 2)
+            if key.replace("-", "_") in repeatable and isinstance(values[key], str):
+                values[key] = [values[key]]  # judge = "x" in a settings file means one --judge x
     return {
         command: {key.replace("-", "_"): value for key, value in values.items()} for command, values in settings.items()
     }

@@ -56,10 +56,14 @@ def handles_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def stdout_console() -> Any:
+def stdout_console(wide: bool = False) -> Any:
+    """The result console; `wide` lets many-column tables use 160 columns when stdout is not a terminal."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if wide and not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    return console
 
 
 def stderr_console() -> Any:

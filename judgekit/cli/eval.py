@@ -27,6 +27,12 @@ class PositionsChoice(str, Enum):
     fixed = "fixed"
 
 
+class LevelChoice(str, Enum):
+    item = "item"
+    group = "group"
+    system = "system"
+
+
 class FormatChoice(str, Enum):
     table = "table"
     json = "json"
@@ -38,12 +44,12 @@ def eval_command(
         Optional[str], typer.Argument(help="Data file: JSONL, CSV or a JSON array of rows.", show_default=False)
     ] = None,
     judge: Annotated[
-        Optional[str],
+        Optional[list[str]],
         typer.Option(
             "--judge",
             "-j",
             envvar="JUDGEKIT_JUDGE",
-            help="Judge model as provider/model, e.g. openai/gpt-4o-mini.",
+            help="Judge model as provider/model, e.g. openai/gpt-4o-mini; repeat it for a panel of judges.",
             rich_help_panel=JUDGE_PANEL,
         ),
     ] = None,
@@ -205,6 +211,20 @@ def eval_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)
     ] = False,
+    group_by: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Column defining groups (e.g. doc_id) or systems (e.g. system_id) for the human correlation.",
+            rich_help_panel=DATA_PANEL,
+        ),
+    ] = None,
+    level: Annotated[
+        Optional[LevelChoice],
+        typer.Option(
+            help="Human correlation level: item, group (per group, then averaged) or system.",
+            rich_help_panel=DATA_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -235,7 +255,7 @@ def eval_command(
             )
         config = EvalConfig(
             dataset=dataset,
-            judge=judge,
+            judge=judge[0],
             mode=mode.value if mode else None,
             prompt=prompt,
             fields=parse_field_options(field or []),
@@ -258,7 +278,12 @@ def eval_command(
             out=out,
             runs_root=runs_dir,
             fresh=fresh,
+            group_by=group_by,
+            level=level.value if level else None,
         )
+        if len(judge) > 1:
+            _run_panel(config, judge, output_format is FormatChoice.json, quiet)
+            return
     prepared = prepare(config)
     progress = make_progress(enabled=not quiet)
     try:
@@ -291,3 +316,22 @@ def eval_command(
             "run the same command again to retry only them",
             ExitCode.PROVIDER,
         )
+
+
+def _run_panel(config: object, judges: list[str], as_json: bool, quiet: bool) -> None:
+    """Several --judge options: judge with each (own run directory) and combine them as a panel."""
+    from judgekit.cli.compare import run_and_print
+    from judgekit.compare import CompareOptions
+    from judgekit.config import EvalConfig
+
+    assert isinstance(config, EvalConfig)
+    options = CompareOptions(
+        base=config.model_copy(update={"out": None}),
+        prompts=[config.prompt],
+        judges=judges,
+        panel=True,
+        level=config.level,
+        group_by=config.group_by,
+        out=config.out,
+    )
+    run_and_print(options, as_json, quiet)

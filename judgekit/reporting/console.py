@@ -30,6 +30,10 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         b = f"B ({pairwise.model_b})" if pairwise.model_b else "B"
         rows.append((f"Win rate of {a} over {b}", _pct(pairwise.win_rate)))
         rows.append(("Wins A / wins B / ties", f"{pairwise.wins_a} / {pairwise.wins_b} / {pairwise.ties}"))
+        controlled = pairwise.length_controlled
+        if controlled is not None and controlled.win_rate is not None:
+            rows.append(("Length-controlled win rate of A", _pct(controlled.win_rate)))
+            rows.append(("Length coefficient (> 0: longer wins)", _num(controlled.length_coefficient, 2)))
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
@@ -55,7 +59,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append(("Agreement with humans, no ties", _pct(human.agreement_without_ties)))
         rows.append(("Cohen's kappa with humans", _num(human.kappa)))
     elif isinstance(human, HumanCorrelation):
-        level = "" if human.level == "item" else f" ({human.level})"
+        level = "" if human.level == "item" else f" ({human.level} level by {human.group_by}, {human.groups} groups)"
         rows.append((f"Spearman with humans{level}", _num(human.spearman)))
         rows.append((f"Kendall tau-b with humans{level}", _num(human.kendall)))
         rows.append((f"Pearson with humans{level}", _num(human.pearson)))
@@ -101,8 +105,35 @@ def print_summary(summary: Summary, console: Any) -> None:
         for name, estimate in summary.pointwise.by_model.items():
             by_model.add_row(name, estimate.format(digits=2), str(estimate.n))
         console.print(by_model)
+    if summary.leaderboard is not None:
+        _print_leaderboard(summary, console)
     if summary.counts.unscored_reasons:
         reasons = ", ".join(f"{reason} ({number})" for reason, number in summary.counts.unscored_reasons.items())
         console.print(f"Unscored: {reasons}")
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _print_leaderboard(summary: Summary, console: Any) -> None:
+    from rich.table import Table
+
+    board = summary.leaderboard
+    assert board is not None
+    against = f", each against {board.baseline}" if board.baseline else ""
+    table = Table(
+        title=f"Leaderboard ({board.systems} systems{against}; ranked by {board.ranked_by})", title_justify="left"
+    )
+    for header in ("#", "system", "W / L / T", "win rate", "BT strength", "LC win rate"):
+        table.add_column(header)
+    for row in board.rows:
+        table.add_row(
+            str(row.rank),
+            row.system,
+            f"{row.wins} / {row.losses} / {row.ties}",
+            row.win_rate.format(percent=True) if row.win_rate else "–",
+            row.strength.format(digits=2) if row.strength else "–",
+            row.length_controlled_win_rate.format(percent=True) if row.length_controlled_win_rate else "–",
+        )
+    console.print(table)
+    for note in board.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")

@@ -18,6 +18,14 @@ def win_rate(verdicts: Sequence[str], *, resamples: int = DEFAULT_RESAMPLES, see
     return mean_estimate([OUTCOME_VALUE[verdict] for verdict in verdicts], resamples=resamples, seed=seed)
 
 
+def standard_error(values: Sequence[float]) -> float | None:
+    """Sample standard deviation / sqrt(n) of per-item outcome values (pandas' `sem`, AlpacaEval's SE)."""
+    data = np.asarray(values, dtype=float)
+    if data.size < 2:
+        return None
+    return float(data.std(ddof=1) / np.sqrt(data.size))
+
+
 def agreement(
     judge: Sequence[str],
     human: Sequence[str],

@@ -1,0 +1,145 @@
+"""A comparison as rich tables on stdout: the ranked rows, the verdicts, the test, the panels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from judgekit.comparison import Comparison, ComparisonRow
+from judgekit.stats.intervals import Estimate
+
+
+def pct(estimate: Estimate | None) -> str:
+    """A rate in percent with two decimals and its interval (enough to match published figures)."""
+    if estimate is None:
+        return "–"
+    text = f"{estimate.value * 100:.2f}"
+    if estimate.low is not None and estimate.high is not None:
+        text += f"\n[{estimate.low * 100:.2f}, {estimate.high * 100:.2f}]"
+    return text
+
+
+def num(estimate: Estimate | None, digits: int = 3) -> str:
+    """A statistic with its interval on a second line, so wide tables stay readable."""
+    if estimate is None:
+        return "–"
+    text = f"{estimate.value:.{digits}f}"
+    if estimate.low is not None and estimate.high is not None:
+        text += f"\n[{estimate.low:.{digits}f}, {estimate.high:.{digits}f}]"
+    return text
+
+
+def _cost(row: ComparisonRow) -> str:
+    if not row.calls:
+        return "–"
+    tokens = f"{row.prompt_tokens + row.completion_tokens:,}" if row.calls else "–"
+    cost = f"${row.cost_usd:.4f}" if row.cost_usd is not None else "–"
+    return f"{tokens} / {cost}"
+
+
+def _time(row: ComparisonRow) -> str:
+    if row.wall_s is None and row.mean_latency_s is None:
+        return "–"
+    wall = f"{row.wall_s:.1f}s" if row.wall_s is not None else "–"
+    latency = f"{row.mean_latency_s:.2f}s" if row.mean_latency_s is not None else "–"
+    return f"{wall} / {latency}"
+
+
+def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
+    correlations = [
+        ("Spearman", lambda r: num(r.spearman)),
+        ("Kendall", lambda r: num(r.kendall)),
+        ("Pearson", lambda r: num(r.pearson)),
+    ]
+    common_tail = [
+        ("Unscored %", lambda r: pct(r.unscored_rate)),
+        ("Tokens / cost", _cost),
+        ("Wall / per call", _time),
+    ]
+    if comparison.kind == "pairwise":
+        columns: list[tuple[str, Any]] = [
+            ("Agree %", lambda r: pct(r.agreement)),
+            ("Agree no ties %", lambda r: pct(r.agreement_without_ties)),
+            ("Kappa", lambda r: num(r.kappa)),
+        ]
+        if comparison.level != "item":
+            columns += correlations
+        columns += [
+            ("Consistent %", lambda r: pct(r.position_consistency)),
+            ("P(first) %", lambda r: pct(r.p_first)),
+            ("P(longer) %", lambda r: pct(r.p_longer)),
+        ]
+        return columns + common_tail
+    return [*correlations, ("Mean score", lambda r: num(r.mean_score, 2)), *common_tail]
+
+
+def print_comparison(comparison: Comparison, console: Any) -> None:
+    from rich.table import Table
+
+    level = "" if comparison.level == "item" else f", {comparison.level} level by {comparison.group_by}"
+    title = f"judgekit compare · {comparison.kind} · ranked by {comparison.ranked_by}{level} (95% CIs)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("prompt · judge", overflow="fold", min_width=12)
+    table.add_column("n", justify="right")
+    # Leave out columns with nothing in them (no humans, no swap, judgments read from a file).
+    columns = [
+        (header, cell) for header, cell in _columns(comparison) if any(cell(row) != "–" for row in comparison.rows)
+    ]
+    for header, _ in columns:
+        table.add_column(header, overflow="fold")
+    for row in comparison.rows:
+        table.add_row(
+            str(row.rank) if row.rank else "–",
+            row.name,
+            str(row.human_n) + (f"\n{row.groups} groups" if row.groups else ""),
+            *(cell(row) for _, cell in columns),
+        )
+    console.print(table)
+    if comparison.kind == "pairwise":
+        _print_verdicts(comparison, console)
+    if comparison.best_vs_runner_up is not None:
+        console.print(comparison.best_vs_runner_up.statement)
+    elif len(comparison.rows) > 1:
+        console.print("Fewer than two rows could be ranked: no significance test.")
+    for panel in comparison.panels:
+        method = "Cohen's kappa" if panel.method == "cohen" else "Fleiss' kappa"
+        kappa = panel.kappa.format() if panel.kappa else "–"
+        console.print(f"Inter-judge agreement ({', '.join(panel.judges)}): {method} {kappa} on {panel.items} items")
+    for warning in comparison.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _print_verdicts(comparison: Comparison, console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="Verdicts (A and B are the data's answer_a and answer_b)", title_justify="left")
+    for header in (
+        "prompt · judge",
+        "A / B / ties",
+        "win rate of A %",
+        "SE %",
+        "win rate of B %",
+        "LC win rate of A %",
+        "length coef.",
+    ):
+        table.add_column(header, overflow="fold")
+    for row in comparison.rows:
+        b = None
+        if row.win_rate is not None:
+            w = row.win_rate
+            b = Estimate(
+                value=1 - w.value,
+                low=None if w.high is None else 1 - w.high,
+                high=None if w.low is None else 1 - w.low,
+                n=w.n,
+            )
+        table.add_row(
+            row.name,
+            "–" if row.wins_a is None else f"{row.wins_a} / {row.wins_b}\n/ {row.ties}",
+            pct(row.win_rate),
+            "–" if row.standard_error is None else f"{row.standard_error * 100:.4f}",
+            pct(b),
+            pct(row.length_controlled_win_rate),
+            num(row.length_coefficient, 2),
+        )
+    console.print(table)
