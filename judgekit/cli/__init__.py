@@ -15,7 +15,9 @@ import typer
 
 from judgekit import __version__
 from judgekit.cli import cache as cache_command
+from judgekit.cli import diff as diff_command
 from judgekit.cli import eval as eval_command
+from judgekit.cli import gate as gate_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
 from judgekit.cli.common import fail
@@ -31,6 +33,8 @@ app = typer.Typer(
 )
 app.command("eval")(eval_command.eval_command)
 app.command("report")(report_command.report_command)
+app.command("gate")(gate_command.gate_command)
+app.command("diff")(diff_command.diff_command)
 app.add_typer(prompts_command.app, name="prompts")
 app.add_typer(cache_command.app, name="cache")
 
