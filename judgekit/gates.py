@@ -8,10 +8,17 @@
     --min-agreement   agreement with human labels (pairwise) or Spearman's rho
                       with human scores (pointwise)                            (data with human labels)
 
-With `on_ci_bound="lower"` a minimum must hold for the lower end of the 95% confidence
-interval and a maximum for its upper end, so a gate passes only when the whole interval
-clears the threshold and a lucky draw cannot pass it. A metric that could not be measured
-(no scored item, no interval) fails its gate: a gate never passes on missing evidence.
+Which number is compared with the threshold (`on_ci_bound`):
+
+- "none" (default): the point estimate.
+- "lower" (strict): a minimum must hold for the lower end of the 95% confidence interval and
+  a maximum for its upper end. The gate passes only when the whole interval clears the
+  threshold, so a lucky draw cannot pass it ("is it good enough, with confidence?").
+- "upper" (lenient): the mirror image; the gate fails only when the whole interval misses the
+  threshold, so an unlucky draw cannot fail it ("is it worse, with confidence?").
+
+A metric that could not be measured (no scored item, or no interval when one is needed) fails
+its gate: a gate never passes on missing evidence.
 
 Options that cannot apply to a run (a win rate on a pointwise run, agreement without human
 labels) are usage errors raised by `check_options` before any model is called.
@@ -32,7 +39,7 @@ from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.summary import HumanAgreement, HumanCorrelation
 
 Bound = Literal["min", "max"]
-CiBound = Literal["lower", "none"]
+CiBound = Literal["none", "lower", "upper"]
 _EPSILON = 1e-12
 """Float slack, so 0.1 + 0.2 against a threshold of 0.3 is not a spurious failure."""
 
@@ -60,8 +67,8 @@ class GateOptions:
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise UsageError(f"{_option(name)} {value:g}: rates are fractions from 0 to 1 (0.6 means 60%)")
-        if self.on_ci_bound not in ("lower", "none"):
-            raise UsageError(f"--on-ci-bound {self.on_ci_bound}: choose lower or none")
+        if self.on_ci_bound not in ("none", "lower", "upper"):
+            raise UsageError(f"--on-ci-bound {self.on_ci_bound}: choose none, lower or upper")
 
 
 _GATE_FIELDS = tuple(field.name for field in fields(GateOptions) if field.name.startswith(("min_", "max_")))
@@ -215,11 +222,14 @@ class Checker:
         checked: float | None = None
         if estimate is None:
             note = "no scored item to measure it on, so the gate fails"
-        elif self.on_ci_bound == "lower":
-            checked_on = "lower bound" if bound == "min" else "upper bound"
-            checked = estimate.low if bound == "min" else estimate.high
+        elif self.on_ci_bound != "none":
+            # Strict ("lower") takes the end of the interval that is harder to clear, lenient
+            # ("upper") the end that is easier.
+            low_end = (bound == "min") == (self.on_ci_bound == "lower")
+            checked_on = "lower bound" if low_end else "upper bound"
+            checked = estimate.low if low_end else estimate.high
             if checked is None:
-                note = f"no confidence interval with n={estimate.n}, so the gate fails under --on-ci-bound lower"
+                note = f"no confidence interval with n={estimate.n}, so the gate fails under --on-ci-bound {self.on_ci_bound}"
         else:
             checked = estimate.value
         passed = checked is not None and (

@@ -23,8 +23,9 @@ GATES_PANEL = "Quality gates and CI reports"
 
 
 class CiBoundChoice(str, Enum):
-    LOWER = "lower"
     NONE = "none"
+    LOWER = "lower"
+    UPPER = "upper"
 
 
 def _rate_option(name: str, text: str) -> Any:
@@ -87,8 +88,9 @@ OnCiBound = Annotated[
     CiBoundChoice,
     typer.Option(
         "--on-ci-bound",
-        help="lower: a minimum must hold for the lower end of the 95% CI and a maximum for its upper end; "
-        "none: compare the point estimate.",
+        help="Which number meets the threshold. none: the point estimate. lower (strict): a minimum must hold "
+        "for the lower end of the 95% CI and a maximum for its upper end. upper (lenient): the mirror image, "
+        "so a gate fails only when the whole CI misses the threshold.",
         rich_help_panel=GATES_PANEL,
     ),
 ]
