@@ -229,7 +229,8 @@ class Checker:
             checked_on = "lower bound" if low_end else "upper bound"
             checked = estimate.low if low_end else estimate.high
             if checked is None:
-                note = f"no confidence interval with n={estimate.n}, so the gate fails under --on-ci-bound {self.on_ci_bound}"
+                rule = f"--on-ci-bound {self.on_ci_bound}"
+                note = f"no confidence interval with n={estimate.n}, so the gate fails under {rule}"
         else:
             checked = estimate.value
         passed = checked is not None and (
