@@ -122,9 +122,10 @@ def compare(
     if max_regression is not None:
         drop = None
         if test.change is not None:
-            low = None if test.change.high is None else -test.change.high
-            high = None if test.change.low is None else -test.change.low
-            drop = Estimate(value=-test.change.value, low=low, high=high, n=test.change.n)
+            # 0.0 - x rather than -x, so that no change reads 0.000 and not -0.000.
+            low = None if test.change.high is None else 0.0 - test.change.high
+            high = None if test.change.low is None else 0.0 - test.change.low
+            drop = Estimate(value=0.0 - test.change.value, low=low, high=high, n=test.change.n)
         gate = Checker(on_ci_bound)(
             "--max-regression", f"drop in {metric}", "max", max_regression, drop, percent=kind == "pairwise"
         )

@@ -30,6 +30,8 @@ def _at(manifest: dict[str, Any], path: tuple[str, ...]) -> Any:
         if not isinstance(value, dict):
             return None
         value = value.get(key)
+    if path == ("resolved", "params") and isinstance(value, dict):
+        value = {key: setting for key, setting in value.items() if key != "seed"}  # the seed has its own line
     return value
 
 

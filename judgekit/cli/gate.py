@@ -101,7 +101,8 @@ def _print_table(results: list[GateResult]) -> None:
     from rich.table import Table
 
     table = Table(title="judgekit gates", title_justify="left")
-    for column in ("gate", "metric", "value [95% CI]", "threshold", "checked", "result"):
+    table.add_column("gate", no_wrap=True)
+    for column in ("metric", "value [95% CI]", "threshold", "checked", "result"):
         table.add_column(column)
     for result in results:
         estimate = result.estimate
