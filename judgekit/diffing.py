@@ -85,7 +85,7 @@ def compare(
             f"{before.path} is a {before.kind} run and {after.path} a {after.kind} run; diff needs one kind"
         )
     _check_same_items(before, after)
-    if max_regression is not None and max_regression < 0:
+    if max_regression is not None and not max_regression >= 0:  # also refuses NaN
         raise UsageError(f"--max-regression {max_regression:g}: give the largest allowed drop, 0 or more")
     if max_regression is not None and before.kind == "pairwise" and max_regression > 1:
         raise UsageError(f"--max-regression {max_regression:g}: a win-rate drop is a fraction from 0 to 1")

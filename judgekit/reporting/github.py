@@ -52,6 +52,7 @@ def publish_markdown(text: str, markdown_file: str | None) -> list[Path]:
     `--markdown` file the user asked for is an error.
     """
     written = []
+    text = text.rstrip("\n") + "\n\n"  # a blank line keeps the next step's section apart
     if markdown_file:
         target = Path(markdown_file)
         try:
@@ -64,7 +65,7 @@ def publish_markdown(text: str, markdown_file: str | None) -> list[Path]:
     if step_summary:
         try:
             with Path(step_summary).open("a", encoding="utf-8") as handle:
-                handle.write(text if text.endswith("\n") else text + "\n")
+                handle.write(text)
             written.append(Path(step_summary))
         except OSError as exc:
             print(f"judgekit: cannot append to GITHUB_STEP_SUMMARY ({exc.strerror or exc})", file=sys.stderr)
