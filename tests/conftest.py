@@ -15,6 +15,8 @@ from judgekit.testing.server import FakeProvider, Faults, Responder, default_res
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "JUDGEKIT_")
+CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY")
+"""Cleared too: on a CI runner they would make tests write annotations and step summaries."""
 
 
 def _guard(host: object) -> None:
@@ -52,7 +54,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No provider keys or judgekit settings leak in; work happens in a temporary folder."""
     for name in list(os.environ):
-        if name.startswith(SECRET_PREFIXES):
+        if name.startswith(SECRET_PREFIXES) or name in CI_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("JUDGEKIT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("JUDGEKIT_DISABLE_PLUGINS", "1")

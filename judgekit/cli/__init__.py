@@ -17,7 +17,9 @@ from judgekit import __version__
 from judgekit.cli import agreement as agreement_command
 from judgekit.cli import cache as cache_command
 from judgekit.cli import compare as compare_command
+from judgekit.cli import diff as diff_command
 from judgekit.cli import eval as eval_command
+from judgekit.cli import gate as gate_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
 from judgekit.cli.common import fail
@@ -33,6 +35,8 @@ app = typer.Typer(
 )
 app.command("eval")(eval_command.eval_command)
 app.command("report")(report_command.report_command)
+app.command("gate")(gate_command.gate_command)
+app.command("diff")(diff_command.diff_command)
 app.add_typer(prompts_command.app, name="prompts")
 app.command("compare")(compare_command.compare_command)
 app.command("agreement")(agreement_command.agreement_command)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from judgekit.cli import gating
 from judgekit.cli.common import fail, handles_errors, stdout_console, warn
 
 JUDGE_PANEL = "Judge"
@@ -225,6 +226,26 @@ def eval_command(
             rich_help_panel=DATA_PANEL,
         ),
     ] = None,
+    baseline: Annotated[
+        Optional[str],
+        typer.Option(
+            metavar="FILE",
+            help="Judge DATASET's answers (A) against this file's (B), pairwise; both files hold question + "
+            "answer rows, joined on id, else on the question.",
+            rich_help_panel=DATA_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    min_win_rate: gating.MinWinRate = None,
+    min_score: gating.MinScore = None,
+    min_pass_rate: gating.MinPassRate = None,
+    pass_score: gating.PassScore = None,
+    max_unscored: gating.MaxUnscored = None,
+    max_flip_rate: gating.MaxFlipRate = None,
+    min_agreement: gating.MinAgreement = None,
+    on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    junit: gating.Junit = None,
+    markdown: gating.Markdown = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -241,9 +262,21 @@ def eval_command(
     from judgekit.reporting.console import print_summary
     from judgekit.reporting.progress import make_progress
 
+    gates = gating.gate_options(
+        min_win_rate=min_win_rate,
+        min_score=min_score,
+        min_pass_rate=min_pass_rate,
+        pass_score=pass_score,
+        max_unscored=max_unscored,
+        max_flip_rate=max_flip_rate,
+        min_agreement=min_agreement,
+        on_ci_bound=on_ci_bound,
+    )
     if resume:
         if dataset:
             raise fail("give either a DATASET or --resume RUN_DIR, not both", ExitCode.USAGE)
+        if baseline:
+            raise fail("--baseline cannot be combined with --resume (the run already holds the joined data)", 2)
         config = config_from_run(resume)
     else:
         if not dataset:
@@ -253,6 +286,9 @@ def eval_command(
                 "no judge given: pass --judge provider/model (e.g. --judge openai/gpt-4o-mini) or set JUDGEKIT_JUDGE",
                 ExitCode.USAGE,
             )
+        if baseline:
+            dataset = _join_baseline(dataset, baseline, field or [], mode, max_chars, truncate, runs_dir)
+            field = []
         config = EvalConfig(
             dataset=dataset,
             judge=judge[0],
@@ -285,6 +321,10 @@ def eval_command(
             _run_panel(config, judge, output_format is FormatChoice.json, quiet)
             return
     prepared = prepare(config)
+    from judgekit.gates import check_options
+    from judgekit.passrule import RunFacts
+
+    check_options(gates, RunFacts.of(prepared.manifest))
     progress = make_progress(enabled=not quiet)
     try:
         result = asyncio.run(execute(prepared, progress))
@@ -306,6 +346,12 @@ def eval_command(
         f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
         f"{counters.resumed} resumed)"
     )
+    gate_failed = False
+    if gates.any or gating.wants_reports(junit, markdown):
+        from judgekit.runview import load_run
+
+        checked = gating.check_run(load_run(result.run_dir, summary), gates, junit=junit, markdown=markdown)
+        gate_failed = not all(gate.passed for gate in checked)
     if result.stop_reason:
         raise fail(
             f"the run stopped early: {result.stop_reason}; run the same command again to continue", ExitCode.PROVIDER
@@ -316,6 +362,40 @@ def eval_command(
             "run the same command again to retry only them",
             ExitCode.PROVIDER,
         )
+    if gate_failed:
+        raise typer.Exit(ExitCode.GATE_FAILED)
+
+
+def _join_baseline(
+    dataset: str,
+    baseline: str,
+    fields: list[str],
+    mode: Optional[ModeChoice],
+    max_chars: int,
+    truncate: bool,
+    runs_dir: str,
+) -> str:
+    """Join the candidate and baseline files into a pairwise dataset; returns its path."""
+    from pathlib import Path
+
+    from judgekit.baseline import join
+    from judgekit.datasets import ReadOptions, parse_field_options
+    from judgekit.errors import ExitCode
+
+    if mode is ModeChoice.pointwise:
+        raise fail(
+            "--baseline compares two files pairwise; it cannot be combined with --mode pointwise", ExitCode.USAGE
+        )
+    # Long texts are checked (or cut, with --truncate) when the joined file is read for the run.
+    limit = 10**12 if truncate else max_chars
+    joined = join(
+        dataset,
+        baseline,
+        ReadOptions(fields=parse_field_options(fields), max_chars=limit),
+        Path(runs_dir) / "_baseline",
+    )
+    warn(f"joined {joined.rows} items of {dataset} (A) and {baseline} (B) on {joined.key} into {joined.path}")
+    return str(joined.path)
 
 
 def _run_panel(config: object, judges: list[str], as_json: bool, quiet: bool) -> None:

@@ -1,0 +1,185 @@
+"""Quality-gate options and CI reports shared by `judgekit eval`, `judgekit gate` and `judgekit diff`.
+
+The options are declared once here as annotated types, so both commands offer exactly the
+same flags with the same help. Heavy modules (pydantic models, scipy) are imported inside the
+functions, so importing this module at CLI start-up stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from judgekit.cli.common import warn
+
+if TYPE_CHECKING:
+    from judgekit.gates import GateOptions, GateResult
+    from judgekit.runview import RunView
+
+GATES_PANEL = "Quality gates and CI reports"
+
+
+class CiBoundChoice(str, Enum):
+    NONE = "none"
+    LOWER = "lower"
+    UPPER = "upper"
+
+
+def _rate_option(name: str, text: str) -> Any:
+    return typer.Option(name, metavar="RATE", help=text, rich_help_panel=GATES_PANEL, show_default=False)
+
+
+MinWinRate = Annotated[
+    Optional[float],
+    _rate_option(
+        "--min-win-rate", "Exit 1 unless the win rate of A (ties count ½) is at least RATE, e.g. 0.5 (pairwise)."
+    ),
+]
+MinScore = Annotated[
+    Optional[float],
+    typer.Option(
+        "--min-score",
+        metavar="SCORE",
+        help="Exit 1 unless the mean score is at least SCORE, on the template's scale (pointwise).",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
+MinPassRate = Annotated[
+    Optional[float],
+    _rate_option(
+        "--min-pass-rate",
+        "Exit 1 unless at least RATE of the scored items pass: a pass verdict on pass/fail templates, "
+        "else a score of at least --pass-score (pointwise).",
+    ),
+]
+PassScore = Annotated[
+    Optional[float],
+    typer.Option(
+        "--pass-score",
+        metavar="SCORE",
+        help="The score an item needs to pass, for --min-pass-rate and the JUnit report (pointwise).",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
+MaxUnscored = Annotated[
+    Optional[float],
+    _rate_option("--max-unscored", "Exit 1 if more than RATE of the judged items have no valid verdict."),
+]
+MaxFlipRate = Annotated[
+    Optional[float],
+    _rate_option(
+        "--max-flip-rate", "Exit 1 if more than RATE of the items change verdict with the order (--positions swap)."
+    ),
+]
+MinAgreement = Annotated[
+    Optional[float],
+    _rate_option(
+        "--min-agreement",
+        "Exit 1 unless agreement with the human labels (pairwise) or Spearman's rho with the human scores "
+        "(pointwise) is at least RATE; the data must have human labels.",
+    ),
+]
+OnCiBound = Annotated[
+    CiBoundChoice,
+    typer.Option(
+        "--on-ci-bound",
+        help="Which number meets the threshold. none: the point estimate. lower (strict): a minimum must hold "
+        "for the lower end of the 95% CI and a maximum for its upper end. upper (lenient): the mirror image, "
+        "so a gate fails only when the whole CI misses the threshold.",
+        rich_help_panel=GATES_PANEL,
+    ),
+]
+Junit = Annotated[
+    Optional[str],
+    typer.Option(
+        "--junit",
+        metavar="FILE",
+        help="Write a JUnit XML report: one test case per item, failing verdicts as failures.",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
+Markdown = Annotated[
+    Optional[str],
+    typer.Option(
+        "--markdown",
+        metavar="FILE",
+        help="Write a Markdown summary (it is also appended to $GITHUB_STEP_SUMMARY when that is set).",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
+
+
+def gate_options(
+    *,
+    min_win_rate: float | None,
+    min_score: float | None,
+    min_pass_rate: float | None,
+    pass_score: float | None,
+    max_unscored: float | None,
+    max_flip_rate: float | None,
+    min_agreement: float | None,
+    on_ci_bound: CiBoundChoice,
+) -> GateOptions:
+    from judgekit.gates import GateOptions
+
+    return GateOptions(
+        min_win_rate=min_win_rate,
+        min_score=min_score,
+        min_pass_rate=min_pass_rate,
+        pass_score=pass_score,
+        max_unscored=max_unscored,
+        max_flip_rate=max_flip_rate,
+        min_agreement=min_agreement,
+        on_ci_bound=on_ci_bound.value,
+    )
+
+
+def wants_reports(junit: str | None, markdown: str | None) -> bool:
+    return bool(junit or markdown or os.environ.get("GITHUB_STEP_SUMMARY"))
+
+
+def check_run(view: RunView, options: GateOptions, *, junit: str | None, markdown: str | None) -> list[GateResult]:
+    """Evaluate the gates on a finished run, print one line per gate on stderr, and write the
+    JUnit report, the Markdown summary and GitHub annotations that were asked for."""
+    from judgekit.gates import evaluate
+    from judgekit.passrule import PassRule, RunFacts
+    from judgekit.provenance import run_warnings
+    from judgekit.reporting import github
+    from judgekit.reporting import markdown as markdown_report
+
+    for warning in run_warnings(view):
+        warn(f"warning: {warning}")
+    results = evaluate(options, view)
+    print_gate_lines(results)
+    github.annotate(results)
+    rule = PassRule.of(RunFacts.of(view.manifest), options.pass_score)
+    if junit:
+        from judgekit.errors import InputError
+        from judgekit.reporting import junit as junit_report
+
+        try:
+            counts = junit_report.write(junit, view, rule, results)
+        except OSError as exc:
+            raise InputError(f"--junit {junit}: cannot write ({exc.strerror or exc})") from None
+        warn(
+            f"JUnit report: {junit} ({counts.tests} items: {counts.failures} failing, "
+            f"{counts.errors} without a verdict, {counts.skipped} not judged)"
+        )
+        if not rule.decides:
+            warn(f"JUnit report: {rule.describe()}")
+    if markdown or os.environ.get("GITHUB_STEP_SUMMARY"):
+        for path in github.publish_markdown(markdown_report.run_report(view, rule, results), markdown):
+            warn(f"Markdown summary: {path}")
+    return results
+
+
+def print_gate_lines(results: list[GateResult]) -> None:
+    for result in results:
+        warn(f"gate {'passed' if result.passed else 'FAILED'}: {result.line()}")
