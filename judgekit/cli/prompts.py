@@ -54,21 +54,17 @@ def verdict_label(template: Template | AuxTemplate) -> str:
         return "text"
     verdict = template.meta.verdict
     if verdict.type == "choice" and verdict.choices:
-        return " / ".join(f"{choice}={_plain(outcome)}" for choice, outcome in verdict.choices.items())
+        if template.meta.kind == "pairwise":
+            return "/".join("tie" if outcome == "tie" else choice for choice, outcome in verdict.choices.items())
+        return "/".join(f"{choice}={_plain(outcome)}" for choice, outcome in verdict.choices.items())
     low, high = verdict.scale or (0, 0)
     if verdict.type == "score_pair":
-        return f"two scores {low:g}-{high:g}"
-    return f"score {low:g}-{high:g}"
+        return f"2 x {low:g}-{high:g}"
+    return f"{low:g}-{high:g}"
 
 
 def _plain(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _used_for(template: Template | AuxTemplate) -> str:
-    from judgekit.prompts import AuxTemplate
-
-    return template.meta.role if isinstance(template, AuxTemplate) else template.meta.kind
 
 
 @app.command("list")
@@ -77,14 +73,15 @@ def list_command(
     long: Annotated[bool, typer.Option("--long", "-l", help="Full descriptions and the study each follows.")] = False,
 ) -> None:
     """List the built-in templates (`judgekit prompts show NAME` prints one in full)."""
+    from rich import box
     from rich.table import Table
 
     from judgekit.criteria import BUILTIN_CRITERIA
     from judgekit.prompts import iter_builtin
 
-    table = Table(show_header=True, header_style="bold")
+    # The folder of a built-in names its kind (pairwise/, pointwise/) or role (steps/, reference/).
+    table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
-    table.add_column("for", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("description")
     for template in iter_builtin():
@@ -94,7 +91,7 @@ def list_command(
                 description += f"\n[dim]Follows: {' '.join(template.meta.follows.split())}[/dim]"
         else:
             description = first_sentence(description)
-        table.add_row(template.name, _used_for(template), verdict_label(template), description)
+        table.add_row(template.name, verdict_label(template), description)
     console = stdout_console()
     console.print(table)
     console.print(
@@ -107,11 +104,12 @@ def list_command(
 @handles_errors
 def criteria_command() -> None:
     """List the built-in G-Eval criteria and what each one judges."""
+    from rich import box
     from rich.table import Table
 
     from judgekit.criteria import BUILTIN_CRITERIA
 
-    table = Table(show_header=True, header_style="bold")
+    table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
     table.add_column("grades", no_wrap=True)
     table.add_column("definition")
