@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,14 @@ class Grading:
             temperature=config.temperature,
             score_pair_templates=pairs,
         )
+        if config.samples is not None and self.scoring.method != "samples":
+            self.scoring = replace(
+                self.scoring,
+                warnings=(
+                    *self.scoring.warnings,
+                    f"--samples {config.samples} is not used: the score method is {self.scoring.method}",
+                ),
+            )
         for template in self.all_templates():
             self.base_params[template.name] = self._params(template, judge_call=isinstance(template, Template))
 

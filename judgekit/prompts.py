@@ -193,6 +193,11 @@ class _Renderable:
 
     def variables(self) -> set[str]:
         """Names the template refers to (including ones used only under `is defined`)."""
+        return set(self._variables)
+
+    @cached_property
+    def _variables(self) -> frozenset[str]:
+        # Parsed once: a run asks for every row whether the template shows a field.
         from jinja2 import meta
 
         environment = _environment()
@@ -204,7 +209,7 @@ class _Renderable:
                 line = getattr(exc, "lineno", None)
                 where = f" line {line}" if line else ""
                 raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
-        return names
+        return frozenset(names)
 
     def render(self, variables: Mapping[str, Any]) -> tuple[Message, ...]:
         """Render the system and user messages; raises TemplateError naming a missing variable."""
