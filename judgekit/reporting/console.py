@@ -81,15 +81,17 @@ def grading_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append(("References generated", str(grading["references_generated"])))
     scoring = summary.scoring
     if scoring is not None and scoring.method != "parse":
-        how = ", ".join(f"{number} {method}" for method, number in scoring.verdicts_by_method.items())
-        text = f"{scoring.method}"
+        text = scoring.method
         if scoring.method == "samples" and scoring.samples:
             requests = "in one request" if scoring.sample_requests == "one" else "as separate requests"
             text += f" ({scoring.samples} per call, {requests})"
-        if how:
-            text += f"; verdicts: {how}"
+        total = sum(scoring.verdicts_by_method.values())
+        weighted = scoring.verdicts_by_method.get(scoring.method, 0)
+        if weighted != total:
+            text += f"; {weighted} of {total} verdicts (the rest as written)"
         if scoring.valid_mass is not None:
-            text += f"; valid mass {scoring.valid_mass:.3f} (min {scoring.valid_mass_min:.3f})"
+            what = "share of samples valid" if scoring.method == "samples" else "valid mass"
+            text += f"; {what} {scoring.valid_mass:.3f} (min {scoring.valid_mass_min:.3f})"
         rows.append(("Score method", text))
         if scoring.mean_probabilities:
             probabilities = scoring.mean_probabilities
