@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -69,10 +70,12 @@ def geval_responder(
 def cycling_scores(scores: list[int]) -> Callable[[FakeRequest], int]:
     """A different score on each repeat of the same prompt (sampling at temperature > 0)."""
     seen: dict[str, int] = defaultdict(int)
+    lock = threading.Lock()  # the fake server answers concurrent requests on several threads
 
     def score(request: FakeRequest) -> int:
-        index = seen[request.prompt]
-        seen[request.prompt] += 1
+        with lock:
+            index = seen[request.prompt]
+            seen[request.prompt] += 1
         return scores[index % len(scores)]
 
     return score

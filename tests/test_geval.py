@@ -62,6 +62,9 @@ def test_steps_are_written_once_and_reused_by_items_reruns_and_new_runs(
     # Re-running resumes everything (even with the cache off); another directory hits the cache.
     again = summary_of(run(*args, "--format", "json", "-q", "--no-cache"))
     assert server.count() == 7 and again["pointwise"] == summary["pointwise"]
+    rebuilt = summary_of(run("report", summary["run_dir"], "--format", "json"))
+    assert rebuilt["scoring"] == summary["scoring"] and rebuilt["grading"] == summary["grading"]
+    assert server.count() == 7
     elsewhere = summary_of(run(*args, "--format", "json", "-q", "--out", "elsewhere"))
     assert server.count() == 7 and elsewhere["counts"]["cached"] == 7
     # More items: the steps are still not asked for again.
@@ -86,6 +89,17 @@ def test_user_steps_file_skips_stage_one(openai_judge: Callable[..., FakeProvide
     assert "1. Check every number." in server.recorded[0].request.prompt
     assert summary["grading"]["steps_source"] == "file"
     assert summary["pointwise"]["mean"]["value"] == 3.0 and summary["scoring"]["method"] == "parse"
+
+
+def test_a_judge_that_writes_no_steps_stops_the_run_with_a_way_out(
+    openai_judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    server = openai_judge(lambda request: "I would rather just grade it." if is_steps_request(request) else "Score: 3")
+    data = write_jsonl(tmp_path / "answers.jsonl", answers(2))
+    result = run("eval", str(data), "-j", "openai/x", "--criterion", "correctness", "-q")
+    assert result.exit_code == 3 and server.count() == 1
+    assert "could not write evaluation steps for criterion correctness (no numbered steps" in result.stderr
+    assert "--steps FILE" in result.stderr and "Traceback" not in result.output
 
 
 def test_anthropic_falls_back_to_samples_as_separate_requests(

@@ -110,8 +110,9 @@ def test_generated_references_are_made_once_per_item_stored_and_reused(
     assert summary["pairwise"]["wins_a"] == 4 and summary["bias"]["flip_rate"]["value"] == 0.0
     assert summary["grading"]["references_generated"] == 4
     run_dir = Path(summary["run_dir"])
-    stored = [json.loads(line) for line in (run_dir / "references.jsonl").read_text().splitlines()]
-    assert stored[0] == {"item_id": "p1", "reference": "Working it out: 1 x 7.\n7"} and len(stored) == 4
+    lines = [json.loads(line) for line in (run_dir / "references.jsonl").read_text().splitlines()]
+    stored = {line["item_id"]: line["reference"] for line in lines}  # written as they finish, in any order
+    assert len(lines) == 4 and stored == {f"p{i}": f"Working it out: {i} x 7.\n{i * 7}" for i in range(1, 5)}
     aux = [row for row in rows_of(str(run_dir)) if row["call"] == "reference"]
     assert len(aux) == 4 and {row["role"] for row in aux} == {"aux"}
     again = summary_of(run(*args, "--no-cache", "--format", "json", "-q"))
