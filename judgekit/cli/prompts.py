@@ -346,7 +346,10 @@ def _judge_notes(template: Template, used: set[str]) -> list[str]:
     notes = []
     verdict = template.meta.verdict
     if "steps" in used or "criterion" in used:
-        notes.append("a G-Eval template: run it with --mode geval --criterion NAME --prompt FILE")
+        notes.append(
+            "a G-Eval template: `judgekit eval` fills {{ criterion }} and {{ steps }} under --mode geval "
+            "--criterion NAME (your own file goes in --prompt)"
+        )
     if verdict.type == "score" and verdict.scale and verdict.scale[1] >= 10:
         notes.append(
             f"scores up to {verdict.scale[1]:g}: two-digit scores can take more than one token, and "
