@@ -89,7 +89,10 @@ def combine_orders(first: Judgment, second: Judgment) -> tuple[Label, bool, dict
         mean: dict[str, float] = {
             label: (first.probabilities.get(label, 0.0) + second.probabilities.get(label, 0.0)) / 2 for label in labels
         }
-        verdict = max(labels, key=mean.__getitem__)
+        best = max(mean.values())
+        leaders = [label for label in labels if mean[label] == best]
+        # An exact draw between the answers is a tie, not a win for whichever label comes first.
+        verdict = leaders[0] if len(leaders) == 1 else "tie"
         return verdict, flipped, mean
     if not flipped:
         return first.verdict, False, None

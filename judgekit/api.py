@@ -26,12 +26,14 @@ from judgekit.backends.base import Backend, BackendOptions
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig
 from judgekit.datasets import Dataset, DatasetInfo, ReadOptions
-from judgekit.errors import DatasetError, FatalProviderError, RunDirError, TemplateError, UsageError
-from judgekit.prompts import Template, load, missing_requirements
+from judgekit.errors import DatasetError, FatalProviderError, RunDirError
+from judgekit.grading import Grading, grading_info, plan_grading
+from judgekit.prompts import Template
 from judgekit.reporting.progress import NullProgress, Progress
 from judgekit.rundir import RunDir, latest_rows
 from judgekit.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
-from judgekit.schema import Item, Judgment, Kind, SamplingParams
+from judgekit.schema import Item, Judgment, Kind
+from judgekit.scoring import scoring_info
 from judgekit.summary import Counts, Summary
 
 DEFAULT_TEMPLATES: dict[str, str] = {"pairwise": "pairwise/verdict", "pointwise": "pointwise/score"}
@@ -51,6 +53,8 @@ class Prepared:
     run_dir: RunDir
     run_id: str
     manifest: dict[str, Any]
+    grading: Grading
+    """Templates per item, auxiliary calls (steps, references) and the score method."""
 
 
 @dataclass
@@ -78,13 +82,8 @@ def _slug(text: str) -> str:
 
 
 def resolve_template(config: EvalConfig, data_kind: Kind) -> Template:
-    kind: Kind = config.mode or data_kind
-    template = load(config.prompt) if config.prompt else load(DEFAULT_TEMPLATES[kind])
-    if template.meta.role != "judge":
-        raise TemplateError(f"template {template.name} generates {template.meta.role}; it cannot judge")
-    if config.mode is not None and template.meta.kind != config.mode:
-        raise UsageError(f"template {template.name} is {template.meta.kind} but --mode is {config.mode}")
-    return template
+    """The run's main judge template for these options and this kind of data."""
+    return plan_grading(config, data_kind).primary
 
 
 def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
@@ -96,35 +95,15 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
     first = next(iter(dataset), None)
     if first is None:
         raise DatasetError(config.dataset, None, None, "no rows")
-    template = resolve_template(config, first.kind)
-
-    def check(item: Item) -> None:
-        missing = missing_requirements(item, template)
-        if missing:
-            raise DatasetError(
-                config.dataset,
-                item.line,
-                missing[0],
-                f"template {template.name} needs '{missing[0]}' but the row has none",
-            )
-
-    info = dataset.scan(kind=template.meta.kind, check=check)
+    grading = plan_grading(config, first.kind)
+    template = grading.primary
+    # grading.check also renders one row per template, so a template mistake stops us here.
+    info = dataset.scan(kind=template.meta.kind, check=grading.check)
     if backend is None:
         backend = create_backend(spec.provider, BackendOptions(timeout=config.timeout, base_url=config.base_url))
-    params = SamplingParams(
-        temperature=config.temperature if config.temperature is not None else template.meta.params.temperature,
-        max_tokens=config.max_tokens or template.meta.params.max_tokens,
-        seed=config.seed if backend.capabilities.seed else None,
-    )
-    setup = judging.JudgeSetup(
-        judge=str(spec),
-        model=spec.model,
-        template=template,
-        params=params,
-        positions=config.positions,
-        seed=config.seed,
-    )
-    judging.plan(first, setup)  # renders one item now, so a template mistake stops us here
+    grading.bind(str(spec), spec.model, backend.capabilities, spec.provider)
+    setup = grading.setup_for(template)
+    params = setup.params
     resolved = {
         "dataset_sha256": info.sha256,
         "mapping": info.mapping,
@@ -134,6 +113,7 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         "endpoint": backend.endpoint,
         "params": params.model_dump(),
         "method": setup.method,
+        "grading": grading.describe(),
     }
     run_id = config.identity(resolved)
     if config.out:
@@ -153,7 +133,7 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         "endpoint": backend.endpoint,
         "versions": versions(),
     }
-    return Prepared(config, dataset, info, template, spec, backend, setup, RunDir(path), run_id, manifest)
+    return Prepared(config, dataset, info, template, spec, backend, setup, RunDir(path), run_id, manifest, grading)
 
 
 def _template_info(template: Template) -> dict[str, Any]:
@@ -209,14 +189,10 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
         ),
         on_row=progress.on_row,
     )
-    setup = prepared.setup
+    grading = prepared.grading
 
     async def judge_item(item: Item) -> None:
-        calls = judging.plan(item, setup)
-        if len(calls) == 1:
-            await executor.judge(calls[0], setup)
-        else:
-            await asyncio.gather(*(executor.judge(call, setup) for call in calls))
+        await grading.judge_item(item, executor)
         progress.advance()
 
     total = min(prepared.info.rows, config.limit) if config.limit else prepared.info.rows
@@ -225,6 +201,7 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
     progress.start(total, f"judging with {prepared.spec}")
     stop_reason = None
     try:
+        await grading.start(executor, prepared.run_dir.path, earlier)  # G-Eval's steps, before any item
         await run_items(items, judge_item, workers=config.concurrency)
     except (BudgetReached, FatalProviderError) as exc:
         # Stop cleanly: every finished call is on disk; the summary covers what was judged.
@@ -288,6 +265,8 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
         warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), items),
         timing={"wall_s": round(wall_s, 3)} if wall_s is not None else {},
         leaderboard=result.leaderboard,
+        scoring=scoring_info(manifest.get("resolved", {}).get("grading", {}).get("scoring"), all_rows),
+        grading=grading_info(manifest.get("resolved", {}).get("grading"), all_rows),
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
@@ -338,6 +317,8 @@ def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
         warnings.append(f"{counts.errors} items failed after retries; run the same command again to retry only them")
     if counts.pending:
         warnings.append(f"{counts.pending} items were not judged; run the same command again to finish")
+    scoring = manifest.get("resolved", {}).get("grading", {}).get("scoring") or {}
+    warnings.extend(scoring.get("warnings") or [])
     truncated = manifest.get("dataset", {}).get("truncated")
     if truncated:
         warnings.append(f"{truncated} texts were cut to --max-chars characters (--truncate)")

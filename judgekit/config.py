@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from judgekit.errors import UsageError
 
-Mode = Literal["pairwise", "pointwise"]
+Mode = Literal["pairwise", "pointwise", "reference", "geval"]
+"""pairwise/pointwise force a kind; reference and geval are grading modes (see grading.py)."""
 
 
 class EvalConfig(BaseModel):
@@ -32,7 +33,8 @@ class EvalConfig(BaseModel):
     judge: str
     """The judge as provider/model, e.g. openai/gpt-4o-mini."""
     mode: Mode | None = None
-    """pairwise or pointwise; by default the template's kind, else the data's."""
+    """pairwise or pointwise (by default the template's kind, else the data's); reference for
+    reference-guided grading; geval for G-Eval's two stages (needs `criterion`)."""
     prompt: str | None = None
     """Built-in template name or path of a .jinja file; by default the mode's standard one."""
     fields: dict[str, str] = Field(default_factory=dict)
@@ -68,6 +70,24 @@ class EvalConfig(BaseModel):
     """Column whose groups (or systems) the human correlation is computed per (see `levels`)."""
     level: Literal["item", "group", "system"] | None = None
     """Correlation level: item (default), group (per group, then averaged) or system."""
+    domain: Literal["general", "coding", "math", "auto"] = "general"
+    """Built-in prompt by domain; auto picks per item from its category."""
+    criterion: str | None = None
+    """G-Eval criterion: a built-in name, a criterion file, or a sentence (implies mode geval)."""
+    steps: str | None = None
+    """G-Eval: a file of evaluation steps to use instead of generating them."""
+    generate_reference: bool = False
+    """Have the judge write a reference answer for items that lack one."""
+    rubric: str | None = None
+    """A rubric file for items without their own rubric (text, or YAML/JSON score -> description)."""
+    score_method: Literal["auto", "parse", "logprobs", "samples"] | None = None
+    """How a verdict becomes a number; default parse (auto under geval, samples with `samples`)."""
+    samples: int | None = None
+    """Samples per judge call under the samples method (default 20)."""
+    steps_prompt: str | None = None
+    """Template (role steps) that asks for G-Eval's evaluation steps (default steps/geval)."""
+    reference_prompt: str | None = None
+    """Template (role reference) that asks for a reference answer (default reference/answer)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

@@ -13,7 +13,8 @@ The hierarchy::
     │   └── RunDirError                a run directory is missing, foreign or damaged
     ├── ProviderError                  exit 3: a model call failed (carries a retry hint)
     │   └── FatalProviderError         retrying cannot help (bad key, unknown model): stop the run
-    └── ErrorBudgetExceeded            exit 3: more items failed than --max-errors allows
+    ├── ErrorBudgetExceeded            exit 3: more items failed than --max-errors allows
+    └── GenerationError                exit 3: G-Eval's evaluation steps could not be generated
 
 Every message is one line meant for a person; none may contain an API key.
 """
@@ -122,3 +123,8 @@ class FatalProviderError(ProviderError):
 
 class ErrorBudgetExceeded(JudgekitError):
     """Raised after a run when more items failed than the allowed error budget."""
+
+
+class GenerationError(JudgekitError):
+    """Raised when the judge cannot write G-Eval's evaluation steps (the call failed after every
+    retry, or the answer held no numbered steps), so no item can be graded."""

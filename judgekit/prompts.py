@@ -17,6 +17,10 @@ Candidate texts reach the template only as variables, so text such as `{{ 7*7 }}
 answer is shown literally, and the environment is Jinja's immutable sandbox, so a user's own
 template cannot reach Python internals either. Before rendering, verdict markers and the
 template's declared delimiters inside untrusted text are neutralised (see `neutralise`).
+
+Judge templates (`Template`) end in a verdict. Auxiliary templates (`AuxTemplate`, front matter
+`role: steps` or `role: reference`) have no kind and no verdict: they make the judge write text
+that later judge calls show, such as G-Eval's evaluation steps or a reference answer.
 """
 
 from __future__ import annotations
@@ -46,8 +50,8 @@ VARIABLES: dict[str, str] = {
     "context": "source text the answer must be faithful to",
     "category": "the item's category",
     "rubric": "a scoring rubric from the data or --rubric",
-    "criterion": "G-Eval: the criterion's name and definition",
-    "steps": "G-Eval: the evaluation steps",
+    "criterion": "G-Eval: the criterion; prints as 'Name: definition', with .name, .title, .definition, .task",
+    "steps": "G-Eval: the numbered evaluation steps (generated once per criterion, or from --steps)",
     "metadata": "every other column of the row, as a mapping",
     "item_id": "the item's id",
 }
@@ -82,8 +86,8 @@ class FrontMatter(BaseModel):
     """Item fields every item must have (e.g. reference)."""
     delimiters: list[str] = Field(default_factory=list)
     """Strings that frame candidate text in the prompt; copies inside candidate text are altered."""
-    role: Literal["judge", "steps", "reference"] = "judge"
-    """judge templates read verdicts; steps/reference templates generate text for later calls."""
+    role: Literal["judge"] = "judge"
+    """A judge template reads a verdict; `role: steps | reference` makes an `AuxFrontMatter`."""
 
     @model_validator(mode="after")
     def _check_verdict(self) -> FrontMatter:
@@ -113,16 +117,62 @@ class FrontMatter(BaseModel):
         return self
 
 
+AuxRole = Literal["steps", "reference"]
+
+AUX_VARIABLES: dict[str, frozenset[str]] = {
+    "steps": frozenset({"criterion"}),
+    "reference": frozenset({"question", "history", "context", "category", "metadata", "item_id"}),
+}
+"""Variables an auxiliary template may use: steps are written once per criterion (no item);
+a reference is written per item before any answer is shown."""
+
+
+class AuxFrontMatter(BaseModel):
+    """The front matter of an auxiliary template: it generates text, it reads no verdict."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: AuxRole
+    """steps: G-Eval's evaluation steps for a criterion; reference: a reference answer for an item."""
+    description: str
+    follows: str | None = None
+    params: Params = Params()
+    system: str | None = None
+    requires: list[str] = Field(default_factory=list)
+    delimiters: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_requires(self) -> AuxFrontMatter:
+        unknown = [name for name in self.requires if name not in AUX_VARIABLES[self.role]]
+        if unknown:
+            allowed = ", ".join(sorted(AUX_VARIABLES[self.role]))
+            raise ValueError(
+                f"requires names variables a {self.role} template cannot use: {', '.join(unknown)} (allowed: {allowed})"
+            )
+        return self
+
+
 @dataclass(frozen=True)
-class Template:
-    """A loaded, validated template."""
+class _Renderable:
+    """What every template file has: a source, a body and an optional system message."""
 
     name: str
     path: Path
     source: str
-    meta: FrontMatter
     body: str
     builtin: bool
+
+    @property
+    def system_text(self) -> str | None:
+        raise NotImplementedError
+
+    @property
+    def delimiters(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def role(self) -> str:
+        raise NotImplementedError
 
     @cached_property
     def hash(self) -> str:
@@ -133,7 +183,7 @@ class Template:
     def _compiled(self) -> tuple[Any, Any]:
         environment = _environment()
         try:
-            system = environment.from_string(self.meta.system) if self.meta.system else None
+            system = environment.from_string(self.system_text) if self.system_text else None
             user = environment.from_string(self.body)
         except Exception as exc:  # jinja2.TemplateSyntaxError
             line = getattr(exc, "lineno", None)
@@ -143,13 +193,23 @@ class Template:
 
     def variables(self) -> set[str]:
         """Names the template refers to (including ones used only under `is defined`)."""
+        return set(self._variables)
+
+    @cached_property
+    def _variables(self) -> frozenset[str]:
+        # Parsed once: a run asks for every row whether the template shows a field.
         from jinja2 import meta
 
         environment = _environment()
         names: set[str] = set()
-        for text in (self.meta.system or "", self.body):
-            names |= meta.find_undeclared_variables(environment.parse(text))
-        return names
+        for text in (self.system_text or "", self.body):
+            try:
+                names |= meta.find_undeclared_variables(environment.parse(text))
+            except Exception as exc:  # jinja2.TemplateSyntaxError
+                line = getattr(exc, "lineno", None)
+                where = f" line {line}" if line else ""
+                raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
+        return frozenset(names)
 
     def render(self, variables: Mapping[str, Any]) -> tuple[Message, ...]:
         """Render the system and user messages; raises TemplateError naming a missing variable."""
@@ -166,6 +226,44 @@ class Template:
         except Exception as exc:  # SecurityError and runtime errors from a user's template
             raise TemplateError(f"template {self.name}: cannot render ({type(exc).__name__}: {exc})") from None
         return tuple(messages)
+
+
+@dataclass(frozen=True)
+class AuxTemplate(_Renderable):
+    """A loaded auxiliary template (role steps or reference)."""
+
+    meta: AuxFrontMatter
+
+    @property
+    def system_text(self) -> str | None:
+        return self.meta.system
+
+    @property
+    def delimiters(self) -> list[str]:
+        return self.meta.delimiters
+
+    @property
+    def role(self) -> str:
+        return self.meta.role
+
+
+@dataclass(frozen=True)
+class Template(_Renderable):
+    """A loaded, validated judge template."""
+
+    meta: FrontMatter
+
+    @property
+    def system_text(self) -> str | None:
+        return self.meta.system
+
+    @property
+    def delimiters(self) -> list[str]:
+        return self.meta.delimiters
+
+    @property
+    def role(self) -> str:
+        return "judge"
 
     def example_verdict(self, value: str | float | tuple[float, float]) -> str:
         """A verdict written in this template's format (used by the mock backend)."""
@@ -197,7 +295,8 @@ def builtin_dir() -> Path:
     return package.parent / "prompts"
 
 
-def load_file(path: Path, name: str | None = None, builtin: bool = False) -> Template:
+def load_file(path: Path, name: str | None = None, builtin: bool = False) -> Template | AuxTemplate:
+    """Load a template file of any role (a judge template, or a steps/reference one)."""
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -206,7 +305,10 @@ def load_file(path: Path, name: str | None = None, builtin: bool = False) -> Tem
         raise TemplateError(f"{path}: cannot read template ({exc})") from None
     front, body = split_front_matter(source, path)
     meta = _validate_front_matter(front, path)
-    return Template(name=name or path.stem, path=path, source=source, meta=meta, body=body, builtin=builtin)
+    label = name or path.stem
+    if isinstance(meta, AuxFrontMatter):
+        return AuxTemplate(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
+    return Template(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
 
 
 def split_front_matter(source: str, path: Path) -> tuple[str, str]:
@@ -219,7 +321,7 @@ def split_front_matter(source: str, path: Path) -> tuple[str, str]:
     raise TemplateError(f"{path}: the front matter has no closing '---' line")
 
 
-def _validate_front_matter(front: str, path: Path) -> FrontMatter:
+def _validate_front_matter(front: str, path: Path) -> FrontMatter | AuxFrontMatter:
     import yaml
 
     try:
@@ -230,8 +332,11 @@ def _validate_front_matter(front: str, path: Path) -> FrontMatter:
         raise TemplateError(f"{path}:{line} front matter is not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(data, dict):
         raise TemplateError(f"{path}:2: the front matter must be a YAML mapping")
+    model: type[FrontMatter] | type[AuxFrontMatter] = (
+        AuxFrontMatter if data.get("role") in ("steps", "reference") else FrontMatter
+    )
     try:
-        return FrontMatter.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         # An unknown key usually explains a "missing" one (a typo), so report it first.
         errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
@@ -240,7 +345,7 @@ def _validate_front_matter(front: str, path: Path) -> FrontMatter:
         if error["type"] == "extra_forbidden":
             import difflib
 
-            known = list(FrontMatter.model_fields)
+            known = list(model.model_fields)
             close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; known fields: {', '.join(known)}"
             raise TemplateError(f"{path}: front matter field '{where}': unknown field{hint}") from None
@@ -248,11 +353,11 @@ def _validate_front_matter(front: str, path: Path) -> FrontMatter:
         raise TemplateError(f"{path}: front matter field '{where}': {message}") from None
 
 
-def iter_builtin() -> Iterator[Template]:
+def iter_builtin() -> Iterator[Template | AuxTemplate]:
+    """Every built-in template, judge and auxiliary, sorted by name."""
     root = builtin_dir()
-    for path in sorted(root.rglob(f"*{TEMPLATE_SUFFIX}")):
-        name = path.relative_to(root).with_suffix("").as_posix()
-        yield load_file(path, name=name, builtin=True)
+    for name in builtin_names():
+        yield load_file(root / f"{name}{TEMPLATE_SUFFIX}", name=name, builtin=True)
 
 
 def builtin_names() -> list[str]:
@@ -260,8 +365,16 @@ def builtin_names() -> list[str]:
     return sorted(path.relative_to(root).with_suffix("").as_posix() for path in root.rglob(f"*{TEMPLATE_SUFFIX}"))
 
 
-def load(name_or_path: str) -> Template:
-    """Load a built-in template by name (`pairwise/verdict` or just `verdict`) or a file path."""
+JUDGE_FOLDERS = ("pairwise", "pointwise")
+"""Built-in judge templates live in a folder named after their kind; auxiliary ones after their role."""
+
+
+def load_any(name_or_path: str, prefer: str = "judge") -> Template | AuxTemplate:
+    """Load a built-in template by name (`pairwise/verdict` or just `verdict`) or a file path.
+
+    A short name that several built-ins share is resolved in favour of the `prefer`red role
+    (`judge`, `steps` or `reference`), so `geval` means the judge template pointwise/geval.
+    """
     candidate = Path(name_or_path)
     if name_or_path.endswith(TEMPLATE_SUFFIX) or candidate.exists():
         if not candidate.is_file():
@@ -272,6 +385,10 @@ def load(name_or_path: str) -> Template:
     if name_or_path in names:
         return load_file(root / f"{name_or_path}{TEMPLATE_SUFFIX}", name=name_or_path, builtin=True)
     matches = [name for name in names if name.rsplit("/", 1)[-1] == name_or_path]
+    if len(matches) > 1:
+        folders = JUDGE_FOLDERS if prefer == "judge" else (prefer,)
+        preferred = [name for name in matches if name.split("/", 1)[0] in folders]
+        matches = preferred or matches
     if len(matches) == 1:
         return load_file(root / f"{matches[0]}{TEMPLATE_SUFFIX}", name=matches[0], builtin=True)
     if len(matches) > 1:
@@ -283,8 +400,31 @@ def load(name_or_path: str) -> Template:
     raise TemplateError(f"no template named {name_or_path!r}{hint}")
 
 
+def load(name_or_path: str) -> Template:
+    """Load a judge template (one that ends in a verdict) by built-in name or file path."""
+    template = load_any(name_or_path)
+    if isinstance(template, AuxTemplate):
+        raise TemplateError(
+            f"template {template.name} has role {template.meta.role}: it generates text for judge calls "
+            f"and reads no verdict, so it cannot judge (use it with --{template.meta.role}-prompt)"
+        )
+    return template
+
+
+def load_aux(name_or_path: str, role: AuxRole) -> AuxTemplate:
+    """Load an auxiliary template of the given role (steps or reference)."""
+    template = load_any(name_or_path, prefer=role)
+    if not isinstance(template, AuxTemplate) or template.meta.role != role:
+        found = "judge" if isinstance(template, Template) else template.meta.role
+        raise TemplateError(
+            f"template {template.name} has role {found}, but --{role}-prompt needs a template "
+            f"with 'role: {role}' in its front matter"
+        )
+    return template
+
+
 # -- variables ------------------------------------------------------------------------------
-def neutralise(text: str, template: Template) -> str:
+def neutralise(text: str, template: Template | AuxTemplate) -> str:
     """Alter verdict markers and prompt delimiters inside untrusted text so they cannot act.
 
     A delimiter (e.g. `[The End of Assistant A's Answer]`) gets "(quoted)" appended inside its
@@ -292,9 +432,11 @@ def neutralise(text: str, template: Template) -> str:
     turned into full-width look-alikes, so `[[A]]` becomes `［［A］］`: still readable, but
     no longer something the parser or the judge can take for a verdict.
     """
-    for delimiter in template.meta.delimiters:
+    for delimiter in template.delimiters:
         if delimiter in text:
             text = text.replace(delimiter, _quoted_delimiter(delimiter))
+    if isinstance(template, AuxTemplate):
+        return text  # no verdict to protect
     spec = template.meta.verdict
     regex = compile_pattern(spec.pattern, spec.ignore_case)
     if regex.search(text):
@@ -328,7 +470,9 @@ def _defang(marker: str, regex: Any) -> str:
     return "[verdict-like text removed by judgekit]"
 
 
-def item_variables(item: Item, template: Template, shown: tuple[str, str] | None = None) -> dict[str, Any]:
+def item_variables(
+    item: Item, template: Template | AuxTemplate, shown: tuple[str, str] | None = None
+) -> dict[str, Any]:
     """The variables one item offers a template (absent fields stay undefined).
 
     `shown` gives the pairwise answers in the order they are shown (swapped or not).
@@ -360,7 +504,9 @@ def item_variables(item: Item, template: Template, shown: tuple[str, str] | None
 OPTIONAL_ITEM_FIELDS = ("reference", "context", "category", "rubric")
 
 
-def missing_requirements(item: Item, template: Template, supplied: Mapping[str, Any] | None = None) -> list[str]:
+def missing_requirements(
+    item: Item, template: Template | AuxTemplate, supplied: Mapping[str, Any] | None = None
+) -> list[str]:
     """Required item fields this item lacks (checked for every item before a run starts).
 
     `supplied` holds variables the pipeline provides itself (e.g. a generated reference).

@@ -175,6 +175,14 @@ class Executor:
         self.record(row)
         return row
 
+    def reuse(self, item_id: str, call: str, key: str) -> Judgment | None:
+        """The row an earlier attempt of this run wrote for this call and request, if any (counted)."""
+        previous = self._resumed.get((item_id, call, key))
+        if previous is not None:
+            self.counters.resumed += 1
+            self._count(previous)
+        return previous
+
     def record(self, row: Judgment) -> None:
         """Append a finished row to judgments.jsonl and count it."""
         self.writer.write(row)

@@ -113,6 +113,31 @@ class HumanCorrelation(BaseModel):
     """Group level: groups left out because the judge's or the humans' scores were constant in them."""
 
 
+class ScoringInfo(BaseModel):
+    """How verdicts became numbers (`--score-method`)."""
+
+    requested: str
+    """What was asked for: auto, parse, logprobs or samples."""
+    method: str
+    """What was used: parse (the written verdict), logprobs (weighted by the probabilities of the
+    allowed verdict tokens) or samples (mean, or shares, of several sampled verdicts)."""
+    samples: int | None = None
+    """Samples per judge call under the samples method."""
+    sample_requests: str | None = None
+    """"one" (n samples in one request) or "separate" (one request per sample)."""
+    verdicts_by_method: dict[str, int] = Field(default_factory=dict)
+    """Judge verdicts read each way. Under logprobs a verdict whose token carries no alternatives
+    (or spans several tokens) keeps its parsed value and counts as parse."""
+    valid_mass: float | None = None
+    """Mean share of the probability (logprobs) or of the samples that fell on valid verdicts."""
+    valid_mass_min: float | None = None
+    """The smallest such share over the run's verdicts."""
+    mean_probabilities: dict[str, float] | None = None
+    """Pairwise: mean P(A), P(B), P(tie) over the items whose verdicts carry probabilities."""
+    notes: list[str] = Field(default_factory=list)
+    """Fallbacks and choices made when the method was resolved (also printed when the run starts)."""
+
+
 class Summary(BaseModel):
     """Everything a run measured, plus what is needed to reproduce it."""
 
@@ -142,3 +167,7 @@ class Summary(BaseModel):
     timing: dict[str, float] = Field(default_factory=dict)
     leaderboard: Leaderboard | None = None
     """Pairwise data comparing three or more systems: their ranking (Bradley-Terry strengths)."""
+    scoring: ScoringInfo | None = None
+    """How verdicts became numbers, and how much probability fell on valid verdicts."""
+    grading: dict[str, Any] | None = None
+    """Mode, domain, criterion, evaluation steps, templates used and generated references."""

@@ -18,7 +18,6 @@ from tests.helpers import write_jsonl
 
 runner = CliRunner()
 BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ANSWER = re.compile(r"\[Start of Answer ([AB])\]\n(.*?)\n\[End of Answer \1\]", re.S)
 
 
@@ -207,10 +206,8 @@ def test_agreement_on_score_columns_at_item_group_and_system_level(tmp_path: Pat
 
 
 def test_agreement_reproduces_summeval_summary_level_method() -> None:
-    """Humans as the judge give exactly 1.0 per document (needs ../shared; the bundled SummEval sample comes with issue 3)."""
-    path = SHARED / "summeval" / "summeval.jsonl"
-    if not path.exists():
-        pytest.skip("shared SummEval data not present")
+    """Humans as the judge give exactly 1.0 per document, on the bundled SummEval sample."""
+    path = Path(__file__).resolve().parents[1] / "datasets" / "summeval_20.jsonl"
     result = json_of(
         run(
             "agreement",
@@ -227,7 +224,7 @@ def test_agreement_reproduces_summeval_summary_level_method() -> None:
     )
     row = result["rows"][0]
     assert row["spearman"]["value"] == pytest.approx(1.0) and row["kendall"]["value"] == pytest.approx(1.0)
-    assert row["groups"] == 100
+    assert row["groups"] == 20
 
 
 def test_agreement_input_errors_name_the_problem(tmp_path: Path) -> None:

@@ -238,15 +238,7 @@ def test_public_dataset_in_its_own_field_names(openai_judge: Callable[..., FakeP
 
 
 def test_alpacaeval_annotations_with_field_mapping(openai_judge: Callable[..., FakeProvider]) -> None:
-    path = (
-        Path(__file__).resolve().parents[2]
-        / "shared"
-        / "data"
-        / "alpaca_eval"
-        / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
-    )
-    if not path.exists():
-        pytest.skip("shared data not present")
+    path = BUNDLED / "alpaca_eval" / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
     openai_judge(lambda request: "ok\n[[B]]")
     summary = summary_of(
         run(

@@ -11,7 +11,6 @@ from judgekit.datasets import Dataset, ReadOptions, parse_field_options
 from judgekit.errors import DatasetError, UsageError
 from tests.helpers import write_jsonl
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
 
 
@@ -76,9 +75,7 @@ def test_field_mapping_with_dotted_paths(tmp_path: Path) -> None:
 
 
 def test_alpacaeval_annotations_load_in_their_own_field_names() -> None:
-    path = SHARED / "alpaca_eval" / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
-    if not path.exists():
-        pytest.skip("shared data not present")
+    path = BUNDLED / "alpaca_eval" / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
     items = list(Dataset(path))
     assert len(items) == 805
     first = items[0]

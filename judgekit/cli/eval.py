@@ -15,11 +15,28 @@ JUDGE_PANEL = "Judge"
 DATA_PANEL = "Data"
 RUN_PANEL = "Run"
 OUTPUT_PANEL = "Output"
+GRADING_PANEL = "Grading (prompt library)"
 
 
 class ModeChoice(str, Enum):
     pairwise = "pairwise"
     pointwise = "pointwise"
+    reference = "reference"
+    geval = "geval"
+
+
+class DomainChoice(str, Enum):
+    general = "general"
+    coding = "coding"
+    math = "math"
+    auto = "auto"
+
+
+class ScoreMethodChoice(str, Enum):
+    auto = "auto"
+    parse = "parse"
+    logprobs = "logprobs"
+    samples = "samples"
 
 
 class PositionsChoice(str, Enum):
@@ -59,7 +76,8 @@ def eval_command(
         typer.Option(
             "--mode",
             "-m",
-            help="pairwise or pointwise (default: from the template or the data).",
+            help="pairwise or pointwise (default: from the template or the data); reference (grade against a "
+            "reference answer) or geval (G-Eval: evaluation steps, then a 1-5 score; needs --criterion).",
             rich_help_panel=JUDGE_PANEL,
         ),
     ] = None,
@@ -246,6 +264,69 @@ def eval_command(
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
+    domain: Annotated[
+        DomainChoice,
+        typer.Option(
+            help="Built-in prompt for general, coding or math questions; auto picks by each item's category.",
+            rich_help_panel=GRADING_PANEL,
+        ),
+    ] = DomainChoice.general,
+    criterion: Annotated[
+        Optional[str],
+        typer.Option(
+            help="G-Eval criterion: a built-in name (see `judgekit prompts criteria`), a file, or a sentence.",
+            rich_help_panel=GRADING_PANEL,
+        ),
+    ] = None,
+    steps: Annotated[
+        Optional[str],
+        typer.Option(
+            help="G-Eval: a file of evaluation steps to use instead of having the judge write them.",
+            rich_help_panel=GRADING_PANEL,
+        ),
+    ] = None,
+    generate_reference: Annotated[
+        bool,
+        typer.Option(
+            "--generate-reference",
+            help="The judge writes a reference answer for each item that has none (once; cached and kept).",
+            rich_help_panel=GRADING_PANEL,
+        ),
+    ] = False,
+    rubric: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Rubric file (text, or YAML/JSON score: description) for items without a rubric field.",
+            rich_help_panel=GRADING_PANEL,
+        ),
+    ] = None,
+    score_method: Annotated[
+        Optional[ScoreMethodChoice],
+        typer.Option(
+            help="How a verdict becomes a number: parse, logprobs (probability-weighted), samples (mean of "
+            "--samples), or auto (logprobs where the backend has them, else samples). Default: parse; "
+            "auto under --mode geval.",
+            rich_help_panel=GRADING_PANEL,
+        ),
+    ] = None,
+    samples: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="Samples per judge call for the samples method (default 20, at --temperature or 1).",
+            rich_help_panel=GRADING_PANEL,
+        ),
+    ] = None,
+    steps_prompt: Annotated[
+        Optional[str],
+        typer.Option(help="Template (role: steps) that asks for G-Eval's steps.", rich_help_panel=GRADING_PANEL),
+    ] = None,
+    reference_prompt: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Template (role: reference) that asks for a reference answer.", rich_help_panel=GRADING_PANEL
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -316,6 +397,15 @@ def eval_command(
             fresh=fresh,
             group_by=group_by,
             level=level.value if level else None,
+            domain=domain.value,
+            criterion=criterion,
+            steps=steps,
+            generate_reference=generate_reference,
+            rubric=rubric,
+            score_method=score_method.value if score_method else None,
+            samples=samples,
+            steps_prompt=steps_prompt,
+            reference_prompt=reference_prompt,
         )
         if len(judge) > 1:
             _run_panel(config, judge, output_format is FormatChoice.json, quiet)
@@ -325,6 +415,8 @@ def eval_command(
     from judgekit.passrule import RunFacts
 
     check_options(gates, RunFacts.of(prepared.manifest))
+    for note in prepared.grading.notes():
+        warn(note)
     progress = make_progress(enabled=not quiet)
     try:
         result = asyncio.run(execute(prepared, progress))

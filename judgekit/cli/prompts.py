@@ -3,32 +3,119 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from judgekit.cli.common import fail, handles_errors, stdout_console
 
+if TYPE_CHECKING:
+    from judgekit.criteria import Criterion
+    from judgekit.prompts import AuxTemplate, Template
+    from judgekit.schema import Item
+
 app = typer.Typer(help="List, show, render and validate judge prompt templates.", no_args_is_help=True)
+
+JINJA_GLOBALS = {"loop", "range", "namespace", "dict", "lipsum", "cycler", "joiner"}
+"""Names Jinja itself provides; a template may use them without judgekit supplying them."""
+
+CriterionOption = Annotated[
+    Optional[str],
+    typer.Option("--criterion", help="G-Eval criterion (name, file or sentence) for templates that use it."),
+]
+StepsOption = Annotated[
+    Optional[str], typer.Option("--steps", help="A file of evaluation steps to show as {{ steps }}.")
+]
+RubricOption = Annotated[
+    Optional[str], typer.Option("--rubric", help="A rubric file for items without their own rubric.")
+]
+GenerateOption = Annotated[
+    bool,
+    typer.Option(
+        "--generate-reference", help="Items without a reference get a placeholder, as --generate-reference would."
+    ),
+]
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a description (the whole text if it has one sentence)."""
+    flat = " ".join(text.split())
+    match = re.match(r"(.+?[.!?])(\s|$)", flat)
+    return match.group(1) if match else flat
+
+
+def verdict_label(template: Template | AuxTemplate) -> str:
+    """A short account of what the template's judge answers with."""
+    from judgekit.prompts import AuxTemplate
+
+    if isinstance(template, AuxTemplate):
+        return "text"
+    verdict = template.meta.verdict
+    if verdict.type == "choice" and verdict.choices:
+        if template.meta.kind == "pairwise":
+            return "/".join("tie" if outcome == "tie" else choice for choice, outcome in verdict.choices.items())
+        return "/".join(f"{choice}={_plain(outcome)}" for choice, outcome in verdict.choices.items())
+    low, high = verdict.scale or (0, 0)
+    if verdict.type == "score_pair":
+        return f"2 x {low:g}-{high:g}"
+    return f"{low:g}-{high:g}"
+
+
+def _plain(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 @app.command("list")
 @handles_errors
-def list_command() -> None:
-    """List the built-in templates."""
+def list_command(
+    long: Annotated[bool, typer.Option("--long", "-l", help="Full descriptions and the study each follows.")] = False,
+) -> None:
+    """List the built-in templates (`judgekit prompts show NAME` prints one in full)."""
+    from rich import box
     from rich.table import Table
 
+    from judgekit.criteria import BUILTIN_CRITERIA
     from judgekit.prompts import iter_builtin
 
-    table = Table(show_header=True, header_style="bold")
-    table.add_column("name")
-    table.add_column("kind")
-    table.add_column("verdict")
+    # The folder of a built-in names its kind (pairwise/, pointwise/) or role (steps/, reference/).
+    table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
     table.add_column("description")
     for template in iter_builtin():
-        verdict = template.meta.verdict
-        table.add_row(template.name, template.meta.kind, verdict.type, template.meta.description)
+        description = " ".join(template.meta.description.split())
+        if long:
+            if template.meta.follows:
+                description += f"\n[dim]Follows: {' '.join(template.meta.follows.split())}[/dim]"
+        else:
+            description = first_sentence(description)
+        table.add_row(template.name, verdict_label(template), description)
+    console = stdout_console()
+    console.print(table)
+    console.print(
+        f"G-Eval criteria (--criterion): {', '.join(BUILTIN_CRITERIA)}; see `judgekit prompts criteria`.",
+        soft_wrap=True,
+    )
+
+
+@app.command("criteria")
+@handles_errors
+def criteria_command() -> None:
+    """List the built-in G-Eval criteria and what each one judges."""
+    from rich import box
+    from rich.table import Table
+
+    from judgekit.criteria import BUILTIN_CRITERIA
+
+    table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("grades", no_wrap=True)
+    table.add_column("definition")
+    for criterion in BUILTIN_CRITERIA.values():
+        grades = {"summary": "a summary", "answer": "an answer", "grounded": "an answer + context"}[criterion.task]
+        table.add_row(criterion.name, grades, criterion.definition)
     stdout_console().print(table)
 
 
@@ -36,18 +123,63 @@ def list_command() -> None:
 @handles_errors
 def show_command(name: Annotated[str, typer.Argument(help="Template name or .jinja path.")]) -> None:
     """Print a template's source (front matter and body) and its hash."""
-    from judgekit.prompts import load
+    from judgekit.prompts import load_any
 
-    template = load(name)
+    template = load_any(name)
     print(f"# {template.name} ({template.path}) sha256:{template.hash}", file=sys.stderr)
     sys.stdout.write(template.source if template.source.endswith("\n") else template.source + "\n")
+
+
+def _criterion(value: str | None) -> Criterion | None:
+    from judgekit.criteria import resolve
+
+    return resolve(value) if value else None
+
+
+def _pipeline_variables(
+    template: Template | AuxTemplate,
+    item: Item | None,
+    *,
+    criterion: Criterion | None,
+    steps: str | None,
+    rubric: str | None,
+    generate_reference: bool,
+) -> dict[str, Any]:
+    """The variables `judgekit eval` adds to an item's own for this template."""
+    from judgekit.criteria import BUILTIN_CRITERIA
+    from judgekit.grading import PLACEHOLDER_REFERENCE, PLACEHOLDER_STEPS
+    from judgekit.prompts import neutralise
+
+    used = template.variables()
+    extra: dict[str, Any] = {}
+    if "criterion" in used:
+        extra["criterion"] = criterion or BUILTIN_CRITERIA["helpfulness"]
+    if "steps" in used:
+        extra["steps"] = neutralise(steps or PLACEHOLDER_STEPS, template)
+    if item is not None:
+        if rubric is not None and item.rubric is None and "rubric" in used:
+            extra["rubric"] = neutralise(rubric, template)
+        if generate_reference and item.reference is None and "reference" in used:
+            extra["reference"] = PLACEHOLDER_REFERENCE
+    return extra
+
+
+def _read_inputs(
+    steps: str | None, rubric: str | None, template: Template | AuxTemplate
+) -> tuple[str | None, str | None]:
+    from judgekit.criteria import read_steps_file
+    from judgekit.prompts import Template
+    from judgekit.rubrics import load_rubric
+
+    scale = template.meta.verdict.scale if isinstance(template, Template) else None
+    return (read_steps_file(steps) if steps else None, load_rubric(rubric, scale) if rubric else None)
 
 
 @app.command("render")
 @handles_errors
 def render_command(
     name: Annotated[str, typer.Argument(help="Template name or .jinja path.")],
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Data file to take the item from.")],
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="Data file to take the item from.")] = None,
     item: Annotated[int, typer.Option("--item", "-i", min=1, help="Which item (1-based position in the file).")] = 1,
     field: Annotated[
         Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
@@ -56,24 +188,49 @@ def render_command(
         bool, typer.Option("--swapped", help="Pairwise: show answer_b first, as a swapped call would.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
+    criterion: CriterionOption = None,
+    steps: StepsOption = None,
+    rubric: RubricOption = None,
+    generate_reference: GenerateOption = False,
 ) -> None:
     """Print the messages a template produces for one item, without calling any model."""
     from judgekit.datasets import Dataset, ReadOptions, parse_field_options
-    from judgekit.prompts import item_variables, load
+    from judgekit.prompts import AuxTemplate, item_variables, load_any
 
-    template = load(name)
-    data = Dataset(dataset, ReadOptions(fields=parse_field_options(field or [])))
+    template = load_any(name)
+    steps_text, rubric_text = _read_inputs(steps, rubric, template)
+    chosen_criterion = _criterion(criterion)
+    variables: dict[str, Any] = {}
     chosen = None
-    for position, row in enumerate(data, start=1):
-        if position == item:
-            chosen = row
-            break
-    if chosen is None:
-        raise fail(f"{dataset}: there is no item {item}", 2)
-    if chosen.kind != template.meta.kind:
-        raise fail(f"template {template.name} is {template.meta.kind} but item {item} is {chosen.kind}", 2)
-    shown = (chosen.answer_b, chosen.answer_a) if swapped else None
-    messages = template.render(item_variables(chosen, template, shown))  # type: ignore[arg-type]
+    if isinstance(template, AuxTemplate) and template.meta.role == "steps":
+        variables = _pipeline_variables(
+            template, None, criterion=chosen_criterion, steps=None, rubric=None, generate_reference=False
+        )
+    else:
+        if not dataset:
+            raise fail(f"template {template.name} renders an item: pass --dataset FILE (and --item N)", 2)
+        data = Dataset(dataset, ReadOptions(fields=parse_field_options(field or [])))
+        for position, row in enumerate(data, start=1):
+            if position == item:
+                chosen = row
+                break
+        if chosen is None:
+            raise fail(f"{dataset}: there is no item {item}", 2)
+        if not isinstance(template, AuxTemplate) and chosen.kind != template.meta.kind:
+            raise fail(f"template {template.name} is {template.meta.kind} but item {item} is {chosen.kind}", 2)
+        shown = (chosen.answer_b, chosen.answer_a) if swapped and chosen.kind == "pairwise" else None
+        variables = item_variables(chosen, template, shown)  # type: ignore[arg-type]
+        variables.update(
+            _pipeline_variables(
+                template,
+                chosen,
+                criterion=chosen_criterion,
+                steps=steps_text,
+                rubric=rubric_text,
+                generate_reference=generate_reference,
+            )
+        )
+    messages = template.render(variables)
     if as_json:
         print(json.dumps([message.model_dump() for message in messages], indent=2, ensure_ascii=False))
         return
@@ -87,37 +244,89 @@ def render_command(
 def validate_command(
     name: Annotated[str, typer.Argument(help="Template name or .jinja path.")],
     dataset: Annotated[
-        Optional[str], typer.Option("--dataset", "-d", help="Also render every item of this file.")
+        Optional[str], typer.Option("--dataset", "-d", help="Also check and render every item of this file.")
     ] = None,
     field: Annotated[
         Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
     ] = None,
+    criterion: CriterionOption = None,
+    steps: StepsOption = None,
+    rubric: RubricOption = None,
+    generate_reference: GenerateOption = False,
 ) -> None:
-    """Check a template's front matter, verdict format and variables (and render a dataset with it)."""
+    """Check a template's front matter, verdict format and variables, and render a dataset with it.
+
+    Problems are printed one per line on stderr and exit with code 2; notes (things that work
+    but may surprise) are printed without failing. No model is called.
+    """
     from judgekit.datasets import Dataset, ReadOptions, parse_field_options
     from judgekit.errors import TemplateError
-    from judgekit.prompts import VARIABLES, item_variables, load, missing_requirements, self_test
+    from judgekit.prompts import (
+        AUX_VARIABLES,
+        VARIABLES,
+        AuxTemplate,
+        item_variables,
+        load_any,
+        missing_requirements,
+        self_test,
+    )
 
-    template = load(name)
-    problems = self_test(template)
-    unknown = sorted(template.variables() - set(VARIABLES) - {"loop", "range", "namespace"})
+    template = load_any(name)
+    steps_text, rubric_text = _read_inputs(steps, rubric, template)
+    chosen_criterion = _criterion(criterion)
+    problems: list[str] = []
+    notes: list[str] = []
+    used = template.variables() - JINJA_GLOBALS
+    if isinstance(template, AuxTemplate):
+        allowed = set(AUX_VARIABLES[template.meta.role])
+        what = f"role {template.meta.role}"
+    else:
+        problems.extend(self_test(template))
+        allowed = set(VARIABLES)
+        what = f"{template.meta.kind}, verdict {template.meta.verdict.type}"
+        notes.extend(_judge_notes(template, used))
+    unknown = sorted(used - allowed)
     if unknown:
-        problems.append(f"uses unknown variables: {', '.join(unknown)} (known: {', '.join(VARIABLES)})")
+        problems.append(
+            f"uses unknown variables: {', '.join(unknown)} (a {what.split(',')[0]} template may use: "
+            f"{', '.join(sorted(allowed))})"
+        )
     rendered = 0
-    if dataset:
+    if isinstance(template, AuxTemplate) and template.meta.role == "steps":
+        try:
+            template.render(
+                _pipeline_variables(
+                    template, None, criterion=chosen_criterion, steps=None, rubric=None, generate_reference=False
+                )
+            )
+        except TemplateError as exc:
+            problems.append(str(exc))
+    elif dataset:
         data = Dataset(dataset, ReadOptions(fields=parse_field_options(field or [])))
         for item in data:
-            if item.kind != template.meta.kind:
+            if not isinstance(template, AuxTemplate) and item.kind != template.meta.kind:
                 problems.append(
                     f"{dataset}:{item.line}: the row is {item.kind} but the template is {template.meta.kind}"
                 )
                 break
-            missing = missing_requirements(item, template)
+            extra = _pipeline_variables(
+                template,
+                item,
+                criterion=chosen_criterion,
+                steps=steps_text,
+                rubric=rubric_text,
+                generate_reference=generate_reference,
+            )
+            missing = missing_requirements(item, template, extra)
+            if chosen_criterion is not None and "criterion" in used:
+                missing += [name for name in chosen_criterion.requires if getattr(item, name) is None]
             if missing:
-                problems.append(f"{dataset}:{item.line}: field '{missing[0]}': required by the template but missing")
+                problems.append(f"{dataset}:{item.line}: field '{missing[0]}': needed by the template but missing")
                 break
             try:
-                template.render(item_variables(item, template))
+                variables = item_variables(item, template)
+                variables.update(extra)
+                template.render(variables)
             except TemplateError as exc:
                 problems.append(f"{dataset}:{item.line}: {exc}")
                 break
@@ -126,5 +335,26 @@ def validate_command(
         for problem in problems:
             print(f"{template.name}: {problem}", file=sys.stderr)
         raise typer.Exit(2)
-    extra = f"; rendered {rendered} items of {dataset}" if dataset else ""
-    print(f"{template.name}: ok ({template.meta.kind}, verdict {template.meta.verdict.type}){extra}")
+    for note in notes:
+        print(f"{template.name}: note: {note}", file=sys.stderr)
+    suffix = f"; rendered {rendered} items of {dataset}" if rendered else ""
+    print(f"{template.name}: ok ({what}){suffix}")
+
+
+def _judge_notes(template: Template, used: set[str]) -> list[str]:
+    """Things about a judge template that work but are worth knowing before a run."""
+    notes = []
+    verdict = template.meta.verdict
+    if "steps" in used or "criterion" in used:
+        notes.append(
+            "a G-Eval template: `judgekit eval` fills {{ criterion }} and {{ steps }} under --mode geval "
+            "--criterion NAME (your own file goes in --prompt)"
+        )
+    if verdict.type == "score" and verdict.scale and verdict.scale[1] >= 10:
+        notes.append(
+            f"scores up to {verdict.scale[1]:g}: two-digit scores can take more than one token, and "
+            "--score-method logprobs then keeps the written score for them (a 1-5 or 1-9 scale avoids this)"
+        )
+    if verdict.type == "score_pair":
+        notes.append("two scores per verdict cannot be weighted by token probabilities; logprobs falls back to samples")
+    return notes

@@ -63,11 +63,48 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append((f"Spearman with humans{level}", _num(human.spearman)))
         rows.append((f"Kendall tau-b with humans{level}", _num(human.kendall)))
         rows.append((f"Pearson with humans{level}", _num(human.pearson)))
+    rows.extend(grading_rows(summary))
     calls = f"{counts.calls} made, {counts.cached} cached"
     if counts.retries:
         calls += ", retries: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.retries.items()))
     rows.append(("Judge calls", calls))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
+    return rows
+
+
+def grading_rows(summary: Summary) -> list[tuple[str, str]]:
+    """Rows about the prompt library's choices: criterion, templates, references, score method."""
+    rows: list[tuple[str, str]] = []
+    grading = summary.grading or {}
+    if grading.get("criterion"):
+        rows.append(("G-Eval criterion", f"{grading['criterion']} (steps {grading.get('steps_source', '?')})"))
+    used = grading.get("templates_used") or {}
+    if len(used) > 1:
+        rows.append(("Templates (items)", ", ".join(f"{name} {count}" for name, count in used.items())))
+    if "references_generated" in grading:
+        rows.append(("References generated", str(grading["references_generated"])))
+    scoring = summary.scoring
+    if scoring is not None and scoring.method != "parse":
+        text = scoring.method
+        if scoring.method == "samples" and scoring.samples:
+            requests = "in one request" if scoring.sample_requests == "one" else "as separate requests"
+            text += f" ({scoring.samples} per call, {requests})"
+        total = sum(scoring.verdicts_by_method.values())
+        weighted = scoring.verdicts_by_method.get(scoring.method, 0)
+        if weighted != total:
+            text += f"; {weighted} of {total} verdicts (the rest as written)"
+        if scoring.valid_mass is not None:
+            what = "share of samples valid" if scoring.method == "samples" else "valid mass"
+            text += f"; {what} {scoring.valid_mass:.3f} (min {scoring.valid_mass_min:.3f})"
+        rows.append(("Score method", text))
+        if scoring.mean_probabilities:
+            probabilities = scoring.mean_probabilities
+            rows.append(
+                (
+                    "Mean P(A) / P(B) / P(tie)",
+                    f"{probabilities['A']:.3f} / {probabilities['B']:.3f} / {probabilities['tie']:.3f}",
+                )
+            )
     return rows
 
 
