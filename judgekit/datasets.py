@@ -344,15 +344,25 @@ def _lookup(row: Mapping[str, Any], column: str) -> Any:
 
 def _scalar_text(value: Any, key: str, fail: Any) -> str:
     if isinstance(value, str):
-        return value
+        return _without_lone_surrogates(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise fail(key, f"expected text, got {_type_name(value)}")
     return str(value)
 
 
+def _without_lone_surrogates(text: str) -> str:
+    """JSON may escape half of a surrogate pair ("\\ud800"), which no file encoding can hold;
+    such a code point becomes U+FFFD, as a UTF-8 decoder would make of a broken byte."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 def _turns(value: Any, fail: Any) -> tuple[Message, ...]:
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return (Message(role="user", content=str(value)),)
+        return (Message(role="user", content=_without_lone_surrogates(str(value))),)
     if not isinstance(value, list) or not value:
         raise fail("question", f"expected text or a list of {{role, content}} messages, got {_type_name(value)}")
     turns = []
@@ -366,7 +376,7 @@ def _turns(value: Any, fail: Any) -> tuple[Message, ...]:
                 "question",
                 f"message {position} must be an object with role (system, user or assistant) and text content",
             )
-        turns.append(Message(role=message["role"], content=message["content"]))
+        turns.append(Message(role=message["role"], content=_without_lone_surrogates(message["content"])))
     if turns[-1].role != "user":
         raise fail("question", "the last message of a conversation must be the user turn being answered")
     return tuple(turns)

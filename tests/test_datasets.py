@@ -192,3 +192,11 @@ def test_bundled_datasets_load() -> None:
         if path.name.startswith("summeval") or path.parent.name == "summeval":
             continue  # needs a field mapping; covered by the SummEval tests
         assert Dataset(path).scan().rows > 0, path
+
+
+def test_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"question": "q\\ud800", "answer": "broken \\udc00 text", "id": "x"}\n', encoding="utf-8")
+    (item,) = list(Dataset(path))
+    assert item.answer == "broken \ufffd text" and item.question == "q\ufffd"
+    item.model_dump_json()  # writable as UTF-8 JSON
