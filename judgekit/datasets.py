@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,13 +351,16 @@ def _scalar_text(value: Any, key: str, fail: Any) -> str:
     return str(value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _without_lone_surrogates(text: str) -> str:
     """JSON may escape half of a surrogate pair ("\\ud800"), which no file encoding can hold;
     such a code point becomes U+FFFD, as a UTF-8 decoder would make of a broken byte."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", text)
     return text
 
 
