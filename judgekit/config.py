@@ -64,6 +64,11 @@ class EvalConfig(BaseModel):
     fresh: bool = False
     """Start the run directory afresh instead of resuming it."""
     bootstrap_resamples: int = 2000
+    endpoints: list[str] = Field(default_factory=list)
+    """Several base URLs serving the same judge (`URL` or `URL@N`), load-balanced; the first
+    is also `base_url` and names the cache identity of all of them."""
+    endpoint_concurrency: int | None = None
+    """Requests in flight at most per endpoint (for endpoints without their own `@N`)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from judgekit import __version__
+from judgekit.cli import batch as batch_command
 from judgekit.cli import cache as cache_command
 from judgekit.cli import eval as eval_command
 from judgekit.cli import prompts as prompts_command
@@ -33,6 +34,7 @@ app.command("eval")(eval_command.eval_command)
 app.command("report")(report_command.report_command)
 app.add_typer(prompts_command.app, name="prompts")
 app.add_typer(cache_command.app, name="cache")
+app.add_typer(batch_command.app, name="batch")
 
 
 def _version(value: bool) -> None:

@@ -14,6 +14,7 @@ JUDGE_PANEL = "Judge"
 DATA_PANEL = "Data"
 RUN_PANEL = "Run"
 OUTPUT_PANEL = "Output"
+BATCH_PANEL = "Batch"
 
 
 class ModeChoice(str, Enum):
@@ -25,6 +26,12 @@ class PositionsChoice(str, Enum):
     random = "random"
     swap = "swap"
     fixed = "fixed"
+
+
+class BatchRetryChoice(str, Enum):
+    batch = "batch"
+    interactive = "interactive"
+    none = "none"
 
 
 class FormatChoice(str, Enum):
@@ -84,9 +91,10 @@ def eval_command(
         typer.Option(help="Longest judge answer in tokens (default: the template's).", rich_help_panel=JUDGE_PANEL),
     ] = None,
     base_url: Annotated[
-        Optional[str],
+        Optional[list[str]],
         typer.Option(
-            help="Server URL for this run (overrides OPENAI_BASE_URL / ANTHROPIC_BASE_URL).",
+            help="Server URL for this run (overrides OPENAI_BASE_URL / ANTHROPIC_BASE_URL). Repeat it to balance "
+            "calls over several servers of the same judge; URL@N caps one at N requests in flight.",
             rich_help_panel=JUDGE_PANEL,
         ),
     ] = None,
@@ -205,6 +213,83 @@ def eval_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)
     ] = False,
+    endpoint_concurrency: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="With several --base-url: requests in flight at most per server (URL@N overrides it).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Judge through the provider's batch API (openai, anthropic): half the price, answers within 24 h.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = False,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            help="With --batch: return once submitted; then `judgekit batch status|collect RUN_DIR`.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = False,
+    estimate: Annotated[
+        bool,
+        typer.Option(
+            "--estimate",
+            help="With --batch: show the requests to submit and their estimated cost, and submit nothing.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = False,
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            envvar="JUDGEKIT_BATCH_POLL_INTERVAL",
+            min=0,
+            help="With --batch: seconds between looks at the running batches.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = 30.0,
+    batch_retry: Annotated[
+        BatchRetryChoice,
+        typer.Option(
+            help="With --batch: requests that failed inside a batch go into a new batch, are retried "
+            "interactively, or are left failed.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = BatchRetryChoice.batch,
+    batch_retries: Annotated[
+        int,
+        typer.Option(min=0, help="With --batch: retries per failed request.", rich_help_panel=BATCH_PANEL),
+    ] = 2,
+    batch_max_requests: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="With --batch: requests per batch (default: the provider's limit, 50,000 / 100,000).",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = None,
+    batch_max_bytes: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="With --batch: bytes of input per batch (default: the provider's limit, 200 MB / 256 MB).",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = None,
+    price: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --batch: list price as INPUT,OUTPUT dollars per million tokens, for the estimate "
+            "(default: judgekit's table).",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -215,6 +300,7 @@ def eval_command(
     import asyncio
 
     from judgekit.api import config_from_run, execute, finish, prepare
+    from judgekit.backends.pool import parse_endpoint
     from judgekit.config import EvalConfig
     from judgekit.datasets import parse_field_options
     from judgekit.errors import ExitCode
@@ -246,7 +332,9 @@ def eval_command(
             limit=limit,
             max_chars=max_chars,
             truncate=truncate,
-            base_url=base_url,
+            base_url=parse_endpoint(base_url[0])[0] if base_url else None,
+            endpoints=list(base_url) if base_url and (len(base_url) > 1 or parse_endpoint(base_url[0])[1]) else [],
+            endpoint_concurrency=endpoint_concurrency,
             concurrency=concurrency,
             timeout=timeout,
             max_retries=max_retries,
@@ -259,7 +347,26 @@ def eval_command(
             runs_root=runs_dir,
             fresh=fresh,
         )
+    if (detach or estimate) and not batch:
+        raise fail("--detach and --estimate go with --batch", ExitCode.USAGE)
     prepared = prepare(config)
+    if batch:
+        from judgekit.batch.cost import parse_price
+        from judgekit.batch.driver import BatchOptions
+        from judgekit.cli.batch import eval_in_batches
+
+        options = BatchOptions(
+            poll_interval=poll_interval,
+            retry=batch_retry.value,
+            retry_rounds=batch_retries,
+            max_requests=batch_max_requests,
+            max_bytes=batch_max_bytes,
+            price=parse_price(price) if price else None,
+            detach=detach,
+            estimate_only=estimate,
+        )
+        eval_in_batches(prepared, options, output_format=output_format.value, quiet=quiet)
+        return
     progress = make_progress(enabled=not quiet)
     try:
         result = asyncio.run(execute(prepared, progress))
@@ -281,6 +388,8 @@ def eval_command(
         f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
         f"{counters.resumed} resumed)"
     )
+    if hasattr(prepared.backend, "report"):
+        warn(prepared.backend.report())
     if result.stop_reason:
         raise fail(
             f"the run stopped early: {result.stop_reason}; run the same command again to continue", ExitCode.PROVIDER
