@@ -250,9 +250,11 @@ def test_detach_status_cancel_and_collect(provider: Callable[..., FakeProvider],
     table = run("batch", "status", "run")
     assert provider_id in table.stdout and "running" in table.stdout
 
-    # While the batch runs, judging interactively would pay twice: refused.
+    # While the batch runs, judging interactively would pay twice, and starting afresh would lose it: refused.
     refused = run("eval", str(data), "-j", judge, "--out", "run", "-q")
     assert refused.exit_code == 2 and "still with the provider" in refused.stderr
+    fresh = run(*args, "--fresh")
+    assert fresh.exit_code == 2 and "before you start it afresh" in fresh.stderr
 
     pending = run("batch", "collect", "run", "--no-wait", "--format", "json", "-q")
     assert pending.exit_code == 0, pending.output
