@@ -418,6 +418,10 @@ def test_actual_usage_is_reported_after_collection(provider: Callable[..., FakeP
     [
         (["-j", "mock/random", "--batch"], "--batch works with openai/ and anthropic/ judges"),
         (["-j", "openai/x", "--detach"], "--detach and --estimate go with --batch"),
+        (
+            ["-j", "openai/x", "--batch", "--base-url", "http://127.0.0.1:9/v1", "--base-url", "http://127.0.0.1:7/v1"],
+            "give one --base-url, not several",
+        ),
     ],
 )
 def test_batch_usage_errors(
@@ -438,3 +442,14 @@ def test_batch_commands_on_a_run_without_batches(tmp_path: Path) -> None:
         assert result.exit_code == 2 and "has no batches" in result.stderr
     missing = run("batch", "status", "nowhere")
     assert missing.exit_code == 2 and "not a judgekit run directory" in missing.stderr
+
+
+def test_one_process_at_a_time_submits_or_collects(provider: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    from judgekit.batch.state import BatchStore
+
+    provider(hold=True)
+    data = write_jsonl(tmp_path / "pairs.jsonl", plain_pairs(2))
+    assert run("eval", str(data), "-j", "openai/x", "--batch", "--detach", "--out", "run", "-q").exit_code == 0
+    with BatchStore(Path("run")).locked():
+        result = run("batch", "collect", "run", "--no-wait", "-q")
+    assert result.exit_code == 2 and "another judgekit process (pid" in result.stderr

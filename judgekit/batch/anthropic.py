@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from judgekit.backends.base import Backend
 from judgekit.batch.base import (
+    TRANSFER_TIMEOUT,
     BatchLimits,
     BatchTooLarge,
     Outcome,
@@ -22,6 +23,7 @@ from judgekit.batch.base import (
     Submitted,
     describe,
     error_for_status,
+    options_timeout,
     prefixed,
 )
 from judgekit.errors import FatalProviderError, ProviderError
@@ -53,7 +55,8 @@ class AnthropicBatches:
 
         self._anthropic = anthropic
         self._backend: Any = cast(Any, backend)  # an OpenAIBackend / AnthropicBackend: its client and bodies
-        self.client: Any = self._backend.client
+        # The run's own client (same key and base URL), with room for large transfers.
+        self.client: Any = self._backend.client.with_options(timeout=max(TRANSFER_TIMEOUT, options_timeout(backend)))
         self.endpoint = backend.endpoint
 
     def encode(self, custom_id: str, request: Any) -> str:

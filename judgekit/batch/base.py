@@ -67,6 +67,10 @@ class BatchTooLarge(ProviderError):
         super().__init__(message, kind="bad_request", retryable=False)
 
 
+TRANSFER_TIMEOUT = 600.0
+"""Seconds allowed for one batch upload, download or listing (inputs reach hundreds of MB)."""
+
+
 class BatchAPI(Protocol):
     """A provider's batch API, driven by `judgekit.batch.driver`."""
 
@@ -98,6 +102,8 @@ class BatchAPI(Protocol):
 
 def batch_api_for(backend: Backend) -> BatchAPI:
     """The batch adapter for a run's backend; only openai and anthropic judges have one."""
+    if backend.provider in ("openai", "anthropic") and not hasattr(backend, "request_body"):
+        raise UsageError("--batch sends its batches to one server: give one --base-url, not several")
     if backend.provider == "openai":
         from judgekit.batch.openai import OpenAIBatches
 
@@ -122,6 +128,12 @@ def error_for_status(status: int | None, message: str, model: str, endpoint: str
         # One bad request inside a batch must not stop the others; it is recorded and not retried.
         return ProviderError(str(error), kind=error.kind, retryable=False, status=status)
     return error
+
+
+def options_timeout(backend: Backend) -> float:
+    """The per-request timeout the backend's client was made with (0 when unknown)."""
+    timeout = getattr(getattr(backend, "client", None), "timeout", None)
+    return float(timeout) if isinstance(timeout, (int, float)) else 0.0
 
 
 def prefixed(error: ProviderError, doing: str) -> ProviderError:

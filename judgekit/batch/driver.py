@@ -151,6 +151,8 @@ class BatchDriver:
         """Calls of batches refused as a whole, to resubmit (True: once no other batch runs)."""
         self.requeued: Counter[Call] = Counter()
         self.submitted: list[BatchRecord] = []
+        self.sent = 0
+        """Requests submitted in batches by this invocation (for --max-calls)."""
         self.estimate: Estimate | None = None
         self.stop_reason: str | None = None
         self.usage = [0, 0, 0]
@@ -306,7 +308,7 @@ class BatchDriver:
                         continue
                     if self._from_cache(planned, key):
                         continue
-                    if budget is not None and executor.counters.requests + count >= budget:
+                    if budget is not None and self.sent + executor.counters.requests + count >= budget:
                         self.stop_reason = f"stopped after {budget} requests (--max-calls)"
                         break
                     entry = _Pending(item.id, planned.call, planned.swapped, key, planned.request.model_dump_json())
@@ -441,6 +443,7 @@ class BatchDriver:
                 if found is not None:
                     submitted = Submitted(found)
                     break
+        self.sent += len(lines)
         record.provider_id = submitted.provider_id
         record.input_file_id = submitted.input_file_id
         record.state = "running"
@@ -466,11 +469,21 @@ class BatchDriver:
             record.progress = status.done
             if status.state == "running":
                 continue
-            record.ended = now()
             if status.state == "failed":
                 self._failed_batch(record, status.failure_code, status.failure or "the provider rejected the batch")
             else:
-                await self._collect(record)
+                try:
+                    await self._collect(record)
+                except FatalProviderError:
+                    raise
+                except ProviderError as exc:
+                    if not exc.retryable:
+                        raise
+                    self.view.message(
+                        f"could not download batch {record.local_id} ({exc}); trying again at the next look"
+                    )
+                    continue
+            record.ended = now()
             self._save()
 
     async def _collect(self, record: BatchRecord) -> None:
@@ -639,3 +652,11 @@ async def run_batch(prepared: Prepared, options: BatchOptions, view: BatchView) 
 
     api = batch_api_for(prepared.backend)
     return await BatchDriver(prepared, api, options, view).run()
+
+
+def run_batch_eval(config: Any, options: BatchOptions | None = None, *, quiet: bool = True) -> BatchResult:
+    """Judge a dataset through its provider's batch API (the library form of `judgekit eval --batch`)."""
+    from judgekit.api import prepare
+
+    prepared = prepare(config)
+    return asyncio.run(run_batch(prepared, options or BatchOptions(), BatchView(quiet=quiet)))

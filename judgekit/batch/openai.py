@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from judgekit.backends.base import Backend
 from judgekit.batch.base import (
+    TRANSFER_TIMEOUT,
     BatchLimits,
     BatchTooLarge,
     Outcome,
@@ -24,6 +25,7 @@ from judgekit.batch.base import (
     Submitted,
     describe,
     error_for_status,
+    options_timeout,
     prefixed,
 )
 from judgekit.errors import FatalProviderError, ProviderError
@@ -45,7 +47,8 @@ class OpenAIBatches:
 
         self._openai = openai
         self._backend: Any = cast(Any, backend)  # an OpenAIBackend / AnthropicBackend: its client and bodies
-        self.client: Any = self._backend.client
+        # The run's own client (same key and base URL), with room for large transfers.
+        self.client: Any = self._backend.client.with_options(timeout=max(TRANSFER_TIMEOUT, options_timeout(backend)))
         self.endpoint = backend.endpoint
 
     def encode(self, custom_id: str, request: Any) -> str:

@@ -53,14 +53,15 @@ def status_command(
     import json
 
     journal = _journal(run_dir)
+    ended: set[str] = set()
     if journal.running() and not offline:
-        asyncio.run(_refresh_status(run_dir, journal))
+        ended = asyncio.run(_refresh_status(run_dir, journal))
     if output_format is StatusFormat.json:
         payload = journal.model_dump(mode="json")
         payload["options"] = {key: value for key, value in payload["options"].items() if key != "token"}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    _print_batches(journal)
+    _print_batches(journal, ended, run_dir)
 
 
 @app.command("collect")
@@ -239,10 +240,14 @@ def _batch_api(run_dir: str) -> Any:
     return batch_api_for(backend), backend
 
 
-async def _refresh_status(run_dir: str, journal: BatchJournal) -> None:
-    """Ask the provider about each running batch (the run directory is not changed)."""
+async def _refresh_status(run_dir: str, journal: BatchJournal) -> set[str]:
+    """Ask the provider about each running batch; the local ids of those that have ended.
+
+    The run directory is not changed: collecting is `batch collect`'s job.
+    """
     from judgekit.errors import ProviderError
 
+    ended: set[str] = set()
     api, backend = _batch_api(run_dir)
     try:
         for record in journal.running():
@@ -255,9 +260,11 @@ async def _refresh_status(run_dir: str, journal: BatchJournal) -> None:
             record.provider_status = status.provider_status
             record.progress = status.done
             if status.state != "running":
-                record.note = "ended; collect it with `judgekit batch collect`"
+                ended.add(record.local_id)
+                record.note = f"ended; collect it with `judgekit batch collect {run_dir}`"
     finally:
         await backend.aclose()
+    return ended
 
 
 async def _cancel(run_dir: str, provider_ids: list[str]) -> None:
@@ -269,7 +276,7 @@ async def _cancel(run_dir: str, provider_ids: list[str]) -> None:
         await backend.aclose()
 
 
-def _print_batches(journal: BatchJournal) -> None:
+def _print_batches(journal: BatchJournal, ended: set[str], run_dir: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"Batches of {journal.judge}", title_justify="left")
@@ -279,7 +286,8 @@ def _print_batches(journal: BatchJournal) -> None:
     for column in ("requests", "done", "failed"):
         table.add_column(column, justify="right")
     for record in journal.batches:
-        status = f"{record.state} ({record.provider_status})" if record.provider_status else record.state
+        state = "ended, to collect" if record.local_id in ended else record.state
+        status = f"{state} ({record.provider_status})" if record.provider_status else state
         if record.state == "collected":
             done, failed = str(record.succeeded + record.failed), str(record.failed)
         else:
@@ -290,6 +298,6 @@ def _print_batches(journal: BatchJournal) -> None:
     for record in journal.batches:
         if record.note:
             console.print(f"{record.local_id}: {record.note}", markup=False, highlight=False)
-    running = journal.running()
+    running = [record for record in journal.running() if record.local_id not in ended]
     if running:
-        warn(f"{len(running)} batch(es) running; collect them with `judgekit batch collect RUN_DIR` once they end")
+        warn(f"{len(running)} batch(es) running; collect them with `judgekit batch collect {run_dir}` once they end")
