@@ -42,7 +42,7 @@ from judgekit.cache import CompletionCache
 from judgekit.errors import FatalProviderError, ProviderError
 from judgekit.redact import redact
 from judgekit.runner import Executor, RunnerOptions, backoff_delay, run_items
-from judgekit.schema import Item, JudgeRequest, Judgment
+from judgekit.schema import Completion, Item, JudgeRequest, Judgment
 
 RetryMode = Literal["batch", "interactive", "none"]
 Call = tuple[str, str]
@@ -114,6 +114,25 @@ class BatchResult:
     running: list[BatchRecord] = field(default_factory=list)
     """Batches still with the provider when it returned."""
     estimate: Estimate | None = None
+
+
+@dataclass
+class _Tally:
+    """What the collected results of one batch held."""
+
+    succeeded: int = 0
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, completion: Completion) -> None:
+        self.succeeded += 1
+        self.prompt_tokens += completion.prompt_tokens or 0
+        self.completion_tokens += completion.completion_tokens or 0
+
+
+_Match = tuple[CallRef, Outcome, "str | None"]
+"""A result matched to its call: the mapping line, the outcome, the batch that returned it."""
 
 
 @dataclass
@@ -454,10 +473,14 @@ class BatchDriver:
 
     # -- 4. poll and collect --------------------------------------------------------------
     async def _refresh(self) -> None:
+        """Look at every running batch; write the results of those that ended in one pass."""
+        ended: list[tuple[BatchRecord, list[Outcome]]] = []
         for record in list(self._journal_running()):
             assert record.provider_id is not None
             try:
                 status = await self.api.status(record.provider_id)
+                if status.state == "ended":
+                    outcomes = await self.api.results(record.provider_id, self.setup.params.logprobs)
             except FatalProviderError:
                 raise
             except ProviderError as exc:
@@ -467,48 +490,42 @@ class BatchDriver:
                 continue
             record.provider_status = status.provider_status
             record.progress = status.done
-            if status.state == "running":
-                continue
             if status.state == "failed":
                 self._failed_batch(record, status.failure_code, status.failure or "the provider rejected the batch")
-            else:
-                try:
-                    await self._collect(record)
-                except FatalProviderError:
-                    raise
-                except ProviderError as exc:
-                    if not exc.retryable:
-                        raise
-                    self.view.message(
-                        f"could not download batch {record.local_id} ({exc}); trying again at the next look"
-                    )
-                    continue
-            record.ended = now()
+                record.ended = now()
+                self._save()
+            elif status.state == "ended":
+                ended.append((record, outcomes))
+        if ended:
+            self._collect(ended)
+            for record, _ in ended:
+                record.ended = now()
+                self.view.collected(record)
             self._save()
 
-    async def _collect(self, record: BatchRecord) -> None:
-        assert record.provider_id is not None
-        logprobs = self.setup.params.logprobs
-        outcomes = await self.api.results(record.provider_id, logprobs)
-        refs = self.store.read_mapping(record.local_id)
-        matched: dict[Call, tuple[CallRef, Outcome]] = {}
-        for outcome in outcomes:
-            ref = refs.get(outcome.custom_id)
-            if ref is None:
-                self.view.message(
-                    f"batch {record.local_id} returned an unknown custom id {outcome.custom_id!r}; ignored"
-                )
-                continue
-            matched[(ref.item_id, ref.call)] = (ref, outcome)
-        for ref in refs.values():
-            if (ref.item_id, ref.call) not in matched:
-                missing = ProviderError("the batch returned no result for this request", kind="missing", retryable=True)
-                matched[(ref.item_id, ref.call)] = (ref, Outcome(ref.custom_id, error=missing))
-        succeeded, failed, prompt, completion = self._write_outcomes(matched, record.provider_id)
-        record.succeeded, record.failed = succeeded, failed
-        record.prompt_tokens, record.completion_tokens = prompt, completion
-        record.state = "collected"
-        self.view.collected(record)
+    def _collect(self, ended: list[tuple[BatchRecord, list[Outcome]]]) -> None:
+        """Match results to their calls by custom id and write them; a request with no result failed."""
+        matched: dict[Call, _Match] = {}
+        for record, outcomes in ended:
+            refs = self.store.read_mapping(record.local_id)
+            for outcome in outcomes:
+                ref = refs.get(outcome.custom_id)
+                if ref is None:
+                    self.view.message(f"batch {record.local_id} returned an unknown custom id {outcome.custom_id!r}")
+                    continue
+                matched[(ref.item_id, ref.call)] = (ref, outcome, record.provider_id)
+            for ref in refs.values():
+                if (ref.item_id, ref.call) not in matched:
+                    missing = ProviderError(
+                        "the batch returned no result for this request", kind="missing", retryable=True
+                    )
+                    matched[(ref.item_id, ref.call)] = (ref, Outcome(ref.custom_id, error=missing), record.provider_id)
+        tallies = self._write_outcomes(matched)
+        for record, _ in ended:
+            tally = tallies.get(record.provider_id, _Tally())
+            record.succeeded, record.failed = tally.succeeded, tally.failed
+            record.prompt_tokens, record.completion_tokens = tally.prompt_tokens, tally.completion_tokens
+            record.state = "collected"
 
     def _failed_batch(self, record: BatchRecord, code: str | None, message: str) -> None:
         """A batch refused as a whole ran nothing: resubmit its requests smaller, or record why."""
@@ -535,34 +552,33 @@ class BatchDriver:
 
     def _write_errors(self, calls: dict[Call, str], error: ProviderError, batch_id: str | None = None) -> None:
         matched = {
-            call: (CallRef(custom_id="", item_id=call[0], call=call[1], request_hash=key), Outcome("", error=error))
+            call: (
+                CallRef(custom_id="", item_id=call[0], call=call[1], request_hash=key),
+                Outcome("", error=error),
+                batch_id,
+            )
             for call, key in calls.items()
         }
-        self._write_outcomes(matched, batch_id)
+        self._write_outcomes(matched)
 
-    def _write_outcomes(
-        self, matched: dict[Call, tuple[CallRef, Outcome]], batch_id: str | None
-    ) -> tuple[int, int, int, int]:
-        """Parse and record each outcome as the judgment row of its planned call."""
+    def _write_outcomes(self, matched: dict[Call, _Match]) -> dict[str | None, _Tally]:
+        """Parse and record each outcome as the judgment row of its planned call (one pass over the items)."""
         executor = self.executor
         assert executor is not None
-        succeeded = failed = prompt = completion_tokens = 0
+        tallies: dict[str | None, _Tally] = {}
         for item in self._items({item_id for item_id, _ in matched}):
             for planned in judging.plan(item, self.setup):
                 entry = matched.get((item.id, planned.call))
                 if entry is None:
                     continue
-                ref, outcome = entry
+                ref, outcome, batch_id = entry
+                tally = tallies.setdefault(batch_id, _Tally())
                 key = executor.key(planned.request)
                 if key != ref.request_hash:
-                    self.view.message(
-                        f"item {item.id} ({planned.call}) no longer renders the request that was batched; skipped"
-                    )
+                    self.view.message(f"item {item.id} ({planned.call}) no longer renders the batched request; skipped")
                     continue
                 if outcome.completion is not None:
-                    succeeded += 1
-                    prompt += outcome.completion.prompt_tokens or 0
-                    completion_tokens += outcome.completion.completion_tokens or 0
+                    tally.add(outcome.completion)
                     if (item.id, planned.call, key) in self.done:
                         continue  # collected before an interruption; never written twice
                     if self.cache is not None:
@@ -571,7 +587,7 @@ class BatchDriver:
                     row = judging.to_judgment(planned, self.setup, key, outcome.completion, reading)
                     self.failed.pop((item.id, planned.call), None)
                 else:
-                    failed += 1
+                    tally.failed += 1
                     assert outcome.error is not None
                     if (item.id, planned.call, key) in self.done:
                         continue
@@ -591,10 +607,11 @@ class BatchDriver:
                 row.attempts = 1
                 row.batch_id = batch_id
                 self._record(row)
-        self.usage[0] += succeeded
-        self.usage[1] += prompt
-        self.usage[2] += completion_tokens
-        return succeeded, failed, prompt, completion_tokens
+        for tally in tallies.values():
+            self.usage[0] += tally.succeeded
+            self.usage[1] += tally.prompt_tokens
+            self.usage[2] += tally.completion_tokens
+        return tallies
 
     def _record(self, row: Judgment) -> None:
         assert self.executor is not None
