@@ -453,3 +453,21 @@ def test_one_process_at_a_time_submits_or_collects(provider: Callable[..., FakeP
     with BatchStore(Path("run")).locked():
         result = run("batch", "collect", "run", "--no-wait", "-q")
     assert result.exit_code == 2 and "another judgekit process (pid" in result.stderr
+
+
+def test_results_written_before_a_kill_are_not_written_twice(
+    provider: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    server = provider()
+    data = write_jsonl(tmp_path / "pairs.jsonl", plain_pairs(4))
+    args = ["eval", str(data), "-j", "openai/x", "--batch", "--out", "run", "--format", "json", *FAST]
+    first = summary_of(run(*args))
+    # As if judgekit was killed after writing the rows but before recording the batch as collected:
+    state_path = Path("run/batches/state.json")
+    state = json.loads(state_path.read_text())
+    state["batches"][0]["state"] = "running"
+    state_path.write_text(json.dumps(state))
+    again = summary_of(run(*args))
+    assert len(rows_of("run")) == 4 and len(server.batch.created()) == 1
+    assert journal_of("run")["batches"][0]["state"] == "collected"
+    assert again["pairwise"] == first["pairwise"]
