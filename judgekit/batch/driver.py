@@ -21,6 +21,7 @@ nothing: the next run (or `judgekit batch collect`) picks up the stored batch id
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import secrets
@@ -184,10 +185,17 @@ class BatchDriver:
         if self.config.fresh:
             refuse_if_in_flight(run_dir.path, "start it afresh")
         started = time.monotonic()
-        earlier = open_run_dir(self.prepared)
-        if self.config.fresh:
-            self.store.clear()
-        with self.store.locked():
+        with contextlib.ExitStack() as stack:
+            # Lock before reading (and repairing) judgments.jsonl when the run exists; a new run
+            # directory must be started before anything is put into it.
+            locked = run_dir.exists() and not self.config.fresh
+            if locked:
+                stack.enter_context(self.store.locked())
+            earlier = open_run_dir(self.prepared)
+            if self.config.fresh:
+                self.store.clear()
+            if not locked:
+                stack.enter_context(self.store.locked())
             self.journal = self._journal()
             for row in _latest(earlier):
                 if row.status != "error":
