@@ -114,7 +114,8 @@ class BatchResult:
     """Batches this invocation submitted."""
     running: list[BatchRecord] = field(default_factory=list)
     """Batches still with the provider when it returned."""
-    estimate: Estimate | None = None
+    estimate: dict[str, Any] | None = None
+    """The size and cost estimate shown before the last submission (as in batches/state.json)."""
 
 
 @dataclass
@@ -232,7 +233,7 @@ class BatchDriver:
                 + describe_usage(self.usage[1], self.usage[2], self.usage[0], self.price, self.setup.judge)
             )
         result = EvalResult(summary, run_dir.path, self.executor.counters, self.stop_reason)
-        return BatchResult(result, self.submitted, running, self.estimate)
+        return BatchResult(result, self.submitted, running, self.journal.estimate)
 
     async def _drive(self) -> None:
         await self._recover()
@@ -368,6 +369,8 @@ class BatchDriver:
         count = self._plan(only, spool)
         try:
             if not count:
+                if only is None:
+                    self.view.message("nothing to submit: every call is judged, cached or in a running batch")
                 return
             assert self.estimate is not None
             if only is None:

@@ -203,7 +203,7 @@ def _print_detached(outcome: BatchResult, output_format: str) -> None:
         payload = {
             "run_dir": str(path),
             "batches": [record.model_dump(mode="json") for record in outcome.running],
-            "estimate": outcome.estimate.as_dict(None) if outcome.estimate else None,
+            "estimate": outcome.estimate,
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
