@@ -163,9 +163,12 @@ def aggregate(
         if row.role != "judge":
             continue
         by_item[row.item_id][row.call] = row  # later rows replace earlier ones
-    for calls in by_item.values():
-        judge_rows.extend(calls.values())
     facts = [ItemFacts.of(item) for item in items]
+    for fact in facts:
+        # In item order, whatever order the calls finished in (concurrent calls, batch results):
+        # the bootstrap draws, and so the intervals, must not depend on timing.
+        calls = by_item.get(fact.id, {})
+        judge_rows.extend(calls[name] for name in sorted(calls))
     outcomes = [item_outcome(fact, by_item.get(fact.id, {})) for fact in facts]
     status = Counter(outcome.status for outcome in outcomes)
     reasons = Counter(

@@ -99,6 +99,16 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
     template = grading.primary
     # grading.check also renders one row per template, so a template mistake stops us here.
     info = dataset.scan(kind=template.meta.kind, check=grading.check)
+    if backend is None and config.endpoints:
+        from judgekit.backends.pool import create_pool
+
+        backend = create_pool(
+            spec.provider,
+            config.endpoints,
+            BackendOptions(timeout=config.timeout),
+            endpoint_concurrency=config.endpoint_concurrency,
+            total_concurrency=config.concurrency,
+        )
     if backend is None:
         backend = create_backend(spec.provider, BackendOptions(timeout=config.timeout, base_url=config.base_url))
     grading.bind(str(spec), spec.model, backend.capabilities, spec.provider)
@@ -165,12 +175,20 @@ def _open_run_dir(prepared: Prepared) -> list[Judgment]:
     return []
 
 
+def open_run_dir(prepared: Prepared) -> list[Judgment]:
+    """Start or resume the run directory (for other ways of executing a run, e.g. batches)."""
+    return _open_run_dir(prepared)
+
+
 async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalResult:
     """Make the run's calls (resuming what an earlier attempt left) and aggregate them."""
     from judgekit.cache import CompletionCache
 
     progress = progress or NullProgress()
     config = prepared.config
+    from judgekit.batch.state import refuse_if_in_flight
+
+    refuse_if_in_flight(prepared.run_dir.path)  # its batches would answer these calls: never pay twice
     earlier = _open_run_dir(prepared)
     cache = None
     if config.cache:

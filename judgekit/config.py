@@ -88,6 +88,11 @@ class EvalConfig(BaseModel):
     """Template (role steps) that asks for G-Eval's evaluation steps (default steps/geval)."""
     reference_prompt: str | None = None
     """Template (role reference) that asks for a reference answer (default reference/answer)."""
+    endpoints: list[str] = Field(default_factory=list)
+    """Several base URLs serving the same judge (`URL` or `URL@N`), load-balanced; the first
+    is also `base_url` and names the cache identity of all of them."""
+    endpoint_concurrency: int | None = None
+    """Requests in flight at most per endpoint (for endpoints without their own `@N`)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

@@ -272,6 +272,29 @@ class Grading:
             if isinstance(outcome, BaseException):
                 raise outcome
 
+    # -- batch submission ------------------------------------------------------------------
+    def batch_blocker(self) -> str | None:
+        """Why this grading cannot go through a provider batch, or None.
+
+        A batch holds independent requests; calls whose text depends on an earlier answer
+        (generated steps or references) or samples sent as separate requests need a live run.
+        """
+        if self.mode == "geval" and self.steps_given is None:
+            return "--batch with --mode geval needs the evaluation steps up front: pass --steps FILE"
+        if self.reference_template is not None:
+            return "--batch cannot generate references (a second stage); drop --generate-reference"
+        if self.scoring.method == "samples" and not self.scoring.in_one_request and self.scoring.samples > 1:
+            return "--batch cannot send samples as separate requests for this backend; use --score-method parse"
+        return None
+
+    def batch_calls(self, item: Item) -> tuple[judging.JudgeSetup, list[judging.PlannedCall]]:
+        """The setup and judge calls of one item for a batch (see `batch_blocker`)."""
+        template = self.template_for(item)
+        setup = self.setup_for(template)
+        if self.mode == "geval":
+            self.steps = self.steps_given
+        return setup, judging.plan(item, setup, self._extra(item, template, None))
+
     async def _judge(self, planned: judging.PlannedCall, setup: judging.JudgeSetup, executor: Executor) -> Judgment:
         scoring = self.scoring
         if scoring.method == "samples" and not scoring.in_one_request and scoring.samples > 1:

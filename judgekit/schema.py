@@ -201,3 +201,5 @@ class Judgment(BaseModel):
     cached: bool = False
     retries: dict[str, int] = Field(default_factory=dict)
     """Failed attempts before the final one, by failure kind."""
+    batch_id: str | None = None
+    """The provider batch that answered this call (batch runs only)."""

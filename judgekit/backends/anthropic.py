@@ -55,22 +55,29 @@ class AnthropicBackend:
     def endpoint(self) -> str:
         return (self._base_url or OFFICIAL_URL).rstrip("/")
 
-    async def complete(self, request: JudgeRequest) -> Completion:
+    def request_body(self, request: JudgeRequest) -> dict[str, Any]:
+        """The Messages API parameters for a request (a message batch entry carries the same)."""
         system = "\n\n".join(message.content for message in request.messages if message.role == "system")
         messages = [
             {"role": message.role, "content": message.content}
             for message in request.messages
             if message.role != "system"
         ]
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.params.max_tokens,
             "messages": messages,
         }
         if system:
-            kwargs["system"] = system
+            body["system"] = system
         if request.params.temperature is not None:
-            kwargs["extra_body"] = {"temperature": request.params.temperature}
+            body["temperature"] = request.params.temperature
+        return body
+
+    async def complete(self, request: JudgeRequest) -> Completion:
+        kwargs = self.request_body(request)
+        if "temperature" in kwargs:
+            kwargs["extra_body"] = {"temperature": kwargs.pop("temperature")}
         try:
             response = await self.client.messages.create(**kwargs)
         except self._anthropic.APIError as exc:
@@ -80,18 +87,7 @@ class AnthropicBackend:
             raise ProviderError(
                 f"the server sent a malformed response ({type(exc).__name__})", kind="malformed", retryable=True
             ) from None
-        blocks = getattr(response, "content", None) or []
-        text = "".join(getattr(block, "text", "") or "" for block in blocks if getattr(block, "type", "") == "text")
-        if not text.strip():
-            raise ProviderError("the server returned an empty message", kind="malformed", retryable=True)
-        usage = getattr(response, "usage", None)
-        return Completion(
-            texts=[text],
-            prompt_tokens=getattr(usage, "input_tokens", None),
-            completion_tokens=getattr(usage, "output_tokens", None),
-            model=getattr(response, "model", None),
-            finish_reason=getattr(response, "stop_reason", None),
-        )
+        return completion_from_message(response)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -99,3 +95,19 @@ class AnthropicBackend:
 
 def create(options: BackendOptions) -> AnthropicBackend:
     return AnthropicBackend(options)
+
+
+def completion_from_message(response: Any) -> Completion:
+    """A Messages API reply (an SDK object, or one built from a batch result) as a `Completion`."""
+    blocks = getattr(response, "content", None) or []
+    text = "".join(getattr(block, "text", "") or "" for block in blocks if getattr(block, "type", "") == "text")
+    if not text.strip():
+        raise ProviderError("the server returned an empty message", kind="malformed", retryable=True)
+    usage = getattr(response, "usage", None)
+    return Completion(
+        texts=[text],
+        prompt_tokens=getattr(usage, "input_tokens", None),
+        completion_tokens=getattr(usage, "output_tokens", None),
+        model=getattr(response, "model", None),
+        finish_reason=getattr(response, "stop_reason", None),
+    )

@@ -85,22 +85,27 @@ class OpenAIBackend:
             self._warned.add(key)
             print(f"judgekit: warning: {message}", file=sys.stderr)
 
-    async def _complete(self, request: JudgeRequest) -> Completion:
+    def request_body(self, request: JudgeRequest) -> dict[str, Any]:
+        """The chat-completions body for a request, as sent now (a batch line carries the same)."""
         params = request.params
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
             "model": request.model,
             "messages": [{"role": message.role, "content": message.content} for message in request.messages],
             self._token_field: params.max_tokens,
         }
         if params.temperature is not None and self._send_temperature:
-            kwargs["temperature"] = params.temperature
+            body["temperature"] = params.temperature
         if params.n > 1:
-            kwargs["n"] = params.n
+            body["n"] = params.n
         if params.seed is not None:
-            kwargs["seed"] = params.seed
+            body["seed"] = params.seed
         if params.logprobs:
-            kwargs["logprobs"] = True
-            kwargs["top_logprobs"] = params.top_logprobs or 20
+            body["logprobs"] = True
+            body["top_logprobs"] = params.top_logprobs or 20
+        return body
+
+    async def _complete(self, request: JudgeRequest) -> Completion:
+        kwargs = self.request_body(request)
         try:
             response = await self.client.chat.completions.create(**kwargs)
         except self._openai.APIError as exc:
@@ -110,24 +115,29 @@ class OpenAIBackend:
             raise ProviderError(
                 f"the server sent a malformed response ({type(exc).__name__})", kind="malformed", retryable=True
             ) from None
-        choices = getattr(response, "choices", None)
-        if not choices:
-            raise ProviderError("the server returned no choices", kind="malformed", retryable=True)
-        texts = [(choice.message.content or "") if choice.message else "" for choice in choices]
-        if not any(text.strip() for text in texts):
-            raise ProviderError("the server returned an empty completion", kind="malformed", retryable=True)
-        usage = getattr(response, "usage", None)
-        return Completion(
-            texts=texts,
-            logprobs=_logprobs(choices[0]) if params.logprobs else None,
-            prompt_tokens=getattr(usage, "prompt_tokens", None),
-            completion_tokens=getattr(usage, "completion_tokens", None),
-            model=getattr(response, "model", None),
-            finish_reason=choices[0].finish_reason,
-        )
+        return completion_from_response(response, request.params.logprobs)
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def completion_from_response(response: Any, logprobs: bool) -> Completion:
+    """A chat completion (an SDK object, or one built from a batch result) as a `Completion`."""
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise ProviderError("the server returned no choices", kind="malformed", retryable=True)
+    texts = [(choice.message.content or "") if choice.message else "" for choice in choices]
+    if not any(text.strip() for text in texts):
+        raise ProviderError("the server returned an empty completion", kind="malformed", retryable=True)
+    usage = getattr(response, "usage", None)
+    return Completion(
+        texts=texts,
+        logprobs=_logprobs(choices[0]) if logprobs else None,
+        prompt_tokens=getattr(usage, "prompt_tokens", None),
+        completion_tokens=getattr(usage, "completion_tokens", None),
+        model=getattr(response, "model", None),
+        finish_reason=choices[0].finish_reason,
+    )
 
 
 def _logprobs(choice: Any) -> list[TokenLogprob] | None:

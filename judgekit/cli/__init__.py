@@ -15,6 +15,7 @@ import typer
 
 from judgekit import __version__
 from judgekit.cli import agreement as agreement_command
+from judgekit.cli import batch as batch_command
 from judgekit.cli import cache as cache_command
 from judgekit.cli import compare as compare_command
 from judgekit.cli import diff as diff_command
@@ -41,6 +42,7 @@ app.add_typer(prompts_command.app, name="prompts")
 app.command("compare")(compare_command.compare_command)
 app.command("agreement")(agreement_command.agreement_command)
 app.add_typer(cache_command.app, name="cache")
+app.add_typer(batch_command.app, name="batch")
 
 
 def _version(value: bool) -> None:

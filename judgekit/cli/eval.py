@@ -16,6 +16,7 @@ DATA_PANEL = "Data"
 RUN_PANEL = "Run"
 OUTPUT_PANEL = "Output"
 GRADING_PANEL = "Grading (prompt library)"
+BATCH_PANEL = "Batch"
 
 
 class ModeChoice(str, Enum):
@@ -49,6 +50,12 @@ class LevelChoice(str, Enum):
     item = "item"
     group = "group"
     system = "system"
+
+
+class BatchRetryChoice(str, Enum):
+    batch = "batch"
+    interactive = "interactive"
+    none = "none"
 
 
 class FormatChoice(str, Enum):
@@ -109,9 +116,10 @@ def eval_command(
         typer.Option(help="Longest judge answer in tokens (default: the template's).", rich_help_panel=JUDGE_PANEL),
     ] = None,
     base_url: Annotated[
-        Optional[str],
+        Optional[list[str]],
         typer.Option(
-            help="Server URL for this run (overrides OPENAI_BASE_URL / ANTHROPIC_BASE_URL).",
+            help="Server URL for this run (overrides OPENAI_BASE_URL / ANTHROPIC_BASE_URL). Repeat it to balance "
+            "calls over several servers of the same judge; URL@N caps one at N requests in flight.",
             rich_help_panel=JUDGE_PANEL,
         ),
     ] = None,
@@ -327,6 +335,83 @@ def eval_command(
             help="Template (role: reference) that asks for a reference answer.", rich_help_panel=GRADING_PANEL
         ),
     ] = None,
+    endpoint_concurrency: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="With several --base-url: requests in flight at most per server (URL@N overrides it).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Judge through the provider's batch API (openai, anthropic): half the price, answers within 24 h.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = False,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            help="With --batch: return once submitted; then `judgekit batch status|collect RUN_DIR`.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = False,
+    estimate: Annotated[
+        bool,
+        typer.Option(
+            "--estimate",
+            help="With --batch: show the requests to submit and their estimated cost, and submit nothing.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = False,
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            envvar="JUDGEKIT_BATCH_POLL_INTERVAL",
+            min=0,
+            help="With --batch: seconds between looks at the running batches.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = 30.0,
+    batch_retry: Annotated[
+        BatchRetryChoice,
+        typer.Option(
+            help="With --batch: requests that failed inside a batch go into a new batch, are retried "
+            "interactively, or are left failed.",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = BatchRetryChoice.batch,
+    batch_retries: Annotated[
+        int,
+        typer.Option(min=0, help="With --batch: retries per failed request.", rich_help_panel=BATCH_PANEL),
+    ] = 2,
+    batch_max_requests: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="With --batch: requests per batch (default: the provider's limit, 50,000 / 100,000).",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = None,
+    batch_max_bytes: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="With --batch: bytes of input per batch (default: the provider's limit, 200 MB / 256 MB).",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = None,
+    price: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --batch: list price as INPUT,OUTPUT dollars per million tokens, for the estimate "
+            "(default: judgekit's table).",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -337,6 +422,7 @@ def eval_command(
     import asyncio
 
     from judgekit.api import config_from_run, execute, finish, prepare
+    from judgekit.backends.pool import parse_endpoint
     from judgekit.config import EvalConfig
     from judgekit.datasets import parse_field_options
     from judgekit.errors import ExitCode
@@ -383,7 +469,9 @@ def eval_command(
             limit=limit,
             max_chars=max_chars,
             truncate=truncate,
-            base_url=base_url,
+            base_url=parse_endpoint(base_url[0])[0] if base_url else None,
+            endpoints=list(base_url) if base_url and (len(base_url) > 1 or parse_endpoint(base_url[0])[1]) else [],
+            endpoint_concurrency=endpoint_concurrency,
             concurrency=concurrency,
             timeout=timeout,
             max_retries=max_retries,
@@ -410,6 +498,8 @@ def eval_command(
         if len(judge) > 1:
             _run_panel(config, judge, output_format is FormatChoice.json, quiet)
             return
+    if (detach or estimate) and not batch:
+        raise fail("--detach and --estimate go with --batch", ExitCode.USAGE)
     prepared = prepare(config)
     from judgekit.gates import check_options
     from judgekit.passrule import RunFacts
@@ -417,6 +507,23 @@ def eval_command(
     check_options(gates, RunFacts.of(prepared.manifest))
     for note in prepared.grading.notes():
         warn(note)
+    if batch:
+        from judgekit.batch.cost import parse_price
+        from judgekit.batch.driver import BatchOptions
+        from judgekit.cli.batch import eval_in_batches
+
+        options = BatchOptions(
+            poll_interval=poll_interval,
+            retry=batch_retry.value,
+            retry_rounds=batch_retries,
+            max_requests=batch_max_requests,
+            max_bytes=batch_max_bytes,
+            price=parse_price(price) if price else None,
+            detach=detach,
+            estimate_only=estimate,
+        )
+        eval_in_batches(prepared, options, output_format=output_format.value, quiet=quiet)
+        return
     progress = make_progress(enabled=not quiet)
     try:
         result = asyncio.run(execute(prepared, progress))
@@ -438,6 +545,8 @@ def eval_command(
         f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
         f"{counters.resumed} resumed)"
     )
+    if hasattr(prepared.backend, "report"):
+        warn(prepared.backend.report())
     gate_failed = False
     if gates.any or gating.wants_reports(junit, markdown):
         from judgekit.runview import load_run

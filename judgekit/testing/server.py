@@ -7,6 +7,9 @@ a base URL. A `responder` function decides what the "judge" says; `Faults` injec
 malformed JSON and empty answers. Every request is recorded, so a test can count what was
 asked and prove that no successful call was paid for twice.
 
+It also serves the OpenAI files and batches endpoints and Anthropic message batches
+(`judgekit.testing.batches`; pass `batches=BatchBehaviour(...)` to shape them).
+
 It listens on 127.0.0.1 only, on a free port chosen by the OS.
 """
 
@@ -24,7 +27,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from judgekit.testing.batches import BatchBehaviour
 
 _TOKEN = re.compile(r"\d+|[A-Za-z]+|\s+|[^\w\s]")
 
@@ -92,6 +98,8 @@ class Recorded:
     request: FakeRequest
     fault: str | None
     status: int
+    batch_id: str | None = None
+    """The batch that carried the request (None for an interactive call)."""
 
 
 def default_responder(request: FakeRequest) -> Reply | str:
@@ -114,6 +122,7 @@ class FakeProvider:
         faults: Faults | None = None,
         api_key: str | None = None,
         models: set[str] | None = None,
+        batches: BatchBehaviour | None = None,
     ) -> None:
         self.responder = responder
         self.latency = latency
@@ -127,6 +136,10 @@ class FakeProvider:
         self._rng = random.Random(self.faults.seed)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        from judgekit.testing.batches import BatchService
+
+        self.batch = BatchService(self, batches)
+        """The files / batches / message-batches endpoints (see judgekit.testing.batches)."""
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> FakeProvider:
@@ -195,9 +208,9 @@ class FakeProvider:
                 return kind
         return None
 
-    def _record(self, request: FakeRequest, fault: str | None, status: int) -> None:
+    def _record(self, request: FakeRequest, fault: str | None, status: int, batch_id: str | None = None) -> None:
         with self._lock:
-            self.recorded.append(Recorded(request, fault, status))
+            self.recorded.append(Recorded(request, fault, status, batch_id))
 
 
 class _Server(ThreadingHTTPServer):
@@ -217,6 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length)
+        if self.provider.batch.handle(self, "POST", raw):
+            return
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
@@ -279,6 +294,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, _openai_body(request, reply))
         else:
             self._json(200, _anthropic_body(request, reply))
+
+    def do_GET(self) -> None:
+        if not self.provider.batch.handle(self, "GET", b""):
+            self._json(404, {"error": {"message": f"no route {self.path}"}})
 
     # -- helpers --------------------------------------------------------------------------
     def _sent_key(self, api: str) -> str:

@@ -1,0 +1,159 @@
+"""The interface every batch API adapter offers the driver, in provider-neutral terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from judgekit.backends.base import Backend
+from judgekit.errors import ProviderError, UsageError
+from judgekit.schema import Completion, JudgeRequest
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """The most one batch may hold."""
+
+    max_requests: int
+    max_bytes: int
+
+    def narrowed(self, max_requests: int | None, max_bytes: int | None) -> BatchLimits:
+        """These limits, lowered (never raised) by the user's options."""
+        return BatchLimits(
+            min(self.max_requests, max_requests) if max_requests else self.max_requests,
+            min(self.max_bytes, max_bytes) if max_bytes else self.max_bytes,
+        )
+
+
+RemoteState = Literal["running", "ended", "failed"]
+
+
+@dataclass(frozen=True)
+class RemoteStatus:
+    """What the provider says about a batch."""
+
+    state: RemoteState
+    """running (still being processed or cancelled), ended (results can be read), failed (the
+    provider rejected the batch as a whole; nothing in it was run)."""
+    provider_status: str
+    """The provider's own word for it."""
+    total: int
+    done: int | None = None
+    """Requests finished so far, when the provider says (OpenAI does, Anthropic does not)."""
+    failure_code: str | None = None
+    failure: str | None = None
+    """Why a failed batch failed."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    provider_id: str
+    input_file_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One request's result inside a batch: a completion or the reason it has none."""
+
+    custom_id: str
+    completion: Completion | None = None
+    error: ProviderError | None = None
+
+
+class BatchTooLarge(ProviderError):
+    """Raised when the provider refuses a batch for its size; the driver splits it and tries again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="bad_request", retryable=False)
+
+
+TRANSFER_TIMEOUT = 600.0
+"""Seconds allowed for one batch upload, download or listing (inputs reach hundreds of MB)."""
+
+
+class BatchAPI(Protocol):
+    """A provider's batch API, driven by `judgekit.batch.driver`."""
+
+    provider: str
+    limits: BatchLimits
+    endpoint: str
+    """The backend's endpoint (the same cache-key identity as interactive calls)."""
+
+    def encode(self, custom_id: str, request: JudgeRequest) -> str:
+        """One request as the provider's batch entry, serialised as one line of JSON."""
+        ...
+
+    async def submit(self, lines: list[str], labels: dict[str, str]) -> Submitted:
+        """Send one batch (already within the limits); raises BatchTooLarge if refused for size."""
+        ...
+
+    async def status(self, provider_id: str) -> RemoteStatus: ...
+
+    async def results(self, provider_id: str, logprobs: bool) -> list[Outcome]:
+        """Every result of an ended batch (requests that never ran come back with an error)."""
+        ...
+
+    async def cancel(self, provider_id: str) -> None: ...
+
+    async def find(self, labels: dict[str, str]) -> str | None:
+        """The id of an earlier submission carrying these labels, or None when unknown."""
+        ...
+
+
+def batch_api_for(backend: Backend) -> BatchAPI:
+    """The batch adapter for a run's backend; only openai and anthropic judges have one."""
+    if backend.provider in ("openai", "anthropic") and not hasattr(backend, "request_body"):
+        raise UsageError("--batch sends its batches to one server: give one --base-url, not several")
+    if backend.provider == "openai":
+        from judgekit.batch.openai import OpenAIBatches
+
+        return OpenAIBatches(backend)
+    if backend.provider == "anthropic":
+        from judgekit.batch.anthropic import AnthropicBatches
+
+        return AnthropicBatches(backend)
+    raise UsageError(
+        f"--batch works with openai/ and anthropic/ judges (their batch APIs); "
+        f"{backend.provider}/ has none, so run without --batch"
+    )
+
+
+def error_for_status(status: int | None, message: str, model: str, endpoint: str) -> ProviderError:
+    """A per-request failure inside a batch, classified like an interactive one."""
+    from judgekit.backends.failures import classify_status
+    from judgekit.errors import FatalProviderError
+
+    error = classify_status(status, message, None, model, endpoint, "the key")
+    if isinstance(error, FatalProviderError):
+        # One bad request inside a batch must not stop the others; it is recorded and not retried.
+        return ProviderError(str(error), kind=error.kind, retryable=False, status=status)
+    return error
+
+
+def options_timeout(backend: Backend) -> float:
+    """The per-request timeout the backend's client was made with (0 when unknown)."""
+    timeout = getattr(getattr(backend, "client", None), "timeout", None)
+    return float(timeout) if isinstance(timeout, (int, float)) else 0.0
+
+
+def prefixed(error: ProviderError, doing: str) -> ProviderError:
+    """The same failure, its message saying what judgekit was doing."""
+    from judgekit.errors import FatalProviderError
+
+    if isinstance(error, FatalProviderError):
+        return FatalProviderError(f"{doing}: {error}", kind=error.kind, status=error.status)
+    return ProviderError(
+        f"{doing}: {error}",
+        kind=error.kind,
+        retryable=error.retryable,
+        retry_after=error.retry_after,
+        status=error.status,
+    )
+
+
+def describe(value: Any) -> str:
+    """A short, key-free rendering of a provider error payload."""
+    from judgekit.redact import redact
+
+    text = value if isinstance(value, str) else str(value)
+    return redact(text)[:300]
