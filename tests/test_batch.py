@@ -474,7 +474,7 @@ def test_results_written_before_a_kill_are_not_written_twice(
 
 
 def geval_responder(request: Any) -> str:
-    return "1. Read it.\n2. Score it." if "evaluation steps" in request.prompt.lower() else "Looks fine.\nScore: 4"
+    return "Looks fine.\nScore: 4"  # steps are given with --steps, so every call is a stage-2 form
 
 
 def test_geval_in_batches_uses_the_given_steps_and_matches_an_interactive_run(
