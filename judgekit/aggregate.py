@@ -146,14 +146,14 @@ def aggregate(
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run."""
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
-    judge_rows: list[Judgment] = []
     for row in rows:
         if row.role != "judge":
             continue
         by_item[row.item_id][row.call] = row  # later rows replace earlier ones
-    for calls in by_item.values():
-        judge_rows.extend(calls.values())
     facts = [ItemFacts.of(item) for item in items]
+    # In item order, not file order: rows land in the order calls finish, which differs between
+    # runs (concurrency, a resumed run), and the bootstrap must see the same sequence each time.
+    judge_rows = [row for fact in facts for _, row in sorted(by_item.get(fact.id, {}).items())]
     outcomes = [item_outcome(fact, by_item.get(fact.id, {})) for fact in facts]
     status = Counter(outcome.status for outcome in outcomes)
     reasons = Counter(

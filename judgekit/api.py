@@ -4,7 +4,8 @@
     execute()  create or resume the run directory and make the calls         (async)
     finish()   aggregate the stored rows into summary.json                    (no model calls)
 
-`run_eval` does all three; `report` is `finish` on an existing run directory.
+`run_eval` does all three; `report` is `finish` on an existing run directory (after
+re-reading every stored answer with the current parser when asked: see `reparse.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judgekit import __version__, judging
 from judgekit.aggregate import Aggregation, aggregate
@@ -27,12 +28,16 @@ from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig
 from judgekit.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.errors import DatasetError, FatalProviderError, RunDirError, TemplateError, UsageError
-from judgekit.prompts import Template, load, missing_requirements
+from judgekit.pricing import require_prices, resolve_prices
+from judgekit.prompts import OPTIONAL_ITEM_FIELDS, Template, item_variables, load, missing_requirements
 from judgekit.reporting.progress import NullProgress, Progress
 from judgekit.rundir import RunDir, latest_rows
-from judgekit.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
+from judgekit.runner import BudgetReached, Counters, Executor, RunnerOptions, judge_calls, run_items
 from judgekit.schema import Item, Judgment, Kind, SamplingParams
-from judgekit.summary import Counts, Summary
+from judgekit.summary import Cost, Counts, Summary
+
+if TYPE_CHECKING:
+    from judgekit.reparse import ReparseResult
 
 DEFAULT_TEMPLATES: dict[str, str] = {"pairwise": "pairwise/verdict", "pointwise": "pointwise/score"}
 
@@ -61,6 +66,8 @@ class EvalResult:
     """What this session did (calls made, cache hits, calls resumed from earlier attempts)."""
     stop_reason: str | None = None
     """Why the run stopped before the end (budget, fatal provider error), if it did."""
+    lowest_concurrency: int | None = None
+    """With --adaptive: the lowest in-flight limit that rate limits pushed the run down to."""
 
 
 def versions() -> dict[str, str]:
@@ -82,6 +89,7 @@ def resolve_template(config: EvalConfig, data_kind: Kind) -> Template:
     template = load(config.prompt) if config.prompt else load(DEFAULT_TEMPLATES[kind])
     if template.meta.role != "judge":
         raise TemplateError(f"template {template.name} generates {template.meta.role}; it cannot judge")
+    template.check_variables()
     if config.mode is not None and template.meta.kind != config.mode:
         raise UsageError(f"template {template.name} is {template.meta.kind} but --mode is {config.mode}")
     return template
@@ -97,6 +105,11 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
     if first is None:
         raise DatasetError(config.dataset, None, None, "no rows")
     template = resolve_template(config, first.kind)
+    if config.max_cost is not None:
+        require_prices(str(spec), config.price_in, config.price_out)
+    else:
+        resolve_prices(str(spec), config.price_in, config.price_out)  # checks the pair
+    optional_used = [name for name in OPTIONAL_ITEM_FIELDS if name in template.variables()]
 
     def check(item: Item) -> None:
         missing = missing_requirements(item, template)
@@ -107,6 +120,14 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
                 missing[0],
                 f"template {template.name} needs '{missing[0]}' but the row has none",
             )
+        absent = [name for name in optional_used if getattr(item, name) is None]
+        if absent:
+            # A template may read an optional field without `is defined`: render the rows that
+            # lack it now, so the mistake stops the run before any call instead of midway.
+            try:
+                template.render(item_variables(item, template))
+            except TemplateError as exc:
+                raise DatasetError(config.dataset, item.line, absent[0], f"cannot render: {exc}") from None
 
     info = dataset.scan(kind=template.meta.kind, check=check)
     if backend is None:
@@ -187,14 +208,33 @@ def _open_run_dir(prepared: Prepared) -> list[Judgment]:
 
 async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalResult:
     """Make the run's calls (resuming what an earlier attempt left) and aggregate them."""
+    with prepared.run_dir.locked():
+        return await _execute(prepared, progress or NullProgress())
+
+
+def _open_cache(config: EvalConfig) -> Any:
+    """The completion cache, or None (with a warning) when it cannot be opened: a broken cache
+    costs money, not judgments, so the run goes on without it."""
+    import sqlite3
+    import sys
+
     from judgekit.cache import CompletionCache
 
-    progress = progress or NullProgress()
+    try:
+        return CompletionCache(Path(config.cache_dir).expanduser() if config.cache_dir else None)
+    except (OSError, sqlite3.Error) as exc:
+        print(
+            f"judgekit: warning: cannot use the completion cache ({type(exc).__name__}: {exc}); "
+            "running without it (see `judgekit cache clear`, or pass --no-cache)",
+            file=sys.stderr,
+        )
+        return None
+
+
+async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     config = prepared.config
     earlier = _open_run_dir(prepared)
-    cache = None
-    if config.cache:
-        cache = CompletionCache(Path(config.cache_dir).expanduser() if config.cache_dir else None)
+    cache = _open_cache(config) if config.cache else None
     writer = prepared.run_dir.open_writer()
     executor = Executor(
         prepared.backend,
@@ -206,17 +246,16 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
             max_retries=config.max_retries,
             retry_base_delay=config.retry_base_delay,
             max_calls=config.max_calls,
+            max_cost=config.max_cost,
+            prices=resolve_prices(str(prepared.spec), config.price_in, config.price_out),
+            adaptive=config.adaptive,
         ),
         on_row=progress.on_row,
     )
     setup = prepared.setup
 
     async def judge_item(item: Item) -> None:
-        calls = judging.plan(item, setup)
-        if len(calls) == 1:
-            await executor.judge(calls[0], setup)
-        else:
-            await asyncio.gather(*(executor.judge(call, setup) for call in calls))
+        await judge_calls(executor, judging.plan(item, setup), setup)
         progress.advance()
 
     total = min(prepared.info.rows, config.limit) if config.limit else prepared.info.rows
@@ -237,7 +276,8 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
         await prepared.backend.aclose()
     elapsed = time.monotonic() - started
     summary = finish(prepared.run_dir, status="incomplete" if stop_reason else "complete", wall_s=elapsed)
-    return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason)
+    lowest = executor.limit.lowest if config.adaptive else None
+    return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
 
 
 def run_eval(config: EvalConfig, *, progress: Progress | None = None, backend: Backend | None = None) -> EvalResult:
@@ -284,6 +324,7 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
         unscored_items=result.unscored_items,
         warnings=_warnings(result, manifest),
         timing={"wall_s": round(wall_s, 3)} if wall_s is not None else {},
+        cost=_cost(manifest, counts),
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
@@ -308,6 +349,22 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
     return counts
 
 
+def _cost(manifest: dict[str, Any], counts: Counts) -> Cost | None:
+    config = manifest.get("config", {})
+    try:
+        prices = resolve_prices(manifest.get("judge", ""), config.get("price_in"), config.get("price_out"))
+    except UsageError:
+        return None
+    if prices is None:
+        return None
+    return Cost(
+        usd=round(prices.cost(counts.prompt_tokens, counts.completion_tokens), 6),
+        price_in=prices.input,
+        price_out=prices.output,
+        source=prices.source,
+    )
+
+
 def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
     warnings = []
     counts = result.counts
@@ -326,9 +383,26 @@ def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
     return warnings
 
 
-def report(run_dir: str | Path) -> Summary:
-    """Rebuild a run's summary.json from its stored judgments (the library form of `judgekit report`)."""
+def report(run_dir: str | Path, *, reparse: bool = False) -> Summary:
+    """Rebuild a run's summary.json from its stored judgments (the library form of `judgekit report`).
+
+    With `reparse`, every stored judge answer is first read again with the run's stored
+    template and the current parser, and judgments.jsonl is rewritten (see `reparse.py`).
+    """
+    if reparse:
+        reparse_answers(run_dir)
     return finish(RunDir(Path(run_dir)), status="complete")
+
+
+def reparse_answers(run_dir: str | Path) -> ReparseResult:
+    """Read every stored judge answer again with the run's template and the current parser,
+    and rewrite judgments.jsonl (no model calls; see `reparse.py`)."""
+    from judgekit.reparse import reparse_run
+
+    directory = RunDir(Path(run_dir))
+    directory.read_manifest()  # a clear error for a path that is not a run, before locking it
+    with directory.locked():
+        return reparse_run(directory)
 
 
 def config_from_run(run_dir: str | Path) -> EvalConfig:

@@ -64,6 +64,14 @@ class EvalConfig(BaseModel):
     fresh: bool = False
     """Start the run directory afresh instead of resuming it."""
     bootstrap_resamples: int = 2000
+    adaptive: bool = False
+    """Halve the requests in flight on rate limits (429) and let them grow back, up to `concurrency`."""
+    max_cost: float | None = None
+    """Stop cleanly before this session's spending could pass this many US dollars."""
+    price_in: float | None = None
+    """US dollars per million input tokens (overrides the built-in price table)."""
+    price_out: float | None = None
+    """US dollars per million output tokens (overrides the built-in price table)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

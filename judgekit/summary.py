@@ -100,6 +100,18 @@ class HumanCorrelation(BaseModel):
     level: str = "item"
 
 
+class Cost(BaseModel):
+    usd: float
+    """What the run's paid completions cost at these prices, from the token counts the
+    provider reported (cached and resumed calls are free)."""
+    price_in: float
+    """US dollars per million input tokens."""
+    price_out: float
+    """US dollars per million output tokens."""
+    source: str
+    """Where the prices came from (the built-in table and its date, or --price-in/--price-out)."""
+
+
 class Summary(BaseModel):
     """Everything a run measured, plus what is needed to reproduce it."""
 
@@ -127,3 +139,5 @@ class Summary(BaseModel):
     """Ids of unscored items (first 100)."""
     warnings: list[str] = Field(default_factory=list)
     timing: dict[str, float] = Field(default_factory=dict)
+    cost: Cost | None = None
+    """The run's cost, when token prices are known for the judge (see `judgekit.pricing`)."""
