@@ -162,7 +162,12 @@ class Template:
         body_start = _body_first_line(self.source)
         found: list[tuple[str, str]] = []
         for text, where_in in ((self.meta.system or "", "system"), (self.body, "body")):
-            tree = environment.parse(text)
+            try:
+                tree = environment.parse(text)
+            except Exception as exc:  # jinja2.TemplateSyntaxError
+                line = getattr(exc, "lineno", None) or 1
+                where = f"{self.path}:{body_start + line - 1}" if where_in == "body" else f"{self.path}: system"
+                raise TemplateError(f"{where}: Jinja syntax error: {getattr(exc, 'message', exc)}") from None
             for name in sorted(find_undeclared_variables(tree) - known):
                 lines = [node.lineno for node in tree.find_all(nodes.Name) if node.name == name]
                 if where_in == "body":

@@ -89,6 +89,8 @@ class Faults:
     seed: int = 0
     capacity: int | None = None
     """Requests served at once; one arriving while `capacity` are in flight gets a 429."""
+    echo_key: bool = False
+    """Error messages repeat the key the client sent, as some proxies and providers do."""
 
     KINDS = ("rate_limit", "server_error", "stall", "reset", "malformed", "empty")
 
@@ -361,6 +363,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._sent_key(api) == key
 
     def _error(self, api: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+        if self.provider.faults.echo_key:
+            message = f"{message} (request made with key {self._sent_key(api)})"
         if api == "anthropic":
             body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
         else:
