@@ -57,7 +57,9 @@ class InFlightLimit:
         condition = self._cond()
         async with condition:
             self.in_flight -= 1
-            condition.notify_all()
+            # Wake only as many waiters as there are free slots (a raised limit may free two),
+            # not all of them: with hundreds waiting, waking everyone on every answer is costly.
+            condition.notify(max(0, self.current - self.in_flight))
 
     def on_success(self) -> None:
         """An answer arrived: widen the limit a little (adaptive only)."""

@@ -54,8 +54,9 @@ def served_count(server: FakeProvider) -> int:
 
 def hold_when_caught_up(server: FakeProvider, judgments: Path, at_least: int) -> int:
     """Wait for `at_least` rows on disk, then hold the server's answers and wait until every
-    answer it gave is on disk and no answer is on its way: the client is then idle, and a
-    signal sent now cannot catch an answer that was paid for but not yet written.
+    answer it gave is on disk and no answer is on its way: the client is then idle, waiting
+    for held answers, and a signal sent now cannot catch an answer that was paid for but not
+    yet written.
 
     Returns the number of rows on disk at that moment.
     """
@@ -63,7 +64,10 @@ def hold_when_caught_up(server: FakeProvider, judgments: Path, at_least: int) ->
     server.pause()
 
     def settled() -> bool:
-        return server.in_flight == server.held() and line_count(judgments) == served_count(server)
+        # The client waits on at least one held answer, no answer is being written, and every
+        # answer already given has its row on disk.
+        held = server.held()
+        return held >= 1 and server.in_flight == held and line_count(judgments) == served_count(server)
 
     def settled_twice() -> bool:
         if not settled():

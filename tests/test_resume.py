@@ -66,14 +66,15 @@ def test_sigkill_then_the_same_command_finishes_without_repeating_a_call(
     assert 8 <= kept < 32 and line_count(judgments) == kept
     assert not Path("killed/summary.json").exists()
 
-    again = run(*args)
-    assert again.exit_code == 0, again.output
-    assert f"{kept} resumed" in again.stderr
+    again = start_judgekit(*args)  # the very same command
+    stdout, stderr = again.communicate(timeout=120)
+    assert again.returncode == 0, stderr
+    assert f"{kept} resumed" in stderr
     served = server.served()
     assert len(served) == 32, "every call of the 16 items, in both orders, was answered"
     assert max(served.values()) == 1, "a call answered before the kill was asked again"
     assert server.count("abandoned") >= 1  # the requests held at the kill never reached anyone
-    resumed = json.loads(again.stdout)
+    resumed = json.loads(stdout)
 
     reference = _uninterrupted(judge, data)
     for key in METRICS:
