@@ -302,6 +302,9 @@ def eval_command(
         result = asyncio.run(execute(prepared, progress))
     except KeyboardInterrupt:
         progress.stop()
+        if not prepared.run_dir.exists():  # stopped before the run directory was complete
+            warn("interrupted before the run started; nothing was judged")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         summary = finish(prepared.run_dir, status="interrupted")
         warn(
             f"interrupted: {summary.counts.scored + summary.counts.unscored} of {summary.counts.items} items "

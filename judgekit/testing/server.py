@@ -22,6 +22,7 @@ import random
 import re
 import select
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -256,8 +257,6 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return  # a client that hung up or was killed: expected in fault tests, not news
         super().handle_error(request, client_address)
