@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from judgekit.errors import UsageError
 
-PRICES_CHECKED = "2025-11"
+PRICES_CHECKED = "2026-11"
 """When the built-in prices were last compared with the providers' price pages."""
 
 BUILTIN_PRICES: dict[str, tuple[float, float]] = {
