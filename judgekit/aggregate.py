@@ -158,12 +158,12 @@ def aggregate(
     `levels`); `renamed` maps data columns renamed by --field to their canonical names.
     """
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
-    judge_rows: list[Judgment] = []
     for row in rows:
         if row.role != "judge":
             continue
         by_item[row.item_id][row.call] = row  # later rows replace earlier ones
     facts = [ItemFacts.of(item) for item in items]
+    judge_rows: list[Judgment] = []
     for fact in facts:
         # In item order, whatever order the calls finished in (concurrent calls, batch results):
         # the bootstrap draws, and so the intervals, must not depend on timing.

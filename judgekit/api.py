@@ -4,7 +4,8 @@
     execute()  create or resume the run directory and make the calls         (async)
     finish()   aggregate the stored rows into summary.json                    (no model calls)
 
-`run_eval` does all three; `report` is `finish` on an existing run directory.
+`run_eval` does all three; `report` is `finish` on an existing run directory (after
+re-reading every stored answer with the current parser when asked: see `reparse.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judgekit import __version__, judging
 from judgekit.aggregate import Aggregation, aggregate
@@ -26,15 +27,19 @@ from judgekit.backends.base import Backend, BackendOptions
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig
 from judgekit.datasets import Dataset, DatasetInfo, ReadOptions
-from judgekit.errors import DatasetError, FatalProviderError, RunDirError
+from judgekit.errors import DatasetError, FatalProviderError, RunDirError, UsageError
 from judgekit.grading import Grading, grading_info, plan_grading
+from judgekit.pricing import require_prices, resolve_prices
 from judgekit.prompts import Template
 from judgekit.reporting.progress import NullProgress, Progress
 from judgekit.rundir import RunDir, latest_rows
 from judgekit.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
 from judgekit.schema import Item, Judgment, Kind
 from judgekit.scoring import scoring_info
-from judgekit.summary import Counts, Summary
+from judgekit.summary import Cost, Counts, Summary
+
+if TYPE_CHECKING:
+    from judgekit.reparse import ReparseResult
 
 DEFAULT_TEMPLATES: dict[str, str] = {"pairwise": "pairwise/verdict", "pointwise": "pointwise/score"}
 
@@ -65,6 +70,8 @@ class EvalResult:
     """What this session did (calls made, cache hits, calls resumed from earlier attempts)."""
     stop_reason: str | None = None
     """Why the run stopped before the end (budget, fatal provider error), if it did."""
+    lowest_concurrency: int | None = None
+    """With --adaptive: the lowest in-flight limit that rate limits pushed the run down to."""
 
 
 def versions() -> dict[str, str]:
@@ -98,6 +105,12 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
     grading = plan_grading(config, first.kind)
     template = grading.primary
     # grading.check also renders one row per template, so a template mistake stops us here.
+    for judge_template in grading.judge_templates():
+        judge_template.check_variables()
+    if config.max_cost is not None:
+        require_prices(str(spec), config.price_in, config.price_out)
+    else:
+        resolve_prices(str(spec), config.price_in, config.price_out)  # checks the pair
     info = dataset.scan(kind=template.meta.kind, check=grading.check)
     if backend is None and config.endpoints:
         from judgekit.backends.pool import create_pool
@@ -182,17 +195,36 @@ def open_run_dir(prepared: Prepared) -> list[Judgment]:
 
 async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalResult:
     """Make the run's calls (resuming what an earlier attempt left) and aggregate them."""
+    with prepared.run_dir.locked():
+        return await _execute(prepared, progress or NullProgress())
+
+
+def _open_cache(config: EvalConfig) -> Any:
+    """The completion cache, or None (with a warning) when it cannot be opened: a broken cache
+    costs money, not judgments, so the run goes on without it."""
+    import sqlite3
+    import sys
+
     from judgekit.cache import CompletionCache
 
-    progress = progress or NullProgress()
+    try:
+        return CompletionCache(Path(config.cache_dir).expanduser() if config.cache_dir else None)
+    except (OSError, sqlite3.Error) as exc:
+        print(
+            f"judgekit: warning: cannot use the completion cache ({type(exc).__name__}: {exc}); "
+            "running without it (see `judgekit cache clear`, or pass --no-cache)",
+            file=sys.stderr,
+        )
+        return None
+
+
+async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     config = prepared.config
     from judgekit.batch.state import refuse_if_in_flight
 
     refuse_if_in_flight(prepared.run_dir.path)  # its batches would answer these calls: never pay twice
     earlier = _open_run_dir(prepared)
-    cache = None
-    if config.cache:
-        cache = CompletionCache(Path(config.cache_dir).expanduser() if config.cache_dir else None)
+    cache = _open_cache(config) if config.cache else None
     writer = prepared.run_dir.open_writer()
     executor = Executor(
         prepared.backend,
@@ -204,6 +236,9 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
             max_retries=config.max_retries,
             retry_base_delay=config.retry_base_delay,
             max_calls=config.max_calls,
+            max_cost=config.max_cost,
+            prices=resolve_prices(str(prepared.spec), config.price_in, config.price_out),
+            adaptive=config.adaptive,
         ),
         on_row=progress.on_row,
     )
@@ -232,7 +267,8 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
         await prepared.backend.aclose()
     elapsed = time.monotonic() - started
     summary = finish(prepared.run_dir, status="incomplete" if stop_reason else "complete", wall_s=elapsed)
-    return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason)
+    lowest = executor.limit.lowest if config.adaptive else None
+    return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
 
 
 def run_eval(config: EvalConfig, *, progress: Progress | None = None, backend: Backend | None = None) -> EvalResult:
@@ -285,6 +321,7 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.get("resolved", {}).get("grading", {}).get("scoring"), all_rows),
         grading=grading_info(manifest.get("resolved", {}).get("grading"), all_rows),
+        cost=_cost(manifest, counts),
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
@@ -323,6 +360,22 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
     return counts
 
 
+def _cost(manifest: dict[str, Any], counts: Counts) -> Cost | None:
+    config = manifest.get("config", {})
+    try:
+        prices = resolve_prices(manifest.get("judge", ""), config.get("price_in"), config.get("price_out"))
+    except UsageError:
+        return None
+    if prices is None:
+        return None
+    return Cost(
+        usd=round(prices.cost(counts.prompt_tokens, counts.completion_tokens), 6),
+        price_in=prices.input,
+        price_out=prices.output,
+        source=prices.source,
+    )
+
+
 def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
     warnings = []
     counts = result.counts
@@ -343,9 +396,26 @@ def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
     return warnings
 
 
-def report(run_dir: str | Path) -> Summary:
-    """Rebuild a run's summary.json from its stored judgments (the library form of `judgekit report`)."""
+def report(run_dir: str | Path, *, reparse: bool = False) -> Summary:
+    """Rebuild a run's summary.json from its stored judgments (the library form of `judgekit report`).
+
+    With `reparse`, every stored judge answer is first read again with the run's stored
+    template and the current parser, and judgments.jsonl is rewritten (see `reparse.py`).
+    """
+    if reparse:
+        reparse_answers(run_dir)
     return finish(RunDir(Path(run_dir)), status="complete")
+
+
+def reparse_answers(run_dir: str | Path) -> ReparseResult:
+    """Read every stored judge answer again with the run's template and the current parser,
+    and rewrite judgments.jsonl (no model calls; see `reparse.py`)."""
+    from judgekit.reparse import reparse_run
+
+    directory = RunDir(Path(run_dir))
+    directory.read_manifest()  # a clear error for a path that is not a run, before locking it
+    with directory.locked():
+        return reparse_run(directory)
 
 
 def config_from_run(run_dir: str | Path) -> EvalConfig:

@@ -76,9 +76,13 @@ class CompletionCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / CACHE_FILE
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(SCHEMA)
+        except sqlite3.Error:
+            self._db.close()
+            raise
         self._pending: dict[str, tuple[str, str, float, str]] = {}
         self._batch_size = batch_size
         self._max_delay = max_delay
@@ -149,6 +153,16 @@ class CompletionCache:
         with self._transaction():
             removed = self._db.execute("DELETE FROM completions WHERE created < ?", (cutoff,)).rowcount
         return int(removed)
+
+
+def remove_files(directory: Path) -> list[Path]:
+    """Delete the cache's files (the database and its WAL companions), e.g. when damaged."""
+    removed = []
+    for path in sorted(directory.glob(f"{CACHE_FILE}*")):
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def parse_age(text: str) -> float:

@@ -93,6 +93,14 @@ class EvalConfig(BaseModel):
     is also `base_url` and names the cache identity of all of them."""
     endpoint_concurrency: int | None = None
     """Requests in flight at most per endpoint (for endpoints without their own `@N`)."""
+    adaptive: bool = False
+    """Halve the requests in flight on rate limits (429) and let them grow back, up to `concurrency`."""
+    max_cost: float | None = None
+    """Stop cleanly before this session's spending could pass this many US dollars."""
+    price_in: float | None = None
+    """US dollars per million input tokens (overrides the built-in price table)."""
+    price_out: float | None = None
+    """US dollars per million output tokens (overrides the built-in price table)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

@@ -296,7 +296,7 @@ class Dataset:
                 raise fail(
                     key,
                     f"{len(text):,} characters is over the limit of {limit:,}; "
-                    f"pass --truncate {limit} to cut long texts or --max-chars to raise the limit",
+                    "pass --truncate to cut long texts to --max-chars, or raise --max-chars",
                 )
             self.truncated += 1
             text = text[:limit] + f"\n[... {len(text) - limit:,} characters cut by judgekit]"

@@ -24,8 +24,17 @@ from judgekit.backends.base import Capabilities
 from judgekit.config import EvalConfig
 from judgekit.criteria import BUILTIN_CRITERIA, Criterion, read_steps_file, resolve
 from judgekit.domains import Domain, domain_of, template_name
-from judgekit.errors import DatasetError, GenerationError, UsageError
-from judgekit.prompts import AuxTemplate, Template, item_variables, load, load_aux, missing_requirements, neutralise
+from judgekit.errors import DatasetError, GenerationError, TemplateError, UsageError
+from judgekit.prompts import (
+    OPTIONAL_ITEM_FIELDS,
+    AuxTemplate,
+    Template,
+    item_variables,
+    load,
+    load_aux,
+    missing_requirements,
+    neutralise,
+)
 from judgekit.rubrics import load_rubric
 from judgekit.rundir import atomic_write, latest_rows
 from judgekit.runner import Executor
@@ -63,6 +72,7 @@ class Grading:
     """The evaluation steps in use (known once `start` has run)."""
     _setups: dict[str, judging.JudgeSetup] = field(default_factory=dict)
     _checked: set[str] = field(default_factory=set)
+    _template_variables: dict[str, set[str]] = field(default_factory=dict)
     _references: ReferenceLog | None = None
     _capabilities: Capabilities = field(default_factory=Capabilities)
 
@@ -130,12 +140,31 @@ class Grading:
                         name,
                         f"criterion {self.criterion.name} grades against a '{name}' field, but the row has none",
                     )
-        if template.name not in self._checked:
-            # Render one row per template now, so a template mistake stops the run before it starts.
+        absent = [
+            name
+            for name in OPTIONAL_ITEM_FIELDS
+            if name in self._variables_of(template) and getattr(item, name) is None and name not in supplied
+        ]
+        if template.name not in self._checked or absent:
+            # Render one row per template now, so a template mistake stops the run before it
+            # starts; and every row that lacks an optional field the template reads, since a
+            # template may use one without `is defined`.
             self._checked.add(template.name)
-            judging.plan(item, self._render_setup(template), self._extra(item, template, PLACEHOLDER_REFERENCE))
+            placeholder = PLACEHOLDER_REFERENCE if "reference" in supplied else None
+            try:
+                judging.plan(item, self._render_setup(template), self._extra(item, template, placeholder))
+            except TemplateError as exc:
+                if not absent:
+                    raise
+                raise DatasetError(path, item.line, absent[0], f"cannot render: {exc}") from None
             if self.reference_template is not None and self._generates_reference_for(item, template):
                 self.reference_template.render(item_variables(item, self.reference_template))
+
+    def _variables_of(self, template: Template) -> set[str]:
+        names = self._template_variables.get(template.name)
+        if names is None:
+            names = self._template_variables[template.name] = template.variables()
+        return names
 
     def _render_setup(self, template: Template) -> judging.JudgeSetup:
         return judging.JudgeSetup(judge=self.judge, model=self.model or "-", template=template, params=SamplingParams())

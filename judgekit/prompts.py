@@ -211,6 +211,41 @@ class _Renderable:
                 raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
         return frozenset(names)
 
+    def unknown_variables(self) -> list[tuple[str, str]]:
+        """Names the template reads that judgekit never provides, with where each is first used
+        ("<file>:<line>" in the body, or "front matter 'system'")."""
+        from jinja2 import nodes
+        from jinja2.meta import find_undeclared_variables
+
+        environment = _environment()
+        known = set(VARIABLES) | set(environment.globals) | {"loop"}
+        body_start = _body_first_line(self.source)
+        found: list[tuple[str, str]] = []
+        for text, where_in in ((self.system_text or "", "system"), (self.body, "body")):
+            try:
+                tree = environment.parse(text)
+            except Exception as exc:  # jinja2.TemplateSyntaxError
+                line = getattr(exc, "lineno", None) or 1
+                where = f"{self.path}:{body_start + line - 1}" if where_in == "body" else f"{self.path}: system"
+                raise TemplateError(f"{where}: Jinja syntax error: {getattr(exc, 'message', exc)}") from None
+            for name in sorted(find_undeclared_variables(tree) - known):
+                lines = [node.lineno for node in tree.find_all(nodes.Name) if node.name == name]
+                if where_in == "body":
+                    where = f"{self.path}:{body_start + min(lines) - 1}" if lines else str(self.path)
+                else:
+                    where = f"{self.path}: front matter 'system'"
+                found.append((name, where))
+        return found
+
+    def check_variables(self) -> None:
+        """Reject a template that reads a variable judgekit never provides (before any call)."""
+        unknown = self.unknown_variables()
+        if unknown:
+            name, where = unknown[0]
+            raise TemplateError(
+                f"{where}: template {self.name} uses unknown variable '{name}'; known variables: {', '.join(VARIABLES)}"
+            )
+
     def render(self, variables: Mapping[str, Any]) -> tuple[Message, ...]:
         """Render the system and user messages; raises TemplateError naming a missing variable."""
         from jinja2 import UndefinedError
@@ -309,6 +344,15 @@ def load_file(path: Path, name: str | None = None, builtin: bool = False) -> Tem
     if isinstance(meta, AuxFrontMatter):
         return AuxTemplate(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
     return Template(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
+
+
+def _body_first_line(source: str) -> int:
+    """The file line (1-based) on which the template body starts, after the front matter."""
+    lines = source.splitlines()
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return index + 2
+    return 1
 
 
 def split_front_matter(source: str, path: Path) -> tuple[str, str]:

@@ -9,7 +9,9 @@
 
 `judgments.jsonl` is append-only: a run killed at any moment (SIGKILL included) loses at most
 the line being written, and a resumed run reuses every completed row whose request hash still
-matches, so no paid call is repeated.
+matches, so no paid call is repeated. While a process writes a run directory it holds an
+advisory lock on it, so a second judgekit process on the same directory stops with a clear
+error instead of making the same calls again; the kernel drops the lock when a process dies.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -59,6 +62,27 @@ class RunDir:
 
     def exists(self) -> bool:
         return self.manifest_path.is_file()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the directory (created if needed) for this process while it writes there."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks, no check
+            yield
+            return
+        descriptor = os.open(self.path, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise RunDirError(
+                    f"{self.path} is in use by another judgekit process; wait for it to finish or choose another --out"
+                ) from None
+            yield
+        finally:
+            os.close(descriptor)  # closing the descriptor releases the lock
 
     def read_manifest(self) -> dict[str, Any]:
         try:
@@ -138,6 +162,16 @@ class RunDir:
         except (OSError, json.JSONDecodeError) as exc:
             raise RunDirError(f"{self.summary_path}: cannot read ({exc})") from None
         return data
+
+    def rewrite_judgments(self, rows: Iterable[Judgment]) -> None:
+        """Replace judgments.jsonl as a whole (readers see the old or the new file, never half)."""
+        temporary = self.judgments_path.with_name(f".{JUDGMENTS}.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(row.model_dump_json(exclude_none=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.judgments_path)
 
 
 class JudgmentWriter:

@@ -5,11 +5,15 @@ there are); each item's calls go through one `Executor`, which for every request
 
 1. reuses the row a previous attempt of this run already wrote (resume),
 2. or takes the completion from the on-disk cache,
-3. or sends it, holding a slot of the concurrency semaphore only while the request is in
-   flight, retrying retryable failures with exponential backoff and jitter, or exactly the
-   server's Retry-After when it gives one,
+3. or sends it, holding a slot of the in-flight limit (`limiter.py`, fixed or adaptive) only
+   while the request is in flight, retrying retryable failures with exponential backoff and
+   jitter, or exactly the server's Retry-After when it gives one,
 
 and then appends the judgment row to the run's judgments.jsonl at once.
+
+Budgets (`--max-calls`, `--max-cost`) are checked before each request is sent. Reaching one,
+or a fatal provider error, stops the run gently: no new item is started, calls already in
+flight are awaited and recorded (they are paid for), and the run can be resumed later.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from judgekit import judging
 from judgekit.backends.base import Backend
 from judgekit.cache import CompletionCache, request_key
 from judgekit.errors import FatalProviderError, JudgekitError, ProviderError
+from judgekit.limiter import InFlightLimit
+from judgekit.pricing import Prices, estimated_tokens
 from judgekit.redact import redact
 from judgekit.rundir import JudgmentWriter
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
@@ -34,7 +40,7 @@ MAX_RETRY_AFTER = 300.0
 
 
 class BudgetReached(JudgekitError):
-    """Raised when --max-calls is used up; the run stops cleanly and can be resumed."""
+    """Raised when --max-calls or --max-cost is used up; the run stops cleanly and can be resumed."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,12 @@ class RunnerOptions:
     retry_max_delay: float = 60.0
     max_calls: int | None = None
     """Stop after sending this many requests (cached and resumed calls are free)."""
+    max_cost: float | None = None
+    """Send no request whose worst-case cost would take this session's spending over this (USD)."""
+    prices: Prices | None = None
+    """Token prices, for counting cost (required with max_cost)."""
+    adaptive: bool = False
+    """Halve the in-flight limit on 429s and let it grow back (AIMD), up to `concurrency`."""
 
 
 @dataclass
@@ -63,6 +75,8 @@ class Counters:
     completion_tokens: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    cost_usd: float = 0.0
+    """What this session's completions cost, when prices are known."""
 
 
 @dataclass
@@ -104,7 +118,9 @@ class Executor:
         self.options = options or RunnerOptions()
         self.counters = Counters()
         self._resumed = {(row.item_id, row.call, row.request_hash): row for row in resumed if row.status != "error"}
-        self._semaphore = asyncio.Semaphore(self.options.concurrency)
+        self.limit = InFlightLimit(self.options.concurrency, adaptive=self.options.adaptive)
+        self._reserved_usd = 0.0
+        """Worst-case cost of the requests in flight (for --max-cost)."""
         self._rng = random.Random()
         self._on_row = on_row
 
@@ -123,12 +139,22 @@ class Executor:
             attempt += 1
             if self.options.max_calls is not None and self.counters.requests >= self.options.max_calls:
                 raise BudgetReached(f"stopped after {self.options.max_calls} requests (--max-calls)")
+            reserve = self._reserve(request)
             self.counters.requests += 1
             started = time.monotonic()
             try:
-                async with self._semaphore:
-                    started = time.monotonic()
-                    completion = await self.backend.complete(request)
+                try:
+                    async with self.limit as ticket:
+                        started = time.monotonic()
+                        try:
+                            completion = await self.backend.complete(request)
+                        except ProviderError as exc:
+                            if exc.kind == "rate_limit":
+                                self.limit.on_rate_limit(ticket)
+                            raise
+                        self.limit.on_success()
+                finally:
+                    self._reserved_usd -= reserve
             except FatalProviderError:
                 raise
             except ProviderError as exc:
@@ -138,9 +164,38 @@ class Executor:
                 self.counters.retries[exc.kind] += 1
                 await asyncio.sleep(backoff_delay(attempt, exc.retry_after, self.options, self._rng))
                 continue
+            self._count_cost(request, completion)
             if self.cache is not None:
                 self.cache.put(key, self.backend.provider, request.model, completion)
             return CallResult(completion, None, attempt, time.monotonic() - started, False, dict(retries))
+
+    def _reserve(self, request: JudgeRequest) -> float:
+        """Check --max-cost before sending; returns the worst-case cost held while in flight."""
+        prices = self.options.prices
+        if prices is None:
+            return 0.0
+        prompt = estimated_tokens("".join(message.content for message in request.messages), per_token=3)
+        worst = prices.cost(prompt, request.params.max_tokens * request.params.n)
+        budget = self.options.max_cost
+        if budget is not None and self.counters.cost_usd + self._reserved_usd + worst > budget:
+            raise BudgetReached(
+                f"stopped at ${self.counters.cost_usd:.4f} spent: the next request could cost up to "
+                f"${worst:.4f}, over --max-cost ${budget:g}"
+            )
+        self._reserved_usd += worst
+        return worst
+
+    def _count_cost(self, request: JudgeRequest, completion: Completion) -> None:
+        prices = self.options.prices
+        if prices is None:
+            return
+        prompt = completion.prompt_tokens
+        if prompt is None:
+            prompt = estimated_tokens("".join(message.content for message in request.messages))
+        output = completion.completion_tokens
+        if output is None:
+            output = sum(estimated_tokens(text) for text in completion.texts)
+        self.counters.cost_usd += prices.cost(prompt, output)
 
     async def judge(self, planned: judging.PlannedCall, setup: judging.JudgeSetup) -> Judgment:
         """One planned judge call: resume, cache or request, then parse and record it."""
@@ -206,15 +261,40 @@ class Executor:
 
 ItemJob = Callable[[Item], Awaitable[object]]
 
+STOPS_THE_RUN = (BudgetReached, FatalProviderError)
+"""Failures after which no new call is started, while calls in flight are still awaited."""
+
+
+async def judge_calls(executor: Executor, calls: list[judging.PlannedCall], setup: judging.JudgeSetup) -> None:
+    """Make an item's calls together; if one fails, the others still finish and are recorded."""
+    if len(calls) == 1:
+        await executor.judge(calls[0], setup)
+        return
+    results = await asyncio.gather(*(executor.judge(call, setup) for call in calls), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
 
 async def run_items(items: Iterable[Item], job: ItemJob, workers: int) -> None:
-    """Run `job` over every item with `workers` items in flight; the first failure stops all."""
+    """Run `job` over every item with `workers` items in flight.
+
+    A budget or a fatal provider error stops the run gently (no new items; jobs under way
+    finish) and is raised at the end; any other failure cancels everything at once.
+    """
     iterator = iter(items)
+    stopped: list[BaseException] = []
 
     async def worker() -> None:
         # Safe to share: next() never awaits, so two workers cannot interleave inside it.
         for item in iterator:
-            await job(item)
+            if stopped:
+                return
+            try:
+                await job(item)
+            except STOPS_THE_RUN as exc:
+                stopped.append(exc)
+                return
 
     tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, workers))]
     try:
@@ -231,3 +311,5 @@ async def run_items(items: Iterable[Item], job: ItemJob, workers: int) -> None:
         exception = task.exception()
         if exception is not None:
             raise exception
+    if stopped:
+        raise stopped[0]

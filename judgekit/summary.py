@@ -138,6 +138,18 @@ class ScoringInfo(BaseModel):
     """Fallbacks and choices made when the method was resolved (also printed when the run starts)."""
 
 
+class Cost(BaseModel):
+    usd: float
+    """What the run's paid completions cost at these prices, from the token counts the
+    provider reported (cached and resumed calls are free)."""
+    price_in: float
+    """US dollars per million input tokens."""
+    price_out: float
+    """US dollars per million output tokens."""
+    source: str
+    """Where the prices came from (the built-in table and its date, or --price-in/--price-out)."""
+
+
 class Summary(BaseModel):
     """Everything a run measured, plus what is needed to reproduce it."""
 
@@ -171,3 +183,5 @@ class Summary(BaseModel):
     """How verdicts became numbers, and how much probability fell on valid verdicts."""
     grading: dict[str, Any] | None = None
     """Mode, domain, criterion, evaluation steps, templates used and generated references."""
+    cost: Cost | None = None
+    """The run's cost, when token prices are known for the judge (see `judgekit.pricing`)."""

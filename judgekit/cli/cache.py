@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -17,12 +18,25 @@ CacheDir = Annotated[
 ]
 
 
+def _directory(cache_dir: Optional[str]) -> Path:
+    from judgekit.cache import default_cache_dir
+
+    return Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
+
+
 def _open(cache_dir: Optional[str]):  # type: ignore[no-untyped-def]
-    from pathlib import Path
+    import sqlite3
 
-    from judgekit.cache import CompletionCache
+    from judgekit.cache import CACHE_FILE, CompletionCache
 
-    return CompletionCache(Path(cache_dir).expanduser() if cache_dir else None)
+    directory = _directory(cache_dir)
+    try:
+        return CompletionCache(directory)
+    except sqlite3.DatabaseError as exc:
+        raise fail(
+            f"{directory / CACHE_FILE}: the cache is damaged ({exc}); `judgekit cache clear --yes` deletes it",
+            3,
+        ) from None
 
 
 @app.command("stats")
@@ -49,9 +63,20 @@ def clear_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete every cached completion."""
+    import sqlite3
+
+    from judgekit.cache import CompletionCache, remove_files
+
     if not yes and not typer.confirm("Delete every cached completion?", err=True):
         raise typer.Exit(1)
-    cache = _open(cache_dir)
+    directory = _directory(cache_dir)
+    try:
+        cache = CompletionCache(directory)
+    except sqlite3.DatabaseError:
+        # A damaged file cannot be emptied through SQLite; remove it (a new one starts empty).
+        for path in remove_files(directory):
+            print(f"removed the damaged cache file {path}")
+        return
     removed = cache.clear()
     cache.close()
     print(f"removed {removed} cached completions")

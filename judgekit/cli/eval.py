@@ -204,6 +204,39 @@ def eval_command(
             rich_help_panel=RUN_PANEL,
         ),
     ] = None,
+    adaptive: Annotated[
+        bool,
+        typer.Option(
+            "--adaptive",
+            help="Halve the requests in flight on each burst of rate limits (429) and let them grow back "
+            "up to --concurrency.",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = False,
+    max_cost: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0,
+            help="Stop cleanly before this run's spending could pass this many US dollars (resume later).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
+    price_in: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0,
+            help="US dollars per million input tokens (default: the built-in table for known models).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
+    price_out: Annotated[
+        Optional[float],
+        typer.Option(
+            min=0,
+            help="US dollars per million output tokens (default: the built-in table for known models).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
     out: Annotated[
         Optional[str],
         typer.Option(
@@ -494,6 +527,10 @@ def eval_command(
             samples=samples,
             steps_prompt=steps_prompt,
             reference_prompt=reference_prompt,
+            adaptive=adaptive,
+            max_cost=max_cost,
+            price_in=price_in,
+            price_out=price_out,
         )
         if len(judge) > 1:
             _run_panel(config, judge, output_format is FormatChoice.json, quiet)
@@ -529,6 +566,9 @@ def eval_command(
         result = asyncio.run(execute(prepared, progress))
     except KeyboardInterrupt:
         progress.stop()
+        if not prepared.run_dir.exists():  # stopped before the run directory was complete
+            warn("interrupted before the run started; nothing was judged")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         summary = finish(prepared.run_dir, status="interrupted")
         warn(
             f"interrupted: {summary.counts.scored + summary.counts.unscored} of {summary.counts.items} items "
@@ -541,9 +581,10 @@ def eval_command(
     else:
         print_summary(summary, stdout_console())
     counters = result.counters
+    spent = f", ${counters.cost_usd:.4f} spent" if summary.cost is not None else ""
     warn(
         f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
-        f"{counters.resumed} resumed)"
+        f"{counters.resumed} resumed{spent})"
     )
     if hasattr(prepared.backend, "report"):
         warn(prepared.backend.report())
@@ -553,6 +594,11 @@ def eval_command(
 
         checked = gating.check_run(load_run(result.run_dir, summary), gates, junit=junit, markdown=markdown)
         gate_failed = not all(gate.passed for gate in checked)
+    if result.lowest_concurrency is not None and result.lowest_concurrency < config.concurrency:
+        warn(
+            f"rate limits lowered the requests in flight from {config.concurrency} to as few as "
+            f"{result.lowest_concurrency} (--adaptive)"
+        )
     if result.stop_reason:
         raise fail(
             f"the run stopped early: {result.stop_reason}; run the same command again to continue", ExitCode.PROVIDER

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from judgekit.cli.common import handles_errors, stdout_console
+from judgekit.cli.common import handles_errors, stdout_console, warn
 
 
 class ReportFormat(str, Enum):
@@ -20,11 +20,28 @@ class ReportFormat(str, Enum):
 def report_command(
     run_dir: Annotated[str, typer.Argument(help="A run directory written by `judgekit eval`.")],
     output_format: Annotated[ReportFormat, typer.Option("--format", help="table or json.")] = ReportFormat.table,
+    reparse: Annotated[
+        bool,
+        typer.Option(
+            "--reparse",
+            help="First read every stored judge answer again with the run's template.jinja and the current "
+            "parser, rewriting judgments.jsonl (the old file is kept as judgments.jsonl.bak).",
+        ),
+    ] = False,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
-    from judgekit.api import report
+    from judgekit.api import reparse_answers, report
     from judgekit.reporting.console import print_summary
 
+    if reparse:
+        result = reparse_answers(run_dir)
+        for note in result.notes:
+            warn(f"note: {note}")
+        warn(
+            f"re-read {result.read} stored answers: {result.changed} changed "
+            f"({result.newly_scored} newly scored, {result.newly_unscored} newly unscored); "
+            f"{result.kept} rows kept as they were"
+        )
     summary = report(run_dir)
     if output_format is ReportFormat.json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")

@@ -67,8 +67,14 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     calls = f"{counts.calls} made, {counts.cached} cached"
     if counts.retries:
         calls += ", retries: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.retries.items()))
+    if counts.failures:
+        calls += "; failed: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.failures.items()))
     rows.append(("Judge calls", calls))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
+    if summary.cost is not None:
+        rows.append(
+            ("Cost", f"${summary.cost.usd:.4f} (${summary.cost.price_in:g} / ${summary.cost.price_out:g} per M tokens)")
+        )
     return rows
 
 

@@ -4,8 +4,11 @@ It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions`
 `POST /v1/messages`), so the real `openai` and `anthropic` clients can be pointed at it with
 a base URL. A `responder` function decides what the "judge" says; `Faults` injects latency,
 429s with or without Retry-After, 500s, stalls past the client's timeout, connection resets,
-malformed JSON and empty answers. Every request is recorded, so a test can count what was
-asked and prove that no successful call was paid for twice.
+malformed JSON and empty answers, and can rate-limit whatever exceeds a capacity of requests
+in flight. Every request is recorded, so a test can count what was asked and prove that no
+successful call was paid for twice; an answer whose client has already hung up is recorded as
+"abandoned", not served. `pause()` holds every answer until `resume()`, so a test can stop a
+client at a moment when nothing it was sent is unaccounted for.
 
 It also serves the OpenAI files and batches endpoints and Anthropic message batches
 (`judgekit.testing.batches`; pass `batches=BatchBehaviour(...)` to shape them).
@@ -20,7 +23,9 @@ import json
 import math
 import random
 import re
+import select
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -89,6 +94,10 @@ class Faults:
     empty: float = 0.0
     script: list[str | None] = field(default_factory=list)
     seed: int = 0
+    capacity: int | None = None
+    """Requests served at once; one arriving while `capacity` are in flight gets a 429."""
+    echo_key: bool = False
+    """Error messages repeat the key the client sent, as some proxies and providers do."""
 
     KINDS = ("rate_limit", "server_error", "stall", "reset", "malformed", "empty")
 
@@ -132,6 +141,7 @@ class FakeProvider:
         self.recorded: list[Recorded] = []
         self._sequence = 0
         """Requests decided so far; `Faults.script` applies to the first ones (never reset)."""
+        self._held = 0
         self._lock = threading.Lock()
         self._rng = random.Random(self.faults.seed)
         self._server: ThreadingHTTPServer | None = None
@@ -140,6 +150,12 @@ class FakeProvider:
 
         self.batch = BatchService(self, batches)
         """The files / batches / message-batches endpoints (see judgekit.testing.batches)."""
+        self._open = threading.Event()
+        self._open.set()
+        self.in_flight = 0
+        """Requests being handled right now."""
+        self.max_in_flight = 0
+        """The most requests handled at once so far."""
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> FakeProvider:
@@ -152,6 +168,7 @@ class FakeProvider:
         return self
 
     def stop(self) -> None:
+        self._open.set()  # let held handlers finish
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -193,6 +210,18 @@ class FakeProvider:
         with self._lock:
             self.recorded.clear()
 
+    def pause(self) -> None:
+        """Hold every answer (after its latency) until `resume()`; requests still arrive."""
+        self._open.clear()
+
+    def resume(self) -> None:
+        self._open.set()
+
+    def held(self) -> int:
+        """Requests waiting for `resume()`."""
+        with self._lock:
+            return self._held
+
     # -- decisions ------------------------------------------------------------------------
     def _next_fault(self) -> str | None:
         with self._lock:
@@ -212,12 +241,38 @@ class FakeProvider:
         with self._lock:
             self.recorded.append(Recorded(request, fault, status, batch_id))
 
+    def _enter(self) -> bool:
+        """Count a request in flight; False when that exceeds the capacity (answer 429)."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            capacity = self.faults.capacity
+            return capacity is None or self.in_flight <= capacity
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _wait_open(self) -> None:
+        if self._open.is_set():
+            return
+        with self._lock:
+            self._held += 1
+        self._open.wait()
+        with self._lock:
+            self._held -= 1
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # a stalled handler must not hold up shutdown
     allow_reuse_address = True
     request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # a client that hung up or was killed: expected in fault tests, not news
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -228,6 +283,13 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def do_POST(self) -> None:
+        within_capacity = self.provider._enter()
+        try:
+            self._post(within_capacity)
+        finally:
+            self.provider._leave()
+
+    def _post(self, within_capacity: bool) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length)
         if self.provider.batch.handle(self, "POST", raw):
@@ -255,9 +317,15 @@ class _Handler(BaseHTTPRequestHandler):
             provider._record(request, "not_found", 404)
             self._error(api, 404, "not_found_error", f"The model `{request.model}` does not exist")
             return
-        fault = provider._next_fault()
-        if provider.latency:
+        # Over capacity: a quick 429, as a real server rejects work it cannot take.
+        fault = provider._next_fault() if within_capacity else "rate_limit"
+        if provider.latency and within_capacity:
             time.sleep(provider.latency)
+        provider._wait_open()
+        if fault not in ("stall", "reset") and self._client_gone():
+            provider._record(request, "abandoned", 0)
+            self.close_connection = True
+            return
         if fault == "rate_limit":
             provider._record(request, fault, 429)
             headers = {} if provider.faults.retry_after is None else {"retry-after": f"{provider.faults.retry_after:g}"}
@@ -300,6 +368,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"no route {self.path}"}})
 
     # -- helpers --------------------------------------------------------------------------
+    def _client_gone(self) -> bool:
+        """True when the client closed the connection (it timed out, was cancelled or killed)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+            return peeked == b""
+        except (OSError, ValueError):
+            return True
+
     def _sent_key(self, api: str) -> str:
         if api == "openai":
             return (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
@@ -309,6 +388,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._sent_key(api) == key
 
     def _error(self, api: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+        if self.provider.faults.echo_key:
+            message = f"{message} (request made with key {self._sent_key(api)})"
         if api == "anthropic":
             body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
         else:
