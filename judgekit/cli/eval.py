@@ -205,6 +205,14 @@ def eval_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)
     ] = False,
+    html: Annotated[
+        Optional[str],
+        typer.Option(
+            "--html",
+            help="Also write a self-contained HTML report (plots, item table, manifest) to this file.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -221,6 +229,10 @@ def eval_command(
     from judgekit.reporting.console import print_summary
     from judgekit.reporting.progress import make_progress
 
+    if html:
+        from judgekit.reporting.html.render import check_target
+
+        check_target(html)  # a typo in the report's path should not cost a whole run
     if resume:
         if dataset:
             raise fail("give either a DATASET or --resume RUN_DIR, not both", ExitCode.USAGE)
@@ -276,6 +288,10 @@ def eval_command(
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:
         print_summary(summary, stdout_console())
+    if html:
+        from judgekit.reporting.html import write_run_report
+
+        warn(f"HTML report: {write_run_report(result.run_dir, html, summary)}")
     counters = result.counters
     warn(
         f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.common import handles_errors, stdout_console
+from judgekit.cli.common import handles_errors, stdout_console, warn
 
 
 class ReportFormat(str, Enum):
@@ -20,12 +20,26 @@ class ReportFormat(str, Enum):
 def report_command(
     run_dir: Annotated[str, typer.Argument(help="A run directory written by `judgekit eval`.")],
     output_format: Annotated[ReportFormat, typer.Option("--format", help="table or json.")] = ReportFormat.table,
+    html: Annotated[
+        Optional[str],
+        typer.Option(
+            "--html", help="Also write a self-contained HTML report (plots, item table, manifest) to this file."
+        ),
+    ] = None,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
     from judgekit.api import report
     from judgekit.reporting.console import print_summary
 
+    if html:
+        from judgekit.reporting.html.render import check_target
+
+        check_target(html)
     summary = report(run_dir)
+    if html:
+        from judgekit.reporting.html import write_run_report
+
+        warn(f"HTML report: {write_run_report(run_dir, html, summary)}")
     if output_format is ReportFormat.json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:

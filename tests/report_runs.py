@@ -1,0 +1,157 @@
+"""Runs for the HTML report tests: made through `judgekit eval` against the fake provider.
+
+The pairwise run carries hostile text everywhere a dataset or a judge can put it: answers,
+question, category, model names, item id and the judge's own explanation. Each hostile piece
+would set `window.judgekitPwned` (or the page title) if a browser ever ran it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from judgekit.cli import app
+from judgekit.testing.server import FakeProvider
+from tests.helpers import write_jsonl
+
+PWNED_TITLE = "PWNED by an answer"
+SCRIPT_ANSWER = f"GOOD answer. <script>document.title = '{PWNED_TITLE}'; window.judgekitPwned = 1;</script>"
+IMG_ANSWER = 'BAD answer, and longer than the other <img src=x onerror="window.judgekitPwned = 2">'
+HOSTILE_QUESTION = "Which is right? </pre></td></tr></tbody></table><script>window.judgekitPwned = 3</script>"
+HOSTILE_ID = 'evil"><script>window.judgekitPwned=4</script>'
+HOSTILE_CATEGORY = "<i>odd & even</i>"
+HOSTILE_MODEL = "<b onclick=window.judgekitPwned=5>model-x</b>"
+JUDGE_SCRIPT = "<script>window.judgekitPwned = 6</script>"
+
+MODELS = [HOSTILE_MODEL, "model-y", "model-z"]
+
+
+def pairwise_rows(n: int = 12) -> list[dict[str, Any]]:
+    """Pairs whose better answer contains GOOD; three models; human labels that agree but once."""
+    rows = []
+    for index in range(n):
+        good_first = index % 2 == 0
+        good = f"GOOD answer {index}" + " with detail" * (index % 4)
+        bad = f"BAD answer {index}" + " padded" * (index % 3)
+        rows.append(
+            {
+                "id": f"item-{index:02d}",
+                "question": f"Question {index}?",
+                "answer_a": good if good_first else bad,
+                "answer_b": bad if good_first else good,
+                "model_a": MODELS[index % 3],
+                "model_b": MODELS[(index + 1) % 3],
+                "category": "even" if good_first else "odd",
+                "label": ("A" if good_first else "B") if index != 5 else "A",  # item 5: humans disagree
+            }
+        )
+    rows.append(
+        {
+            "id": HOSTILE_ID,
+            "question": HOSTILE_QUESTION,
+            "answer_a": SCRIPT_ANSWER,
+            "answer_b": IMG_ANSWER,
+            "model_a": HOSTILE_MODEL,
+            "model_b": "model-y",
+            "category": HOSTILE_CATEGORY,
+            "label": "A",
+        }
+    )
+    rows.append(
+        {
+            "id": "no-verdict",
+            "question": "Can this be judged?",
+            "answer_a": "UNJUDGEABLE one",
+            "answer_b": "UNJUDGEABLE two",
+            "model_a": "model-y",
+            "model_b": "model-z",
+            "category": "even",
+            "label": "B",
+        }
+    )
+    return rows
+
+
+def pairwise_judge(request: Any) -> str:
+    """Prefers the answer containing GOOD; writes a hostile explanation; cannot judge UNJUDGEABLE."""
+    prompt = request.prompt
+    if "UNJUDGEABLE" in prompt:
+        return "I cannot decide between these."
+    first_good, first_bad = prompt.find("GOOD"), prompt.find("BAD")
+    if first_good == -1 or first_bad == -1:
+        return f"They look alike. {JUDGE_SCRIPT}\n[[C]]"
+    better = "first" if first_good < first_bad else "second"
+    return f"The {better} answer is right. {JUDGE_SCRIPT} <b>bold claim</b>\n[[{'A' if better == 'first' else 'B'}]]"
+
+
+def pointwise_rows(n: int = 24) -> list[dict[str, Any]]:
+    """Answers with GOOD or BAD in them, human scores 5/4 for GOOD and 1/2 for BAD, three models."""
+    rows = []
+    for index in range(n):
+        good = index % 3 != 0
+        rows.append(
+            {
+                "id": f"p-{index:02d}",
+                "question": f"Question {index}?",
+                "answer": ("GOOD answer" if good else "BAD answer") + " and more" * (index % 5),
+                "model": ["model-x", "model-y", "model-z"][index % 3],
+                "category": ["facts", "maths"][index % 2],
+                "human_score": (5 if index % 2 else 4) if good else (1 if index % 2 else 2),
+            }
+        )
+    return rows
+
+
+def pointwise_judge(request: Any) -> str:
+    prompt = request.prompt
+    answer = prompt[prompt.rfind("GOOD") if "GOOD" in prompt else 0 :]
+    if "GOOD" in prompt and "and more and more" in answer:
+        return "Right, and thorough.\nRating: [[9]]"
+    if "GOOD" in prompt:
+        return "Right.\nRating: [[7]]"
+    return "Wrong.\nRating: [[2]]"
+
+
+def make_run(
+    fake_provider: Callable[..., FakeProvider],
+    monkeypatch: Any,
+    data: Path,
+    responder: Callable[[Any], str],
+    *extra: str,
+) -> tuple[Path, dict[str, Any]]:
+    """Judge `data` with `responder` behind the fake OpenAI server; returns (run dir, summary.json)."""
+    server = fake_provider(responder)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-report-0123456789")
+    result = CliRunner().invoke(
+        app, ["eval", str(data), "--judge", "openai/judge-1", "--format", "json", "-q", "--out", "run", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    return Path(summary["run_dir"]), summary
+
+
+def pairwise_run(
+    fake_provider: Callable[..., FakeProvider], monkeypatch: Any, folder: Path
+) -> tuple[Path, dict[str, Any]]:
+    data = write_jsonl(folder / "pairs.jsonl", pairwise_rows())
+    return make_run(fake_provider, monkeypatch, data, pairwise_judge, "--positions", "swap", "--max-errors", "0")
+
+
+def pointwise_run(
+    fake_provider: Callable[..., FakeProvider], monkeypatch: Any, folder: Path
+) -> tuple[Path, dict[str, Any]]:
+    data = write_jsonl(folder / "scores.jsonl", pointwise_rows())
+    return make_run(fake_provider, monkeypatch, data, pointwise_judge)
+
+
+def expected_estimate(estimate: dict[str, Any], *, percent: bool, digits: int = 3) -> tuple[str, str]:
+    """How the page must print an estimate of summary.json, computed here independently."""
+    scale, places, suffix = (100.0, 1, "%") if percent else (1.0, digits, "")
+    value = f"{estimate['value'] * scale:.{places}f}{suffix}"
+    interval = f"[{estimate['low'] * scale:.{places}f}, {estimate['high'] * scale:.{places}f}]"
+    return value, interval
