@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner
+import pytest
 
-from judgekit.cli import app
+from judgekit.api import run_eval
+from judgekit.config import EvalConfig
 from judgekit.testing.server import FakeProvider
 from tests.helpers import write_jsonl
 
@@ -116,42 +117,43 @@ def pointwise_judge(request: Any) -> str:
     return "Wrong.\nRating: [[2]]"
 
 
-def make_run(
-    fake_provider: Callable[..., FakeProvider],
-    monkeypatch: Any,
-    data: Path,
-    responder: Callable[[Any], str],
-    *extra: str,
-) -> tuple[Path, dict[str, Any]]:
-    """Judge `data` with `responder` behind the fake OpenAI server; returns (run dir, summary.json)."""
-    server = fake_provider(responder)
-    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-report-0123456789")
-    result = CliRunner().invoke(
-        app, ["eval", str(data), "--judge", "openai/judge-1", "--format", "json", "-q", "--out", "run", *extra]
-    )
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
-    return Path(summary["run_dir"]), summary
+def make_run(data: Path, responder: Callable[[Any], str], **options: Any) -> tuple[Path, dict[str, Any]]:
+    """Judge `data` with `responder` behind a fake OpenAI server; returns (run dir, summary.json).
+
+    The run directory and cache go next to `data`. 400 bootstrap resamples instead of 2000 keep
+    the paired (correlation) intervals quick.
+    """
+    with FakeProvider(responder) as server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENAI_BASE_URL", server.openai_url)
+        patch.setenv("OPENAI_API_KEY", "sk-test-report-0123456789")
+        config = EvalConfig(
+            dataset=str(data),
+            judge="openai/judge-1",
+            out=str(data.parent / "run"),
+            cache_dir=str(data.parent / "cache"),
+            bootstrap_resamples=400,
+            **options,
+        )
+        result = run_eval(config)
+    summary = json.loads((result.run_dir / "summary.json").read_text(encoding="utf-8"))
+    return result.run_dir, summary
 
 
-def pairwise_run(
-    fake_provider: Callable[..., FakeProvider], monkeypatch: Any, folder: Path
-) -> tuple[Path, dict[str, Any]]:
-    data = write_jsonl(folder / "pairs.jsonl", pairwise_rows())
-    return make_run(fake_provider, monkeypatch, data, pairwise_judge, "--positions", "swap", "--max-errors", "0")
+def pairwise_run(folder: Path) -> tuple[Path, dict[str, Any]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_run(write_jsonl(folder / "pairs.jsonl", pairwise_rows()), pairwise_judge, positions="swap")
 
 
-def pointwise_run(
-    fake_provider: Callable[..., FakeProvider], monkeypatch: Any, folder: Path
-) -> tuple[Path, dict[str, Any]]:
-    data = write_jsonl(folder / "scores.jsonl", pointwise_rows())
-    return make_run(fake_provider, monkeypatch, data, pointwise_judge)
+def pointwise_run(folder: Path) -> tuple[Path, dict[str, Any]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_run(write_jsonl(folder / "scores.jsonl", pointwise_rows()), pointwise_judge)
 
 
 def expected_estimate(estimate: dict[str, Any], *, percent: bool, digits: int = 3) -> tuple[str, str]:
     """How the page must print an estimate of summary.json, computed here independently."""
     scale, places, suffix = (100.0, 1, "%") if percent else (1.0, digits, "")
     value = f"{estimate['value'] * scale:.{places}f}{suffix}"
+    if estimate["low"] is None or estimate["high"] is None:
+        return value, "–"  # too few items for an interval
     interval = f"[{estimate['low'] * scale:.{places}f}, {estimate['high'] * scale:.{places}f}]"
     return value, interval

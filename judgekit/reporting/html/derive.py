@@ -73,11 +73,13 @@ def equal_count_bins(
         return []
     ordered = sorted(points, key=lambda point: point[0])
     count = max(1, min(max_bins, len(ordered) // min_per_bin))
+    size, larger = divmod(len(ordered), count)  # the first `larger` bins get one point more
     bins = []
+    start = 0
     for index in range(count):
-        start = index * len(ordered) // count
-        stop = (index + 1) * len(ordered) // count
+        stop = start + size + (1 if index < larger else 0)
         chunk = ordered[start:stop]
+        start = stop
         xs = [x for x, _ in chunk]
         estimate = mean_estimate([y for _, y in chunk], resamples=bootstrap.resamples, seed=bootstrap.seed)
         assert estimate is not None

@@ -191,9 +191,9 @@ def _human_agreement_section(human: HumanAgreement) -> Section:
         "judge's verdict; the outlined diagonal is where they agree.",
     )
     section.cards = [
-        estimate_card("agreement", "Agreement", human.agreement, percent=True),
-        estimate_card("agreement_without_ties", "Agreement without ties", human.agreement_without_ties, percent=True),
-        estimate_card("kappa", "Cohen's kappa", human.kappa),
+        estimate_card("humans.agreement", "Agreement", human.agreement, percent=True),
+        estimate_card("humans.agreement_without_ties", "Agreement without ties", human.agreement_without_ties, percent=True),
+        estimate_card("humans.kappa", "Cohen's kappa", human.kappa),
     ]
     labels = ["A", "B", "tie"]
     counts = [[human.confusion.get(h, {}).get(j, 0) for j in labels] for h in labels]
@@ -390,9 +390,9 @@ def _human_correlation_section(data: RunData, human: HumanCorrelation) -> Sectio
         f"{human.n} items have both a human score and a judge score.",
     )
     section.cards = [
-        estimate_card("spearman", "Spearman", human.spearman),
-        estimate_card("kendall", "Kendall tau-b", human.kendall),
-        estimate_card("pearson", "Pearson", human.pearson),
+        estimate_card("humans.spearman", "Spearman", human.spearman),
+        estimate_card("humans.kendall", "Kendall tau-b", human.kendall),
+        estimate_card("humans.pearson", "Pearson", human.pearson),
     ]
     pairs = derive.score_pairs(data.facts, data.outcomes)
     table = derive.cross_tab(pairs)
