@@ -7,6 +7,7 @@ would set `window.judgekitPwned` (or the page title) if a browser ever ran it.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -147,6 +148,17 @@ def pairwise_run(folder: Path) -> tuple[Path, dict[str, Any]]:
 def pointwise_run(folder: Path) -> tuple[Path, dict[str, Any]]:
     folder.mkdir(parents=True, exist_ok=True)
     return make_run(write_jsonl(folder / "scores.jsonl", pointwise_rows()), pointwise_judge)
+
+
+@functools.cache
+def shared_run(kind: str, base: Path) -> tuple[Path, dict[str, Any]]:
+    """One pairwise or pointwise run per test session, under pytest's base temp folder.
+
+    Both report test modules read the same runs; nothing may change them but `judgekit report`,
+    which rewrites summary.json with the same numbers.
+    """
+    make = pairwise_run if kind == "pairwise" else pointwise_run
+    return make(base / f"shared-{kind}-run")
 
 
 def expected_estimate(estimate: dict[str, Any], *, percent: bool, digits: int = 3) -> tuple[str, str]:

@@ -41,9 +41,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def pairwise(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """A pairwise run and its report (made once for the module)."""
-    folder = tmp_path_factory.mktemp("pairwise")
-    run_dir, summary = report_runs.pairwise_run(folder)
-    return write_run_report(run_dir, folder / "pairwise.html"), summary
+    run_dir, summary = report_runs.shared_run("pairwise", tmp_path_factory.getbasetemp())
+    return write_run_report(run_dir, tmp_path_factory.mktemp("pages") / "pairwise.html"), summary
 
 
 @pytest.fixture
@@ -213,8 +212,10 @@ def test_pairwise_report_in_dark_mode_and_on_a_phone(
     assert page.errors() == []
 
 
-def test_pointwise_report_with_human_scores_in_a_browser(page: Browser, tmp_path: Path) -> None:
-    run_dir, summary = report_runs.pointwise_run(tmp_path / "pointwise")
+def test_pointwise_report_with_human_scores_in_a_browser(
+    page: Browser, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    run_dir, summary = report_runs.shared_run("pointwise", tmp_path_factory.getbasetemp())
     report = write_run_report(run_dir, tmp_path / "pointwise.html")
     open_clean(page, report)
     check_card(page, "mean", summary["pointwise"]["mean"], percent=False, digits=2)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import Field
 from typer.testing import CliRunner
 
 from judgekit.aggregate import ItemFacts, ItemOutcome
@@ -140,12 +141,12 @@ def test_inline_svg_rejects_a_document_without_a_size() -> None:
 
 @pytest.fixture(scope="module")
 def pairwise(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return report_runs.pairwise_run(tmp_path_factory.mktemp("pairwise"))
+    return report_runs.shared_run("pairwise", tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")
 def pointwise(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return report_runs.pointwise_run(tmp_path_factory.mktemp("pointwise"))
+    return report_runs.shared_run("pointwise", tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture(scope="module")
@@ -309,10 +310,42 @@ def test_eval_writes_the_report_and_checks_its_path_before_judging(
     assert directory.exit_code == 2 and "is a directory" in directory.stderr
 
 
+BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
+
+
+def test_a_run_without_any_verdict_still_gets_a_clear_page() -> None:
+    result = runner.invoke(
+        app, ["eval", str(BUNDLED / "demo" / "pairwise.jsonl"), "-j", "mock/unparseable", "-q", "--html", "r.html"]
+    )
+    assert result.exit_code == 0, result.output
+    html = Path("r.html").read_text(encoding="utf-8")
+    page = read_page(html)
+    assert page.cards["win_rate"]["card-value"] == "–" and "card-ci" not in page.cards["win_rate"]
+    assert page.cards["scored"]["card-value"] == "0 of 20"
+    assert "20 of 20 items are unscored" in html
+    assert "No item has both a human label and a judge verdict yet." in html
+    assert "No decisive verdict yet: nothing to measure." in html
+    items = table_starting_with(page, "open")
+    summary_rows = [row for row in items[1:] if len(row) == len(items[0])]  # not the opened-row details
+    assert len(summary_rows) == 20 and {row[-1] for row in summary_rows} == {"unscored"}
+
+
+def test_a_stopped_run_counts_the_items_not_judged() -> None:
+    data = str(BUNDLED / "demo" / "pointwise.jsonl")
+    result = runner.invoke(app, ["eval", data, "-j", "mock/first", "-q", "--max-calls", "5", "--html", "r.html"])
+    assert result.exit_code == 3  # stopped by the budget; the report is written all the same
+    page = read_page(Path("r.html").read_text(encoding="utf-8"))
+    distribution = dict(table_starting_with(page, "score")[1:])
+    assert distribution["10"] == "5" and distribution["not judged"] == "35"
+    assert page.cards["scored"]["card-note"] == "0 unscored, 0 failed, 35 not judged"
+
+
 def test_report_html_on_a_missing_run_is_one_line_and_exit_2() -> None:
     result = runner.invoke(app, ["report", "nowhere", "--html", "r.html"])
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == ["judgekit: error: nowhere: not a judgekit run directory (no run.json)"]
+    assert result.stderr.strip().splitlines() == [
+        "judgekit: error: nowhere: not a judgekit run directory (no run.json)"
+    ]
     assert not Path("r.html").exists()
 
 
@@ -330,7 +363,7 @@ def test_fields_from_later_features_appear_when_present(pairwise: tuple[Path, di
 
     class FutureBias(BiasMetrics):
         position_consistency: Estimate | None = None
-        flip_rate_by_category: dict[str, Estimate] = {}
+        flip_rate_by_category: dict[str, Estimate] = Field(default_factory=dict)
 
     assert summary.bias is not None
     summary.bias = FutureBias(
@@ -411,6 +444,8 @@ def test_comparison_defaults_to_every_metric_and_the_first_as_primary() -> None:
 
 
 def test_cli_start_does_not_import_matplotlib_or_jinja() -> None:
-    probe = "import sys, judgekit.cli; print(sorted(m for m in ('matplotlib', 'jinja2', 'selenium') if m in sys.modules))"
+    probe = (
+        "import sys, judgekit.cli; print(sorted(m for m in ('matplotlib', 'jinja2', 'selenium') if m in sys.modules))"
+    )
     output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"

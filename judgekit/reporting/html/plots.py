@@ -155,7 +155,7 @@ def count_bars(
         bars = axes.bar(positions, counts, color=fills, width=0.7)
         axes.bar_label(bars, labels=[str(count) for count in counts], padding=2, fontsize=9)
         axes.set_xticks(positions, [_shorten(label, 14) for label in labels])
-        if len(labels) > 8:
+        if len(labels) > 8 and max(len(label) for label in labels) > 3:
             axes.tick_params(axis="x", labelrotation=45)
         axes.set_ylabel("items")
         if axis_label:
@@ -183,7 +183,7 @@ def count_matrix(
 
     rows, columns = len(row_labels), len(column_labels)
     largest = max([value for row in counts for value in row] + [1])
-    with _figure(prefix, height=1.2 + 0.45 * rows, width=min(WIDTH, 2.2 + 0.6 * columns)) as canvas:
+    with _figure(prefix, height=1.2 + 0.45 * rows, width=min(WIDTH, max(3.6, 2.2 + 0.6 * columns))) as canvas:
         axes = canvas.axes
         for r, row in enumerate(counts):
             for c, value in enumerate(row):

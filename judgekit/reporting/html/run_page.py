@@ -192,9 +192,14 @@ def _human_agreement_section(human: HumanAgreement) -> Section:
     )
     section.cards = [
         estimate_card("humans.agreement", "Agreement", human.agreement, percent=True),
-        estimate_card("humans.agreement_without_ties", "Agreement without ties", human.agreement_without_ties, percent=True),
+        estimate_card(
+            "humans.agreement_without_ties", "Agreement without ties", human.agreement_without_ties, percent=True
+        ),
         estimate_card("humans.kappa", "Cohen's kappa", human.kappa),
     ]
+    if human.n == 0:
+        section.notes.append("No item has both a human label and a judge verdict yet.")
+        return section
     labels = ["A", "B", "tie"]
     counts = [[human.confusion.get(h, {}).get(j, 0) for j in labels] for h in labels]
     svg = plots.count_matrix(
@@ -284,6 +289,8 @@ def _bias_section(data: RunData, length: LengthControl | None) -> Section:
         section.figures.append(
             Figure("length", "Verdict against length", svg, caption, _bin_table(bins, "length A − B", True))
         )
+    if not section.figures:
+        section.notes.append("No decisive verdict yet: nothing to measure.")
     return section
 
 
@@ -311,11 +318,15 @@ def _pointwise_sections(data: RunData) -> list[Section]:
     )
     labels, values = _full_scale(pointwise.distribution, pointwise.scale)
     colors = ["accent"] * len(labels)
-    for name, number in (("unscored", counts.unscored), ("failed", counts.errors)):
+    for name, number, color in (
+        ("unscored", counts.unscored, "bad"),
+        ("failed", counts.errors, "bad"),
+        ("not judged", counts.pending, "muted"),
+    ):
         if number:
             labels.append(name)
             values.append(number)
-            colors.append("bad")
+            colors.append(color)
     scores.figures.append(
         Figure(
             "distribution",
@@ -427,6 +438,8 @@ def _human_correlation_section(data: RunData, human: HumanCorrelation) -> Sectio
             y_label="judge score",
         )
         section.figures.append(Figure("scores_vs_human", "Judge against human scores", svg))
+    else:
+        section.notes.append("No item has both a human score and a judge score yet.")
     return section
 
 
