@@ -48,7 +48,8 @@ def inline_svg(document: str, *, prefix: str, label: str) -> str:
     width_px = round(float(size.group(2)) * 4 / 3)
     opening = (
         f'<svg{size.group(1)} class="plot" role="img" aria-label="{escape(label)}" '
-        f'style="max-width: {width_px}px" preserveAspectRatio="xMidYMid meet"'
+        # On a phone a plot keeps at least 440 px (it scrolls sideways) so that its text stays legible.
+        f'style="max-width: {width_px}px; min-width: min({width_px}px, 440px)" preserveAspectRatio="xMidYMid meet"'
     )
     svg = svg[: size.start()] + opening + svg[size.end() :]
     head_end = svg.index(">") + 1
