@@ -38,9 +38,9 @@ def main(wheel: str) -> int:
             print(f"templates resolved to {where} ({count}), not inside the wheel", file=sys.stderr)
             return 1
         data = ROOT / "datasets" / "demo" / "pairwise.jsonl"
+        command = [sys.executable, "-m", "judgekit", "eval", str(data), "--judge", "mock/random", "--format", "json"]
         result = subprocess.run(
-            [sys.executable, "-m", "judgekit", "eval", str(data), "--judge", "mock/random", "--format", "json", "-q",
-             "--html", "report.html"],
+            [*command, "-q", "--html", "report.html"],
             cwd=elsewhere,
             env=env,
             capture_output=True,
