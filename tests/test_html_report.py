@@ -25,11 +25,11 @@ from typer.testing import CliRunner
 from judgekit.aggregate import ItemFacts, ItemOutcome
 from judgekit.cli import app
 from judgekit.reporting.html import render_comparison_report, render_run_report
-from judgekit.reporting.html.comparison import Comparison, ComparisonRow, Metric
+from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric, from_compare_json
 from judgekit.reporting.html.derive import Bootstrap, cross_tab, equal_count_bins, model_win_rates
 from judgekit.reporting.html.svg import PALETTE, inline_svg
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import BiasMetrics, Summary
+from judgekit.summary import BiasMetrics, PairwiseMetrics, Summary
 from judgekit.testing.server import FakeProvider
 from tests import report_runs
 from tests.helpers import write_jsonl
@@ -349,54 +349,104 @@ def test_report_html_on_a_missing_run_is_one_line_and_exit_2() -> None:
     assert not Path("r.html").exists()
 
 
+LENGTH_CONTROLLED = {  # the shape of summary.pairwise.length_controlled (judgekit.stats.length_control)
+    "win_rate": {"value": 0.4321, "low": 0.31, "high": 0.55, "n": 13},
+    "length_coefficient": {"value": -0.75, "low": -1.5, "high": 0.1, "n": 13},
+    "intercept": -0.2738,
+    "length_sd": 20.0,
+    "feature": "tanh((len_a - len_b) / sd), lengths in characters",
+    "n": 13,
+}
+LEADERBOARD = {  # the shape of summary.leaderboard (judgekit.leaderboard)
+    "systems": 3,
+    "comparisons": 13,
+    "baseline": None,
+    "ranked_by": "strength",
+    "rows": [
+        {"system": "model-z", "rank": 1, "comparisons": 9, "wins": 6, "losses": 2, "ties": 1,
+         "win_rate": {"value": 0.7222, "low": 0.44, "high": 0.94, "n": 9},
+         "strength": {"value": 0.61, "low": -0.2, "high": 1.5, "n": 13}},
+        {"system": "<b>x</b>", "rank": 2, "comparisons": 9, "wins": 4, "losses": 5, "ties": 0,
+         "win_rate": {"value": 0.4444, "low": 0.11, "high": 0.78, "n": 9}, "strength": None},
+        {"system": "model-y", "rank": 3, "comparisons": 8, "wins": 2, "losses": 5, "ties": 1,
+         "win_rate": {"value": 0.3125, "low": 0.06, "high": 0.62, "n": 8}, "strength": None},
+    ],
+    "notes": ["a note from the leaderboard"],
+}  # fmt: skip
+
+
 def test_fields_from_later_features_appear_when_present(pairwise: tuple[Path, dict[str, Any]]) -> None:
-    """A length-controlled fit, an unknown Estimate, a new breakdown and unknown top-level data all show."""
+    """A length-controlled fit, a leaderboard, an unknown Estimate, a new breakdown and unknown data all show."""
     run_dir, _ = pairwise
     data = json.loads((run_dir / "summary.json").read_text())
-    data["length_controlled"] = {
-        "win_rate": {"value": 0.4321, "low": 0.31, "high": 0.55, "n": 13},
-        "coefficient": -0.75,
-        "curve": [[-40.0, 0.8], [0.0, 0.5], [40.0, 0.2]],
-    }
+    data["leaderboard"] = LEADERBOARD
     data["gates"] = [{"metric": "win_rate", "threshold": 0.6, "passed": False}]
     summary = Summary.model_validate(data)
 
-    class FutureBias(BiasMetrics):
+    class LaterPairwise(PairwiseMetrics):  # as the summary holds it once length control has landed
+        length_controlled: dict[str, Any] | None = None
+
+    class LaterBias(BiasMetrics):
         position_consistency: Estimate | None = None
         flip_rate_by_category: dict[str, Estimate] = Field(default_factory=dict)
 
-    assert summary.bias is not None
-    summary.bias = FutureBias(
+    assert summary.pairwise is not None and summary.bias is not None
+    summary.pairwise = LaterPairwise(**summary.pairwise.model_dump(), length_controlled=LENGTH_CONTROLLED)
+    summary.bias = LaterBias(
         **summary.bias.model_dump(),
         position_consistency=Estimate(value=0.875, low=0.75, high=1.0, n=13),
         flip_rate_by_category={"even": Estimate(value=0.25, low=0.0, high=0.5, n=7)},
     )
     html = render_run_report(run_dir, summary)
-    cards = read_page(html).cards
+    page = read_page(html)
+    cards = page.cards
     assert cards["length_controlled"]["card-value"] == "43.2%"
     assert cards["length_controlled"]["card-ci"] == "95% CI [31.0, 55.0]"
-    assert cards["length_controlled"]["card-note"] == "length coefficient -0.75"
+    assert cards["length_controlled"]["card-note"] == "length coefficient -0.750 [-1.500, 0.100]"
     assert "length-controlled fit" in html  # the fitted curve's legend in the length plot
     assert cards["bias.position_consistency"]["card-value"] == "87.5%"
     assert 'id="figure-bias-flip_rate_by_category"' in html
     assert "summary.json: gates" in html and "&#34;threshold&#34;: 0.6" in html
+    assert "summary.json: leaderboard" not in html  # known: shown as its own section, not as raw JSON
+    board = table_starting_with(page, "rank")
+    assert board[1] == ["1", "model-z", "9", "6 / 2 / 1", "72.2% [44.0, 94.0]", "0.610 [-0.200, 1.500]"]
+    assert board[2][:2] == ["2", "<b>x</b>"] and board[2][5] == "–"
+    assert 'id="figure-leaderboard"' in html and 'id="figure-by_model"' not in html
+    assert "a note from the leaderboard" in html and "<b>x" not in html
+
+
+def test_length_controlled_curve_is_the_fitted_logistic_model() -> None:
+    from judgekit.reporting.html.optional import LengthControl
+
+    fit = LengthControl(
+        win_rate=Estimate(value=0.4321, n=13),
+        coefficient=Estimate(value=-0.75, n=13),
+        intercept=-0.2738,
+        length_sd=20.0,
+    )
+    curve = dict(fit.curve(-40.0, 40.0, points=5))
+    assert list(curve) == [-40.0, -20.0, 0.0, 20.0, 40.0]
+    assert curve[0.0] == pytest.approx(0.4319, abs=1e-4)  # expit(intercept): the length-controlled win rate
+    assert curve[20.0] == pytest.approx(1 / (1 + np.exp(0.2738 + 0.75 * np.tanh(1.0))))
+    assert curve[-40.0] > curve[0.0] > curve[40.0]  # a negative coefficient: the shorter answer is favoured
+    assert LengthControl(win_rate=None).curve(-1.0, 1.0) == []
 
 
 # Comparison page -------------------------------------------------------------------------------
 
 
-def comparison() -> Comparison:
+def comparison() -> ComparisonReport:
     def estimate(value: float, n: int = 200) -> Estimate:
         return Estimate(value=value, low=value - 0.05, high=value + 0.05, n=n)
 
     rows = [
-        ComparisonRow(prompt="pairwise/verdict", judge="openai/mini", metrics={"agreement": estimate(0.74), "kappa": estimate(0.52)}, cost_usd=0.12),
-        ComparisonRow(prompt="pairwise/verdict", judge="anthropic/big", metrics={"agreement": estimate(0.79), "kappa": estimate(0.6)}, cost_usd=1.9),
-        ComparisonRow(prompt="<b>mine</b>.jinja", judge="openai/mini", metrics={"agreement": estimate(0.70), "kappa": estimate(0.45)}),
-        ComparisonRow(prompt="<b>mine</b>.jinja", judge="anthropic/big", metrics={"agreement": estimate(0.81), "kappa": estimate(0.63)}, tokens=12345),
-        ComparisonRow(prompt="broken", judge="openai/mini", metrics={"kappa": estimate(0.1)}),
+        ComparedRow(prompt="pairwise/verdict", judge="openai/mini", metrics={"agreement": estimate(0.74), "kappa": estimate(0.52)}, cost_usd=0.12),
+        ComparedRow(prompt="pairwise/verdict", judge="anthropic/big", metrics={"agreement": estimate(0.79), "kappa": estimate(0.6)}, cost_usd=1.9),
+        ComparedRow(prompt="<b>mine</b>.jinja", judge="openai/mini", metrics={"agreement": estimate(0.70), "kappa": estimate(0.45)}),
+        ComparedRow(prompt="<b>mine</b>.jinja", judge="anthropic/big", metrics={"agreement": estimate(0.81), "kappa": estimate(0.63)}, tokens=12345),
+        ComparedRow(prompt="broken", judge="openai/mini", metrics={"kappa": estimate(0.1)}),
     ]  # fmt: skip
-    return Comparison(
+    return ComparisonReport(
         title="Judges against MT-Bench experts",
         dataset="datasets/mt_bench_human_200.jsonl",
         rows=rows,
@@ -436,11 +486,91 @@ def test_comparison_page_ranks_rows_and_shows_the_grid_and_significance_note() -
 
 
 def test_comparison_defaults_to_every_metric_and_the_first_as_primary() -> None:
-    plain = Comparison(rows=[row.model_copy(update={"cost_usd": None}) for row in comparison().rows])
+    plain = ComparisonReport(rows=[row.model_copy(update={"cost_usd": None}) for row in comparison().rows])
     assert [metric.key for metric in plain.metric_list()] == ["agreement", "kappa"]
     assert plain.primary_metric() is not None and plain.primary_metric().key == "agreement"  # type: ignore[union-attr]
-    lower_better = Comparison(rows=comparison().rows, metrics=[Metric(key="kappa", label="k", higher_is_better=False)])
+    lower_better = ComparisonReport(
+        rows=comparison().rows, metrics=[Metric(key="kappa", label="k", higher_is_better=False)]
+    )
     assert lower_better.ranked()[0].prompt == "broken"
+
+
+def compare_json() -> dict[str, Any]:
+    """A compare.json as `judgekit compare` saves it (judgekit.comparison.Comparison), rows ranked."""
+
+    def estimate(value: float, n: int = 200) -> dict[str, Any]:
+        return {"value": value, "low": value - 0.04, "high": value + 0.04, "n": n}
+
+    def row(name: str, rank: int | None, agreement: float | None, **extra: Any) -> dict[str, Any]:
+        prompt, judge = name.split(" · ")
+        return {
+            "name": name, "rank": rank, "prompt": prompt, "judge": judge, "run_dir": f"runs/cmp/{rank}",
+            "items": 200, "scored": 198, "unscored": 2, "errors": 0, "human_n": 198,
+            "agreement": estimate(agreement) if agreement is not None else None,
+            "agreement_without_ties": estimate(0.8), "kappa": estimate(0.5), "spearman": None,
+            "position_consistency": estimate(0.87), "p_first": estimate(0.52, 396), "p_longer": estimate(0.6),
+            "unscored_rate": estimate(0.01), "calls": 400, "prompt_tokens": 1000, "completion_tokens": 234,
+            "cost_usd": None, "wall_s": 12.5, "future_field": {"anything": 1}, **extra,
+        }  # fmt: skip
+
+    return {
+        "version": 1,
+        "kind": "pairwise",
+        "dataset": "datasets/mt_bench_human_200.jsonl",
+        "ranked_by": "agreement",
+        "level": "item",
+        "rows": [
+            row("pairwise/verdict · openai/big", 1, 0.66, cost_usd=1.25),
+            row("pairwise/scores · openai/big", 2, 0.71),  # ranked by compare's own rule, kept as given
+            row("pairwise/verdict · <i>mock</i>", None, None),
+        ],
+        "best_vs_runner_up": {
+            "metric": "agreement",
+            "best": "pairwise/verdict · openai/big",
+            "runner_up": "pairwise/scores · openai/big",
+            "statement": "pairwise/verdict · openai/big is not significantly better than pairwise/scores · openai/big "
+            "on agreement (McNemar exact test on 198 shared items: difference -0.050 [-0.110, +0.010], p = 0.21)",
+        },
+        "panels": [
+            {
+                "judges": ["openai/big", "openai/small"],
+                "items": 190,
+                "method": "cohen",
+                "kappa": estimate(0.61),
+                "pairs": [{"first": "openai/big", "second": "openai/small", "kappa": 0.61}],
+            }
+        ],
+        "warnings": ["one judge belongs to the same family as a candidate"],
+    }
+
+
+def test_compare_json_becomes_a_comparison_page_through_judgekit_report(tmp_path: Path) -> None:
+    folder = tmp_path / "compare-out"
+    folder.mkdir()
+    (folder / "compare.json").write_text(json.dumps(compare_json()), encoding="utf-8")
+    report = from_compare_json(compare_json())
+    assert [row.prompt for row in report.ranked()] == ["pairwise/verdict", "pairwise/scores", "pairwise/verdict"]
+    assert report.metric_list()[0].key == "agreement" and report.rows[0].tokens == 1234
+    result = runner.invoke(app, ["report", str(folder), "--html", "cmp.html"])
+    assert result.exit_code == 0, result.output
+    assert "HTML report: cmp.html" in result.stderr
+    html = Path("cmp.html").read_text(encoding="utf-8")
+    check_self_contained(html)
+    page = read_page(html)
+    ranking = table_starting_with(page, "rank")
+    assert ranking[0][:5] == ["rank", "prompt", "judge", "agreement with humans", "agreement, ties left out"]
+    assert ranking[1][:4] == ["1", "pairwise/verdict", "openai/big", "66.0% [62.0, 70.0]"]
+    assert ranking[2][3] == "71.0% [67.0, 75.0]" and ranking[3][3] == "–"
+    assert ranking[1][-3:] == ["1.2500", "1,234", "12.5"]
+    assert "McNemar exact test on 198 shared items" in html
+    assert "one judge belongs to the same family as a candidate" in html
+    assert "Agreement between the judges of a panel (openai/big, openai/small): cohen kappa 0.610" in html
+    assert "&lt;i&gt;mock&lt;/i&gt;" in html and "<i>" not in html
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "compare.json").write_text("{not json", encoding="utf-8")
+    result = runner.invoke(app, ["report", str(broken), "--html", "x.html"])
+    assert result.exit_code == 2 and "cannot read the comparison" in result.stderr
 
 
 def test_cli_start_does_not_import_matplotlib_or_jinja() -> None:

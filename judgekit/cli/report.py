@@ -23,7 +23,9 @@ def report_command(
     html: Annotated[
         Optional[str],
         typer.Option(
-            "--html", help="Also write a self-contained HTML report (plots, item table, manifest) to this file."
+            "--html",
+            help="Also write a self-contained HTML report (plots, item table, manifest) to this file; "
+            "given the output directory of `judgekit compare`, write its comparison page.",
         ),
     ] = None,
 ) -> None:
@@ -32,9 +34,13 @@ def report_command(
     from judgekit.reporting.console import print_summary
 
     if html:
+        from judgekit.reporting.html import is_compare_dir, write_compare_dir_report
         from judgekit.reporting.html.render import check_target
 
         check_target(html)
+        if is_compare_dir(run_dir):  # `judgekit compare`'s output: its comparison page
+            warn(f"HTML report: {write_compare_dir_report(run_dir, html)}")
+            return
     summary = report(run_dir)
     if html:
         from judgekit.reporting.html import write_run_report

@@ -1,21 +1,21 @@
-"""Summary fields this renderer does not know by name, and the few it expects to arrive later.
+"""Summary fields that arrive with later features, and fields this renderer does not know.
 
-The summary grows as features land (a length-controlled win rate, costs, gates...). Rather than
-dropping what it does not recognise, the report shows it:
+Read defensively, so that a summary from an older or a newer judgekit still renders:
 
+- the length-controlled win rate: `summary.pairwise.length_controlled` (or a top-level
+  `length_controlled`), with `win_rate` and `length_coefficient` Estimates, `intercept` and
+  `length_sd`, of the model logit P(A preferred) = intercept + coefficient * tanh(diff / sd);
+- the leaderboard of three or more systems: `summary.leaderboard` with `rows` of `system`,
+  `rank`, `comparisons`, `wins`, `losses`, `ties`, `win_rate`, `strength` and
+  `length_controlled_win_rate`;
 - any `Estimate` field of the pairwise, pointwise, bias or human block that the page does not
-  already show becomes a headline card;
-- any `dict[str, Estimate]` field there becomes a bar chart with CI whiskers;
-- any other top-level summary field is shown as JSON at the end of the page.
-
-The length-controlled win rate is read from `summary.length_controlled` or
-`summary.pairwise.length_controlled`: either an Estimate, or an object with `win_rate` (an
-Estimate), optionally `coefficient` (the fitted length coefficient) and `curve` (a list of
-[length difference, P(A preferred)] points of the fitted model, drawn over the length plot).
+  already show becomes a headline card, any `dict[str, Estimate]` field there a bar chart, and
+  any other top-level summary field is shown as JSON at the end of the page.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,38 +31,52 @@ SHOWN: dict[str, set[str]] = {
     "bias": {"p_first", "flip_rate", "p_longer"},
     "human": {"agreement", "agreement_without_ties", "kappa", "spearman", "kendall", "pearson"},
 }
-KNOWN_TOP_LEVEL = {"length_controlled"}
+KNOWN_TOP_LEVEL = {"length_controlled", "leaderboard"}
 PERCENT_HINTS = ("rate", "p_", "agreement", "share", "consistency", "accuracy", "pass")
 
 
 @dataclass
 class LengthControl:
     win_rate: Estimate | None
-    coefficient: float | None = None
-    curve: list[tuple[float, float]] = field(default_factory=list)
+    coefficient: Estimate | None = None
+    intercept: float | None = None
+    length_sd: float | None = None
+    note: str | None = None
+
+    def curve(self, low: float, high: float, points: int = 101) -> list[tuple[float, float]]:
+        """The fitted P(A preferred) over length differences from `low` to `high`."""
+        if self.intercept is None or self.coefficient is None or not self.length_sd or high <= low:
+            return []
+        curve = []
+        for index in range(points):
+            x = low + (high - low) * index / (points - 1)
+            logit = self.intercept + self.coefficient.value * math.tanh(x / self.length_sd)
+            curve.append((x, 1.0 / (1.0 + math.exp(-logit))))
+        return curve
 
 
 def length_control(summary: Summary) -> LengthControl | None:
     extra = summary.model_extra or {}
-    for candidate in (extra.get("length_controlled"), getattr(summary.pairwise, "length_controlled", None)):
-        if candidate is None:
-            continue
-        estimate = as_estimate(candidate)
-        if estimate is not None:
-            return LengthControl(estimate)
+    for candidate in (getattr(summary.pairwise, "length_controlled", None), extra.get("length_controlled")):
         data = as_plain(candidate)
         if not isinstance(data, dict):
             continue
-        coefficient = data.get("coefficient", data.get("length_coefficient"))
-        curve = []
-        for point in data.get("curve") or []:
-            if isinstance(point, (list, tuple)) and len(point) == 2:
-                curve.append((float(point[0]), float(point[1])))
+        intercept, sd = data.get("intercept"), data.get("length_sd")
         return LengthControl(
-            as_estimate(data.get("win_rate")),
-            float(coefficient) if isinstance(coefficient, (int, float)) else None,
-            curve,
+            win_rate=as_estimate(data.get("win_rate")),
+            coefficient=as_estimate(data.get("length_coefficient")),
+            intercept=float(intercept) if isinstance(intercept, (int, float)) else None,
+            length_sd=float(sd) if isinstance(sd, (int, float)) else None,
+            note=str(data["note"]) if data.get("note") else None,
         )
+    return None
+
+
+def leaderboard(summary: Summary) -> dict[str, Any] | None:
+    """The summary's leaderboard as plain data, when the run compared three or more systems."""
+    board = as_plain(getattr(summary, "leaderboard", None) or (summary.model_extra or {}).get("leaderboard"))
+    if isinstance(board, dict) and isinstance(board.get("rows"), list) and board["rows"]:
+        return board
     return None
 
 

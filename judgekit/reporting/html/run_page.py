@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from judgekit.reporting.html import derive, plots
 from judgekit.reporting.html.item_table import item_table
 from judgekit.reporting.html.manifest import manifest_table
-from judgekit.reporting.html.optional import LengthControl, label_of, length_control, looks_like_rate, unknown_fields
-from judgekit.reporting.html.run_data import RunData, pretty_json
+from judgekit.reporting.html.optional import (
+    LengthControl,
+    label_of,
+    leaderboard,
+    length_control,
+    looks_like_rate,
+    unknown_fields,
+)
+from judgekit.reporting.html.run_data import RunData, as_estimate, pretty_json
 from judgekit.reporting.html.view import (
     Card,
     Figure,
@@ -71,8 +80,11 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
                 note=f"{pairwise.wins_a} wins, {pairwise.wins_b} losses, {pairwise.ties} ties",
             )
         )
-        if length is not None and length.win_rate is not None:
-            note = f"length coefficient {length.coefficient:.3g}" if length.coefficient is not None else None
+        if length is not None:
+            note = length.note
+            if length.coefficient is not None:
+                value, interval = split_estimate(length.coefficient)
+                note = f"length coefficient {value} {interval or ''}".rstrip()
             cards.append(
                 estimate_card(
                     "length_controlled", "Length-controlled win rate", length.win_rate, percent=True, note=note
@@ -145,7 +157,8 @@ def _pairwise_sections(data: RunData) -> list[Section]:
     )
     if pairwise.by_category:
         verdicts.figures.append(_rate_figure("by_category", "Win rate of A by category", pairwise.by_category))
-    by_model = derive.model_win_rates(data.facts, data.outcomes, data.bootstrap)
+    board = leaderboard(summary)
+    by_model = {} if board else derive.model_win_rates(data.facts, data.outcomes, data.bootstrap)
     if len(by_model) > 2:
         verdicts.figures.append(
             _rate_figure(
@@ -156,10 +169,52 @@ def _pairwise_sections(data: RunData) -> list[Section]:
             )
         )
     sections = [verdicts]
+    if board:
+        sections.append(_leaderboard_section(board))
     if isinstance(summary.human, HumanAgreement):
         sections.append(_human_agreement_section(summary.human))
     sections.append(_bias_section(data, length_control(summary)))
     return sections
+
+
+def _leaderboard_section(board: dict[str, Any]) -> Section:
+    rows = [row for row in board["rows"] if isinstance(row, dict)]
+    baseline = f"; every comparison includes {board['baseline']}" if board.get("baseline") else ""
+    section = Section(
+        "leaderboard",
+        "Leaderboard",
+        f"{board.get('systems', len(rows))} systems in {board.get('comparisons', '?')} scored comparisons{baseline}, "
+        f"ranked by {board.get('ranked_by', 'win rate')}. The win rate is a system's share of its comparisons won "
+        "(ties one half); the Bradley-Terry strength is its log-odds of beating an average system.",
+        notes=[str(note) for note in board.get("notes", [])],
+    )
+    rates = {str(row.get("system")): e for row in rows if (e := as_estimate(row.get("win_rate"))) is not None}
+    if rates:
+        section.figures.append(_rate_figure("leaderboard", "Win rate by system", rates))
+    with_lc = any(row.get("length_controlled_win_rate") for row in rows)
+    headers = ["rank", "system", "comparisons", "wins / losses / ties", "win rate", "strength"]
+    if with_lc:
+        headers.append("length-controlled win rate vs baseline")
+    table_rows = []
+    for row in rows:
+        cells = [
+            str(row.get("rank", "")),
+            str(row.get("system", "?")),
+            str(row.get("comparisons", "")),
+            f"{row.get('wins', '?')} / {row.get('losses', '?')} / {row.get('ties', '?')}",
+            _estimate_text(as_estimate(row.get("win_rate")), percent=True),
+            _estimate_text(as_estimate(row.get("strength")), percent=False),
+        ]
+        if with_lc:
+            cells.append(_estimate_text(as_estimate(row.get("length_controlled_win_rate")), percent=True))
+        table_rows.append(cells)
+    section.tables.append(Table(headers, table_rows, caption="Leaderboard", row_headers=False))
+    return section
+
+
+def _estimate_text(estimate: Estimate | None, *, percent: bool) -> str:
+    value, interval = split_estimate(estimate, percent=percent)
+    return f"{value} {interval}" if interval else value
 
 
 def _model_caption(model_a: str | None, model_b: str | None) -> str:
@@ -267,12 +322,16 @@ def _bias_section(data: RunData, length: LengthControl | None) -> Section:
             "Each dot is an item: at 100% A was preferred, at 50% a tie, at 0% B (spread a little so they do not "
             "overlap). The line is the share of A wins in bins of equal item count, with 95% CIs."
         )
-        curve = length.curve if length is not None else None
+        curve: list[tuple[float, float]] = []
         if length is not None and length.win_rate is not None:
+            curve = length.curve(min(x for x, _ in points), max(x for x, _ in points))
             value, interval = split_estimate(length.win_rate, percent=True)
-            caption += f" Length-controlled win rate: {value} {interval or ''}".rstrip() + "."
-            if length.coefficient is not None:
-                caption += f" Fitted length coefficient: {length.coefficient:.3g}."
+            caption += (
+                " The curve is the length-controlled model, logit P(A) = intercept + coefficient × "
+                f"tanh(difference / {length.length_sd or 0:.0f}); at equal lengths it gives the length-controlled "
+                f"win rate, {value} {interval or ''}".rstrip()
+                + "."
+            )
         svg = plots.binned_relation(
             "length",
             points,
@@ -395,11 +454,16 @@ def _full_scale(distribution: dict[str, int], scale: tuple[float, float] | None)
 
 
 def _human_correlation_section(data: RunData, human: HumanCorrelation) -> Section:
-    section = Section(
-        "humans",
-        "Agreement with human scores",
-        f"{human.n} items have both a human score and a judge score.",
-    )
+    intro = f"{human.n} items have both a human score and a judge score."
+    if human.level != "item":
+        # Fields of per-group and system-level correlations (read with getattr: older summaries lack them).
+        groups, group_by = getattr(human, "groups", None), getattr(human, "group_by", None)
+        skipped = getattr(human, "groups_skipped", None)
+        intro += f" The correlations are at the {human.level} level"
+        intro += f", over {groups} groups by {group_by}" if groups is not None and group_by else ""
+        intro += f" ({skipped} groups left out: constant on one side)" if skipped else ""
+        intro += "; the table below counts single items."
+    section = Section("humans", "Agreement with human scores", intro)
     section.cards = [
         estimate_card("humans.spearman", "Spearman", human.spearman),
         estimate_card("humans.kendall", "Kendall tau-b", human.kendall),
