@@ -138,8 +138,11 @@ def test_pairwise_report_in_a_browser(page: Browser, pairwise: tuple[Path, dict[
     check_card(page, "p_longer", summary["bias"]["p_longer"], percent=True)
     text = page.text()
     assert "1 of 14 items are unscored" in text  # the summary's warning
-    for figure in ("outcomes", "by_category", "by_model", "confusion", "bias", "length"):
-        box = page.run(f"return document.querySelector('#figure-{figure} svg').getBoundingClientRect().width;")
+    # Three models: a win rate per model (from the summary's leaderboard where the run has one).
+    for figure in ("outcomes", "by_category", "by_model, #figure-leaderboard", "confusion", "bias", "length"):
+        box = page.run(
+            f"return document.querySelector('#figure-{figure}').querySelector('svg').getBoundingClientRect().width;"
+        )
         assert box > 200, f"figure {figure} is not drawn at a readable size"
     check_screenshot(page, tmp_path / "pairwise-top.png")
 

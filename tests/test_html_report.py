@@ -243,8 +243,10 @@ def test_pairwise_page_has_category_model_bias_and_length_figures(
 ) -> None:
     _, summary = pairwise
     html = pairwise_html
-    for key in ("outcomes", "by_category", "by_model", "confusion", "bias", "length"):
+    for key in ("outcomes", "by_category", "confusion", "bias", "length"):
         assert f'id="figure-{key}"' in html, key
+    # Three models: a win rate per model (from the summary's leaderboard where the run has one).
+    assert 'id="figure-by_model"' in html or 'id="figure-leaderboard"' in html
     page = read_page(html)
     by_category = {row[0]: row[1:] for row in page.tables[1][1:]}
     for name, estimate in summary["pairwise"]["by_category"].items():
