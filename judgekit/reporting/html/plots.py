@@ -87,7 +87,7 @@ def _percent_axis(axes: Axes, which: str = "x") -> None:
     from matplotlib.ticker import PercentFormatter
 
     axis = axes.xaxis if which == "x" else axes.yaxis
-    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))  # decimals as the ticks need
 
 
 def estimate_chart(
