@@ -58,7 +58,7 @@ def main(out: Path) -> int:
         sheet.paste(crop, (0, y))
         y += crop.height
     shown = sheet.resize((SHOWN_WIDTH, round(height * SHOWN_WIDTH / WIDTH)), Image.Resampling.LANCZOS)
-    shown.quantize(colors=64, dither=Image.Dither.NONE).save(out, optimize=True)
+    shown.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(out, optimize=True)
     print(f"{out}: {shown.width}x{shown.height}, {out.stat().st_size // 1024} KiB")
     return 0
 
