@@ -393,7 +393,9 @@ def test_fields_from_later_features_appear_when_present(pairwise: tuple[Path, di
         flip_rate_by_category: dict[str, Estimate] = Field(default_factory=dict)
 
     assert summary.pairwise is not None and summary.bias is not None
-    summary.pairwise = LaterPairwise(**summary.pairwise.model_dump(), length_controlled=LENGTH_CONTROLLED)
+    summary.pairwise = LaterPairwise.model_validate(
+        {**summary.pairwise.model_dump(), "length_controlled": LENGTH_CONTROLLED}
+    )
     summary.bias = LaterBias(
         **summary.bias.model_dump(),
         position_consistency=Estimate(value=0.875, low=0.75, high=1.0, n=13),
