@@ -77,9 +77,7 @@ class CompletionCache:
         self.path = self.directory / CACHE_FILE
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(SCHEMA)
+            self._set_up()
         except sqlite3.Error:
             self._db.close()
             raise
@@ -87,6 +85,23 @@ class CompletionCache:
         self._batch_size = batch_size
         self._max_delay = max_delay
         self._last_flush = time.monotonic()
+
+    def _set_up(self) -> None:
+        # Switching a new database to WAL can fail with "database is locked" at once, without
+        # SQLite's busy timeout, when another process opens it at the same moment: retry briefly.
+        deadline = time.monotonic() + 30.0
+        delay = 0.01
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(0.5, delay * 2)
 
     def get(self, key: str) -> Completion | None:
         pending = self._pending.get(key)

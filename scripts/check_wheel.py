@@ -41,8 +41,9 @@ def main(wheel: str) -> int:
             print(f"templates resolved to {where} ({count}), not inside the wheel", file=sys.stderr)
             return 1
         data = ROOT / "datasets" / "demo" / "pairwise.jsonl"
+        command = [sys.executable, "-m", "judgekit", "eval", str(data), "--judge", "mock/random", "--format", "json"]
         result = subprocess.run(
-            [sys.executable, "-m", "judgekit", "eval", str(data), "--judge", "mock/random", "--format", "json", "-q"],
+            [*command, "-q", "--html", "report.html"],
             cwd=elsewhere,
             env=env,
             capture_output=True,
@@ -52,7 +53,14 @@ def main(wheel: str) -> int:
             print(result.stderr, file=sys.stderr)
             return 1
         summary = json.loads(result.stdout)
-        print(f"wheel ok: {len(templates)} templates, eval from the wheel judged {summary['counts']['items']} items")
+        report = Path(elsewhere) / "report.html"
+        if not report.is_file() or not report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>"):
+            print("the HTML report was not written from the wheel (are its assets inside?)", file=sys.stderr)
+            return 1
+        print(
+            f"wheel ok: {len(templates)} templates, eval from the wheel judged {summary['counts']['items']} items "
+            "and wrote its HTML report"
+        )
     return 0
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from judgekit.cli import app
 from judgekit.testing.server import FakeProvider
-from tests.helpers import write_jsonl
+from tests.helpers import pairwise_rows, write_jsonl
 
 runner = CliRunner()
 BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
@@ -332,3 +332,15 @@ def test_eval_pointwise_correlation_per_group(
     means = [(judge[g : g + 6].mean(), humans[g : g + 6].mean()) for g in range(0, 36, 6)]
     assert system["rows"][0]["spearman"]["value"] == pytest.approx(stats.spearmanr(*np.array(means).T).statistic)
     assert server.count() == 0
+
+
+def test_compare_writes_its_html_page(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "pairs.jsonl", pairwise_rows(6))
+    result = run("compare", str(data), "-j", "mock/first", "-j", "mock/random", "--html", "cmp.html", "-q")
+    assert result.exit_code == 0, result.output
+    page = Path("cmp.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "mock/first" in page and "mock/random" in page
+    before = sorted(Path("runs").iterdir())
+    bad = run("compare", str(data), "-j", "mock/tie", "--html", str(tmp_path / "missing" / "x.html"), "-q")
+    assert bad.exit_code == 2 and "x.html" in bad.stderr
+    assert sorted(Path("runs").iterdir()) == before  # checked before any judging

@@ -149,6 +149,12 @@ def compare_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)
     ] = False,
+    html: Annotated[
+        Optional[str],
+        typer.Option(
+            "--html", help="Also write the comparison as a self-contained HTML page.", rich_help_panel=OUTPUT_PANEL
+        ),
+    ] = None,
 ) -> None:
     """Compare prompts and judges against human labels: agreement, correlation, bias, cost.
 
@@ -163,6 +169,10 @@ def compare_command(
 
     if not judge:
         raise fail("no judge given: pass --judge provider/model (repeat it to compare judges)", ExitCode.USAGE)
+    if html:
+        from judgekit.reporting.html.render import check_target
+
+        check_target(html)  # a typo in the page's path should not cost a whole comparison
     base = EvalConfig(
         dataset=dataset,
         judge=judge[0],
@@ -198,10 +208,10 @@ def compare_command(
         prices=parse_prices(price or []),
         out=out,
     )
-    run_and_print(options, output_format is FormatChoice.json, quiet)
+    run_and_print(options, output_format is FormatChoice.json, quiet, html=html)
 
 
-def run_and_print(options: object, as_json: bool, quiet: bool) -> None:
+def run_and_print(options: object, as_json: bool, quiet: bool, html: str | None = None) -> None:
     """Run a comparison, print it, and turn failures into exit code 3 (shared with eval's panel)."""
     from judgekit.compare import CompareOptions, run_compare
     from judgekit.errors import ExitCode
@@ -216,6 +226,10 @@ def run_and_print(options: object, as_json: bool, quiet: bool) -> None:
     else:
         print_comparison(comparison, stdout_console(wide=True))
     warn(f"comparison saved in {comparison.output_dir}/compare.json")
+    if html and comparison.output_dir:
+        from judgekit.reporting.html import write_compare_dir_report
+
+        warn(f"HTML report: {write_compare_dir_report(comparison.output_dir, html)}")
     if result.stop_reasons:
         name, reason = next(iter(result.stop_reasons.items()))
         raise fail(f"{name} stopped early: {reason}; run the same command again to continue", ExitCode.PROVIDER)

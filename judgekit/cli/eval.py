@@ -445,6 +445,14 @@ def eval_command(
             rich_help_panel=BATCH_PANEL,
         ),
     ] = None,
+    html: Annotated[
+        Optional[str],
+        typer.Option(
+            "--html",
+            help="Also write a self-contained HTML report (plots, item table, manifest) to this file.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -472,6 +480,10 @@ def eval_command(
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound,
     )
+    if html:
+        from judgekit.reporting.html.render import check_target
+
+        check_target(html)  # a typo in the report's path should not cost a whole run
     if resume:
         if dataset:
             raise fail("give either a DATASET or --resume RUN_DIR, not both", ExitCode.USAGE)
@@ -580,6 +592,10 @@ def eval_command(
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:
         print_summary(summary, stdout_console())
+    if html:
+        from judgekit.reporting.html import write_run_report
+
+        warn(f"HTML report: {write_run_report(result.run_dir, html, summary)}")
     counters = result.counters
     spent = f", ${counters.cost_usd:.4f} spent" if summary.cost is not None else ""
     warn(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -28,11 +28,27 @@ def report_command(
             "parser, rewriting judgments.jsonl (the old file is kept as judgments.jsonl.bak).",
         ),
     ] = False,
+    html: Annotated[
+        Optional[str],
+        typer.Option(
+            "--html",
+            help="Also write a self-contained HTML report (plots, item table, manifest) to this file; "
+            "given the output directory of `judgekit compare`, write its comparison page.",
+        ),
+    ] = None,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
     from judgekit.api import reparse_answers, report
     from judgekit.reporting.console import print_summary
 
+    if html:
+        from judgekit.reporting.html import is_compare_dir, write_compare_dir_report
+        from judgekit.reporting.html.render import check_target
+
+        check_target(html)
+        if is_compare_dir(run_dir):  # `judgekit compare`'s output: its comparison page
+            warn(f"HTML report: {write_compare_dir_report(run_dir, html)}")
+            return
     if reparse:
         result = reparse_answers(run_dir)
         for note in result.notes:
@@ -43,6 +59,10 @@ def report_command(
             f"{result.kept} rows kept as they were"
         )
     summary = report(run_dir)
+    if html:
+        from judgekit.reporting.html import write_run_report
+
+        warn(f"HTML report: {write_run_report(run_dir, html, summary)}")
     if output_format is ReportFormat.json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:

@@ -1,0 +1,149 @@
+"""Numbers the report shows that summary.json does not hold: they need the items themselves.
+
+Everything here is computed from a run directory's items and item outcomes (the same outcomes
+`aggregate` computes), with the run's own bootstrap settings, so the page agrees with the
+summary wherever both show a number:
+
+- win rate per model when a pairwise dataset holds answers of more than two models,
+- the judge's verdict (or score) against answer length, in equal-count bins with 95% CIs,
+- judge scores against human scores as a table of counts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from judgekit.aggregate import ItemFacts, ItemOutcome
+from judgekit.stats.agreement import OUTCOME_VALUE
+from judgekit.stats.intervals import Estimate, mean_estimate
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    resamples: int = 2000
+    seed: int = 0
+
+
+def model_win_rates(
+    facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome], bootstrap: Bootstrap
+) -> dict[str, Estimate]:
+    """Each model's share of the pairs it took part in that it won (ties count one half).
+
+    Only items naming two different models count; models are ordered by win rate, best first.
+    """
+    credits: dict[str, list[float]] = defaultdict(list)
+    for fact, outcome in zip(facts, outcomes, strict=True):
+        if outcome.verdict is None or not fact.model_a or not fact.model_b or fact.model_a == fact.model_b:
+            continue
+        credit_a = OUTCOME_VALUE[outcome.verdict]
+        credits[fact.model_a].append(credit_a)
+        credits[fact.model_b].append(1.0 - credit_a)
+    rates = {
+        model: estimate
+        for model, values in credits.items()
+        if (estimate := mean_estimate(values, resamples=bootstrap.resamples, seed=bootstrap.seed)) is not None
+    }
+    return dict(sorted(rates.items(), key=lambda entry: (-entry[1].value, entry[0])))
+
+
+@dataclass(frozen=True)
+class LengthBin:
+    """Items whose x (a length or a length difference) falls in [low_edge, high_edge]."""
+
+    x: float
+    """The median x of the bin's items (where the bin is drawn)."""
+    low_edge: float
+    high_edge: float
+    estimate: Estimate
+    """Mean y of the bin's items with its 95% bootstrap CI."""
+
+
+def equal_count_bins(
+    points: Sequence[tuple[float, float]], bootstrap: Bootstrap, *, max_bins: int = 6, min_per_bin: int = 10
+) -> list[LengthBin]:
+    """Split (x, y) points, ordered by x, into up to `max_bins` bins of nearly equal size.
+
+    Each bin holds at least `min_per_bin` points (fewer points give fewer bins, and at least
+    one bin when there are any points). Equal counts keep every bin's interval about as wide,
+    which equal-width bins over long-tailed length differences would not.
+    """
+    if not points:
+        return []
+    ordered = sorted(points, key=lambda point: point[0])
+    count = max(1, min(max_bins, len(ordered) // min_per_bin))
+    size, larger = divmod(len(ordered), count)  # the first `larger` bins get one point more
+    bins = []
+    start = 0
+    for index in range(count):
+        stop = start + size + (1 if index < larger else 0)
+        chunk = ordered[start:stop]
+        start = stop
+        xs = [x for x, _ in chunk]
+        estimate = mean_estimate([y for _, y in chunk], resamples=bootstrap.resamples, seed=bootstrap.seed)
+        assert estimate is not None
+        bins.append(LengthBin(x=_median(xs), low_edge=xs[0], high_edge=xs[-1], estimate=estimate))
+    return bins
+
+
+def _median(values: Sequence[float]) -> float:
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def pairwise_length_points(facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome]) -> list[tuple[float, float]]:
+    """(length of A - length of B in characters, A's credit: 1 win, 0.5 tie, 0 loss) per scored item."""
+    return [
+        (float(fact.length_a - fact.length_b), OUTCOME_VALUE[outcome.verdict])
+        for fact, outcome in zip(facts, outcomes, strict=True)
+        if outcome.verdict is not None
+    ]
+
+
+def pointwise_length_points(facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome]) -> list[tuple[float, float]]:
+    """(answer length in characters, judge score) per scored item."""
+    return [
+        (float(fact.length_a), outcome.score)
+        for fact, outcome in zip(facts, outcomes, strict=True)
+        if outcome.score is not None
+    ]
+
+
+def score_label(score: float) -> str:
+    """A score as the summary's distribution writes it: rounded to 2 decimals, no trailing .0."""
+    rounded = round(score, 2)
+    return str(int(rounded)) if float(rounded).is_integer() else str(rounded)
+
+
+@dataclass(frozen=True)
+class CrossTab:
+    rows: list[str]
+    """Human scores, lowest first."""
+    columns: list[str]
+    """Judge scores, lowest first."""
+    counts: list[list[int]]
+    """counts[row][column]: items with that human score and that judge score."""
+
+
+def score_pairs(facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome]) -> list[tuple[float, float]]:
+    """(human score, judge score) for every item that has both."""
+    return [
+        (fact.human_score, outcome.score)
+        for fact, outcome in zip(facts, outcomes, strict=True)
+        if fact.human_score is not None and outcome.score is not None
+    ]
+
+
+def cross_tab(pairs: Sequence[tuple[float, float]], *, max_values: int = 12) -> CrossTab | None:
+    """Human against judge scores as counts; None when either side takes more than `max_values` values."""
+    rows = sorted({score_label(human) for human, _ in pairs}, key=float)
+    columns = sorted({score_label(judge) for _, judge in pairs}, key=float)
+    if not pairs or len(rows) > max_values or len(columns) > max_values:
+        return None
+    counts = [[0] * len(columns) for _ in rows]
+    row_index = {label: index for index, label in enumerate(rows)}
+    column_index = {label: index for index, label in enumerate(columns)}
+    for human, judge in pairs:
+        counts[row_index[score_label(human)]][column_index[score_label(judge)]] += 1
+    return CrossTab(rows, columns, counts)

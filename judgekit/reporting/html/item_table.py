@@ -1,0 +1,155 @@
+"""The report's item table: one row per item, opening to its texts and every judge call.
+
+All texts (questions, answers, judge explanations, ids, names) are untrusted and stay plain
+strings here; the page template escapes them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from judgekit.reporting.html import derive
+from judgekit.reporting.html.run_data import RunData
+from judgekit.reporting.html.view import Call, Cell, Column, Filter, ItemRow, ItemTable
+from judgekit.schema import Item, Judgment
+
+CALL_NAMES = {"single": "judge call", "AB": "A shown first", "BA": "B shown first"}
+
+
+def item_table(data: RunData) -> ItemTable:
+    pairwise = data.summary.kind == "pairwise"
+    items = data.items
+    has_category = any(item.category for item in items)
+    has_models = any(item.model_a or item.model_b or item.model for item in items)
+    has_human = any(item.human_label is not None or item.human_score is not None for item in items)
+    has_flips = any(outcome.flipped is not None for outcome in data.outcomes)
+    columns = [Column("id")]
+    if has_category:
+        columns.append(Column("category", optional=True))
+    if has_models:
+        columns.append(Column("models" if pairwise else "model", optional=True))
+    columns.append(Column("verdict" if pairwise else "score", numeric=not pairwise))
+    if has_human:
+        columns.append(Column("human", numeric=not pairwise))
+        columns.append(Column("agrees" if pairwise else "judge − human", numeric=not pairwise, optional=True))
+    if has_flips:
+        columns.append(Column("flipped", optional=True))
+    columns.append(Column("length A − B" if pairwise else "length", numeric=True, optional=True))
+    columns.append(Column("status"))
+
+    rows = []
+    for item, fact, outcome in zip(items, data.facts, data.outcomes, strict=True):
+        cells = [Cell(item.id, item.id)]
+        values = {"status": outcome.status}
+        if has_category:
+            cells.append(Cell(item.category or "", item.category or ""))
+        if has_models:
+            models = f"{item.model_a or '?'} vs {item.model_b or '?'}" if pairwise else item.model or ""
+            cells.append(Cell(models, models))
+        if pairwise:
+            verdict: str = outcome.verdict or ""
+            cells.append(Cell(verdict or "–", verdict, f"verdict-{verdict}" if verdict else ""))
+            values["verdict"] = verdict
+        else:
+            score = "" if outcome.score is None else derive.score_label(outcome.score)
+            cells.append(Cell(score or "–", score))
+        if has_human:
+            if pairwise:
+                label: str = item.human_label or ""
+                agrees = "" if not label or not outcome.verdict else ("yes" if label == outcome.verdict else "no")
+                cells.append(Cell(label or "–", label))
+                cells.append(Cell(agrees or "–", agrees, f"agree-{agrees}" if agrees else ""))
+                values["agrees"] = agrees
+            else:
+                human = "" if item.human_score is None else derive.score_label(item.human_score)
+                gap = ""
+                if item.human_score is not None and outcome.score is not None:
+                    gap = derive.score_label(outcome.score - item.human_score)
+                cells.append(Cell(human or "–", human))
+                cells.append(Cell(gap or "–", gap))
+        if has_flips:
+            flipped = "" if outcome.flipped is None else ("yes" if outcome.flipped else "no")
+            cells.append(Cell(flipped or "–", flipped))
+            values["flipped"] = flipped
+        length = fact.length_a - fact.length_b if pairwise else fact.length_a
+        cells.append(Cell(str(length), str(length)))
+        cells.append(Cell(outcome.status, outcome.status, f"status-{outcome.status}"))
+        rows.append(
+            ItemRow(
+                id=item.id,
+                cells=cells,
+                status=outcome.status,
+                filters=values,
+                turns=[(message.role, message.content) for message in item.turns],
+                answers=_answers(item),
+                extras=_item_extras(item, outcome.reason),
+                calls=[_call(row) for row in data.calls.get(item.id, [])],
+            )
+        )
+    filters = [
+        Filter(
+            "status",
+            "status",
+            [("ok", "scored"), ("unscored", "unscored"), ("error", "failed"), ("pending", "not judged")],
+        )
+    ]
+    if pairwise:
+        filters.append(Filter("verdict", "verdict", [("A", "A"), ("B", "B"), ("tie", "tie")]))
+        if has_human:
+            filters.append(Filter("agrees", "agrees with humans", [("yes", "yes"), ("no", "no")]))
+        if has_flips:
+            filters.append(Filter("flipped", "flipped", [("yes", "yes"), ("no", "no")]))
+    return ItemTable(columns, rows, filters)
+
+
+def _answers(item: Item) -> list[tuple[str, str]]:
+    if item.kind == "pairwise":
+        a = f"Answer A ({item.model_a})" if item.model_a else "Answer A"
+        b = f"Answer B ({item.model_b})" if item.model_b else "Answer B"
+        return [(a, item.answer_a or ""), (b, item.answer_b or "")]
+    label = f"Answer ({item.model})" if item.model else "Answer"
+    return [(label, item.answer or "")]
+
+
+def _item_extras(item: Item, reason: str | None) -> list[tuple[str, str]]:
+    extras = []
+    for label, value in (("Reference", item.reference), ("Context", item.context), ("Rubric", item.rubric)):
+        if value:
+            extras.append((label, value))
+    if item.human_label is not None:
+        extras.append(("Human label", item.human_label))
+    if item.human_score is not None:
+        extras.append(("Human score", f"{item.human_score:g}"))
+    if item.metadata:
+        extras.append(("Other fields", json.dumps(item.metadata, ensure_ascii=False, indent=1, default=str)))
+    if reason:
+        extras.append(("Why it has no verdict", reason))
+    return extras
+
+
+def _call(row: Judgment) -> Call:
+    name = CALL_NAMES.get(row.call, row.call)
+    if row.role == "aux":
+        name = f"{row.call} (prepared once for the judge)"
+    if row.verdict is not None:
+        shown = {"first": "the answer shown first", "second": "the answer shown second", "tie": "a tie"}
+        outcome = f"verdict {row.verdict}" + (f" ({shown[row.shown]})" if row.shown and row.shown != "tie" else "")
+    elif row.score is not None:
+        outcome = f"score {derive.score_label(row.score)}"
+    else:
+        outcome = row.status
+    details = []
+    completion = row.completion
+    if completion is not None and (completion.prompt_tokens or completion.completion_tokens):
+        details.append(f"tokens {completion.prompt_tokens or 0} in / {completion.completion_tokens or 0} out")
+    if row.latency_s:
+        details.append(f"{row.latency_s:.2f} s")
+    if row.cached:
+        details.append("from the cache")
+    retries = sum(row.retries.values())
+    if retries:
+        details.append(f"{retries} retries")
+    if row.probabilities:
+        details.append("probabilities " + ", ".join(f"{k} {v:.2f}" for k, v in row.probabilities.items()))
+    texts = list(completion.texts) if completion is not None else []
+    return Call(name, row.status, outcome, " · ".join(details), texts, row.reason)

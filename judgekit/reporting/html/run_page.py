@@ -1,0 +1,528 @@
+"""Build the report page of one run: headline numbers, plots, the item table and the manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from judgekit.reporting.html import derive, plots
+from judgekit.reporting.html.item_table import item_table
+from judgekit.reporting.html.manifest import manifest_table
+from judgekit.reporting.html.optional import (
+    LengthControl,
+    label_of,
+    leaderboard,
+    length_control,
+    looks_like_rate,
+    unknown_fields,
+)
+from judgekit.reporting.html.run_data import RunData, as_estimate, pretty_json
+from judgekit.reporting.html.view import (
+    Card,
+    Figure,
+    Page,
+    Section,
+    Table,
+    estimate_card,
+    estimate_rows,
+    split_estimate,
+)
+from judgekit.stats.intervals import Estimate
+from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
+
+ESTIMATE_HEADERS = ["", "value", "95% CI", "n"]
+
+
+def build_run_page(data: RunData) -> Page:
+    summary = data.summary
+    cards = _headline(summary, length_control(summary))
+    sections = _pairwise_sections(data) if summary.kind == "pairwise" else _pointwise_sections(data)
+    sections.extend(_extra_sections(summary))
+    template = summary.template
+    subtitle = [
+        ("judge", summary.judge),
+        ("template", f"{template.get('name', '?')} ({str(template.get('hash', ''))[:12]})"),
+        ("data", f"{summary.dataset.get('path', '?')} ({summary.counts.items} items)"),
+        ("created", str(data.manifest.get("created", "?"))),
+    ]
+    extras = unknown_fields(summary).other
+    raw = [(f"summary.json: {name}", pretty_json(value)) for name, value in extras.items()]
+    raw.append(("run.json (the run's full manifest)", pretty_json(data.manifest)))
+    return Page(
+        title=f"judgekit report · {summary.kind} · {summary.judge}",
+        subtitle=subtitle,
+        kind=summary.kind,
+        status=summary.status,
+        cards=cards,
+        warnings=list(summary.warnings),
+        sections=sections,
+        items=item_table(data),
+        manifest=manifest_table(data),
+        raw=raw,
+    )
+
+
+# Headline ------------------------------------------------------------------------------------
+
+
+def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
+    counts = summary.counts
+    cards = []
+    if summary.pairwise is not None:
+        pairwise = summary.pairwise
+        a = f"A ({pairwise.model_a})" if pairwise.model_a else "A"
+        b = f"B ({pairwise.model_b})" if pairwise.model_b else "B"
+        cards.append(
+            estimate_card(
+                "win_rate",
+                f"Win rate of {a} over {b}",
+                pairwise.win_rate,
+                percent=True,
+                note=f"{pairwise.wins_a} wins, {pairwise.wins_b} losses, {pairwise.ties} ties",
+            )
+        )
+        if length is not None:
+            note = length.note
+            if length.coefficient is not None:
+                value, interval = split_estimate(length.coefficient)
+                note = f"length coefficient {value} {interval or ''}".rstrip()
+            cards.append(
+                estimate_card(
+                    "length_controlled", "Length-controlled win rate", length.win_rate, percent=True, note=note
+                )
+            )
+    if summary.pointwise is not None:
+        pointwise = summary.pointwise
+        scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
+        method = f"method: {pointwise.method}" if pointwise.method and pointwise.method != "parse" else None
+        cards.append(estimate_card("mean", f"Mean score{scale}", pointwise.mean, digits=2, note=method))
+    human = summary.human
+    if isinstance(human, HumanAgreement):
+        cards.append(estimate_card("agreement", "Agreement with humans", human.agreement, percent=True))
+        cards.append(
+            estimate_card(
+                "agreement_without_ties", "Agreement, ties left out", human.agreement_without_ties, percent=True
+            )
+        )
+        cards.append(estimate_card("kappa", "Cohen's kappa with humans", human.kappa))
+    elif isinstance(human, HumanCorrelation):
+        level = "" if human.level == "item" else f" ({human.level} level)"
+        cards.append(estimate_card("spearman", f"Spearman with humans{level}", human.spearman))
+        cards.append(estimate_card("kendall", f"Kendall tau-b with humans{level}", human.kendall))
+        cards.append(estimate_card("pearson", f"Pearson with humans{level}", human.pearson))
+    if summary.bias is not None:
+        bias = summary.bias
+        cards.append(estimate_card("p_first", "P(first shown preferred)", bias.p_first, percent=True))
+        if bias.flip_rate is not None:
+            cards.append(estimate_card("flip_rate", "Flip rate under swapped order", bias.flip_rate, percent=True))
+        cards.append(estimate_card("p_longer", "P(longer answer wins)", bias.p_longer, percent=True))
+    for block, name, estimate in unknown_fields(summary).estimates:
+        percent = looks_like_rate(name) and 0.0 <= estimate.value <= 1.0
+        cards.append(estimate_card(f"{block}.{name}", label_of(name), estimate, percent=percent))
+    problems = f"{counts.unscored} unscored, {counts.errors} failed"
+    if counts.pending:
+        problems += f", {counts.pending} not judged"
+    cards.append(Card("Items scored", f"{counts.scored} of {counts.items}", note=problems, key="scored"))
+    return cards
+
+
+# Pairwise ------------------------------------------------------------------------------------
+
+
+def _pairwise_sections(data: RunData) -> list[Section]:
+    summary = data.summary
+    pairwise = summary.pairwise
+    assert pairwise is not None
+    counts = summary.counts
+    verdicts = Section(
+        "verdicts",
+        "Verdicts",
+        "How the judge decided, over all items and per category. Ties count one half toward a win rate; "
+        "unscored and failed items count toward no rate.",
+    )
+    labels = ["A wins", "B wins", "ties", "unscored", "failed"]
+    values = [pairwise.wins_a, pairwise.wins_b, pairwise.ties, counts.unscored, counts.errors]
+    colors = ["accent", "accent2", "accent3", "bad", "bad"]
+    if counts.pending:
+        labels.append("not judged")
+        values.append(counts.pending)
+        colors.append("muted")
+    verdicts.figures.append(
+        Figure(
+            "outcomes",
+            "Outcomes",
+            plots.count_bars("outcomes", labels, values, title="Outcomes", colors=colors),
+            _model_caption(pairwise.model_a, pairwise.model_b),
+            Table(["outcome", "items"], [[label, str(value)] for label, value in zip(labels, values, strict=True)]),
+        )
+    )
+    if pairwise.by_category:
+        verdicts.figures.append(_rate_figure("by_category", "Win rate of A by category", pairwise.by_category))
+    board = leaderboard(summary)
+    by_model = {} if board else derive.model_win_rates(data.facts, data.outcomes, data.bootstrap)
+    if len(by_model) > 2:
+        verdicts.figures.append(
+            _rate_figure(
+                "by_model",
+                "Win rate by model",
+                by_model,
+                caption="Each model's share of the pairs it took part in that it won, ties counting one half.",
+            )
+        )
+    sections = [verdicts]
+    if board:
+        sections.append(_leaderboard_section(board))
+    if isinstance(summary.human, HumanAgreement):
+        sections.append(_human_agreement_section(summary.human))
+    sections.append(_bias_section(data, length_control(summary)))
+    return sections
+
+
+def _leaderboard_section(board: dict[str, Any]) -> Section:
+    rows = [row for row in board["rows"] if isinstance(row, dict)]
+    baseline = f"; every comparison includes {board['baseline']}" if board.get("baseline") else ""
+    section = Section(
+        "leaderboard",
+        "Leaderboard",
+        f"{board.get('systems', len(rows))} systems in {board.get('comparisons', '?')} scored comparisons{baseline}, "
+        f"ranked by {board.get('ranked_by', 'win rate')}. The win rate is a system's share of its comparisons won "
+        "(ties one half); the Bradley-Terry strength is its log-odds of beating an average system.",
+        notes=[str(note) for note in board.get("notes", [])],
+    )
+    rates = {str(row.get("system")): e for row in rows if (e := as_estimate(row.get("win_rate"))) is not None}
+    if rates:
+        section.figures.append(_rate_figure("leaderboard", "Win rate by system", rates))
+    with_lc = any(row.get("length_controlled_win_rate") for row in rows)
+    headers = ["rank", "system", "comparisons", "wins / losses / ties", "win rate", "strength"]
+    if with_lc:
+        headers.append("length-controlled win rate vs baseline")
+    table_rows = []
+    for row in rows:
+        cells = [
+            str(row.get("rank", "")),
+            str(row.get("system", "?")),
+            str(row.get("comparisons", "")),
+            f"{row.get('wins', '?')} / {row.get('losses', '?')} / {row.get('ties', '?')}",
+            _estimate_text(as_estimate(row.get("win_rate")), percent=True),
+            _estimate_text(as_estimate(row.get("strength")), percent=False),
+        ]
+        if with_lc:
+            cells.append(_estimate_text(as_estimate(row.get("length_controlled_win_rate")), percent=True))
+        table_rows.append(cells)
+    section.tables.append(Table(headers, table_rows, caption="Leaderboard", row_headers=False))
+    return section
+
+
+def _estimate_text(estimate: Estimate | None, *, percent: bool) -> str:
+    value, interval = split_estimate(estimate, percent=percent)
+    return f"{value} {interval}" if interval else value
+
+
+def _model_caption(model_a: str | None, model_b: str | None) -> str:
+    if model_a and model_b:
+        return f"A is {model_a}, B is {model_b}."
+    return "A and B are the dataset's answer_a and answer_b."
+
+
+def _rate_figure(key: str, title: str, estimates: dict[str, Estimate], caption: str = "") -> Figure:
+    svg = plots.estimate_chart(
+        key,
+        list(estimates),
+        list(estimates.values()),
+        title=title,
+        axis_label="win rate (95% CI)",
+        percent=True,
+        reference=0.5,
+        reference_label="50%: even",
+        limits=(0.0, 1.0),
+    )
+    return Figure(key, title, svg, caption, Table(ESTIMATE_HEADERS, estimate_rows(estimates, percent=True)))
+
+
+def _human_agreement_section(human: HumanAgreement) -> Section:
+    section = Section(
+        "humans",
+        "Agreement with human labels",
+        f"{human.n} items have both a human label and a judge verdict. Rows are the human label, columns the "
+        "judge's verdict; the outlined diagonal is where they agree.",
+    )
+    section.cards = [
+        estimate_card("humans.agreement", "Agreement", human.agreement, percent=True),
+        estimate_card(
+            "humans.agreement_without_ties", "Agreement without ties", human.agreement_without_ties, percent=True
+        ),
+        estimate_card("humans.kappa", "Cohen's kappa", human.kappa),
+    ]
+    if human.n == 0:
+        section.notes.append("No item has both a human label and a judge verdict yet.")
+        return section
+    labels = ["A", "B", "tie"]
+    counts = [[human.confusion.get(h, {}).get(j, 0) for j in labels] for h in labels]
+    svg = plots.count_matrix(
+        "confusion",
+        labels,
+        labels,
+        counts,
+        title="Judge verdict against human label",
+        row_title="human label",
+        column_title="judge verdict",
+    )
+    table = Table(
+        ["human \\ judge", *labels, "total"],
+        [[h, *(str(value) for value in row), str(sum(row))] for h, row in zip(labels, counts, strict=True)],
+        caption="Confusion matrix (counts)",
+    )
+    section.figures.append(Figure("confusion", "Confusion matrix", svg, table=None))
+    section.tables.append(table)
+    return section
+
+
+def _bias_section(data: RunData, length: LengthControl | None) -> Section:
+    summary = data.summary
+    bias = summary.bias
+    section = Section(
+        "bias",
+        "Position and length bias",
+        "An unbiased judge prefers the answer shown first, and the longer answer, about half the time. "
+        "The flip rate is the share of items whose verdict changed when the order was swapped "
+        "(0% is fully consistent; it needs --positions swap).",
+    )
+    if bias is not None:
+        named = {
+            "P(first shown preferred)": bias.p_first,
+            "Flip rate under swap": bias.flip_rate,
+            "P(longer answer wins)": bias.p_longer,
+        }
+        present = {name: estimate for name, estimate in named.items() if estimate is not None}
+        if present:
+            svg = plots.estimate_chart(
+                "bias",
+                list(present),
+                list(present.values()),
+                title="Position and length bias",
+                axis_label="share (95% CI)",
+                percent=True,
+                reference=0.5,
+                reference_label="50%: no preference",
+                limits=(0.0, 1.0),
+            )
+            section.figures.append(
+                Figure(
+                    "bias",
+                    "Bias",
+                    svg,
+                    "P(first) counts every decisive judge call; P(longer) every decisive item whose answers differ "
+                    "in length.",
+                    Table(ESTIMATE_HEADERS, estimate_rows(present, percent=True)),
+                )
+            )
+    points = derive.pairwise_length_points(data.facts, data.outcomes)
+    if points:
+        bins = derive.equal_count_bins(points, data.bootstrap)
+        caption = (
+            "Each dot is an item: at 100% A was preferred, at 50% a tie, at 0% B (spread a little so they do not "
+            "overlap). The line is the share of A wins in bins of equal item count, with 95% CIs."
+        )
+        curve: list[tuple[float, float]] = []
+        if length is not None and length.win_rate is not None:
+            curve = length.curve(min(x for x, _ in points), max(x for x, _ in points))
+            value, interval = split_estimate(length.win_rate, percent=True)
+            caption += (
+                " The curve is the length-controlled model, logit P(A) = intercept + coefficient × "
+                f"tanh(difference / {length.length_sd or 0:.0f}); at equal lengths it gives the length-controlled "
+                f"win rate, {value} {interval or ''}".rstrip()
+                + "."
+            )
+        svg = plots.binned_relation(
+            "length",
+            points,
+            [plots.Bin(b.x, b.estimate, b.low_edge, b.high_edge) for b in bins],
+            title="Verdict against answer-length difference",
+            x_label="length of A − length of B (characters)",
+            y_label="A preferred (ties ½)",
+            percent=True,
+            reference=0.5,
+            vertical=0.0,
+            curve=curve or None,
+            curve_label="length-controlled fit",
+        )
+        section.figures.append(
+            Figure("length", "Verdict against length", svg, caption, _bin_table(bins, "length A − B", True))
+        )
+    if not section.figures:
+        section.notes.append("No decisive verdict yet: nothing to measure.")
+    return section
+
+
+def _bin_table(bins: list[derive.LengthBin], what: str, percent: bool) -> Table:
+    rows = []
+    for b in bins:
+        value, interval = split_estimate(b.estimate, percent=percent, digits=2)
+        rows.append([f"{b.low_edge:g} to {b.high_edge:g}", value, interval or "–", str(b.estimate.n)])
+    return Table([what, "mean", "95% CI", "n"], rows)
+
+
+# Pointwise -----------------------------------------------------------------------------------
+
+
+def _pointwise_sections(data: RunData) -> list[Section]:
+    summary = data.summary
+    pointwise = summary.pointwise
+    assert pointwise is not None
+    counts = summary.counts
+    scores = Section(
+        "scores",
+        "Scores",
+        "The judge's scores over all items, per category and per model. Unscored and failed items are "
+        "counted here and left out of every mean.",
+    )
+    labels, values = _full_scale(pointwise.distribution, pointwise.scale)
+    colors = ["accent"] * len(labels)
+    for name, number, color in (
+        ("unscored", counts.unscored, "bad"),
+        ("failed", counts.errors, "bad"),
+        ("not judged", counts.pending, "muted"),
+    ):
+        if number:
+            labels.append(name)
+            values.append(number)
+            colors.append(color)
+    scores.figures.append(
+        Figure(
+            "distribution",
+            "Score distribution",
+            plots.count_bars(
+                "distribution", labels, values, title="Score distribution", axis_label="judge score", colors=colors
+            ),
+            "",
+            Table(["score", "items"], [[label, str(value)] for label, value in zip(labels, values, strict=True)]),
+        )
+    )
+    limits = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise.scale else None
+    for key, title, breakdown in (
+        ("by_category", "Mean score by category", pointwise.by_category),
+        ("by_model", "Mean score by model", pointwise.by_model),
+    ):
+        if len(breakdown) > (0 if key == "by_category" else 1):
+            svg = plots.estimate_chart(
+                key,
+                list(breakdown),
+                list(breakdown.values()),
+                title=title,
+                axis_label="mean score (95% CI)",
+                percent=False,
+                limits=limits,
+            )
+            scores.figures.append(
+                Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, estimate_rows(breakdown, percent=False, digits=2)))
+            )
+    sections = [scores]
+    if isinstance(summary.human, HumanCorrelation):
+        sections.append(_human_correlation_section(data, summary.human))
+    points = derive.pointwise_length_points(data.facts, data.outcomes)
+    if points:
+        bins = derive.equal_count_bins(points, data.bootstrap)
+        svg = plots.binned_relation(
+            "length",
+            points,
+            [plots.Bin(b.x, b.estimate, b.low_edge, b.high_edge) for b in bins],
+            title="Score against answer length",
+            x_label="answer length (characters)",
+            y_label="judge score",
+            percent=False,
+            jitter=0.0,
+        )
+        sections.append(
+            Section(
+                "length",
+                "Length",
+                "A judge that rewards length gives longer answers higher scores. Each dot is an item; the line is "
+                "the mean score in bins of equal item count, with 95% CIs.",
+                figures=[Figure("length", "Score against length", svg, "", _bin_table(bins, "answer length", False))],
+            )
+        )
+    return sections
+
+
+def _full_scale(distribution: dict[str, int], scale: tuple[float, float] | None) -> tuple[list[str], list[int]]:
+    """The distribution with a zero for every whole score of a short scale that nobody got."""
+    labels = list(distribution)
+    if scale is not None and all(label.lstrip("-").isdigit() for label in labels):
+        low, high = scale
+        if float(low).is_integer() and float(high).is_integer() and 0 < high - low <= 20:
+            labels = sorted({*labels, *(str(score) for score in range(int(low), int(high) + 1))}, key=float)
+    return labels, [distribution.get(label, 0) for label in labels]
+
+
+def _human_correlation_section(data: RunData, human: HumanCorrelation) -> Section:
+    intro = f"{human.n} items have both a human score and a judge score."
+    if human.level != "item":
+        # Fields of per-group and system-level correlations (read with getattr: older summaries lack them).
+        groups, group_by = getattr(human, "groups", None), getattr(human, "group_by", None)
+        skipped = getattr(human, "groups_skipped", None)
+        intro += f" The correlations are at the {human.level} level"
+        intro += f", over {groups} groups by {group_by}" if groups is not None and group_by else ""
+        intro += f" ({skipped} groups left out: constant on one side)" if skipped else ""
+        intro += "; the table below counts single items."
+    section = Section("humans", "Agreement with human scores", intro)
+    section.cards = [
+        estimate_card("humans.spearman", "Spearman", human.spearman),
+        estimate_card("humans.kendall", "Kendall tau-b", human.kendall),
+        estimate_card("humans.pearson", "Pearson", human.pearson),
+    ]
+    pairs = derive.score_pairs(data.facts, data.outcomes)
+    table = derive.cross_tab(pairs)
+    if table is not None:
+        svg = plots.count_matrix(
+            "scores_vs_human",
+            table.rows,
+            table.columns,
+            table.counts,
+            title="Judge score against human score",
+            row_title="human score",
+            column_title="judge score",
+            diagonal=False,  # the two scales need not be the same
+        )
+        section.figures.append(Figure("scores_vs_human", "Judge against human scores", svg))
+        section.tables.append(
+            Table(
+                ["human \\ judge", *table.columns],
+                [
+                    [row, *(str(value) for value in counts)]
+                    for row, counts in zip(table.rows, table.counts, strict=True)
+                ],
+                caption="Items per (human score, judge score)",
+            )
+        )
+    elif pairs:
+        svg = plots.scatter(
+            "scores_vs_human",
+            [(h, j) for h, j in pairs],
+            title="Judge score against human score",
+            x_label="human score",
+            y_label="judge score",
+        )
+        section.figures.append(Figure("scores_vs_human", "Judge against human scores", svg))
+    else:
+        section.notes.append("No item has both a human score and a judge score yet.")
+    return section
+
+
+# Fields added by later features ---------------------------------------------------------------
+
+
+def _extra_sections(summary: Summary) -> list[Section]:
+    extras = unknown_fields(summary)
+    if not extras.breakdowns:
+        return []
+    section = Section("more", "More breakdowns", "Further per-group estimates in this run's summary.")
+    for block, name, breakdown in extras.breakdowns:
+        percent = looks_like_rate(name) or all(0.0 <= e.value <= 1.0 for e in breakdown.values())
+        key = f"{block}-{name}"
+        title = f"{label_of(name)} ({block})"
+        svg = plots.estimate_chart(
+            key, list(breakdown), list(breakdown.values()), title=title, axis_label="estimate (95% CI)", percent=percent
+        )
+        section.figures.append(
+            Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, estimate_rows(breakdown, percent=percent)))
+        )
+    return [section]
