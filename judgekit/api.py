@@ -110,11 +110,18 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
 
     info = dataset.scan(kind=template.meta.kind, check=check)
     if backend is None:
-        backend = create_backend(spec.provider, BackendOptions(timeout=config.timeout, base_url=config.base_url))
+        backend = create_backend(
+            spec.provider,
+            BackendOptions(timeout=config.timeout, base_url=config.base_url, extra=_backend_extra(config, spec)),
+        )
+    method: judging.ScoreMethod = config.score_method or "parse"
+    use_logprobs = method == "logprobs" and backend.capabilities.logprobs
     params = SamplingParams(
         temperature=config.temperature if config.temperature is not None else template.meta.params.temperature,
         max_tokens=config.max_tokens or template.meta.params.max_tokens,
         seed=config.seed if backend.capabilities.seed else None,
+        logprobs=use_logprobs,
+        top_logprobs=(backend.capabilities.max_top_logprobs or None) if use_logprobs else None,
     )
     setup = judging.JudgeSetup(
         judge=str(spec),
@@ -123,6 +130,7 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         params=params,
         positions=config.positions,
         seed=config.seed,
+        method=method,
     )
     judging.plan(first, setup)  # renders one item now, so a template mistake stops us here
     resolved = {
@@ -154,6 +162,14 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         "versions": versions(),
     }
     return Prepared(config, dataset, info, template, spec, backend, setup, RunDir(path), run_id, manifest)
+
+
+def _backend_extra(config: EvalConfig, spec: ModelSpec) -> dict[str, Any]:
+    """Settings for backends that load the model themselves (local/): which model, how many threads."""
+    extra: dict[str, Any] = {"model": spec.model}
+    if config.threads:
+        extra["threads"] = config.threads
+    return extra
 
 
 def _template_info(template: Template) -> dict[str, Any]:
@@ -196,13 +212,15 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
     if config.cache:
         cache = CompletionCache(Path(config.cache_dir).expanduser() if config.cache_dir else None)
     writer = prepared.run_dir.open_writer()
+    # An in-process model answers one request at a time: more in flight would only queue.
+    concurrency = config.concurrency if prepared.backend.capabilities.concurrent else 1
     executor = Executor(
         prepared.backend,
         writer,
         cache=cache,
         resumed=earlier,
         options=RunnerOptions(
-            concurrency=config.concurrency,
+            concurrency=concurrency,
             max_retries=config.max_retries,
             retry_base_delay=config.retry_base_delay,
             max_calls=config.max_calls,
@@ -225,7 +243,7 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
     progress.start(total, f"judging with {prepared.spec}")
     stop_reason = None
     try:
-        await run_items(items, judge_item, workers=config.concurrency)
+        await run_items(items, judge_item, workers=concurrency)
     except (BudgetReached, FatalProviderError) as exc:
         # Stop cleanly: every finished call is on disk; the summary covers what was judged.
         stop_reason = str(exc)
@@ -236,7 +254,13 @@ async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalR
             cache.close()
         await prepared.backend.aclose()
     elapsed = time.monotonic() - started
-    summary = finish(prepared.run_dir, status="incomplete" if stop_reason else "complete", wall_s=elapsed)
+    runtime = getattr(prepared.backend, "runtime", None)  # in-process models report load time and tokens/s
+    summary = finish(
+        prepared.run_dir,
+        status="incomplete" if stop_reason else "complete",
+        wall_s=elapsed,
+        backend_timing=runtime() if callable(runtime) else None,
+    )
     return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason)
 
 
@@ -246,7 +270,13 @@ def run_eval(config: EvalConfig, *, progress: Progress | None = None, backend: B
     return asyncio.run(execute(prepared, progress))
 
 
-def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = None) -> Summary:
+def finish(
+    run_dir: RunDir,
+    *,
+    status: str = "complete",
+    wall_s: float | None = None,
+    backend_timing: dict[str, float] | None = None,
+) -> Summary:
     """Aggregate a run directory's rows into summary.json (no model calls)."""
     manifest = run_dir.read_manifest()
     config = manifest.get("config", {})
@@ -283,7 +313,7 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
         warnings=_warnings(result, manifest),
-        timing={"wall_s": round(wall_s, 3)} if wall_s is not None else {},
+        timing={**({"wall_s": round(wall_s, 3)} if wall_s is not None else {}), **(backend_timing or {})},
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary

@@ -64,6 +64,11 @@ class EvalConfig(BaseModel):
     fresh: bool = False
     """Start the run directory afresh instead of resuming it."""
     bootstrap_resamples: int = 2000
+    score_method: Literal["parse", "logprobs", "samples"] | None = None
+    """How a verdict becomes a number: parsed text (default), probabilities from log-probabilities
+    at the verdict token, or the mean of several samples."""
+    threads: int | None = None
+    """CPU threads for an in-process local model (default: the physical cores)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

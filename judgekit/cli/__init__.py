@@ -16,6 +16,7 @@ import typer
 from judgekit import __version__
 from judgekit.cli import cache as cache_command
 from judgekit.cli import eval as eval_command
+from judgekit.cli import models as models_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
 from judgekit.cli.common import fail
@@ -33,6 +34,7 @@ app.command("eval")(eval_command.eval_command)
 app.command("report")(report_command.report_command)
 app.add_typer(prompts_command.app, name="prompts")
 app.add_typer(cache_command.app, name="cache")
+app.add_typer(models_command.app, name="models")
 
 
 def _version(value: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -66,12 +66,14 @@ def eval_command(
         ),
     ] = None,
     positions: Annotated[
-        PositionsChoice,
+        Optional[PositionsChoice],
         typer.Option(
-            help="Pairwise answer order: random (seeded per item), swap (both orders) or fixed.",
+            help="Pairwise answer order: random (seeded per item), swap (both orders) or fixed. "
+            "Default: random; swap for the embedded local judge.",
             rich_help_panel=JUDGE_PANEL,
+            show_default=False,
         ),
-    ] = PositionsChoice.random,
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Seed for answer order, sampling and bootstrap.", rich_help_panel=JUDGE_PANEL)
     ] = 0,
@@ -205,6 +207,15 @@ def eval_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)
     ] = False,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            envvar="JUDGEKIT_THREADS",
+            min=1,
+            help="CPU threads for a local/ model (default: the physical cores).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -228,18 +239,22 @@ def eval_command(
     else:
         if not dataset:
             raise fail("missing DATASET (a .jsonl, .csv or .json file); see `judgekit eval --help`", ExitCode.USAGE)
+        fields = parse_field_options(field or [])
+        chosen: dict[str, Any] = {
+            "judge": judge,
+            "prompt": prompt,
+            "positions": positions.value if positions else "random",
+        }
         if not judge:
-            raise fail(
-                "no judge given: pass --judge provider/model (e.g. --judge openai/gpt-4o-mini) or set JUDGEKIT_JUDGE",
-                ExitCode.USAGE,
-            )
+            from judgekit import embedded
+
+            kind = mode.value if mode else embedded.data_kind(dataset, fields)
+            chosen = embedded.settings(kind, positions=positions.value if positions else None, prompt=prompt)
+            warn(embedded.notice(chosen, kind))
         config = EvalConfig(
             dataset=dataset,
-            judge=judge,
             mode=mode.value if mode else None,
-            prompt=prompt,
-            fields=parse_field_options(field or []),
-            positions=positions.value,
+            fields=fields,
             seed=seed,
             temperature=temperature,
             max_tokens=max_tokens,
@@ -258,6 +273,8 @@ def eval_command(
             out=out,
             runs_root=runs_dir,
             fresh=fresh,
+            threads=threads,
+            **chosen,
         )
     prepared = prepare(config)
     progress = make_progress(enabled=not quiet)

@@ -64,7 +64,25 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         calls += ", retries: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.retries.items()))
     rows.append(("Judge calls", calls))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
+    local = local_model_row(summary.timing)
+    if local is not None:
+        rows.append(local)
     return rows
+
+
+def local_model_row(timing: dict[str, float]) -> tuple[str, str] | None:
+    """Load time and throughput of an in-process model, when the run used one."""
+    if "model_load_s" not in timing:
+        return None
+    parts = [f"loaded in {timing['model_load_s']:.1f} s"]
+    if "prompt_tokens_per_s" in timing:
+        parts.append(f"prompt {timing['prompt_tokens_per_s']:.0f} tokens/s")
+    if "generated_tokens_per_s" in timing:
+        parts.append(f"generation {timing['generated_tokens_per_s']:.1f} tokens/s")
+    if timing.get("threads"):
+        threads = int(timing["threads"])
+        parts.append(f"{threads} thread" + ("s" if threads != 1 else ""))
+    return ("Local model", " · ".join(parts))
 
 
 def print_summary(summary: Summary, console: Any) -> None:
