@@ -317,3 +317,14 @@ def test_no_judge_means_the_embedded_judge_in_both_orders(monkeypatch: pytest.Mo
         app, ["eval", str(DEMO), "--limit", "1", "--threads", "1", "-q", "--format", "json", "--positions", "fixed"]
     )
     assert json.loads(explicit.stdout)["config"]["positions"] == "fixed"
+
+
+def test_a_gguf_without_chat_template_is_refused_before_the_run(tmp_path: Path) -> None:
+    from tests.test_local_models import TOY_METADATA, gguf_bytes
+
+    base = tmp_path / "base-model.gguf"
+    base.write_bytes(gguf_bytes([entry for entry in TOY_METADATA if entry[0] != "tokenizer.chat_template"]))
+    result = CliRunner().invoke(app, ["eval", str(DEMO), "--judge", f"local/{base}"])
+    assert result.exit_code == 2
+    assert "carries no chat template" in result.stderr and "instruction-tuned" in result.stderr
+    assert not Path("runs").exists()

