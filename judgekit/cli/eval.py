@@ -43,7 +43,8 @@ def eval_command(
             "--judge",
             "-j",
             envvar="JUDGEKIT_JUDGE",
-            help="Judge model as provider/model, e.g. openai/gpt-4o-mini.",
+            help="Judge model as provider/model, e.g. openai/gpt-4o-mini. "
+            "Default: the embedded local judge, local/qwen2.5-coder-1.5b.",
             rich_help_panel=JUDGE_PANEL,
         ),
     ] = None,
