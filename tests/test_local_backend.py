@@ -328,3 +328,14 @@ def test_a_gguf_without_chat_template_is_refused_before_the_run(tmp_path: Path) 
     assert result.exit_code == 2
     assert "carries no chat template" in result.stderr and "instruction-tuned" in result.stderr
     assert not Path("runs").exists()
+
+
+def test_a_model_llama_cpp_cannot_load_stops_the_run_with_exit_3(tmp_path: Path) -> None:
+    from tests.test_local_models import TOY_METADATA, gguf_bytes
+
+    broken = tmp_path / "no-weights.gguf"
+    broken.write_bytes(gguf_bytes(TOY_METADATA))  # a valid header with a chat template, but no tensors
+    result = CliRunner().invoke(app, ["eval", str(DEMO), "--judge", f"local/{broken}", "--limit", "2", "-q"])
+    assert result.exit_code == 3
+    assert f"llama.cpp could not load {broken}" in result.stderr
+    assert "Traceback" not in result.output
