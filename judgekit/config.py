@@ -101,6 +101,8 @@ class EvalConfig(BaseModel):
     """US dollars per million input tokens (overrides the built-in price table)."""
     price_out: float | None = None
     """US dollars per million output tokens (overrides the built-in price table)."""
+    threads: int | None = None
+    """CPU threads for an in-process local model (default: the physical cores)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""

@@ -267,7 +267,6 @@ def test_alpacaeval_annotations_with_field_mapping(openai_judge: Callable[..., F
         (["-j", "opnai/x"], "unknown provider 'opnai'"),
         (["-j", "openai/x"], "OPENAI_API_KEY is not set"),
         (["-j", "anthropic/x"], "ANTHROPIC_API_KEY is not set"),
-        ([], "no judge given"),
         (["-j", "openai/x", "--prompt", "nonexistent"], "no template named 'nonexistent'"),
         (["-j", "openai/x", "--mode", "pointwise"], "needs an 'answer' column"),
         (["-j", "mock/random", "-f", "question"], "--field expects NAME=COLUMN"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -74,7 +74,8 @@ def eval_command(
             "--judge",
             "-j",
             envvar="JUDGEKIT_JUDGE",
-            help="Judge model as provider/model, e.g. openai/gpt-4o-mini; repeat it for a panel of judges.",
+            help="Judge model as provider/model, e.g. openai/gpt-4o-mini; repeat it for a panel of judges. "
+            "Default: the embedded local judge, local/qwen2.5-coder-1.5b.",
             rich_help_panel=JUDGE_PANEL,
         ),
     ] = None,
@@ -98,12 +99,14 @@ def eval_command(
         ),
     ] = None,
     positions: Annotated[
-        PositionsChoice,
+        Optional[PositionsChoice],
         typer.Option(
-            help="Pairwise answer order: random (seeded per item), swap (both orders) or fixed.",
+            help="Pairwise answer order: random (seeded per item), swap (both orders) or fixed. "
+            "Default: random; swap for the embedded local judge.",
             rich_help_panel=JUDGE_PANEL,
+            show_default=False,
         ),
-    ] = PositionsChoice.random,
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Seed for answer order, sampling and bootstrap.", rich_help_panel=JUDGE_PANEL)
     ] = 0,
@@ -453,6 +456,15 @@ def eval_command(
             rich_help_panel=OUTPUT_PANEL,
         ),
     ] = None,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            envvar="JUDGEKIT_THREADS",
+            min=1,
+            help="CPU threads for a local/ model (default: the physical cores).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -493,21 +505,29 @@ def eval_command(
     else:
         if not dataset:
             raise fail("missing DATASET (a .jsonl, .csv or .json file); see `judgekit eval --help`", ExitCode.USAGE)
+        fields = parse_field_options(field or [])
+        chosen: dict[str, Any] = {
+            "judge": judge,
+            "prompt": prompt,
+            "positions": positions.value if positions else "random",
+        }
         if not judge:
-            raise fail(
-                "no judge given: pass --judge provider/model (e.g. --judge openai/gpt-4o-mini) or set JUDGEKIT_JUDGE",
-                ExitCode.USAGE,
-            )
+            from judgekit import embedded
+
+            kind = "pairwise" if baseline else mode.value if mode else embedded.data_kind(dataset, fields)
+            chosen = embedded.settings(kind, positions=positions.value if positions else None, prompt=prompt)
+            warn(embedded.notice(chosen, kind))
+        else:
+            chosen["judge"] = judge[0]
+        if score_method is not None:
+            chosen["score_method"] = score_method.value
         if baseline:
             dataset = _join_baseline(dataset, baseline, field or [], mode, max_chars, truncate, runs_dir)
-            field = []
+            fields = {}
         config = EvalConfig(
             dataset=dataset,
-            judge=judge[0],
             mode=mode.value if mode else None,
-            prompt=prompt,
-            fields=parse_field_options(field or []),
-            positions=positions.value,
+            fields=fields,
             seed=seed,
             temperature=temperature,
             max_tokens=max_tokens,
@@ -535,7 +555,6 @@ def eval_command(
             steps=steps,
             generate_reference=generate_reference,
             rubric=rubric,
-            score_method=score_method.value if score_method else None,
             samples=samples,
             steps_prompt=steps_prompt,
             reference_prompt=reference_prompt,
@@ -543,8 +562,10 @@ def eval_command(
             max_cost=max_cost,
             price_in=price_in,
             price_out=price_out,
+            threads=threads,
+            **chosen,
         )
-        if len(judge) > 1:
+        if judge and len(judge) > 1:
             _run_panel(config, judge, output_format is FormatChoice.json, quiet)
             return
     if (detach or estimate) and not batch:

@@ -111,7 +111,25 @@ def grading_rows(summary: Summary) -> list[tuple[str, str]]:
                     f"{probabilities['A']:.3f} / {probabilities['B']:.3f} / {probabilities['tie']:.3f}",
                 )
             )
+    local = local_model_row(summary.timing)
+    if local is not None:
+        rows.append(local)
     return rows
+
+
+def local_model_row(timing: dict[str, float]) -> tuple[str, str] | None:
+    """Load time and throughput of an in-process model, when the run used one."""
+    if "model_load_s" not in timing:
+        return None
+    parts = [f"loaded in {timing['model_load_s']:.1f} s"]
+    if "prompt_tokens_per_s" in timing:
+        parts.append(f"prompt {timing['prompt_tokens_per_s']:.0f} tokens/s")
+    if "generated_tokens_per_s" in timing:
+        parts.append(f"generation {timing['generated_tokens_per_s']:.1f} tokens/s")
+    if timing.get("threads"):
+        threads = int(timing["threads"])
+        parts.append(f"{threads} thread" + ("s" if threads != 1 else ""))
+    return ("Local model", " · ".join(parts))
 
 
 def print_summary(summary: Summary, console: Any) -> None:
