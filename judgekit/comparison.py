@@ -398,6 +398,14 @@ def _result(
     )
 
 
+def _table_price(judge: str | None) -> tuple[float, float] | None:
+    """judgekit's dated list price of a judge, when it knows one (see `judgekit.pricing`)."""
+    from judgekit.pricing import builtin_prices
+
+    known = builtin_prices(judge) if judge else None
+    return (known.input, known.output) if known else None
+
+
 def compare(
     sets: Sequence[JudgedSet],
     *,
@@ -419,7 +427,7 @@ def compare(
             judged,
             level=level,
             group_by=group_by,
-            price=prices.get(judged.judge or ""),
+            price=prices.get(judged.judge or "") or _table_price(judged.judge),
             resamples=resamples,
             seed=seed,
         )

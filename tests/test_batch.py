@@ -393,10 +393,22 @@ def test_estimate_shows_tokens_and_price_and_submits_nothing(
     assert "up to $0.0001 output" in line and "$0.15 / $0.6 per million" in line
     unknown = run("eval", str(data), "-j", "openai/my-model", "--batch", "--estimate", *FAST)
     assert "no price known for openai/my-model" in unknown.stderr
-    priced = run("eval", str(data), "-j", "openai/my-model", "--batch", "--estimate", "--price", "1,2", *FAST)
-    assert "$1 / $2 per million tokens, --price" in priced.stderr
-    bad = run("eval", str(data), "-j", "openai/x", "--batch", "--price", "cheap")
-    assert bad.exit_code == 2 and "--price expects INPUT,OUTPUT" in bad.stderr
+    priced = run(
+        "eval",
+        str(data),
+        "-j",
+        "openai/my-model",
+        "--batch",
+        "--estimate",
+        "--price-in",
+        "1",
+        "--price-out",
+        "2",
+        *FAST,
+    )
+    assert "$1 / $2 per million tokens, --price-in/--price-out" in priced.stderr
+    bad = run("eval", str(data), "-j", "openai/x", "--batch", "--price-in", "1")
+    assert bad.exit_code == 2 and "give both --price-in and --price-out" in bad.stderr
 
 
 def test_actual_usage_is_reported_after_collection(provider: Callable[..., FakeProvider], tmp_path: Path) -> None:

@@ -8,31 +8,20 @@ import anthropic
 import openai
 import pytest
 
-from judgekit.batch.cost import Estimate, cost, input_tokens, list_price, parse_price
+from judgekit.batch.cost import Estimate, cost, input_tokens
 from judgekit.batch.driver import BatchOptions
-from judgekit.errors import UsageError
+from judgekit.pricing import Prices, builtin_prices
 from judgekit.schema import JudgeRequest, Message, SamplingParams
 from judgekit.testing.batches import BatchBehaviour
 from judgekit.testing.server import FakeProvider
 
 
-def test_list_prices_match_the_longest_model_prefix() -> None:
-    assert list_price("openai", "gpt-4o-mini") == list_price("openai", "gpt-4o-mini-2024-07-18")
-    assert list_price("openai", "gpt-4o-mini").input == 0.15  # type: ignore[union-attr]
-    assert list_price("openai", "gpt-4o-2024-08-06").input == 2.50  # type: ignore[union-attr]
-    assert list_price("anthropic", "claude-haiku-4-5-20251001").output == 5.00  # type: ignore[union-attr]
-    assert list_price("openai", "gpt-4oo") is None  # a known name must end at a dash
-    assert list_price("anthropic", "gpt-4o") is None
-    assert list_price("openai", "llama3:8b") is None
-
-
-def test_parse_price() -> None:
-    price = parse_price("0.15, $0.60")
-    assert (price.input, price.output, price.source) == (0.15, 0.60, "--price")
-    assert parse_price("3/15").output == 15
-    for bad in ("cheap", "1", "1,2,3", "-1,2"):
-        with pytest.raises(UsageError):
-            parse_price(bad)
+def test_batch_estimates_use_the_shared_price_table() -> None:
+    table = builtin_prices("openai/gpt-4o-mini")
+    assert table is not None and table == builtin_prices("openai/gpt-4o-mini-2024-07-18")
+    assert (table.input, table.output) == (0.15, 0.60)
+    assert builtin_prices("anthropic/claude-haiku-4-5-20251001").output == 5.00  # type: ignore[union-attr]
+    assert builtin_prices("openai/llama3:8b") is None
 
 
 def test_token_estimate_and_cost_arithmetic() -> None:
@@ -46,7 +35,7 @@ def test_token_estimate_and_cost_arithmetic() -> None:
     estimate.add(request)
     estimate.add(request)
     assert (estimate.requests, estimate.input_tokens, estimate.max_output_tokens) == (2, 2 * 159, 2 * 600)
-    price = parse_price("2,8")
+    price = Prices(2.0, 8.0, "test")
     # One million tokens each way: $2 + $8 at list price, half of it in a batch.
     assert cost(price, 1_000_000, 1_000_000, batch=False).total == pytest.approx(10.0)
     assert cost(price, 1_000_000, 1_000_000, batch=True).total == pytest.approx(5.0)
@@ -55,7 +44,7 @@ def test_token_estimate_and_cost_arithmetic() -> None:
 
 def test_batch_options_survive_the_state_file() -> None:
     options = BatchOptions(
-        poll_interval=5, retry="interactive", retry_rounds=4, max_requests=10, price=parse_price("1,2")
+        poll_interval=5, retry="interactive", retry_rounds=4, max_requests=10, price=Prices(1.0, 2.0, "test")
     )
     stored = json.loads(json.dumps(options.stored()))
     again = BatchOptions.from_stored(stored, wait=False, retry=None)

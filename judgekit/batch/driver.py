@@ -36,11 +36,12 @@ from typing import Any, Literal
 from judgekit import judging
 from judgekit.api import EvalResult, Prepared, finish, open_run_dir
 from judgekit.batch.base import BatchAPI, BatchLimits, BatchTooLarge, Outcome, Submitted
-from judgekit.batch.cost import Estimate, Price, describe_usage, list_price
+from judgekit.batch.cost import Estimate, describe_usage
 from judgekit.batch.progress import BatchView
 from judgekit.batch.state import BatchJournal, BatchRecord, BatchStore, CallRef, now, refuse_if_in_flight
 from judgekit.cache import CompletionCache
 from judgekit.errors import FatalProviderError, ProviderError
+from judgekit.pricing import Prices, resolve_prices
 from judgekit.redact import redact
 from judgekit.runner import Executor, RunnerOptions, backoff_delay, run_items
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
@@ -71,8 +72,8 @@ class BatchOptions:
     """Requests per batch, below the provider's limit."""
     max_bytes: int | None = None
     """Bytes of batch input per batch, below the provider's limit."""
-    price: Price | None = None
-    """List price for the estimate when judgekit does not know the model's."""
+    price: Prices | None = None
+    """List price for the estimate; by default the run's --price-in/--price-out or judgekit's table."""
     detach: bool = False
     """Return once everything is submitted."""
     wait: bool = True
@@ -100,7 +101,9 @@ class BatchOptions:
             if key in stored
         }
         if stored.get("price"):
-            values["price"] = Price(float(stored["price"][0]), float(stored["price"][1]), source="--price")
+            values["price"] = Prices(
+                float(stored["price"][0]), float(stored["price"][1]), source="--price-in/--price-out"
+            )
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
@@ -159,7 +162,7 @@ class BatchDriver:
         self.config = prepared.config
         self.store = BatchStore(prepared.run_dir.path)
         self.limits: BatchLimits = api.limits.narrowed(options.max_requests, options.max_bytes)
-        self.price = options.price or list_price(api.provider, self.setup.model)
+        self.price = options.price or resolve_prices(self.setup.judge, self.config.price_in, self.config.price_out)
         self.journal: BatchJournal | None = None
         self.executor: Executor | None = None
         self.cache: CompletionCache | None = None

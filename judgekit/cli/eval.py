@@ -440,14 +440,6 @@ def eval_command(
             rich_help_panel=BATCH_PANEL,
         ),
     ] = None,
-    price: Annotated[
-        Optional[str],
-        typer.Option(
-            help="With --batch: list price as INPUT,OUTPUT dollars per million tokens, for the estimate "
-            "(default: judgekit's table).",
-            rich_help_panel=BATCH_PANEL,
-        ),
-    ] = None,
     html: Annotated[
         Optional[str],
         typer.Option(
@@ -578,7 +570,6 @@ def eval_command(
     for note in prepared.grading.notes():
         warn(note)
     if batch:
-        from judgekit.batch.cost import parse_price
         from judgekit.batch.driver import BatchOptions
         from judgekit.cli.batch import eval_in_batches
 
@@ -588,7 +579,6 @@ def eval_command(
             retry_rounds=batch_retries,
             max_requests=batch_max_requests,
             max_bytes=batch_max_bytes,
-            price=parse_price(price) if price else None,
             detach=detach,
             estimate_only=estimate,
         )
