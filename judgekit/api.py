@@ -127,6 +127,9 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
             spec.provider,
             BackendOptions(timeout=config.timeout, base_url=config.base_url, extra=_backend_extra(config, spec)),
         )
+    check_model = getattr(backend, "check_model", None)  # optional: backends that can vet a name offline
+    if callable(check_model):
+        check_model(spec.model)
     grading.bind(str(spec), spec.model, backend.capabilities, spec.provider)
     setup = grading.setup_for(template)
     params = setup.params

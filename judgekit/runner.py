@@ -307,9 +307,10 @@ async def run_items(items: Iterable[Item], job: ItemJob, workers: int) -> None:
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    for task in done:
-        exception = task.exception()
-        if exception is not None:
-            raise exception
+    # Read every finished task's exception (not just the first), or asyncio reports the rest
+    # as "never retrieved" on stderr.
+    failures = [exception for task in done if (exception := task.exception()) is not None]
+    if failures:
+        raise failures[0]
     if stopped:
         raise stopped[0]

@@ -312,3 +312,10 @@ def test_version_and_help() -> None:
     result = run("--version")
     assert result.exit_code == 0 and result.stdout.startswith("judgekit ")
     assert run("eval", "--help").exit_code == 0
+
+
+def test_unknown_mock_behaviour_is_a_usage_error_before_anything_is_written(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "pairs.jsonl", pairwise_rows(3))
+    result = run("eval", str(data), "-j", "mock/bogus")
+    assert result.exit_code == 2 and "unknown mock behaviour 'bogus'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not Path("runs").exists()

@@ -41,6 +41,8 @@ class Backend(Protocol):
 
     `complete` raises `judgekit.errors.ProviderError` (with a failure kind and retry hint) for
     any failure; the runner decides about retries, so SDK-level retries are switched off.
+    A backend may also offer `check_model(model)`, called before a run starts, to reject a
+    model name it can vet without a request (the mock backend's behaviours, say).
     """
 
     provider: str

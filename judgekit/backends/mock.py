@@ -27,10 +27,14 @@ class MockBackend:
     def endpoint(self) -> str:
         return "mock"
 
+    def check_model(self, model: str) -> None:
+        """Called before a run starts, so a mistyped behaviour stops it before anything is written."""
+        if model not in BEHAVIOURS:
+            raise UsageError(f"unknown mock behaviour '{model}'; choose one of: {', '.join(BEHAVIOURS)}")
+
     async def complete(self, request: JudgeRequest) -> Completion:
         behaviour = request.model
-        if behaviour not in BEHAVIOURS:
-            raise UsageError(f"unknown mock behaviour '{behaviour}'; choose one of: {', '.join(BEHAVIOURS)}")
+        self.check_model(behaviour)
         prompt = "\n".join(message.content for message in request.messages)
         texts = []
         for sample in range(request.params.n):
