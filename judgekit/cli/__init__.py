@@ -24,9 +24,10 @@ from judgekit.cli import gate as gate_command
 from judgekit.cli import models as models_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
-from judgekit.cli.common import fail
+from judgekit.cli.common import fail, help_markup
 
 app = typer.Typer(
+    rich_markup_mode=help_markup(),
     name="judgekit",
     help="LLM-as-a-judge evaluation: judge model outputs pairwise or pointwise, with honest statistics.",
     no_args_is_help=True,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from judgekit.cli.common import fail, handles_errors, stdout_console, warn
+from judgekit.cli.common import fail, handles_errors, help_markup, stdout_console, warn
 
 if TYPE_CHECKING:
     from judgekit.api import EvalResult, Prepared
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from judgekit.batch.state import BatchJournal
 
 app = typer.Typer(
+    rich_markup_mode=help_markup(),
     help="Follow, collect or cancel the provider batches of a `judgekit eval --batch` run.",
     no_args_is_help=True,
 )

@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.common import fail, handles_errors
+from judgekit.cli.common import fail, handles_errors, help_markup
 
-app = typer.Typer(help="Inspect and trim the completion cache.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=help_markup(), help="Inspect and trim the completion cache.", no_args_is_help=True)
 
 CacheDir = Annotated[
     Optional[str],

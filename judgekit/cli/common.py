@@ -6,13 +6,22 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import typer
 
 from judgekit.errors import ExitCode, JudgekitError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def help_markup() -> Literal["rich"] | None:
+    """Rich help (panels, colour) on a terminal; plain help when piped or captured.
+
+    Typer's rich help costs about 100 ms of imports and rendering, which a script reading
+    `--help` through a pipe has no use for.
+    """
+    return "rich" if sys.stdout.isatty() else None
 
 
 def fail(message: str, code: int) -> typer.Exit:

@@ -6,9 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.common import fail, handles_errors
+from judgekit.cli.common import fail, handles_errors, help_markup
 
-app = typer.Typer(help="Local models for local/<model> judges (llama.cpp, no API key).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=help_markup(),
+    help="Local models for local/<model> judges (llama.cpp, no API key).",
+    no_args_is_help=True,
+)
 
 
 @app.command("list")

@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from judgekit.cli.common import fail, handles_errors, stdout_console
+from judgekit.cli.common import fail, handles_errors, help_markup, stdout_console
 
 if TYPE_CHECKING:
     from judgekit.criteria import Criterion
     from judgekit.prompts import AuxTemplate, Template
     from judgekit.schema import Item
 
-app = typer.Typer(help="List, show, render and validate judge prompt templates.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=help_markup(), help="List, show, render and validate judge prompt templates.", no_args_is_help=True
+)
 
 JINJA_GLOBALS = {"loop", "range", "namespace", "dict", "lipsum", "cycler", "joiner"}
 """Names Jinja itself provides; a template may use them without judgekit supplying them."""
