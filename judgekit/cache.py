@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from judgekit.schema import Completion, JudgeRequest
 
@@ -47,15 +48,25 @@ def default_cache_dir() -> Path:
 
 
 def request_key(provider: str, endpoint: str, request: JudgeRequest) -> str:
-    """The cache key of a request: sha256 over the fields that change the answer."""
-    payload = {
-        "provider": provider,
-        "endpoint": endpoint,
-        "model": request.model,
-        "messages": [[message.role, message.content] for message in request.messages],
-        "params": request.params.model_dump(),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """The cache key of a request: sha256 over the fields that change the answer.
+
+    Every field goes in length-prefixed, so no two different requests can feed the hash the
+    same bytes (and long prompts are hashed without building a JSON copy of them first).
+    """
+    digest = hashlib.sha256()
+    params = json.dumps(request.params.model_dump(), sort_keys=True)
+    for part in (provider, endpoint, request.model, params):
+        _feed(digest, part)
+    for message in request.messages:
+        _feed(digest, message.role)
+        _feed(digest, message.content)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, text: str) -> None:
+    data = text.encode("utf-8", "surrogatepass")
+    digest.update(len(data).to_bytes(8, "big"))
+    digest.update(data)
 
 
 @dataclass

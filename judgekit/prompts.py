@@ -191,6 +191,22 @@ class _Renderable:
             raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
         return system, user
 
+    @cached_property
+    def _constant_system(self) -> Message | None:
+        """The system message, rendered once when it uses no variables (the common case): a
+        render costs more than the rest of building a request."""
+        from jinja2 import meta
+
+        if not self.system_text:
+            return None
+        environment = _environment()
+        try:
+            if meta.find_undeclared_variables(environment.parse(self.system_text)):
+                return None
+        except Exception:  # a syntax error is reported by _compiled
+            return None
+        return Message(role="system", content=self._compiled[0].render({}).strip())
+
     def variables(self) -> set[str]:
         """Names the template refers to (including ones used only under `is defined`)."""
         return set(self._variables)
@@ -253,7 +269,9 @@ class _Renderable:
         system, user = self._compiled
         try:
             messages = []
-            if system is not None:
+            if self._constant_system is not None:
+                messages.append(self._constant_system)
+            elif system is not None:
                 messages.append(Message(role="system", content=system.render(variables).strip()))
             messages.append(Message(role="user", content=user.render(variables).strip()))
         except UndefinedError as exc:

@@ -319,3 +319,24 @@ def test_unknown_mock_behaviour_is_a_usage_error_before_anything_is_written(tmp_
     result = run("eval", str(data), "-j", "mock/bogus")
     assert result.exit_code == 2 and "unknown mock behaviour 'bogus'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not Path("runs").exists()
+
+
+def test_a_fully_cached_run_never_imports_the_sdk(openai_judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    openai_judge()
+    data = write_jsonl(tmp_path / "pairs.jsonl", pairwise_rows(4))
+    summary_of(run("eval", str(data), "-j", "openai/x", "--format", "json", "-q"))
+    script = (
+        "import sys; from judgekit.cli import app\n"
+        "try:\n    app(['eval', sys.argv[1], '-j', 'openai/x', '--out', 'again', '-q'])\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "assert 'openai' not in sys.modules, 'the SDK was imported for a fully cached run'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(data)], env=dict(os.environ), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "4 from cache" in done.stderr

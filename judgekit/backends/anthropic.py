@@ -8,6 +8,7 @@ keyword from `messages.create`, so it travels in the request body.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -26,11 +27,8 @@ class AnthropicBackend:
     provider = "anthropic"
 
     def __init__(self, options: BackendOptions) -> None:
-        try:
-            import anthropic
-        except ImportError:
-            raise MissingDependencyError("anthropic", purpose="anthropic/ judges") from None
-        self._anthropic = anthropic
+        if importlib.util.find_spec("anthropic") is None:
+            raise MissingDependencyError("anthropic", purpose="anthropic/ judges")
         base_url = options.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         api_key = os.environ.get("ANTHROPIC_API_KEY") or None
         auth_token = os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
@@ -42,14 +40,25 @@ class AnthropicBackend:
                 )
             api_key = PLACEHOLDER_KEY
         self._base_url = base_url
-        self.client = anthropic.AsyncAnthropic(
-            api_key=api_key,
-            auth_token=auth_token if api_key is None else None,
-            base_url=base_url,
-            timeout=options.timeout,
-            max_retries=0,
-        )
+        self._credentials = {"api_key": api_key, "auth_token": auth_token if api_key is None else None}
+        self._timeout = options.timeout
+        self._client: Any = None
         self.capabilities = Capabilities(logprobs=False, n=False, seed=False)
+
+    @property
+    def _anthropic(self) -> Any:
+        import anthropic
+
+        return anthropic
+
+    @property
+    def client(self) -> Any:
+        """The SDK client, made on first use (a fully cached run never imports the SDK)."""
+        if self._client is None:
+            self._client = self._anthropic.AsyncAnthropic(
+                **self._credentials, base_url=self._base_url, timeout=self._timeout, max_retries=0
+            )
+        return self._client
 
     @property
     def endpoint(self) -> str:
@@ -90,7 +99,8 @@ class AnthropicBackend:
         return completion_from_message(response)
 
     async def aclose(self) -> None:
-        await self.client.close()
+        if self._client is not None:
+            await self._client.close()
 
 
 def create(options: BackendOptions) -> AnthropicBackend:

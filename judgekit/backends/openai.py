@@ -7,6 +7,7 @@ SDK's own retries off: the runner retries, counts and honours Retry-After itself
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from typing import Any
@@ -26,11 +27,8 @@ class OpenAIBackend:
     provider = "openai"
 
     def __init__(self, options: BackendOptions) -> None:
-        try:
-            import openai
-        except ImportError:
-            raise MissingDependencyError("openai", purpose="openai/ judges") from None
-        self._openai = openai
+        if importlib.util.find_spec("openai") is None:
+            raise MissingDependencyError("openai", purpose="openai/ judges")
         base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or None
         api_key = os.environ.get("OPENAI_API_KEY") or None
         if api_key is None:
@@ -41,13 +39,31 @@ class OpenAIBackend:
                 )
             api_key = PLACEHOLDER_KEY
         self._base_url = base_url
-        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=options.timeout, max_retries=0)
+        self._api_key = api_key
+        self._timeout = options.timeout
+        self._client: Any = None
         self.capabilities = Capabilities(logprobs=True, max_top_logprobs=20, n=True, seed=True)
         # The official API wants max_completion_tokens (reasoning models reject max_tokens) while
         # llama.cpp's server honours only max_tokens; a 400 naming the field flips the choice.
         self._token_field = "max_completion_tokens" if base_url is None else "max_tokens"
         self._send_temperature = True
         self._warned: set[str] = set()
+
+    @property
+    def _openai(self) -> Any:
+        import openai
+
+        return openai
+
+    @property
+    def client(self) -> Any:
+        """The SDK client, made on first use: a run answered wholly from the cache never imports
+        the SDK (about half a second)."""
+        if self._client is None:
+            self._client = self._openai.AsyncOpenAI(
+                api_key=self._api_key, base_url=self._base_url, timeout=self._timeout, max_retries=0
+            )
+        return self._client
 
     @property
     def endpoint(self) -> str:
@@ -118,7 +134,8 @@ class OpenAIBackend:
         return completion_from_response(response, request.params.logprobs)
 
     async def aclose(self) -> None:
-        await self.client.close()
+        if self._client is not None:
+            await self._client.close()
 
 
 def completion_from_response(response: Any, logprobs: bool) -> Completion:
