@@ -237,6 +237,19 @@ def bench_cached(server: LatencyServer, n: int, work: Path, env: dict[str, str])
     }
 
 
+def bench_memory(n: int, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Peak RSS of a run over `n` items with the offline mock judge (no server, no cache): what
+    judgekit itself holds, streaming items in and judgments out."""
+    dataset = work / f"memory-{n}.jsonl"
+    write_dataset(dataset, n)
+    command = [
+        *judgekit_command(), "eval", str(dataset), "--judge", "mock/first", "--positions", "fixed",
+        "--concurrency", "64", "--no-cache", "--out", str(work / "memory"), "--quiet", "--format", "json",
+    ]  # fmt: skip
+    wall, cpu, rss, _ = measured(command, env)
+    return {"items": n, "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss}
+
+
 def bench_startup(repeats: int) -> dict[str, float]:
     script = Path(sys.executable).with_name("judgekit")
     results = {}
@@ -281,6 +294,12 @@ def table(results: dict[str, Any]) -> str:
     if cached:
         lines += ["", f"Fully cached re-run of {cached['items']:,} items: {cached['wall_s']:.2f} s end to end "
                   f"({cached['cached_calls']:,} cache hits, {cached['requests_sent']} requests sent, peak RSS {cached['peak_rss_mb']:.0f} MB)."]  # fmt: skip
+    memory = results.get("memory")
+    if memory:
+        lines.append(
+            f"Peak RSS judging {memory['items']:,} items with the mock judge: {memory['peak_rss_mb']:.0f} MB "
+            f"({memory['wall_s']:.0f} s)."
+        )
     for label, seconds in results.get("startup", {}).items():
         lines.append(f"`{label}`: {seconds * 1000:.0f} ms (median).")
     return "\n".join(lines)
@@ -293,11 +312,12 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.2, help="server latency per call, seconds")
     parser.add_argument("--cached-items", type=int, default=10_000, help="0 skips the cached re-run")
     parser.add_argument("--startup-repeats", type=int, default=10)
+    parser.add_argument("--memory-items", type=int, default=100_000, help="0 skips the memory run")
     parser.add_argument("--quick", action="store_true", help="items 200, concurrency 8 32 64, cached 2000")
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "latest.json")
     args = parser.parse_args()
     if args.quick:
-        args.items, args.concurrency, args.cached_items = [200], [8, 32, 64], 2000
+        args.items, args.concurrency, args.cached_items, args.memory_items = [200], [8, 32, 64], 2000, 10_000
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("OPENAI_", "ANTHROPIC_", "JUDGEKIT_"))
     }
@@ -322,6 +342,8 @@ def main() -> int:
                     results["cached"] = bench_cached(fast, args.cached_items, work, env)
                 finally:
                     fast.stop()
+            if args.memory_items:
+                results["memory"] = bench_memory(args.memory_items, work, env)
     finally:
         server.stop()
     results["startup"] = bench_startup(args.startup_repeats)

@@ -138,6 +138,8 @@ class Aggregation:
     unscored_items: list[str]
     leaderboard: Any = None
     """A `leaderboard.Leaderboard` when pairwise data compares three or more systems."""
+    models: set[str] = field(default_factory=set)
+    """Every model named by the items (for the self-preference warning)."""
 
 
 def aggregate(
@@ -215,6 +217,7 @@ def aggregate(
         failed_items=[o.item_id for o in outcomes if o.status == "error"][:100],
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
+        models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
     )
 
 

@@ -310,8 +310,8 @@ def finish(
     manifest = run_dir.read_manifest()
     config = manifest.get("config", {})
     limit = config.get("limit")
-    items = list(islice(run_dir.iter_items(), limit) if limit else run_dir.iter_items())
-    all_rows = run_dir.load_judgments()
+    items = islice(run_dir.iter_items(), limit) if limit else run_dir.iter_items()  # streamed: large runs
+    all_rows = run_dir.load_judgments(lean=True)
     verdict = manifest.get("template", {}).get("verdict", {})
     scale = (float(verdict["scale"][0]), float(verdict["scale"][1])) if verdict.get("scale") else None
     result = aggregate(
@@ -344,7 +344,7 @@ def finish(
         human=result.human,
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
-        warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), items),
+        warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), result.models),
         timing={**({"wall_s": round(wall_s, 3)} if wall_s is not None else {}), **(backend_timing or {})},
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.get("resolved", {}).get("grading", {}).get("scoring"), all_rows),
@@ -361,10 +361,9 @@ def _renamed_columns(manifest: dict[str, Any]) -> dict[str, str]:
     return {column: canonical for canonical, column in mapping.items() if column != canonical}
 
 
-def _self_preference(judge: str, items: list[Item]) -> list[str]:
+def _self_preference(judge: str, candidates: set[str]) -> list[str]:
     from judgekit.families import self_preference_warning
 
-    candidates = {name for item in items for name in (item.model, item.model_a, item.model_b) if name}
     warning = self_preference_warning(judge, candidates)
     return [warning] if warning else []
 

@@ -127,8 +127,12 @@ class RunDir:
                             f"{self.items_path}:{number}: damaged item ({exc.__class__.__name__})"
                         ) from None
 
-    def load_judgments(self, repair: bool = False) -> list[Judgment]:
-        """Every complete row; a torn last line (a kill mid-write) is dropped, and cut off if `repair`."""
+    def load_judgments(self, repair: bool = False, lean: bool = False) -> list[Judgment]:
+        """Every complete row; a torn last line (a kill mid-write) is dropped, and cut off if `repair`.
+
+        `lean` drops the judge's raw texts and log-probabilities from judge rows once parsed
+        (keeping token counts), for aggregation over runs too large to hold every answer.
+        """
         path = self.judgments_path
         if not path.exists():
             return []
@@ -139,9 +143,12 @@ class RunDir:
                 if not raw.endswith(b"\n"):
                     break  # torn final line
                 try:
-                    rows.append(Judgment.model_validate_json(raw))
+                    row = Judgment.model_validate_json(raw)
                 except ValueError:
                     raise RunDirError(f"{path}:{number}: damaged judgment row") from None
+                if lean and row.role == "judge" and row.completion is not None:
+                    row.completion = row.completion.model_copy(update={"texts": [], "logprobs": None})
+                rows.append(row)
                 good_bytes += len(raw)
         if repair and good_bytes < path.stat().st_size:
             with path.open("r+b") as handle:
