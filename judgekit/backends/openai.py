@@ -56,6 +56,12 @@ class OpenAIBackend:
         return openai
 
     @property
+    def _completion_type(self) -> Any:
+        from openai.types.chat import ChatCompletion
+
+        return ChatCompletion
+
+    @property
     def client(self) -> Any:
         """The SDK client, made on first use: a run answered wholly from the cache never imports
         the SDK (about half a second)."""
@@ -121,9 +127,13 @@ class OpenAIBackend:
         return body
 
     async def _complete(self, request: JudgeRequest) -> Completion:
-        kwargs = self.request_body(request)
+        body = self.request_body(request)
         try:
-            response = await self.client.chat.completions.create(**kwargs)
+            # `client.post` is the SDK's documented way to send a raw body: the same auth, HTTP
+            # client, errors and response model as `chat.completions.create`, without that
+            # method's recursive walk over every parameter (about 1 ms of CPU a request, which
+            # at high concurrency is the difference between the event loop keeping up or not).
+            response = await self.client.post("/chat/completions", body=body, cast_to=self._completion_type)
         except self._openai.APIError as exc:
             raise translate_sdk_error(self._openai, exc, request.model, self.endpoint, "OPENAI_API_KEY") from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
