@@ -349,14 +349,10 @@ class Grading:
         why = reference.reason or "no text"
         for planned in calls:
             executor.record(
-                Judgment(
-                    item_id=item.id,
-                    call=planned.call,
-                    judge=setup.judge,
-                    template=setup.template.name,
-                    template_hash=setup.template.hash,
-                    request_hash=reference.request_hash,
-                    swapped=planned.swapped,
+                judging.base_row(
+                    planned,
+                    setup,
+                    reference.request_hash,
                     status="error",
                     reason=f"the reference answer could not be generated: {why}",
                     error_kind=reference.error_kind or "reference",

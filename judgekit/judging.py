@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from judgekit.errors import ProviderError
 from judgekit.parsing import Reading, read_samples, read_verdict, weigh_with_logprobs
 from judgekit.prompts import Template, item_variables
+from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment, Label, SamplingParams, Shown
 
 Positions = Literal["random", "swap", "fixed"]
@@ -103,6 +105,25 @@ def read(planned: PlannedCall, completion: Completion, setup: JudgeSetup) -> Rea
     return reading
 
 
+def base_row(planned: PlannedCall, setup: JudgeSetup, request_hash: str, **fields: Any) -> Judgment:
+    """A judgment row of a planned call: who judged it, with which template, in which order."""
+    return Judgment(
+        item_id=planned.item.id,
+        call=planned.call,
+        judge=setup.judge,
+        template=setup.template.name,
+        template_hash=setup.template.hash,
+        request_hash=request_hash,
+        swapped=planned.swapped,
+        **fields,
+    )
+
+
+def error_row(planned: PlannedCall, setup: JudgeSetup, request_hash: str, error: ProviderError) -> Judgment:
+    """The row of a call that failed for good (its message redacted: servers echo keys)."""
+    return base_row(planned, setup, request_hash, status="error", reason=redact(str(error)), error_kind=error.kind)
+
+
 def to_judgment(
     planned: PlannedCall,
     setup: JudgeSetup,
@@ -111,14 +132,10 @@ def to_judgment(
     reading: Reading,
 ) -> Judgment:
     """A judgment row for a completed call, with pairwise outcomes mapped back to A/B."""
-    row = Judgment(
-        item_id=planned.item.id,
-        call=planned.call,
-        judge=setup.judge,
-        template=setup.template.name,
-        template_hash=setup.template.hash,
-        request_hash=request_hash,
-        swapped=planned.swapped,
+    row = base_row(
+        planned,
+        setup,
+        request_hash,
         status="ok" if reading.status == "ok" else "unscored",
         reason=reading.reason,
         method=reading.method if reading.status == "ok" else None,

@@ -31,7 +31,6 @@ from judgekit.cache import CompletionCache, request_key
 from judgekit.errors import FatalProviderError, JudgekitError, ProviderError
 from judgekit.limiter import InFlightLimit
 from judgekit.pricing import Prices, estimated_tokens
-from judgekit.redact import redact
 from judgekit.rundir import JudgmentWriter
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
 
@@ -211,18 +210,7 @@ class Executor:
             row = judging.to_judgment(planned, setup, key, result.completion, reading)
         else:
             assert result.error is not None
-            row = Judgment(
-                item_id=planned.item.id,
-                call=planned.call,
-                judge=setup.judge,
-                template=setup.template.name,
-                template_hash=setup.template.hash,
-                request_hash=key,
-                swapped=planned.swapped,
-                status="error",
-                reason=redact(str(result.error)),
-                error_kind=result.error.kind,
-            )
+            row = judging.error_row(planned, setup, key, result.error)
         row.latency_s = round(result.latency_s, 4)
         row.attempts = result.attempts
         row.cached = result.cached

@@ -95,17 +95,7 @@ def _sample_request(request: JudgeRequest, index: int, vary_seed: bool) -> Judge
 
 
 def _base_row(planned: judging.PlannedCall, setup: judging.JudgeSetup, key: str) -> Judgment:
-    return Judgment(
-        item_id=planned.item.id,
-        call=planned.call,
-        judge=setup.judge,
-        template=setup.template.name,
-        template_hash=setup.template.hash,
-        request_hash=key,
-        swapped=planned.swapped,
-        status="ok",
-        method="samples",
-    )
+    return judging.base_row(planned, setup, key, status="ok", method="samples")
 
 
 def _sample_row(

@@ -607,18 +607,7 @@ class BatchDriver:
                     assert outcome.error is not None
                     if (item.id, planned.call, key) in self.done:
                         continue
-                    row = Judgment(
-                        item_id=item.id,
-                        call=planned.call,
-                        judge=setup.judge,
-                        template=setup.template.name,
-                        template_hash=setup.template.hash,
-                        request_hash=key,
-                        swapped=planned.swapped,
-                        status="error",
-                        reason=redact(str(outcome.error)),
-                        error_kind=outcome.error.kind,
-                    )
+                    row = judging.error_row(planned, setup, key, outcome.error)
                     self.failed[(item.id, planned.call)] = outcome.error
                 row.attempts = 1
                 row.batch_id = batch_id

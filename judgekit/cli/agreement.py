@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
-
-
-class KindChoice(str, Enum):
-    pairwise = "pairwise"
-    pointwise = "pointwise"
-
-
-class LevelChoice(str, Enum):
-    item = "item"
-    group = "group"
-    system = "system"
-
-
-class FormatChoice(str, Enum):
-    table = "table"
-    json = "json"
 
 
 @handles_errors

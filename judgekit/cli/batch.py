@@ -6,12 +6,12 @@ Also holds what `judgekit eval --batch` runs once its options are read (`eval_in
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from judgekit.cli.choices import FormatChoice, RetryChoice
 from judgekit.cli.common import fail, handles_errors, help_markup, stdout_console, warn
 
 if TYPE_CHECKING:
@@ -26,17 +26,6 @@ app = typer.Typer(
 )
 
 
-class RetryChoice(str, Enum):
-    batch = "batch"
-    interactive = "interactive"
-    none = "none"
-
-
-class StatusFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 RunDirArgument = Annotated[str, typer.Argument(help="A run directory written by `judgekit eval --batch`.")]
 
 
@@ -44,7 +33,7 @@ RunDirArgument = Annotated[str, typer.Argument(help="A run directory written by 
 @handles_errors
 def status_command(
     run_dir: RunDirArgument,
-    output_format: Annotated[StatusFormat, typer.Option("--format", help="table or json.")] = StatusFormat.table,
+    output_format: Annotated[FormatChoice, typer.Option("--format", help="table or json.")] = FormatChoice.table,
     offline: Annotated[
         bool, typer.Option("--offline", help="Show what the run directory knows; ask the provider nothing.")
     ] = False,
@@ -57,7 +46,7 @@ def status_command(
     ended: set[str] = set()
     if journal.running() and not offline:
         ended = asyncio.run(_refresh_status(run_dir, journal))
-    if output_format is StatusFormat.json:
+    if output_format is FormatChoice.json:
         payload = journal.model_dump(mode="json")
         payload["options"] = {key: value for key, value in payload["options"].items() if key != "token"}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -83,8 +72,8 @@ def collect_command(
         typer.Option("--batch-retry", help="Failed requests: a new batch, interactive calls, or none."),
     ] = None,
     output_format: Annotated[
-        StatusFormat, typer.Option("--format", help="table or json (only the summary JSON on stdout).")
-    ] = StatusFormat.table,
+        FormatChoice, typer.Option("--format", help="table or json (only the summary JSON on stdout).")
+    ] = FormatChoice.table,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No waiting display.")] = False,
 ) -> None:
     """Download the results of a run's batches, write its judgments and summary.

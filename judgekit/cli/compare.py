@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
+from judgekit.cli.choices import FormatChoice, LevelChoice, PositionsChoice
 from judgekit.cli.common import fail, handles_errors, stdout_console, warn
 
 JUDGE_PANEL = "Judges and prompts"
 DATA_PANEL = "Data and statistics"
 RUN_PANEL = "Run"
 OUTPUT_PANEL = "Output"
-
-
-class PositionsChoice(str, Enum):
-    swap = "swap"
-    random = "random"
-    fixed = "fixed"
-
-
-class LevelChoice(str, Enum):
-    item = "item"
-    group = "group"
-    system = "system"
-
-
-class FormatChoice(str, Enum):
-    table = "table"
-    json = "json"
 
 
 @handles_errors

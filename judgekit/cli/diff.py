@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from judgekit.cli import gating
+from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
 
 if TYPE_CHECKING:
     from judgekit.diffing import RunDiff
-
-
-class DiffFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 @handles_errors
@@ -38,8 +33,8 @@ def diff_command(
     markdown: gating.Markdown = None,
     show: Annotated[int, typer.Option(min=0, help="Items that got worse to list in the table.")] = 50,
     output_format: Annotated[
-        DiffFormat, typer.Option("--format", help="table, or json (the whole comparison on stdout).")
-    ] = DiffFormat.table,
+        FormatChoice, typer.Option("--format", help="table, or json (the whole comparison on stdout).")
+    ] = FormatChoice.table,
 ) -> None:
     """Compare two runs over the same items: which items got worse, and is the change significant?
 
@@ -56,7 +51,7 @@ def diff_command(
     diff = compare(load_run(run_a), load_run(run_b), max_regression=max_regression, on_ci_bound=on_ci_bound.value)
     for warning in diff.warnings:
         warn(f"warning: {warning}")
-    if output_format is DiffFormat.json:
+    if output_format is FormatChoice.json:
         sys.stdout.write(diff.model_dump_json(indent=2) + "\n")
     else:
         _print(diff, show)

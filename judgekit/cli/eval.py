@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from typing import Annotated, Any, Optional
 
 import typer
 
 from judgekit.cli import gating
+from judgekit.cli.choices import (
+    DomainChoice,
+    FormatChoice,
+    LevelChoice,
+    ModeChoice,
+    PositionsChoice,
+    RetryChoice,
+    ScoreMethodChoice,
+)
 from judgekit.cli.common import fail, handles_errors, stdout_console, warn
 
 JUDGE_PANEL = "Judge"
@@ -17,50 +25,6 @@ RUN_PANEL = "Run"
 OUTPUT_PANEL = "Output"
 GRADING_PANEL = "Grading (prompt library)"
 BATCH_PANEL = "Batch"
-
-
-class ModeChoice(str, Enum):
-    pairwise = "pairwise"
-    pointwise = "pointwise"
-    reference = "reference"
-    geval = "geval"
-
-
-class DomainChoice(str, Enum):
-    general = "general"
-    coding = "coding"
-    math = "math"
-    auto = "auto"
-
-
-class ScoreMethodChoice(str, Enum):
-    auto = "auto"
-    parse = "parse"
-    logprobs = "logprobs"
-    samples = "samples"
-
-
-class PositionsChoice(str, Enum):
-    random = "random"
-    swap = "swap"
-    fixed = "fixed"
-
-
-class LevelChoice(str, Enum):
-    item = "item"
-    group = "group"
-    system = "system"
-
-
-class BatchRetryChoice(str, Enum):
-    batch = "batch"
-    interactive = "interactive"
-    none = "none"
-
-
-class FormatChoice(str, Enum):
-    table = "table"
-    json = "json"
 
 
 @handles_errors
@@ -413,13 +377,13 @@ def eval_command(
         ),
     ] = 30.0,
     batch_retry: Annotated[
-        BatchRetryChoice,
+        RetryChoice,
         typer.Option(
             help="With --batch: requests that failed inside a batch go into a new batch, are retried "
             "interactively, or are left failed.",
             rich_help_panel=BATCH_PANEL,
         ),
-    ] = BatchRetryChoice.batch,
+    ] = RetryChoice.batch,
     batch_retries: Annotated[
         int,
         typer.Option(min=0, help="With --batch: retries per failed request.", rich_help_panel=BATCH_PANEL),

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from judgekit.cli import gating
+from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import fail, handles_errors, stdout_console
 
 if TYPE_CHECKING:
     from judgekit.gates import GateResult
-
-
-class GateFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 @handles_errors
@@ -38,8 +33,8 @@ def gate_command(
         int, typer.Option(min=0, help="Failed items the run may hold before exiting with code 3.")
     ] = 0,
     output_format: Annotated[
-        GateFormat, typer.Option("--format", help="table, or json (the gate results as JSON on stdout).")
-    ] = GateFormat.table,
+        FormatChoice, typer.Option("--format", help="table, or json (the gate results as JSON on stdout).")
+    ] = FormatChoice.table,
 ) -> None:
     """Check quality gates on a run without calling a model.
 
@@ -71,7 +66,7 @@ def gate_command(
     check_options(options, RunFacts.of(view.manifest))
     results = gating.check_run(view, options, junit=junit, markdown=markdown)
     passed = all(result.passed for result in results)
-    if output_format is GateFormat.json:
+    if output_format is FormatChoice.json:
         payload = {
             "run_dir": str(view.path),
             "passed": passed,

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
+from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
-
-
-class ReportFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 @handles_errors
 def report_command(
     run_dir: Annotated[str, typer.Argument(help="A run directory written by `judgekit eval`.")],
-    output_format: Annotated[ReportFormat, typer.Option("--format", help="table or json.")] = ReportFormat.table,
+    output_format: Annotated[FormatChoice, typer.Option("--format", help="table or json.")] = FormatChoice.table,
     reparse: Annotated[
         bool,
         typer.Option(
@@ -63,7 +58,7 @@ def report_command(
         from judgekit.reporting.html import write_run_report
 
         warn(f"HTML report: {write_run_report(run_dir, html, summary)}")
-    if output_format is ReportFormat.json:
+    if output_format is FormatChoice.json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
     else:
         print_summary(summary, stdout_console())
