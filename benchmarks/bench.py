@@ -103,8 +103,8 @@ def write_dataset(path: Path, n: int) -> None:
 
 def rendered_requests(dataset: Path) -> list[list[dict[str, str]]]:
     """The messages judgekit sends for each item (fixed positions), for the floor to send too."""
-    from judgekit.datasets import Dataset
-    from judgekit.prompts import item_variables, load
+    from judgekit.inputs.datasets import Dataset
+    from judgekit.inputs.prompts import item_variables, load
 
     template = load("pairwise/verdict")
     return [

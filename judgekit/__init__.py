@@ -24,24 +24,24 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Dataset": ("judgekit.datasets", "Dataset"),
+    "Dataset": ("judgekit.inputs.datasets", "Dataset"),
     "EvalConfig": ("judgekit.config", "EvalConfig"),
     "EvalResult": ("judgekit.api", "EvalResult"),
     "Summary": ("judgekit.summary", "Summary"),
-    "aggregate": ("judgekit.aggregate", "aggregate"),
-    "load_template": ("judgekit.prompts", "load"),
+    "aggregate": ("judgekit.metrics.aggregate", "aggregate"),
+    "load_template": ("judgekit.inputs.prompts", "load"),
     "register_backend": ("judgekit.backends.registry", "register_backend"),
     "report": ("judgekit.api", "report"),
     "run_eval": ("judgekit.api", "run_eval"),
 }
 
 if TYPE_CHECKING:
-    from judgekit.aggregate import aggregate
     from judgekit.api import EvalResult, report, run_eval
     from judgekit.backends.registry import register_backend
     from judgekit.config import EvalConfig
-    from judgekit.datasets import Dataset
-    from judgekit.prompts import load as load_template
+    from judgekit.inputs.datasets import Dataset
+    from judgekit.inputs.prompts import load as load_template
+    from judgekit.metrics.aggregate import aggregate
     from judgekit.summary import Summary
 
 

@@ -21,25 +21,26 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgekit import __version__, judging
-from judgekit.aggregate import Aggregation, aggregate
+from judgekit import __version__
 from judgekit.backends.base import Backend, BackendOptions
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig
-from judgekit.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.errors import DatasetError, FatalProviderError, RunDirError, UsageError
-from judgekit.grading import Grading, grading_info, plan_grading
-from judgekit.pricing import require_prices, resolve_prices
-from judgekit.prompts import Template
-from judgekit.reporting.progress import NullProgress, Progress
-from judgekit.rundir import RunDir, latest_rows
-from judgekit.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
+from judgekit.inputs.datasets import Dataset, DatasetInfo, ReadOptions
+from judgekit.inputs.prompts import Template
+from judgekit.judging import calls
+from judgekit.judging.grading import Grading, grading_info, plan_grading
+from judgekit.judging.pricing import require_prices, resolve_prices
+from judgekit.judging.progress import NullProgress, Progress
+from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
+from judgekit.judging.scoring import scoring_info
+from judgekit.metrics.aggregate import Aggregation, aggregate
 from judgekit.schema import Item, Judgment, Kind
-from judgekit.scoring import scoring_info
+from judgekit.store.rundir import RunDir, latest_rows
 from judgekit.summary import Cost, Counts, Summary
 
 if TYPE_CHECKING:
-    from judgekit.reparse import ReparseResult
+    from judgekit.judging.reparse import ReparseResult
 
 DEFAULT_TEMPLATES: dict[str, str] = {"pairwise": "pairwise/verdict", "pointwise": "pointwise/score"}
 
@@ -54,7 +55,7 @@ class Prepared:
     template: Template
     spec: ModelSpec
     backend: Backend
-    setup: judging.JudgeSetup
+    setup: calls.JudgeSetup
     run_dir: RunDir
     run_id: str
     manifest: dict[str, Any]
@@ -219,7 +220,7 @@ def _open_cache(config: EvalConfig) -> Any:
     import sqlite3
     import sys
 
-    from judgekit.cache import CompletionCache
+    from judgekit.store.cache import CompletionCache
 
     try:
         return CompletionCache(Path(config.cache_dir).expanduser() if config.cache_dir else None)
@@ -234,7 +235,7 @@ def _open_cache(config: EvalConfig) -> Any:
 
 async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     config = prepared.config
-    from judgekit.batch.state import refuse_if_in_flight
+    from judgekit.store.batch_state import refuse_if_in_flight
 
     refuse_if_in_flight(prepared.run_dir.path)  # its batches would answer these calls: never pay twice
     earlier = _open_run_dir(prepared)
@@ -362,7 +363,7 @@ def _renamed_columns(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 def _self_preference(judge: str, candidates: set[str]) -> list[str]:
-    from judgekit.families import self_preference_warning
+    from judgekit.metrics.families import self_preference_warning
 
     warning = self_preference_warning(judge, candidates)
     return [warning] if warning else []
@@ -437,7 +438,7 @@ def report(run_dir: str | Path, *, reparse: bool = False) -> Summary:
 def reparse_answers(run_dir: str | Path) -> ReparseResult:
     """Read every stored judge answer again with the run's template and the current parser,
     and rewrite judgments.jsonl (no model calls; see `reparse.py`)."""
-    from judgekit.reparse import reparse_run
+    from judgekit.judging.reparse import reparse_run
 
     directory = RunDir(Path(run_dir))
     directory.read_manifest()  # a clear error for a path that is not a run, before locking it

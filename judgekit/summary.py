@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from judgekit.leaderboard import Leaderboard
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.length_control import LengthControlled
 
@@ -150,6 +149,34 @@ class Cost(BaseModel):
     """Where the prices came from (the built-in table and its date, or --price-in/--price-out)."""
 
 
+class LeaderboardRow(BaseModel):
+    system: str
+    rank: int
+    comparisons: int
+    wins: int
+    losses: int
+    ties: int
+    win_rate: Estimate | None
+    """Share of this system's comparisons it won, ties counting one half."""
+    strength: Estimate | None = None
+    """Bradley-Terry strength: log-odds of beating an average system (strengths average zero)."""
+    length_controlled_win_rate: Estimate | None = None
+    """With a baseline: the win rate against it with the length difference controlled for."""
+    length_coefficient: Estimate | None = None
+
+
+class Leaderboard(BaseModel):
+    systems: int
+    comparisons: int
+    """Scored items between two named systems."""
+    baseline: str | None = None
+    """The system present in every comparison, if there is exactly one (AlpacaEval style)."""
+    ranked_by: str
+    """strength (Bradley-Terry) or win_rate when strengths cannot be fitted."""
+    rows: list[LeaderboardRow] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class Summary(BaseModel):
     """Everything a run measured, plus what is needed to reproduce it."""
 
@@ -184,4 +211,4 @@ class Summary(BaseModel):
     grading: dict[str, Any] | None = None
     """Mode, domain, criterion, evaluation steps, templates used and generated references."""
     cost: Cost | None = None
-    """The run's cost, when token prices are known for the judge (see `judgekit.pricing`)."""
+    """The run's cost, when token prices are known for the judge (see `judgekit.judging.pricing`)."""

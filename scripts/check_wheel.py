@@ -33,7 +33,7 @@ def main(wheel: str) -> int:
     with tempfile.TemporaryDirectory() as unpacked, tempfile.TemporaryDirectory() as elsewhere:
         zipfile.ZipFile(wheel).extractall(unpacked)
         env = {**os.environ, "PYTHONPATH": unpacked, "JUDGEKIT_CACHE_DIR": str(Path(elsewhere) / "cache")}
-        probe = "import judgekit.prompts as p; print(p.builtin_dir()); print(len(p.builtin_names()))"
+        probe = "import judgekit.inputs.prompts as p; print(p.builtin_dir()); print(len(p.builtin_names()))"
         where, count = subprocess.run(
             [sys.executable, "-c", probe], cwd=elsewhere, env=env, check=True, capture_output=True, text=True
         ).stdout.split()

@@ -19,13 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str]) -> int:
-    from judgekit import embedded
     from judgekit.api import run_eval
     from judgekit.config import EvalConfig
     from judgekit.errors import JudgekitError
-    from judgekit.order_effects import format_report, order_report
-    from judgekit.reporting.progress import make_progress
-    from judgekit.rundir import RunDir
+    from judgekit.judging import embedded
+    from judgekit.judging.progress import make_progress
+    from judgekit.metrics.order_effects import format_report, order_report
+    from judgekit.store.rundir import RunDir
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", nargs="?", default=str(ROOT / "datasets" / "demo" / "pairwise.jsonl"))

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from judgekit.baseline import join
-from judgekit.datasets import ReadOptions
 from judgekit.errors import DatasetError
+from judgekit.inputs.baseline import join
+from judgekit.inputs.datasets import ReadOptions
 from judgekit.testing.server import FakeProvider
 from tests.gate_helpers import cli, gate_lines, start_judge, summary_json, write_jsonl
 

@@ -457,7 +457,7 @@ def test_batch_commands_on_a_run_without_batches(tmp_path: Path) -> None:
 
 
 def test_one_process_at_a_time_submits_or_collects(provider: Callable[..., FakeProvider], tmp_path: Path) -> None:
-    from judgekit.batch.state import BatchStore
+    from judgekit.store.batch_state import BatchStore
 
     provider(hold=True)
     data = write_jsonl(tmp_path / "pairs.jsonl", plain_pairs(2))

@@ -10,7 +10,7 @@ import pytest
 
 from judgekit.batch.cost import Estimate, cost, input_tokens
 from judgekit.batch.driver import BatchOptions
-from judgekit.pricing import Prices, builtin_prices
+from judgekit.judging.pricing import Prices, builtin_prices
 from judgekit.schema import JudgeRequest, Message, SamplingParams
 from judgekit.testing.batches import BatchBehaviour
 from judgekit.testing.server import FakeProvider

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from judgekit.cache import CACHE_FILE, CompletionCache, request_key
 from judgekit.cli import app
 from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams
+from judgekit.store.cache import CACHE_FILE, CompletionCache, request_key
 from judgekit.testing.server import FakeProvider, Faults
 from tests.helpers import marker_responder, pairwise_rows, write_jsonl
 from tests.processes import environment, start_judgekit
@@ -96,7 +96,7 @@ def test_the_key_changes_with_every_field_that_changes_the_answer() -> None:
         assert key != base, f"changing the {name} must change the cache key"
     assert len(set(keys.values())) == len(keys), "two different requests share a key"
     # The verdict format the caller will parse is never sent to the model: not part of the key.
-    from judgekit.prompts import load
+    from judgekit.inputs.prompts import load
 
     expecting = BASE.model_copy(update={"expect": load("pairwise/verdict").meta.verdict})
     assert request_key("openai", "http://h/v1", expecting) == base
@@ -193,7 +193,7 @@ def test_unscored_answers_are_cached_raw_and_a_new_pattern_reads_them_for_free(
 WRITER = """
 import sys, time
 from pathlib import Path
-from judgekit.cache import CompletionCache
+from judgekit.store.cache import CompletionCache
 from judgekit.schema import Completion
 name, directory, count, start_at = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 time.sleep(max(0.0, start_at - time.time()))

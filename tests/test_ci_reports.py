@@ -72,7 +72,7 @@ def test_junit_one_case_per_item_with_failures_errors_and_properties(
     assert properties["judge"] == JUDGE
     assert properties["template_hash"] == manifest["template"]["hash"]
     assert properties["judgekit_version"] == manifest["versions"]["judgekit"]
-    gates = _cases(root, "judgekit.gates")
+    gates = _cases(root, "judgekit.ci.gates")
     gate_failure = gates["--min-win-rate"].find("failure")
     assert gate_failure is not None and "is below the threshold" in (gate_failure.get("message") or "")
     assert root.get("failures") == "3" and root.get("tests") == "9"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from judgekit.datasets import Dataset, ReadOptions, parse_field_options
 from judgekit.errors import DatasetError, UsageError
+from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
 from tests.helpers import write_jsonl
 
 BUNDLED = Path(__file__).resolve().parents[1] / "datasets"

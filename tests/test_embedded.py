@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from judgekit import embedded, local_models
+from judgekit.backends import local_models
 from judgekit.cli import app
-from judgekit.order_effects import Tally, format_report, order_report
+from judgekit.judging import embedded
+from judgekit.metrics.order_effects import Tally, format_report, order_report
 from judgekit.reporting.console import local_model_row
 from judgekit.schema import Item, Judgment, Label, Message, Shown
 from tests.helpers import pairwise_rows, write_jsonl

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from judgekit.cli import app
 from judgekit.errors import UsageError
-from judgekit.limiter import InFlightLimit
-from judgekit.pricing import BUILTIN_PRICES, PRICES_CHECKED, builtin_prices, resolve_prices
+from judgekit.judging.limiter import InFlightLimit
+from judgekit.judging.pricing import BUILTIN_PRICES, PRICES_CHECKED, builtin_prices, resolve_prices
 from judgekit.testing.server import FakeProvider, Faults
 from tests.helpers import marker_responder, pairwise_rows, write_jsonl
 

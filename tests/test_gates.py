@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from judgekit.aggregate import ItemOutcome
 from judgekit.api import run_eval
+from judgekit.ci.gates import Checker, GateOptions, check_options
+from judgekit.ci.passrule import PassRule, RunFacts
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
-from judgekit.gates import Checker, GateOptions, check_options
-from judgekit.passrule import PassRule, RunFacts
+from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.stats.intervals import Estimate
 from judgekit.testing.server import FakeProvider, Faults
 from tests.gate_helpers import (
@@ -399,11 +399,11 @@ def test_interrupted_eval_exits_130_and_skips_the_gates(monkeypatch: pytest.Monk
 
 
 def test_interrupted_gate_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import judgekit.runview
+    import judgekit.pipeline.finished
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(judgekit.runview, "load_run", interrupted)
+    monkeypatch.setattr(judgekit.pipeline.finished, "load_finished", interrupted)
     result = cli("gate", tmp_path, "--min-win-rate", "0.5")
     assert result.exit_code == 130 and "interrupted" in result.stderr

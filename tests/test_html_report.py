@@ -22,8 +22,8 @@ import pytest
 from pydantic import Field
 from typer.testing import CliRunner
 
-from judgekit.aggregate import ItemFacts, ItemOutcome
 from judgekit.cli import app
+from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.reporting.html import render_comparison_report, render_run_report
 from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric, from_compare_json
 from judgekit.reporting.html.derive import Bootstrap, cross_tab, equal_count_bins, model_win_rates
@@ -359,7 +359,7 @@ LENGTH_CONTROLLED = {  # the shape of summary.pairwise.length_controlled (judgek
     "feature": "tanh((len_a - len_b) / sd), lengths in characters",
     "n": 13,
 }
-LEADERBOARD = {  # the shape of summary.leaderboard (judgekit.leaderboard)
+LEADERBOARD = {  # the shape of summary.leaderboard (judgekit.metrics.leaderboard)
     "systems": 3,
     "comparisons": 13,
     "baseline": None,
@@ -500,7 +500,7 @@ def test_comparison_defaults_to_every_metric_and_the_first_as_primary() -> None:
 
 
 def compare_json() -> dict[str, Any]:
-    """A compare.json as `judgekit compare` saves it (judgekit.comparison.Comparison), rows ranked."""
+    """A compare.json as `judgekit compare` saves it (judgekit.compare.statistics.Comparison), rows ranked."""
 
     def estimate(value: float, n: int = 200) -> dict[str, Any]:
         return {"value": value, "low": value - 0.04, "high": value + 0.04, "n": n}

@@ -22,15 +22,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from judgekit import embedded, local_models
-from judgekit.aggregate import aggregate
 from judgekit.api import run_eval
+from judgekit.backends import local_models
 from judgekit.backends.base import BackendOptions
 from judgekit.cli import app
 from judgekit.config import EvalConfig
 from judgekit.errors import ProviderError
-from judgekit.rundir import RunDir
+from judgekit.judging import embedded
+from judgekit.metrics.aggregate import aggregate
 from judgekit.schema import JudgeRequest, Message, SamplingParams
+from judgekit.store.rundir import RunDir
 
 SMOLLM = local_models.KNOWN_MODELS["smollm2-135m"]
 

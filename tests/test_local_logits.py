@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from judgekit.aggregate import combine_orders
-from judgekit.judging import JudgeSetup, PlannedCall, to_judgment
-from judgekit.logits import PieceDecoder, choose, log_softmax, logprob_entry, top_alternatives
-from judgekit.parsing import read_verdict, weigh_with_logprobs
-from judgekit.prompts import load
+from judgekit.backends.logits import PieceDecoder, choose, log_softmax, logprob_entry, top_alternatives
+from judgekit.inputs.parsing import read_verdict, weigh_with_logprobs
+from judgekit.inputs.prompts import load
+from judgekit.judging.calls import JudgeSetup, PlannedCall, to_judgment
+from judgekit.metrics.aggregate import combine_orders
 from judgekit.schema import Completion, Item, JudgeRequest, Message, SamplingParams
 
 # A toy vocabulary: token id -> text.

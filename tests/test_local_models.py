@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from judgekit import local_models
+from judgekit.backends import local_models
+from judgekit.backends.gguf import GGUFError, SkippedArray, read_header
+from judgekit.backends.local_models import KnownModel, ModelIntegrityError, ModelNotInstalledError, PackagedFile
 from judgekit.errors import UsageError
-from judgekit.gguf import GGUFError, SkippedArray, read_header
-from judgekit.local_models import KnownModel, ModelIntegrityError, ModelNotInstalledError, PackagedFile
 
 
 def gguf_bytes(metadata: list[tuple[str, int, Any]], tensors: int = 0, tail: bytes = b"") -> bytes:

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from judgekit.backends.base import Capabilities
-from judgekit.criteria import BUILTIN_CRITERIA, extract_steps, resolve
-from judgekit.domains import domain_of, template_name
 from judgekit.errors import TemplateError, UsageError
-from judgekit.parsing import read_verdict
-from judgekit.prompts import AuxTemplate, Template, item_variables, iter_builtin, load, load_any, load_aux
-from judgekit.rubrics import load_rubric
+from judgekit.inputs.criteria import BUILTIN_CRITERIA, extract_steps, resolve
+from judgekit.inputs.domains import domain_of, template_name
+from judgekit.inputs.parsing import read_verdict
+from judgekit.inputs.prompts import AuxTemplate, Template, item_variables, iter_builtin, load, load_any, load_aux
+from judgekit.inputs.rubrics import load_rubric
+from judgekit.judging.scoring import choose
 from judgekit.schema import Item, Message, SamplingParams
-from judgekit.scoring import choose
 from tests.helpers import write_jsonl
 from tests.library_helpers import run
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from judgekit.errors import TemplateError
-from judgekit.parsing import read_verdict
-from judgekit.prompts import Template, builtin_names, item_variables, load, load_any, neutralise, self_test
+from judgekit.inputs.parsing import read_verdict
+from judgekit.inputs.prompts import Template, builtin_names, item_variables, load, load_any, neutralise, self_test
 from judgekit.schema import Item, Message
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from judgekit import judging, parsing
 from judgekit.cli import app
+from judgekit.inputs import parsing
+from judgekit.judging import calls
 from judgekit.testing.server import FakeProvider, Faults
 from tests.helpers import marker_responder, pairwise_rows, write_jsonl
 
@@ -88,13 +89,13 @@ def test_an_edited_pattern_rescores_old_answers_like_a_fresh_run(
     assert old["counts"]["unscored"] == 4  # items 1, 3, 7 and the echo of item 5
     run_dir = Path("old")
     before = rows_of(run_dir)
-    calls = server.count()
+    sent = server.count()
     # Fix the verdict pattern in the run's own copy of the template, then re-read.
     copy = run_dir / "template.jinja"
     copy.write_text(copy.read_text().replace(STRICT, LENIENT))
     result = run("report", "old", "--reparse", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert server.count() == calls, "re-parsing must not call the model"
+    assert server.count() == sent, "re-parsing must not call the model"
     assert "template.jinja differs from the template the run was made with" in result.stderr
     assert "re-read 16 stored answers: 6 changed (6 newly scored, 0 newly unscored)" in result.stderr
     reparsed = json.loads(result.stdout)
@@ -128,7 +129,7 @@ def test_a_new_parser_is_applied_to_an_old_run_and_reparsing_twice_changes_nothi
             text.replace("Verdict: ", "[[") + ("]]" if "Verdict: " in text else ""), spec, sources
         )
 
-    monkeypatch.setattr(judging, "read_verdict", newer_parser)
+    monkeypatch.setattr(calls, "read_verdict", newer_parser)
     first = run("report", "old", "--reparse", "--format", "json")
     assert first.exit_code == 0, first.output
     assert "3 newly scored" in first.stderr and "differs" not in first.stderr
@@ -153,10 +154,10 @@ def test_failed_calls_are_kept_and_a_resume_after_reparse_reuses_every_row(
     assert result.exit_code == 0, result.output
     assert "1 rows kept as they were" in result.stderr
     assert json.loads(result.stdout)["counts"]["errors"] == 1
-    calls = server.count()
+    sent = server.count()
     again = run(*args, "--out", "r")
     assert again.exit_code == 0, again.output
-    assert server.count() == calls + 1  # only the failed call; every re-parsed row was reused
+    assert server.count() == sent + 1  # only the failed call; every re-parsed row was reused
     assert "3 resumed" in again.stderr
 
 

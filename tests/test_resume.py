@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from judgekit.cli import app
 from judgekit.errors import RunDirError
-from judgekit.rundir import RunDir
+from judgekit.store.rundir import RunDir
 from judgekit.testing.server import FakeProvider
 from tests.helpers import marker_responder, pairwise_rows, write_jsonl
 from tests.processes import hold_when_caught_up, line_count, start_judgekit

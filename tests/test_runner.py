@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from judgekit.runner import run_items
+from judgekit.judging.runner import run_items
 from judgekit.schema import Item, Message
 
 

@@ -9,8 +9,8 @@ from scipy import stats as scipy_stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 
-from judgekit.families import family, self_preference_warning
-from judgekit.leaderboard import build
+from judgekit.metrics.families import family, self_preference_warning
+from judgekit.metrics.leaderboard import build
 from judgekit.stats import agreement, bradley_terry, logit
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.raters import category_counts, fleiss_kappa, fleiss_kappa_value

@@ -1,7 +1,7 @@
 """`local/<model>`: a GGUF model run in-process by llama.cpp (through llama-cpp-python).
 
 `<model>` is a path to a `.gguf` file or a model judgekit knows by name (see
-`judgekit.local_models`). No server and no API key: the model is loaded once per run, on the
+`judgekit.backends.local_models`). No server and no API key: the model is loaded once per run, on the
 first call, and every request of the run goes through that one instance, one at a time, in a
 worker thread (a second copy of a 1 GB model would only compete for the same cores), so the
 event loop, the progress display and Ctrl-C stay responsive.
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from judgekit.backends.base import BackendOptions, Capabilities
+from judgekit.backends.local_models import ResolvedModel, resolve
 from judgekit.errors import FatalProviderError, MissingDependencyError, ProviderError, UsageError
-from judgekit.local_models import ResolvedModel, resolve
 from judgekit.schema import Completion, JudgeRequest, Message, TokenLogprob
 
 DEFAULT_CONTEXT = 8192
@@ -246,7 +246,7 @@ class LlamaEngine:
         import llama_cpp
         import numpy as np
 
-        from judgekit.logits import PieceDecoder, choose, logprob_entry
+        from judgekit.backends.logits import PieceDecoder, choose, logprob_entry
 
         llm = self._llm
         started = time.perf_counter()

@@ -1,6 +1,5 @@
 """Judge through the providers' batch APIs (OpenAI Batch, Anthropic Message Batches).
 
-    state.py      what a run directory remembers about its batches (ids, custom-id mappings)
     base.py       the provider-neutral interface a batch API adapter offers
     openai.py     OpenAI: a JSONL file through /v1/files, then a batch on /v1/chat/completions
     anthropic.py  Anthropic: a message batch, results read from its results_url
@@ -8,5 +7,6 @@
     driver.py     plan → submit → poll → collect → retry, writing the same rows an interactive run writes
     progress.py   the polling display on stderr
 
-This package file imports nothing, so `judgekit.batch.state` stays cheap to import.
+What a run directory remembers about its batches lives in `judgekit.store.batch_state`.
+This package file imports nothing, so importing one adapter stays cheap.
 """

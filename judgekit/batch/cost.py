@@ -6,7 +6,7 @@ run higher), and output tokens are bounded by `max_tokens` per answer, so the pr
 before submission is a range: the input cost plus at most the output cost. After collection the
 providers' own token counts give the actual cost.
 
-Prices are the list prices of `judgekit.pricing` (its dated table, or `--price-in` and
+Prices are the list prices of `judgekit.judging.pricing` (its dated table, or `--price-in` and
 `--price-out`); both providers bill batch requests at half their list price, which
 `BATCH_DISCOUNT` applies.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from judgekit.pricing import Prices
+from judgekit.judging.pricing import Prices
 from judgekit.schema import JudgeRequest
 
 BATCH_DISCOUNT = 0.5

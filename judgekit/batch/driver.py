@@ -10,7 +10,7 @@ One pass of `BatchDriver.run`:
    limits (requests and bytes) and submit them, recording each batch id in `batches/`;
 4. poll until every batch has ended (unless detached), downloading each ended batch's results,
    matching them to their calls by custom id and writing one judgment row per call, parsed
-   by `judging.read` as an interactive answer would be;
+   by `calls.read` as an interactive answer would be;
 5. retry the requests that failed inside a batch (rate limits, server errors, expiry) in a new
    batch or interactively, by option, and resubmit the requests of batches refused for size.
 
@@ -33,18 +33,18 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-from judgekit import judging
 from judgekit.api import EvalResult, Prepared, finish, open_run_dir
 from judgekit.batch.base import BatchAPI, BatchLimits, BatchTooLarge, Outcome, Submitted
 from judgekit.batch.cost import Estimate, describe_usage
 from judgekit.batch.progress import BatchView
-from judgekit.batch.state import BatchJournal, BatchRecord, BatchStore, CallRef, now, refuse_if_in_flight
-from judgekit.cache import CompletionCache
 from judgekit.errors import FatalProviderError, ProviderError
-from judgekit.pricing import Prices, resolve_prices
+from judgekit.judging import calls
+from judgekit.judging.pricing import Prices, resolve_prices
+from judgekit.judging.runner import Executor, RunnerOptions, backoff_delay, run_items
 from judgekit.redact import redact
-from judgekit.runner import Executor, RunnerOptions, backoff_delay, run_items
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
+from judgekit.store.batch_state import BatchJournal, BatchRecord, BatchStore, CallRef, now, refuse_if_in_flight
+from judgekit.store.cache import CompletionCache
 
 RetryMode = Literal["batch", "interactive", "none"]
 Call = tuple[str, str]
@@ -353,14 +353,14 @@ class BatchDriver:
             self._save()
         return count
 
-    def _from_cache(self, planned: judging.PlannedCall, key: str, setup: judging.JudgeSetup) -> bool:
+    def _from_cache(self, planned: calls.PlannedCall, key: str, setup: calls.JudgeSetup) -> bool:
         if self.cache is None:
             return False
         completion = self.cache.get(key)
         if completion is None:
             return False
-        reading = judging.read(planned, completion, setup)
-        row = judging.to_judgment(planned, setup, key, completion, reading)
+        reading = calls.read(planned, completion, setup)
+        row = calls.to_judgment(planned, setup, key, completion, reading)
         row.cached = True
         self._record(row)
         return True
@@ -548,10 +548,10 @@ class BatchDriver:
         record.note = f"{code}: {message}" if code else message
         record.state = "collected"
         if code in SPLIT_CODES or code in WAIT_CODES:
-            calls = [(ref.item_id, ref.call) for ref in refs]
-            if all(self.requeued[call] < REQUEUE_LIMIT for call in calls):
+            call_ids = [(ref.item_id, ref.call) for ref in refs]
+            if all(self.requeued[call] < REQUEUE_LIMIT for call in call_ids):
                 self.limits = self.limits.narrowed(max(1, record.requests // 2), None)
-                for call in calls:
+                for call in call_ids:
                     self.requeue[call] = code in WAIT_CODES
                     self.requeued[call] += 1
                 self.view.message(
@@ -599,15 +599,15 @@ class BatchDriver:
                         continue  # collected before an interruption; never written twice
                     if self.cache is not None:
                         self.cache.put(key, self.api.provider, planned.request.model, outcome.completion)
-                    reading = judging.read(planned, outcome.completion, setup)
-                    row = judging.to_judgment(planned, setup, key, outcome.completion, reading)
+                    reading = calls.read(planned, outcome.completion, setup)
+                    row = calls.to_judgment(planned, setup, key, outcome.completion, reading)
                     self.failed.pop((item.id, planned.call), None)
                 else:
                     tally.failed += 1
                     assert outcome.error is not None
                     if (item.id, planned.call, key) in self.done:
                         continue
-                    row = judging.error_row(planned, setup, key, outcome.error)
+                    row = calls.error_row(planned, setup, key, outcome.error)
                     self.failed[(item.id, planned.call)] = outcome.error
                 row.attempts = 1
                 row.batch_id = batch_id
@@ -664,7 +664,7 @@ class BatchDriver:
 
 
 def _latest(rows: list[Judgment]) -> list[Judgment]:
-    from judgekit.rundir import latest_rows
+    from judgekit.store.rundir import latest_rows
 
     return list(latest_rows(rows).values())
 

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from judgekit.batch.state import BatchJournal, BatchRecord
+from judgekit.store.batch_state import BatchJournal, BatchRecord
 
 HEARTBEAT_S = 300.0
 SHOWN = 4

@@ -55,10 +55,10 @@ def agreement_command(
     Reads a column of judge verdicts or scores from a data file (--pred), or the judgments of
     earlier run directories, and reports the same statistics as `judgekit compare`.
     """
-    from judgekit.compare import analyse
-    from judgekit.datasets import parse_field_options
-    from judgekit.levels import resolve_level
-    from judgekit.outcomes import ColumnSpec, load_sources
+    from judgekit.compare.runs import analyse
+    from judgekit.inputs.datasets import parse_field_options
+    from judgekit.metrics.levels import resolve_level
+    from judgekit.metrics.outcomes import ColumnSpec, load_sources
     from judgekit.reporting.compare_table import print_comparison
 
     spec = ColumnSpec(

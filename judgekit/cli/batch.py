@@ -17,7 +17,7 @@ from judgekit.cli.common import fail, handles_errors, help_markup, stdout_consol
 if TYPE_CHECKING:
     from judgekit.api import EvalResult, Prepared
     from judgekit.batch.driver import BatchOptions, BatchResult
-    from judgekit.batch.state import BatchJournal
+    from judgekit.store.batch_state import BatchJournal
 
 app = typer.Typer(
     rich_markup_mode=help_markup(),
@@ -207,9 +207,9 @@ def _print_detached(outcome: BatchResult, output_format: str) -> None:
 
 # -- helpers ----------------------------------------------------------------------------------
 def _journal(run_dir: str) -> BatchJournal:
-    from judgekit.batch.state import BatchStore
     from judgekit.errors import ExitCode
-    from judgekit.rundir import RunDir
+    from judgekit.store.batch_state import BatchStore
+    from judgekit.store.rundir import RunDir
 
     RunDir(Path(run_dir)).read_manifest()  # a clear error when it is no run directory at all
     journal = BatchStore(Path(run_dir)).load()

@@ -19,7 +19,7 @@ CacheDir = Annotated[
 
 
 def _directory(cache_dir: Optional[str]) -> Path:
-    from judgekit.cache import default_cache_dir
+    from judgekit.store.cache import default_cache_dir
 
     return Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
 
@@ -27,7 +27,7 @@ def _directory(cache_dir: Optional[str]) -> Path:
 def _open(cache_dir: Optional[str]):  # type: ignore[no-untyped-def]
     import sqlite3
 
-    from judgekit.cache import CACHE_FILE, CompletionCache
+    from judgekit.store.cache import CACHE_FILE, CompletionCache
 
     directory = _directory(cache_dir)
     try:
@@ -65,7 +65,7 @@ def clear_command(
     """Delete every cached completion."""
     import sqlite3
 
-    from judgekit.cache import CompletionCache, remove_files
+    from judgekit.store.cache import CompletionCache, remove_files
 
     if not yes and not typer.confirm("Delete every cached completion?", err=True):
         raise typer.Exit(1)
@@ -89,7 +89,7 @@ def prune_command(
     cache_dir: CacheDir = None,
 ) -> None:
     """Delete cached completions older than an age."""
-    from judgekit.cache import parse_age
+    from judgekit.store.cache import parse_age
 
     try:
         seconds = parse_age(older_than)

@@ -145,10 +145,10 @@ def compare_command(
     the output directory: cached and resumable); the rows are ranked and the best is tested
     against the runner-up on the same items. compare.json in the output directory keeps it all.
     """
-    from judgekit.compare import CompareOptions, parse_prices
+    from judgekit.compare.runs import CompareOptions, parse_prices
     from judgekit.config import EvalConfig
-    from judgekit.datasets import parse_field_options
     from judgekit.errors import ExitCode
+    from judgekit.inputs.datasets import parse_field_options
 
     if not judge:
         raise fail("no judge given: pass --judge provider/model (repeat it to compare judges)", ExitCode.USAGE)
@@ -196,10 +196,10 @@ def compare_command(
 
 def run_and_print(options: object, as_json: bool, quiet: bool, html: str | None = None) -> None:
     """Run a comparison, print it, and turn failures into exit code 3 (shared with eval's panel)."""
-    from judgekit.compare import CompareOptions, run_compare
+    from judgekit.compare.runs import CompareOptions, run_compare
     from judgekit.errors import ExitCode
+    from judgekit.judging.progress import make_progress
     from judgekit.reporting.compare_table import print_comparison
-    from judgekit.reporting.progress import make_progress
 
     assert isinstance(options, CompareOptions)
     result = run_compare(options, progress=lambda: make_progress(enabled=not quiet))

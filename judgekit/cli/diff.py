@@ -12,7 +12,7 @@ from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
 
 if TYPE_CHECKING:
-    from judgekit.diffing import RunDiff
+    from judgekit.ci.diff import RunDiff
 
 
 @handles_errors
@@ -42,13 +42,15 @@ def diff_command(
     both two-sided and paired by item. Exit codes: 0 ok, 1 --max-regression failed, 2 usage or
     input error (e.g. the runs are not over the same items).
     """
-    from judgekit.diffing import compare
+    from judgekit.ci.diff import compare
     from judgekit.errors import ExitCode
+    from judgekit.pipeline.finished import load_finished
     from judgekit.reporting import github
     from judgekit.reporting.markdown import diff_report
-    from judgekit.runview import load_run
 
-    diff = compare(load_run(run_a), load_run(run_b), max_regression=max_regression, on_ci_bound=on_ci_bound.value)
+    diff = compare(
+        load_finished(run_a), load_finished(run_b), max_regression=max_regression, on_ci_bound=on_ci_bound.value
+    )
     for warning in diff.warnings:
         warn(f"warning: {warning}")
     if output_format is FormatChoice.json:

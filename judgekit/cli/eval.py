@@ -433,10 +433,10 @@ def eval_command(
     from judgekit.api import config_from_run, execute, finish, prepare
     from judgekit.backends.pool import parse_endpoint
     from judgekit.config import EvalConfig
-    from judgekit.datasets import parse_field_options
     from judgekit.errors import ExitCode
+    from judgekit.inputs.datasets import parse_field_options
+    from judgekit.judging.progress import make_progress
     from judgekit.reporting.console import print_summary
-    from judgekit.reporting.progress import make_progress
 
     gates = gating.gate_options(
         min_win_rate=min_win_rate,
@@ -468,7 +468,7 @@ def eval_command(
             "positions": positions.value if positions else "random",
         }
         if not judge:
-            from judgekit import embedded
+            from judgekit.judging import embedded
 
             kind = "pairwise" if baseline else mode.value if mode else embedded.data_kind(dataset, fields)
             chosen = embedded.settings(kind, positions=positions.value if positions else None, prompt=prompt)
@@ -527,8 +527,8 @@ def eval_command(
     if (detach or estimate) and not batch:
         raise fail("--detach and --estimate go with --batch", ExitCode.USAGE)
     prepared = prepare(config)
-    from judgekit.gates import check_options
-    from judgekit.passrule import RunFacts
+    from judgekit.ci.gates import check_options
+    from judgekit.ci.passrule import RunFacts
 
     check_options(gates, RunFacts.of(prepared.manifest))
     for note in prepared.grading.notes():
@@ -581,9 +581,9 @@ def eval_command(
         warn(prepared.backend.report())
     gate_failed = False
     if gates.any or gating.wants_reports(junit, markdown):
-        from judgekit.runview import load_run
+        from judgekit.pipeline.finished import load_finished
 
-        checked = gating.check_run(load_run(result.run_dir, summary), gates, junit=junit, markdown=markdown)
+        checked = gating.check_run(load_finished(result.run_dir, summary), gates, junit=junit, markdown=markdown)
         gate_failed = not all(gate.passed for gate in checked)
     if result.lowest_concurrency is not None and result.lowest_concurrency < config.concurrency:
         warn(
@@ -616,9 +616,9 @@ def _join_baseline(
     """Join the candidate and baseline files into a pairwise dataset; returns its path."""
     from pathlib import Path
 
-    from judgekit.baseline import join
-    from judgekit.datasets import ReadOptions, parse_field_options
     from judgekit.errors import ExitCode
+    from judgekit.inputs.baseline import join
+    from judgekit.inputs.datasets import ReadOptions, parse_field_options
 
     if mode is ModeChoice.pointwise:
         raise fail(
@@ -639,7 +639,7 @@ def _join_baseline(
 def _run_panel(config: object, judges: list[str], as_json: bool, quiet: bool) -> None:
     """Several --judge options: judge with each (own run directory) and combine them as a panel."""
     from judgekit.cli.compare import run_and_print
-    from judgekit.compare import CompareOptions
+    from judgekit.compare.runs import CompareOptions
     from judgekit.config import EvalConfig
 
     assert isinstance(config, EvalConfig)

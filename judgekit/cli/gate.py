@@ -13,7 +13,7 @@ from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import fail, handles_errors, stdout_console
 
 if TYPE_CHECKING:
-    from judgekit.gates import GateResult
+    from judgekit.ci.gates import GateResult
 
 
 @handles_errors
@@ -41,10 +41,10 @@ def gate_command(
     Exit codes: 0 every gate passed, 1 a gate failed, 2 a usage or input error, 3 the run is
     incomplete or holds more failed items than --max-errors.
     """
+    from judgekit.ci.gates import check_options
+    from judgekit.ci.passrule import RunFacts
     from judgekit.errors import ExitCode
-    from judgekit.gates import check_options
-    from judgekit.passrule import RunFacts
-    from judgekit.runview import load_run
+    from judgekit.pipeline.finished import load_finished
 
     options = gating.gate_options(
         min_win_rate=min_win_rate,
@@ -62,7 +62,7 @@ def gate_command(
             "--max-flip-rate, --min-agreement (or a report: --junit, --markdown)",
             ExitCode.USAGE,
         )
-    view = load_run(run_dir)
+    view = load_finished(run_dir)
     check_options(options, RunFacts.of(view.manifest))
     results = gating.check_run(view, options, junit=junit, markdown=markdown)
     passed = all(result.passed for result in results)

@@ -16,8 +16,8 @@ import typer
 from judgekit.cli.common import warn
 
 if TYPE_CHECKING:
-    from judgekit.gates import GateOptions, GateResult
-    from judgekit.runview import RunView
+    from judgekit.ci.gates import GateOptions, GateResult
+    from judgekit.ci.runview import RunView
 
 GATES_PANEL = "Quality gates and CI reports"
 
@@ -127,7 +127,7 @@ def gate_options(
     min_agreement: float | None,
     on_ci_bound: CiBoundChoice,
 ) -> GateOptions:
-    from judgekit.gates import GateOptions
+    from judgekit.ci.gates import GateOptions
 
     return GateOptions(
         min_win_rate=min_win_rate,
@@ -148,9 +148,9 @@ def wants_reports(junit: str | None, markdown: str | None) -> bool:
 def check_run(view: RunView, options: GateOptions, *, junit: str | None, markdown: str | None) -> list[GateResult]:
     """Evaluate the gates on a finished run, print one line per gate on stderr, and write the
     JUnit report, the Markdown summary and GitHub annotations that were asked for."""
-    from judgekit.gates import evaluate
-    from judgekit.passrule import PassRule, RunFacts
-    from judgekit.provenance import run_warnings
+    from judgekit.ci.gates import evaluate
+    from judgekit.ci.passrule import PassRule, RunFacts
+    from judgekit.ci.provenance import run_warnings
     from judgekit.reporting import github
     from judgekit.reporting import markdown as markdown_report
 

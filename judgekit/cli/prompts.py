@@ -12,8 +12,8 @@ import typer
 from judgekit.cli.common import fail, handles_errors, help_markup, stdout_console
 
 if TYPE_CHECKING:
-    from judgekit.criteria import Criterion
-    from judgekit.prompts import AuxTemplate, Template
+    from judgekit.inputs.criteria import Criterion
+    from judgekit.inputs.prompts import AuxTemplate, Template
     from judgekit.schema import Item
 
 app = typer.Typer(
@@ -50,7 +50,7 @@ def first_sentence(text: str) -> str:
 
 def verdict_label(template: Template | AuxTemplate) -> str:
     """A short account of what the template's judge answers with."""
-    from judgekit.prompts import AuxTemplate
+    from judgekit.inputs.prompts import AuxTemplate
 
     if isinstance(template, AuxTemplate):
         return "text"
@@ -78,8 +78,8 @@ def list_command(
     from rich import box
     from rich.table import Table
 
-    from judgekit.criteria import BUILTIN_CRITERIA
-    from judgekit.prompts import iter_builtin
+    from judgekit.inputs.criteria import BUILTIN_CRITERIA
+    from judgekit.inputs.prompts import iter_builtin
 
     # The folder of a built-in names its kind (pairwise/, pointwise/) or role (steps/, reference/).
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -109,7 +109,7 @@ def criteria_command() -> None:
     from rich import box
     from rich.table import Table
 
-    from judgekit.criteria import BUILTIN_CRITERIA
+    from judgekit.inputs.criteria import BUILTIN_CRITERIA
 
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
@@ -125,7 +125,7 @@ def criteria_command() -> None:
 @handles_errors
 def show_command(name: Annotated[str, typer.Argument(help="Template name or .jinja path.")]) -> None:
     """Print a template's source (front matter and body) and its hash."""
-    from judgekit.prompts import load_any
+    from judgekit.inputs.prompts import load_any
 
     template = load_any(name)
     print(f"# {template.name} ({template.path}) sha256:{template.hash}", file=sys.stderr)
@@ -133,7 +133,7 @@ def show_command(name: Annotated[str, typer.Argument(help="Template name or .jin
 
 
 def _criterion(value: str | None) -> Criterion | None:
-    from judgekit.criteria import resolve
+    from judgekit.inputs.criteria import resolve
 
     return resolve(value) if value else None
 
@@ -148,9 +148,9 @@ def _pipeline_variables(
     generate_reference: bool,
 ) -> dict[str, Any]:
     """The variables `judgekit eval` adds to an item's own for this template."""
-    from judgekit.criteria import BUILTIN_CRITERIA
-    from judgekit.grading import PLACEHOLDER_REFERENCE, PLACEHOLDER_STEPS
-    from judgekit.prompts import neutralise
+    from judgekit.inputs.criteria import BUILTIN_CRITERIA
+    from judgekit.inputs.prompts import neutralise
+    from judgekit.judging.grading import PLACEHOLDER_REFERENCE, PLACEHOLDER_STEPS
 
     used = template.variables()
     extra: dict[str, Any] = {}
@@ -169,9 +169,9 @@ def _pipeline_variables(
 def _read_inputs(
     steps: str | None, rubric: str | None, template: Template | AuxTemplate
 ) -> tuple[str | None, str | None]:
-    from judgekit.criteria import read_steps_file
-    from judgekit.prompts import Template
-    from judgekit.rubrics import load_rubric
+    from judgekit.inputs.criteria import read_steps_file
+    from judgekit.inputs.prompts import Template
+    from judgekit.inputs.rubrics import load_rubric
 
     scale = template.meta.verdict.scale if isinstance(template, Template) else None
     return (read_steps_file(steps) if steps else None, load_rubric(rubric, scale) if rubric else None)
@@ -196,8 +196,8 @@ def render_command(
     generate_reference: GenerateOption = False,
 ) -> None:
     """Print the messages a template produces for one item, without calling any model."""
-    from judgekit.datasets import Dataset, ReadOptions, parse_field_options
-    from judgekit.prompts import AuxTemplate, item_variables, load_any
+    from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
+    from judgekit.inputs.prompts import AuxTemplate, item_variables, load_any
 
     template = load_any(name)
     steps_text, rubric_text = _read_inputs(steps, rubric, template)
@@ -261,9 +261,9 @@ def validate_command(
     Problems are printed one per line on stderr and exit with code 2; notes (things that work
     but may surprise) are printed without failing. No model is called.
     """
-    from judgekit.datasets import Dataset, ReadOptions, parse_field_options
     from judgekit.errors import TemplateError
-    from judgekit.prompts import (
+    from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
+    from judgekit.inputs.prompts import (
         AUX_VARIABLES,
         VARIABLES,
         AuxTemplate,

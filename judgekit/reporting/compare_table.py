@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from judgekit.comparison import Comparison, ComparisonRow
+from judgekit.compare.statistics import Comparison, ComparisonRow
 from judgekit.stats.intervals import Estimate
 
 

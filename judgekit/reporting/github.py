@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from judgekit.ci.gates import GateResult
 from judgekit.errors import InputError
-from judgekit.gates import GateResult
 
 
 def in_github_actions() -> bool:

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-from judgekit.gates import GateResult
-from judgekit.passrule import PassRule
-from judgekit.runview import RunView
+from judgekit.ci.gates import GateResult
+from judgekit.ci.passrule import PassRule
+from judgekit.ci.runview import RunView
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BODY_LIMIT = 20_000
@@ -109,10 +109,10 @@ def build(view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) -> El
     _suite_attributes(suite, counts, total_time)
     totals = JunitCounts(counts.tests, counts.failures, counts.errors, counts.skipped)
     if gates:
-        gate_suite = _element(root, "testsuite", name="judgekit.gates")
+        gate_suite = _element(root, "testsuite", name="judgekit.ci.gates")
         gate_counts = JunitCounts()
         for gate in gates:
-            case = _element(gate_suite, "testcase", classname="judgekit.gates", name=gate.option, time="0")
+            case = _element(gate_suite, "testcase", classname="judgekit.ci.gates", name=gate.option, time="0")
             gate_counts.tests += 1
             if not gate.passed:
                 gate_counts.failures += 1

@@ -11,11 +11,11 @@ import html
 import re
 from collections.abc import Sequence
 
-from judgekit.diffing import ItemChange, RunDiff
-from judgekit.gates import GateResult
-from judgekit.passrule import PassRule
+from judgekit.ci.diff import ItemChange, RunDiff
+from judgekit.ci.gates import GateResult
+from judgekit.ci.passrule import PassRule
+from judgekit.ci.runview import RunView
 from judgekit.reporting.console import summary_rows
-from judgekit.runview import RunView
 from judgekit.stats.intervals import Estimate
 
 ITEMS_SHOWN = 20

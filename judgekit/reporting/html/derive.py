@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judgekit.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.stats.intervals import Estimate, mean_estimate
 

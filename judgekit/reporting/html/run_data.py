@@ -15,12 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from judgekit.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.errors import RunDirError
+from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.reporting.html.derive import Bootstrap
-from judgekit.rundir import RunDir
 from judgekit.schema import Item, Judgment
 from judgekit.stats.intervals import Estimate
+from judgekit.store.rundir import RunDir
 from judgekit.summary import Summary
 
 CALL_ORDER = {"steps": 0, "reference": 1, "single": 2, "AB": 3, "BA": 4}

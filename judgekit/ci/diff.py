@@ -1,0 +1,165 @@
+"""Compare two runs over the same items, item by item (`judgekit diff BEFORE AFTER`).
+
+Each item gets a value in each run: its score (pointwise) or the candidate A's credit
+(pairwise: a win 1, a tie 1/2, a loss 0, as in the win rate). An item "got worse" when its
+value dropped. Items without a verdict in either run (unscored, failed, not judged) are left
+out of the comparison and counted. The change is tested with a paired test (Wilcoxon
+signed-rank for scores, the sign test for pairwise outcomes; see `stats.paired`), and can be
+gated with `--max-regression`: the largest allowed drop of the mean per-item value, in the
+metric's own units (win-rate fraction for pairwise runs, score points for pointwise runs).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from judgekit.ci.gates import Checker, CiBound, GateResult
+from judgekit.ci.provenance import comparison_warnings
+from judgekit.ci.runview import RunView
+from judgekit.errors import InputError, UsageError
+from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.stats.agreement import OUTCOME_VALUE
+from judgekit.stats.intervals import Estimate
+from judgekit.stats.paired import PairedTest, sign_test, wilcoxon_test
+
+
+class ItemChange(BaseModel):
+    """One item's value in both runs."""
+
+    id: str
+    before: str
+    """The verdict or score in the first run ("A", "tie", "B", "7", or unscored / error / pending)."""
+    after: str
+    change: float | None
+    """after - before in the metric's units; None when either run has no verdict."""
+    question: str
+
+
+class RunDiff(BaseModel):
+    """The item-by-item comparison of two runs."""
+
+    before: str
+    after: str
+    kind: str
+    metric: str
+    before_metric: Estimate | None
+    """The first run's headline metric as its summary reports it (over its own scored items)."""
+    after_metric: Estimate | None
+    test: PairedTest
+    """The paired test over the items scored in both runs."""
+    worse: list[ItemChange] = Field(default_factory=list)
+    """Items whose value dropped, largest drop first."""
+    better: list[ItemChange] = Field(default_factory=list)
+    not_compared: list[ItemChange] = Field(default_factory=list)
+    """Items without a verdict in one run or both."""
+    gate: GateResult | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+def _value(kind: str, outcome: ItemOutcome) -> float | None:
+    if outcome.status != "ok":
+        return None
+    if kind == "pairwise":
+        return OUTCOME_VALUE[outcome.verdict] if outcome.verdict is not None else None
+    return outcome.score
+
+
+def _shown(kind: str, outcome: ItemOutcome) -> str:
+    if outcome.status != "ok":
+        return outcome.status
+    if kind == "pairwise":
+        return str(outcome.verdict)
+    return f"{outcome.score:g}" if outcome.score is not None else "?"
+
+
+def compare(
+    before: RunView,
+    after: RunView,
+    *,
+    max_regression: float | None = None,
+    on_ci_bound: CiBound = "none",
+) -> RunDiff:
+    """Compare `after` with `before`; raises InputError when they are not over the same items."""
+    if before.kind != after.kind:
+        raise InputError(
+            f"{before.path} is a {before.kind} run and {after.path} a {after.kind} run; diff needs one kind"
+        )
+    _check_same_items(before, after)
+    if max_regression is not None and not max_regression >= 0:  # also refuses NaN
+        raise UsageError(f"--max-regression {max_regression:g}: give the largest allowed drop, 0 or more")
+    if max_regression is not None and before.kind == "pairwise" and max_regression > 1:
+        raise UsageError(f"--max-regression {max_regression:g}: a win-rate drop is a fraction from 0 to 1")
+    kind = before.kind
+    after_outcomes = {item.id: outcome for item, outcome in zip(after.items, after.outcomes, strict=True)}
+    after_items = {item.id: item for item in after.items}
+    changes: list[ItemChange] = []
+    paired: list[tuple[float, float]] = []
+    questions_differ = 0
+    for item, first in zip(before.items, before.outcomes, strict=True):
+        second = after_outcomes[item.id]
+        if after_items[item.id].turns != item.turns:
+            questions_differ += 1
+        a, b = _value(kind, first), _value(kind, second)
+        change = None if a is None or b is None else b - a
+        if a is not None and b is not None:
+            paired.append((a, b))
+        changes.append(
+            ItemChange(
+                id=item.id,
+                before=_shown(kind, first),
+                after=_shown(kind, second),
+                change=change,
+                question=item.question,
+            )
+        )
+    test_of = sign_test if kind == "pairwise" else wilcoxon_test
+    test = test_of([a for a, _ in paired], [b for _, b in paired], resamples=before.resamples, seed=before.seed)
+    metric = "win rate of A" if kind == "pairwise" else "mean score"
+    warnings = comparison_warnings(before, after)
+    if questions_differ:
+        warnings.append(f"{questions_differ} items with the same id have different questions in the two runs")
+    gate = None
+    if max_regression is not None:
+        drop = None
+        if test.change is not None:
+            # 0.0 - x rather than -x, so that no change reads 0.000 and not -0.000.
+            low = None if test.change.high is None else 0.0 - test.change.high
+            high = None if test.change.low is None else 0.0 - test.change.low
+            drop = Estimate(value=0.0 - test.change.value, low=low, high=high, n=test.change.n)
+        gate = Checker(on_ci_bound)(
+            "--max-regression", f"drop in {metric}", "max", max_regression, drop, percent=kind == "pairwise"
+        )
+    return RunDiff(
+        before=str(before.path),
+        after=str(after.path),
+        kind=kind,
+        metric=metric,
+        before_metric=_headline(before),
+        after_metric=_headline(after),
+        test=test,
+        worse=sorted((c for c in changes if c.change is not None and c.change < 0), key=lambda c: (c.change, c.id)),
+        better=sorted(
+            (c for c in changes if c.change is not None and c.change > 0), key=lambda c: (-(c.change or 0), c.id)
+        ),
+        not_compared=[c for c in changes if c.change is None],
+        gate=gate,
+        warnings=warnings,
+    )
+
+
+def _headline(view: RunView) -> Estimate | None:
+    summary = view.summary
+    if summary.pairwise is not None:
+        return summary.pairwise.win_rate
+    return summary.pointwise.mean if summary.pointwise is not None else None
+
+
+def _check_same_items(before: RunView, after: RunView) -> None:
+    first = {item.id for item in before.items}
+    second = {item.id for item in after.items}
+    for lacking, having, extra in ((after, before, first - second), (before, after, second - first)):
+        if extra:
+            raise InputError(
+                f"{lacking.path} lacks {len(extra)} of the items of {having.path} (e.g. id {sorted(extra)[0]!r}); "
+                "diff compares two runs over the same items"
+            )

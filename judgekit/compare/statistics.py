@@ -1,0 +1,462 @@
+"""Side-by-side statistics of several judges (or prompts) on one human-labelled dataset.
+
+`build_row` turns one `JudgedSet` into a `ComparisonRow` (agreement or correlation with the
+humans, bias figures, cost), `compare` ranks the rows and tests whether the best is better
+than the runner-up on the same items. The result is a `Comparison`, saved as compare.json and
+rendered by `reporting.compare_table` (and, later, by the HTML report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from judgekit.metrics.levels import Level, groups_of, human_correlation, paired_values
+from judgekit.metrics.outcomes import JudgedSet
+from judgekit.stats import agreement as pairwise_stats
+from judgekit.stats import correlation
+from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
+from judgekit.stats.length_control import length_controlled
+from judgekit.stats.significance import mcnemar_exact, paired_difference
+
+COMPARISON_VERSION = 1
+PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
+SCORE_METRICS = ("spearman", "kendall", "pearson")
+
+
+class ComparisonRow(BaseModel):
+    """One judge (with one prompt), or a panel, measured against the human references."""
+
+    name: str
+    rank: int | None = None
+    """1 = best by the ranking metric; None when the metric could not be computed."""
+    prompt: str | None = None
+    judge: str | None = None
+    run_dir: str | None = None
+    items: int
+    scored: int
+    unscored: int
+    errors: int = 0
+    unscored_rate: Estimate | None = None
+    """Share of answered items with no valid verdict."""
+    human_n: int = 0
+    """Items with both a human reference and a valid verdict."""
+    agreement: Estimate | None = None
+    """Pairwise: verdict equals the human label, ties counting as a class."""
+    agreement_without_ties: Estimate | None = None
+    """Pairwise: the same over items where neither the judge nor the humans called a tie."""
+    kappa: Estimate | None = None
+    """Pairwise: Cohen's kappa of the verdicts with the human labels (A / B / tie)."""
+    spearman: Estimate | None = None
+    kendall: Estimate | None = None
+    pearson: Estimate | None = None
+    correlation_level: str | None = None
+    groups: int | None = None
+    groups_skipped: int | None = None
+    wins_a: int | None = None
+    wins_b: int | None = None
+    ties: int | None = None
+    win_rate: Estimate | None = None
+    """Pairwise: the judge's win rate of A (ties one half)."""
+    standard_error: float | None = None
+    """Pairwise: standard error of the win rate, sample sd / sqrt(n) (AlpacaEval's definition)."""
+    length_controlled_win_rate: Estimate | None = None
+    length_coefficient: Estimate | None = None
+    """Pairwise: log-odds per unit of tanh(length difference / sd); > 0 favours longer answers."""
+    mean_score: Estimate | None = None
+    position_consistency: Estimate | None = None
+    """Pairwise under --positions swap: share of items given the same verdict in both orders."""
+    p_first: Estimate | None = None
+    """Pairwise: share of decisive verdicts that preferred the answer shown first."""
+    p_longer: Estimate | None = None
+    """Pairwise: share of decisive verdicts won by the longer answer."""
+    calls: int = 0
+    """Judge calls behind the row (cached ones included: the cost of the judge on this data)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    """From --price; None when no price was given for the judge."""
+    wall_s: float | None = None
+    """Seconds this command spent on the row (small when it was resumed or cached)."""
+    mean_latency_s: float | None = None
+    """Mean seconds per judge call actually sent (cached calls left out)."""
+
+
+class SignificanceTest(BaseModel):
+    """Is the best row better than the runner-up on the same items?"""
+
+    metric: str
+    best: str
+    runner_up: str
+    units: int
+    """Items (or groups) both rows were measured on."""
+    unit: str = "items"
+    difference: Estimate | None
+    """best minus runner-up on those units, with a paired-bootstrap 95% interval."""
+    p_value: float | None
+    method: str
+    significant: bool
+    only_best_right: int | None = None
+    """McNemar: items only the best row got right."""
+    only_runner_up_right: int | None = None
+    statement: str
+
+
+class InterJudgeAgreement(BaseModel):
+    """How much the judges of a panel agree with one another."""
+
+    judges: list[str]
+    items: int
+    """Items every judge gave a valid verdict (or score)."""
+    method: str
+    """cohen (two judges) or fleiss (three or more); scores are taken as categories."""
+    kappa: Estimate | None
+    pairs: list[dict[str, Any]] = Field(default_factory=list)
+    """Cohen's kappa (and Spearman for scores) of every pair of judges."""
+
+
+class Comparison(BaseModel):
+    """Every row of a comparison, ranked, with the test of best against runner-up."""
+
+    version: int = COMPARISON_VERSION
+    kind: str
+    dataset: str
+    ranked_by: str
+    level: str = "item"
+    group_by: str | None = None
+    rows: list[ComparisonRow]
+    best_vs_runner_up: SignificanceTest | None = None
+    panels: list[InterJudgeAgreement] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    output_dir: str | None = None
+
+
+def default_metric(kind: str) -> str:
+    return "agreement" if kind == "pairwise" else "spearman"
+
+
+def check_metric(metric: str, kind: str, level: Level) -> None:
+    from judgekit.errors import UsageError
+
+    allowed = PAIRWISE_METRICS + SCORE_METRICS if kind == "pairwise" else SCORE_METRICS
+    if metric not in allowed:
+        raise UsageError(f"--rank-by {metric} does not apply to {kind} data; choose one of {', '.join(allowed)}")
+    if kind == "pairwise" and metric in SCORE_METRICS and level == "item":
+        raise UsageError(f"--rank-by {metric} on pairwise data needs --level system or group with --group-by")
+
+
+def build_row(
+    judged: JudgedSet,
+    *,
+    level: Level = "item",
+    group_by: str | None = None,
+    price: tuple[float, float] | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> ComparisonRow:
+    """Every statistic of one judged set, each rate with its bootstrap interval."""
+    from judgekit.metrics.aggregate import _bias, _human_agreement
+
+    options = {"resamples": resamples, "seed": seed}
+    facts, outcomes = judged.facts, judged.outcomes
+    status = [outcome.status for outcome in outcomes]
+    answered = [1.0 if s == "unscored" else 0.0 for s in status if s in ("ok", "unscored")]
+    row = ComparisonRow(
+        name=judged.name,
+        prompt=judged.prompt,
+        judge=judged.judge,
+        run_dir=judged.run_dir,
+        items=len(facts),
+        scored=status.count("ok"),
+        unscored=status.count("unscored"),
+        errors=status.count("error"),
+        unscored_rate=mean_estimate(answered, **options),
+        wall_s=judged.wall_s,
+    )
+    if judged.kind == "pairwise":
+        human = _human_agreement(facts, outcomes, options)
+        if human is not None:
+            row.human_n = human.n
+            row.agreement, row.agreement_without_ties, row.kappa = (
+                human.agreement,
+                human.agreement_without_ties,
+                human.kappa,
+            )
+        bias = _bias(facts, outcomes, [r for r in judged.rows if r.role == "judge"], options)
+        row.p_first, row.p_longer = bias.p_first, bias.p_longer
+        if bias.flip_rate is not None:
+            row.position_consistency = Estimate(
+                value=1 - bias.flip_rate.value,
+                low=None if bias.flip_rate.high is None else 1 - bias.flip_rate.high,
+                high=None if bias.flip_rate.low is None else 1 - bias.flip_rate.low,
+                n=bias.flip_rate.n,
+            )
+        scored = [(f, o) for f, o in zip(facts, outcomes, strict=True) if o.verdict is not None]
+        values = [pairwise_stats.OUTCOME_VALUE[str(o.verdict)] for _, o in scored]
+        row.win_rate = mean_estimate(values, **options)
+        row.standard_error = pairwise_stats.standard_error(values)
+        row.wins_a, row.wins_b, row.ties = values.count(1.0), values.count(0.0), values.count(0.5)
+        fitted = length_controlled(values, [f.length_a for f, _ in scored], [f.length_b for f, _ in scored], **options)
+        if fitted is not None:
+            row.length_controlled_win_rate, row.length_coefficient = fitted.win_rate, fitted.length_coefficient
+    else:
+        row.mean_score = mean_estimate([o.score for o in outcomes if o.score is not None], **options)
+        row.human_n = len(paired_values(facts, outcomes))
+    if judged.kind == "pointwise" or level != "item":
+        found = human_correlation(
+            facts, outcomes, level=level, group_by=group_by, renamed=judged.renamed, options=options
+        )
+        if found is not None:
+            row.spearman, row.kendall, row.pearson = found.spearman, found.kendall, found.pearson
+            row.correlation_level, row.groups, row.groups_skipped = found.level, found.groups, found.groups_skipped
+    _add_cost(row, judged, price)
+    return row
+
+
+def _add_cost(row: ComparisonRow, judged: JudgedSet, price: tuple[float, float] | None) -> None:
+    latencies = []
+    for call in judged.rows:
+        if call.completion is None:
+            continue
+        row.calls += 1
+        row.prompt_tokens += call.completion.prompt_tokens or 0
+        row.completion_tokens += call.completion.completion_tokens or 0
+        if not call.cached and call.latency_s > 0:
+            latencies.append(call.latency_s)
+    row.mean_latency_s = round(float(np.mean(latencies)), 3) if latencies else None
+    if price is not None and row.calls:
+        row.cost_usd = (row.prompt_tokens * price[0] + row.completion_tokens * price[1]) / 1_000_000
+
+
+def metric_value(row: ComparisonRow, metric: str) -> float | None:
+    estimate = getattr(row, metric)
+    return None if estimate is None else float(estimate.value)
+
+
+def rank(rows: list[ComparisonRow], metric: str) -> list[ComparisonRow]:
+    """Rows sorted best first by the metric; rows without it go last, unranked."""
+    ordered = sorted(rows, key=lambda r: -(v if (v := metric_value(r, metric)) is not None else -np.inf))
+    position = 0
+    for row in ordered:
+        if metric_value(row, metric) is None:
+            row.rank = None
+        else:
+            position += 1
+            row.rank = position
+    return ordered
+
+
+def best_against_runner_up(
+    best: JudgedSet,
+    runner_up: JudgedSet,
+    metric: str,
+    *,
+    level: Level,
+    group_by: str | None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> SignificanceTest | None:
+    """Compare two judged sets on the items both were measured on."""
+    options = {"resamples": resamples, "seed": seed}
+    second = runner_up.by_id()
+    if metric in PAIRWISE_METRICS:
+        return _test_labels(best, runner_up, second, metric, options)
+    return _test_correlation(best, runner_up, second, metric, level, group_by, options)
+
+
+def _test_labels(
+    best: JudgedSet,
+    runner_up: JudgedSet,
+    second: Mapping[str, Any],
+    metric: str,
+    options: Mapping[str, int],
+) -> SignificanceTest | None:
+    first_verdicts, second_verdicts, human = [], [], []
+    for fact, outcome in zip(best.facts, best.outcomes, strict=True):
+        other = second.get(fact.id)
+        if fact.human_label is None or outcome.verdict is None or other is None or other.verdict is None:
+            continue
+        if metric == "agreement_without_ties" and "tie" in (fact.human_label, outcome.verdict, other.verdict):
+            continue
+        first_verdicts.append(str(outcome.verdict))
+        second_verdicts.append(str(other.verdict))
+        human.append(str(fact.human_label))
+    if not human:
+        return None
+    if metric == "kappa":
+        difference, p = paired_difference(
+            pairwise_stats.cohen_kappa_value, [first_verdicts, human], [second_verdicts, human], **options
+        )
+        return _result(metric, best, runner_up, len(human), "items", difference, p, "paired bootstrap")
+    right_first = [j == h for j, h in zip(first_verdicts, human, strict=True)]
+    right_second = [j == h for j, h in zip(second_verdicts, human, strict=True)]
+    only_first, only_second, p = mcnemar_exact(right_first, right_second)
+    difference, _ = paired_difference(
+        lambda a: float(np.mean(a)),
+        [np.asarray(right_first, dtype=float)],
+        [np.asarray(right_second, dtype=float)],
+        **options,
+    )
+    result = _result(metric, best, runner_up, len(human), "items", difference, p, "McNemar exact test")
+    result.only_best_right, result.only_runner_up_right = only_first, only_second
+    return result
+
+
+def _test_correlation(
+    best: JudgedSet,
+    runner_up: JudgedSet,
+    second: Mapping[str, Any],
+    metric: str,
+    level: Level,
+    group_by: str | None,
+    options: Mapping[str, int],
+) -> SignificanceTest | None:
+    index_of = {fact.id: index for index, fact in enumerate(runner_up.facts)}
+    pairs = paired_values(best.facts, best.outcomes)
+    other_pairs = {i: j for i, j, _ in paired_values(runner_up.facts, runner_up.outcomes)}
+    kept = [
+        (i, j, other_pairs[index_of[best.facts[i].id]], h)
+        for i, j, h in pairs
+        if best.facts[i].id in index_of and index_of[best.facts[i].id] in other_pairs
+    ]
+    if len(kept) < 3:
+        return None
+    a = np.array([k[1] for k in kept])
+    b = np.array([k[2] for k in kept])
+    h = np.array([k[3] for k in kept])
+    if level == "item":
+        difference, p = paired_difference(lambda x, y: correlation.coefficient(metric, x, y), [a, h], [b, h], **options)
+        return _result(metric, best, runner_up, len(kept), "items", difference, p, "paired bootstrap")
+    assert group_by is not None
+    keys = np.array(groups_of([best.facts[k[0]] for k in kept], group_by, best.renamed))
+    if level == "system":
+
+        def system(judge: np.ndarray, human: np.ndarray, systems: np.ndarray) -> float:
+            names = np.unique(systems)
+            judge_means = [judge[systems == name].mean() for name in names]
+            human_means = [human[systems == name].mean() for name in names]
+            return correlation.coefficient(metric, judge_means, human_means)
+
+        difference, p = paired_difference(system, [a, h, keys], [b, h, keys], **options)
+        return _result(metric, best, runner_up, len(kept), "items", difference, p, "paired bootstrap over items")
+    per_group_a, per_group_b = [], []
+    for name in np.unique(keys):
+        members = keys == name
+        first_value = correlation.coefficient(metric, a[members], h[members])
+        second_value = correlation.coefficient(metric, b[members], h[members])
+        if np.isfinite(first_value) and np.isfinite(second_value):
+            per_group_a.append(first_value)
+            per_group_b.append(second_value)
+    if len(per_group_a) < 2:
+        return None
+    difference, p = paired_difference(
+        lambda x: float(np.mean(x)), [np.array(per_group_a)], [np.array(per_group_b)], **options
+    )
+    return _result(metric, best, runner_up, len(per_group_a), "groups", difference, p, "paired bootstrap over groups")
+
+
+def _result(
+    metric: str,
+    best: JudgedSet,
+    runner_up: JudgedSet,
+    units: int,
+    unit: str,
+    difference: Estimate | None,
+    p: float | None,
+    method: str,
+) -> SignificanceTest:
+    excludes_zero = (
+        difference is not None
+        and difference.low is not None
+        and difference.high is not None
+        and (difference.low > 0 or difference.high < 0)
+    )
+    significant = p is not None and p < 0.05 if method == "McNemar exact test" else excludes_zero
+    gap = "–" if difference is None else f"{difference.value:+.3f}"
+    if difference is not None and difference.low is not None and difference.high is not None:
+        gap += f" [{difference.low:+.3f}, {difference.high:+.3f}]"
+    p_text = "" if p is None else f", p = {p:.3g}"
+    verdict = "is significantly better than" if significant else "is not significantly better than"
+    statement = (
+        f"{best.name} {verdict} {runner_up.name} on {metric} "
+        f"({method} on {units} shared {unit}: difference {gap}{p_text})"
+    )
+    return SignificanceTest(
+        metric=metric,
+        best=best.name,
+        runner_up=runner_up.name,
+        units=units,
+        unit=unit,
+        difference=difference,
+        p_value=p,
+        method=method,
+        significant=significant,
+        statement=statement,
+    )
+
+
+def _table_price(judge: str | None) -> tuple[float, float] | None:
+    """judgekit's dated list price of a judge, when it knows one (see `judgekit.judging.pricing`)."""
+    from judgekit.judging.pricing import builtin_prices
+
+    known = builtin_prices(judge) if judge else None
+    return (known.input, known.output) if known else None
+
+
+def compare(
+    sets: Sequence[JudgedSet],
+    *,
+    dataset: str,
+    metric: str | None = None,
+    level: Level = "item",
+    group_by: str | None = None,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> Comparison:
+    """Rows for every set, ranked by `metric`, with the best tested against the runner-up."""
+    kind = sets[0].kind
+    chosen = metric or default_metric(kind)
+    check_metric(chosen, kind, level)
+    prices = prices or {}
+    rows = [
+        build_row(
+            judged,
+            level=level,
+            group_by=group_by,
+            price=prices.get(judged.judge or "") or _table_price(judged.judge),
+            resamples=resamples,
+            seed=seed,
+        )
+        for judged in sets
+    ]
+    ordered = rank(rows, chosen)
+    by_name = {judged.name: judged for judged in sets}
+    test = None
+    ranked = [row for row in ordered if row.rank is not None]
+    if len(ranked) >= 2:
+        test = best_against_runner_up(
+            by_name[ranked[0].name],
+            by_name[ranked[1].name],
+            chosen,
+            level=level,
+            group_by=group_by,
+            resamples=resamples,
+            seed=seed,
+        )
+    warnings = []
+    if not any(row.human_n for row in rows):
+        warnings.append("no item has a human label or score: agreement and correlation cannot be computed")
+    return Comparison(
+        kind=kind,
+        dataset=dataset,
+        ranked_by=chosen,
+        level=level,
+        group_by=group_by,
+        rows=ordered,
+        best_vs_runner_up=test,
+        warnings=warnings,
+    )

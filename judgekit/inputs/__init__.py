@@ -1,0 +1,12 @@
+"""What a run reads: data rows, judge templates, and the rules for reading a judge's answer.
+
+    datasets.py   JSONL / CSV / JSON rows -> validated `Item`s (field mapping, file:line:field errors)
+    baseline.py   join a candidate file and a baseline file into one pairwise dataset
+    prompts.py    Jinja templates with front matter, rendered in a sandbox (candidate text is data)
+    parsing.py    fail-closed verdict and score parsing (anything else is unscored)
+    criteria.py   G-Eval criteria: built-in names, files or a sentence
+    rubrics.py    rubric files (text, or score: description)
+    domains.py    which built-in template grades an item, by domain (general, coding, math)
+
+Nothing here calls a model or aggregates; it imports only the shared vocabulary and `store`.
+"""

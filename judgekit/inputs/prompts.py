@@ -1,0 +1,603 @@
+"""Judge prompt templates: Jinja files with a YAML front matter, rendered in a sandbox.
+
+A template file looks like::
+
+    ---
+    kind: pairwise                      # pairwise | pointwise
+    description: What the template is for.
+    follows: The study whose method it follows.
+    verdict: {type: choice, pattern: '\\[\\[(A|B|C)\\]\\]', format: '[[{choice}]]',
+              choices: {A: first, B: second, C: tie}}
+    params: {temperature: 0, max_tokens: 1024}
+    system: The system message (also a Jinja template).
+    ---
+    The user message, e.g. {{ question }} ... {{ answer_a }} ... {{ answer_b }}
+
+Candidate texts reach the template only as variables, so text such as `{{ 7*7 }}` inside an
+answer is shown literally, and the environment is Jinja's immutable sandbox, so a user's own
+template cannot reach Python internals either. Before rendering, verdict markers and the
+template's declared delimiters inside untrusted text are neutralised (see `neutralise`).
+
+Judge templates (`Template`) end in a verdict. Auxiliary templates (`AuxTemplate`, front matter
+`role: steps` or `role: reference`) have no kind and no verdict: they make the judge write text
+that later judge calls show, such as G-Eval's evaluation steps or a reference answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from judgekit.errors import TemplateError
+from judgekit.inputs.parsing import compile_pattern, read_verdict
+from judgekit.schema import Item, Kind, Message, VerdictSpec
+
+TEMPLATE_SUFFIX = ".jinja"
+
+VARIABLES: dict[str, str] = {
+    "question": "the final user turn the answers reply to",
+    "history": "earlier turns of a conversation, a list of {role, content} (empty for one turn)",
+    "answer": "pointwise: the answer to judge",
+    "answer_a": "pairwise: the answer shown first (judgekit may swap the dataset's answers)",
+    "answer_b": "pairwise: the answer shown second",
+    "reference": "a reference answer (absent unless the data or --generate-reference gives one)",
+    "context": "source text the answer must be faithful to",
+    "category": "the item's category",
+    "rubric": "a scoring rubric from the data or --rubric",
+    "criterion": "G-Eval: the criterion; prints as 'Name: definition', with .name, .title, .definition, .task",
+    "steps": "G-Eval: the numbered evaluation steps (generated once per criterion, or from --steps)",
+    "metadata": "every other column of the row, as a mapping",
+    "item_id": "the item's id",
+}
+"""Variables a template may use; a missing optional one is undefined (test with `is defined`)."""
+
+UNTRUSTED = ("question", "answer", "answer_a", "answer_b", "reference", "context", "rubric")
+"""Variables holding text from the dataset (never trusted to be free of markers)."""
+
+
+class Params(BaseModel):
+    """Default sampling parameters of a template (command-line options override them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    temperature: float = 0.0
+    max_tokens: int = 1024
+
+
+class FrontMatter(BaseModel):
+    """The YAML block at the top of a template file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Kind
+    description: str
+    follows: str | None = None
+    """The study or tool whose method the template follows."""
+    verdict: VerdictSpec
+    params: Params = Params()
+    system: str | None = None
+    requires: list[str] = Field(default_factory=list)
+    """Item fields every item must have (e.g. reference)."""
+    delimiters: list[str] = Field(default_factory=list)
+    """Strings that frame candidate text in the prompt; copies inside candidate text are altered."""
+    role: Literal["judge"] = "judge"
+    """A judge template reads a verdict; `role: steps | reference` makes an `AuxFrontMatter`."""
+
+    @model_validator(mode="after")
+    def _check_verdict(self) -> FrontMatter:
+        verdict = self.verdict
+        try:
+            regex = compile_pattern(verdict.pattern, verdict.ignore_case)
+        except Exception as exc:  # re.error carries the position of the mistake
+            raise ValueError(f"verdict.pattern is not a valid regular expression: {exc}") from None
+        wanted = 2 if verdict.type == "score_pair" else 1
+        if regex.groups != wanted:
+            raise ValueError(f"verdict.pattern for type {verdict.type} needs {wanted} group(s), has {regex.groups}")
+        if verdict.type == "choice":
+            if not verdict.choices:
+                raise ValueError("verdict.choices is required for type choice")
+            outcomes = set(verdict.choices.values())
+            if self.kind == "pairwise" and not outcomes <= {"first", "second", "tie"}:
+                raise ValueError("pairwise verdict.choices must map to first, second or tie")
+            if self.kind == "pointwise" and not all(isinstance(value, (int, float)) for value in outcomes):
+                raise ValueError("pointwise verdict.choices must map to numbers (e.g. pass: 1, fail: 0)")
+        elif verdict.scale is None:
+            raise ValueError(f"verdict.scale [low, high] is required for type {verdict.type}")
+        if verdict.type == "score_pair" and self.kind != "pairwise":
+            raise ValueError("verdict type score_pair is for pairwise templates")
+        unknown = [name for name in self.requires if name not in VARIABLES]
+        if unknown:
+            raise ValueError(f"requires names unknown variables: {', '.join(unknown)}")
+        return self
+
+
+AuxRole = Literal["steps", "reference"]
+
+AUX_VARIABLES: dict[str, frozenset[str]] = {
+    "steps": frozenset({"criterion"}),
+    "reference": frozenset({"question", "history", "context", "category", "metadata", "item_id"}),
+}
+"""Variables an auxiliary template may use: steps are written once per criterion (no item);
+a reference is written per item before any answer is shown."""
+
+
+class AuxFrontMatter(BaseModel):
+    """The front matter of an auxiliary template: it generates text, it reads no verdict."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: AuxRole
+    """steps: G-Eval's evaluation steps for a criterion; reference: a reference answer for an item."""
+    description: str
+    follows: str | None = None
+    params: Params = Params()
+    system: str | None = None
+    requires: list[str] = Field(default_factory=list)
+    delimiters: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_requires(self) -> AuxFrontMatter:
+        unknown = [name for name in self.requires if name not in AUX_VARIABLES[self.role]]
+        if unknown:
+            allowed = ", ".join(sorted(AUX_VARIABLES[self.role]))
+            raise ValueError(
+                f"requires names variables a {self.role} template cannot use: {', '.join(unknown)} (allowed: {allowed})"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class _Renderable:
+    """What every template file has: a source, a body and an optional system message."""
+
+    name: str
+    path: Path
+    source: str
+    body: str
+    builtin: bool
+
+    @property
+    def system_text(self) -> str | None:
+        raise NotImplementedError
+
+    @property
+    def delimiters(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def role(self) -> str:
+        raise NotImplementedError
+
+    @cached_property
+    def hash(self) -> str:
+        """sha256 of the whole file: any edit to wording or front matter changes it."""
+        return hashlib.sha256(self.source.encode()).hexdigest()[:16]
+
+    @cached_property
+    def _compiled(self) -> tuple[Any, Any]:
+        environment = _environment()
+        try:
+            system = environment.from_string(self.system_text) if self.system_text else None
+            user = environment.from_string(self.body)
+        except Exception as exc:  # jinja2.TemplateSyntaxError
+            line = getattr(exc, "lineno", None)
+            where = f" line {line}" if line else ""
+            raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
+        return system, user
+
+    @cached_property
+    def _constant_system(self) -> Message | None:
+        """The system message, rendered once when it uses no variables (the common case): a
+        render costs more than the rest of building a request."""
+        from jinja2 import meta
+
+        if not self.system_text:
+            return None
+        environment = _environment()
+        try:
+            if meta.find_undeclared_variables(environment.parse(self.system_text)):
+                return None
+        except Exception:  # a syntax error is reported by _compiled
+            return None
+        return Message(role="system", content=self._compiled[0].render({}).strip())
+
+    def variables(self) -> set[str]:
+        """Names the template refers to (including ones used only under `is defined`)."""
+        return set(self._variables)
+
+    @cached_property
+    def _variables(self) -> frozenset[str]:
+        # Parsed once: a run asks for every row whether the template shows a field.
+        from jinja2 import meta
+
+        environment = _environment()
+        names: set[str] = set()
+        for text in (self.system_text or "", self.body):
+            try:
+                names |= meta.find_undeclared_variables(environment.parse(text))
+            except Exception as exc:  # jinja2.TemplateSyntaxError
+                line = getattr(exc, "lineno", None)
+                where = f" line {line}" if line else ""
+                raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
+        return frozenset(names)
+
+    def unknown_variables(self) -> list[tuple[str, str]]:
+        """Names the template reads that judgekit never provides, with where each is first used
+        ("<file>:<line>" in the body, or "front matter 'system'")."""
+        from jinja2 import nodes
+        from jinja2.meta import find_undeclared_variables
+
+        environment = _environment()
+        known = set(VARIABLES) | set(environment.globals) | {"loop"}
+        body_start = _body_first_line(self.source)
+        found: list[tuple[str, str]] = []
+        for text, where_in in ((self.system_text or "", "system"), (self.body, "body")):
+            try:
+                tree = environment.parse(text)
+            except Exception as exc:  # jinja2.TemplateSyntaxError
+                line = getattr(exc, "lineno", None) or 1
+                where = f"{self.path}:{body_start + line - 1}" if where_in == "body" else f"{self.path}: system"
+                raise TemplateError(f"{where}: Jinja syntax error: {getattr(exc, 'message', exc)}") from None
+            for name in sorted(find_undeclared_variables(tree) - known):
+                lines = [node.lineno for node in tree.find_all(nodes.Name) if node.name == name]
+                if where_in == "body":
+                    where = f"{self.path}:{body_start + min(lines) - 1}" if lines else str(self.path)
+                else:
+                    where = f"{self.path}: front matter 'system'"
+                found.append((name, where))
+        return found
+
+    def check_variables(self) -> None:
+        """Reject a template that reads a variable judgekit never provides (before any call)."""
+        unknown = self.unknown_variables()
+        if unknown:
+            name, where = unknown[0]
+            raise TemplateError(
+                f"{where}: template {self.name} uses unknown variable '{name}'; known variables: {', '.join(VARIABLES)}"
+            )
+
+    def render(self, variables: Mapping[str, Any]) -> tuple[Message, ...]:
+        """Render the system and user messages; raises TemplateError naming a missing variable."""
+        from jinja2 import UndefinedError
+
+        system, user = self._compiled
+        try:
+            messages = []
+            if self._constant_system is not None:
+                messages.append(self._constant_system)
+            elif system is not None:
+                messages.append(Message(role="system", content=system.render(variables).strip()))
+            messages.append(Message(role="user", content=user.render(variables).strip()))
+        except UndefinedError as exc:
+            raise TemplateError(f"template {self.name}: {exc.message}") from None
+        except Exception as exc:  # SecurityError and runtime errors from a user's template
+            raise TemplateError(f"template {self.name}: cannot render ({type(exc).__name__}: {exc})") from None
+        return tuple(messages)
+
+
+@dataclass(frozen=True)
+class AuxTemplate(_Renderable):
+    """A loaded auxiliary template (role steps or reference)."""
+
+    meta: AuxFrontMatter
+
+    @property
+    def system_text(self) -> str | None:
+        return self.meta.system
+
+    @property
+    def delimiters(self) -> list[str]:
+        return self.meta.delimiters
+
+    @property
+    def role(self) -> str:
+        return self.meta.role
+
+
+@dataclass(frozen=True)
+class Template(_Renderable):
+    """A loaded, validated judge template."""
+
+    meta: FrontMatter
+
+    @property
+    def system_text(self) -> str | None:
+        return self.meta.system
+
+    @property
+    def delimiters(self) -> list[str]:
+        return self.meta.delimiters
+
+    @property
+    def role(self) -> str:
+        return "judge"
+
+    def example_verdict(self, value: str | float | tuple[float, float]) -> str:
+        """A verdict written in this template's format (used by the mock backend)."""
+        fmt = self.meta.verdict.format
+        if isinstance(value, tuple):
+            return fmt.format(first=_num(value[0]), second=_num(value[1]))
+        return fmt.format(choice=value, score=_num(value) if isinstance(value, float) else value)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+# -- loading --------------------------------------------------------------------------------
+def builtin_dir() -> Path:
+    """Where the built-in templates live: inside the wheel, or `prompts/` in a source checkout."""
+    package = Path(__file__).resolve().parent.parent  # judgekit/, two levels above judgekit/inputs/prompts.py
+    installed = package / "_prompts"
+    if installed.is_dir():
+        return installed
+    return package.parent / "prompts"
+
+
+def load_file(path: Path, name: str | None = None, builtin: bool = False) -> Template | AuxTemplate:
+    """Load a template file of any role (a judge template, or a steps/reference one)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"{path}: template file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: cannot read template ({exc})") from None
+    front, body = split_front_matter(source, path)
+    meta = _validate_front_matter(front, path)
+    label = name or path.stem
+    if isinstance(meta, AuxFrontMatter):
+        return AuxTemplate(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
+    return Template(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
+
+
+def _body_first_line(source: str) -> int:
+    """The file line (1-based) on which the template body starts, after the front matter."""
+    lines = source.splitlines()
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return index + 2
+    return 1
+
+
+def split_front_matter(source: str, path: Path) -> tuple[str, str]:
+    lines = source.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise TemplateError(f"{path}:1: a template starts with a '---' line and a YAML front matter block")
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :])
+    raise TemplateError(f"{path}: the front matter has no closing '---' line")
+
+
+def _validate_front_matter(front: str, path: Path) -> FrontMatter | AuxFrontMatter:
+    import yaml
+
+    try:
+        data = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 2}:" if mark is not None else ""
+        raise TemplateError(f"{path}:{line} front matter is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path}:2: the front matter must be a YAML mapping")
+    model: type[FrontMatter] | type[AuxFrontMatter] = (
+        AuxFrontMatter if data.get("role") in ("steps", "reference") else FrontMatter
+    )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # An unknown key usually explains a "missing" one (a typo), so report it first.
+        errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
+        error = errors[0]
+        where = ".".join(str(part) for part in error["loc"]) or "front matter"
+        if error["type"] == "extra_forbidden":
+            import difflib
+
+            known = list(model.model_fields)
+            close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f"; known fields: {', '.join(known)}"
+            raise TemplateError(f"{path}: front matter field '{where}': unknown field{hint}") from None
+        message = error["msg"].removeprefix("Value error, ")
+        raise TemplateError(f"{path}: front matter field '{where}': {message}") from None
+
+
+def iter_builtin() -> Iterator[Template | AuxTemplate]:
+    """Every built-in template, judge and auxiliary, sorted by name."""
+    root = builtin_dir()
+    for name in builtin_names():
+        yield load_file(root / f"{name}{TEMPLATE_SUFFIX}", name=name, builtin=True)
+
+
+def builtin_names() -> list[str]:
+    root = builtin_dir()
+    return sorted(path.relative_to(root).with_suffix("").as_posix() for path in root.rglob(f"*{TEMPLATE_SUFFIX}"))
+
+
+JUDGE_FOLDERS = ("pairwise", "pointwise")
+"""Built-in judge templates live in a folder named after their kind; auxiliary ones after their role."""
+
+
+def load_any(name_or_path: str, prefer: str = "judge") -> Template | AuxTemplate:
+    """Load a built-in template by name (`pairwise/verdict` or just `verdict`) or a file path.
+
+    A short name that several built-ins share is resolved in favour of the `prefer`red role
+    (`judge`, `steps` or `reference`), so `geval` means the judge template pointwise/geval.
+    """
+    candidate = Path(name_or_path)
+    if name_or_path.endswith(TEMPLATE_SUFFIX) or candidate.exists():
+        if not candidate.is_file():
+            raise TemplateError(f"{candidate}: template file not found")
+        return load_file(candidate, name=str(candidate))
+    root = builtin_dir()
+    names = builtin_names()
+    if name_or_path in names:
+        return load_file(root / f"{name_or_path}{TEMPLATE_SUFFIX}", name=name_or_path, builtin=True)
+    matches = [name for name in names if name.rsplit("/", 1)[-1] == name_or_path]
+    if len(matches) > 1:
+        folders = JUDGE_FOLDERS if prefer == "judge" else (prefer,)
+        preferred = [name for name in matches if name.split("/", 1)[0] in folders]
+        matches = preferred or matches
+    if len(matches) == 1:
+        return load_file(root / f"{matches[0]}{TEMPLATE_SUFFIX}", name=matches[0], builtin=True)
+    if len(matches) > 1:
+        raise TemplateError(f"template name {name_or_path!r} is ambiguous: {', '.join(matches)}")
+    import difflib
+
+    close = difflib.get_close_matches(name_or_path, names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; see `judgekit prompts list`"
+    raise TemplateError(f"no template named {name_or_path!r}{hint}")
+
+
+def load(name_or_path: str) -> Template:
+    """Load a judge template (one that ends in a verdict) by built-in name or file path."""
+    template = load_any(name_or_path)
+    if isinstance(template, AuxTemplate):
+        raise TemplateError(
+            f"template {template.name} has role {template.meta.role}: it generates text for judge calls "
+            f"and reads no verdict, so it cannot judge (use it with --{template.meta.role}-prompt)"
+        )
+    return template
+
+
+def load_aux(name_or_path: str, role: AuxRole) -> AuxTemplate:
+    """Load an auxiliary template of the given role (steps or reference)."""
+    template = load_any(name_or_path, prefer=role)
+    if not isinstance(template, AuxTemplate) or template.meta.role != role:
+        found = "judge" if isinstance(template, Template) else template.meta.role
+        raise TemplateError(
+            f"template {template.name} has role {found}, but --{role}-prompt needs a template "
+            f"with 'role: {role}' in its front matter"
+        )
+    return template
+
+
+# -- variables ------------------------------------------------------------------------------
+def neutralise(text: str, template: Template | AuxTemplate) -> str:
+    """Alter verdict markers and prompt delimiters inside untrusted text so they cannot act.
+
+    A delimiter (e.g. `[The End of Assistant A's Answer]`) gets "(quoted)" appended inside its
+    brackets; a verdict marker has its ASCII punctuation (and, if still needed, its letters)
+    turned into full-width look-alikes, so `[[A]]` becomes `［［A］］`: still readable, but
+    no longer something the parser or the judge can take for a verdict.
+    """
+    for delimiter in template.delimiters:
+        if delimiter in text:
+            text = text.replace(delimiter, _quoted_delimiter(delimiter))
+    if isinstance(template, AuxTemplate):
+        return text  # no verdict to protect
+    spec = template.meta.verdict
+    regex = compile_pattern(spec.pattern, spec.ignore_case)
+    if regex.search(text):
+        text = regex.sub(lambda match: _defang(match.group(0), regex), text)
+    return text
+
+
+def _quoted_delimiter(delimiter: str) -> str:
+    for closing in ("]", ">", ")", "|"):
+        if delimiter.endswith(closing):
+            return delimiter[: -len(closing)] + " (quoted)" + closing
+    return delimiter + " (quoted)"
+
+
+def _fullwidth(text: str, letters: bool) -> str:
+    chars = []
+    for char in text:
+        code = ord(char)
+        if 0x21 <= code <= 0x7E and (letters or not char.isalnum()):
+            chars.append(chr(code + 0xFEE0))
+        else:
+            chars.append(char)
+    return "".join(chars)
+
+
+def _defang(marker: str, regex: Any) -> str:
+    for letters in (False, True):
+        altered = _fullwidth(marker, letters)
+        if not regex.search(altered):
+            return altered
+    return "[verdict-like text removed by judgekit]"
+
+
+def item_variables(
+    item: Item, template: Template | AuxTemplate, shown: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The variables one item offers a template (absent fields stay undefined).
+
+    `shown` gives the pairwise answers in the order they are shown (swapped or not).
+    """
+    values: dict[str, Any] = {
+        "question": item.question,
+        "history": [message.model_dump() for message in item.history],
+        "metadata": item.metadata,
+        "item_id": item.id,
+    }
+    if item.kind == "pointwise":
+        values["answer"] = item.answer
+    else:
+        first, second = shown if shown is not None else (item.answer_a, item.answer_b)
+        values["answer_a"], values["answer_b"] = first, second
+    for name in ("reference", "context", "category", "rubric"):
+        value = getattr(item, name)
+        if value is not None:
+            values[name] = value
+    for name in UNTRUSTED:
+        if isinstance(values.get(name), str):
+            values[name] = neutralise(values[name], template)
+    values["history"] = [
+        {"role": turn["role"], "content": neutralise(turn["content"], template)} for turn in values["history"]
+    ]
+    return values
+
+
+OPTIONAL_ITEM_FIELDS = ("reference", "context", "category", "rubric")
+
+
+def missing_requirements(
+    item: Item, template: Template | AuxTemplate, supplied: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Required item fields this item lacks (checked for every item before a run starts).
+
+    `supplied` holds variables the pipeline provides itself (e.g. a generated reference).
+    """
+    return [
+        name
+        for name in template.meta.requires
+        if name in OPTIONAL_ITEM_FIELDS and getattr(item, name) is None and not (supplied and name in supplied)
+    ]
+
+
+def self_test(template: Template) -> list[str]:
+    """Problems found by reading the template's own verdict format back with its pattern."""
+    spec = template.meta.verdict
+    problems: list[str] = []
+    samples: list[tuple[str, object]] = []
+    if spec.type == "choice" and spec.choices:
+        samples = [(template.example_verdict(choice), outcome) for choice, outcome in spec.choices.items()]
+    elif spec.type == "score" and spec.scale:
+        low, high = spec.scale
+        samples = [
+            (template.example_verdict(float(low)), float(low)),
+            (template.example_verdict(float(high)), float(high)),
+        ]
+    elif spec.type == "score_pair" and spec.scale:
+        low, high = spec.scale
+        samples = [(template.example_verdict((float(high), float(low))), "first")]
+    for text, expected in samples:
+        reading = read_verdict(f"Some reasoning.\n{text}", spec)
+        if reading.status != "ok" or reading.value != expected:
+            problems.append(f"verdict.format writes {text!r} but verdict.pattern reads it as {reading.value!r}")
+    return problems

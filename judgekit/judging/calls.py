@@ -1,0 +1,179 @@
+"""Turn items into judge requests and judge answers into judgments.
+
+Pairwise position handling:
+
+- `random` (default): each item is shown A-first or B-first by a coin seeded with (seed, item
+  id), so `--seed` reproduces a run exactly and about half the items are swapped.
+- `swap`: each item is judged in both orders ("AB" and "BA"); the item's verdict is combined
+  from the two (see `aggregate.combine_orders`), and a disagreement is recorded as a flip.
+- `fixed`: always A first (only to measure position bias, or when order is meaningful).
+
+Whatever the order shown, a verdict is mapped back to the dataset's own A and B before it is
+stored, so "A" in a judgment always means the dataset's answer_a.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from judgekit.errors import ProviderError
+from judgekit.inputs.parsing import Reading, read_samples, read_verdict, weigh_with_logprobs
+from judgekit.inputs.prompts import Template, item_variables
+from judgekit.redact import redact
+from judgekit.schema import Completion, Item, JudgeRequest, Judgment, Label, SamplingParams, Shown
+
+Positions = Literal["random", "swap", "fixed"]
+ScoreMethod = Literal["parse", "logprobs", "samples"]
+
+_TO_LABEL: dict[tuple[str, bool], Label] = {
+    ("first", False): "A",
+    ("second", False): "B",
+    ("first", True): "B",
+    ("second", True): "A",
+    ("tie", False): "tie",
+    ("tie", True): "tie",
+}
+
+
+@dataclass(frozen=True)
+class JudgeSetup:
+    """Everything that decides which requests are sent for an item."""
+
+    judge: str
+    """`provider/model`."""
+    model: str
+    """The provider's model name."""
+    template: Template
+    params: SamplingParams
+    positions: Positions = "random"
+    seed: int = 0
+    method: ScoreMethod = "parse"
+    """How a verdict becomes a number: parsed text, log-probability weighting, or sample mean."""
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """One request to make for an item, and how to read its answer."""
+
+    item: Item
+    call: str
+    swapped: bool
+    request: JudgeRequest
+
+
+def shows_swapped(seed: int, item_id: str) -> bool:
+    """The seeded coin of `--positions random`: stable per (seed, item id), fair across items."""
+    digest = hashlib.sha256(f"{seed}\x00{item_id}".encode()).digest()
+    return bool(digest[0] & 1)
+
+
+def plan(item: Item, setup: JudgeSetup, extra: dict[str, object] | None = None) -> list[PlannedCall]:
+    """The calls one item needs under the setup's position rule."""
+    if item.kind == "pointwise":
+        return [_planned(item, setup, "single", False, extra)]
+    if setup.positions == "swap":
+        return [_planned(item, setup, "AB", False, extra), _planned(item, setup, "BA", True, extra)]
+    swapped = setup.positions == "random" and shows_swapped(setup.seed, item.id)
+    return [_planned(item, setup, "single", swapped, extra)]
+
+
+def _planned(item: Item, setup: JudgeSetup, call: str, swapped: bool, extra: dict[str, object] | None) -> PlannedCall:
+    shown = None
+    if item.kind == "pairwise":
+        shown = (item.answer_b, item.answer_a) if swapped else (item.answer_a, item.answer_b)
+    variables = item_variables(item, setup.template, shown)  # type: ignore[arg-type]
+    if extra:
+        variables.update(extra)
+    messages = setup.template.render(variables)
+    request = JudgeRequest(
+        model=setup.model, messages=messages, params=setup.params, expect=setup.template.meta.verdict
+    )
+    return PlannedCall(item=item, call=call, swapped=swapped, request=request)
+
+
+def read(planned: PlannedCall, completion: Completion, setup: JudgeSetup) -> Reading:
+    """Read the verdict of a completion the way the setup asks."""
+    spec = setup.template.meta.verdict
+    sources = [message.content for message in planned.request.messages]
+    if setup.method == "samples" and len(completion.texts) > 1:
+        return read_samples(completion.texts, spec, sources)
+    reading = read_verdict(completion.text, spec, sources)
+    if setup.method == "logprobs":
+        reading = weigh_with_logprobs(reading, completion, spec)
+    return reading
+
+
+def base_row(planned: PlannedCall, setup: JudgeSetup, request_hash: str, **fields: Any) -> Judgment:
+    """A judgment row of a planned call: who judged it, with which template, in which order."""
+    return Judgment(
+        item_id=planned.item.id,
+        call=planned.call,
+        judge=setup.judge,
+        template=setup.template.name,
+        template_hash=setup.template.hash,
+        request_hash=request_hash,
+        swapped=planned.swapped,
+        **fields,
+    )
+
+
+def error_row(planned: PlannedCall, setup: JudgeSetup, request_hash: str, error: ProviderError) -> Judgment:
+    """The row of a call that failed for good (its message redacted: servers echo keys)."""
+    return base_row(planned, setup, request_hash, status="error", reason=redact(str(error)), error_kind=error.kind)
+
+
+def to_judgment(
+    planned: PlannedCall,
+    setup: JudgeSetup,
+    request_hash: str,
+    completion: Completion,
+    reading: Reading,
+) -> Judgment:
+    """A judgment row for a completed call, with pairwise outcomes mapped back to A/B."""
+    row = base_row(
+        planned,
+        setup,
+        request_hash,
+        status="ok" if reading.status == "ok" else "unscored",
+        reason=reading.reason,
+        method=reading.method if reading.status == "ok" else None,
+        valid_mass=reading.valid_mass,
+        completion=completion,
+    )
+    if reading.status != "ok":
+        return row
+    if planned.item.kind == "pairwise":
+        shown = str(reading.value)
+        if shown not in ("first", "second", "tie"):
+            return row.model_copy(update={"status": "unscored", "reason": f"unexpected outcome {shown!r}"})
+        row.shown = shown  # type: ignore[assignment]
+        row.verdict = _TO_LABEL[(shown, planned.swapped)]
+        if reading.pair is not None:
+            first, second = reading.pair
+            row.scores = (second, first) if planned.swapped else (first, second)
+        if reading.probabilities is not None:
+            row.probabilities = _probabilities_to_labels(reading.probabilities, planned.swapped)
+    else:
+        if not isinstance(reading.value, (int, float)):
+            return row.model_copy(update={"status": "unscored", "reason": f"non-numeric outcome {reading.value!r}"})
+        row.score = float(reading.value)
+        row.probabilities = reading.probabilities
+    return row
+
+
+def _probabilities_to_labels(probabilities: dict[str, float], swapped: bool) -> dict[str, float]:
+    labelled: dict[str, float] = {"A": 0.0, "B": 0.0, "tie": 0.0}
+    for shown, probability in probabilities.items():
+        if shown in ("first", "second", "tie"):
+            labelled[_TO_LABEL[(shown, swapped)]] += probability
+    return labelled
+
+
+def shown_of(label: Label, swapped: bool) -> Shown:
+    """The shown position of a dataset label (inverse of the mapping back)."""
+    for (shown, was_swapped), mapped in _TO_LABEL.items():
+        if was_swapped == swapped and mapped == label:
+            return shown  # type: ignore[return-value]
+    raise ValueError(label)

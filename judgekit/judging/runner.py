@@ -1,0 +1,293 @@
+"""Run judge calls: bounded concurrency, retries with backoff, cache and resume lookups.
+
+A fixed pool of workers pulls items from an iterator (so memory stays flat however many items
+there are); each item's calls go through one `Executor`, which for every request
+
+1. reuses the row a previous attempt of this run already wrote (resume),
+2. or takes the completion from the on-disk cache,
+3. or sends it, holding a slot of the in-flight limit (`limiter.py`, fixed or adaptive) only
+   while the request is in flight, retrying retryable failures with exponential backoff and
+   jitter, or exactly the server's Retry-After when it gives one,
+
+and then appends the judgment row to the run's judgments.jsonl at once.
+
+Budgets (`--max-calls`, `--max-cost`) are checked before each request is sent. Reaching one,
+or a fatal provider error, stops the run gently: no new item is started, calls already in
+flight are awaited and recorded (they are paid for), and the run can be resumed later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from judgekit.backends.base import Backend
+from judgekit.errors import FatalProviderError, JudgekitError, ProviderError
+from judgekit.judging import calls
+from judgekit.judging.limiter import InFlightLimit
+from judgekit.judging.pricing import Prices, estimated_tokens
+from judgekit.schema import Completion, Item, JudgeRequest, Judgment
+from judgekit.store.cache import CompletionCache, request_key
+from judgekit.store.rundir import JudgmentWriter
+
+MAX_RETRY_AFTER = 300.0
+"""Longest Retry-After honoured; a server asking for more is waited on for this long."""
+
+
+class BudgetReached(JudgekitError):
+    """Raised when --max-calls or --max-cost is used up; the run stops cleanly and can be resumed."""
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    concurrency: int = 16
+    max_retries: int = 6
+    retry_base_delay: float = 1.0
+    retry_max_delay: float = 60.0
+    max_calls: int | None = None
+    """Stop after sending this many requests (cached and resumed calls are free)."""
+    max_cost: float | None = None
+    """Send no request whose worst-case cost would take this session's spending over this (USD)."""
+    prices: Prices | None = None
+    """Token prices, for counting cost (required with max_cost)."""
+    adaptive: bool = False
+    """Halve the in-flight limit on 429s and let it grow back (AIMD), up to `concurrency`."""
+
+
+@dataclass
+class Counters:
+    """What happened during a run, for the summary and the progress display."""
+
+    requests: int = 0
+    """Requests sent to the provider, retries included."""
+    calls: int = 0
+    """Calls that ended with a completion from the provider."""
+    cached: int = 0
+    resumed: int = 0
+    errors: int = 0
+    unscored: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    cost_usd: float = 0.0
+    """What this session's completions cost, when prices are known."""
+
+
+@dataclass
+class CallResult:
+    completion: Completion | None
+    error: ProviderError | None
+    attempts: int
+    latency_s: float
+    cached: bool
+    retries: dict[str, int]
+
+
+def backoff_delay(attempt: int, retry_after: float | None, options: RunnerOptions, rng: random.Random) -> float:
+    """Seconds to wait before retry number `attempt` (1-based)."""
+    if retry_after is not None:
+        return min(retry_after, MAX_RETRY_AFTER)
+    ceiling = min(options.retry_max_delay, options.retry_base_delay * 2 ** (attempt - 1))
+    # "Equal jitter": half the exponential step for sure, half at random, so many clients
+    # that failed together do not come back together.
+    return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
+
+
+class Executor:
+    """Makes one run's calls; shared by all workers of the run."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        writer: JudgmentWriter,
+        *,
+        cache: CompletionCache | None = None,
+        resumed: Iterable[Judgment] = (),
+        options: RunnerOptions | None = None,
+        on_row: Callable[[Judgment], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.writer = writer
+        self.cache = cache
+        self.options = options or RunnerOptions()
+        self.counters = Counters()
+        self._resumed = {(row.item_id, row.call, row.request_hash): row for row in resumed if row.status != "error"}
+        self.limit = InFlightLimit(self.options.concurrency, adaptive=self.options.adaptive)
+        self._reserved_usd = 0.0
+        """Worst-case cost of the requests in flight (for --max-cost)."""
+        self._rng = random.Random()
+        self._on_row = on_row
+
+    def key(self, request: JudgeRequest) -> str:
+        return request_key(self.backend.provider, self.backend.endpoint, request)
+
+    async def complete(self, request: JudgeRequest, key: str) -> CallResult:
+        """Get a completion for `request` from the cache or the provider, with retries."""
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return CallResult(hit, None, 0, 0.0, True, {})
+        retries: Counter[str] = Counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            if self.options.max_calls is not None and self.counters.requests >= self.options.max_calls:
+                raise BudgetReached(f"stopped after {self.options.max_calls} requests (--max-calls)")
+            reserve = self._reserve(request)
+            self.counters.requests += 1
+            started = time.monotonic()
+            try:
+                try:
+                    async with self.limit as ticket:
+                        started = time.monotonic()
+                        try:
+                            completion = await self.backend.complete(request)
+                        except ProviderError as exc:
+                            if exc.kind == "rate_limit":
+                                self.limit.on_rate_limit(ticket)
+                            raise
+                        self.limit.on_success()
+                finally:
+                    self._reserved_usd -= reserve
+            except FatalProviderError:
+                raise
+            except ProviderError as exc:
+                if not exc.retryable or attempt > self.options.max_retries:
+                    return CallResult(None, exc, attempt, time.monotonic() - started, False, dict(retries))
+                retries[exc.kind] += 1
+                self.counters.retries[exc.kind] += 1
+                await asyncio.sleep(backoff_delay(attempt, exc.retry_after, self.options, self._rng))
+                continue
+            self._count_cost(request, completion)
+            if self.cache is not None:
+                self.cache.put(key, self.backend.provider, request.model, completion)
+            return CallResult(completion, None, attempt, time.monotonic() - started, False, dict(retries))
+
+    def _reserve(self, request: JudgeRequest) -> float:
+        """Check --max-cost before sending; returns the worst-case cost held while in flight."""
+        prices = self.options.prices
+        if prices is None:
+            return 0.0
+        prompt = estimated_tokens("".join(message.content for message in request.messages), per_token=3)
+        worst = prices.cost(prompt, request.params.max_tokens * request.params.n)
+        budget = self.options.max_cost
+        if budget is not None and self.counters.cost_usd + self._reserved_usd + worst > budget:
+            raise BudgetReached(
+                f"stopped at ${self.counters.cost_usd:.4f} spent: the next request could cost up to "
+                f"${worst:.4f}, over --max-cost ${budget:g}"
+            )
+        self._reserved_usd += worst
+        return worst
+
+    def _count_cost(self, request: JudgeRequest, completion: Completion) -> None:
+        prices = self.options.prices
+        if prices is None:
+            return
+        prompt = completion.prompt_tokens
+        if prompt is None:
+            prompt = estimated_tokens("".join(message.content for message in request.messages))
+        output = completion.completion_tokens
+        if output is None:
+            output = sum(estimated_tokens(text) for text in completion.texts)
+        self.counters.cost_usd += prices.cost(prompt, output)
+
+    async def judge(self, planned: calls.PlannedCall, setup: calls.JudgeSetup) -> Judgment:
+        """One planned judge call: resume, cache or request, then parse and record it."""
+        key = self.key(planned.request)
+        previous = self._resumed.get((planned.item.id, planned.call, key))
+        if previous is not None:
+            self.counters.resumed += 1
+            self._count(previous)
+            return previous
+        result = await self.complete(planned.request, key)
+        if result.completion is not None:
+            reading = calls.read(planned, result.completion, setup)
+            row = calls.to_judgment(planned, setup, key, result.completion, reading)
+        else:
+            assert result.error is not None
+            row = calls.error_row(planned, setup, key, result.error)
+        row.latency_s = round(result.latency_s, 4)
+        row.attempts = result.attempts
+        row.cached = result.cached
+        row.retries = result.retries
+        self.record(row)
+        return row
+
+    def reuse(self, item_id: str, call: str, key: str) -> Judgment | None:
+        """The row an earlier attempt of this run wrote for this call and request, if any (counted)."""
+        previous = self._resumed.get((item_id, call, key))
+        if previous is not None:
+            self.counters.resumed += 1
+            self._count(previous)
+        return previous
+
+    def record(self, row: Judgment) -> None:
+        """Append a finished row to judgments.jsonl and count it."""
+        self.writer.write(row)
+        if row.cached:
+            self.counters.cached += 1
+        elif row.completion is not None:
+            self.counters.calls += 1
+            self.counters.prompt_tokens += row.completion.prompt_tokens or 0
+            self.counters.completion_tokens += row.completion.completion_tokens or 0
+        self._count(row)
+
+    def _count(self, row: Judgment) -> None:
+        if row.status == "error":
+            self.counters.errors += 1
+            self.counters.failures[row.error_kind or "other"] += 1
+        elif row.status == "unscored":
+            self.counters.unscored += 1
+        if self._on_row is not None:
+            self._on_row(row)
+
+
+ItemJob = Callable[[Item], Awaitable[object]]
+
+STOPS_THE_RUN = (BudgetReached, FatalProviderError)
+"""Failures after which no new call is started, while calls in flight are still awaited."""
+
+
+async def run_items(items: Iterable[Item], job: ItemJob, workers: int) -> None:
+    """Run `job` over every item with `workers` items in flight.
+
+    A budget or a fatal provider error stops the run gently (no new items; jobs under way
+    finish) and is raised at the end; any other failure cancels everything at once.
+    """
+    iterator = iter(items)
+    stopped: list[BaseException] = []
+
+    async def worker() -> None:
+        # Safe to share: next() never awaits, so two workers cannot interleave inside it.
+        for item in iterator:
+            if stopped:
+                return
+            try:
+                await job(item)
+            except STOPS_THE_RUN as exc:
+                stopped.append(exc)
+                return
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, workers))]
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    # Read every finished task's exception (not just the first), or asyncio reports the rest
+    # as "never retrieved" on stderr.
+    failures = [exception for task in done if (exception := task.exception()) is not None]
+    if failures:
+        raise failures[0]
+    if stopped:
+        raise stopped[0]

@@ -1,0 +1,11 @@
+"""From judgment rows to numbers: item outcomes and the run's statistics.
+
+    aggregate.py      item outcomes (win/tie/loss, scores) and the run summary's metrics
+    outcomes.py       one judge's outcomes over a dataset, from a run directory or from columns
+    levels.py         judge-human correlation at item, group or system level
+    leaderboard.py    win shares and Bradley-Terry strengths when more than two systems compete
+    order_effects.py  how much the answer order decided the verdicts, against known labels
+    families.py       model families, for the self-preference warning
+
+Pure statistics live one layer down in `judgekit.stats`.
+"""

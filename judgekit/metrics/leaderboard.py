@@ -1,0 +1,109 @@
+"""A leaderboard when pairwise data compares more than two systems.
+
+Every item names the systems behind its two answers (`model_a`, `model_b`). With three or more
+systems the run also ranks them: each system's share of comparisons won (ties count one half),
+its Bradley-Terry strength with a bootstrap interval, and, when one system (the baseline) is in
+every comparison as AlpacaEval's reference model is, each other system's win rate against it
+with the length-controlled version beside it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from judgekit.stats import bradley_terry
+from judgekit.stats.intervals import DEFAULT_RESAMPLES, mean_estimate
+from judgekit.stats.length_control import length_controlled
+from judgekit.summary import Leaderboard, LeaderboardRow
+
+__all__ = ["Leaderboard", "LeaderboardRow", "build"]
+
+
+def build(
+    first: Sequence[str],
+    second: Sequence[str],
+    values: Sequence[float],
+    length_a: Sequence[float],
+    length_b: Sequence[float],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> Leaderboard | None:
+    """The leaderboard of scored comparisons (values: the first system's credit); None for two systems."""
+    systems = sorted(set(first) | set(second))
+    if len(systems) < 3:
+        return None
+    credit: dict[str, list[float]] = defaultdict(list)
+    for a, b, value in zip(first, second, values, strict=True):
+        credit[a].append(value)
+        credit[b].append(1.0 - value)
+    everywhere = [name for name in systems if len(credit[name]) == len(values)]
+    baseline = everywhere[0] if len(everywhere) == 1 else None
+    notes: list[str] = []
+    strengths = bradley_terry.strengths(first, second, values, resamples=resamples, seed=seed)
+    if strengths is None:
+        notes.append(
+            "Bradley-Terry strengths cannot be fitted: the comparisons do not link every system, "
+            "or a system won or lost all of its comparisons"
+        )
+    rows = []
+    for name in systems:
+        own = credit[name]
+        row = LeaderboardRow(
+            system=name,
+            rank=0,
+            comparisons=len(own),
+            wins=sum(value == 1.0 for value in own),
+            losses=sum(value == 0.0 for value in own),
+            ties=sum(value == 0.5 for value in own),
+            win_rate=mean_estimate(own, resamples=resamples, seed=seed),
+            strength=strengths.get(name) if strengths else None,
+        )
+        if baseline is not None and name != baseline:
+            _against_baseline(row, name, first, second, values, length_a, length_b, resamples, seed)
+        rows.append(row)
+
+    def order(row: LeaderboardRow) -> float:
+        estimate = row.strength if strengths else row.win_rate
+        return -(estimate.value if estimate is not None else float("-inf"))
+
+    rows.sort(key=order)
+    for rank, row in enumerate(rows, start=1):
+        row.rank = rank
+    return Leaderboard(
+        systems=len(systems),
+        comparisons=len(values),
+        baseline=baseline,
+        ranked_by="strength" if strengths else "win_rate",
+        rows=rows,
+        notes=notes,
+    )
+
+
+def _against_baseline(
+    row: LeaderboardRow,
+    name: str,
+    first: Sequence[str],
+    second: Sequence[str],
+    values: Sequence[float],
+    length_a: Sequence[float],
+    length_b: Sequence[float],
+    resamples: int,
+    seed: int,
+) -> None:
+    """Length-controlled win rate of `name` against the baseline, from its own comparisons."""
+    own_values, own_length, other_length = [], [], []
+    for a, b, value, la, lb in zip(first, second, values, length_a, length_b, strict=True):
+        if a == name:
+            own_values.append(value)
+            own_length.append(la)
+            other_length.append(lb)
+        elif b == name:
+            own_values.append(1.0 - value)
+            own_length.append(lb)
+            other_length.append(la)
+    fitted = length_controlled(own_values, own_length, other_length, resamples=resamples, seed=seed)
+    if fitted is not None:
+        row.length_controlled_win_rate = fitted.win_rate
+        row.length_coefficient = fitted.length_coefficient
