@@ -37,6 +37,7 @@ lint: $(BIN)/judgekit
 	$(BIN)/ruff check judgekit tests benchmarks scripts
 	$(BIN)/ruff format --check judgekit tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(BIN)/judgekit
 	$(BIN)/ruff format judgekit tests
