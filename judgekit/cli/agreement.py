@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
+from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice, PanelRuleChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
 
 
@@ -43,6 +43,13 @@ def agreement_command(
     ] = None,
     rank_by: Annotated[Optional[str], typer.Option(help="Metric that ranks several sources.")] = None,
     panel: Annotated[bool, typer.Option("--panel", help="Also combine the sources into a panel.")] = False,
+    panel_rule: Annotated[
+        Optional[PanelRuleChoice],
+        typer.Option(help="With --panel: majority, unanimous or mean (default: majority, or mean for scores)."),
+    ] = None,
+    quorum: Annotated[
+        Optional[int], typer.Option(help="With --panel: valid votes an item needs (default: a majority of them).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 2000,
     out: Annotated[
@@ -72,6 +79,8 @@ def agreement_command(
         sets,
         dataset=", ".join(sources),
         panel=panel,
+        panel_rule=panel_rule.value if panel_rule else None,
+        quorum=quorum,
         rank_by=rank_by,
         level=resolve_level(level.value if level else None, group_by),
         group_by=group_by,

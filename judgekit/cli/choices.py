@@ -52,3 +52,9 @@ class RetryChoice(str, Enum):
     batch = "batch"
     interactive = "interactive"
     none = "none"
+
+
+class PanelRuleChoice(str, Enum):
+    majority = "majority"
+    unanimous = "unanimous"
+    mean = "mean"

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.choices import FormatChoice, LevelChoice, PositionsChoice
+from judgekit.cli.choices import FormatChoice, LevelChoice, PanelRuleChoice, PositionsChoice
 from judgekit.cli.common import fail, handles_errors, stdout_console, warn
 
 JUDGE_PANEL = "Judges and prompts"
@@ -42,6 +42,22 @@ def compare_command(
             rich_help_panel=JUDGE_PANEL,
         ),
     ] = False,
+    panel_rule: Annotated[
+        Optional[PanelRuleChoice],
+        typer.Option(
+            help="With --panel: majority, unanimous or mean (default: majority for verdicts, mean for scores).",
+            rich_help_panel=JUDGE_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    quorum: Annotated[
+        Optional[int],
+        typer.Option(
+            help="With --panel: valid votes an item needs for a panel verdict (default: a majority of the judges).",
+            rich_help_panel=JUDGE_PANEL,
+            show_default=False,
+        ),
+    ] = None,
     positions: Annotated[
         PositionsChoice,
         typer.Option(
@@ -185,6 +201,8 @@ def compare_command(
         prompts=list(prompt or []),
         judges=list(judge),
         panel=panel,
+        panel_rule=panel_rule.value if panel_rule else None,
+        quorum=quorum,
         rank_by=rank_by,
         level=level.value if level else None,
         group_by=group_by,

@@ -13,6 +13,7 @@ from judgekit.cli.choices import (
     FormatChoice,
     LevelChoice,
     ModeChoice,
+    PanelRuleChoice,
     PositionsChoice,
     RetryChoice,
     ScoreMethodChoice,
@@ -259,6 +260,24 @@ def eval_command(
             help="Judge DATASET's answers (A) against this file's (B), pairwise; both files hold question + "
             "answer rows, joined on id, else on the question.",
             rich_help_panel=DATA_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    panel_rule: Annotated[
+        Optional[PanelRuleChoice],
+        typer.Option(
+            help="With several --judge: how their votes are combined (default: majority for verdicts, mean for "
+            "scores).",
+            rich_help_panel=JUDGE_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    quorum: Annotated[
+        Optional[int],
+        typer.Option(
+            help="With several --judge: valid votes an item needs for a panel verdict (default: a majority of "
+            "the judges).",
+            rich_help_panel=JUDGE_PANEL,
             show_default=False,
         ),
     ] = None,
@@ -522,8 +541,11 @@ def eval_command(
             **chosen,
         )
         if judge and len(judge) > 1:
-            _run_panel(config, judge, output_format is FormatChoice.json, quiet)
+            rule = panel_rule.value if panel_rule else None
+            _run_panel(config, judge, output_format is FormatChoice.json, quiet, rule, quorum)
             return
+    if panel_rule is not None or quorum is not None:
+        raise fail("--panel-rule and --quorum combine several judges: repeat --judge", ExitCode.USAGE)
     if (detach or estimate) and not batch:
         raise fail("--detach and --estimate go with --batch", ExitCode.USAGE)
     prepared = prepare(config)
@@ -636,7 +658,9 @@ def _join_baseline(
     return str(joined.path)
 
 
-def _run_panel(config: object, judges: list[str], as_json: bool, quiet: bool) -> None:
+def _run_panel(
+    config: object, judges: list[str], as_json: bool, quiet: bool, rule: str | None, quorum: int | None
+) -> None:
     """Several --judge options: judge with each (own run directory) and combine them as a panel."""
     from judgekit.cli.compare import run_and_print
     from judgekit.compare.runs import CompareOptions
@@ -648,6 +672,8 @@ def _run_panel(config: object, judges: list[str], as_json: bool, quiet: bool) ->
         prompts=[config.prompt],
         judges=judges,
         panel=True,
+        panel_rule=rule,
+        quorum=quorum,
         level=config.level,
         group_by=config.group_by,
         out=config.out,

@@ -1,9 +1,21 @@
 """A panel of judges: one verdict per item from several judges, and how much they agree.
 
-Pairwise verdicts are combined by majority: the label given by more than half of the judges
-that returned a valid verdict wins; without such a majority the item is a tie (as two orders
-that disagree are under --positions swap). Pointwise scores are combined by their mean over the
-judges that returned a score. An item is unscored only when no judge gave a valid verdict.
+Each judge's outcome for an item is a vote when it is valid (a verdict, or a score); an
+unscored, failed or unjudged outcome is a non-vote. An item is scored by the panel only when at
+least `quorum` judges voted (default: a majority of the panel, ⌊judges / 2⌋ + 1), so a panel of
+three in which two judges failed does not pass off the one remaining vote as the panel's.
+The number of votes behind each item (the effective panel size) is kept on its outcome and
+summarised in `PanelReport`.
+
+The votes are combined by a named rule:
+
+- majority (pairwise default): the label given by more than half of the votes wins; without
+  such a majority the item is a tie. For scores, the score more than half of the votes gave;
+  without one the item has no panel verdict (unscored).
+- unanimous: every vote must agree; otherwise a tie (pairwise) or no verdict (scores).
+- mean (pointwise default): pairwise, the mean of the judges' P(A), P(B), P(tie) (a judge
+  without probabilities counts its verdict as certain) and the most likely label wins, an exact
+  draw between the leaders being a tie; for scores, the mean score.
 
 Inter-judge agreement is Cohen's kappa for two judges and Fleiss' kappa for three or more, over
 the items every judge scored; scores are taken as categories. Cohen's kappa of every pair (and
@@ -17,27 +29,50 @@ from collections.abc import Sequence
 from itertools import combinations
 
 from judgekit.compare.statistics import InterJudgeAgreement
+from judgekit.errors import UsageError
 from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet, check_same_items
+from judgekit.schema import Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES
 from judgekit.stats.raters import fleiss_kappa
 
-RULES = {"pairwise": "majority", "pointwise": "mean"}
+PANEL_RULES = ("majority", "unanimous", "mean")
+DEFAULT_RULE = {"pairwise": "majority", "pointwise": "mean"}
+_LABELS: tuple[Label, ...] = ("A", "B", "tie")
 
 
-def combine(sets: Sequence[JudgedSet], name: str | None = None) -> JudgedSet:
-    """The panel's outcome per item: majority verdict (pairwise) or mean score (pointwise)."""
+def default_quorum(judges: int) -> int:
+    """A majority of the panel: more than half of its judges must vote."""
+    return judges // 2 + 1
+
+
+def resolve(kind: str, judges: int, rule: str | None, quorum: int | None) -> tuple[str, int]:
+    """The rule and quorum a panel of `judges` uses; a UsageError for ones that cannot apply."""
+    chosen = rule or DEFAULT_RULE[kind]
+    if chosen not in PANEL_RULES:
+        raise UsageError(f"--panel-rule {chosen}: choose one of {', '.join(PANEL_RULES)}")
+    needed = default_quorum(judges) if quorum is None else quorum
+    if not 1 <= needed <= judges:
+        raise UsageError(f"--quorum {needed}: a panel of {judges} judges needs a quorum from 1 to {judges}")
+    return chosen, needed
+
+
+def combine(
+    sets: Sequence[JudgedSet], name: str | None = None, *, rule: str | None = None, quorum: int | None = None
+) -> JudgedSet:
+    """The panel's outcome per item under `rule`, scored only where at least `quorum` judges voted."""
     check_same_items(sets)
     first = sets[0]
+    chosen, needed = resolve(first.kind, len(sets), rule, quorum)
     outcomes = []
     for index, fact in enumerate(first.facts):
         members = [judged.outcomes[index] for judged in sets]
-        outcomes.append(_majority(fact.id, members) if first.kind == "pairwise" else _mean(fact.id, members))
+        outcomes.append(_vote(fact.id, members, first.kind, chosen, needed))
     judges = [judged.judge or judged.name for judged in sets]
     return JudgedSet(
-        name=name or f"panel: {RULES[first.kind]} of {len(sets)} ({', '.join(judges)})",
+        name=name or f"panel: {chosen} of {len(sets)}, quorum {needed} ({', '.join(judges)})",
         kind=first.kind,
         facts=first.facts,
         outcomes=outcomes,
@@ -48,26 +83,69 @@ def combine(sets: Sequence[JudgedSet], name: str | None = None) -> JudgedSet:
     )
 
 
-def _majority(item_id: str, members: Sequence[ItemOutcome]) -> ItemOutcome:
-    votes = Counter(outcome.verdict for outcome in members if outcome.verdict is not None)
-    if not votes:
-        return _no_verdict(item_id, members)
-    label, count = votes.most_common(1)[0]
-    verdict = label if count * 2 > sum(votes.values()) else "tie"
-    return ItemOutcome(item_id, "ok", verdict=verdict)
+def _is_vote(outcome: ItemOutcome, kind: str) -> bool:
+    if outcome.status != "ok":
+        return False
+    return outcome.verdict is not None if kind == "pairwise" else outcome.score is not None
 
 
-def _mean(item_id: str, members: Sequence[ItemOutcome]) -> ItemOutcome:
-    scores = [outcome.score for outcome in members if outcome.score is not None]
-    if not scores:
-        return _no_verdict(item_id, members)
-    return ItemOutcome(item_id, "ok", score=sum(scores) / len(scores))
+def _vote(item_id: str, members: Sequence[ItemOutcome], kind: str, rule: str, quorum: int) -> ItemOutcome:
+    votes = [outcome for outcome in members if _is_vote(outcome, kind)]
+    if len(votes) < quorum:
+        return _short_of_quorum(item_id, members, len(votes), quorum)
+    outcome = _pairwise(item_id, votes, rule) if kind == "pairwise" else _pointwise(item_id, votes, rule)
+    outcome.votes = len(votes)
+    return outcome
 
 
-def _no_verdict(item_id: str, members: Sequence[ItemOutcome]) -> ItemOutcome:
+def _pairwise(item_id: str, votes: Sequence[ItemOutcome], rule: str) -> ItemOutcome:
+    if rule == "mean":
+        mean: dict[str, float] = {
+            label: sum(_distribution(vote)[label] for vote in votes) / len(votes) for label in _LABELS
+        }
+        best = max(mean.values())
+        leaders = [label for label in _LABELS if mean[label] >= best - 1e-12]  # float sums: 0.1 + 0.2
+        # An exact draw between labels is a tie, not a win for whichever label is listed first.
+        verdict: Label = leaders[0] if len(leaders) == 1 else "tie"
+        return ItemOutcome(item_id, "ok", verdict=verdict, probabilities=mean)
+    tally = Counter(vote.verdict for vote in votes)
+    label, count = tally.most_common(1)[0]
+    needed = len(votes) if rule == "unanimous" else len(votes) // 2 + 1
+    return ItemOutcome(item_id, "ok", verdict=label if count >= needed else "tie")
+
+
+def _distribution(vote: ItemOutcome) -> dict[str, float]:
+    """A judge's P(A), P(B), P(tie); a verdict without probabilities counts as certain."""
+    if vote.probabilities:
+        return {label: float(vote.probabilities.get(label, 0.0)) for label in _LABELS}
+    return {label: 1.0 if vote.verdict == label else 0.0 for label in _LABELS}
+
+
+def _pointwise(item_id: str, votes: Sequence[ItemOutcome], rule: str) -> ItemOutcome:
+    scores = [float(vote.score) for vote in votes if vote.score is not None]
+    if rule == "mean":
+        return ItemOutcome(item_id, "ok", score=sum(scores) / len(scores))
+    tally = Counter(scores)
+    score, count = tally.most_common(1)[0]
+    needed = len(scores) if rule == "unanimous" else len(scores) // 2 + 1
+    if count >= needed:
+        return ItemOutcome(item_id, "ok", score=score)
+    what = "agree" if rule == "unanimous" else "give one score by a majority"
+    return ItemOutcome(item_id, "unscored", reason=f"the panel's {len(scores)} votes do not {what}")
+
+
+def _short_of_quorum(item_id: str, members: Sequence[ItemOutcome], votes: int, quorum: int) -> ItemOutcome:
+    # A failed or unjudged member comes first: running the same command again may reach the quorum.
     statuses = {outcome.status for outcome in members}
-    status = "unscored" if "unscored" in statuses else "error" if "error" in statuses else "pending"
-    return ItemOutcome(item_id, status, reason="no judge of the panel gave a valid verdict")
+    status = "error" if "error" in statuses else "pending" if "pending" in statuses else "unscored"
+    reason = f"{votes} of {len(members)} judges gave a valid verdict; the panel's quorum is {quorum}"
+    return ItemOutcome(item_id, status, reason=reason, votes=votes)
+
+
+def vote_counts(panel: JudgedSet) -> dict[str, int]:
+    """Items by the number of valid votes behind them (the effective panel size), as text keys."""
+    tally = Counter(outcome.votes or 0 for outcome in panel.outcomes)
+    return {str(votes): tally[votes] for votes in sorted(tally, reverse=True)}
 
 
 def _label(outcome: ItemOutcome) -> str | None:

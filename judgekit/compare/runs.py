@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from judgekit.api import Prepared, _slug, execute, prepare
-from judgekit.compare.panel import combine, inter_judge
+from judgekit.compare.panel import combine, inter_judge, resolve, vote_counts
 from judgekit.compare.statistics import Comparison, compare
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
@@ -41,7 +41,11 @@ class CompareOptions:
     """Templates to compare; None stands for the default template of the data's kind."""
     judges: Sequence[str]
     panel: bool = False
-    """Add, per prompt, a row for the panel of all judges (majority verdict or mean score)."""
+    """Add, per prompt, a row for the panel of all judges (see `compare.panel`)."""
+    panel_rule: str | None = None
+    """majority, unanimous or mean; None: majority for verdicts, mean for scores."""
+    quorum: int | None = None
+    """Valid votes an item needs; None: a majority of the panel."""
     rank_by: str | None = None
     level: str | None = None
     group_by: str | None = None
@@ -88,7 +92,15 @@ def plan(options: CompareOptions) -> tuple[Path, list[Prepared]]:
     kinds = {item.template.meta.kind for item in prepared}
     if len(kinds) > 1:
         raise UsageError("the prompts mix pairwise and pointwise templates; compare templates of one kind")
+    check_panel_options(options.panel, options.panel_rule, options.quorum)
+    if options.panel:  # a wrong quorum stops the command before any call is paid for
+        resolve(next(iter(kinds)), len(options.judges), options.panel_rule, options.quorum)
     return directory, prepared
+
+
+def check_panel_options(panel: bool, rule: str | None, quorum: int | None) -> None:
+    if not panel and (rule is not None or quorum is not None):
+        raise UsageError("--panel-rule and --quorum go with --panel (several judges combined)")
 
 
 def run_compare(options: CompareOptions, progress: Callable[[], Progress] | None = None) -> CompareResult:
@@ -112,6 +124,8 @@ def run_compare(options: CompareOptions, progress: Callable[[], Progress] | None
         sets,
         dataset=options.base.dataset,
         panel=options.panel,
+        panel_rule=options.panel_rule,
+        quorum=options.quorum,
         rank_by=options.rank_by,
         level=level,
         group_by=options.group_by,
@@ -128,6 +142,8 @@ def analyse(
     *,
     dataset: str,
     panel: bool = False,
+    panel_rule: str | None = None,
+    quorum: int | None = None,
     rank_by: str | None = None,
     level: Level = "item",
     group_by: str | None = None,
@@ -140,6 +156,7 @@ def analyse(
 
     This needs no model: `judgekit agreement` calls it on judgments that already exist.
     """
+    check_panel_options(panel, panel_rule, quorum)
     panels = []
     rows_sets = list(sets)
     if panel:
@@ -150,8 +167,14 @@ def analyse(
             if len(members) < 2:
                 continue
             label = f"{prompt} · " if prompt and len(by_prompt) > 1 else ""
-            rows_sets.append(combine(members, name=f"{label}panel ({len(members)} judges)"))
-            panels.append(inter_judge(members, resamples=resamples, seed=seed))
+            rule, needed = resolve(members[0].kind, len(members), panel_rule, quorum)
+            name = f"{label}panel ({rule} of {len(members)} judges, quorum {needed})"
+            combined = combine(members, name=name, rule=rule, quorum=needed)
+            rows_sets.append(combined)
+            agreement = inter_judge(members, resamples=resamples, seed=seed)
+            agreement.rule, agreement.quorum, agreement.votes = rule, needed, vote_counts(combined)
+            agreement.below_quorum = sum((outcome.votes or 0) < needed for outcome in combined.outcomes)
+            panels.append(agreement)
     comparison = compare(
         rows_sets,
         dataset=dataset,

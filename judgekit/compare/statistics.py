@@ -116,6 +116,14 @@ class InterJudgeAgreement(BaseModel):
     kappa: Estimate | None
     pairs: list[dict[str, Any]] = Field(default_factory=list)
     """Cohen's kappa (and Spearman for scores) of every pair of judges."""
+    rule: str | None = None
+    """How the votes were combined: majority, unanimous or mean (see `compare.panel`)."""
+    quorum: int | None = None
+    """Valid votes an item needs to get a panel verdict."""
+    votes: dict[str, int] = Field(default_factory=dict)
+    """Items by the number of judges that gave a valid verdict: the effective panel size per item."""
+    below_quorum: int = 0
+    """Items left without a panel verdict because fewer than `quorum` judges voted."""
 
 
 class Comparison(BaseModel):

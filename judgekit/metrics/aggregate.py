@@ -39,6 +39,8 @@ class ItemOutcome:
     flipped: bool | None = None
     reason: str | None = None
     probabilities: dict[str, float] | None = None
+    votes: int | None = None
+    """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
 
 
 @dataclass

@@ -105,6 +105,12 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
         method = "Cohen's kappa" if panel.method == "cohen" else "Fleiss' kappa"
         kappa = panel.kappa.format() if panel.kappa else "–"
         console.print(f"Inter-judge agreement ({', '.join(panel.judges)}): {method} {kappa} on {panel.items} items")
+        if panel.rule is not None:
+            sizes = ", ".join(f"{votes} votes: {items}" for votes, items in panel.votes.items())
+            console.print(
+                f"Panel rule: {panel.rule}, quorum {panel.quorum} of {len(panel.judges)}; items by valid votes: "
+                f"{sizes}; {panel.below_quorum} below the quorum (no panel verdict)"
+            )
     for warning in comparison.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 

@@ -308,6 +308,12 @@ def _panel_table(panel: dict[str, Any]) -> tuple[str, list[str], list[list[str]]
     if interval:
         caption += f" {interval}"
     caption += f" over {panel.get('items', '?')} items"
+    if panel.get("rule"):
+        sizes = ", ".join(f"{votes} votes: {items}" for votes, items in (panel.get("votes") or {}).items())
+        caption += (
+            f". Rule: {panel['rule']}, quorum {panel.get('quorum')}; items by valid votes: {sizes}; "
+            f"{panel.get('below_quorum', 0)} below the quorum"
+        )
     rows = []
     for pair in panel.get("pairs", []):
         if isinstance(pair, dict):
