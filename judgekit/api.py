@@ -97,6 +97,10 @@ def resolve_template(config: EvalConfig, data_kind: Kind) -> Template:
 def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
     """Validate everything a run needs before anything is written or paid for."""
     spec = parse_spec(config.judge)
+    if config.order_disagreement is not None and config.positions != "swap":
+        raise UsageError(
+            f"--order-disagreement {config.order_disagreement} needs --positions swap (only then are two orders judged)"
+        )
     dataset = Dataset(
         config.dataset, ReadOptions(fields=config.fields, max_chars=config.max_chars, truncate=config.truncate)
     )
@@ -325,6 +329,8 @@ def finish(
         group_by=config.get("group_by"),
         level=config.get("level"),
         renamed=_renamed_columns(manifest),
+        positions=config.get("positions"),
+        disagreement=config.get("order_disagreement"),
     )
     counts = _call_counts(result, all_rows)
     if status == "complete" and (counts.pending or counts.errors):
@@ -343,6 +349,7 @@ def finish(
         pointwise=result.pointwise,
         bias=result.bias,
         human=result.human,
+        orders=result.orders,
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
         warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), result.models),
@@ -416,6 +423,13 @@ def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
         warnings.append(f"{counts.errors} items failed after retries; run the same command again to retry only them")
     if counts.pending:
         warnings.append(f"{counts.pending} items were not judged; run the same command again to finish")
+    if counts.dropped:
+        warnings.append(
+            f"{counts.dropped} of {counts.items} items were dropped: their two orders disagreed "
+            "(--order-disagreement drop); they are left out of every rate"
+        )
+    if result.bias is not None:
+        warnings.extend(flag.message for flag in result.bias.flags)
     scoring = manifest.get("resolved", {}).get("grading", {}).get("scoring") or {}
     warnings.extend(scoring.get("warnings") or [])
     truncated = manifest.get("dataset", {}).get("truncated")

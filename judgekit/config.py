@@ -40,6 +40,9 @@ class EvalConfig(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     """Canonical field -> source column."""
     positions: Literal["random", "swap", "fixed"] = "random"
+    order_disagreement: Literal["mean", "tie", "decisive", "drop"] | None = None
+    """--positions swap: the item verdict when the two orders disagree (see `aggregate.combine_orders`);
+    None: the mean of the two orders' probabilities when both carry them, else tie."""
     seed: int = 0
     temperature: float | None = None
     """Overrides the template's temperature."""
@@ -114,6 +117,8 @@ class EvalConfig(BaseModel):
             "truncate": self.truncate,
             **resolved,
         }
+        if self.order_disagreement is not None:  # only when set, so earlier run ids stay valid
+            payload["order_disagreement"] = self.order_disagreement
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 

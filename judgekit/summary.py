@@ -28,6 +28,8 @@ class Counts(BaseModel):
     """Items whose calls failed after every retry (a re-run retries only these)."""
     pending: int = 0
     """Items not judged because the run stopped early (interrupt or budget)."""
+    dropped: int = 0
+    """Items left out because their two orders disagreed (--order-disagreement drop)."""
     calls: int = 0
     """Completions received from the provider in this run (paid calls)."""
     requests: int = 0
@@ -75,13 +77,69 @@ class PointwiseMetrics(BaseModel):
     """parse, logprobs (probability-weighted) or samples (mean of n samples)."""
 
 
+class BiasFlag(BaseModel):
+    """A bias figure whose interval is clear of the no-bias value (see `metrics.bias`)."""
+
+    metric: str
+    """p_first, flip_rate, p_longer or length_vs_humans."""
+    estimate: Estimate
+    reference: float
+    """The no-bias value the interval excludes (0.5, 0 for the difference with humans), or the
+    flip rate the whole interval lies above."""
+    message: str
+
+
 class BiasMetrics(BaseModel):
+    positions: str | None = None
+    """The answer order of the run: swap, random or fixed (None when not known)."""
     p_first: Estimate | None = None
-    """Share of decisive verdicts that preferred the answer shown first (0.5 is unbiased)."""
+    """Share of decisive verdicts that preferred the answer shown first (0.5 is unbiased). Under
+    --positions fixed this is A's share of decisive verdicts, not a bias estimate."""
+    p_first_is_bias_estimate: bool = True
+    """False under --positions fixed (the order never varied)."""
     flip_rate: Estimate | None = None
     """Under --positions swap: share of items whose verdict changed with the order."""
     p_longer: Estimate | None = None
     """Share of decisive item verdicts won by the longer answer."""
+    judge_p_longer_vs_humans: Estimate | None = None
+    """With human labels: the judge's share of longer picks on the items where the judge and the
+    humans both picked an answer of a different length than the other."""
+    human_p_longer: Estimate | None = None
+    """The humans' share of longer picks on the same items."""
+    p_longer_when_humans_longer: Estimate | None = None
+    """P(judge picks the longer answer | the humans picked the longer answer)."""
+    p_longer_when_humans_shorter: Estimate | None = None
+    """P(judge picks the longer answer | the humans picked the shorter answer)."""
+    length_vs_humans: Estimate | None = None
+    """The length bias conditional on the human label: the two figures above summed, minus 1 (its
+    errors towards the longer answer minus those towards the shorter; 0 is free of length bias,
+    +1 always picks the longer, -1 the shorter). Paired bootstrap interval over items."""
+    flags: list[BiasFlag] = Field(default_factory=list)
+    """Figures whose interval is clear of no bias (swap and random runs only)."""
+
+
+class OrderAccuracy(BaseModel):
+    """--positions swap with human labels: accuracy in each shown order, as LLMBar reports it.
+
+    Over the items with a human label and a valid verdict in both orders."""
+
+    n: int
+    a_first: Estimate | None
+    """Accuracy of the verdicts given with answer A shown first (the data's order)."""
+    b_first: Estimate | None
+    """Accuracy of the verdicts given with the answers swapped (B shown first)."""
+    mean: Estimate | None
+    """The mean of the two: LLMBar's accuracy (each item counts 0, 1/2 or 1)."""
+    both_right: Estimate | None
+    """Share of items right in both orders."""
+    positional_agreement: Estimate | None
+    """Share of items given the same verdict in both orders (LLMBar's positional agreement)."""
+    rule: str
+    """How disagreeing orders were combined for `combined` (mean, tie, decisive, drop)."""
+    combined: Estimate | None
+    """Accuracy of the item verdict after combining the orders under `rule` (dropped items left out)."""
+    dropped: int = 0
+    """Items left out of `combined` under the drop rule."""
 
 
 class HumanAgreement(BaseModel):
@@ -198,6 +256,8 @@ class Summary(BaseModel):
     pointwise: PointwiseMetrics | None = None
     bias: BiasMetrics | None = None
     human: HumanAgreement | HumanCorrelation | None = None
+    orders: OrderAccuracy | None = None
+    """--positions swap with human labels: accuracy in each order and combined (see OrderAccuracy)."""
     failed_items: list[str] = Field(default_factory=list)
     """Ids of items whose calls failed (first 100)."""
     unscored_items: list[str] = Field(default_factory=list)

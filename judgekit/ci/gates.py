@@ -7,6 +7,9 @@
     --max-flip-rate   share of items whose verdict changed with the order      (pairwise, --positions swap)
     --min-agreement   agreement with human labels (pairwise) or Spearman's rho
                       with human scores (pointwise)                            (data with human labels)
+    --max-position-bias  how far P(first shown preferred) lies from 50%         (pairwise, swap or random)
+    --max-length-bias    |length bias given the human label| (`metrics.bias`)   (pairwise, swap or random,
+                                                                                 human labels)
 
 Which number is compared with the threshold (`on_ci_bound`):
 
@@ -35,6 +38,7 @@ from pydantic import BaseModel
 from judgekit.ci.passrule import PassRule, RunFacts
 from judgekit.ci.runview import RunView
 from judgekit.errors import UsageError
+from judgekit.metrics.bias import deviation
 from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.summary import HumanAgreement, HumanCorrelation
 
@@ -54,6 +58,8 @@ class GateOptions:
     max_unscored: float | None = None
     max_flip_rate: float | None = None
     min_agreement: float | None = None
+    max_position_bias: float | None = None
+    max_length_bias: float | None = None
     pass_score: float | None = None
     """Not a gate: the score an item needs to pass (for --min-pass-rate and JUnit)."""
     on_ci_bound: CiBound = "none"
@@ -67,6 +73,10 @@ class GateOptions:
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise UsageError(f"{_option(name)} {value:g}: rates are fractions from 0 to 1 (0.6 means 60%)")
+        for name, top in (("max_position_bias", 0.5), ("max_length_bias", 1.0)):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= top:
+                raise UsageError(f"{_option(name)} {value:g}: choose a distance from 0 to {top:g}")
         if self.on_ci_bound not in ("none", "lower", "upper"):
             raise UsageError(f"--on-ci-bound {self.on_ci_bound}: choose none, lower or upper")
 
@@ -110,6 +120,7 @@ def check_options(options: GateOptions, facts: RunFacts) -> None:
             "--max-flip-rate needs a pairwise run with --positions swap (flips are measured only when "
             "both orders are judged)"
         )
+    _check_bias_options(options, facts)
     if options.min_agreement is not None:
         has_human = facts.has_human_labels if pairwise else facts.has_human_scores
         if not has_human:
@@ -119,6 +130,22 @@ def check_options(options: GateOptions, facts: RunFacts) -> None:
         if not low <= options.min_agreement <= 1.0:
             what = "agreement is a fraction from 0 to 1" if pairwise else "Spearman's rho lies from -1 to 1"
             raise UsageError(f"--min-agreement {options.min_agreement:g}: {what}")
+
+
+def _check_bias_options(options: GateOptions, facts: RunFacts) -> None:
+    for name in ("max_position_bias", "max_length_bias"):
+        if getattr(options, name) is None:
+            continue
+        if facts.kind != "pairwise" or facts.positions not in ("swap", "random"):
+            raise UsageError(
+                f"{_option(name)} needs a pairwise run with --positions swap or random (under fixed, A is always "
+                "shown first and P(first) is not a bias estimate)"
+            )
+    if options.max_length_bias is not None and not facts.has_human_labels:
+        raise UsageError(
+            "--max-length-bias needs human labels (human_label or label): without them a preference for longer "
+            "answers cannot be told apart from longer answers being better"
+        )
 
 
 class GateResult(BaseModel):
@@ -182,6 +209,15 @@ def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
     if options.max_flip_rate is not None:
         flip_rate = summary.bias.flip_rate if summary.bias else None
         results.append(check("--max-flip-rate", "flip rate", "max", options.max_flip_rate, flip_rate))
+    if options.max_position_bias is not None:
+        p_first = deviation(summary.bias.p_first, 0.5) if summary.bias else None
+        results.append(
+            check("--max-position-bias", "P(first) distance from 50%", "max", options.max_position_bias, p_first)
+        )
+    if options.max_length_bias is not None:
+        length = deviation(summary.bias.length_vs_humans, 0.0) if summary.bias else None
+        metric = "|length bias given the human label|"
+        results.append(check("--max-length-bias", metric, "max", options.max_length_bias, length, percent=False))
     if options.min_agreement is not None:
         human = summary.human
         if isinstance(human, HumanCorrelation):

@@ -82,7 +82,8 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunView:
     for row in run_dir.load_judgments():
         if row.role == "judge":
             by_item[row.item_id][row.call] = row  # a later row (a retry) replaces an earlier one
-    outcomes = [item_outcome(ItemFacts.of(item), by_item.get(item.id, {})) for item in items]
+    rule = config.get("order_disagreement")
+    outcomes = [item_outcome(ItemFacts.of(item), by_item.get(item.id, {}), rule) for item in items]
     return RunView(run_dir.path, manifest, summary, items, outcomes, dict(by_item))
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice, PanelRuleChoice
+from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice, OrderRuleChoice, PanelRuleChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
 
 
@@ -21,6 +21,21 @@ def agreement_command(
     pred: Annotated[
         Optional[list[str]],
         typer.Option("--pred", help="Column holding the judge's verdict or score (repeat to compare columns)."),
+    ] = None,
+    swapped: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--swapped",
+            help="Column holding the verdict given with the answers swapped (B shown first), in the data's own "
+            "A/B; one per --pred, whose column is then the A-first order. Adds per-order accuracy.",
+        ),
+    ] = None,
+    order_disagreement: Annotated[
+        Optional[OrderRuleChoice],
+        typer.Option(
+            help="With --swapped, the verdict of an item whose two orders disagree: tie (MT-Bench, default), "
+            "decisive (a verdict beats a tie; JudgeBench), drop, or mean.",
+        ),
     ] = None,
     human: Annotated[
         Optional[str],
@@ -73,6 +88,8 @@ def agreement_command(
         human=human,
         kind=kind.value if kind else None,
         fields=parse_field_options(field or []),
+        swapped=list(swapped or []),
+        disagreement=order_disagreement.value if order_disagreement else None,
     )
     sets = load_sources(sources, spec)
     comparison = analyse(

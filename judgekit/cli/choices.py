@@ -58,3 +58,10 @@ class PanelRuleChoice(str, Enum):
     majority = "majority"
     unanimous = "unanimous"
     mean = "mean"
+
+
+class OrderRuleChoice(str, Enum):
+    mean = "mean"
+    tie = "tie"
+    decisive = "decisive"
+    drop = "drop"

@@ -13,6 +13,7 @@ from judgekit.cli.choices import (
     FormatChoice,
     LevelChoice,
     ModeChoice,
+    OrderRuleChoice,
     PanelRuleChoice,
     PositionsChoice,
     RetryChoice,
@@ -68,6 +69,16 @@ def eval_command(
         typer.Option(
             help="Pairwise answer order: random (seeded per item), swap (both orders) or fixed. "
             "Default: random; swap for the embedded local judge.",
+            rich_help_panel=JUDGE_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    order_disagreement: Annotated[
+        Optional[OrderRuleChoice],
+        typer.Option(
+            help="With --positions swap, the verdict of an item whose two orders disagree: tie (MT-Bench), "
+            "decisive (a verdict beats a tie; JudgeBench), drop (left out), or mean (of the two orders' "
+            "probabilities). Default: mean where both orders carry probabilities, else tie.",
             rich_help_panel=JUDGE_PANEL,
             show_default=False,
         ),
@@ -288,6 +299,8 @@ def eval_command(
     max_unscored: gating.MaxUnscored = None,
     max_flip_rate: gating.MaxFlipRate = None,
     min_agreement: gating.MinAgreement = None,
+    max_position_bias: gating.MaxPositionBias = None,
+    max_length_bias: gating.MaxLengthBias = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
@@ -466,6 +479,8 @@ def eval_command(
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound,
+        max_position_bias=max_position_bias,
+        max_length_bias=max_length_bias,
     )
     if html:
         from judgekit.reporting.html.render import check_target
@@ -502,6 +517,7 @@ def eval_command(
         config = EvalConfig(
             dataset=dataset,
             mode=mode.value if mode else None,
+            order_disagreement=order_disagreement.value if order_disagreement else None,
             fields=fields,
             seed=seed,
             temperature=temperature,

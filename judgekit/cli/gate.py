@@ -26,6 +26,8 @@ def gate_command(
     max_unscored: gating.MaxUnscored = None,
     max_flip_rate: gating.MaxFlipRate = None,
     min_agreement: gating.MinAgreement = None,
+    max_position_bias: gating.MaxPositionBias = None,
+    max_length_bias: gating.MaxLengthBias = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
@@ -55,11 +57,14 @@ def gate_command(
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound,
+        max_position_bias=max_position_bias,
+        max_length_bias=max_length_bias,
     )
     if not options.any and not gating.wants_reports(junit, markdown):
         raise fail(
             "no gate given: pass at least one of --min-win-rate, --min-score, --min-pass-rate, --max-unscored, "
-            "--max-flip-rate, --min-agreement (or a report: --junit, --markdown)",
+            "--max-flip-rate, --min-agreement, --max-position-bias, --max-length-bias "
+            "(or a report: --junit, --markdown)",
             ExitCode.USAGE,
         )
     view = load_finished(run_dir)

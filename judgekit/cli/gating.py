@@ -84,6 +84,28 @@ MinAgreement = Annotated[
         "(pointwise) is at least RATE; the data must have human labels.",
     ),
 ]
+MaxPositionBias = Annotated[
+    Optional[float],
+    typer.Option(
+        "--max-position-bias",
+        metavar="DIST",
+        help="Exit 1 if P(first shown preferred) lies more than DIST from 50%, e.g. 0.1 (pairwise, --positions "
+        "swap or random).",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
+MaxLengthBias = Annotated[
+    Optional[float],
+    typer.Option(
+        "--max-length-bias",
+        metavar="DIST",
+        help="Exit 1 if the judge's length bias given the human labels (from -1 to 1; 0: none) lies more than "
+        "DIST from 0 (pairwise with human labels, --positions swap or random).",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
 OnCiBound = Annotated[
     CiBoundChoice,
     typer.Option(
@@ -126,6 +148,8 @@ def gate_options(
     max_flip_rate: float | None,
     min_agreement: float | None,
     on_ci_bound: CiBoundChoice,
+    max_position_bias: float | None = None,
+    max_length_bias: float | None = None,
 ) -> GateOptions:
     from judgekit.ci.gates import GateOptions
 
@@ -137,6 +161,8 @@ def gate_options(
         max_unscored=max_unscored,
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
+        max_position_bias=max_position_bias,
+        max_length_bias=max_length_bias,
         on_ci_bound=on_ci_bound.value,
     )
 

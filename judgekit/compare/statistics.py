@@ -21,6 +21,7 @@ from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.significance import mcnemar_exact, paired_difference
+from judgekit.summary import OrderAccuracy
 
 COMPARISON_VERSION = 1
 PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
@@ -73,6 +74,8 @@ class ComparisonRow(BaseModel):
     """Pairwise: share of decisive verdicts that preferred the answer shown first."""
     p_longer: Estimate | None = None
     """Pairwise: share of decisive verdicts won by the longer answer."""
+    orders: OrderAccuracy | None = None
+    """Pairwise in both orders: accuracy against the human labels in each order and their mean (LLMBar)."""
     calls: int = 0
     """Judge calls behind the row (cached ones included: the cost of the judge on this data)."""
     prompt_tokens: int = 0
@@ -166,7 +169,9 @@ def build_row(
     seed: int = 0,
 ) -> ComparisonRow:
     """Every statistic of one judged set, each rate with its bootstrap interval."""
-    from judgekit.metrics.aggregate import _bias, _human_agreement
+    from judgekit.metrics.aggregate import _human_agreement
+    from judgekit.metrics.bias import bias_metrics
+    from judgekit.metrics.order_effects import order_accuracy
 
     options = {"resamples": resamples, "seed": seed}
     facts, outcomes = judged.facts, judged.outcomes
@@ -193,7 +198,9 @@ def build_row(
                 human.agreement_without_ties,
                 human.kappa,
             )
-        bias = _bias(facts, outcomes, [r for r in judged.rows if r.role == "judge"], options)
+        judge_rows = [r for r in judged.rows if r.role == "judge"]
+        bias = bias_metrics(facts, outcomes, judge_rows, options)
+        row.orders = order_accuracy(facts, judge_rows, rule=judged.disagreement, **options)
         row.p_first, row.p_longer = bias.p_first, bias.p_longer
         if bias.flip_rate is not None:
             row.position_consistency = Estimate(

@@ -337,6 +337,11 @@ def _lookup(row: Mapping[str, Any], column: str) -> Any:
         return row[column]
     value: Any = row
     for part in column.split("."):
+        if isinstance(value, list) and part.isdigit():  # a list element by position: results.0.winner
+            if int(part) >= len(value):
+                return None
+            value = value[int(part)]
+            continue
         if not isinstance(value, Mapping) or part not in value:
             return None
         value = value[part]

@@ -20,6 +20,7 @@ from judgekit.summary import (
     Counts,
     HumanAgreement,
     HumanCorrelation,
+    OrderAccuracy,
     PairwiseMetrics,
     PointwiseMetrics,
 )
@@ -33,7 +34,8 @@ class ItemOutcome:
 
     item_id: str
     status: str
-    """ok, unscored, error or pending (no row yet)."""
+    """ok, unscored, error, pending (no row yet) or dropped (its two orders disagreed, under
+    --order-disagreement drop)."""
     verdict: Label | None = None
     score: float | None = None
     flipped: bool | None = None
@@ -77,32 +79,57 @@ class ItemFacts:
         )
 
 
-def combine_orders(first: Judgment, second: Judgment) -> tuple[Label, bool, dict[str, float] | None]:
+ORDER_RULES = ("mean", "tie", "decisive", "drop")
+"""How the two orders of a --positions swap item are combined when their verdicts disagree:
+
+- mean: the two orders' probabilities (log-probabilities or samples) are averaged and the most
+  likely label wins (an exact draw is a tie); without probabilities in both orders, as tie.
+- tie (MT-Bench): two verdicts that disagree make the item a tie.
+- decisive (JudgeBench): a verdict and a tie give the verdict; A against B is a tie.
+- drop: the item is left out of every rate (status "dropped", counted).
+
+The default (None) is mean where both orders carry probabilities and tie elsewhere."""
+
+
+def combine_orders(
+    first: Judgment, second: Judgment, rule: str | None = None
+) -> tuple[Label | None, bool, dict[str, float] | None]:
     """Combine the AB and BA verdicts of one item: (verdict, flipped, averaged probabilities).
 
-    With probabilities from both orders (log-probabilities or samples) the two distributions
-    are averaged and the most likely outcome wins, which cancels a judge's position bias.
-    Otherwise, as MT-Bench does, agreeing verdicts stand and disagreeing ones become a tie.
+    The verdict is None only under the drop rule, for an item whose two orders disagree.
     """
     assert first.verdict is not None and second.verdict is not None
     flipped = first.verdict != second.verdict
+    mean: dict[str, float] | None = None
     if first.probabilities and second.probabilities:
-        labels: tuple[Label, ...] = ("A", "B", "tie")
-        mean: dict[str, float] = {
-            label: (first.probabilities.get(label, 0.0) + second.probabilities.get(label, 0.0)) / 2 for label in labels
+        mean = {
+            label: (first.probabilities.get(label, 0.0) + second.probabilities.get(label, 0.0)) / 2 for label in LABELS
         }
-        best = max(mean.values())
-        leaders = [label for label in labels if mean[label] == best]
-        # An exact draw between the answers is a tie, not a win for whichever label comes first.
-        verdict = leaders[0] if len(leaders) == 1 else "tie"
-        return verdict, flipped, mean
+    chosen = rule or ("mean" if mean is not None else "tie")
+    if chosen == "mean" and mean is not None:
+        return _most_likely(mean), flipped, mean
     if not flipped:
-        return first.verdict, False, None
-    return "tie", True, None
+        return first.verdict, False, mean
+    if chosen == "drop":
+        return None, True, mean
+    if chosen == "decisive" and "tie" in (first.verdict, second.verdict):
+        decisive = second.verdict if first.verdict == "tie" else first.verdict
+        return decisive, True, mean
+    return "tie", True, mean
 
 
-def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment]) -> ItemOutcome:
-    """The outcome of one item from its judge rows (keyed by call)."""
+LABELS: tuple[Label, ...] = ("A", "B", "tie")
+
+
+def _most_likely(distribution: Mapping[str, float]) -> Label:
+    best = max(distribution.values())
+    leaders = [label for label in LABELS if distribution.get(label, 0.0) == best]
+    # An exact draw between the answers is a tie, not a win for whichever label comes first.
+    return leaders[0] if len(leaders) == 1 else "tie"
+
+
+def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: str | None = None) -> ItemOutcome:
+    """The outcome of one item from its judge rows (keyed by call); `disagreement` is one of ORDER_RULES."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
     if all(call in rows for call in SWAP_CALLS):
@@ -113,7 +140,10 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment]) -> ItemOutcome:
         for row in (first, second):
             if row.status == "unscored":
                 return ItemOutcome(facts.id, "unscored", reason=row.reason)
-        verdict, flipped, probabilities = combine_orders(first, second)
+        verdict, flipped, probabilities = combine_orders(first, second, disagreement)
+        if verdict is None:
+            reason = "its two orders disagree (--order-disagreement drop)"
+            return ItemOutcome(facts.id, "dropped", flipped=True, reason=reason, probabilities=probabilities)
         return ItemOutcome(facts.id, "ok", verdict=verdict, flipped=flipped, probabilities=probabilities)
     if any(call in rows for call in SWAP_CALLS):
         return ItemOutcome(facts.id, "pending")
@@ -138,6 +168,8 @@ class Aggregation:
     outcomes: list[ItemOutcome]
     failed_items: list[str]
     unscored_items: list[str]
+    orders: OrderAccuracy | None = None
+    """--positions swap with human labels: accuracy in each order (see `order_effects`)."""
     leaderboard: Any = None
     """A `leaderboard.Leaderboard` when pairwise data compares three or more systems."""
     models: set[str] = field(default_factory=set)
@@ -155,11 +187,15 @@ def aggregate(
     group_by: str | None = None,
     level: str | None = None,
     renamed: Mapping[str, str] | None = None,
+    positions: str | None = None,
+    disagreement: str | None = None,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
     `group_by` and `level` choose how pointwise scores are correlated with human scores (see
-    `levels`); `renamed` maps data columns renamed by --field to their canonical names.
+    `levels`); `renamed` maps data columns renamed by --field to their canonical names;
+    `positions` is the run's answer order (for the bias figures) and `disagreement` the rule for
+    swapped orders that disagree (ORDER_RULES).
     """
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
     for row in rows:
@@ -173,7 +209,7 @@ def aggregate(
         # the bootstrap draws, and so the intervals, must not depend on timing.
         calls = by_item.get(fact.id, {})
         judge_rows.extend(calls[name] for name in sorted(calls))
-    outcomes = [item_outcome(fact, by_item.get(fact.id, {})) for fact in facts]
+    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), disagreement) for fact in facts]
     status = Counter(outcome.status for outcome in outcomes)
     reasons = Counter(
         _reason_key(outcome.reason) for outcome in outcomes if outcome.status == "unscored" and outcome.reason
@@ -184,6 +220,7 @@ def aggregate(
         unscored=status["unscored"],
         errors=status["error"],
         pending=status["pending"],
+        dropped=status["dropped"],
         unscored_reasons=dict(reasons.most_common()),
     )
     kind = facts[0].kind if facts else "pointwise"
@@ -192,9 +229,19 @@ def aggregate(
     bias = None
     human: HumanAgreement | HumanCorrelation | None = None
     board = None
+    orders = None
     if kind == "pairwise":
+        from judgekit.metrics.bias import bias_metrics
+        from judgekit.metrics.order_effects import order_accuracy
+
         pairwise = _pairwise(facts, outcomes, options)
-        bias = _bias(facts, outcomes, judge_rows, options)
+        swapped = any(outcome.flipped is not None for outcome in outcomes) or any(
+            row.call in SWAP_CALLS for row in judge_rows
+        )
+        if swapped:
+            pairwise.combine = disagreement or "mean where both orders carry probabilities, else tie"
+            orders = order_accuracy(facts, judge_rows, rule=disagreement, **options)
+        bias = bias_metrics(facts, outcomes, judge_rows, options, positions)
         human = _human_agreement(facts, outcomes, options)
         board = _leaderboard(facts, outcomes, options)
     elif group_by or (level and level != "item"):
@@ -219,6 +266,7 @@ def aggregate(
         failed_items=[o.item_id for o in outcomes if o.status == "error"][:100],
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
+        orders=orders,
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
     )
 
@@ -289,25 +337,6 @@ def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: d
 def _only(names: set[str | None]) -> str | None:
     """The one model name every item shares, or None."""
     return next(iter(names)) if len(names) == 1 else None
-
-
-def _bias(
-    facts: list[ItemFacts], outcomes: list[ItemOutcome], rows: list[Judgment], options: dict[str, int]
-) -> BiasMetrics:
-    decisive = [
-        1.0 if row.shown == "first" else 0.0 for row in rows if row.status == "ok" and row.shown in ("first", "second")
-    ]
-    flips = [1.0 if outcome.flipped else 0.0 for outcome in outcomes if outcome.flipped is not None]
-    longer = []
-    for fact, outcome in zip(facts, outcomes, strict=True):
-        if outcome.verdict in ("A", "B") and fact.length_a != fact.length_b:
-            a_longer = fact.length_a > fact.length_b
-            longer.append(1.0 if (outcome.verdict == "A") == a_longer else 0.0)
-    return BiasMetrics(
-        p_first=mean_estimate(decisive, **_options(options)),
-        flip_rate=mean_estimate(flips, **_options(options)) if flips else None,
-        p_longer=mean_estimate(longer, **_options(options)),
-    )
 
 
 def _options(options: dict[str, int]) -> dict[str, Any]:

@@ -5,16 +5,34 @@ compare the accuracy of each single order with the accuracy of the two orders co
 count how often both orders agree. A judge free of position bias is as accurate with the
 right answer shown first as shown second, and gives the same verdict in both orders; a biased
 one is right mostly when the right answer sits in its favourite place. Combining the orders
-(probabilities averaged, `aggregate.combine_orders`) is what cancels that.
+(`aggregate.combine_orders`) is what cancels that.
+
+`order_accuracy` gives the figures the summary carries, defined as LLMBar publishes them: the
+accuracy in each order, their mean ("Acc.") and the share of items with the same verdict in
+both orders ("Agr."), plus the accuracy of the combined verdict under a named rule for orders
+that disagree (MT-Bench's tie, JudgeBench's decisive, or drop).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from judgekit.metrics.aggregate import combine_orders
-from judgekit.schema import Item, Judgment
+from judgekit.schema import Judgment, Label
+from judgekit.stats.intervals import mean_estimate
+from judgekit.summary import OrderAccuracy
+
+
+class Labelled(Protocol):
+    """An item (or its facts) with a human label."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def human_label(self) -> Label | None: ...
 
 
 @dataclass(frozen=True)
@@ -49,21 +67,79 @@ class OrderReport:
     """Decisive single-order verdicts that chose the answer shown first."""
 
 
-def order_report(items: Iterable[Item], rows: Iterable[Judgment]) -> OrderReport:
-    """Compare single orders and combined orders on labelled pairwise items (see module doc)."""
+def _both_orders(rows: Iterable[Judgment]) -> dict[str, dict[str, Judgment]]:
     by_item: dict[str, dict[str, Judgment]] = {}
     for row in rows:
         if row.role == "judge" and row.call in ("AB", "BA"):
             by_item.setdefault(row.item_id, {})[row.call] = row  # later rows replace earlier ones
+    return by_item
+
+
+def _valid_pair(calls: dict[str, Judgment]) -> tuple[Judgment, Judgment] | None:
+    ab, ba = calls.get("AB"), calls.get("BA")
+    if ab is None or ba is None or ab.status != "ok" or ba.status != "ok":
+        return None
+    if ab.verdict is None or ba.verdict is None:
+        return None
+    return ab, ba
+
+
+def order_accuracy(
+    items: Sequence[Labelled],
+    rows: Iterable[Judgment],
+    *,
+    rule: str | None = None,
+    resamples: int,
+    seed: int,
+) -> OrderAccuracy | None:
+    """Per-order accuracy against the human labels of a swap run (None without such items)."""
+    by_item = _both_orders(rows)
+    a_first, b_first, mean, both, same, combined = [], [], [], [], [], []
+    rules_used: set[str] = set()
+    dropped = 0
+    for item in items:
+        pair = _valid_pair(by_item.get(item.id, {}))
+        if item.human_label is None or pair is None:
+            continue
+        ab, ba = pair
+        right_ab, right_ba = float(ab.verdict == item.human_label), float(ba.verdict == item.human_label)
+        a_first.append(right_ab)
+        b_first.append(right_ba)
+        mean.append((right_ab + right_ba) / 2)
+        both.append(right_ab * right_ba)
+        same.append(float(ab.verdict == ba.verdict))
+        rules_used.add(rule or ("mean" if ab.probabilities and ba.probabilities else "tie"))
+        verdict, _, _ = combine_orders(ab, ba, rule)
+        if verdict is None:
+            dropped += 1
+        else:
+            combined.append(float(verdict == item.human_label))
+    if not a_first:
+        return None
+    options = {"resamples": resamples, "seed": seed}
+    return OrderAccuracy(
+        n=len(a_first),
+        a_first=mean_estimate(a_first, **options),
+        b_first=mean_estimate(b_first, **options),
+        mean=mean_estimate(mean, **options),
+        both_right=mean_estimate(both, **options),
+        positional_agreement=mean_estimate(same, **options),
+        rule=" or ".join(sorted(rules_used)),
+        combined=mean_estimate(combined, **options),
+        dropped=dropped,
+    )
+
+
+def order_report(items: Iterable[Labelled], rows: Iterable[Judgment]) -> OrderReport:
+    """Compare single orders and combined orders on labelled pairwise items (see module doc)."""
+    by_item = _both_orders(rows)
     count = 0
     a_first = b_first = right_first = right_second = combined = consistent = first = Tally()
     for item in items:
-        calls = by_item.get(item.id, {})
-        ab, ba = calls.get("AB"), calls.get("BA")
-        if item.human_label not in ("A", "B") or ab is None or ba is None:
+        pair = _valid_pair(by_item.get(item.id, {}))
+        if item.human_label not in ("A", "B") or pair is None:
             continue
-        if ab.status != "ok" or ba.status != "ok" or ab.verdict is None or ba.verdict is None:
-            continue
+        ab, ba = pair
         count += 1
         label = item.human_label
         a_first = a_first.add(ab.verdict == label)

@@ -22,7 +22,7 @@ from judgekit.errors import DatasetError, UsageError
 from judgekit.inputs.datasets import _LABEL_ALIASES as LABEL_ALIASES
 from judgekit.inputs.datasets import Dataset, ReadOptions, _lookup, resolve_mapping
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
-from judgekit.schema import Judgment, Label
+from judgekit.schema import Judgment, Label, Shown
 from judgekit.store.rundir import RunDir, latest_rows
 
 
@@ -43,6 +43,8 @@ class JudgedSet:
     renamed: dict[str, str] = field(default_factory=dict)
     """Data column -> canonical field, for --group-by on renamed columns."""
     wall_s: float | None = None
+    disagreement: str | None = None
+    """How the two orders of a swap run were combined where they disagree (`aggregate.ORDER_RULES`)."""
 
     def by_id(self) -> dict[str, ItemOutcome]:
         return {outcome.item_id: outcome for outcome in self.outcomes}
@@ -62,7 +64,8 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         if row.role == "judge":
             by_item[row.item_id][row.call] = row
     facts = [ItemFacts.of(item) for item in items]
-    outcomes = [item_outcome(fact, by_item.get(fact.id, {})) for fact in facts]
+    rule = manifest.get("config", {}).get("order_disagreement")
+    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), rule) for fact in facts]
     mapping = manifest.get("dataset", {}).get("mapping") or {}
     template = manifest.get("template", {}).get("name")
     judge = manifest.get("judge")
@@ -76,6 +79,7 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         judge=judge,
         run_dir=str(run_dir.path),
         renamed={column: canonical for canonical, column in mapping.items() if column != canonical},
+        disagreement=rule,
     )
 
 
@@ -112,18 +116,37 @@ class ColumnSpec:
     kind: str | None = None
     """pairwise or pointwise; by default pairwise when the values are labels such as A/B/tie."""
     fields: Mapping[str, str] = field(default_factory=dict)
+    swapped: Sequence[str] = ()
+    """Pairwise: for each --pred column (the order of the data, A shown first), the column holding
+    the verdict given with the answers swapped (B shown first), already in the data's own A/B."""
+    disagreement: str | None = None
+    """How two orders that disagree are combined (`aggregate.ORDER_RULES`)."""
+
+    def check(self) -> None:
+        if self.swapped and len(self.swapped) != len(self.pred):
+            raise UsageError(
+                f"--swapped pairs with --pred: give one --swapped column per --pred column "
+                f"({len(self.pred)} --pred, {len(self.swapped)} --swapped)"
+            )
+        if self.swapped and self.kind == "pointwise":
+            raise UsageError("--swapped holds verdicts of the swapped answer order: it applies to pairwise judgments")
+        if self.disagreement is not None and not self.swapped:
+            raise UsageError(
+                "--order-disagreement needs --swapped COLUMN (the verdicts given in the other answer order)"
+            )
 
 
 def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
     """One JudgedSet per --pred column of a data file; a value that cannot be read is unscored."""
+    spec.check()
     dataset = Dataset(path, ReadOptions(fields=spec.fields))
     raw = list(dataset.raw_rows())
     if not raw:
         raise DatasetError(path, None, None, "no rows")
-    for column in [*spec.pred, *([spec.human] if spec.human else [])]:
+    for column in [*spec.pred, *spec.swapped, *([spec.human] if spec.human else [])]:
         if not any(_lookup(row, column) is not None for _, row in raw):
             raise DatasetError(path, None, column, "no row has this column")
-    kind = spec.kind or _guess_kind(raw, spec)
+    kind = spec.kind or ("pairwise" if spec.swapped else _guess_kind(raw, spec))
     facts: list[ItemFacts] = []
     seen: dict[str, int] = {}
     for index, (line, row) in enumerate(raw, start=1):
@@ -134,6 +157,11 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
                 path, line, "id", f"duplicate id {facts[-1].id!r} (first seen on line {seen[facts[-1].id]})"
             )
         seen[facts[-1].id] = line
+    if spec.swapped:
+        return [
+            _two_orders(facts, raw, first, second, spec.disagreement)
+            for first, second in zip(spec.pred, spec.swapped, strict=True)
+        ]
     sets = []
     for column in spec.pred:
         outcomes = []
@@ -156,6 +184,56 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
             outcomes.append(outcome)
         sets.append(JudgedSet(name=column, kind=kind, facts=facts, outcomes=outcomes))
     return sets
+
+
+def _two_orders(
+    facts: list[ItemFacts],
+    raw: list[tuple[int, dict[str, Any]]],
+    first: str,
+    second: str,
+    disagreement: str | None,
+) -> JudgedSet:
+    """A judged set from the verdicts of both answer orders, combined as a swap run combines them."""
+    rows: list[Judgment] = []
+    outcomes = []
+    for fact, (_, row) in zip(facts, raw, strict=True):
+        calls = {
+            "AB": _order_row(fact.id, first, row, swapped=False),
+            "BA": _order_row(fact.id, second, row, swapped=True),
+        }
+        rows.extend(calls.values())
+        outcomes.append(item_outcome(fact, calls, disagreement))
+    return JudgedSet(
+        name=f"{first} + {second}",
+        kind="pairwise",
+        facts=facts,
+        outcomes=outcomes,
+        rows=rows,
+        disagreement=disagreement,
+    )
+
+
+def _order_row(item_id: str, column: str, row: Mapping[str, Any], *, swapped: bool) -> Judgment:
+    value = _lookup(row, column)
+    label = parse_label(value)
+    call = "BA" if swapped else "AB"
+    if label is None:
+        reason = f"'{column}' holds no verdict ({value!r})"
+        return Judgment(
+            item_id=item_id, call=call, judge=column, request_hash="", swapped=swapped, status="unscored", reason=reason
+        )
+    first_label = "B" if swapped else "A"
+    shown: Shown = "tie" if label == "tie" else "first" if label == first_label else "second"
+    return Judgment(
+        item_id=item_id,
+        call=call,
+        judge=column,
+        request_hash="",
+        swapped=swapped,
+        status="ok",
+        verdict=label,
+        shown=shown,
+    )
 
 
 def _guess_kind(raw: list[tuple[int, dict[str, Any]]], spec: ColumnSpec) -> str:
@@ -229,6 +307,9 @@ def check_same_items(sets: Sequence[JudgedSet]) -> None:
 
 def load_sources(sources: Sequence[str], spec: ColumnSpec) -> list[JudgedSet]:
     """Judged sets from run directories and/or one data file with --pred columns."""
+    spec.check()
+    if spec.swapped and all(Path(source).is_dir() for source in sources):
+        raise UsageError("--swapped names columns of a data file; run directories already hold both orders")
     sets: list[JudgedSet] = []
     for source in sources:
         if Path(source).is_dir():

@@ -44,6 +44,13 @@ def _time(row: ComparisonRow) -> str:
     return f"{wall} / {latency}"
 
 
+def _per_order(row: ComparisonRow) -> str:
+    orders = row.orders
+    if orders is None or orders.a_first is None or orders.b_first is None or orders.mean is None:
+        return "–"
+    return f"{orders.a_first.value * 100:.2f} / {orders.b_first.value * 100:.2f}\n{orders.mean.value * 100:.2f}"
+
+
 def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
     correlations = [
         ("Spearman", lambda r: num(r.spearman)),
@@ -64,6 +71,7 @@ def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
         if comparison.level != "item":
             columns += correlations
         columns += [
+            ("Acc. A first / B first / mean %", _per_order),
             ("Consistent %", lambda r: pct(r.position_consistency)),
             ("P(first) %", lambda r: pct(r.p_first)),
             ("P(longer) %", lambda r: pct(r.p_longer)),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
+from judgekit.summary import BiasMetrics, HumanAgreement, HumanCorrelation, OrderAccuracy, Summary
+
+FLAGGED = "  · flagged (see warnings)"
 
 
 def _pct(estimate: Estimate | None) -> str:
@@ -47,12 +49,10 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     )
     if counts.pending:
         rows.append(("Items not yet judged", str(counts.pending)))
+    if counts.dropped:
+        rows.append(("Items dropped (orders disagreed)", str(counts.dropped)))
     if summary.bias is not None:
-        bias = summary.bias
-        rows.append(("P(first shown preferred)", _pct(bias.p_first)))
-        if bias.flip_rate is not None:
-            rows.append(("Flip rate under swapped order", _pct(bias.flip_rate)))
-        rows.append(("P(longer answer wins)", _pct(bias.p_longer)))
+        rows.extend(bias_rows(summary.bias))
     human = summary.human
     if isinstance(human, HumanAgreement):
         rows.append(("Agreement with humans", _pct(human.agreement)))
@@ -63,6 +63,8 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append((f"Spearman with humans{level}", _num(human.spearman)))
         rows.append((f"Kendall tau-b with humans{level}", _num(human.kendall)))
         rows.append((f"Pearson with humans{level}", _num(human.pearson)))
+    if summary.orders is not None:
+        rows.extend(order_rows(summary.orders))
     rows.extend(grading_rows(summary))
     calls = f"{counts.calls} made, {counts.cached} cached"
     if counts.retries:
@@ -76,6 +78,49 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
             ("Cost", f"${summary.cost.usd:.4f} (${summary.cost.price_in:g} / ${summary.cost.price_out:g} per M tokens)")
         )
     return rows
+
+
+def bias_rows(bias: BiasMetrics) -> list[tuple[str, str]]:
+    """Position and length bias, with the flags raised and the fixed-order caveat."""
+    from judgekit.metrics.bias import FIXED_ORDER_NOTE
+
+    flagged = {flag.metric for flag in bias.flags}
+
+    def mark(metric: str) -> str:
+        return FLAGGED if metric in flagged else ""
+
+    first = _pct(bias.p_first) + ("" if bias.p_first_is_bias_estimate else f"  ({FIXED_ORDER_NOTE})")
+    rows = [("P(first shown preferred)", first + mark("p_first"))]
+    if bias.flip_rate is not None:
+        rows.append(("Flip rate under swapped order", _pct(bias.flip_rate) + mark("flip_rate")))
+    rows.append(("P(longer answer wins)", _pct(bias.p_longer) + mark("p_longer")))
+    judge, human, versus = bias.judge_p_longer_vs_humans, bias.human_p_longer, bias.length_vs_humans
+    if judge is not None and human is not None:
+        text = f"{judge.value:.1%} / {human.value:.1%}  (n={judge.n})"
+        rows.append(("P(longer picked): judge / humans, same items", text))
+    if versus is not None:
+        rows.append(("Length bias given the human label (0: none)", _num(versus) + mark("length_vs_humans")))
+    return rows
+
+
+def order_rows(orders: OrderAccuracy) -> list[tuple[str, str]]:
+    """Accuracy against the human labels in each shown order, their mean, and combined."""
+
+    def share(estimate: Estimate | None) -> str:
+        return estimate.format(percent=True) if estimate is not None else "–"
+
+    combined = _pct(orders.combined)
+    if orders.dropped:
+        combined += f"  ({orders.dropped} dropped)"
+    return [
+        (
+            "Accuracy, A shown first / B shown first",
+            f"{share(orders.a_first)} / {share(orders.b_first)}  (n={orders.n})",
+        ),
+        ("Accuracy, mean of the two orders", _pct(orders.mean)),
+        ("Positional agreement (same verdict in both orders)", _pct(orders.positional_agreement)),
+        (f"Accuracy, orders combined ({orders.rule})", combined),
+    ]
 
 
 def grading_rows(summary: Summary) -> list[tuple[str, str]]:

@@ -28,10 +28,19 @@ from judgekit.summary import Summary
 SHOWN: dict[str, set[str]] = {
     "pairwise": {"win_rate", "by_category", "length_controlled"},
     "pointwise": {"mean", "by_category", "by_model"},
-    "bias": {"p_first", "flip_rate", "p_longer"},
+    "bias": {
+        "p_first",
+        "flip_rate",
+        "p_longer",
+        "judge_p_longer_vs_humans",
+        "human_p_longer",
+        "p_longer_when_humans_longer",
+        "p_longer_when_humans_shorter",
+        "length_vs_humans",
+    },
     "human": {"agreement", "agreement_without_ties", "kappa", "spearman", "kendall", "pearson"},
 }
-KNOWN_TOP_LEVEL = {"length_controlled", "leaderboard"}
+KNOWN_TOP_LEVEL = {"length_controlled", "leaderboard", "orders"}
 PERCENT_HINTS = ("rate", "p_", "agreement", "share", "consistency", "accuracy", "pass")
 
 

@@ -61,7 +61,7 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunData:
     outcomes = []
     for fact in facts:
         judge_rows = {call: row for call, row in latest.get(fact.id, {}).items() if row.role == "judge"}
-        outcomes.append(item_outcome(fact, judge_rows))
+        outcomes.append(item_outcome(fact, judge_rows, config.get("order_disagreement")))
     calls = {
         item_id: sorted(rows.values(), key=lambda row: (CALL_ORDER.get(row.call, 9), row.call))
         for item_id, rows in latest.items()

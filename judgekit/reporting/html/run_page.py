@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from judgekit.metrics.bias import FIXED_ORDER_NOTE
 from judgekit.reporting.html import derive, plots
 from judgekit.reporting.html.item_table import item_table
 from judgekit.reporting.html.manifest import manifest_table
@@ -27,7 +28,7 @@ from judgekit.reporting.html.view import (
     split_estimate,
 )
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
+from judgekit.summary import BiasMetrics, HumanAgreement, HumanCorrelation, OrderAccuracy, Summary
 
 ESTIMATE_HEADERS = ["", "value", "95% CI", "n"]
 
@@ -111,10 +112,33 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         cards.append(estimate_card("pearson", f"Pearson with humans{level}", human.pearson))
     if summary.bias is not None:
         bias = summary.bias
-        cards.append(estimate_card("p_first", "P(first shown preferred)", bias.p_first, percent=True))
+        flagged = {flag.metric: "flagged: the interval is clear of no bias" for flag in bias.flags}
+        first_note = flagged.get("p_first") if bias.p_first_is_bias_estimate else FIXED_ORDER_NOTE
+        cards.append(estimate_card("p_first", "P(first shown preferred)", bias.p_first, percent=True, note=first_note))
         if bias.flip_rate is not None:
-            cards.append(estimate_card("flip_rate", "Flip rate under swapped order", bias.flip_rate, percent=True))
-        cards.append(estimate_card("p_longer", "P(longer answer wins)", bias.p_longer, percent=True))
+            cards.append(
+                estimate_card(
+                    "flip_rate",
+                    "Flip rate under swapped order",
+                    bias.flip_rate,
+                    percent=True,
+                    note=flagged.get("flip_rate"),
+                )
+            )
+        cards.append(
+            estimate_card(
+                "p_longer", "P(longer answer wins)", bias.p_longer, percent=True, note=flagged.get("p_longer")
+            )
+        )
+        if bias.length_vs_humans is not None:
+            cards.append(
+                estimate_card(
+                    "length_vs_humans",
+                    "Length bias given the human labels (0: none)",
+                    bias.length_vs_humans,
+                    note=flagged.get("length_vs_humans"),
+                )
+            )
     for block, name, estimate in unknown_fields(summary).estimates:
         percent = looks_like_rate(name) and 0.0 <= estimate.value <= 1.0
         cards.append(estimate_card(f"{block}.{name}", label_of(name), estimate, percent=percent))
@@ -276,21 +300,63 @@ def _human_agreement_section(human: HumanAgreement) -> Section:
     return section
 
 
+def _order_table(orders: OrderAccuracy) -> Table:
+    named = {
+        "Accuracy, answer A shown first": orders.a_first,
+        "Accuracy, answer B shown first": orders.b_first,
+        "Accuracy, mean of the two orders (LLMBar)": orders.mean,
+        "Right in both orders": orders.both_right,
+        "Same verdict in both orders (positional agreement)": orders.positional_agreement,
+        f"Accuracy, orders combined ({orders.rule})": orders.combined,
+    }
+    present = {name: estimate for name, estimate in named.items() if estimate is not None}
+    caption = f"Accuracy against the human labels in each shown order ({orders.n} items)"
+    if orders.dropped:
+        caption += f"; {orders.dropped} items whose orders disagreed are dropped from the combined accuracy"
+    return Table(ESTIMATE_HEADERS, estimate_rows(present, percent=True), caption=caption)
+
+
+def _bias_intro(bias: BiasMetrics | None) -> str:
+    """What the bias figures can and cannot say for this run's answer order and labels."""
+    if bias is not None and not bias.p_first_is_bias_estimate:
+        position = (
+            "Under --positions fixed answer A is always shown first, so P(first shown preferred) is A's share of "
+            "the decisive verdicts: a win rate, not a bias estimate (use swap or random to measure position bias)."
+        )
+    else:
+        position = (
+            "A judge without position bias prefers the answer shown first about half the time; the flip rate is "
+            "the share of items whose verdict changed when the order was swapped (0% is fully consistent; it "
+            "needs --positions swap)."
+        )
+    if bias is not None and bias.length_vs_humans is not None:
+        length = (
+            "P(longer answer wins) is set against what the humans preferred on the same items: the length bias is "
+            "P(judge picks longer | humans picked longer) + P(judge picks longer | humans picked shorter) - 1, "
+            "0 when the judge's mistakes do not depend on length, +1 when it always picks the longer answer."
+        )
+    else:
+        length = (
+            "P(longer answer wins) far from 50% shows a preference for length, but without human labels it "
+            "cannot tell a length bias from longer answers really being better."
+        )
+    return f"{position} {length}"
+
+
 def _bias_section(data: RunData, length: LengthControl | None) -> Section:
     summary = data.summary
     bias = summary.bias
-    section = Section(
-        "bias",
-        "Position and length bias",
-        "An unbiased judge prefers the answer shown first, and the longer answer, about half the time. "
-        "The flip rate is the share of items whose verdict changed when the order was swapped "
-        "(0% is fully consistent; it needs --positions swap).",
-    )
+    section = Section("bias", "Position and length bias", _bias_intro(bias))
     if bias is not None:
+        section.notes.extend(f"Flagged: {flag.message}." for flag in bias.flags)
         named = {
             "P(first shown preferred)": bias.p_first,
             "Flip rate under swap": bias.flip_rate,
             "P(longer answer wins)": bias.p_longer,
+            "P(longer picked): judge, items the humans decided": bias.judge_p_longer_vs_humans,
+            "P(longer picked): humans, same items": bias.human_p_longer,
+            "P(judge picks longer | humans picked longer)": bias.p_longer_when_humans_longer,
+            "P(judge picks longer | humans picked shorter)": bias.p_longer_when_humans_shorter,
         }
         present = {name: estimate for name, estimate in named.items() if estimate is not None}
         if present:
@@ -311,10 +377,12 @@ def _bias_section(data: RunData, length: LengthControl | None) -> Section:
                     "Bias",
                     svg,
                     "P(first) counts every decisive judge call; P(longer) every decisive item whose answers differ "
-                    "in length.",
+                    "in length; the human rows only the items where the humans also picked an answer.",
                     Table(ESTIMATE_HEADERS, estimate_rows(present, percent=True)),
                 )
             )
+    if summary.orders is not None:
+        section.tables.append(_order_table(summary.orders))
     points = derive.pairwise_length_points(data.facts, data.outcomes)
     if points:
         bins = derive.equal_count_bins(points, data.bootstrap)
