@@ -45,9 +45,7 @@ FLIP_RATE_FLAG = 0.2
 order. For scale: GPT-4 gave the same verdict in both orders on 87.0% of LLMBar's 200 MT-Bench
 pairs (a 13% flip rate) with no tie allowed (princeton-nlp/LLMBar, statistics.json)."""
 
-FIXED_ORDER_NOTE = (
-    "fixed order: A is always shown first, so this is A's share of decisive verdicts, not a bias estimate"
-)
+FIXED_ORDER_NOTE = "fixed order, A always first: not a bias estimate"
 
 BIASED_ORDERS = ("swap", "random")
 """Answer orders under which P(first) and P(longer) estimate a bias (the order was not fixed)."""
