@@ -268,3 +268,13 @@ def test_compare_panel_unanimous_against_member_verdicts(tmp_path: Path) -> None
         expected.count("tie"),
     )
     assert comparison["panels"][0]["votes"] == {"3": 8}
+
+
+def test_fixed_order_panel_leaves_p_first_out(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "pairs.jsonl", pairwise_rows(4))
+    result = invoke(
+        "eval", str(data), "-j", "mock/first", "-j", "mock/second", "--positions", "fixed", "-q", "--format", "json"
+    )
+    comparison = panel_json(result)
+    assert all(row["p_first"] is None for row in comparison["rows"])
+    assert any("P(first) is left out" in warning for warning in comparison["warnings"])

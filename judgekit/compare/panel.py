@@ -80,6 +80,7 @@ def combine(
         prompt=first.prompt if len({judged.prompt for judged in sets}) == 1 else None,
         judge=None,
         renamed=first.renamed,
+        positions=first.positions if len({judged.positions for judged in sets}) == 1 else None,
     )
 
 

@@ -191,6 +191,11 @@ def analyse(
         warning = self_preference_warning(judge, candidates)
         if warning:
             comparison.warnings.append(warning)
+    if any(judged.positions == "fixed" for judged in sets) and comparison.kind == "pairwise":
+        comparison.warnings.append(
+            "P(first) is left out: under --positions fixed answer A is always shown first, so it would be A's share "
+            "of the verdicts, not a position-bias estimate (use --positions swap or random)"
+        )
     for row in comparison.rows:
         if row.unscored:
             comparison.warnings.append(f"{row.name}: {row.unscored} of {row.items} items are unscored")

@@ -199,9 +199,11 @@ def build_row(
                 human.kappa,
             )
         judge_rows = [r for r in judged.rows if r.role == "judge"]
-        bias = bias_metrics(facts, outcomes, judge_rows, options)
+        bias = bias_metrics(facts, outcomes, judge_rows, options, judged.positions)
         row.orders = order_accuracy(facts, judge_rows, rule=judged.disagreement, **options)
-        row.p_first, row.p_longer = bias.p_first, bias.p_longer
+        # Under --positions fixed, P(first) is A's share of the verdicts, not a bias estimate: left out.
+        row.p_first = bias.p_first if bias.p_first_is_bias_estimate else None
+        row.p_longer = bias.p_longer
         if bias.flip_rate is not None:
             row.position_consistency = Estimate(
                 value=1 - bias.flip_rate.value,

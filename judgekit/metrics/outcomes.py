@@ -45,6 +45,8 @@ class JudgedSet:
     wall_s: float | None = None
     disagreement: str | None = None
     """How the two orders of a swap run were combined where they disagree (`aggregate.ORDER_RULES`)."""
+    positions: str | None = None
+    """The run's answer order (swap, random, fixed); None for judgments read from columns."""
 
     def by_id(self) -> dict[str, ItemOutcome]:
         return {outcome.item_id: outcome for outcome in self.outcomes}
@@ -80,6 +82,7 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         run_dir=str(run_dir.path),
         renamed={column: canonical for canonical, column in mapping.items() if column != canonical},
         disagreement=rule,
+        positions=manifest.get("config", {}).get("positions"),
     )
 
 
