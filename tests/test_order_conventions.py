@@ -299,3 +299,24 @@ def test_marker_judge_agrees_in_both_orders(openai_server: FakeProvider, tmp_pat
     orders = json.loads(result.stdout)["orders"]
     assert orders["a_first"]["value"] == orders["b_first"]["value"] == orders["combined"]["value"] == 1.0
     assert orders["positional_agreement"]["value"] == 1.0 and orders["n"] == 6
+
+
+def test_llmbar_published_gpt4_figures_from_its_released_verdicts() -> None:
+    """LLMBar's released GPT-4 verdicts on its 200 MT-Bench pairs (both orders; see datasets/README.md)
+    give its published statistics: 79.5% with the data's order, 82.5% swapped, 81.0% their mean (the
+    accuracy LLMBar reports), 87.0% the same verdict in both orders, 74.5% right in both."""
+    path = Path(__file__).resolve().parents[1] / "datasets" / "mt_bench_gpt4_llmbar_verdicts.jsonl"
+    args = ["agreement", str(path), "--pred", "gpt4_a_first", "--swapped", "gpt4_b_first", "--format", "json"]
+    [row] = json.loads(invoke(*args, "--resamples", "200").stdout)["rows"]
+    orders = row["orders"]
+    assert orders["n"] == 200
+    assert round(orders["a_first"]["value"] * 100, 1) == 79.5
+    assert round(orders["b_first"]["value"] * 100, 1) == 82.5
+    assert round(orders["mean"]["value"] * 100, 1) == 81.0
+    assert round(orders["positional_agreement"]["value"] * 100, 1) == 87.0
+    assert round(orders["both_right"]["value"] * 100, 1) == 74.5
+    assert round(row["position_consistency"]["value"] * 100, 1) == 87.0
+    # MT-Bench's tie for disagreeing orders: right only when both orders are (no tie labels here).
+    assert round(row["agreement"]["value"] * 100, 1) == 74.5
+    dropped = json.loads(invoke(*args, "--resamples", "200", "--order-disagreement", "drop").stdout)["rows"][0]
+    assert dropped["agreement"]["n"] == 174 and dropped["agreement"]["value"] == pytest.approx(149 / 174)

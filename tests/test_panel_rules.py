@@ -253,7 +253,11 @@ def test_compare_panel_unanimous_against_member_verdicts(tmp_path: Path) -> None
     data = write_jsonl(tmp_path / "pairs.jsonl", pairwise_rows(8))
     args = ["compare", str(data), "-j", "mock/first", "-j", "mock/random", "-j", "mock/second", "--panel"]
     args += ["--panel-rule", "unanimous", "--positions", "random", "-q", "--format", "json", "--out", "cmp"]
-    comparison = panel_json(invoke(*args))
+    comparison = panel_json(invoke(*args, "--html", "cmp.html"))
+    assert (
+        "Rule: unanimous, quorum 2; items by valid votes: 3 votes: 8; 0 below the quorum"
+        in Path("cmp.html").read_text()
+    )
     members = [row for row in comparison["rows"] if row["judge"]]
     verdicts = []
     for row in members:
