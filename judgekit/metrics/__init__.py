@@ -4,7 +4,9 @@
     outcomes.py       one judge's outcomes over a dataset, from a run directory or from columns
     levels.py         judge-human correlation at item, group or system level
     leaderboard.py    win shares and Bradley-Terry strengths when more than two systems compete
+    orders.py         the named rules that combine the two orders of a swapped item
     order_effects.py  how much the answer order decided the verdicts, against known labels
+    bias.py           position and length bias, and the flags raised when the evidence is clear
     families.py       model families, for the self-preference warning
 
 Pure statistics live one layer down in `judgekit.stats`.

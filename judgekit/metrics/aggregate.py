@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from judgekit.metrics.orders import ORDER_RULES, combine_orders
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats import correlation
@@ -26,6 +27,7 @@ from judgekit.summary import (
 )
 
 SWAP_CALLS = ("AB", "BA")
+__all__ = ["ORDER_RULES", "Aggregation", "ItemFacts", "ItemOutcome", "aggregate", "combine_orders", "item_outcome"]
 
 
 @dataclass
@@ -77,55 +79,6 @@ class ItemFacts:
             length_b=len(item.answer_b or "") if pairwise else 0,
             metadata=item.metadata,
         )
-
-
-ORDER_RULES = ("mean", "tie", "decisive", "drop")
-"""How the two orders of a --positions swap item are combined when their verdicts disagree:
-
-- mean: the two orders' probabilities (log-probabilities or samples) are averaged and the most
-  likely label wins (an exact draw is a tie); without probabilities in both orders, as tie.
-- tie (MT-Bench): two verdicts that disagree make the item a tie.
-- decisive (JudgeBench): a verdict and a tie give the verdict; A against B is a tie.
-- drop: the item is left out of every rate (status "dropped", counted).
-
-The default (None) is mean where both orders carry probabilities and tie elsewhere."""
-
-
-def combine_orders(
-    first: Judgment, second: Judgment, rule: str | None = None
-) -> tuple[Label | None, bool, dict[str, float] | None]:
-    """Combine the AB and BA verdicts of one item: (verdict, flipped, averaged probabilities).
-
-    The verdict is None only under the drop rule, for an item whose two orders disagree.
-    """
-    assert first.verdict is not None and second.verdict is not None
-    flipped = first.verdict != second.verdict
-    mean: dict[str, float] | None = None
-    if first.probabilities and second.probabilities:
-        mean = {
-            label: (first.probabilities.get(label, 0.0) + second.probabilities.get(label, 0.0)) / 2 for label in LABELS
-        }
-    chosen = rule or ("mean" if mean is not None else "tie")
-    if chosen == "mean" and mean is not None:
-        return _most_likely(mean), flipped, mean
-    if not flipped:
-        return first.verdict, False, mean
-    if chosen == "drop":
-        return None, True, mean
-    if chosen == "decisive" and "tie" in (first.verdict, second.verdict):
-        decisive = second.verdict if first.verdict == "tie" else first.verdict
-        return decisive, True, mean
-    return "tie", True, mean
-
-
-LABELS: tuple[Label, ...] = ("A", "B", "tie")
-
-
-def _most_likely(distribution: Mapping[str, float]) -> Label:
-    best = max(distribution.values())
-    leaders = [label for label in LABELS if distribution.get(label, 0.0) == best]
-    # An exact draw between the answers is a tie, not a win for whichever label comes first.
-    return leaders[0] if len(leaders) == 1 else "tie"
 
 
 def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: str | None = None) -> ItemOutcome:
