@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli import gating
-from judgekit.cli.choices import FormatChoice, LevelChoice, PositionsChoice
+from judgekit.cli import gating, options
+from judgekit.cli.choices import DomainChoice, FormatChoice, LevelChoice, PositionsChoice
 from judgekit.cli.common import fail, handles_errors
 
 JUDGE_PANEL = "Judges and prompts"
@@ -138,10 +138,25 @@ def compare_command(
             "--html", help="Also write the comparison as a self-contained HTML page.", rich_help_panel=OUTPUT_PANEL
         ),
     ] = None,
+    mode: options.Mode = None,
+    domain: options.Domain = DomainChoice.general,
+    criterion: options.Criterion = None,
+    steps: options.Steps = None,
+    generate_reference: options.GenerateReference = False,
+    rubric: options.Rubric = None,
+    score_method: options.ScoreMethod = None,
+    samples: options.Samples = None,
+    steps_prompt: options.StepsPrompt = None,
+    reference_prompt: options.ReferencePrompt = None,
+    max_chars: options.MaxChars = 100_000,
+    truncate: options.Truncate = False,
+    threads: options.Threads = None,
 ) -> None:
     """Compare prompts and judges against human labels: agreement, correlation, bias, cost.
 
-    Every (prompt, judge) combination judges the whole dataset (its own run directory under
+    Each (prompt, judge) combination is graded exactly as `judgekit eval` would grade it with
+    the same options (score method, criterion, rubric, steps, positions; the embedded judge's
+    defaults too). Every combination judges the whole dataset (its own run directory under
     the output directory: cached and resumable); the rows are ranked and the best is tested
     against the runner-up on the same items. compare.json in the output directory keeps it all.
     """
@@ -176,8 +191,21 @@ def compare_command(
         group_by=group_by,
         level=level.value if level else None,
         bootstrap_resamples=resamples,
+        mode=mode.value if mode else None,
+        domain=domain.value,
+        criterion=criterion,
+        steps=steps,
+        generate_reference=generate_reference,
+        rubric=rubric,
+        score_method=score_method.value if score_method else None,
+        samples=samples,
+        steps_prompt=steps_prompt,
+        reference_prompt=reference_prompt,
+        max_chars=max_chars,
+        truncate=truncate,
+        threads=threads,
     )
-    options = CompareOptions(
+    compare_options = CompareOptions(
         base=base,
         prompts=list(prompt or []),
         judges=list(judge),
@@ -191,6 +219,6 @@ def compare_command(
     post = gating.post_run(
         gating.gate_options(), html=html, as_json=output_format is FormatChoice.json, max_errors=max_errors
     )
-    code = compare_run(options, post, quiet=quiet)
+    code = compare_run(compare_options, post, quiet=quiet)
     if code:
         raise typer.Exit(code)

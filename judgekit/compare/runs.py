@@ -22,6 +22,7 @@ from judgekit.compare.panel import combine, inter_judge
 from judgekit.compare.statistics import Comparison, compare
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
+from judgekit.judging.embedded import fill_defaults
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.metrics.families import self_preference_warning
 from judgekit.metrics.levels import Level, resolve_level
@@ -87,7 +88,7 @@ def plan(options: CompareOptions) -> tuple[Path, list[Prepared]]:
         for judge in options.judges:
             name = f"{_slug(prompt or 'default')}--{_slug(judge)}"
             config = options.base.model_copy(update={"prompt": prompt, "judge": judge, "out": str(directory / name)})
-            prepared.append(prepare(config))
+            prepared.append(prepare(fill_defaults(config)))
     kinds = {item.template.meta.kind for item in prepared}
     if len(kinds) > 1:
         raise UsageError("the prompts mix pairwise and pointwise templates; compare templates of one kind")
