@@ -6,8 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from judgekit.choices import DEFAULT_RESAMPLES, Positions
 from judgekit.cli import gating, options
-from judgekit.cli.choices import DomainChoice, FormatChoice, LevelChoice, PositionsChoice
+from judgekit.cli.choices import FormatChoice, LevelChoice
 from judgekit.cli.common import fail, handles_errors
 
 JUDGE_PANEL = "Judges and prompts"
@@ -43,15 +44,15 @@ def compare_command(
         ),
     ] = False,
     positions: Annotated[
-        PositionsChoice,
+        Positions,
         typer.Option(
             help="Pairwise answer order; swap (both orders) measures position consistency.", rich_help_panel=JUDGE_PANEL
         ),
-    ] = PositionsChoice.swap,
+    ] = "swap",
     seed: Annotated[int, typer.Option(help="Seed for answer order and bootstrap.", rich_help_panel=JUDGE_PANEL)] = 0,
     resamples: Annotated[
         int, typer.Option(min=100, help="Bootstrap resamples per interval.", rich_help_panel=DATA_PANEL)
-    ] = 2000,
+    ] = DEFAULT_RESAMPLES,
     temperature: Annotated[
         Optional[float], typer.Option(help="Sampling temperature.", rich_help_panel=JUDGE_PANEL)
     ] = None,
@@ -139,7 +140,7 @@ def compare_command(
         ),
     ] = None,
     mode: options.Mode = None,
-    domain: options.Domain = DomainChoice.general,
+    domain: options.Domain = "general",
     criterion: options.Criterion = None,
     steps: options.Steps = None,
     generate_reference: options.GenerateReference = False,
@@ -172,7 +173,7 @@ def compare_command(
         dataset=dataset,
         judge=judge[0],
         fields=parse_field_options(field or []),
-        positions=positions.value,
+        positions=positions,
         seed=seed,
         temperature=temperature,
         max_tokens=max_tokens,
@@ -192,12 +193,12 @@ def compare_command(
         level=level.value if level else None,
         bootstrap_resamples=resamples,
         mode=mode.value if mode else None,
-        domain=domain.value,
+        domain=domain,
         criterion=criterion,
         steps=steps,
         generate_reference=generate_reference,
         rubric=rubric,
-        score_method=score_method.value if score_method else None,
+        score_method=score_method,
         samples=samples,
         steps_prompt=steps_prompt,
         reference_prompt=reference_prompt,

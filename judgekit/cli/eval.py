@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from judgekit.cli import gating, options
-from judgekit.cli.choices import DomainChoice, FormatChoice, RetryChoice
+from judgekit.cli.choices import FormatChoice, RetryChoice
 from judgekit.cli.common import fail, handles_errors
 
 
@@ -59,7 +59,7 @@ def eval_command(
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
-    domain: options.Domain = DomainChoice.general,
+    domain: options.Domain = "general",
     criterion: options.Criterion = None,
     steps: options.Steps = None,
     generate_reference: options.GenerateReference = False,

@@ -10,14 +10,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from judgekit import choices
 from judgekit.cli.choices import (
-    DomainChoice,
     FormatChoice,
     LevelChoice,
     ModeChoice,
-    PositionsChoice,
     RetryChoice,
-    ScoreMethodChoice,
 )
 
 JUDGE_PANEL = "Judge"
@@ -65,7 +63,7 @@ Prompt = Annotated[
 ]
 
 Positions = Annotated[
-    Optional[PositionsChoice],
+    Optional[choices.Positions],
     typer.Option(
         help="Pairwise answer order: random (seeded per item), swap (both orders) or fixed. "
         "Default: random; swap for the embedded local judge.",
@@ -289,7 +287,7 @@ Baseline = Annotated[
 ]
 
 Domain = Annotated[
-    DomainChoice,
+    choices.DomainName,
     typer.Option(
         help="Built-in prompt for general, coding or math questions; auto picks by each item's category.",
         rich_help_panel=GRADING_PANEL,
@@ -330,7 +328,7 @@ Rubric = Annotated[
 ]
 
 ScoreMethod = Annotated[
-    Optional[ScoreMethodChoice],
+    Optional[choices.ScoreMethod],
     typer.Option(
         help="How a verdict becomes a number: parse, logprobs (probability-weighted), samples (mean of "
         "--samples), or auto (logprobs where the backend has them, else samples). Default: parse; "
