@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice, OrderRuleChoice, PanelRuleChoice
+from judgekit import choices
+from judgekit.choices import DEFAULT_RESAMPLES
+from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
 
 
@@ -31,7 +33,7 @@ def agreement_command(
         ),
     ] = None,
     order_disagreement: Annotated[
-        Optional[OrderRuleChoice],
+        Optional[choices.OrderRule],
         typer.Option(
             help="With --swapped, the verdict of an item whose two orders disagree: tie (MT-Bench, default), "
             "decisive (a verdict beats a tie; JudgeBench), drop, or mean.",
@@ -59,14 +61,14 @@ def agreement_command(
     rank_by: Annotated[Optional[str], typer.Option(help="Metric that ranks several sources.")] = None,
     panel: Annotated[bool, typer.Option("--panel", help="Also combine the sources into a panel.")] = False,
     panel_rule: Annotated[
-        Optional[PanelRuleChoice],
+        Optional[choices.PanelRule],
         typer.Option(help="With --panel: majority, unanimous or mean (default: majority, or mean for scores)."),
     ] = None,
     quorum: Annotated[
         Optional[int], typer.Option(help="With --panel: valid votes an item needs (default: a majority of them).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 2000,
+    resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = DEFAULT_RESAMPLES,
     out: Annotated[
         Optional[str], typer.Option("--out", "-o", help="Also write compare.json to this directory.")
     ] = None,
@@ -89,14 +91,14 @@ def agreement_command(
         kind=kind.value if kind else None,
         fields=parse_field_options(field or []),
         swapped=list(swapped or []),
-        disagreement=order_disagreement.value if order_disagreement else None,
+        disagreement=order_disagreement,
     )
     sets = load_sources(sources, spec)
     comparison = analyse(
         sets,
         dataset=", ".join(sources),
         panel=panel,
-        panel_rule=panel_rule.value if panel_rule else None,
+        panel_rule=panel_rule,
         quorum=quorum,
         rank_by=rank_by,
         level=resolve_level(level.value if level else None, group_by),

@@ -169,7 +169,7 @@ def build_row(
     seed: int = 0,
 ) -> ComparisonRow:
     """Every statistic of one judged set, each rate with its bootstrap interval."""
-    from judgekit.metrics.aggregate import _human_agreement
+    from judgekit.metrics.aggregate import human_agreement
     from judgekit.metrics.bias import bias_metrics
     from judgekit.metrics.order_effects import order_accuracy
 
@@ -190,7 +190,7 @@ def build_row(
         wall_s=judged.wall_s,
     )
     if judged.kind == "pairwise":
-        human = _human_agreement(facts, outcomes, options)
+        human = human_agreement(facts, outcomes, options)
         if human is not None:
             row.human_n = human.n
             row.agreement, row.agreement_without_ties, row.kappa = (

@@ -195,7 +195,7 @@ def aggregate(
             pairwise.combine = disagreement or "mean where both orders carry probabilities, else tie"
             orders = order_accuracy(facts, judge_rows, rule=disagreement, **options)
         bias = bias_metrics(facts, outcomes, judge_rows, options, positions)
-        human = _human_agreement(facts, outcomes, options)
+        human = human_agreement(facts, outcomes, options)
         board = _leaderboard(facts, outcomes, options)
     elif group_by or (level and level != "item"):
         from judgekit.metrics import levels
@@ -296,7 +296,7 @@ def _options(options: dict[str, int]) -> dict[str, Any]:
     return {"resamples": options["resamples"], "seed": options["seed"]}
 
 
-def _human_agreement(
+def human_agreement(
     facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]
 ) -> HumanAgreement | None:
     pairs = [
