@@ -28,7 +28,8 @@ from judgekit.errors import DatasetError, FatalProviderError, RunDirError, Usage
 from judgekit.inputs.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.inputs.prompts import Template
 from judgekit.judging import calls
-from judgekit.judging.grading import Grading, grading_info, plan_grading
+from judgekit.judging.grading import Grading
+from judgekit.judging.planning import grading_info, plan_grading
 from judgekit.judging.pricing import require_prices, resolve_prices
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items

@@ -234,6 +234,9 @@ def test_eval_panel_with_two_failing_judges_reports_votes_and_quorum(
     single = panel_json(invoke(*base, "--out", "quorum1", "--quorum", "1"))
     panel = next(row for row in single["rows"] if "panel" in row["name"])
     assert panel["scored"] == 6 and panel["agreement"]["value"] == 1.0
+    # The panel's own run directory (what gates and CI reports read) records how it was combined.
+    record = json.loads(Path("quorum1/panel/run.json").read_text())["panel"]
+    assert (record["rule"], record["quorum"]) == ("majority", 1)
     table = invoke(*base[:-2], "--out", "quorum1", "--quorum", "1")
     assert "Panel rule: majority, quorum 1 of 3; items by valid votes: 1 votes: 6" in table.stdout
 
