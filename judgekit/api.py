@@ -345,7 +345,9 @@ def finish(
         human=result.human,
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
-        warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), result.models),
+        warnings=_mock(manifest.get("judge", ""))
+        + _warnings(result, manifest)
+        + _self_preference(manifest.get("judge", ""), result.models),
         timing={**({"wall_s": round(wall_s, 3)} if wall_s is not None else {}), **(backend_timing or {})},
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.get("resolved", {}).get("grading", {}).get("scoring"), all_rows),
@@ -360,6 +362,13 @@ def _renamed_columns(manifest: dict[str, Any]) -> dict[str, str]:
     """Data column -> canonical field, for columns that --field (or an alias) renamed."""
     mapping = manifest.get("dataset", {}).get("mapping") or {}
     return {column: canonical for canonical, column in mapping.items() if column != canonical}
+
+
+def _mock(judge: str) -> list[str]:
+    from judgekit.metrics.caveats import mock_judge_warning
+
+    warning = mock_judge_warning([judge])
+    return [warning] if warning else []
 
 
 def _self_preference(judge: str, candidates: set[str]) -> list[str]:
