@@ -157,6 +157,8 @@ def _checked_fields(fields: dict[str, str]) -> dict[str, str]:
 @pytest.fixture
 def judge(request: pytest.FixtureRequest) -> Judge:
     """Judge outputs with an LLM judge: `assert judge(answer, question=..., min_score=7)`."""
+    if hasattr(request.config, "workerinput"):  # each pytest-xdist worker would write the same run directories
+        pytest.fail("judgekit's judge fixture does not run under pytest-xdist; run the judged tests without -n")
     return Judge(request.config.stash[_STASH], request.node.nodeid)
 
 
