@@ -1,9 +1,11 @@
 """A local stand-in for the OpenAI and Anthropic HTTP APIs, for tests and benchmarks.
 
-It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions` and
-`POST /v1/messages`), so the real `openai` and `anthropic` clients can be pointed at it with
-a base URL. A `responder` function decides what the "judge" says; `Faults` injects latency,
-429s with or without Retry-After, 500s, stalls past the client's timeout, connection resets,
+It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions`,
+`POST /v1/messages`, and Azure OpenAI's `POST /openai/deployments/<deployment>/chat/completions
+?api-version=...` with an `api-key` header or an Entra ID bearer token), so the real `openai`
+(also its Azure client) and `anthropic` clients can be pointed at it with a base URL. A
+`responder` function decides what the "judge" says; `Faults` injects latency, 429s with or
+without Retry-After, 500s, stalls past the client's timeout, connection resets,
 malformed JSON and empty answers, and can rate-limit whatever exceeds a capacity of requests
 in flight. Every request is recorded, so a test can count what was asked and prove that no
 successful call was paid for twice; an answer whose client has already hung up is recorded as
@@ -28,6 +30,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from judgekit.testing.batches import BatchBehaviour
 
 _TOKEN = re.compile(r"\d+|[A-Za-z]+|\s+|[^\w\s]")
+_AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 
 
 @dataclass
@@ -45,11 +49,14 @@ class FakeRequest:
     """One chat request as the fake server understood it."""
 
     api: str
-    """"openai" or "anthropic"."""
+    """"openai", "anthropic" or "azure" (OpenAI's format at an Azure deployment URL)."""
     model: str
+    """The body's model; for Azure, the deployment named in the URL."""
     messages: list[dict[str, Any]]
     system: str
     body: dict[str, Any]
+    query: dict[str, str] = field(default_factory=dict)
+    """The URL's query parameters (Azure's api-version)."""
 
     @property
     def prompt(self) -> str:
@@ -194,6 +201,11 @@ class FakeProvider:
     def anthropic_url(self) -> str:
         return self.url
 
+    @property
+    def azure_endpoint(self) -> str:
+        """What AZURE_OPENAI_ENDPOINT holds for a resource: the SDK adds /openai/deployments/..."""
+        return self.url
+
     # -- inspection -----------------------------------------------------------------------
     def served(self) -> Counter[str]:
         """Successful answers per request content: any value above 1 is a call paid twice."""
@@ -299,8 +311,12 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._json(400, {"error": {"message": "invalid JSON body"}})
             return
-        path = self.path.split("?")[0].rstrip("/")
-        if path.endswith("/chat/completions"):
+        path, _, query = self.path.partition("?")
+        path = path.rstrip("/")
+        deployment = _AZURE_PATH.fullmatch(path)
+        if deployment:
+            api = "azure"
+        elif path.endswith("/chat/completions"):
             api = "openai"
         elif path.endswith("/messages"):
             api = "anthropic"
@@ -308,7 +324,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"no route {self.path}"}})
             return
         request = _parse(api, body)
+        request.query = dict(urllib.parse.parse_qsl(query))
         provider = self.provider
+        if deployment:
+            request.model = urllib.parse.unquote(deployment.group(1))
+            if not request.query.get("api-version"):
+                provider._record(request, "bad_request", 400)
+                self._error(api, 400, "BadRequest", "Missing required query parameter: api-version")
+                return
         if provider.api_key is not None and not self._authorised(api, provider.api_key):
             provider._record(request, "auth", 401)
             self._error(api, 401, "authentication_error", f"Incorrect API key provided: {self._sent_key(api)}")
@@ -358,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "empty":
             reply = Reply(text="")
         provider._record(request, fault, 200)
-        if api == "openai":
+        if api in ("openai", "azure"):
             self._json(200, _openai_body(request, reply))
         else:
             self._json(200, _anthropic_body(request, reply))
@@ -380,7 +403,9 @@ class _Handler(BaseHTTPRequestHandler):
             return True
 
     def _sent_key(self, api: str) -> str:
-        if api == "openai":
+        if api == "azure" and self.headers.get("api-key"):
+            return self.headers.get("api-key") or ""
+        if api in ("openai", "azure"):
             return (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
         return self.headers.get("x-api-key") or ""
 
@@ -415,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _parse(api: str, body: dict[str, Any]) -> FakeRequest:
     messages = list(body.get("messages") or [])
     system = ""
-    if api == "openai":
+    if api in ("openai", "azure"):
         kept = []
         for message in messages:
             if message.get("role") == "system":
