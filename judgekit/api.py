@@ -319,6 +319,7 @@ def finish(
         items,
         all_rows,
         scale=scale,
+        choices=verdict.get("choices") if verdict.get("type") == "choice" else None,
         method=manifest.get("resolved", {}).get("method"),
         resamples=int(config.get("bootstrap_resamples", 2000)),
         seed=int(config.get("seed", 0)),

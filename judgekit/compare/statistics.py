@@ -20,6 +20,7 @@ from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
+from judgekit.stats.proportions import share
 from judgekit.stats.significance import mcnemar_exact, paired_difference
 
 COMPARISON_VERSION = 1
@@ -173,7 +174,7 @@ def build_row(
         scored=status.count("ok"),
         unscored=status.count("unscored"),
         errors=status.count("error"),
-        unscored_rate=mean_estimate(answered, **options),
+        unscored_rate=share(answered),
         wall_s=judged.wall_s,
     )
     if judged.kind == "pairwise":
@@ -193,10 +194,11 @@ def build_row(
                 low=None if bias.flip_rate.high is None else 1 - bias.flip_rate.high,
                 high=None if bias.flip_rate.low is None else 1 - bias.flip_rate.low,
                 n=bias.flip_rate.n,
+                interval=bias.flip_rate.interval,
             )
         scored = [(f, o) for f, o in zip(facts, outcomes, strict=True) if o.verdict is not None]
         values = [pairwise_stats.OUTCOME_VALUE[str(o.verdict)] for _, o in scored]
-        row.win_rate = mean_estimate(values, **options)
+        row.win_rate = share(values)
         row.standard_error = pairwise_stats.standard_error(values)
         row.wins_a, row.wins_b, row.ties = values.count(1.0), values.count(0.0), values.count(0.5)
         fitted = length_controlled(values, [f.length_a for f, _ in scored], [f.length_b for f, _ in scored], **options)

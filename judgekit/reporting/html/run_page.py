@@ -317,7 +317,7 @@ def _bias_section(data: RunData, length: LengthControl | None) -> Section:
             )
     points = derive.pairwise_length_points(data.facts, data.outcomes)
     if points:
-        bins = derive.equal_count_bins(points, data.bootstrap)
+        bins = derive.equal_count_bins(points, data.bootstrap, shares=True)
         caption = (
             "Each dot is an item: at 100% A was preferred, at 50% a tie, at 0% B (spread a little so they do not "
             "overlap). The line is the share of A wins in bins of equal item count, with 95% CIs."
