@@ -40,9 +40,9 @@ def correlation_notes(judge: Sequence[float], human: Sequence[float], unit: str 
         return [f"one {unit} has both a judge score and a human score: a correlation needs at least two"]
     notes = []
     if float(np.ptp(judge)) == 0.0:
-        notes.append(f"the judge gave every {unit} the same score ({judge[0]:g}): correlations and kappa are undefined")
+        notes.append(f"the judge gave every {unit} the same score ({judge[0]:g}): correlations are undefined")
     if float(np.ptp(human)) == 0.0:
-        notes.append(f"every {unit} has the same human score ({human[0]:g}): correlations and kappa are undefined")
+        notes.append(f"every {unit} has the same human score ({human[0]:g}): correlations are undefined")
     return notes
 
 

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, paired_estimate
+from judgekit.stats.intervals import (
+    DEFAULT_RESAMPLES,
+    MIN_BOOTSTRAP_ITEMS,
+    Estimate,
+    paired_estimate,
+    percentile_interval,
+    too_few,
+    without_interval,
+)
 from judgekit.stats.proportions import share
 
 LABELS = ("A", "B", "tie")
@@ -85,23 +93,35 @@ def weighted_kappa_value(
     of several human ratings) distances stay true to the values. NaN when no disagreement is
     possible by chance (both raters constant at one value) or there is no data.
     """
+    categories, cells, distance = _kappa_table(first, second, weights)
+    if cells.size == 0:
+        return float("nan")
+    return float(_kappa_of(np.bincount(cells, minlength=categories.size**2)[None, :], distance)[0])
+
+
+def _kappa_table(
+    first: Sequence[float] | np.ndarray, second: Sequence[float] | np.ndarray, weights: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(categories, each item's cell in the categories x categories table, disagreement weights)."""
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be linear or quadratic, got {weights!r}")
     a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
-    if a.size == 0:
-        return float("nan")
     categories = np.union1d(a, b)
-    k = categories.size
-    cells = np.searchsorted(categories, a) * k + np.searchsorted(categories, b)
-    observed = np.bincount(cells, minlength=k * k).reshape(k, k) / a.size
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0))
+    cells = np.searchsorted(categories, a) * categories.size + np.searchsorted(categories, b)
     distance = np.abs(categories[:, None] - categories[None, :])
-    if weights == "quadratic":
-        distance = distance * distance
-    chance = float(np.sum(distance * expected))
-    if chance <= 0.0:
-        return float("nan")
-    return 1.0 - float(np.sum(distance * observed)) / chance
+    return categories, cells, distance * distance if weights == "quadratic" else distance
+
+
+def _kappa_of(tables: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """Weighted kappa of each row of flattened count tables (R x k*k); NaN where undefined."""
+    k = distance.shape[0]
+    counts = tables.reshape(-1, k, k).astype(float)
+    total = counts.sum(axis=(1, 2))
+    expected = np.einsum("ri,rj->rij", counts.sum(axis=2), counts.sum(axis=1)) / total[:, None, None]
+    chance = np.sum(expected * distance, axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = 1.0 - np.sum(counts * distance, axis=(1, 2)) / chance
+    return np.asarray(np.where(chance > 1e-12 * np.maximum(1.0, total), kappa, np.nan))
 
 
 def weighted_kappa(
@@ -112,10 +132,29 @@ def weighted_kappa(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
 ) -> Estimate | None:
-    """Weighted kappa with a paired bootstrap CI over items; None when undefined (see the value)."""
-    return paired_estimate(
-        lambda a, b: weighted_kappa_value(a, b, weights), [first, second], resamples=resamples, seed=seed
-    )
+    """Weighted kappa with a bootstrap CI over items; None when undefined (see the value).
+
+    Kappa depends on the items only through the table of (first, second) score pairs, so a
+    resample is a multinomial draw of the table's cells.
+    """
+    categories, cells, distance = _kappa_table(first, second, weights)
+    n = int(cells.size)
+    value = weighted_kappa_value(first, second, weights)
+    if not np.isfinite(value):
+        return None
+    if n < MIN_BOOTSTRAP_ITEMS:
+        return without_interval(value, n, too_few(n))
+    size = categories.size**2
+    used, counts = np.unique(cells, return_counts=True)
+    rng = np.random.default_rng(seed)
+    batch = max(1, min(resamples, 4_000_000 // size))
+    draws = []
+    for start in range(0, resamples, batch):
+        picks = rng.multinomial(n, counts / n, size=min(batch, resamples - start))
+        tables = np.zeros((picks.shape[0], size))
+        tables[:, used] = picks
+        draws.append(_kappa_of(tables, distance))
+    return percentile_interval(value, np.concatenate(draws), n, resamples=resamples)
 
 
 def confusion(judge: Sequence[str], human: Sequence[str]) -> dict[str, dict[str, int]]:

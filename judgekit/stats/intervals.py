@@ -34,7 +34,7 @@ CONFIDENCE = 0.95
 MIN_BOOTSTRAP_ITEMS = 10
 """Fewest items a bootstrap interval is drawn from: below this, resamples of a handful of items
 repeat the same few values and the percentiles say little about the population."""
-ZERO_WIDTH = "every resample gave the same value, so the data shows no spread to build an interval from"
+ZERO_WIDTH = "every resample gave the same value (no spread in the data)"
 
 
 class Estimate(BaseModel):
@@ -130,17 +130,22 @@ def mean_estimate(
     All-equal values get no interval (a resample of them can only repeat them), nor do fewer
     than `MIN_BOOTSTRAP_ITEMS` values; `no_interval` says which.
     """
+    return mean_of(values, resamples=resamples, seed=seed, unit="items")
+
+
+def mean_of(values: Sequence[float] | np.ndarray, *, resamples: int, seed: int, unit: str) -> Estimate | None:
+    """`mean_estimate` of values that are `unit` (items, groups) rather than items."""
     data = np.asarray(values, dtype=float)
     n = int(data.size)
     if n == 0:
         return None
     value = float(data.mean())
     if n < MIN_BOOTSTRAP_ITEMS:
-        return without_interval(value, n, too_few(n))
+        return without_interval(value, n, too_few(n, unit))
     if float(np.ptp(data)) == 0.0:
-        return without_interval(value, n, f"all {n} values are equal, so the data shows no spread")
+        return without_interval(value, n, f"all {n} values are equal (no spread to resample)")
     means = bootstrap_means(data, resamples, np.random.default_rng(seed))
-    return percentile_interval(value, means, n, resamples=resamples)
+    return percentile_interval(value, means, n, resamples=resamples, unit=unit)
 
 
 def paired_estimate(
@@ -149,6 +154,7 @@ def paired_estimate(
     *,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    unit: str = "items",
 ) -> Estimate | None:
     """A statistic of several aligned samples (e.g. judge and human scores) with a paired bootstrap CI.
 
@@ -164,10 +170,10 @@ def paired_estimate(
     if not np.isfinite(value):
         return None
     if n < MIN_BOOTSTRAP_ITEMS:
-        return without_interval(value, n, too_few(n))
+        return without_interval(value, n, too_few(n, unit))
     rng = np.random.default_rng(seed)
     draws = np.empty(resamples)
     for index in range(resamples):
         picks = rng.integers(0, n, size=n)
         draws[index] = statistic(*(array[picks] for array in arrays))
-    return percentile_interval(value, draws, n, resamples=resamples)
+    return percentile_interval(value, draws, n, resamples=resamples, unit=unit)

@@ -290,12 +290,52 @@ def icc(
 # -- leave-one-out ceiling -----------------------------------------------------------------------
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    from scipy.stats import rankdata
+def _weighted_ranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mid-ranks of `values` (P) in each row of `weights` (R x P): each value counted `weight` times.
 
-    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(rankdata(x), rankdata(y))[0, 1])
+    With whole weights this is the average rank (ties sharing their mean rank) in the data where
+    every value is repeated as often as its weight says: a bootstrap resample, drawn as counts.
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    group_weight = np.add.reduceat(weights[:, order], starts, axis=1)
+    group_rank = np.cumsum(group_weight, axis=1) - group_weight + (group_weight + 1) / 2
+    sizes = np.diff(np.r_[starts, values.size])
+    ranks = np.empty_like(weights, dtype=float)
+    ranks[:, order] = group_rank[:, np.repeat(np.arange(starts.size), sizes)]
+    return ranks
+
+
+def _weighted_spearman(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Spearman's rho of (x, y) pairs counted with `weights` (R x P), one per row; NaN where undefined."""
+    if x.size == 0:
+        return np.full(weights.shape[0], np.nan)
+    rank_x, rank_y = _weighted_ranks(x, weights), _weighted_ranks(y, weights)
+    total = weights.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centred_x = rank_x - np.sum(weights * rank_x, axis=1, keepdims=True) / total
+        centred_y = rank_y - np.sum(weights * rank_y, axis=1, keepdims=True) / total
+        spread = np.sum(weights * centred_x**2, axis=1) * np.sum(weights * centred_y**2, axis=1)
+        rho = np.sum(weights * centred_x * centred_y, axis=1) / np.sqrt(spread)
+    return np.asarray(np.where(spread > 1e-12, rho, np.nan))
+
+
+def _leave_one_out(data: np.ndarray, predictor: np.ndarray | None, weights: np.ndarray) -> np.ndarray:
+    """`leave_one_out_value` for each row of item weights (R x items)."""
+    present = ~np.isnan(data)
+    sums, counts = np.nansum(data, axis=1), present.sum(axis=1)
+    per_slot = []
+    for slot in range(data.shape[1]):
+        rows = present[:, slot] & (counts >= 2)
+        others = (sums[rows] - data[rows, slot]) / (counts[rows] - 1)
+        left_out = data[rows, slot] if predictor is None else predictor[rows]
+        per_slot.append(_weighted_spearman(left_out, others, weights[:, rows]))
+    stacked = np.array(per_slot)
+    defined = np.isfinite(stacked)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(defined, stacked, 0.0).sum(axis=0) / defined.sum(axis=0)
+    return np.asarray(np.where(defined.any(axis=0), mean, np.nan))
 
 
 def leave_one_out_value(ratings: np.ndarray, predictor: np.ndarray | None = None) -> float:
@@ -303,22 +343,11 @@ def leave_one_out_value(ratings: np.ndarray, predictor: np.ndarray | None = None
 
     With a `predictor` (the judge's scores), Spearman(predictor, the same means) instead: the
     judge in the place of the left-out rating. Slots whose correlation is undefined (constant
-    ratings) are skipped; NaN when none is left.
+    ratings, fewer than two items) are skipped; NaN when none is left.
     """
     data = np.asarray(ratings, dtype=float)
-    present = ~np.isnan(data)
-    sums, counts = np.nansum(data, axis=1), present.sum(axis=1)
-    coefficients = []
-    for slot in range(data.shape[1]):
-        rows = present[:, slot] & (counts >= 2)
-        if rows.sum() < 2:
-            continue
-        others = (sums[rows] - data[rows, slot]) / (counts[rows] - 1)
-        left_out = data[rows, slot] if predictor is None else np.asarray(predictor, dtype=float)[rows]
-        value = _spearman(left_out, others)
-        if np.isfinite(value):
-            coefficients.append(value)
-    return float(np.mean(coefficients)) if coefficients else float("nan")
+    guide = None if predictor is None else np.asarray(predictor, dtype=float)
+    return float(_leave_one_out(data, guide, np.ones((1, data.shape[0])))[0])
 
 
 def leave_one_out(
@@ -328,12 +357,34 @@ def leave_one_out(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
 ) -> Estimate | None:
-    """`leave_one_out_value` with a bootstrap CI over items (the same draws for human and judge)."""
+    """`leave_one_out_value` with a bootstrap CI over items (the same draws for human and judge).
+
+    Items with the same ratings (and judge score) are one pattern, and a resample is a
+    multinomial draw of pattern counts, so rating scales with few points resample quickly.
+    """
     data = np.asarray(ratings, dtype=float)
-    guide = np.zeros(data.shape[0]) if predictor is None else np.asarray(predictor, dtype=float)
-    return paired_estimate(
-        lambda rows, judge: leave_one_out_value(data[rows], None if predictor is None else judge),
-        [np.arange(data.shape[0]), guide],
-        resamples=resamples,
-        seed=seed,
+    guide = None if predictor is None else np.asarray(predictor, dtype=float)
+    value = leave_one_out_value(data, guide)
+    n = data.shape[0]
+    if not np.isfinite(value):
+        return None
+    if n < MIN_BOOTSTRAP_ITEMS:
+        return without_interval(value, n, too_few(n))
+    table = np.where(np.isnan(data), np.inf, data)  # NaN never equals itself; infinity marks "not rated"
+    if guide is not None:
+        table = np.column_stack([table, guide])
+    patterns, inverse = np.unique(table, axis=0, return_inverse=True)
+    frequency = np.bincount(inverse.ravel(), minlength=patterns.shape[0]) / n
+    pattern_data = np.where(np.isinf(patterns[:, : data.shape[1]]), np.nan, patterns[:, : data.shape[1]])
+    pattern_guide = None if guide is None else patterns[:, -1]
+    rng = np.random.default_rng(seed)
+    batch = max(1, min(resamples, 2_000_000 // patterns.shape[0]))
+    draws = np.concatenate(
+        [
+            _leave_one_out(
+                pattern_data, pattern_guide, rng.multinomial(n, frequency, size=min(batch, resamples - start))
+            )
+            for start in range(0, resamples, batch)
+        ]
     )
+    return percentile_interval(value, draws, n, resamples=resamples)
