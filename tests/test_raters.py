@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from judgekit.stats import agreement, raters
+from judgekit.stats import agreement, alpha, raters
 
 # Shrout & Fleiss (1979), Table 2: six targets rated by four judges.
 SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
@@ -51,16 +51,16 @@ def test_weighted_kappa_worked_by_hand_and_at_the_edges() -> None:
         agreement.weighted_kappa_value([1], [1], "cubic")
 
 
-@pytest.mark.parametrize("level", raters.ALPHA_LEVELS)
+@pytest.mark.parametrize("level", alpha.ALPHA_LEVELS)
 def test_krippendorff_alpha_matches_the_krippendorff_package(level: str) -> None:
     ratings = _noisy_ratings(3)
-    ours = raters.krippendorff_alpha_value(ratings, level)
+    ours = alpha.krippendorff_alpha_value(ratings, level)
     theirs = krippendorff.alpha(reliability_data=ratings.T, level_of_measurement=level)
     assert ours == pytest.approx(theirs, abs=1e-12)
     # The resampled interval against a plain item bootstrap through the package.
-    estimate = raters.krippendorff_alpha(ratings, level, resamples=2000, seed=4)
-    assert estimate is not None and estimate.interval == "bootstrap" and estimate.n == len(raters.pairable(ratings))
-    pairable = raters.pairable(ratings)
+    estimate = alpha.krippendorff_alpha(ratings, level, resamples=2000, seed=4)
+    assert estimate is not None and estimate.interval == "bootstrap" and estimate.n == len(alpha.pairable(ratings))
+    pairable = alpha.pairable(ratings)
     rng = np.random.default_rng(21)
     draws = [
         krippendorff.alpha(
@@ -74,23 +74,23 @@ def test_krippendorff_alpha_matches_the_krippendorff_package(level: str) -> None
 
 def test_krippendorff_alpha_at_the_edges() -> None:
     # No pairable item (one rating each), all equal, one pairable item, two raters on continuous scores.
-    assert raters.krippendorff_alpha([[1.0, np.nan], [2.0, np.nan]]) is None
-    assert np.isnan(raters.krippendorff_alpha_value([[3.0, 3.0]] * 12, "interval"))
-    assert raters.krippendorff_alpha([[3.0, 3.0]] * 12, "ordinal") is None
-    single = raters.krippendorff_alpha([[1.0, 2.0], [3.0, np.nan]], "interval")
+    assert alpha.krippendorff_alpha([[1.0, np.nan], [2.0, np.nan]]) is None
+    assert np.isnan(alpha.krippendorff_alpha_value([[3.0, 3.0]] * 12, "interval"))
+    assert alpha.krippendorff_alpha([[3.0, 3.0]] * 12, "ordinal") is None
+    single = alpha.krippendorff_alpha([[1.0, 2.0], [3.0, np.nan]], "interval")
     theirs = krippendorff.alpha(reliability_data=np.array([[1.0, 2.0], [3.0, np.nan]]).T)
     assert single is not None and single.value == pytest.approx(theirs) and single.low is None
     rng = np.random.default_rng(6)
     judge = rng.normal(3, 1, 60)
     human = judge + rng.normal(0, 0.7, 60)
     pair = np.column_stack([judge, human])
-    continuous = raters.krippendorff_alpha(pair, "interval")
+    continuous = alpha.krippendorff_alpha(pair, "interval")
     assert continuous is not None and continuous.low is not None
     assert continuous.value == pytest.approx(krippendorff.alpha(reliability_data=pair.T), abs=1e-12)
-    ordinal = raters.krippendorff_alpha(pair, "ordinal")  # 120 distinct values: too many to resample
+    ordinal = alpha.krippendorff_alpha(pair, "ordinal")  # 120 distinct values: too many to resample
     assert ordinal is not None and ordinal.low is None and "too many" in str(ordinal.no_interval)
     with pytest.raises(ValueError):
-        raters.krippendorff_alpha_value([[1.0, 2.0]], "cardinal")
+        alpha.krippendorff_alpha_value([[1.0, 2.0]], "cardinal")
 
 
 def test_icc_reproduces_shrout_and_fleiss() -> None:

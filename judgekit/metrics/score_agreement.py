@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from judgekit.stats import agreement, raters
+from judgekit.stats import agreement, alpha, raters
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import RaterCeiling
 
@@ -54,7 +54,7 @@ def score_figures(
         return {}, []
     pair = np.column_stack([np.asarray(judge, dtype=float), np.asarray(human, dtype=float)])
     figures: dict[str, Estimate | None] = {
-        "alpha_interval": raters.krippendorff_alpha(pair, "interval", **options),
+        "alpha_interval": alpha.krippendorff_alpha(pair, "interval", **options),
         "icc": raters.icc(pair, "agreement", **options),
     }
     distinct = int(np.unique(pair).size)
@@ -65,7 +65,7 @@ def score_figures(
         ]
     figures["kappa_linear"] = agreement.weighted_kappa(judge, human, "linear", **options)
     figures["kappa_quadratic"] = agreement.weighted_kappa(judge, human, "quadratic", **options)
-    figures["alpha_ordinal"] = raters.krippendorff_alpha(pair, "ordinal", **options)
+    figures["alpha_ordinal"] = alpha.krippendorff_alpha(pair, "ordinal", **options)
     return figures, []
 
 
@@ -92,8 +92,8 @@ def ceiling(
     return RaterCeiling(
         raters=width,
         items=len(rows),
-        alpha_interval=raters.krippendorff_alpha(matrix, "interval", **resampling),
-        alpha_ordinal=raters.krippendorff_alpha(matrix, "ordinal", **resampling) if categorical else None,
+        alpha_interval=alpha.krippendorff_alpha(matrix, "interval", **resampling),
+        alpha_ordinal=alpha.krippendorff_alpha(matrix, "ordinal", **resampling) if categorical else None,
         icc=raters.icc(complete, "oneway", **resampling) if complete.shape[0] else None,
         human_spearman=raters.leave_one_out(matrix, resamples=resamples, seed=seed),
         judge_spearman=raters.leave_one_out(matrix, judge, resamples=resamples, seed=seed),

@@ -94,7 +94,10 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
         method = f"method: {pointwise.method}" if pointwise.method and pointwise.method != "parse" else None
-        cards.append(estimate_card("mean", f"Mean score{scale}", pointwise.mean, digits=2, note=method))
+        if pointwise.pass_rate is not None:
+            cards.append(estimate_card("pass_rate", "Pass rate", pointwise.pass_rate, percent=True, note=method))
+        else:
+            cards.append(estimate_card("mean", f"Mean score{scale}", pointwise.mean, digits=2, note=method))
     human = summary.human
     if isinstance(human, HumanAgreement):
         cards.append(estimate_card("agreement", "Agreement with humans", human.agreement, percent=True))
@@ -398,9 +401,13 @@ def _pointwise_sections(data: RunData) -> list[Section]:
         )
     )
     limits = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise.scale else None
+    passing = pointwise.pass_rate is not None
+    what = "Pass rate" if passing else "Mean score"
+    if passing:
+        limits = (0.0, 1.0)
     for key, title, breakdown in (
-        ("by_category", "Mean score by category", pointwise.by_category),
-        ("by_model", "Mean score by model", pointwise.by_model),
+        ("by_category", f"{what} by category", pointwise.by_category),
+        ("by_model", f"{what} by model", pointwise.by_model),
     ):
         if len(breakdown) > (0 if key == "by_category" else 1):
             svg = plots.estimate_chart(
@@ -408,13 +415,12 @@ def _pointwise_sections(data: RunData) -> list[Section]:
                 list(breakdown),
                 list(breakdown.values()),
                 title=title,
-                axis_label="mean score (95% CI)",
-                percent=False,
+                axis_label=f"{what.lower()} (95% CI)",
+                percent=passing,
                 limits=limits,
             )
-            scores.figures.append(
-                Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, estimate_rows(breakdown, percent=False, digits=2)))
-            )
+            rows = estimate_rows(breakdown, percent=passing, digits=2)
+            scores.figures.append(Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, rows)))
     sections = [scores]
     if isinstance(summary.human, HumanCorrelation):
         sections.append(_human_correlation_section(data, summary.human))
@@ -463,11 +469,18 @@ def _human_correlation_section(data: RunData, human: HumanCorrelation) -> Sectio
         intro += f", over {groups} groups by {group_by}" if groups is not None and group_by else ""
         intro += f" ({skipped} groups left out: constant on one side)" if skipped else ""
         intro += "; the table below counts single items."
+    for note in getattr(human, "notes", []):
+        intro += f" Note: {note}."
     section = Section("humans", "Agreement with human scores", intro)
     section.cards = [
         estimate_card("humans.spearman", "Spearman", human.spearman),
         estimate_card("humans.kendall", "Kendall tau-b", human.kendall),
         estimate_card("humans.pearson", "Pearson", human.pearson),
+    ]
+    section.cards += [
+        estimate_card(f"humans.{key}", label, estimate)
+        for key, label, estimate in _agreement_figures(human)
+        if estimate is not None
     ]
     pairs = derive.score_pairs(data.facts, data.outcomes)
     table = derive.cross_tab(pairs)
@@ -526,3 +539,23 @@ def _extra_sections(summary: Summary) -> list[Section]:
             Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, estimate_rows(breakdown, percent=percent)))
         )
     return [section]
+
+
+def _agreement_figures(human: HumanCorrelation) -> list[tuple[str, str, Estimate | None]]:
+    """Agreement on scores and, with several human ratings per item, the human-human ceiling."""
+    figures = [
+        ("kappa_linear", "Weighted kappa (linear)", human.kappa_linear),
+        ("kappa_quadratic", "Weighted kappa (quadratic)", human.kappa_quadratic),
+        ("alpha_ordinal", "Krippendorff's alpha (ordinal)", human.alpha_ordinal),
+        ("alpha_interval", "Krippendorff's alpha (interval)", human.alpha_interval),
+        ("icc", "ICC(A,1)", human.icc),
+    ]
+    ceiling = human.raters
+    if ceiling is not None:
+        figures += [
+            ("ceiling_alpha", f"Human-human alpha (interval, {ceiling.raters} raters)", ceiling.alpha_interval),
+            ("ceiling_icc", "Human-human ICC(1)", ceiling.icc),
+            ("ceiling_human", "Spearman, one human vs the rest", ceiling.human_spearman),
+            ("ceiling_judge", "Spearman, judge vs the same rest", ceiling.judge_spearman),
+        ]
+    return figures
