@@ -181,3 +181,40 @@ def test_human_scores_all_equal_say_why_no_correlation(
     assert human["kappa_quadratic"]["value"] == pytest.approx(expected, abs=1e-12)
     raw = json.loads((Path("run") / "summary.json").read_text())
     assert raw["human"]["raters"] is None
+
+
+def test_agreement_on_released_scores_reports_the_ceiling_per_judge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "220")
+    rng = np.random.default_rng(3)
+    truth = rng.integers(1, 6, 50)
+    humans = np.clip(truth[:, None] + rng.integers(-1, 2, (50, 3)), 1, 5)
+    judged = np.clip(truth + rng.integers(-1, 2, 50), 1, 5)
+    csv_path = tmp_path / "released.csv"
+    lines = ["id,judge,human_score"] + [
+        f'i{i},{judged[i]},"{json.dumps([int(h) for h in humans[i]])}"' for i in range(50)
+    ]
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = cli("agreement", csv_path, "--pred", "judge", "--kind", "pointwise", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)["rows"]
+    means = humans.mean(axis=1)
+    assert row["icc"]["value"] == pytest.approx(_icc_a1(np.column_stack([judged, means])))
+    assert row["raters"]["alpha_interval"]["value"] == pytest.approx(
+        krippendorff.alpha(reliability_data=humans.T.astype(float), level_of_measurement="interval")
+    )
+    table = cli("agreement", csv_path, "--pred", "judge", "--kind", "pointwise")
+    assert "ICC(A,1)" in table.stdout and "judge: Spearman with the mean of the other ratings: judge" in table.stdout
+
+
+def _icc_a1(matrix: np.ndarray) -> float:
+    """ICC(A,1) from its mean squares (McGraw & Wong), written out."""
+    n, k = matrix.shape
+    grand = matrix.mean()
+    rows = k * ((matrix.mean(axis=1) - grand) ** 2).sum() / (n - 1)
+    columns = n * ((matrix.mean(axis=0) - grand) ** 2).sum() / (k - 1)
+    error = ((matrix - matrix.mean(axis=1, keepdims=True) - matrix.mean(axis=0) + grand) ** 2).sum() / (
+        (n - 1) * (k - 1)
+    )
+    return float((rows - error) / (rows + (k - 1) * error + k * (columns - error) / n))

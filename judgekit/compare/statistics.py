@@ -22,6 +22,7 @@ from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.proportions import share
 from judgekit.stats.significance import mcnemar_exact, paired_difference
+from judgekit.summary import RaterCeiling
 
 COMPARISON_VERSION = 1
 PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
@@ -54,6 +55,14 @@ class ComparisonRow(BaseModel):
     spearman: Estimate | None = None
     kendall: Estimate | None = None
     pearson: Estimate | None = None
+    kappa_quadratic: Estimate | None = None
+    """Pointwise, item level: quadratic-weighted kappa of judge and human scores."""
+    alpha_interval: Estimate | None = None
+    """Pointwise, item level: Krippendorff's alpha (interval) of judge and human scores."""
+    icc: Estimate | None = None
+    """Pointwise, item level: ICC(A,1) of judge and human scores."""
+    raters: RaterCeiling | None = None
+    """Several human ratings per item: the human-human ceiling next to this judge."""
     correlation_level: str | None = None
     groups: int | None = None
     groups_skipped: int | None = None
@@ -213,6 +222,8 @@ def build_row(
         )
         if found is not None:
             row.spearman, row.kendall, row.pearson = found.spearman, found.kendall, found.pearson
+            row.kappa_quadratic, row.alpha_interval, row.icc = found.kappa_quadratic, found.alpha_interval, found.icc
+            row.raters = found.raters
             row.correlation_level, row.groups, row.groups_skipped = found.level, found.groups, found.groups_skipped
     _add_cost(row, judged, price)
     return row
