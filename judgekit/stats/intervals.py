@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
-DEFAULT_RESAMPLES = 2000
+from judgekit.choices import DEFAULT_RESAMPLES as DEFAULT_RESAMPLES  # defined once, shared with the CLI
+
 CONFIDENCE = 0.95
 MIN_BOOTSTRAP_ITEMS = 10
 """Fewest items a bootstrap interval is drawn from: below this, resamples of a handful of items
