@@ -204,6 +204,7 @@ def build_row(
                 high=None if bias.flip_rate.low is None else 1 - bias.flip_rate.low,
                 n=bias.flip_rate.n,
                 interval=bias.flip_rate.interval,
+                no_interval=bias.flip_rate.no_interval,
             )
         scored = [(f, o) for f, o in zip(facts, outcomes, strict=True) if o.verdict is not None]
         values = [pairwise_stats.OUTCOME_VALUE[str(o.verdict)] for _, o in scored]

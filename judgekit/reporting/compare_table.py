@@ -149,6 +149,7 @@ def _print_verdicts(comparison: Comparison, console: Any) -> None:
                 low=None if w.high is None else 1 - w.high,
                 high=None if w.low is None else 1 - w.low,
                 n=w.n,
+                interval=w.interval,
             )
         table.add_row(
             row.name,
