@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.metrics import recall_score
+from statsmodels.stats.proportion import confint_proportions_2indep
 from typer.testing import CliRunner
 
 from judgekit.ci.gates import GateOptions
 from judgekit.cli import app
 from judgekit.errors import UsageError
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
-from judgekit.metrics.bias import FLIP_RATE_FLAG, bias_metrics, conditional_length_bias, deviation, flags
+from judgekit.metrics.bias import FLIP_RATE_FLAG, bias_metrics, deviation, flags
 from judgekit.schema import Judgment, Label
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import BiasMetrics
@@ -25,7 +26,6 @@ from judgekit.testing.server import FakeProvider
 from tests.helpers import write_jsonl
 
 runner = CliRunner()
-OPTIONS = {"resamples": 500, "seed": 0}
 ANSWER = re.compile(r"\[Start of Answer ([AB])\]\n(.*?)\n\[End of Answer \1\]", re.S)
 
 
@@ -48,22 +48,40 @@ def single(index: int, shown: str, swapped: bool = False) -> Judgment:
     )
 
 
-def test_conditional_length_bias_against_hand_values_and_sklearn() -> None:
-    human = np.array([1, 1, 1, 0, 0])
-    assert conditional_length_bias(human.astype(float), human.astype(float)) == 0.0  # a perfect judge
-    assert conditional_length_bias(np.ones(5), human.astype(float)) == 1.0  # always the longer
-    assert conditional_length_bias(np.zeros(5), human.astype(float)) == -1.0  # always the shorter
+def length_bias(judge: list[int], human: list[int]) -> Estimate | None:
+    """The length bias of 0/1 longer picks, through bias_metrics (A is always the longer answer)."""
+    facts = [fact(i, 10, 5, "A" if h else "B") for i, h in enumerate(human)]
+    outcomes = [ItemOutcome(str(i), "ok", verdict="A" if j else "B") for i, j in enumerate(judge)]
+    return bias_metrics(facts, outcomes, [], "swap").length_vs_humans
+
+
+def test_length_bias_against_hand_values_sklearn_and_statsmodels() -> None:
+    human = [1, 1, 1, 0, 0]
+    perfect, always, never = length_bias(human, human), length_bias([1] * 5, human), length_bias([0] * 5, human)
+    assert perfect is not None and perfect.value == 0.0  # a perfect judge
+    assert always is not None and always.value == 1.0  # always the longer
+    assert never is not None and never.value == -1.0  # always the shorter
     # By hand: longer on 2 of the 3 human-longer items and on 1 of the 2 human-shorter ones: 2/3 + 1/2 - 1.
-    judge = np.array([1, 1, 0, 1, 0], dtype=float)
-    assert conditional_length_bias(judge, human.astype(float)) == pytest.approx(2 / 3 + 1 / 2 - 1)
-    assert np.isnan(conditional_length_bias(np.ones(3), np.ones(3)))  # humans always picked the longer
+    hand = length_bias([1, 1, 0, 1, 0], human)
+    assert hand is not None and hand.value == pytest.approx(2 / 3 + 1 / 2 - 1) and hand.n == 5
+    assert length_bias([1, 1, 1], [1, 1, 1]) is None  # the humans never picked the shorter answer
     rng = np.random.default_rng(3)
     for _ in range(5):
         h = rng.integers(0, 2, 60)
         j = np.where(rng.random(60) < 0.7, h, 1 - h) | (rng.random(60) < 0.2)
+        got = length_bias([int(v) for v in j], [int(v) for v in h])
         # TPR - TNR: recall of the "longer" class minus recall of the "shorter" class.
         expected = recall_score(h, j, pos_label=1) - recall_score(h, j, pos_label=0)
-        assert conditional_length_bias(j.astype(float), h.astype(float)) == pytest.approx(expected)
+        assert got is not None and got.value == pytest.approx(expected)
+        # The interval: Newcombe's hybrid score interval of P(longer | humans longer) - P(shorter | humans shorter).
+        low, high = confint_proportions_2indep(
+            int(j[h == 1].sum()), int((h == 1).sum()), int((1 - j[h == 0]).sum()), int((h == 0).sum()),
+            method="newcomb", compare="diff",
+        )  # fmt: skip
+        assert (got.low, got.high) == pytest.approx((low, high))
+    # At the edge the interval keeps its width: 20 of 20 and 0 of 40 longer picks give [0.817, 1].
+    edge = length_bias([1] * 60, [1] * 20 + [0] * 40)
+    assert edge is not None and edge.value == 1.0 and edge.low == pytest.approx(0.8165909992559731) and edge.high == 1.0
 
 
 def test_a_coin_is_not_length_biased_even_when_humans_prefer_length() -> None:
@@ -72,7 +90,7 @@ def test_a_coin_is_not_length_biased_even_when_humans_prefer_length() -> None:
     facts = [fact(i, 10, 5, "A") for i in range(6)] + [fact(i, 10, 5, "B") for i in range(6, 8)]
     verdicts = ["A", "A", "A", "B", "B", "B", "A", "B"]
     outcomes = [ItemOutcome(f.id, "ok", verdict=v) for f, v in zip(facts, verdicts, strict=True)]  # type: ignore[arg-type]
-    metrics = bias_metrics(facts, outcomes, [], OPTIONS, "random")
+    metrics = bias_metrics(facts, outcomes, [], "random")
     assert metrics.judge_p_longer_vs_humans is not None and metrics.judge_p_longer_vs_humans.value == 0.5
     assert metrics.human_p_longer is not None and metrics.human_p_longer.value == 0.75
     assert metrics.p_longer_when_humans_longer is not None and metrics.p_longer_when_humans_longer.value == 0.5
@@ -84,13 +102,13 @@ def test_a_coin_is_not_length_biased_even_when_humans_prefer_length() -> None:
 def test_a_judge_that_always_picks_the_longer_answer_is_flagged_against_humans() -> None:
     facts = [fact(i, 30 if i % 3 else 5, 10, "A" if i % 2 else "B") for i in range(60)]
     outcomes = [ItemOutcome(f.id, "ok", verdict="A" if f.length_a > f.length_b else "B") for f in facts]
-    metrics = bias_metrics(facts, outcomes, [], OPTIONS, "swap")
+    metrics = bias_metrics(facts, outcomes, [], "swap")
     assert metrics.length_vs_humans is not None and metrics.length_vs_humans.value == 1.0
     [flag] = [flag for flag in metrics.flags if flag.metric == "length_vs_humans"]
     assert "mistakes lean towards the longer answer" in flag.message and "bias +1.000" in flag.message
     # The same verdicts without human labels: a preference, worded as such.
     bare = [fact(i, f.length_a, f.length_b) for i, f in enumerate(facts)]
-    plain = bias_metrics(bare, outcomes, [], OPTIONS, "swap")
+    plain = bias_metrics(bare, outcomes, [], "swap")
     [flag] = [flag for flag in plain.flags if flag.metric == "p_longer"]
     assert "cannot tell a length bias from longer answers being better" in flag.message
     assert plain.length_vs_humans is None and plain.human_p_longer is None
@@ -100,13 +118,13 @@ def test_fixed_order_p_first_is_labelled_and_never_flagged() -> None:
     facts = [fact(i, 5, 5) for i in range(40)]
     rows = [single(i, "first") for i in range(40)]
     outcomes = [ItemOutcome(str(i), "ok", verdict="A") for i in range(40)]
-    fixed = bias_metrics(facts, outcomes, rows, OPTIONS, "fixed")
+    fixed = bias_metrics(facts, outcomes, rows, "fixed")
     assert fixed.p_first is not None and fixed.p_first.value == 1.0
     assert fixed.p_first_is_bias_estimate is False and fixed.flags == []
-    randomised = bias_metrics(facts, outcomes, rows, OPTIONS, "random")
+    randomised = bias_metrics(facts, outcomes, rows, "random")
     assert randomised.p_first_is_bias_estimate is True
     assert [flag.metric for flag in randomised.flags] == ["p_first"]
-    assert bias_metrics(facts, outcomes, rows, OPTIONS, None).flags == []  # order unknown: no claim
+    assert bias_metrics(facts, outcomes, rows, None).flags == []  # order unknown: no claim
 
 
 def test_p_first_flag_follows_the_interval() -> None:
@@ -115,7 +133,7 @@ def test_p_first_flag_follows_the_interval() -> None:
         rows += [single(first + i, "second", swapped=bool(i % 2)) for i in range(second)]
         n = first + second
         return bias_metrics(
-            [fact(i, 5, 5) for i in range(n)], [ItemOutcome(str(i), "ok") for i in range(n)], rows, OPTIONS, "random"
+            [fact(i, 5, 5) for i in range(n)], [ItemOutcome(str(i), "ok") for i in range(n)], rows, "random"
         )
 
     leaning = metrics(136, 64)  # 68%: the issue's clear case
@@ -137,9 +155,9 @@ def test_flip_rate_flag_threshold_and_edges() -> None:
     assert with_flip(0.3, 0.2, 0.4) == []  # the interval reaches the threshold: not clear
     assert with_flip(0.9, None, None) == []  # no interval (n = 1): no claim
     # n = 0: nothing measured, nothing flagged.
-    empty = bias_metrics([], [], [], OPTIONS, "swap")
+    empty = bias_metrics([], [], [], "swap")
     assert empty.p_first is None and empty.flip_rate is None and empty.p_longer is None and empty.flags == []
-    unscored = bias_metrics([fact(0, 3, 4)], [ItemOutcome("0", "unscored")], [], OPTIONS, "swap")
+    unscored = bias_metrics([fact(0, 3, 4)], [ItemOutcome("0", "unscored")], [], "swap")
     assert unscored.p_longer is None and unscored.flags == []
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 from typer.testing import CliRunner
 
 from judgekit.cli import app
@@ -99,7 +100,7 @@ def test_llmbar_figures_from_the_counts_behind_its_published_gpt4_mt_bench_entry
     # the data's order, 165 / 200 swapped, 149 right in both, 174 / 200 equal. So 10 pairs are right only in
     # the data's order, 16 only swapped, and 200 - 149 - 10 - 16 = 25 wrong in both.
     items, rows = llmbar_like(149, 10, 16, 25)
-    orders = order_accuracy(items, rows, resamples=200, seed=0)
+    orders = order_accuracy(items, rows)
     assert orders is not None and orders.n == 200
     assert orders.a_first is not None and orders.a_first.value == pytest.approx(0.795)
     assert orders.b_first is not None and orders.b_first.value == pytest.approx(0.825)
@@ -108,7 +109,7 @@ def test_llmbar_figures_from_the_counts_behind_its_published_gpt4_mt_bench_entry
     assert orders.both_right is not None and orders.both_right.value == pytest.approx(0.745)
     # MT-Bench's tie: a pair whose orders disagree is a tie, wrong against an A/B label.
     assert orders.rule == "tie" and orders.combined is not None and orders.combined.value == pytest.approx(0.745)
-    dropped = order_accuracy(items, rows, rule="drop", resamples=200, seed=0)
+    dropped = order_accuracy(items, rows, rule="drop")
     assert dropped is not None and dropped.dropped == 26
     assert dropped.combined is not None and dropped.combined.value == pytest.approx(149 / 174)
     assert dropped.combined.n == 174
@@ -128,7 +129,7 @@ def test_decisive_rule_scores_pairs_as_judgebench_does() -> None:
     for index, (label, (ab, ba)) in enumerate(itertools.product(("A", "B"), pairs)):
         items.append(item(str(index), label))  # type: ignore[arg-type]
         rows += [row(str(index), "AB", ab), row(str(index), "BA", ba)]
-    orders = order_accuracy(items, rows, rule="decisive", resamples=200, seed=0)
+    orders = order_accuracy(items, rows, rule="decisive")
     expected = [judgebench_score(label, ab, ba) for label, (ab, ba) in itertools.product(("A", "B"), pairs)]  # type: ignore[arg-type]
     assert orders is not None and orders.combined is not None
     assert orders.combined.value == pytest.approx(np.mean(expected))
@@ -141,7 +142,7 @@ def test_decisive_rule_scores_pairs_as_judgebench_does() -> None:
         rows = [
             r for i, d in enumerate(drawn) for r in (row(f"{trial}-{i}", "AB", d[1]), row(f"{trial}-{i}", "BA", d[2]))
         ]
-        got = order_accuracy(items, rows, rule="decisive", resamples=200, seed=0)
+        got = order_accuracy(items, rows, rule="decisive")
         want = np.mean([judgebench_score(it.human_label, d[1], d[2]) for it, d in zip(items, drawn, strict=True)])  # type: ignore[arg-type]
         assert got is not None and got.combined is not None and got.combined.value == pytest.approx(want)
 
@@ -151,7 +152,7 @@ def test_mt_bench_tie_with_tie_labels() -> None:
     items = [item("1", "tie"), item("2", "tie"), item("3", "A")]
     rows = [row("1", "AB", "A"), row("1", "BA", "B"), row("2", "AB", "A"), row("2", "BA", "A")]
     rows += [row("3", "AB", "A"), row("3", "BA", "tie")]
-    orders = order_accuracy(items, rows, resamples=200, seed=0)
+    orders = order_accuracy(items, rows)
     assert orders is not None and orders.combined is not None
     assert orders.combined.value == pytest.approx(1 / 3)  # item 1 right (tie), 2 wrong (A), 3 wrong (tie)
     assert orders.a_first is not None and orders.a_first.value == pytest.approx(1 / 3)  # only item 3's A
@@ -159,17 +160,18 @@ def test_mt_bench_tie_with_tie_labels() -> None:
 
 
 def test_edges_no_labelled_item_one_item_and_unscored_orders() -> None:
-    assert order_accuracy([], [], resamples=200, seed=0) is None
-    assert order_accuracy([item("1", None)], [row("1", "AB", "A"), row("1", "BA", "A")], resamples=200, seed=0) is None
+    assert order_accuracy([], []) is None
+    assert order_accuracy([item("1", None)], [row("1", "AB", "A"), row("1", "BA", "A")]) is None
     # An unscored order leaves the item out: it has no pair of verdicts.
-    assert order_accuracy([item("1", "A")], [row("1", "AB", "A"), row("1", "BA", None)], resamples=200, seed=0) is None
-    one = order_accuracy([item("1", "A")], [row("1", "AB", "A"), row("1", "BA", "B")], resamples=200, seed=0)
+    assert order_accuracy([item("1", "A")], [row("1", "AB", "A"), row("1", "BA", None)]) is None
+    one = order_accuracy([item("1", "A")], [row("1", "AB", "A"), row("1", "BA", "B")])
     assert one is not None and one.n == 1 and one.mean is not None and one.mean.value == 0.5
     assert one.positional_agreement is not None and one.positional_agreement.value == 0.0
+    # One item is still evidence, with the exact binomial interval (1 of 1 right: [2.5%, 100%]).
+    exact = binomtest(1, 1).proportion_ci(confidence_level=0.95, method="exact")
+    assert one.a_first is not None and (one.a_first.low, one.a_first.high) == pytest.approx((exact.low, exact.high))
     # Every item dropped: the combined accuracy has nothing to stand on.
-    dropped = order_accuracy(
-        [item("1", "A")], [row("1", "AB", "A"), row("1", "BA", "B")], rule="drop", resamples=200, seed=0
-    )
+    dropped = order_accuracy([item("1", "A")], [row("1", "AB", "A"), row("1", "BA", "B")], rule="drop")
     assert dropped is not None and dropped.combined is None and dropped.dropped == 1
 
 

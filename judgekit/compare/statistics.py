@@ -20,8 +20,9 @@ from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
+from judgekit.stats.proportions import share
 from judgekit.stats.significance import mcnemar_exact, paired_difference
-from judgekit.summary import OrderAccuracy
+from judgekit.summary import OrderAccuracy, RaterCeiling
 
 COMPARISON_VERSION = 1
 PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
@@ -54,6 +55,14 @@ class ComparisonRow(BaseModel):
     spearman: Estimate | None = None
     kendall: Estimate | None = None
     pearson: Estimate | None = None
+    kappa_quadratic: Estimate | None = None
+    """Pointwise, item level: quadratic-weighted kappa of judge and human scores."""
+    alpha_interval: Estimate | None = None
+    """Pointwise, item level: Krippendorff's alpha (interval) of judge and human scores."""
+    icc: Estimate | None = None
+    """Pointwise, item level: ICC(A,1) of judge and human scores."""
+    raters: RaterCeiling | None = None
+    """Several human ratings per item: the human-human ceiling next to this judge."""
     correlation_level: str | None = None
     groups: int | None = None
     groups_skipped: int | None = None
@@ -102,6 +111,9 @@ class SignificanceTest(BaseModel):
     p_value: float | None
     method: str
     significant: bool
+    """The test's result at the 5% level; always false when a mock judge is involved (see `caveat`)."""
+    caveat: str | None = None
+    """Why no claim is made although the numbers were computed (a mock judge calls no model)."""
     only_best_right: int | None = None
     """McNemar: items only the best row got right."""
     only_runner_up_right: int | None = None
@@ -186,7 +198,7 @@ def build_row(
         scored=status.count("ok"),
         unscored=status.count("unscored"),
         errors=status.count("error"),
-        unscored_rate=mean_estimate(answered, **options),
+        unscored_rate=share(answered),
         wall_s=judged.wall_s,
     )
     if judged.kind == "pairwise":
@@ -199,8 +211,8 @@ def build_row(
                 human.kappa,
             )
         judge_rows = [r for r in judged.rows if r.role == "judge"]
-        bias = bias_metrics(facts, outcomes, judge_rows, options, judged.positions)
-        row.orders = order_accuracy(facts, judge_rows, rule=judged.disagreement, **options)
+        bias = bias_metrics(facts, outcomes, judge_rows, judged.positions)
+        row.orders = order_accuracy(facts, judge_rows, rule=judged.disagreement)
         # Under --positions fixed, P(first) is A's share of the verdicts, not a bias estimate: left out.
         row.p_first = bias.p_first if bias.p_first_is_bias_estimate else None
         row.p_longer = bias.p_longer
@@ -210,10 +222,12 @@ def build_row(
                 low=None if bias.flip_rate.high is None else 1 - bias.flip_rate.high,
                 high=None if bias.flip_rate.low is None else 1 - bias.flip_rate.low,
                 n=bias.flip_rate.n,
+                interval=bias.flip_rate.interval,
+                no_interval=bias.flip_rate.no_interval,
             )
         scored = [(f, o) for f, o in zip(facts, outcomes, strict=True) if o.verdict is not None]
         values = [pairwise_stats.OUTCOME_VALUE[str(o.verdict)] for _, o in scored]
-        row.win_rate = mean_estimate(values, **options)
+        row.win_rate = share(values)
         row.standard_error = pairwise_stats.standard_error(values)
         row.wins_a, row.wins_b, row.ties = values.count(1.0), values.count(0.0), values.count(0.5)
         fitted = length_controlled(values, [f.length_a for f, _ in scored], [f.length_b for f, _ in scored], **options)
@@ -228,6 +242,8 @@ def build_row(
         )
         if found is not None:
             row.spearman, row.kendall, row.pearson = found.spearman, found.kendall, found.pearson
+            row.kappa_quadratic, row.alpha_interval, row.icc = found.kappa_quadratic, found.alpha_interval, found.icc
+            row.raters = found.raters
             row.correlation_level, row.groups, row.groups_skipped = found.level, found.groups, found.groups_skipped
     _add_cost(row, judged, price)
     return row
@@ -413,6 +429,21 @@ def _result(
         significant=significant,
         statement=statement,
     )
+
+
+def without_claim(test: SignificanceTest, mock_names: set[str]) -> SignificanceTest:
+    """The test with its claim withdrawn when the best or the runner-up is judged by a mock judge.
+
+    A mock judge's verdicts are random or fixed by judgekit: a "significant" difference between
+    two of them is real arithmetic on made-up data, so the statement claims nothing.
+    """
+    mocks = [name for name in (test.best, test.runner_up) if name in mock_names]
+    if not mocks:
+        return test
+    who = "both are mock judges" if len(mocks) == 2 else f"{mocks[0]} is a mock judge"
+    caveat = f"{who}, which call no model: their verdicts are made up, so no significance is claimed"
+    statement = f"{test.best} ranks above {test.runner_up} on {test.metric}, but {caveat}"
+    return test.model_copy(update={"significant": False, "caveat": caveat, "statement": statement})
 
 
 def _table_price(judge: str | None) -> tuple[float, float] | None:

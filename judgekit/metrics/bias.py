@@ -16,7 +16,9 @@
   which is the judge's rate of errors towards the longer answer minus its rate of errors towards
   the shorter one. It is 0 for a judge whose mistakes do not depend on length, however accurate
   (a perfect judge and a coin both score 0), +1 for one that always picks the longer answer and
-  -1 for one that always picks the shorter.
+  -1 for one that always picks the shorter. Its interval is Newcombe's hybrid score interval for
+  the difference P(longer | humans longer) - P(shorter | humans shorter) of two independent
+  proportions (`stats.difference`), which keeps a width at the edges where a bootstrap has none.
 
 Flags (under swap or random only: under fixed position and length are confounded):
 
@@ -31,10 +33,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from judgekit.schema import Judgment
-from judgekit.stats.intervals import Estimate, mean_estimate, paired_estimate
+from judgekit.stats.difference import difference_estimate
+from judgekit.stats.intervals import Estimate
+from judgekit.stats.proportions import share
 from judgekit.summary import BiasFlag, BiasMetrics
 
 if TYPE_CHECKING:
@@ -55,11 +57,9 @@ def bias_metrics(
     facts: Sequence[ItemFacts],
     outcomes: Sequence[ItemOutcome],
     rows: Sequence[Judgment],
-    options: dict[str, int],
     positions: str | None = None,
 ) -> BiasMetrics:
     """Every bias figure of a pairwise run, with the flags the evidence supports."""
-    estimate = {"resamples": options["resamples"], "seed": options["seed"]}
     decisive = [
         1.0 if row.shown == "first" else 0.0 for row in rows if row.status == "ok" and row.shown in ("first", "second")
     ]
@@ -77,32 +77,27 @@ def bias_metrics(
             human_picks.append(1.0 if (fact.human_label == "A") == a_longer else 0.0)
     metrics = BiasMetrics(
         positions=positions,
-        p_first=mean_estimate(decisive, **estimate),
+        p_first=share(decisive),
         p_first_is_bias_estimate=positions != "fixed",
-        flip_rate=mean_estimate(flips, **estimate) if flips else None,
-        p_longer=mean_estimate(longer, **estimate),
+        flip_rate=share(flips) if flips else None,
+        p_longer=share(longer),
     )
     if any(fact.human_label is not None for fact in facts):
-        metrics.judge_p_longer_vs_humans = mean_estimate(judge_picks, **estimate)
-        metrics.human_p_longer = mean_estimate(human_picks, **estimate)
+        metrics.judge_p_longer_vs_humans = share(judge_picks)
+        metrics.human_p_longer = share(human_picks)
         when_longer = [j for j, h in zip(judge_picks, human_picks, strict=True) if h == 1.0]
         when_shorter = [j for j, h in zip(judge_picks, human_picks, strict=True) if h == 0.0]
-        metrics.p_longer_when_humans_longer = mean_estimate(when_longer, **estimate)
-        metrics.p_longer_when_humans_shorter = mean_estimate(when_shorter, **estimate)
-        metrics.length_vs_humans = paired_estimate(conditional_length_bias, [judge_picks, human_picks], **estimate)
+        metrics.p_longer_when_humans_longer = share(when_longer)
+        metrics.p_longer_when_humans_shorter = share(when_shorter)
+        # P(longer | humans longer) + P(longer | humans shorter) - 1 is P(longer | humans longer) minus
+        # P(shorter | humans shorter): a difference of two independent proportions.
+        right_shorter = len(when_shorter) - int(sum(when_shorter))
+        metrics.length_vs_humans = difference_estimate(
+            int(sum(when_longer)), len(when_longer), right_shorter, len(when_shorter)
+        )
     if positions in BIASED_ORDERS:
         metrics.flags = flags(metrics)
     return metrics
-
-
-def conditional_length_bias(judge: np.ndarray, human: np.ndarray) -> float:
-    """P(judge longer | humans longer) + P(judge longer | humans shorter) - 1 over 0/1 arrays of
-    longer picks; NaN when the humans never (or always) picked the longer answer."""
-    judge, human = np.asarray(judge, dtype=float), np.asarray(human, dtype=float)
-    longer, shorter = judge[human == 1.0], judge[human == 0.0]
-    if longer.size == 0 or shorter.size == 0:
-        return float("nan")
-    return float(longer.mean() + shorter.mean() - 1.0)
 
 
 def flags(metrics: BiasMetrics) -> list[BiasFlag]:

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from judgekit.metrics.aggregate import combine_orders
 from judgekit.schema import Judgment, Label
-from judgekit.stats.intervals import mean_estimate
+from judgekit.stats.proportions import share
 from judgekit.summary import OrderAccuracy
 
 
@@ -89,8 +89,6 @@ def order_accuracy(
     rows: Iterable[Judgment],
     *,
     rule: str | None = None,
-    resamples: int,
-    seed: int,
 ) -> OrderAccuracy | None:
     """Per-order accuracy against the human labels of a swap run (None without such items)."""
     by_item = _both_orders(rows)
@@ -116,16 +114,16 @@ def order_accuracy(
             combined.append(float(verdict == item.human_label))
     if not a_first:
         return None
-    options = {"resamples": resamples, "seed": seed}
+    # Shares of items, with exact intervals; the mean of the two orders credits 0, 1/2 or 1 per item.
     return OrderAccuracy(
         n=len(a_first),
-        a_first=mean_estimate(a_first, **options),
-        b_first=mean_estimate(b_first, **options),
-        mean=mean_estimate(mean, **options),
-        both_right=mean_estimate(both, **options),
-        positional_agreement=mean_estimate(same, **options),
+        a_first=share(a_first),
+        b_first=share(b_first),
+        mean=share(mean),
+        both_right=share(both),
+        positional_agreement=share(same),
         rule=" or ".join(sorted(rules_used)),
-        combined=mean_estimate(combined, **options),
+        combined=share(combined),
         dropped=dropped,
     )
 
