@@ -25,19 +25,18 @@ def bias_section(data: RunData, length: LengthControl | None) -> Section:
     section = Section("bias", "Position and length bias", _intro(bias))
     if bias is not None:
         section.notes.extend(f"Flagged: {flag.message}." for flag in bias.flags)
-        named = (
-            ("P(first shown preferred)", bias.p_first),
-            ("P(longer answer wins)", bias.p_longer),
-            ("P(longer picked): judge, items the humans decided", bias.judge_p_longer_vs_humans),
-            ("P(longer picked): humans, same items", bias.human_p_longer),
-            ("P(judge picks longer | humans picked longer)", bias.p_longer_when_humans_longer),
-            ("P(judge picks longer | humans picked shorter)", bias.p_longer_when_humans_shorter),
-        )
-        preferences = {name: estimate for name, estimate in named if estimate is not None}
+        preferences = {
+            name: estimate
+            for name, estimate in (("P(first shown preferred)", bias.p_first), ("P(longer answer wins)", bias.p_longer))
+            if estimate is not None
+        }
         if preferences:
             section.figures.append(_preference_figure(preferences))
         if bias.flip_rate is not None:
             section.figures.append(_flip_figure(bias.flip_rate))
+        against_humans = _length_against_humans(bias)
+        if against_humans is not None:
+            section.tables.append(against_humans)
     if data.summary.orders is not None:
         section.tables.append(_order_table(data.summary.orders))
     points = derive.pairwise_length_points(data.facts, data.outcomes)
@@ -94,6 +93,23 @@ def _intro(bias: BiasMetrics | None) -> str:
     return f"{position} {length}"
 
 
+def _length_against_humans(bias: BiasMetrics) -> Table | None:
+    named = {
+        "P(longer picked): judge": bias.judge_p_longer_vs_humans,
+        "P(longer picked): humans, same items": bias.human_p_longer,
+        "P(judge picks longer | humans picked longer)": bias.p_longer_when_humans_longer,
+        "P(judge picks longer | humans picked shorter)": bias.p_longer_when_humans_shorter,
+    }
+    present = {name: estimate for name, estimate in named.items() if estimate is not None}
+    if not present:
+        return None
+    caption = "The longer answer against the human labels (items where both picked an answer of a different length)"
+    if bias.length_vs_humans is not None:
+        value, interval = split_estimate(bias.length_vs_humans, digits=3)
+        caption += f"; length bias given the human labels {value} {interval or ''}".rstrip()
+    return Table(ESTIMATE_HEADERS, estimate_rows(present, percent=True), caption=caption)
+
+
 def _order_table(orders: OrderAccuracy) -> Table:
     named = {
         "Accuracy, answer A shown first": orders.a_first,
@@ -122,10 +138,7 @@ def _preference_figure(preferences: dict[str, Estimate]) -> Figure:
         reference_label="50%: no preference (ideal)",
         limits=(0.0, 1.0),
     )
-    caption = (
-        "P(first) counts every decisive judge call; P(longer) every decisive item whose answers differ in length; "
-        "the human rows only the items where the humans also picked an answer."
-    )
+    caption = "P(first) counts every decisive judge call; P(longer) every decisive item whose answers differ in length."
     return Figure("bias", "Preference", svg, caption, Table(ESTIMATE_HEADERS, estimate_rows(preferences, percent=True)))
 
 
