@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from judgekit.ci.gates import Checker, CiBound, GateResult
+from judgekit.ci.gates import DEFAULT_MIN_ITEMS, Checker, CiBound, GateResult, check_min_items
 from judgekit.ci.provenance import comparison_warnings
 from judgekit.ci.runview import RunView
 from judgekit.errors import InputError, UsageError
@@ -78,6 +78,7 @@ def compare(
     *,
     max_regression: float | None = None,
     on_ci_bound: CiBound = "none",
+    min_items: int = DEFAULT_MIN_ITEMS,
 ) -> RunDiff:
     """Compare `after` with `before`; raises InputError when they are not over the same items."""
     if before.kind != after.kind:
@@ -89,6 +90,7 @@ def compare(
         raise UsageError(f"--max-regression {max_regression:g}: give the largest allowed drop, 0 or more")
     if max_regression is not None and before.kind == "pairwise" and max_regression > 1:
         raise UsageError(f"--max-regression {max_regression:g}: a win-rate drop is a fraction from 0 to 1")
+    check_min_items(min_items)
     kind = before.kind
     after_outcomes = {item.id: outcome for item, outcome in zip(after.items, after.outcomes, strict=True)}
     after_items = {item.id: item for item in after.items}
@@ -126,7 +128,7 @@ def compare(
             low = None if test.change.high is None else 0.0 - test.change.high
             high = None if test.change.low is None else 0.0 - test.change.low
             drop = Estimate(value=0.0 - test.change.value, low=low, high=high, n=test.change.n)
-        gate = Checker(on_ci_bound)(
+        gate = Checker(on_ci_bound, min_items)(
             "--max-regression", f"drop in {metric}", "max", max_regression, drop, percent=kind == "pairwise"
         )
     return RunDiff(

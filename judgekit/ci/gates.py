@@ -18,7 +18,11 @@ Which number is compared with the threshold (`on_ci_bound`):
   threshold, so an unlucky draw cannot fail it ("is it worse, with confidence?").
 
 A metric that could not be measured (no scored item, or no interval when one is needed) fails
-its gate: a gate never passes on missing evidence.
+its gate: a gate never passes on missing evidence. Nor on thin evidence: a metric that rests on
+fewer than `min_items` items (`--min-items`, default 10) fails its gate and says so. Ten is the
+smallest sample on which the usual rule of thumb for a proportion (n·p ≥ 5 and n·(1 − p) ≥ 5)
+can hold at p = ½; below it a 95% interval spans more than half the scale (3 of 3 wins has an
+exact lower bound of 29%, 10 of 10 one of 69%).
 
 Options that cannot apply to a run (a win rate on a pointwise run, agreement without human
 labels) are usage errors raised by `check_options` before any model is called.
@@ -40,6 +44,8 @@ from judgekit.summary import HumanAgreement, HumanCorrelation
 
 Bound = Literal["min", "max"]
 CiBound = Literal["none", "lower", "upper"]
+DEFAULT_MIN_ITEMS = 10
+"""The fewest items a gated metric may rest on by default (see the module docstring)."""
 _EPSILON = 1e-12
 """Float slack, so 0.1 + 0.2 against a threshold of 0.3 is not a spurious failure."""
 
@@ -57,6 +63,8 @@ class GateOptions:
     pass_score: float | None = None
     """Not a gate: the score an item needs to pass (for --min-pass-rate and JUnit)."""
     on_ci_bound: CiBound = "none"
+    min_items: int = DEFAULT_MIN_ITEMS
+    """Not a gate: the fewest items a gated metric may rest on; a gate on fewer fails."""
 
     @property
     def any(self) -> bool:
@@ -69,9 +77,17 @@ class GateOptions:
                 raise UsageError(f"{_option(name)} {value:g}: rates are fractions from 0 to 1 (0.6 means 60%)")
         if self.on_ci_bound not in ("none", "lower", "upper"):
             raise UsageError(f"--on-ci-bound {self.on_ci_bound}: choose none, lower or upper")
+        check_min_items(self.min_items)
 
 
-_GATE_FIELDS = tuple(field.name for field in fields(GateOptions) if field.name.startswith(("min_", "max_")))
+_GATE_FIELDS = tuple(
+    field.name for field in fields(GateOptions) if field.name.startswith(("min_", "max_")) and field.name != "min_items"
+)
+
+
+def check_min_items(value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"--min-items {value}: give the fewest items a gate may rest on, 1 or more")
 
 
 def _option(name: str) -> str:
@@ -167,7 +183,7 @@ class GateResult(BaseModel):
 def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
     """Check every requested gate against a run; the order follows the options table."""
     summary, results = view.summary, []
-    check = Checker(options.on_ci_bound)
+    check = Checker(options.on_ci_bound, options.min_items)
     if options.min_win_rate is not None:
         win_rate = summary.pairwise.win_rate if summary.pairwise else None
         results.append(check("--min-win-rate", "win rate of A", "min", options.min_win_rate, win_rate))
@@ -203,9 +219,11 @@ def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
 
 @dataclass(frozen=True)
 class Checker:
-    """Compares one metric with its threshold under the --on-ci-bound rule."""
+    """Compares one metric with its threshold under the --on-ci-bound rule, failing it when it
+    rests on fewer than `min_items` items."""
 
     on_ci_bound: CiBound
+    min_items: int = DEFAULT_MIN_ITEMS
 
     def __call__(
         self,
@@ -236,6 +254,10 @@ class Checker:
         passed = checked is not None and (
             checked >= threshold - _EPSILON if bound == "min" else checked <= threshold + _EPSILON
         )
+        if estimate is not None and estimate.n < self.min_items:
+            # Checked after the threshold so that the result still records the number compared.
+            passed = False
+            note = f"n={estimate.n} is below --min-items {self.min_items}: too few to gate on, so the gate fails"
         return GateResult(
             option=option,
             metric=metric,

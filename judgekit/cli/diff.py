@@ -30,6 +30,7 @@ def diff_command(
         ),
     ] = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    min_items: gating.MinItems = None,
     markdown: gating.Markdown = None,
     show: Annotated[int, typer.Option(min=0, help="Items that got worse to list in the table.")] = 50,
     output_format: Annotated[
@@ -43,13 +44,18 @@ def diff_command(
     input error (e.g. the runs are not over the same items).
     """
     from judgekit.ci.diff import compare
+    from judgekit.ci.gates import DEFAULT_MIN_ITEMS
     from judgekit.errors import ExitCode
     from judgekit.pipeline.finished import load_finished
     from judgekit.reporting import github
     from judgekit.reporting.markdown import diff_report
 
     diff = compare(
-        load_finished(run_a), load_finished(run_b), max_regression=max_regression, on_ci_bound=on_ci_bound.value
+        load_finished(run_a),
+        load_finished(run_b),
+        max_regression=max_regression,
+        on_ci_bound=on_ci_bound.value,
+        min_items=DEFAULT_MIN_ITEMS if min_items is None else min_items,
     )
     for warning in diff.warnings:
         warn(f"warning: {warning}")

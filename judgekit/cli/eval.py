@@ -270,6 +270,7 @@ def eval_command(
     max_flip_rate: gating.MaxFlipRate = None,
     min_agreement: gating.MinAgreement = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    min_items: gating.MinItems = None,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
     domain: Annotated[
@@ -447,6 +448,7 @@ def eval_command(
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound,
+        min_items=min_items,
     )
     if html:
         from judgekit.reporting.html.render import check_target

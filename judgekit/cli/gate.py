@@ -27,6 +27,7 @@ def gate_command(
     max_flip_rate: gating.MaxFlipRate = None,
     min_agreement: gating.MinAgreement = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    min_items: gating.MinItems = None,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
     max_errors: Annotated[
@@ -55,6 +56,7 @@ def gate_command(
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound,
+        min_items=min_items,
     )
     if not options.any and not gating.wants_reports(junit, markdown):
         raise fail(

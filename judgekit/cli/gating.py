@@ -94,6 +94,18 @@ OnCiBound = Annotated[
         rich_help_panel=GATES_PANEL,
     ),
 ]
+MinItems = Annotated[
+    Optional[int],
+    typer.Option(
+        "--min-items",
+        metavar="N",
+        min=1,
+        help="Fail any gate whose metric rests on fewer than N items (groups or systems for a correlation "
+        "at those levels): too little evidence to pass or fail a build on. Default 10.",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
 Junit = Annotated[
     Optional[str],
     typer.Option(
@@ -126,8 +138,9 @@ def gate_options(
     max_flip_rate: float | None,
     min_agreement: float | None,
     on_ci_bound: CiBoundChoice,
+    min_items: int | None = None,
 ) -> GateOptions:
-    from judgekit.ci.gates import GateOptions
+    from judgekit.ci.gates import DEFAULT_MIN_ITEMS, GateOptions
 
     return GateOptions(
         min_win_rate=min_win_rate,
@@ -138,6 +151,7 @@ def gate_options(
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound.value,
+        min_items=DEFAULT_MIN_ITEMS if min_items is None else min_items,
     )
 
 
