@@ -129,6 +129,8 @@ class Comparison(BaseModel):
     group_by: str | None = None
     rows: list[ComparisonRow]
     best_vs_runner_up: SignificanceTest | None = None
+    answer_models: list[str] | None = None
+    """Pairwise: the models behind A and B, when every item names the same two."""
     panels: list[InterJudgeAgreement] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     output_dir: str | None = None
@@ -406,6 +408,15 @@ def _table_price(judge: str | None) -> tuple[float, float] | None:
     return (known.input, known.output) if known else None
 
 
+def _answer_models(judged: JudgedSet) -> list[str] | None:
+    """[model of A, model of B] when every item of a pairwise set names the same two models."""
+    pairs = {(fact.model_a, fact.model_b) for fact in judged.facts}
+    if judged.kind != "pairwise" or len(pairs) != 1:
+        return None
+    model_a, model_b = pairs.pop()
+    return [model_a, model_b] if model_a and model_b else None
+
+
 def compare(
     sets: Sequence[JudgedSet],
     *,
@@ -453,6 +464,7 @@ def compare(
     return Comparison(
         kind=kind,
         dataset=dataset,
+        answer_models=_answer_models(sets[0]),
         ranked_by=chosen,
         level=level,
         group_by=group_by,

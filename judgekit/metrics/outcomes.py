@@ -20,7 +20,7 @@ from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
 from judgekit.inputs.datasets import _LABEL_ALIASES as LABEL_ALIASES
-from judgekit.inputs.datasets import Dataset, ReadOptions, _lookup, resolve_mapping
+from judgekit.inputs.datasets import Dataset, Pairing, ReadOptions, _lookup, resolve_pairing
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.schema import Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows
@@ -125,10 +125,12 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
             raise DatasetError(path, None, column, "no row has this column")
     kind = spec.kind or _guess_kind(raw, spec)
     facts: list[ItemFacts] = []
+    pairings: list[Pairing] = []
     seen: dict[str, int] = {}
     for index, (line, row) in enumerate(raw, start=1):
-        mapping = resolve_mapping(tuple(row), spec.fields)
-        facts.append(_facts(path, index, line, row, mapping, kind, spec))
+        mapping, pairing = resolve_pairing(tuple(row), spec.fields)
+        pairings.append(pairing)
+        facts.append(_facts(path, index, line, row, mapping, pairing, kind, spec))
         if facts[-1].id in seen:
             raise DatasetError(
                 path, line, "id", f"duplicate id {facts[-1].id!r} (first seen on line {seen[facts[-1].id]})"
@@ -137,10 +139,10 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
     sets = []
     for column in spec.pred:
         outcomes = []
-        for fact, (_, row) in zip(facts, raw, strict=True):
+        for fact, pairing, (line, row) in zip(facts, pairings, raw, strict=True):
             value = _lookup(row, column)
             if kind == "pairwise":
-                label = parse_label(value)
+                label = _following(parse_label(value), pairing, path, line, column, f"the verdicts in '{column}'")
                 outcome = (
                     ItemOutcome(fact.id, "ok", verdict=label)
                     if label is not None
@@ -169,12 +171,23 @@ def _guess_kind(raw: list[tuple[int, dict[str, Any]]], spec: ColumnSpec) -> str:
     return "pointwise"
 
 
+def _following(label: Label | None, pairing: Pairing, path: str, line: int, column: str, what: str) -> Label | None:
+    """A label about the file's answers, seen from the order --field put them in."""
+    if label is None:
+        return None
+    try:
+        return pairing.label(label, what)
+    except UsageError as exc:
+        raise DatasetError(path, line, column, str(exc)) from None
+
+
 def _facts(
     path: str,
     index: int,
     line: int,
     row: dict[str, Any],
     mapping: dict[str, str],
+    pairing: Pairing,
     kind: str,
     spec: ColumnSpec,
 ) -> ItemFacts:
@@ -195,6 +208,7 @@ def _facts(
                     raise DatasetError(
                         path, line, spec.human, f"expected a human label A, B or tie (or 1, 2, 0), got {value!r}"
                     )
+                human_label = _following(human_label, pairing, path, line, human_column, "human labels")
             else:
                 human_score = parse_score(value)
                 if human_score is None:
@@ -211,7 +225,7 @@ def _facts(
         model_b=text("model_b"),
         length_a=len(text("answer_a") or "") if pairwise else len(text("answer") or ""),
         length_b=len(text("answer_b") or "") if pairwise else 0,
-        metadata=row,
+        metadata=pairing.row(row) if pairwise else row,
     )
 
 
