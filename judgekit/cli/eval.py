@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 
-from judgekit.cli import gating, options
-from judgekit.cli.choices import DomainChoice, FormatChoice, RetryChoice
+from judgekit.cli import gating, options, run_options
+from judgekit.cli.choices import FormatChoice, RetryChoice
 from judgekit.cli.common import fail, handles_errors
 
 
@@ -28,24 +28,24 @@ def eval_command(
     limit: options.Limit = None,
     max_chars: options.MaxChars = 100_000,
     truncate: options.Truncate = False,
-    concurrency: options.Concurrency = 16,
-    timeout: options.Timeout = 60.0,
-    max_retries: options.MaxRetries = 6,
-    retry_base_delay: options.RetryBaseDelay = 1.0,
-    max_calls: options.MaxCalls = None,
-    max_errors: options.MaxErrors = 0,
-    no_cache: options.NoCache = False,
-    cache_dir: options.CacheDir = None,
-    adaptive: options.Adaptive = False,
-    max_cost: options.MaxCost = None,
-    price_in: options.PriceIn = None,
-    price_out: options.PriceOut = None,
-    out: options.Out = None,
-    runs_dir: options.RunsDir = "runs",
-    fresh: options.Fresh = False,
-    resume: options.Resume = None,
-    output_format: options.OutputFormat = FormatChoice.table,
-    quiet: options.Quiet = False,
+    concurrency: run_options.Concurrency = 16,
+    timeout: run_options.Timeout = 60.0,
+    max_retries: run_options.MaxRetries = 6,
+    retry_base_delay: run_options.RetryBaseDelay = 1.0,
+    max_calls: run_options.MaxCalls = None,
+    max_errors: run_options.MaxErrors = 0,
+    no_cache: run_options.NoCache = False,
+    cache_dir: run_options.CacheDir = None,
+    adaptive: run_options.Adaptive = False,
+    max_cost: run_options.MaxCost = None,
+    price_in: run_options.PriceIn = None,
+    price_out: run_options.PriceOut = None,
+    out: run_options.Out = None,
+    runs_dir: run_options.RunsDir = "runs",
+    fresh: run_options.Fresh = False,
+    resume: run_options.Resume = None,
+    output_format: run_options.OutputFormat = FormatChoice.table,
+    quiet: run_options.Quiet = False,
     group_by: options.GroupBy = None,
     level: options.Level = None,
     baseline: options.Baseline = None,
@@ -60,7 +60,7 @@ def eval_command(
     min_items: gating.MinItems = None,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
-    domain: options.Domain = DomainChoice.general,
+    domain: options.Domain = "general",
     criterion: options.Criterion = None,
     steps: options.Steps = None,
     generate_reference: options.GenerateReference = False,
@@ -69,17 +69,17 @@ def eval_command(
     samples: options.Samples = None,
     steps_prompt: options.StepsPrompt = None,
     reference_prompt: options.ReferencePrompt = None,
-    endpoint_concurrency: options.EndpointConcurrency = None,
-    batch: options.Batch = False,
-    detach: options.Detach = False,
-    estimate: options.Estimate = False,
-    poll_interval: options.PollInterval = 30.0,
-    batch_retry: options.BatchRetry = RetryChoice.batch,
-    batch_retries: options.BatchRetries = 2,
-    batch_max_requests: options.BatchMaxRequests = None,
-    batch_max_bytes: options.BatchMaxBytes = None,
-    html: options.Html = None,
-    threads: options.Threads = None,
+    endpoint_concurrency: run_options.EndpointConcurrency = None,
+    batch: run_options.Batch = False,
+    detach: run_options.Detach = False,
+    estimate: run_options.Estimate = False,
+    poll_interval: run_options.PollInterval = 30.0,
+    batch_retry: run_options.BatchRetry = RetryChoice.batch,
+    batch_retries: run_options.BatchRetries = 2,
+    batch_max_requests: run_options.BatchMaxRequests = None,
+    batch_max_bytes: run_options.BatchMaxBytes = None,
+    html: run_options.Html = None,
+    threads: run_options.Threads = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -87,58 +87,62 @@ def eval_command(
     question and one answer. Results go to a run directory; running the same command again
     resumes it without repeating any finished call.
     """
-    from judgekit.batch.driver import BatchOptions
-    from judgekit.pipeline.paths import EvalRequest, eval_run
-    from judgekit.pipeline.setup import new_run_config, resumed_config
-
-    given = {name: value for name, value in locals().items() if name in _CONFIG_OPTIONS}
-    values = _config_values(given)
-    post = gating.post_run(
-        gating.gate_options(
-            min_win_rate=min_win_rate,
-            min_score=min_score,
-            min_pass_rate=min_pass_rate,
-            pass_score=pass_score,
-            max_unscored=max_unscored,
-            max_flip_rate=max_flip_rate,
-            min_agreement=min_agreement,
-            on_ci_bound=on_ci_bound,
-            min_items=min_items,
-        ),
-        junit=junit,
-        markdown=markdown,
-        html=html,
-        as_json=output_format is FormatChoice.json,
-        max_errors=max_errors,
-    )
-    if (detach or estimate) and not batch:
-        raise fail("--detach and --estimate go with --batch", 2)
-    if resume:
-        explicit = {name: values[name] for name in values if _given_on_command_line(ctx, name)}
-        if judge:
-            explicit["judge"] = judge[0] if len(judge) == 1 else ", ".join(judge)
-        if field:
-            from judgekit.inputs.datasets import parse_field_options
-
-            explicit["fields"] = parse_field_options(field)
-        config = resumed_config(resume, explicit, dataset=dataset, baseline=baseline)
-    else:
-        config = new_run_config(
-            dataset, values, judges=judge or [], field_options=field or [], base_urls=base_url or [], baseline=baseline
-        )
-    batch_options = BatchOptions(
-        poll_interval=poll_interval,
-        retry=batch_retry.value,
-        retry_rounds=batch_retries,
-        max_requests=batch_max_requests,
-        max_bytes=batch_max_bytes,
-        detach=detach,
-        estimate_only=estimate,
-    )
-    request = EvalRequest(config, post, judges=list(judge or []), batch=batch_options if batch else None, quiet=quiet)
-    code = eval_run(request)
+    code = _run(ctx, dict(locals()))
     if code:
         raise typer.Exit(code)
+
+
+def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
+    """Turn the parsed options into an `EvalRequest` and run it through the library."""
+    from judgekit.pipeline.paths import EvalRequest, eval_run
+    from judgekit.pipeline.setup import new_run_config
+
+    post = gating.post_run_of(given, html=given["html"], as_json=given["output_format"] is FormatChoice.json)
+    if (given["detach"] or given["estimate"]) and not given["batch"]:
+        raise fail("--detach and --estimate go with --batch", 2)
+    values = _config_values({name: value for name, value in given.items() if name in _CONFIG_OPTIONS})
+    judges = list(given["judge"] or [])
+    if given["resume"]:
+        config = _resumed(ctx, given, values)
+    else:
+        config = new_run_config(
+            given["dataset"],
+            values,
+            judges=judges,
+            field_options=given["field"] or [],
+            base_urls=given["base_url"] or [],
+            baseline=given["baseline"],
+        )
+    batch = _batch_options(given) if given["batch"] else None
+    return eval_run(EvalRequest(config, post, judges=judges, batch=batch, quiet=given["quiet"]))
+
+
+def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) -> Any:
+    """--resume: the stored configuration, checked against the judging options given now."""
+    from judgekit.pipeline.setup import resumed_config
+
+    explicit = {name: values[name] for name in values if _given_on_command_line(ctx, name)}
+    if given["judge"]:
+        explicit["judge"] = ", ".join(given["judge"])
+    if given["field"]:
+        from judgekit.inputs.datasets import parse_field_options
+
+        explicit["fields"] = parse_field_options(given["field"])
+    return resumed_config(given["resume"], explicit, dataset=given["dataset"], baseline=given["baseline"])
+
+
+def _batch_options(given: dict[str, Any]) -> Any:
+    from judgekit.batch.driver import BatchOptions
+
+    return BatchOptions(
+        poll_interval=given["poll_interval"],
+        retry=given["batch_retry"].value,
+        retry_rounds=given["batch_retries"],
+        max_requests=given["batch_max_requests"],
+        max_bytes=given["batch_max_bytes"],
+        detach=given["detach"],
+        estimate_only=given["estimate"],
+    )
 
 
 _RENAMED = {"no_cache": "cache", "runs_dir": "runs_root"}
