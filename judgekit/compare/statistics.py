@@ -20,6 +20,7 @@ from judgekit.compare.significance import (
     SignificanceTest,
     best_against_runner_up,
 )
+from judgekit.compare.significance import without_claim as without_claim  # re-exported: its old home
 from judgekit.metrics.levels import Level, human_correlation, paired_values
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats import agreement as pairwise_stats
