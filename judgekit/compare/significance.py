@@ -111,9 +111,10 @@ def _test_labels(
     only_first, only_second, p = mcnemar_exact(right_first, right_second)
     bounds = mcnemar_interval(only_first, only_second, units)
     value = (only_first - only_second) / units
-    difference = (
-        Estimate(value=value, low=bounds[0], high=bounds[1], n=units) if bounds else Estimate(value=value, n=units)
-    )
+    if bounds is not None:
+        difference = Estimate(value=value, low=bounds[0], high=bounds[1], n=units, interval="clopper-pearson")
+    else:
+        difference = Estimate(value=value, n=units, no_interval="no item was right for only one of the two")
     significant = p < LEVEL
     basis = (
         f"exact interval from the {only_first + only_second} items only one got right "
