@@ -42,7 +42,10 @@ def test_a_gate_fails_below_the_minimum_and_passes_at_it(n: int, passed: bool) -
     result = Checker("none")("--min-win-rate", "win rate of A", "min", 0.5, _estimate(n))
     assert result.passed is passed
     if not passed:
-        assert f"n={n} is below --min-items 10: too few to gate on, so the gate fails" in result.line()
+        # The number clears the threshold; the line says so, and why the gate fails all the same.
+        assert result.line().endswith(
+            f"is at or above the threshold; n={n} is below --min-items 10: too few to gate on, so the gate fails"
+        )
 
 
 @pytest.mark.parametrize("bound", ["none", "lower", "upper"])
@@ -68,7 +71,10 @@ def test_the_issue_command_no_longer_passes_on_three_items() -> None:
     assert "❌ fail: n=3 is below --min-items 10" in Path("gates.md").read_text()
     [line] = gate_lines(result.stderr)
     assert line.startswith("judgekit: gate FAILED: --min-win-rate 95.0%: win rate of A 100.0%")
-    assert line.endswith("(n=3): n=3 is below --min-items 10: too few to gate on, so the gate fails")
+    assert line.endswith(
+        "(n=3); its CI lower bound 29.2% is below the threshold; "
+        "n=3 is below --min-items 10: too few to gate on, so the gate fails"
+    )
     # The stored run gated again: the point estimate with the minimum lowered passes,
     # and the default fails on every gate.
     assert cli("gate", "run", "--min-win-rate", "0.95", "--min-items", "3").exit_code == 0
@@ -94,7 +100,8 @@ def test_pointwise_gates_and_json(judge: FakeProvider, tmp_path: Path) -> None:
     result = cli("gate", "run", "--min-score", "5", "--format", "json")
     assert result.exit_code == 1
     [gate] = json.loads(result.stdout)["gates"]
-    assert gate["passed"] is False and gate["estimate"]["n"] == 6 and "below --min-items 10" in gate["note"]
+    assert gate["passed"] is False and gate["estimate"]["n"] == 6 and "below --min-items 10" in gate["too_few"]
+    assert gate["note"] is None and gate["checked"] == 9  # the mean score itself clears the threshold
     assert cli("gate", "run", "--min-score", "5", "--min-items", "6").exit_code == 0
 
 

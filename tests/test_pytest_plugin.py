@@ -144,7 +144,9 @@ def test_session_gates_refuse_thin_evidence(pytester: pytest.Pytester) -> None:
     result = _run(pytester, *args)  # three pairwise calls, fewer than the default 10
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
-        ["*gate FAILED: --judgekit-min-win-rate 50.0%*(n=3): n=3 is below --judgekit-min-items 10*"]
+        [
+            "*gate FAILED: --judgekit-min-win-rate 50.0%*(n=3) is at or above the threshold; n=3 is below --judgekit-min-items 10*"
+        ]
     )
     refused = _run(pytester, *args, "--judgekit-min-items", "0")
     refused.stderr.fnmatch_lines(["*--judgekit-min-items 0: give the fewest items a gate may rest on, 1 or more"])

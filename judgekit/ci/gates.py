@@ -162,6 +162,8 @@ class GateResult(BaseModel):
     passed: bool
     note: str | None = None
     """Why the metric could not be checked, when it could not."""
+    too_few: str | None = None
+    """Why the gate failed whatever its number: the metric rests on fewer than --min-items items."""
     percent: bool = True
 
     def format(self, number: float) -> str:
@@ -174,20 +176,35 @@ class GateResult(BaseModel):
         shown = self.estimate.format(percent=self.percent, digits=3)
         return f"{self.metric} {shown} (n={self.estimate.n})"
 
+    @property
+    def clears(self) -> bool:
+        """Whether the checked number meets the threshold (the gate may still fail on --min-items)."""
+        if self.checked is None:
+            return False
+        if self.bound == "min":
+            return self.checked >= self.threshold - _EPSILON
+        return self.checked <= self.threshold + _EPSILON
+
     def line(self) -> str:
         """One line: option and threshold, metric, value, CI and the outcome."""
         head = f"{self.option} {self.format(self.threshold)}: {self.measured()}"
+        thin = f"; {self.too_few}" if self.too_few else ""
         if self.note:
-            return f"{head}: {self.note}"
+            return f"{head}: {self.note}{thin}"
         relation = (
             ("is at or above" if self.bound == "min" else "is at or below")
-            if self.passed
+            if self.clears
             else ("is below" if self.bound == "min" else "is above")
         )
         if self.checked_on == "value":
-            return f"{head} {relation} the threshold"
+            return f"{head} {relation} the threshold{thin}"
         assert self.checked is not None
-        return f"{head}; its CI {self.checked_on} {self.format(self.checked)} {relation} the threshold"
+        return f"{head}; its CI {self.checked_on} {self.format(self.checked)} {relation} the threshold{thin}"
+
+    @property
+    def reason(self) -> str | None:
+        """Why the gate failed other than by its number, when it did (for one-cell reports)."""
+        return "; ".join(text for text in (self.note, self.too_few) if text) or None
 
 
 def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
@@ -262,14 +279,10 @@ class Checker:
                 note = f"no confidence interval ({why}), so the gate fails under {rule}"
         else:
             checked = estimate.value
-        passed = checked is not None and (
-            checked >= threshold - _EPSILON if bound == "min" else checked <= threshold + _EPSILON
-        )
+        too_few = None
         if estimate is not None and estimate.n < self.min_items:
-            # Checked after the threshold so that the result still records the number compared.
-            passed = False
-            note = f"n={estimate.n} is below --min-items {self.min_items}: too few to gate on, so the gate fails"
-        return GateResult(
+            too_few = f"n={estimate.n} is below --min-items {self.min_items}: too few to gate on, so the gate fails"
+        result = GateResult(
             option=option,
             metric=metric,
             bound=bound,
@@ -277,10 +290,12 @@ class Checker:
             estimate=estimate,
             checked=checked,
             checked_on=checked_on,
-            passed=passed,
+            passed=False,
             note=note,
+            too_few=too_few,
             percent=percent,
         )
+        return result.model_copy(update={"passed": result.clears and too_few is None})
 
 
 def pass_rate(view: RunView, rule: PassRule) -> Estimate | None:

@@ -60,7 +60,7 @@ def gates_section(gates: Sequence[GateResult]) -> list[str]:
                 str(estimate.n) if estimate else "–",
                 cell(limit),
                 cell(checked),
-                "✅ pass" if gate.passed else "❌ fail" + (f": {cell(gate.note)}" if gate.note else ""),
+                "✅ pass" if gate.passed else "❌ fail" + (f": {cell(gate.reason)}" if gate.reason else ""),
             ]
         )
     return [
