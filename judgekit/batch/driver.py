@@ -39,7 +39,7 @@ from judgekit.batch.cost import Estimate, describe_usage
 from judgekit.batch.progress import BatchView
 from judgekit.errors import FatalProviderError, ProviderError
 from judgekit.judging import calls
-from judgekit.judging.pricing import Prices, resolve_prices
+from judgekit.judging.pricing import Prices, completion_cost, resolve_prices
 from judgekit.judging.runner import Executor, RunnerOptions, backoff_delay, run_items
 from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
@@ -207,6 +207,7 @@ class BatchDriver:
             if self.config.cache:
                 directory = Path(self.config.cache_dir).expanduser() if self.config.cache_dir else None
                 self.cache = CompletionCache(directory)
+                self.cache.remember(earlier)  # answers collected before a kill stay free for every run
             writer = run_dir.open_writer()
             self.executor = Executor(
                 self.prepared.backend,
@@ -217,6 +218,7 @@ class BatchDriver:
                     concurrency=self.config.concurrency,
                     max_retries=self.config.max_retries,
                     retry_base_delay=self.config.retry_base_delay,
+                    prices=self.price,
                 ),
             )
             try:
@@ -581,6 +583,7 @@ class BatchDriver:
         executor = self.executor
         assert executor is not None
         tallies: dict[str | None, _Tally] = {}
+        rows: list[Judgment] = []
         for item in self._items({item_id for item_id, _ in matched}):
             setup, planned_calls = self.prepared.grading.batch_calls(item)
             for planned in planned_calls:
@@ -601,6 +604,8 @@ class BatchDriver:
                         self.cache.put(key, self.api.provider, planned.request.model, outcome.completion)
                     reading = calls.read(planned, outcome.completion, setup)
                     row = calls.to_judgment(planned, setup, key, outcome.completion, reading)
+                    if self.price is not None:
+                        row.cost_usd = completion_cost(self.price, planned.request, outcome.completion, batch=True)
                     self.failed.pop((item.id, planned.call), None)
                 else:
                     tally.failed += 1
@@ -611,7 +616,11 @@ class BatchDriver:
                     self.failed[(item.id, planned.call)] = outcome.error
                 row.attempts = 1
                 row.batch_id = batch_id
-                self._record(row)
+                rows.append(row)
+        # The answers go into the cache in one transaction before any of their rows is written
+        # (`Executor.record` commits the cache first): a kill in between loses neither.
+        for row in rows:
+            self._record(row)
         for tally in tallies.values():
             self.usage[0] += tally.succeeded
             self.usage[1] += tally.prompt_tokens
