@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from judgekit.judging.pricing import Prices
+from judgekit.judging.pricing import BATCH_DISCOUNT, Prices
 from judgekit.schema import JudgeRequest
 
-BATCH_DISCOUNT = 0.5
-"""Batch requests cost half the list price (OpenAI Batch API, Anthropic Message Batches)."""
+__all__ = ["BATCH_DISCOUNT", "Dollars", "Estimate", "cost", "describe_usage", "input_tokens"]
 CHARS_PER_TOKEN = 4.0
 TOKENS_PER_MESSAGE = 4
 """Role and separator tokens each chat message adds."""

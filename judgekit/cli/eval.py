@@ -572,7 +572,11 @@ def eval_command(
 
         warn(f"HTML report: {write_run_report(result.run_dir, html, summary)}")
     counters = result.counters
-    spent = f", ${counters.cost_usd:.4f} spent" if summary.cost is not None else ""
+    spent = ""
+    if summary.cost is not None:
+        from judgekit.judging.pricing import format_usd
+
+        spent = f", {format_usd(counters.cost_usd)} spent now, {format_usd(summary.cost.usd)} in all"
     warn(
         f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
         f"{counters.resumed} resumed{spent})"
