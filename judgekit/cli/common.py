@@ -36,6 +36,20 @@ def warn(message: str) -> None:
     print(f"judgekit: {message}", file=sys.stderr)
 
 
+def agree_or_stop(line: str, yes: bool, refusal: str) -> None:
+    """Show `line` and go on with --yes or a "yes" typed at a terminal; otherwise stop with exit 2.
+
+    Without a terminal nobody can answer, so the command stops with one line saying why.
+    """
+    if yes:
+        warn(line)
+        return
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise fail(f"{line}; {refusal}", ExitCode.USAGE)
+    if not typer.confirm(f"judgekit: {line}. Go on?", err=True):
+        raise typer.Exit(ExitCode.USAGE)
+
+
 def handles_errors(function: F) -> F:
     """Turn judgekit's own errors into one line on stderr and their documented exit code.
 

@@ -17,7 +17,7 @@ from judgekit.cli.choices import (
     RetryChoice,
     ScoreMethodChoice,
 )
-from judgekit.cli.common import fail, handles_errors, stdout_console, warn
+from judgekit.cli.common import agree_or_stop, fail, handles_errors, stdout_console, warn
 
 JUDGE_PANEL = "Judge"
 DATA_PANEL = "Data"
@@ -421,6 +421,15 @@ def eval_command(
             rich_help_panel=RUN_PANEL,
         ),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Go ahead without asking when a score method's fallback multiplies the judge calls.",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = False,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -533,6 +542,7 @@ def eval_command(
     check_options(gates, RunFacts.of(prepared.manifest))
     for note in prepared.grading.notes():
         warn(note)
+    _agree_to_multiplied_calls(prepared, yes)
     if batch:
         from judgekit.batch.driver import BatchOptions
         from judgekit.cli.batch import eval_in_batches
@@ -606,6 +616,24 @@ def eval_command(
         )
     if gate_failed:
         raise typer.Exit(ExitCode.GATE_FAILED)
+
+
+def _agree_to_multiplied_calls(prepared: Any, yes: bool) -> None:
+    """A score method that fell back to samples nobody asked for multiplies the calls: show by how
+    much and go on only with --yes or a confirmation (not again for a run already started)."""
+    from judgekit.judging.pricing import resolve_prices
+
+    config = prepared.config
+    run_dir = prepared.run_dir
+    if run_dir.exists() and not config.fresh and run_dir.read_manifest().get("run_id") == prepared.run_id:
+        return  # agreed to when the run started
+    first = next(iter(prepared.dataset))
+    items = min(prepared.info.rows, config.limit) if config.limit else prepared.info.rows
+    prices = resolve_prices(str(prepared.spec), config.price_in, config.price_out)
+    estimate = prepared.grading.multiplied_estimate(first, items, prices)
+    if estimate is not None:
+        refusal = "pass --yes to go ahead, --samples N for fewer samples, or --score-method parse"
+        agree_or_stop(estimate, yes, refusal)
 
 
 def _join_baseline(
