@@ -2,7 +2,8 @@
 
 One pass of `BatchDriver.run`:
 
-1. resolve batches an interrupted process left half-submitted (found again, or submitted anew);
+1. resolve batches an interrupted process left half-submitted: found again at the provider and
+   followed, submitted anew when none can match, or a stop when several could (`recovery.py`);
 2. plan every item's calls exactly as `judgekit eval` does, skipping calls already judged in
    this run directory (resume), calls inside batches still running, and calls the completion
    cache answers (those rows are written at once: a cached judgment is never resubmitted);
@@ -37,6 +38,7 @@ from judgekit.api import EvalResult, Prepared, finish, open_run_dir
 from judgekit.batch.base import BatchAPI, BatchLimits, BatchTooLarge, Outcome, Submitted
 from judgekit.batch.cost import Estimate, describe_usage
 from judgekit.batch.progress import BatchView
+from judgekit.batch.recovery import Recovery, is_foreign
 from judgekit.errors import FatalProviderError, ProviderError
 from judgekit.judging import calls
 from judgekit.judging.pricing import Prices, completion_cost, resolve_prices
@@ -82,6 +84,8 @@ class BatchOptions:
     """Submit calls never submitted before (False for `batch collect`: only its own retries)."""
     estimate_only: bool = False
     """Show what would be submitted and its cost, and submit nothing."""
+    resubmit: bool = False
+    """Submit the requests of interrupted submissions again without looking for them at the provider."""
 
     def stored(self) -> dict[str, Any]:
         return {
@@ -290,26 +294,8 @@ class BatchDriver:
 
     # -- 1. half-submitted batches --------------------------------------------------------
     async def _recover(self) -> None:
-        for record in self._state().submitting():
-            found = await self.api.find(self._labels(record))
-            if found is not None:
-                record.provider_id = found
-                record.state = "running"
-                record.note = "found again after an interrupted submission"
-                self.view.message(
-                    f"batch {record.local_id} ({found}) was submitted before judgekit stopped; following it"
-                )
-            else:
-                record.state = "abandoned"
-                record.note = "never confirmed by the provider; its requests are submitted again"
-                hint = (
-                    ""
-                    if self.api.provider == "openai"
-                    else f" ({self.api.provider} batches carry no labels: if one holding {record.requests} requests "
-                    "was created at that moment, cancel it in the provider's console)"
-                )
-                self.view.message(f"batch {record.local_id} was never confirmed; submitting its requests again{hint}")
-            self._save()
+        recovery = Recovery(self.api, self.store, self.view, self.prepared.run_dir.path)
+        await recovery.resolve(self._state(), self._labels, resubmit=self.options.resubmit)
 
     # -- 2 and 3. plan and submit ---------------------------------------------------------
     def _items(self, only: set[str] | None = None) -> Iterator[Item]:
@@ -384,7 +370,8 @@ class BatchDriver:
             if self.options.estimate_only:
                 self.view.message("nothing submitted (--estimate)")
                 return
-            await self._submit_spool(spool, f"p{journal.options['plans']}")
+            # Custom ids carry the run's token: results of this run's batches can be told from any other's.
+            await self._submit_spool(spool, f"{journal.options['token']}-p{journal.options['plans']}")
         finally:
             spool.unlink(missing_ok=True)
 
@@ -475,7 +462,8 @@ class BatchDriver:
                     raise  # left `submitting`: the next run looks for it before submitting again
                 options = RunnerOptions(retry_base_delay=self.config.retry_base_delay)
                 await asyncio.sleep(backoff_delay(attempt, exc.retry_after, options, self._rng))
-                found = await self.api.find(labels)  # the failed attempt may have reached the provider
+                recovery = Recovery(self.api, self.store, self.view, self.prepared.run_dir.path)
+                found = await recovery.find(self._state(), record, labels)  # the failed attempt may have arrived
                 if found is not None:
                     submitted = Submitted(found)
                     break
@@ -510,6 +498,11 @@ class BatchDriver:
             if status.state == "failed":
                 self._failed_batch(record, status.failure_code, status.failure or "the provider rejected the batch")
                 record.ended = now()
+                self._save()
+            elif status.state == "ended" and is_foreign(self.store.read_mapping(record.local_id), outcomes):
+                # Followed after an interrupted submission, it held none of this run's custom ids.
+                for call in Recovery(self.api, self.store, self.view, self.prepared.run_dir.path).foreign(record):
+                    self.requeue[call] = False
                 self._save()
             elif status.state == "ended":
                 ended.append((record, outcomes))

@@ -376,6 +376,15 @@ def eval_command(
             rich_help_panel=BATCH_PANEL,
         ),
     ] = 30.0,
+    resubmit: Annotated[
+        bool,
+        typer.Option(
+            "--resubmit",
+            help="With --batch: submit the requests of an interrupted submission again without looking for "
+            "the batch at the provider (when judgekit cannot tell which batch it was).",
+            rich_help_panel=BATCH_PANEL,
+        ),
+    ] = False,
     batch_retry: Annotated[
         RetryChoice,
         typer.Option(
@@ -533,8 +542,8 @@ def eval_command(
         if judge and len(judge) > 1:
             _run_panel(config, judge, output_format is FormatChoice.json, quiet)
             return
-    if (detach or estimate) and not batch:
-        raise fail("--detach and --estimate go with --batch", ExitCode.USAGE)
+    if (detach or estimate or resubmit) and not batch:
+        raise fail("--detach, --estimate and --resubmit go with --batch", ExitCode.USAGE)
     prepared = prepare(config)
     from judgekit.ci.gates import check_options
     from judgekit.ci.passrule import RunFacts
@@ -555,6 +564,7 @@ def eval_command(
             max_bytes=batch_max_bytes,
             detach=detach,
             estimate_only=estimate,
+            resubmit=resubmit,
         )
         eval_in_batches(prepared, options, output_format=output_format.value, quiet=quiet)
         return

@@ -169,6 +169,7 @@ class FakeProvider:
 
     def stop(self) -> None:
         self._open.set()  # let held handlers finish
+        self.batch.release_submissions()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
