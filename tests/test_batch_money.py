@@ -225,3 +225,26 @@ def test_batch_answers_are_charged_the_batch_price_with_the_list_price_beside_it
     assert cost["batch_answers"] == 5
     table = " ".join(result.stdout.replace("│", " ").split())
     assert "charged (5 answers at the batch price)" in table and "at list price" in table
+
+
+def test_max_cost_holds_for_batch_runs_across_invocations(
+    provider: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    server = provider()
+    data = write_jsonl(tmp_path / "pairs.jsonl", plain_pairs(12))
+    prices = ["--price-in", "1000", "--price-out", "1000", "--max-tokens", "20"]
+    probe = run("eval", str(data), "-j", "openai/x", "--limit", "1", "--no-cache", "--out", "probe", "-q", *prices)
+    assert probe.exit_code == 0, probe.output
+    budget = f"{json.loads(Path('probe/summary.json').read_text())['cost']['usd'] * 3:.4f}"
+    server.reset_records()
+    command = ["eval", str(data), "-j", "openai/x", "--batch", "--out", "run", *prices, "--max-cost", budget, *FAST]
+    submitted = []
+    for _ in range(4):
+        result = run(*command)
+        assert result.exit_code == 3, result.output
+        assert "over --max-cost" in result.stderr and "stopped submitting at $" in result.stderr
+        summary = json.loads(Path("run/summary.json").read_text())
+        assert summary["cost"]["usd"] <= float(budget)
+        submitted.append(sum(server.batch.batch_sizes()))
+    assert 0 < submitted[0] < 12 and submitted[-1] == submitted[-2], submitted  # the budget is spent
+    assert max(server.served().values()) == 1

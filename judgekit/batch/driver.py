@@ -36,12 +36,13 @@ from typing import Any, Literal
 
 from judgekit.api import EvalResult, Prepared, finish, open_run_dir
 from judgekit.batch.base import BatchAPI, BatchLimits, BatchTooLarge, Outcome, Submitted
-from judgekit.batch.cost import Estimate, describe_usage
+from judgekit.batch.cost import BatchBudget, Estimate, describe_usage
 from judgekit.batch.progress import BatchView
 from judgekit.batch.recovery import Recovery, is_foreign
 from judgekit.errors import FatalProviderError, ProviderError
 from judgekit.judging import calls
-from judgekit.judging.pricing import Prices, completion_cost, resolve_prices
+from judgekit.judging.budget import BudgetReached, Spending
+from judgekit.judging.pricing import Prices, completion_cost, resolve_prices, spent
 from judgekit.judging.runner import Executor, RunnerOptions, backoff_delay, run_items
 from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
@@ -186,6 +187,8 @@ class BatchDriver:
         self.usage = [0, 0, 0]
         """Collected answers, their prompt and completion tokens (this invocation)."""
         self._rng = random.Random()
+        self._worst: dict[str, float] = {}
+        """Request hash -> the most it can cost at the batch price (with --max-cost)."""
 
     # -- the whole run --------------------------------------------------------------------
     async def run(self) -> BatchResult:
@@ -313,6 +316,7 @@ class BatchDriver:
         estimate = Estimate()
         count = 0
         budget = self.config.max_calls
+        spending = self._budget()
         items = self._items({item_id for item_id, _ in only} if only is not None else None)
         with spool.open("w", encoding="utf-8") as handle:
             for item in items:
@@ -331,6 +335,10 @@ class BatchDriver:
                     if budget is not None and self.sent + executor.counters.requests + count >= budget:
                         self.stop_reason = f"stopped after {budget} requests (--max-calls)"
                         break
+                    if spending is not None and (refused := spending.admit(planned.request)) is not None:
+                        self.stop_reason = refused
+                        break
+                    self._worst[key] = spending.worst(planned.request) if spending is not None else 0.0
                     entry = _Pending(item.id, planned.call, planned.swapped, key, planned.request.model_dump_json())
                     handle.write(json.dumps(entry.__dict__, ensure_ascii=False) + "\n")
                     estimate.add(planned.request)
@@ -340,6 +348,14 @@ class BatchDriver:
             self._state().estimate = estimate.as_dict(self.price)
             self._save()
         return count
+
+    def _budget(self) -> BatchBudget | None:
+        """--max-cost for this plan: the directory's spending and its running batches' worst case."""
+        if self.config.max_cost is None or self.price is None:
+            return None
+        rows = self.prepared.run_dir.load_judgments(lean=True)
+        running = sum(record.max_usd or 0.0 for record in self._state().unfinished())
+        return BatchBudget(self.config.max_cost, self.price, spent(rows, self.price).charged, running)
 
     def _from_cache(self, planned: calls.PlannedCall, key: str, setup: calls.JudgeSetup) -> bool:
         if self.cache is None:
@@ -422,6 +438,7 @@ class BatchDriver:
             requests=len(lines),
             bytes=sum(len(line.encode()) + 1 for line in lines),
             created=now(),
+            max_usd=sum(self._worst.get(ref.request_hash, 0.0) for ref in refs) if self.config.max_cost else None,
         )
         self.store.write_mapping(record.local_id, refs)
         journal.batches.append(record)
@@ -659,8 +676,14 @@ class BatchDriver:
             wanted = [planned for planned in planned_calls if (item.id, planned.call) in calls]
             await asyncio.gather(*(executor.judge(planned, setup) for planned in wanted))
 
+        # --max-cost counts everything the directory holds now, the collected batches included.
+        rows = self.prepared.run_dir.load_judgments(lean=True)
+        executor.spending = Spending(self.price, self.config.max_cost, rows)
         items = self._items({item_id for item_id, _ in calls})
-        await run_items(items, judge, workers=self.config.concurrency)
+        try:
+            await run_items(items, judge, workers=self.config.concurrency)
+        except BudgetReached as exc:
+            self.stop_reason = str(exc)
         for call in calls:
             self.failed.pop(call, None)
 

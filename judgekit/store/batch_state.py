@@ -89,6 +89,8 @@ class BatchRecord(BaseModel):
     completion_tokens: int = 0
     note: str | None = None
     """Why a batch failed as a whole, or anything else worth showing next to it."""
+    max_usd: float | None = None
+    """The most the batch can cost at the batch price (held against --max-cost while it runs)."""
 
 
 class BatchJournal(BaseModel):
