@@ -33,21 +33,9 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def warn(message: str) -> None:
-    print(f"judgekit: {message}", file=sys.stderr)
+    from judgekit.reporting.messages import say
 
-
-def agree_or_stop(line: str, yes: bool, refusal: str) -> None:
-    """Show `line` and go on with --yes or a "yes" typed at a terminal; otherwise stop with exit 2.
-
-    Without a terminal nobody can answer, so the command stops with one line saying why.
-    """
-    if yes:
-        warn(line)
-        return
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise fail(f"{line}; {refusal}", ExitCode.USAGE)
-    if not typer.confirm(f"judgekit: {line}. Go on?", err=True):
-        raise typer.Exit(ExitCode.USAGE)
+    say(message)
 
 
 def handles_errors(function: F) -> F:
@@ -80,13 +68,10 @@ def handles_errors(function: F) -> F:
 
 
 def stdout_console(wide: bool = False) -> Any:
-    """The result console; `wide` lets many-column tables use 160 columns when stdout is not a terminal."""
-    from rich.console import Console
+    """The result console (see `judgekit.reporting.results`)."""
+    from judgekit.reporting.results import stdout_console as console
 
-    console = Console(highlight=False)
-    if wide and not console.is_terminal:
-        console = Console(highlight=False, width=160)
-    return console
+    return console(wide)
 
 
 def stderr_console() -> Any:

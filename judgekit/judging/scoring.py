@@ -25,11 +25,11 @@ from typing import Any, Literal
 
 from judgekit.backends.base import Capabilities
 from judgekit.judging.pricing import Prices, format_usd, worst_cost
-from judgekit.schema import JudgeRequest, Judgment, SamplingParams
+from judgekit.schema import JudgeRequest, Judgment, SamplingParams, ScoreMethod
 from judgekit.store.rundir import latest_rows
 from judgekit.summary import ScoringInfo
 
-MethodChoice = Literal["auto", "parse", "logprobs", "samples"]
+MethodChoice = ScoreMethod
 Method = Literal["parse", "logprobs", "samples"]
 
 DEFAULT_SAMPLES = 20
