@@ -307,6 +307,7 @@ def finish(
         items,
         all_rows,
         scale=manifest.template.scale,
+        choices=manifest.template.choices,
         method=manifest.method,
         resamples=manifest.resamples,
         seed=manifest.seed,
