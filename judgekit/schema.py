@@ -209,3 +209,6 @@ class Judgment(BaseModel):
     """Failed attempts before the final one, by failure kind."""
     batch_id: str | None = None
     """The provider batch that answered this call (batch runs only)."""
+    cost_usd: float | None = None
+    """What this answer was charged in US dollars at the run's prices (batch answers at the
+    batch price); absent for cached answers, failed calls, and when no price is known."""

@@ -238,8 +238,13 @@ class ScoringInfo(BaseModel):
 
 class Cost(BaseModel):
     usd: float
-    """What the run's paid completions cost at these prices, from the token counts the
-    provider reported (cached and resumed calls are free)."""
+    """What the run directory's answers were charged at these prices, from the token counts
+    the provider reported: answers from a provider batch at the batch price (half the list
+    price), cached answers free. Every invocation on the directory counts."""
+    list_usd: float | None = None
+    """The same answers at list price (equal to `usd` for a run without batches)."""
+    batch_answers: int = 0
+    """Answers that came from provider batches (charged at the batch price)."""
     price_in: float
     """US dollars per million input tokens."""
     price_out: float

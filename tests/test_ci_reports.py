@@ -44,7 +44,7 @@ def test_junit_one_case_per_item_with_failures_errors_and_properties(
     data = write_jsonl(tmp_path / "pairs.jsonl", rows)
     result = cli(
         "eval", data, "-j", JUDGE, "-q", "-c", "1", "--out", "run", "--max-retries", "0", "--max-errors", "1",
-        "--positions", "fixed", "--junit", "reports/junit.xml", "--min-win-rate", "0.9",
+        "--positions", "fixed", "--junit", "reports/junit.xml", "--min-win-rate", "0.9", "--min-items", "1",
     )  # fmt: skip
     assert result.exit_code == 1, result.output  # the gate fails; one error is within --max-errors
     root = ElementTree.parse("reports/junit.xml").getroot()
@@ -126,7 +126,7 @@ def test_markdown_file_and_github_step_summary(
     data = write_jsonl(tmp_path / "pairs.jsonl", rows)
     result = cli(
         "eval", data, "-j", JUDGE, "-q", "--out", "run", "--markdown", "summary.md",
-        "--min-win-rate", "0.5", "--max-unscored", "0.1",
+        "--min-win-rate", "0.5", "--max-unscored", "0.1", "--min-items", "5",
     )  # fmt: skip
     assert result.exit_code == 1
     text = Path("summary.md").read_text()
@@ -145,7 +145,7 @@ def test_markdown_file_and_github_step_summary(
         if line.startswith("| q4"):
             assert line.replace("\\|", "").count("|") == 4
     # `gate` adds its own section to the step summary.
-    assert cli("gate", "run", "--min-win-rate", "0.5").exit_code == 0
+    assert cli("gate", "run", "--min-win-rate", "0.5", "--min-items", "5").exit_code == 0
     assert step_summary.read_text().count("### judgekit · pairwise") == 2
 
 
@@ -162,11 +162,13 @@ def test_annotations_on_github_actions_only(
 ) -> None:
     judge()
     data = write_jsonl(tmp_path / "pairs.jsonl", pairs(4, a_good=[0]))
-    plain = cli("eval", data, "-j", JUDGE, "-q", "--out", "run", "--min-win-rate", "0.5")
+    plain = cli("eval", data, "-j", JUDGE, "-q", "--out", "run", "--min-win-rate", "0.5", "--min-items", "4")
     assert plain.exit_code == 1 and "::error" not in plain.output
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
-    result = cli("gate", "run", "--min-win-rate", "0.5", "--max-unscored", "0.5", "--format", "json")
+    result = cli(
+        "gate", "run", "--min-win-rate", "0.5", "--max-unscored", "0.5", "--min-items", "4", "--format", "json"
+    )
     assert result.exit_code == 1
     annotations = [line for line in result.stderr.splitlines() if line.startswith("::error")]
     assert annotations == [

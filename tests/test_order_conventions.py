@@ -322,3 +322,24 @@ def test_llmbar_published_gpt4_figures_from_its_released_verdicts() -> None:
     assert round(row["agreement"]["value"] * 100, 1) == 74.5
     dropped = json.loads(invoke(*args, "--resamples", "200", "--order-disagreement", "drop").stdout)["rows"][0]
     assert dropped["agreement"]["n"] == 174 and dropped["agreement"]["value"] == pytest.approx(149 / 174)
+
+
+def test_two_order_columns_follow_swapped_answers(tmp_path: Path) -> None:
+    """With --field answer_a=output_2 the file's first-shown order is B first: the columns trade places."""
+    rows = [
+        {"id": "1", "output_1": "x", "output_2": "yy", "label": 1, "first": "1", "second": "1"},
+        {"id": "2", "output_1": "x", "output_2": "yy", "label": 2, "first": "1", "second": "2"},
+        {"id": "3", "output_1": "x", "output_2": "yy", "label": 1, "first": "2", "second": "2"},
+        {"id": "4", "output_1": "x", "output_2": "yy", "label": 2, "first": "2", "second": "1"},
+    ]
+    path = write_jsonl(tmp_path / "both.jsonl", rows)
+    args = ["agreement", str(path), "--pred", "first", "--swapped", "second", "--format", "json"]
+    plain = json.loads(invoke(*args).stdout)["rows"][0]
+    remapped = json.loads(invoke(*args, "-f", "answer_a=output_2", "-f", "answer_b=output_1").stdout)["rows"][0]
+    # By hand, in the file's order: `first` is right on items 1 and 4, `second` on items 1 and 2.
+    assert plain["orders"]["a_first"]["value"] == 0.5 and plain["orders"]["b_first"]["value"] == 0.5
+    assert remapped["orders"]["a_first"] == plain["orders"]["b_first"]
+    assert remapped["orders"]["b_first"] == plain["orders"]["a_first"]
+    assert remapped["agreement"]["value"] == plain["agreement"]["value"] == 0.25  # only item 1 agrees in both
+    # P(first): in the file's frame the first-shown answers won 4 of 8 decisive calls; after the remap too.
+    assert remapped["p_first"]["value"] == plain["p_first"]["value"]

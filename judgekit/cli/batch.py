@@ -82,6 +82,7 @@ def collect_command(
     max_flip_rate: gating.MaxFlipRate = None,
     min_agreement: gating.MinAgreement = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    min_items: gating.MinItems = None,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
     html: Annotated[
@@ -118,6 +119,7 @@ def collect_command(
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound,
+        min_items=min_items,
     )
     allowed = config_from_run(run_dir).max_errors if max_errors is None else max_errors
     post = gating.post_run(

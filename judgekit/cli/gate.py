@@ -24,6 +24,7 @@ def gate_command(
     max_position_bias: gating.MaxPositionBias = None,
     max_length_bias: gating.MaxLengthBias = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    min_items: gating.MinItems = None,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
     max_errors: Annotated[

@@ -117,6 +117,18 @@ OnCiBound = Annotated[
         rich_help_panel=GATES_PANEL,
     ),
 ]
+MinItems = Annotated[
+    Optional[int],
+    typer.Option(
+        "--min-items",
+        metavar="N",
+        min=1,
+        help="Fail any gate whose metric rests on fewer than N items (groups or systems for a correlation "
+        "at those levels): too little evidence to pass or fail a build on. Default 10.",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
 Junit = Annotated[
     Optional[str],
     typer.Option(
@@ -151,8 +163,9 @@ def gate_options(
     on_ci_bound: CiBoundChoice = CiBoundChoice.NONE,
     max_position_bias: float | None = None,
     max_length_bias: float | None = None,
+    min_items: int | None = None,
 ) -> GateOptions:
-    from judgekit.ci.gates import GateOptions
+    from judgekit.ci.gates import DEFAULT_MIN_ITEMS, GateOptions
 
     return GateOptions(
         min_win_rate=min_win_rate,
@@ -165,6 +178,7 @@ def gate_options(
         max_position_bias=max_position_bias,
         max_length_bias=max_length_bias,
         on_ci_bound=on_ci_bound.value,
+        min_items=DEFAULT_MIN_ITEMS if min_items is None else min_items,
     )
 
 
@@ -194,6 +208,7 @@ GATE_OPTIONS = (
     "max_position_bias",
     "max_length_bias",
     "on_ci_bound",
+    "min_items",
 )
 """The gate parameters every gating command declares (with the annotated types above)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from judgekit.judging.pricing import format_usd
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import BiasMetrics, HumanAgreement, HumanCorrelation, OrderAccuracy, Summary
 
@@ -81,9 +82,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     rows.append(("Judge calls", calls))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
     if summary.cost is not None:
-        rows.append(
-            ("Cost", f"${summary.cost.usd:.4f} (${summary.cost.price_in:g} / ${summary.cost.price_out:g} per M tokens)")
-        )
+        rows.append(("Cost", cost_text(summary)))
     return rows
 
 
@@ -128,6 +127,19 @@ def order_rows(orders: OrderAccuracy) -> list[tuple[str, str]]:
         ("Positional agreement (same verdict in both orders)", _pct(orders.positional_agreement)),
         (f"Accuracy, orders combined ({orders.rule})", combined),
     ]
+
+
+def cost_text(summary: Summary) -> str:
+    """What the run was charged; with batch answers, the list price beside it."""
+    cost = summary.cost
+    assert cost is not None
+    prices = f"${cost.price_in:g} / ${cost.price_out:g} per M tokens"
+    if cost.batch_answers and cost.list_usd is not None:
+        return (
+            f"{format_usd(cost.usd)} charged ({cost.batch_answers} answers at the batch price); "
+            f"{format_usd(cost.list_usd)} at list price ({prices})"
+        )
+    return f"{format_usd(cost.usd)} ({prices})"
 
 
 def human_correlation_rows(human: HumanCorrelation) -> list[tuple[str, str]]:
