@@ -45,8 +45,8 @@ class EvalConfig(BaseModel):
     """Overrides the template's temperature."""
     max_tokens: int | None = None
     """Overrides the template's max_tokens."""
-    limit: int | None = None
-    """Judge only the first N items."""
+    limit: int | None = Field(default=None, ge=1)
+    """Judge only the first N items (at least 1)."""
     max_chars: int = 100_000
     truncate: bool = False
     base_url: str | None = None

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from judgekit.cli.choices import FormatChoice, LevelChoice, PositionsChoice
-from judgekit.cli.common import fail, handles_errors, stdout_console, warn
+from judgekit.cli.common import Quiet, fail, handles_errors, stdout_console, warn
 
 JUDGE_PANEL = "Judges and prompts"
 DATA_PANEL = "Data and statistics"
@@ -59,14 +59,19 @@ def compare_command(
         Optional[int], typer.Option(help="Longest judge answer.", rich_help_panel=JUDGE_PANEL)
     ] = None,
     base_url: Annotated[
-        Optional[str], typer.Option(help="Server URL for every judge.", rich_help_panel=JUDGE_PANEL)
+        Optional[list[str]],
+        typer.Option(
+            help="Server URL for every judge (overrides OPENAI_BASE_URL / ANTHROPIC_BASE_URL). Repeat it to "
+            "balance calls over several servers of the same judge; URL@N caps one at N requests in flight.",
+            rich_help_panel=JUDGE_PANEL,
+        ),
     ] = None,
     field: Annotated[
         Optional[list[str]],
         typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.", rich_help_panel=DATA_PANEL),
     ] = None,
     limit: Annotated[
-        Optional[int], typer.Option("--limit", "-n", help="Only the first N items.", rich_help_panel=DATA_PANEL)
+        Optional[int], typer.Option("--limit", "-n", min=1, help="Only the first N items.", rich_help_panel=DATA_PANEL)
     ] = None,
     group_by: Annotated[
         Optional[str],
@@ -96,12 +101,35 @@ def compare_command(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", "-c", envvar="JUDGEKIT_CONCURRENCY", min=1, rich_help_panel=RUN_PANEL)
+        int,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            envvar="JUDGEKIT_CONCURRENCY",
+            min=1,
+            help="Requests in flight at once, per combination.",
+            rich_help_panel=RUN_PANEL,
+        ),
     ] = 16,
-    timeout: Annotated[float, typer.Option(envvar="JUDGEKIT_TIMEOUT", rich_help_panel=RUN_PANEL)] = 60.0,
-    max_retries: Annotated[int, typer.Option(min=0, rich_help_panel=RUN_PANEL)] = 6,
+    timeout: Annotated[
+        float, typer.Option(envvar="JUDGEKIT_TIMEOUT", help="Seconds allowed per request.", rich_help_panel=RUN_PANEL)
+    ] = 60.0,
+    max_retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Retries per call on rate limits, server errors, timeouts and malformed answers.",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = 6,
     retry_base_delay: Annotated[
-        float, typer.Option(envvar="JUDGEKIT_RETRY_BASE_DELAY", min=0, rich_help_panel=RUN_PANEL)
+        float,
+        typer.Option(
+            envvar="JUDGEKIT_RETRY_BASE_DELAY",
+            min=0,
+            help="Seconds before the first retry; doubles each time (Retry-After wins).",
+            rich_help_panel=RUN_PANEL,
+        ),
     ] = 1.0,
     max_calls: Annotated[
         Optional[int],
@@ -113,15 +141,29 @@ def compare_command(
             min=0, help="Items allowed to fail per combination before exit code 3.", rich_help_panel=RUN_PANEL
         ),
     ] = 0,
-    no_cache: Annotated[bool, typer.Option("--no-cache", rich_help_panel=RUN_PANEL)] = False,
-    cache_dir: Annotated[Optional[str], typer.Option(envvar="JUDGEKIT_CACHE_DIR", rich_help_panel=RUN_PANEL)] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the completion cache.", rich_help_panel=RUN_PANEL)
+    ] = False,
+    cache_dir: Annotated[
+        Optional[str],
+        typer.Option(
+            envvar="JUDGEKIT_CACHE_DIR",
+            help="Cache directory (default: the user cache dir).",
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = None,
     out: Annotated[
         Optional[str],
         typer.Option(
             "--out", "-o", help="Output directory (default: runs/compare-<data>-<hash>).", rich_help_panel=OUTPUT_PANEL
         ),
     ] = None,
-    runs_dir: Annotated[str, typer.Option(envvar="JUDGEKIT_RUNS_DIR", rich_help_panel=OUTPUT_PANEL)] = "runs",
+    runs_dir: Annotated[
+        str,
+        typer.Option(
+            envvar="JUDGEKIT_RUNS_DIR", help="Where default output directories go.", rich_help_panel=OUTPUT_PANEL
+        ),
+    ] = "runs",
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Start every run afresh.", rich_help_panel=OUTPUT_PANEL)
     ] = False,
@@ -129,9 +171,7 @@ def compare_command(
         FormatChoice,
         typer.Option("--format", help="table or json (the comparison JSON).", rich_help_panel=OUTPUT_PANEL),
     ] = FormatChoice.table,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)
-    ] = False,
+    quiet: Quiet = False,
     html: Annotated[
         Optional[str],
         typer.Option(
@@ -145,6 +185,7 @@ def compare_command(
     the output directory: cached and resumable); the rows are ranked and the best is tested
     against the runner-up on the same items. compare.json in the output directory keeps it all.
     """
+    from judgekit.backends.pool import endpoint_settings
     from judgekit.compare.runs import CompareOptions, parse_prices
     from judgekit.config import EvalConfig
     from judgekit.errors import ExitCode
@@ -165,7 +206,7 @@ def compare_command(
         temperature=temperature,
         max_tokens=max_tokens,
         limit=limit,
-        base_url=base_url,
+        **endpoint_settings(base_url),
         concurrency=concurrency,
         timeout=timeout,
         max_retries=max_retries,

@@ -17,7 +17,7 @@ from judgekit.cli.choices import (
     RetryChoice,
     ScoreMethodChoice,
 )
-from judgekit.cli.common import fail, handles_errors, stdout_console, warn
+from judgekit.cli.common import Quiet, fail, handles_errors, stdout_console, warn
 
 JUDGE_PANEL = "Judge"
 DATA_PANEL = "Data"
@@ -100,7 +100,8 @@ def eval_command(
         ),
     ] = None,
     limit: Annotated[
-        Optional[int], typer.Option("--limit", "-n", help="Judge only the first N items.", rich_help_panel=DATA_PANEL)
+        Optional[int],
+        typer.Option("--limit", "-n", min=1, help="Judge only the first N items.", rich_help_panel=DATA_PANEL),
     ] = None,
     max_chars: Annotated[
         int,
@@ -235,9 +236,7 @@ def eval_command(
             "--format", help="table (rich) or json (only the summary JSON on stdout).", rich_help_panel=OUTPUT_PANEL
         ),
     ] = FormatChoice.table,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)
-    ] = False,
+    quiet: Quiet = False,
     group_by: Annotated[
         Optional[str],
         typer.Option(

@@ -10,7 +10,7 @@ import typer
 
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import fail, handles_errors, stdout_console
+from judgekit.cli.common import Quiet, fail, handles_errors, stdout_console
 
 if TYPE_CHECKING:
     from judgekit.ci.gates import GateResult
@@ -35,6 +35,7 @@ def gate_command(
     output_format: Annotated[
         FormatChoice, typer.Option("--format", help="table, or json (the gate results as JSON on stdout).")
     ] = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Check quality gates on a run without calling a model.
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import handles_errors, stdout_console, warn
+from judgekit.cli.common import Quiet, handles_errors, stdout_console, warn
 
 
 @handles_errors
@@ -31,6 +31,7 @@ def report_command(
             "given the output directory of `judgekit compare`, write its comparison page.",
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
     from judgekit.api import reparse_answers, report
