@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from judgekit import __version__
 from judgekit.backends.base import Backend, BackendOptions
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
-from judgekit.config import EvalConfig
+from judgekit.config import EvalConfig, check_same_run
 from judgekit.errors import DatasetError, FatalProviderError, RunDirError, UsageError
 from judgekit.inputs.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.inputs.prompts import Template
@@ -189,13 +189,8 @@ def _open_run_dir(prepared: Prepared) -> list[Judgment]:
     """Start the run directory, or resume it; returns the rows already there."""
     run_dir, config = prepared.run_dir, prepared.config
     if run_dir.exists() and not config.fresh:
-        existing = run_dir.read_manifest()
-        if existing.get("run_id") != prepared.run_id:
-            raise RunDirError(
-                f"{run_dir.path} holds a run with a different configuration "
-                f"(judge {existing.get('judge')}, template {existing.get('template', {}).get('name')}); "
-                "pass --fresh to replace it or --out to choose another directory"
-            )
+        check_same_run(run_dir.path, run_dir.read_manifest(), prepared.manifest)
+        run_dir.follow(prepared.run_id, config.limit)  # e.g. grown from --limit 5 to every item
         return run_dir.load_judgments(repair=True)
     if run_dir.path.exists() and any(run_dir.path.iterdir()) and not run_dir.exists() and not config.fresh:
         raise RunDirError(f"{run_dir.path} exists and is not a judgekit run directory; choose another --out")
@@ -289,6 +284,7 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
         status="incomplete" if stop_reason else "complete",
         wall_s=elapsed,
         backend_timing=runtime() if callable(runtime) else None,
+        resumed=executor.counters.resumed,
     )
     lowest = executor.limit.lowest if config.adaptive else None
     return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
@@ -306,8 +302,12 @@ def finish(
     status: str = "complete",
     wall_s: float | None = None,
     backend_timing: dict[str, float] | None = None,
+    resumed: int | None = None,
 ) -> Summary:
-    """Aggregate a run directory's rows into summary.json (no model calls)."""
+    """Aggregate a run directory's rows into summary.json (no model calls).
+
+    `resumed`: calls the last session found already made by an earlier one (None keeps the
+    number summary.json holds, as `judgekit report` does)."""
     manifest = run_dir.read_manifest()
     config = manifest.get("config", {})
     limit = config.get("limit")
@@ -327,6 +327,7 @@ def finish(
         renamed=_renamed_columns(manifest),
     )
     counts = _call_counts(result, all_rows)
+    counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
     if status == "complete" and (counts.pending or counts.errors):
         status = "incomplete"
     summary = Summary(
@@ -354,6 +355,15 @@ def finish(
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
+
+
+def _stored_resumed(run_dir: RunDir) -> int:
+    if not run_dir.summary_path.exists():
+        return 0
+    try:
+        return int(run_dir.read_summary().get("counts", {}).get("resumed", 0))
+    except (RunDirError, TypeError, ValueError, AttributeError):
+        return 0
 
 
 def _renamed_columns(manifest: dict[str, Any]) -> dict[str, str]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from judgekit.backends.base import Backend, BackendOptions, Capabilities
 from judgekit.errors import FatalProviderError, ProviderError, UsageError
+from judgekit.redact import redact
 from judgekit.schema import Completion, JudgeRequest
 
 COOLDOWN_S = 5.0
@@ -169,7 +170,7 @@ class EndpointPool:
         if not others:
             return False
         replica.removed = reason
-        print(f"judgekit: warning: {replica.url} taken out of the pool: {reason}", file=sys.stderr)
+        print(f"judgekit: warning: {redact(replica.url)} taken out of the pool: {reason}", file=sys.stderr)
         return True
 
 

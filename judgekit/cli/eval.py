@@ -29,6 +29,7 @@ BATCH_PANEL = "Batch"
 
 @handles_errors
 def eval_command(
+    ctx: typer.Context,
     dataset: Annotated[
         Optional[str], typer.Argument(help="Data file: JSONL, CSV or a JSON array of rows.", show_default=False)
     ] = None,
@@ -456,7 +457,9 @@ def eval_command(
             raise fail("give either a DATASET or --resume RUN_DIR, not both", ExitCode.USAGE)
         if baseline:
             raise fail("--baseline cannot be combined with --resume (the run already holds the joined data)", 2)
-        config = config_from_run(resume)
+        from judgekit.cli.resume import resume_config
+
+        config = resume_config(ctx, config_from_run(resume))  # options given beside --resume apply to it
     else:
         if not dataset:
             raise fail("missing DATASET (a .jsonl, .csv or .json file); see `judgekit eval --help`", ExitCode.USAGE)
@@ -572,10 +575,9 @@ def eval_command(
         warn(f"HTML report: {write_run_report(result.run_dir, html, summary)}")
     counters = result.counters
     spent = f", ${counters.cost_usd:.4f} spent" if summary.cost is not None else ""
-    warn(
-        f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
-        f"{counters.resumed} resumed{spent})"
-    )
+    from judgekit.reporting.console import calls_phrase
+
+    warn(f"run directory: {result.run_dir}; judge calls: {calls_phrase(summary)}{spent}")
     if hasattr(prepared.backend, "report"):
         warn(prepared.backend.report())
     gate_failed = False

@@ -26,7 +26,7 @@ from judgekit.judging.progress import NullProgress, Progress
 from judgekit.metrics.families import self_preference_warning
 from judgekit.metrics.levels import Level, resolve_level
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
-from judgekit.store.rundir import atomic_write
+from judgekit.store.rundir import write_json
 
 COMPARE_FILE = "compare.json"
 
@@ -176,7 +176,7 @@ def analyse(
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
         comparison.output_dir = str(directory)
-        atomic_write(directory / COMPARE_FILE, comparison.model_dump_json(indent=2) + "\n")
+        write_json(directory / COMPARE_FILE, comparison.model_dump(mode="json"))
     return comparison
 
 

@@ -64,7 +64,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append((f"Kendall tau-b with humans{level}", _num(human.kendall)))
         rows.append((f"Pearson with humans{level}", _num(human.pearson)))
     rows.extend(grading_rows(summary))
-    calls = f"{counts.calls} made, {counts.cached} cached"
+    calls = calls_phrase(summary)
     if counts.retries:
         calls += ", retries: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.retries.items()))
     if counts.failures:
@@ -76,6 +76,15 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
             ("Cost", f"${summary.cost.usd:.4f} (${summary.cost.price_in:g} / ${summary.cost.price_out:g} per M tokens)")
         )
     return rows
+
+
+def calls_phrase(summary: Summary) -> str:
+    """How the run's calls were answered, worded the same in the table and the closing line."""
+    counts = summary.counts
+    text = f"{counts.calls} made, {counts.cached} from cache"
+    if counts.resumed:
+        text += f" ({counts.resumed} resumed from an earlier session)"
+    return text
 
 
 def grading_rows(summary: Summary) -> list[tuple[str, str]]:

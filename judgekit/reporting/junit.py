@@ -27,6 +27,7 @@ from xml.etree import ElementTree
 from judgekit.ci.gates import GateResult
 from judgekit.ci.passrule import PassRule
 from judgekit.ci.runview import RunView
+from judgekit.redact import redact
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BODY_LIMIT = 20_000
@@ -34,8 +35,9 @@ _BODY_LIMIT = 20_000
 
 
 def xml_text(text: str, limit: int | None = None) -> str:
-    """Text XML 1.0 can hold: control characters and lone surrogates become U+FFFD."""
-    cleaned = _NOT_XML.sub("\ufffd", text)
+    """Text XML 1.0 can hold: control characters and lone surrogates become U+FFFD (and no
+    credentials: the report is published by CI)."""
+    cleaned = _NOT_XML.sub("\ufffd", redact(text))
     if limit is not None and len(cleaned) > limit:
         cleaned = cleaned[:limit] + f"\n[... {len(cleaned) - limit:,} characters cut by judgekit]"
     return cleaned
