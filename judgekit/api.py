@@ -25,16 +25,17 @@ from judgekit import __version__
 from judgekit.backends.base import Backend, BackendOptions
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig, check_same_run
-from judgekit.errors import DatasetError, FatalProviderError, RunDirError, UsageError
+from judgekit.errors import DatasetError, RunDirError, UsageError
 from judgekit.inputs.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.inputs.prompts import Template
 from judgekit.judging import calls
 from judgekit.judging.grading import Grading, grading_info, plan_grading
 from judgekit.judging.pricing import require_prices, resolve_prices
 from judgekit.judging.progress import NullProgress, Progress
-from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
+from judgekit.judging.runner import STOPS_THE_RUN, Counters, Executor, RunnerOptions, run_items
 from judgekit.judging.scoring import scoring_info
 from judgekit.metrics.aggregate import Aggregation, aggregate
+from judgekit.metrics.failures import failure_reasons
 from judgekit.schema import Item, Judgment, Kind
 from judgekit.store.rundir import RunDir, latest_rows
 from judgekit.summary import Cost, Counts, Summary
@@ -268,7 +269,7 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     try:
         await grading.start(executor, prepared.run_dir.path, earlier)  # G-Eval's steps, before any item
         await run_items(items, judge_item, workers=concurrency)
-    except (BudgetReached, FatalProviderError) as exc:
+    except STOPS_THE_RUN as exc:
         # Stop cleanly: every finished call is on disk; the summary covers what was judged.
         stop_reason = str(exc)
     finally:
@@ -395,6 +396,7 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
         counts.requests += row.attempts
         for kind, number in row.retries.items():
             counts.retries[kind] = counts.retries.get(kind, 0) + number
+    counts.failure_reasons = failure_reasons(latest, all_rows)
     return counts
 
 

@@ -43,6 +43,9 @@ class Counts(BaseModel):
     failures: dict[str, int] = Field(default_factory=dict)
     """Calls that still failed after the last retry, by kind."""
     unscored_reasons: dict[str, int] = Field(default_factory=dict)
+    failure_reasons: dict[str, list[str]] = Field(default_factory=dict)
+    """The first distinct messages (up to 3) per kind of failure, from calls that failed and
+    attempts that were retried: what the server said, credentials redacted."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
 

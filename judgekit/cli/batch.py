@@ -183,12 +183,11 @@ def _finish(outcome: BatchResult, max_errors: int, output_format: str) -> None:
         raise fail(
             f"the run stopped early: {result.stop_reason}; run the same command again to continue", ExitCode.PROVIDER
         )
-    if summary.counts.errors > max_errors:
-        raise fail(
-            f"{summary.counts.errors} items failed (allowed: --max-errors {max_errors}); "
-            "run the same command again to retry only them",
-            ExitCode.PROVIDER,
-        )
+    from judgekit.ci.health import run_failure
+
+    failure = run_failure(summary, max_errors, result.run_dir)  # errors over budget, or no verdict at all
+    if failure:
+        raise fail(failure, ExitCode.PROVIDER)
 
 
 def _print_detached(outcome: BatchResult, output_format: str) -> None:

@@ -595,12 +595,11 @@ def eval_command(
         raise fail(
             f"the run stopped early: {result.stop_reason}; run the same command again to continue", ExitCode.PROVIDER
         )
-    if summary.counts.errors > config.max_errors:
-        raise fail(
-            f"{summary.counts.errors} items failed after retries (allowed: --max-errors {config.max_errors}); "
-            "run the same command again to retry only them",
-            ExitCode.PROVIDER,
-        )
+    from judgekit.ci.health import run_failure
+
+    failure = run_failure(summary, config.max_errors, result.run_dir)  # errors over budget, or no verdict at all
+    if failure:
+        raise fail(failure, ExitCode.PROVIDER)
     if gate_failed:
         raise typer.Exit(ExitCode.GATE_FAILED)
 

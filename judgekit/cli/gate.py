@@ -89,6 +89,11 @@ def gate_command(
             f"retry them with `judgekit eval --resume {view.path}`",
             ExitCode.PROVIDER,
         )
+    from judgekit.ci.health import no_verdicts
+
+    failure = no_verdicts(view.summary, view.path)
+    if failure:
+        raise fail(failure, ExitCode.PROVIDER)
     if not passed:
         raise typer.Exit(ExitCode.GATE_FAILED)
 

@@ -65,6 +65,7 @@ class AuxCaller:
             attempts=result.attempts,
             cached=result.cached,
             retries=result.retries,
+            retry_reasons=result.retry_reasons or None,
         )
         if result.completion is None:
             assert result.error is not None

@@ -30,6 +30,8 @@ from judgekit.errors import FatalProviderError, JudgekitError, ProviderError
 from judgekit.judging import calls
 from judgekit.judging.limiter import InFlightLimit
 from judgekit.judging.pricing import Prices, estimated_tokens
+from judgekit.judging.watch import NoVerdicts, RunWatch
+from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
 from judgekit.store.cache import CompletionCache, request_key
 from judgekit.store.rundir import JudgmentWriter
@@ -86,6 +88,8 @@ class CallResult:
     latency_s: float
     cached: bool
     retries: dict[str, int]
+    retry_reasons: dict[str, str] = field(default_factory=dict)
+    """The message of the first failed attempt of each kind (redacted)."""
 
 
 def backoff_delay(attempt: int, retry_after: float | None, options: RunnerOptions, rng: random.Random) -> float:
@@ -122,6 +126,8 @@ class Executor:
         """Worst-case cost of the requests in flight (for --max-cost)."""
         self._rng = random.Random()
         self._on_row = on_row
+        self.watch = RunWatch()
+        """Stops the run when its first answers show the rest would be wasted (see watch.py)."""
 
     def key(self, request: JudgeRequest) -> str:
         return request_key(self.backend.provider, self.backend.endpoint, request)
@@ -133,9 +139,11 @@ class Executor:
             if hit is not None:
                 return CallResult(hit, None, 0, 0.0, True, {})
         retries: Counter[str] = Counter()
+        reasons: dict[str, str] = {}
         attempt = 0
         while True:
             attempt += 1
+            self.watch.check()
             if self.options.max_calls is not None and self.counters.requests >= self.options.max_calls:
                 raise BudgetReached(f"stopped after {self.options.max_calls} requests (--max-calls)")
             reserve = self._reserve(request)
@@ -152,13 +160,16 @@ class Executor:
                                 self.limit.on_rate_limit(ticket)
                             raise
                         self.limit.on_success()
+                        self.watch.on_success()
                 finally:
                     self._reserved_usd -= reserve
             except FatalProviderError:
                 raise
             except ProviderError as exc:
                 if not exc.retryable or attempt > self.options.max_retries:
-                    return CallResult(None, exc, attempt, time.monotonic() - started, False, dict(retries))
+                    self.watch.on_failure(exc)
+                    return CallResult(None, exc, attempt, time.monotonic() - started, False, dict(retries), reasons)
+                reasons.setdefault(exc.kind, redact(str(exc)))
                 retries[exc.kind] += 1
                 self.counters.retries[exc.kind] += 1
                 await asyncio.sleep(backoff_delay(attempt, exc.retry_after, self.options, self._rng))
@@ -166,7 +177,7 @@ class Executor:
             self._count_cost(request, completion)
             if self.cache is not None:
                 self.cache.put(key, self.backend.provider, request.model, completion)
-            return CallResult(completion, None, attempt, time.monotonic() - started, False, dict(retries))
+            return CallResult(completion, None, attempt, time.monotonic() - started, False, dict(retries), reasons)
 
     def _reserve(self, request: JudgeRequest) -> float:
         """Check --max-cost before sending; returns the worst-case cost held while in flight."""
@@ -215,7 +226,9 @@ class Executor:
         row.attempts = result.attempts
         row.cached = result.cached
         row.retries = result.retries
+        row.retry_reasons = result.retry_reasons or None
         self.record(row)
+        self.watch.check()  # a failure that shows the rest would be futile stops the run once recorded
         return row
 
     def reuse(self, item_id: str, call: str, key: str) -> Judgment | None:
@@ -245,11 +258,12 @@ class Executor:
             self.counters.unscored += 1
         if self._on_row is not None:
             self._on_row(row)
+        self.watch.on_row(row)
 
 
 ItemJob = Callable[[Item], Awaitable[object]]
 
-STOPS_THE_RUN = (BudgetReached, FatalProviderError)
+STOPS_THE_RUN = (BudgetReached, FatalProviderError, NoVerdicts)
 """Failures after which no new call is started, while calls in flight are still awaited."""
 
 

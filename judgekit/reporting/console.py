@@ -70,6 +70,8 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     if counts.failures:
         calls += "; failed: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.failures.items()))
     rows.append(("Judge calls", calls))
+    for kind, messages in counts.failure_reasons.items():  # what the server said, not just how often
+        rows.extend((f"Why: {kind}" if number == 0 else "", message) for number, message in enumerate(messages))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
     if summary.cost is not None:
         rows.append(
