@@ -291,10 +291,41 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
 
 
-def run_eval(config: EvalConfig, *, progress: Progress | None = None, backend: Backend | None = None) -> EvalResult:
-    """Judge a dataset end to end (the library form of `judgekit eval`)."""
-    prepared = prepare(config, backend=backend)
-    return asyncio.run(execute(prepared, progress))
+def run_eval(
+    source: EvalConfig | str | Path | Any,
+    *,
+    progress: Progress | None = None,
+    backend: Backend | None = None,
+    **options: Any,
+) -> EvalResult:
+    """Judge a dataset end to end (the library form of `judgekit eval`).
+
+    `source` is an `EvalConfig`, or the data (a file path, a list of dicts, a pandas DataFrame)
+    with the config's fields as keyword options: `run_eval(rows, judge="openai/gpt-4o-mini")`.
+    Inside a running event loop (Jupyter, an async app) use `await arun_eval(...)`.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun_eval(source, progress=progress, backend=backend, **options))
+    raise UsageError(
+        "run_eval() cannot run inside a running event loop (a Jupyter notebook, an async app); "
+        "use `await judgekit.arun_eval(...)` there, with the same arguments"
+    )
+
+
+async def arun_eval(
+    source: EvalConfig | str | Path | Any,
+    *,
+    progress: Progress | None = None,
+    backend: Backend | None = None,
+    **options: Any,
+) -> EvalResult:
+    """`run_eval` for code that already runs an event loop: `result = await arun_eval(rows, judge=...)`."""
+    from judgekit.inputs.rows import config_for
+
+    prepared = prepare(config_for(source, options), backend=backend)
+    return await execute(prepared, progress)
 
 
 def finish(
