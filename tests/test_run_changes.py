@@ -100,9 +100,9 @@ def test_resume_with_a_different_judge_or_template_is_refused_with_the_differenc
     assert run("eval", str(data), "-j", "mock/random", "-o", "r", "-q").exit_code == 0
     before = Path("r/judgments.jsonl").read_bytes()
     line = _error_line(run("eval", "--resume", "r", "-j", "mock/first"))
-    assert "judge mock/random -> mock/first" in line
+    assert "judge 'mock/random' -> 'mock/first'" in line
     line = _error_line(run("eval", "--resume", "r", "-p", "pairwise/direct"))
-    assert "template pairwise/verdict -> pairwise/direct" in line
+    assert "prompt" in line and "-> 'pairwise/direct'" in line
     assert Path("r/judgments.jsonl").read_bytes() == before
     same = run("eval", "--resume", "r", "-j", "mock/random", "-c", "2", "-q")
     assert same.exit_code == 0, same.output

@@ -1,6 +1,7 @@
 """Whether a finished run failed as a run, whatever its gates say: too many calls failed, or not
 one item got a verdict. Each check returns the one line to print with exit code 3, naming why
-(the server's first messages; the parse reasons and one of the judge's answers)."""
+(the server's first messages; the parse reasons and one of the judge's answers). The run's
+ending (`judgekit.pipeline.ending`) raises on them; the JUnit report's `run` case shows them."""
 
 from __future__ import annotations
 

@@ -55,9 +55,9 @@ def _quiet_callback(value: bool) -> bool:
 
 def warn(message: str) -> None:
     """A line on stderr: a warning, or what a command did (the run directory, files written)."""
-    from judgekit.redact import redact
+    from judgekit.reporting.messages import say
 
-    print(f"judgekit: {redact(message)}", file=sys.stderr)
+    say(message)
 
 
 def note(message: str) -> None:
@@ -141,13 +141,10 @@ def handles_errors(function: F) -> F:
 
 
 def stdout_console(wide: bool = False) -> Any:
-    """The result console; `wide` lets many-column tables use 160 columns when stdout is not a terminal."""
-    from rich.console import Console
+    """The result console (see `judgekit.reporting.results`)."""
+    from judgekit.reporting.results import stdout_console as console
 
-    console = Console(highlight=False)
-    if wide and not console.is_terminal:
-        console = Console(highlight=False, width=160)
-    return console
+    return console(wide)
 
 
 def stderr_console() -> Any:

@@ -17,16 +17,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from judgekit.api import Prepared, _slug, execute, prepare
+from judgekit.api import Prepared, execute, prepare
+from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.compare.panel import combine, inter_judge
 from judgekit.compare.statistics import Comparison, compare
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
+from judgekit.judging.embedded import fill_defaults
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.metrics.families import self_preference_warning
 from judgekit.metrics.levels import Level, resolve_level
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
-from judgekit.store.rundir import write_json
+from judgekit.store.rundir import slug, write_json
 
 COMPARE_FILE = "compare.json"
 
@@ -57,6 +59,9 @@ class CompareResult:
     """Combinations that stopped early (budget, fatal provider error), with why."""
     errors: dict[str, int] = field(default_factory=dict)
     """Combinations with items that failed after retries."""
+    sets: list[JudgedSet] = field(default_factory=list)
+    """Each combination's outcomes, in the order they ran."""
+    directory: Path | None = None
 
 
 def output_dir(options: CompareOptions) -> Path:
@@ -66,7 +71,7 @@ def output_dir(options: CompareOptions) -> Path:
         [list(options.prompts), list(options.judges), options.base.positions, options.base.seed], default=str
     )
     digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
-    return Path(options.base.runs_root) / f"compare-{_slug(Path(options.base.dataset).stem)}-{digest}"
+    return Path(options.base.runs_root) / f"compare-{slug(Path(options.base.dataset).stem)}-{digest}"
 
 
 def plan(options: CompareOptions) -> tuple[Path, list[Prepared]]:
@@ -82,9 +87,9 @@ def plan(options: CompareOptions) -> tuple[Path, list[Prepared]]:
     prepared = []
     for prompt in prompts:
         for judge in options.judges:
-            name = f"{_slug(prompt or 'default')}--{_slug(judge)}"
+            name = f"{slug(prompt or 'default')}--{slug(judge)}"
             config = options.base.model_copy(update={"prompt": prompt, "judge": judge, "out": str(directory / name)})
-            prepared.append(prepare(config))
+            prepared.append(prepare(fill_defaults(config)))
     kinds = {item.template.meta.kind for item in prepared}
     if len(kinds) > 1:
         raise UsageError("the prompts mix pairwise and pointwise templates; compare templates of one kind")
@@ -108,6 +113,7 @@ def run_compare(options: CompareOptions, progress: Callable[[], Progress] | None
             result.stop_reasons[name] = outcome.stop_reason
         if outcome.summary.counts.errors:
             result.errors[name] = outcome.summary.counts.errors
+    result.sets, result.directory = sets, directory
     result.comparison = analyse(
         sets,
         dataset=options.base.dataset,
@@ -132,7 +138,7 @@ def analyse(
     level: Level = "item",
     group_by: str | None = None,
     prices: dict[str, tuple[float, float]] | None = None,
-    resamples: int = 2000,
+    resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     directory: Path | None = None,
 ) -> Comparison:
@@ -197,3 +203,12 @@ def parse_prices(specs: Sequence[str]) -> dict[str, tuple[float, float]]:
             )
         prices[judge] = values
     return prices
+
+
+def load_comparison(directory: Path) -> Comparison:
+    """The comparison stored in a `judgekit compare` output directory (no model calls)."""
+    path = directory / COMPARE_FILE
+    try:
+        return Comparison.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read the comparison ({exc.__class__.__name__})") from None

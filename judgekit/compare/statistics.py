@@ -158,7 +158,7 @@ def build_row(
     seed: int = 0,
 ) -> ComparisonRow:
     """Every statistic of one judged set, each rate with its bootstrap interval."""
-    from judgekit.metrics.aggregate import _bias, _human_agreement
+    from judgekit.metrics.aggregate import bias_metrics, human_agreement
 
     options = {"resamples": resamples, "seed": seed}
     facts, outcomes = judged.facts, judged.outcomes
@@ -177,7 +177,7 @@ def build_row(
         wall_s=judged.wall_s,
     )
     if judged.kind == "pairwise":
-        human = _human_agreement(facts, outcomes, options)
+        human = human_agreement(facts, outcomes, options)
         if human is not None:
             row.human_n = human.n
             row.agreement, row.agreement_without_ties, row.kappa = (
@@ -185,7 +185,7 @@ def build_row(
                 human.agreement_without_ties,
                 human.kappa,
             )
-        bias = _bias(facts, outcomes, [r for r in judged.rows if r.role == "judge"], options)
+        bias = bias_metrics(facts, outcomes, [r for r in judged.rows if r.role == "judge"], options)
         row.p_first, row.p_longer = bias.p_first, bias.p_longer
         if bias.flip_rate is not None:
             row.position_consistency = Estimate(

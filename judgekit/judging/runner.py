@@ -26,11 +26,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from judgekit.backends.base import Backend
-from judgekit.errors import FatalProviderError, JudgekitError, ProviderError
+from judgekit.errors import FatalProviderError, JudgekitError, NoVerdicts, ProviderError
 from judgekit.judging import calls
 from judgekit.judging.limiter import InFlightLimit
 from judgekit.judging.pricing import Prices, estimated_tokens
-from judgekit.judging.watch import NoVerdicts, RunWatch
+from judgekit.judging.watch import RunWatch
 from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
 from judgekit.store.cache import CompletionCache, request_key

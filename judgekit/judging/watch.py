@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from judgekit.errors import FatalProviderError, JudgekitError, ProviderError
+from judgekit.errors import FatalProviderError, NoVerdicts, ProviderError
 from judgekit.redact import redact
 from judgekit.schema import Judgment
 
@@ -35,10 +35,6 @@ EXAMPLE_CHARS = 200
 class FutileRequests(FatalProviderError):
     """Raised when the answers so far show every further request would fail the same way (the same
     client error again and again, or no server to reach)."""
-
-
-class NoVerdicts(JudgekitError):
-    """Raised when the first answers of a run all lack a valid verdict."""
 
 
 def example(text: str, limit: int = EXAMPLE_CHARS) -> str:

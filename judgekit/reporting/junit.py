@@ -94,10 +94,10 @@ def build(
     `max_errors`: failed items the run may hold (default: the run's own --max-errors).
     """
     manifest, summary = view.manifest, view.summary
-    dataset = str(summary.dataset.get("path") or manifest.get("config", {}).get("dataset") or "data")
+    dataset = str(summary.dataset.get("path") or manifest.config.dataset or "data")
     classname = f"judgekit.{summary.kind}.{Path(dataset).stem}"
     root = ElementTree.Element("testsuites", {"name": "judgekit"})
-    suite = _element(root, "testsuite", name=classname, timestamp=str(manifest.get("created", "")))
+    suite = _element(root, "testsuite", name=classname, timestamp=manifest.created)
     properties = _element(suite, "properties")
     for name, value in (
         ("judge", summary.judge),
