@@ -42,7 +42,8 @@ def test_github_workflow_gate_step_runs(clean_environment: Path, monkeypatch: py
     result = cli(*_judgekit_args(step["run"]))
     assert result.exit_code == 0, result.output
     root = ElementTree.parse("reports/judgekit.xml").getroot()
-    assert len(list(root.iter("testcase"))) == 20 + 2  # 20 items and 2 gates
+    assert len(list(root.iter("testcase"))) == 20 + 2 + 1  # 20 items, 2 gates and the run
+    assert not [case for case in root.iter("testcase") if case.find("failure") is not None]  # exit 0: all green
     assert any("actions/cache" in step.get("uses", "") for step in job["steps"])
 
 
