@@ -365,7 +365,7 @@ def finish(
         human=result.human,
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
-        warnings=_warnings(result, manifest) + _self_preference(manifest.judge, result.models),
+        warnings=_mock(manifest.judge) + _warnings(result, manifest) + _self_preference(manifest.judge, result.models),
         timing={**({"wall_s": round(wall_s, 3)} if wall_s is not None else {}), **(backend_timing or {})},
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.resolved.get("grading", {}).get("scoring"), all_rows),
@@ -389,6 +389,13 @@ def _renamed_columns(manifest: RunManifest) -> dict[str, str]:
     """Data column -> canonical field, for columns that --field (or an alias) renamed."""
     mapping = manifest.dataset.mapping
     return {column: canonical for canonical, column in mapping.items() if column != canonical}
+
+
+def _mock(judge: str) -> list[str]:
+    from judgekit.metrics.caveats import mock_judge_warning
+
+    warning = mock_judge_warning([judge])
+    return [warning] if warning else []
 
 
 def _self_preference(judge: str, candidates: set[str]) -> list[str]:
