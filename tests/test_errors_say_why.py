@@ -149,6 +149,13 @@ def test_a_run_where_every_item_is_unscored_never_exits_0(judge_name: str, tmp_p
         assert again.exit_code == 3 and "no item got a valid verdict" in again.stderr, args
 
 
+def test_the_mock_judges_unparseable_answers_are_a_dry_run_not_stopped_early(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", pairwise_rows(15))  # more answers than the early stop reads
+    result = run("eval", str(data), "-j", "mock/unparseable", "-o", "r", "--format", "json")
+    assert result.exit_code == 3 and "no item got a valid verdict: all 15 judged items" in result.stderr
+    assert json.loads(result.stdout)["counts"]["unscored"] == 15
+
+
 # -- the watch on its own -----------------------------------------------------------------------
 def _row(status: str, text: str = "x", role: str = "judge") -> Judgment:
     return Judgment(

@@ -30,7 +30,7 @@ from judgekit.errors import FatalProviderError, JudgekitError, NoVerdicts, Provi
 from judgekit.judging import calls
 from judgekit.judging.limiter import InFlightLimit
 from judgekit.judging.pricing import Prices, estimated_tokens
-from judgekit.judging.watch import RunWatch
+from judgekit.judging.watch import FIRST_ANSWERS, RunWatch
 from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
 from judgekit.store.cache import CompletionCache, request_key
@@ -126,7 +126,7 @@ class Executor:
         """Worst-case cost of the requests in flight (for --max-cost)."""
         self._rng = random.Random()
         self._on_row = on_row
-        self.watch = RunWatch()
+        self.watch = RunWatch(first_answers=0 if backend.capabilities.scripted else FIRST_ANSWERS)
         """Stops the run when its first answers show the rest would be wasted (see watch.py)."""
 
     def key(self, request: JudgeRequest) -> str:

@@ -11,7 +11,8 @@ Two patterns are watched while a run makes its calls:
   stops with the URL and the cause instead of retrying every other item as long.
 - **No verdict in any answer.** When the first `FIRST_ANSWERS` judge answers all came back
   without a valid verdict, the template's verdict format and the judge do not match; the run
-  stops and says why the answers were unscored, with one of them.
+  stops and says why the answers were unscored, with one of them. (Not for the mock judge,
+  whose unparseable answers are asked for: see `Capabilities.scripted`.)
 
 Both stop the run gently (calls in flight finish and are recorded), like a budget does.
 """
@@ -90,7 +91,7 @@ class RunWatch:
 
     def on_row(self, row: Judgment) -> None:
         """Count a judge answer; raise when the first `first_answers` of them all lack a verdict."""
-        if row.role != "judge" or row.status == "error" or self._judged >= self.first_answers:
+        if row.role != "judge" or row.status == "error" or self._judged >= self.first_answers:  # 0: not watched
             return
         self._judged += 1
         if row.status != "unscored":
