@@ -66,6 +66,7 @@ class AuxCaller:
             cached=result.cached,
             retries=result.retries,
             retry_reasons=result.retry_reasons or None,
+            cost_usd=result.cost_usd,
         )
         if result.completion is None:
             assert result.error is not None

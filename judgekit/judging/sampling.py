@@ -122,4 +122,5 @@ def _sample_row(
     row.cached = result.cached
     row.retries = result.retries
     row.retry_reasons = result.retry_reasons or None
+    row.cost_usd = result.cost_usd
     return row
