@@ -273,13 +273,17 @@ def test_eval_swap_reports_per_order_accuracy_against_its_own_rows(openai_server
     assert orders["mean"]["value"] == 0.5 and orders["positional_agreement"]["value"] == 0.0
     assert orders["rule"] == "tie" and orders["combined"]["value"] == 0.0
     assert summary["pairwise"]["combine"].startswith("mean where both orders")
-    # The same run, combined under drop: every item is dropped, nothing is left to rate.
+    # The same run, combined under drop: every item is dropped, nothing is left to rate. The rule
+    # decides no judgment, so the run directory is the same one and no call is made again.
+    openai_server.reset_records()
     dropped = invoke(
         "eval", str(data), "-j", "openai/first", "--positions", "swap", "--order-disagreement", "drop",
         "-q", "--format", "json", "--min-win-rate", "0.5",
     )  # fmt: skip
     assert dropped.exit_code == 1, dropped.output
     summary = json.loads(dropped.stdout)
+    assert summary["run_dir"] == str(run_dir) and openai_server.count() == 0
+    assert json.loads((run_dir / "run.json").read_text())["config"]["order_disagreement"] == "drop"
     assert summary["counts"]["dropped"] == 8 and summary["counts"]["scored"] == 0
     assert summary["pairwise"]["win_rate"] is None and summary["orders"]["dropped"] == 8
     assert any("8 of 8 items were dropped" in warning for warning in summary["warnings"])
