@@ -277,7 +277,8 @@ def test_all_unscored_run_has_no_bias_figures_and_the_gate_fails_on_missing_evid
         "eval", str(data), "-j", "mock/unparseable", "--positions", "swap", "-q", "--format", "json",
         "--max-position-bias", "0.5",
     )  # fmt: skip
-    assert result.exit_code == 1
+    # A run where no item got a verdict is an error of its own (exit 3), after the gate lines.
+    assert result.exit_code == 3 and "no item got a valid verdict" in result.stderr
     summary = json.loads(result.stdout)
     assert summary["bias"]["p_first"] is None and summary["bias"]["flags"] == [] and summary["orders"] is None
     assert "P(first) distance from 50% not measured" in result.stderr
