@@ -35,6 +35,7 @@ from judgekit.judging.progress import NullProgress, Progress
 from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
 from judgekit.judging.scoring import scoring_info
 from judgekit.metrics.aggregate import Aggregation, aggregate
+from judgekit.metrics.human_anchored import refuse_if_selected
 from judgekit.schema import Item, Judgment, Kind
 from judgekit.store.rundir import RunDir, latest_rows
 from judgekit.summary import Cost, Counts, Summary
@@ -289,6 +290,7 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
         status="incomplete" if stop_reason else "complete",
         wall_s=elapsed,
         backend_timing=runtime() if callable(runtime) else None,
+        labels_are_random=config.labels_are_random,
     )
     lowest = executor.limit.lowest if config.adaptive else None
     return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
@@ -306,8 +308,13 @@ def finish(
     status: str = "complete",
     wall_s: float | None = None,
     backend_timing: dict[str, float] | None = None,
+    labels_are_random: bool = False,
 ) -> Summary:
-    """Aggregate a run directory's rows into summary.json (no model calls)."""
+    """Aggregate a run directory's rows into summary.json (no model calls).
+
+    Raises UsageError, after writing summary.json, when human labels look selected rather than
+    random (unless `labels_are_random`, here or in the run's configuration).
+    """
     manifest = run_dir.read_manifest()
     config = manifest.get("config", {})
     limit = config.get("limit")
@@ -325,6 +332,7 @@ def finish(
         group_by=config.get("group_by"),
         level=config.get("level"),
         renamed=_renamed_columns(manifest),
+        labels_are_random=labels_are_random or bool(config.get("labels_are_random")),
     )
     counts = _call_counts(result, all_rows)
     if status == "complete" and (counts.pending or counts.errors):
@@ -351,8 +359,10 @@ def finish(
         scoring=scoring_info(manifest.get("resolved", {}).get("grading", {}).get("scoring"), all_rows),
         grading=grading_info(manifest.get("resolved", {}).get("grading"), all_rows),
         cost=_cost(manifest, counts),
+        human_anchored=result.human_anchored,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
+    refuse_if_selected(result.human_anchored)
     return summary
 
 
@@ -424,7 +434,7 @@ def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
     return warnings
 
 
-def report(run_dir: str | Path, *, reparse: bool = False) -> Summary:
+def report(run_dir: str | Path, *, reparse: bool = False, labels_are_random: bool = False) -> Summary:
     """Rebuild a run's summary.json from its stored judgments (the library form of `judgekit report`).
 
     With `reparse`, every stored judge answer is first read again with the run's stored
@@ -432,7 +442,7 @@ def report(run_dir: str | Path, *, reparse: bool = False) -> Summary:
     """
     if reparse:
         reparse_answers(run_dir)
-    return finish(RunDir(Path(run_dir)), status="complete")
+    return finish(RunDir(Path(run_dir)), status="complete", labels_are_random=labels_are_random)
 
 
 def reparse_answers(run_dir: str | Path) -> ReparseResult:

@@ -112,6 +112,48 @@ class HumanCorrelation(BaseModel):
     """Group level: groups left out because the judge's or the humans' scores were constant in them."""
 
 
+class AnchoredEstimate(BaseModel):
+    """One quantity three ways over the same scored items, each with a normal (CLT) 95% interval."""
+
+    judge_only: Estimate
+    """The judge's value over every scored item: biased by whatever biases the judge."""
+    human_only: Estimate
+    """The humans' value over the labelled items alone (weighted by stratum when stratified)."""
+    corrected: Estimate
+    """PPI++: the judge's value corrected by its error on the labelled items; unbiased for what
+    the humans would say over all the scored items, whatever the judge's bias."""
+    effective_labels: float | None
+    """Human labels that alone would give an interval as narrow as the corrected one:
+    labelled x var(human only) / var(corrected). None when both variances are zero."""
+    lambdas: dict[str, float] = Field(default_factory=dict)
+    """The power-tuning weight of the judge per stratum (0: the judge was of no use; 1: plain PPI)."""
+    labelled: int
+    items: int
+
+
+class HumanAnchored(BaseModel):
+    """Judge verdicts on every item anchored by human labels on a random sample (PPI++)."""
+
+    metric: str
+    """What is estimated: "win rate of A" (ties one half), "mean score" or "pass rate"."""
+    items: int
+    """Scored items: the population the estimates are about."""
+    labelled: int
+    """Scored items that also carry a human label or score."""
+    labelled_unscored: int = 0
+    """Labelled items the judge left unscored or failed on (left out, like every unscored item)."""
+    sample: str
+    """Why the labelled items are taken as a random sample: "checked" (no sign of selection found),
+    "asserted" (--labels-are-random) or "stratified" (drawn per stratum by `judgekit labels plan`)."""
+    stratified_by: str | None = None
+    """The column naming each item's stratum, when the labels were drawn per stratum."""
+    overall: AnchoredEstimate | None = None
+    by_category: dict[str, AnchoredEstimate] = Field(default_factory=dict)
+    refused: str | None = None
+    """Why no estimate was made: the labelled items do not look like a random sample."""
+    notes: list[str] = Field(default_factory=list)
+
+
 class ScoringInfo(BaseModel):
     """How verdicts became numbers (`--score-method`)."""
 
@@ -198,6 +240,8 @@ class Summary(BaseModel):
     pointwise: PointwiseMetrics | None = None
     bias: BiasMetrics | None = None
     human: HumanAgreement | HumanCorrelation | None = None
+    human_anchored: HumanAnchored | None = None
+    """With human labels on a random sample of the items: judge-only, human-only and PPI++ estimates."""
     failed_items: list[str] = Field(default_factory=list)
     """Ids of items whose calls failed (first 100)."""
     unscored_items: list[str] = Field(default_factory=list)

@@ -49,11 +49,21 @@ def agreement_command(
         Optional[str], typer.Option("--out", "-o", help="Also write compare.json to this directory.")
     ] = None,
     output_format: Annotated[FormatChoice, typer.Option("--format", help="table or json.")] = FormatChoice.table,
+    labels_are_random: Annotated[
+        bool,
+        typer.Option(
+            "--labels-are-random",
+            help="The items carrying human labels are a random sample: skip the check that refuses an "
+            "obviously selected set (the human-anchored estimates rest on it).",
+        ),
+    ] = False,
 ) -> None:
     """Agreement, correlation and bias of existing judgments, e.g. released judge outputs.
 
     Reads a column of judge verdicts or scores from a data file (--pred), or the judgments of
-    earlier run directories, and reports the same statistics as `judgekit compare`.
+    earlier run directories, and reports the same statistics as `judgekit compare`. When only
+    some items carry human labels (a random sample), it also reports the human-anchored (PPI++)
+    estimates: the judge's figure corrected by its error on the labelled items.
     """
     from judgekit.compare.runs import analyse
     from judgekit.inputs.datasets import parse_field_options
@@ -78,6 +88,8 @@ def agreement_command(
         seed=seed,
         resamples=resamples,
         directory=Path(out) if out else None,
+        anchored=True,
+        labels_are_random=labels_are_random,
     )
     if output_format is FormatChoice.json:
         sys.stdout.write(comparison.model_dump_json(indent=2) + "\n")

@@ -421,6 +421,15 @@ def eval_command(
             rich_help_panel=RUN_PANEL,
         ),
     ] = None,
+    labels_are_random: Annotated[
+        bool,
+        typer.Option(
+            "--labels-are-random",
+            help="The items carrying human labels are a random sample: skip the check that refuses an "
+            "obviously selected set (the human-anchored estimates rest on it).",
+            rich_help_panel=DATA_PANEL,
+        ),
+    ] = False,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -458,6 +467,8 @@ def eval_command(
         if baseline:
             raise fail("--baseline cannot be combined with --resume (the run already holds the joined data)", 2)
         config = config_from_run(resume)
+        if labels_are_random:
+            config = config.model_copy(update={"labels_are_random": True})
     else:
         if not dataset:
             raise fail("missing DATASET (a .jsonl, .csv or .json file); see `judgekit eval --help`", ExitCode.USAGE)
@@ -519,6 +530,7 @@ def eval_command(
             price_in=price_in,
             price_out=price_out,
             threads=threads,
+            labels_are_random=labels_are_random,
             **chosen,
         )
         if judge and len(judge) > 1:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import handles_errors, stdout_console, warn
+from judgekit.cli.common import fail, handles_errors, stdout_console, warn
 
 
 @handles_errors
@@ -31,6 +31,14 @@ def report_command(
             "given the output directory of `judgekit compare`, write its comparison page.",
         ),
     ] = None,
+    labels_are_random: Annotated[
+        bool,
+        typer.Option(
+            "--labels-are-random",
+            help="The items carrying human labels are a random sample: skip the check that refuses an "
+            "obviously selected set (the human-anchored estimates rest on it).",
+        ),
+    ] = False,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
     from judgekit.api import reparse_answers, report
@@ -42,6 +50,8 @@ def report_command(
 
         check_target(html)
         if is_compare_dir(run_dir):  # `judgekit compare`'s output: its comparison page
+            if labels_are_random:
+                raise fail("--labels-are-random applies to a run directory, not to `judgekit compare`'s output", 2)
             warn(f"HTML report: {write_compare_dir_report(run_dir, html)}")
             return
     if reparse:
@@ -53,7 +63,7 @@ def report_command(
             f"({result.newly_scored} newly scored, {result.newly_unscored} newly unscored); "
             f"{result.kept} rows kept as they were"
         )
-    summary = report(run_dir)
+    summary = report(run_dir, labels_are_random=labels_are_random)
     if html:
         from judgekit.reporting.html import write_run_report
 

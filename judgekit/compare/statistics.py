@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from judgekit.metrics.human_anchored import human_anchored
 from judgekit.metrics.levels import Level, groups_of, human_correlation, paired_values
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats import agreement as pairwise_stats
@@ -21,6 +22,7 @@ from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.significance import mcnemar_exact, paired_difference
+from judgekit.summary import HumanAnchored
 
 COMPARISON_VERSION = 1
 PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
@@ -83,6 +85,8 @@ class ComparisonRow(BaseModel):
     """Seconds this command spent on the row (small when it was resumed or cached)."""
     mean_latency_s: float | None = None
     """Mean seconds per judge call actually sent (cached calls left out)."""
+    human_anchored: HumanAnchored | None = None
+    """`judgekit agreement` with human labels on some items: judge-only, human-only and PPI++ estimates."""
 
 
 class SignificanceTest(BaseModel):
@@ -156,8 +160,13 @@ def build_row(
     price: tuple[float, float] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    anchored: bool = False,
+    labels_are_random: bool = False,
 ) -> ComparisonRow:
-    """Every statistic of one judged set, each rate with its bootstrap interval."""
+    """Every statistic of one judged set, each rate with its bootstrap interval.
+
+    With `anchored`, also the human-anchored (PPI++) estimates (see `metrics.human_anchored`).
+    """
     from judgekit.metrics.aggregate import _bias, _human_agreement
 
     options = {"resamples": resamples, "seed": seed}
@@ -212,6 +221,8 @@ def build_row(
         if found is not None:
             row.spearman, row.kendall, row.pearson = found.spearman, found.kendall, found.pearson
             row.correlation_level, row.groups, row.groups_skipped = found.level, found.groups, found.groups_skipped
+    if anchored:
+        row.human_anchored = human_anchored(facts, outcomes, labels_are_random=labels_are_random)
     _add_cost(row, judged, price)
     return row
 
@@ -416,6 +427,8 @@ def compare(
     prices: Mapping[str, tuple[float, float]] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    anchored: bool = False,
+    labels_are_random: bool = False,
 ) -> Comparison:
     """Rows for every set, ranked by `metric`, with the best tested against the runner-up."""
     kind = sets[0].kind
@@ -430,6 +443,8 @@ def compare(
             price=prices.get(judged.judge or "") or _table_price(judged.judge),
             resamples=resamples,
             seed=seed,
+            anchored=anchored,
+            labels_are_random=labels_are_random,
         )
         for judged in sets
     ]

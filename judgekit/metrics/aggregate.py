@@ -19,6 +19,7 @@ from judgekit.summary import (
     BiasMetrics,
     Counts,
     HumanAgreement,
+    HumanAnchored,
     HumanCorrelation,
     PairwiseMetrics,
     PointwiseMetrics,
@@ -140,6 +141,8 @@ class Aggregation:
     """A `leaderboard.Leaderboard` when pairwise data compares three or more systems."""
     models: set[str] = field(default_factory=set)
     """Every model named by the items (for the self-preference warning)."""
+    human_anchored: HumanAnchored | None = None
+    """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
 
 
 def aggregate(
@@ -153,12 +156,17 @@ def aggregate(
     group_by: str | None = None,
     level: str | None = None,
     renamed: Mapping[str, str] | None = None,
+    labels_are_random: bool = False,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
     `group_by` and `level` choose how pointwise scores are correlated with human scores (see
-    `levels`); `renamed` maps data columns renamed by --field to their canonical names.
+    `levels`); `renamed` maps data columns renamed by --field to their canonical names;
+    `labels_are_random` skips the check that human labels were not obviously selected (see
+    `human_anchored`).
     """
+    from judgekit.metrics.human_anchored import human_anchored
+
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
     for row in rows:
         if row.role != "judge":
@@ -218,6 +226,7 @@ def aggregate(
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
+        human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
     )
 
 

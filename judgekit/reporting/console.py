@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
+from judgekit.summary import AnchoredEstimate, HumanAgreement, HumanAnchored, HumanCorrelation, Summary
 
 
 def _pct(estimate: Estimate | None) -> str:
@@ -63,6 +63,15 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append((f"Spearman with humans{level}", _num(human.spearman)))
         rows.append((f"Kendall tau-b with humans{level}", _num(human.kendall)))
         rows.append((f"Pearson with humans{level}", _num(human.pearson)))
+    anchored = summary.human_anchored
+    if anchored is not None and anchored.overall is not None:
+        overall = anchored.overall
+        rows.append(
+            (
+                f"Human-anchored {anchored.metric} (PPI++)",
+                f"{_value(overall.corrected, anchored)}  ({overall.labelled} labels, {_worth(overall)})",
+            )
+        )
     rows.extend(grading_rows(summary))
     calls = f"{counts.calls} made, {counts.cached} cached"
     if counts.retries:
@@ -76,6 +85,47 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
             ("Cost", f"${summary.cost.usd:.4f} (${summary.cost.price_in:g} / ${summary.cost.price_out:g} per M tokens)")
         )
     return rows
+
+
+def _value(estimate: Estimate, anchored: HumanAnchored) -> str:
+    return estimate.format(percent=anchored.metric != "mean score", digits=2)
+
+
+def _worth(estimate: AnchoredEstimate) -> str:
+    """What the judge was worth, in human labels."""
+    if estimate.effective_labels is None:
+        return "worth –"
+    gain = estimate.effective_labels / estimate.labelled
+    return f"worth {estimate.effective_labels:.1f} = {gain:.2f}x"
+
+
+def print_anchored(anchored: HumanAnchored, console: Any) -> None:
+    """Judge only, humans only and corrected side by side, overall and per category."""
+    from rich.table import Table
+
+    stratified = f", stratified by {anchored.stratified_by}" if anchored.stratified_by else ""
+    title = (
+        f"Human-anchored {anchored.metric} (PPI++: {anchored.labelled} of {anchored.items} scored items "
+        f"labelled{stratified}; normal 95% CIs)"
+    )
+    table = Table(title=title, title_justify="left")
+    for header in ("", "judge only", "humans only (labelled)", "corrected (PPI++)", "effective labels", "λ"):
+        table.add_column(header)
+    rows = [("all items", anchored.overall)] if anchored.overall else []
+    rows += list(anchored.by_category.items())
+    for name, estimate in rows:
+        assert estimate is not None
+        table.add_row(
+            name,
+            f"{_value(estimate.judge_only, anchored)}  (n={estimate.items})",
+            f"{_value(estimate.human_only, anchored)}  (n={estimate.labelled})",
+            _value(estimate.corrected, anchored),
+            f"{estimate.effective_labels:.1f} of {estimate.labelled}" if estimate.effective_labels is not None else "–",
+            " ".join(f"{value:.2f}" for value in estimate.lambdas.values()),
+        )
+    console.print(table)
+    for note in anchored.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
 
 
 def grading_rows(summary: Summary) -> list[tuple[str, str]]:
@@ -166,6 +216,8 @@ def print_summary(summary: Summary, console: Any) -> None:
         for name, estimate in summary.pointwise.by_model.items():
             by_model.add_row(name, estimate.format(digits=2), str(estimate.n))
         console.print(by_model)
+    if summary.human_anchored is not None:
+        print_anchored(summary.human_anchored, console)
     if summary.leaderboard is not None:
         _print_leaderboard(summary, console)
     if summary.counts.unscored_reasons:
