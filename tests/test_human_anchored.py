@@ -237,7 +237,7 @@ def test_agreement_reports_anchored_estimates_from_a_column(tmp_path: Path) -> N
     human = [["A", "B", "tie", "B"][index % 4] if index in LABELLED else None for index in range(40)]
     assert anchored["overall"]["corrected"]["value"] == pytest.approx(_ppi_py(verdicts, human)[0])
     table = runner.invoke(app, ["agreement", str(data), "--pred", "judge"])
-    assert "humans only (labelled)" in table.stdout
+    assert "humans only" in table.stdout and "worth (labels)" in table.stdout
 
 
 def test_agreement_refuses_selected_labels_in_one_line(tmp_path: Path) -> None:

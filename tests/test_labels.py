@@ -160,3 +160,33 @@ def test_plan_merge_eval_round_trip_is_weighted_by_stratum(tmp_path: Path) -> No
 def _judge_rows(run_dir: Path) -> list[dict[str, Any]]:
     rows = [json.loads(line) for line in (run_dir / "judgments.jsonl").read_text().splitlines()]
     return [row for row in rows if row.get("role", "judge") == "judge"]
+
+
+def test_the_readme_worked_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ppi_py = pytest.importorskip("ppi_py")
+    import runpy
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "datasets").symlink_to(root / "datasets")
+    monkeypatch.setattr("sys.argv", ["longer_judge.py"])
+    runpy.run_path(str(root / "examples" / "ppi" / "longer_judge.py"), run_name="__main__")
+    steps = [
+        "labels plan runs/mt-bench-longer.jsonl --pred longer --n 40 --seed 1 -o runs/to-label.jsonl",
+        "labels merge runs/to-label.jsonl --data runs/mt-bench-longer.jsonl --from-column label "
+        "-o runs/mt-bench-20pct.jsonl",
+    ]
+    for step in steps:
+        result = runner.invoke(app, step.split())
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["agreement", "runs/mt-bench-20pct.jsonl", "--pred", "longer", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    overall = json.loads(result.stdout)["rows"][0]["human_anchored"]["overall"]
+    rows = _read(tmp_path / "runs" / "mt-bench-20pct.jsonl")
+    credit = {"A": 1.0, "B": 0.0}
+    y = np.array([credit[row["human_label"]] for row in rows if row["human_label"]])
+    f = np.array([credit[row["longer"]] for row in rows if row["human_label"]])
+    rest = np.array([credit[row["longer"]] for row in rows if not row["human_label"]])
+    expected = float(np.asarray(ppi_py.ppi_mean_pointestimate(y, f, rest)).ravel()[0])
+    assert (overall["labelled"], overall["items"]) == (40, 200)
+    assert overall["corrected"]["value"] == pytest.approx(expected)

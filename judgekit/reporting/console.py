@@ -109,18 +109,20 @@ def print_anchored(anchored: HumanAnchored, console: Any) -> None:
         f"labelled{stratified}; normal 95% CIs)"
     )
     table = Table(title=title, title_justify="left")
-    for header in ("", "judge only", "humans only (labelled)", "corrected (PPI++)", "effective labels", "λ"):
-        table.add_column(header)
+    for header in ("", "items", "labelled", "judge only", "humans only", "corrected (PPI++)", "worth (labels)", "λ"):
+        table.add_column(header, justify="right" if header in ("items", "labelled") else "left")
     rows = [("all items", anchored.overall)] if anchored.overall else []
     rows += list(anchored.by_category.items())
     for name, estimate in rows:
         assert estimate is not None
         table.add_row(
             name,
-            f"{_value(estimate.judge_only, anchored)}  (n={estimate.items})",
-            f"{_value(estimate.human_only, anchored)}  (n={estimate.labelled})",
+            str(estimate.items),
+            str(estimate.labelled),
+            _value(estimate.judge_only, anchored),
+            _value(estimate.human_only, anchored),
             _value(estimate.corrected, anchored),
-            f"{estimate.effective_labels:.1f} of {estimate.labelled}" if estimate.effective_labels is not None else "–",
+            f"{estimate.effective_labels:.1f}" if estimate.effective_labels is not None else "–",
             " ".join(f"{value:.2f}" for value in estimate.lambdas.values()),
         )
     console.print(table)
