@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judgekit import __version__
-from judgekit.backends.base import Backend, BackendOptions
+from judgekit.backends.base import Backend, BackendOptions, ChecksModels, ReportsEndpoints, ReportsRuntime
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig
 from judgekit.errors import DatasetError, FatalProviderError, RunDirError, UsageError
@@ -62,6 +62,10 @@ class Prepared:
     manifest: dict[str, Any]
     grading: Grading
     """Templates per item, auxiliary calls (steps, references) and the score method."""
+
+    def backend_report(self) -> str | None:
+        """How an endpoint pool shared the calls (one line), for backends that can say."""
+        return self.backend.report() if isinstance(self.backend, ReportsEndpoints) else None
 
 
 @dataclass
@@ -129,9 +133,8 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
             spec.provider,
             BackendOptions(timeout=config.timeout, base_url=config.base_url, extra=_backend_extra(config, spec)),
         )
-    check_model = getattr(backend, "check_model", None)  # optional: backends that can vet a name offline
-    if callable(check_model):
-        check_model(spec.model)
+    if isinstance(backend, ChecksModels):  # backends that can vet a name offline
+        backend.check_model(spec.model)
     grading.bind(str(spec), spec.model, backend.capabilities, spec.provider)
     setup = grading.setup_for(template)
     params = setup.params
@@ -284,12 +287,12 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
             cache.close()
         await prepared.backend.aclose()
     elapsed = time.monotonic() - started
-    runtime = getattr(prepared.backend, "runtime", None)  # in-process models report load time and tokens/s
+    backend = prepared.backend  # in-process models report load time and tokens/s
     summary = finish(
         prepared.run_dir,
         status="incomplete" if stop_reason else "complete",
         wall_s=elapsed,
-        backend_timing=runtime() if callable(runtime) else None,
+        backend_timing=backend.runtime() if isinstance(backend, ReportsRuntime) else None,
         labels_are_random=config.labels_are_random,
     )
     lowest = executor.limit.lowest if config.adaptive else None

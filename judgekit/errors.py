@@ -14,6 +14,9 @@ The hierarchy::
     ├── ProviderError                  exit 3: a model call failed (carries a retry hint)
     │   └── FatalProviderError         retrying cannot help (bad key, unknown model): stop the run
     ├── ErrorBudgetExceeded            exit 3: more items failed than --max-errors allows
+    ├── RunStopped                     exit 3: a run stopped early (budget, fatal provider error)
+    ├── RunIncomplete                  exit 3: gates were asked of a run with items never judged
+    ├── Interrupted                    exit 130: Ctrl-C; what was judged is kept
     └── GenerationError                exit 3: G-Eval's evaluation steps could not be generated
 
 Every message is one line meant for a person; none may contain an API key.
@@ -123,6 +126,21 @@ class FatalProviderError(ProviderError):
 
 class ErrorBudgetExceeded(JudgekitError):
     """Raised after a run when more items failed than the allowed error budget."""
+
+
+class RunStopped(JudgekitError):
+    """Raised at a run's end when it stopped before every item was judged (a budget, a fatal
+    provider error); what was judged is kept and the same command resumes it."""
+
+
+class RunIncomplete(JudgekitError):
+    """Raised when gates are checked on a run directory whose items were not all judged."""
+
+
+class Interrupted(JudgekitError):
+    """Raised when the user interrupts a run (Ctrl-C); the message says what was kept."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class GenerationError(JudgekitError):

@@ -52,6 +52,11 @@ class AnthropicBackend:
         return anthropic
 
     @property
+    def timeout(self) -> float:
+        """Seconds allowed for one request (batch uploads and downloads use it too)."""
+        return float(self._timeout)
+
+    @property
     def client(self) -> Any:
         """The SDK client, made on first use (a fully cached run never imports the SDK)."""
         if self._client is None:

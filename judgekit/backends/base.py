@@ -56,3 +56,40 @@ class Backend(Protocol):
     async def complete(self, request: JudgeRequest) -> Completion: ...
 
     async def aclose(self) -> None: ...
+
+
+# -- optional capabilities: a backend offers them by having the method; callers check with isinstance
+@runtime_checkable
+class ChecksModels(Protocol):
+    """Can reject a model name offline, before a run starts (the mock's behaviours, say)."""
+
+    def check_model(self, model: str) -> None: ...
+
+
+@runtime_checkable
+class ReportsRuntime(Protocol):
+    """An in-process model that reports its load time and tokens/s for the summary."""
+
+    def runtime(self) -> dict[str, float]: ...
+
+
+@runtime_checkable
+class ReportsEndpoints(Protocol):
+    """Spreads calls over several endpoints and can say how they were shared (one stderr line)."""
+
+    def report(self) -> str: ...
+
+
+@runtime_checkable
+class BuildsRequestBodies(Protocol):
+    """Talks to one server and can render a request as the provider's JSON body (for batch files)."""
+
+    def request_body(self, request: JudgeRequest) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class HasTimeout(Protocol):
+    """Knows the per-request timeout it was made with."""
+
+    @property
+    def timeout(self) -> float: ...

@@ -62,6 +62,11 @@ class OpenAIBackend:
         return ChatCompletion
 
     @property
+    def timeout(self) -> float:
+        """Seconds allowed for one request (batch uploads and downloads use it too)."""
+        return float(self._timeout)
+
+    @property
     def client(self) -> Any:
         """The SDK client, made on first use: a run answered wholly from the cache never imports
         the SDK (about half a second)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from judgekit.backends.base import Backend
-from judgekit.errors import ProviderError, UsageError
+from judgekit.backends.base import Backend, HasTimeout
+from judgekit.errors import ProviderError
 from judgekit.schema import Completion, JudgeRequest
 
 
@@ -100,24 +100,6 @@ class BatchAPI(Protocol):
         ...
 
 
-def batch_api_for(backend: Backend) -> BatchAPI:
-    """The batch adapter for a run's backend; only openai and anthropic judges have one."""
-    if backend.provider in ("openai", "anthropic") and not hasattr(backend, "request_body"):
-        raise UsageError("--batch sends its batches to one server: give one --base-url, not several")
-    if backend.provider == "openai":
-        from judgekit.batch.openai import OpenAIBatches
-
-        return OpenAIBatches(backend)
-    if backend.provider == "anthropic":
-        from judgekit.batch.anthropic import AnthropicBatches
-
-        return AnthropicBatches(backend)
-    raise UsageError(
-        f"--batch works with openai/ and anthropic/ judges (their batch APIs); "
-        f"{backend.provider}/ has none, so run without --batch"
-    )
-
-
 def error_for_status(status: int | None, message: str, model: str, endpoint: str) -> ProviderError:
     """A per-request failure inside a batch, classified like an interactive one."""
     from judgekit.backends.failures import classify_status
@@ -132,8 +114,7 @@ def error_for_status(status: int | None, message: str, model: str, endpoint: str
 
 def options_timeout(backend: Backend) -> float:
     """The per-request timeout the backend's client was made with (0 when unknown)."""
-    timeout = getattr(getattr(backend, "client", None), "timeout", None)
-    return float(timeout) if isinstance(timeout, (int, float)) else 0.0
+    return float(backend.timeout) if isinstance(backend, HasTimeout) else 0.0
 
 
 def prefixed(error: ProviderError, doing: str) -> ProviderError:

@@ -671,7 +671,7 @@ def _latest(rows: list[Judgment]) -> list[Judgment]:
 
 async def run_batch(prepared: Prepared, options: BatchOptions, view: BatchView) -> BatchResult:
     """Judge a prepared run through its provider's batch API (the library form of `eval --batch`)."""
-    from judgekit.batch.base import batch_api_for
+    from judgekit.batch.registry import batch_api_for
     from judgekit.errors import UsageError
 
     blocker = prepared.grading.batch_blocker()

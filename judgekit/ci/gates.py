@@ -62,6 +62,11 @@ class GateOptions:
     def any(self) -> bool:
         return any(getattr(self, name) is not None for name in _GATE_FIELDS)
 
+    def given(self) -> list[str]:
+        """The gate fields that were set (pass_score too: it changes what the reports count)."""
+        names = [name for name in _GATE_FIELDS if getattr(self, name) is not None]
+        return names + (["pass_score"] if self.pass_score is not None else [])
+
     def __post_init__(self) -> None:
         for name in ("min_win_rate", "min_pass_rate", "max_unscored", "max_flip_rate"):
             value = getattr(self, name)

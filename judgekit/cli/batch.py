@@ -1,6 +1,6 @@
 """`judgekit batch`: follow, collect or cancel the provider batches of a `judgekit eval --batch` run.
 
-Also holds what `judgekit eval --batch` runs once its options are read (`eval_in_batches`).
+Submitting, collecting and the run's ending live in `judgekit.pipeline.paths`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice, RetryChoice
 from judgekit.cli.common import fail, handles_errors, help_markup, stdout_console, warn
 
 if TYPE_CHECKING:
-    from judgekit.api import EvalResult, Prepared
-    from judgekit.batch.driver import BatchOptions, BatchResult
     from judgekit.store.batch_state import BatchJournal
 
 app = typer.Typer(
@@ -75,6 +74,22 @@ def collect_command(
         FormatChoice, typer.Option("--format", help="table or json (only the summary JSON on stdout).")
     ] = FormatChoice.table,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No waiting display.")] = False,
+    min_win_rate: gating.MinWinRate = None,
+    min_score: gating.MinScore = None,
+    min_pass_rate: gating.MinPassRate = None,
+    pass_score: gating.PassScore = None,
+    max_unscored: gating.MaxUnscored = None,
+    max_flip_rate: gating.MaxFlipRate = None,
+    min_agreement: gating.MinAgreement = None,
+    on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    junit: gating.Junit = None,
+    markdown: gating.Markdown = None,
+    html: Annotated[
+        Optional[str], typer.Option("--html", metavar="FILE", help="Also write the run's HTML report to FILE.")
+    ] = None,
+    max_errors: Annotated[
+        Optional[int], typer.Option(min=0, help="Failed items allowed before exit 3 (default: as submitted).")
+    ] = None,
 ) -> None:
     """Download the results of a run's batches, write its judgments and summary.
 
@@ -82,11 +97,11 @@ def collect_command(
     was told to) and never submits anything else: requests never submitted (a run stopped
     while submitting) are sent by running the `judgekit eval ... --batch` command again.
     """
-    from judgekit.api import config_from_run, prepare
+    from judgekit.api import config_from_run
     from judgekit.batch.driver import BatchOptions
+    from judgekit.pipeline.paths import collect_run
 
     journal = _journal(run_dir)
-    config = config_from_run(run_dir)
     options = BatchOptions.from_stored(
         journal.options,
         poll_interval=poll_interval,
@@ -94,9 +109,24 @@ def collect_command(
         wait=wait,
         submit_new=False,
     )
-    prepared = prepare(config)
-    outcome = _run(prepared, options, quiet)
-    _finish(outcome, config.max_errors, output_format.value)
+    gates = gating.gate_options(
+        min_win_rate=min_win_rate,
+        min_score=min_score,
+        min_pass_rate=min_pass_rate,
+        pass_score=pass_score,
+        max_unscored=max_unscored,
+        max_flip_rate=max_flip_rate,
+        min_agreement=min_agreement,
+        on_ci_bound=on_ci_bound,
+    )
+    allowed = config_from_run(run_dir).max_errors if max_errors is None else max_errors
+    post = gating.post_run(
+        gates, junit=junit, markdown=markdown, html=html, as_json=output_format is FormatChoice.json,
+        max_errors=allowed,
+    )  # fmt: skip
+    code = collect_run(run_dir, options, post, quiet=quiet)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("cancel")
@@ -117,94 +147,6 @@ def cancel_command(run_dir: RunDirArgument) -> None:
     )
 
 
-# -- shared with `judgekit eval --batch` ------------------------------------------------------
-def eval_in_batches(prepared: Prepared, options: BatchOptions, *, output_format: str, quiet: bool) -> None:
-    """`judgekit eval --batch`: submit, wait (unless detached), collect, print, exit."""
-    outcome = _run(prepared, options, quiet)
-    if options.estimate_only:
-        return
-    if options.detach and outcome.running:
-        _print_detached(outcome, output_format)
-        return
-    _finish(outcome, prepared.config.max_errors, output_format)
-
-
-def _run(prepared: Prepared, options: BatchOptions, quiet: bool) -> BatchResult:
-    import asyncio
-
-    from judgekit.api import finish
-    from judgekit.batch.driver import run_batch
-    from judgekit.batch.progress import BatchView
-    from judgekit.errors import ExitCode
-
-    view = BatchView(quiet=quiet)
-    try:
-        return asyncio.run(run_batch(prepared, options, view))
-    except KeyboardInterrupt:
-        view.stop()
-        path = prepared.run_dir.path
-        if prepared.run_dir.exists():
-            finish(prepared.run_dir, status="interrupted")
-        warn(
-            f"interrupted: everything collected is kept in {path}, and submitted batches keep running at the "
-            f"provider; run the same command again, or `judgekit batch collect {path}`, to pick them up"
-        )
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
-
-
-def _finish(outcome: BatchResult, max_errors: int, output_format: str) -> None:
-    from judgekit.errors import ExitCode
-    from judgekit.reporting.console import print_summary
-
-    result: EvalResult = outcome.result
-    summary = result.summary
-    if output_format == "json":
-        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
-    else:
-        print_summary(summary, stdout_console())
-    counters = result.counters
-    warn(
-        f"run directory: {result.run_dir} ({counters.calls} answers collected from batches, "
-        f"{counters.cached} from cache, {summary.counts.scored + summary.counts.unscored} items judged in all)"
-    )
-    if outcome.running:
-        warn(
-            f"{len(outcome.running)} batch(es) are still running; collect them later with "
-            f"`judgekit batch collect {result.run_dir}`"
-        )
-        return
-    if result.stop_reason:
-        raise fail(
-            f"the run stopped early: {result.stop_reason}; run the same command again to continue", ExitCode.PROVIDER
-        )
-    if summary.counts.errors > max_errors:
-        raise fail(
-            f"{summary.counts.errors} items failed (allowed: --max-errors {max_errors}); "
-            "run the same command again to retry only them",
-            ExitCode.PROVIDER,
-        )
-
-
-def _print_detached(outcome: BatchResult, output_format: str) -> None:
-    import json
-
-    path = outcome.result.run_dir
-    if output_format == "json":
-        payload = {
-            "run_dir": str(path),
-            "batches": [record.model_dump(mode="json") for record in outcome.running],
-            "estimate": outcome.estimate,
-        }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-    else:
-        sys.stdout.write(f"{path}\n")
-    requests = sum(record.requests for record in outcome.running)
-    warn(
-        f"{len(outcome.running)} batch(es) with {requests} requests are with the provider; follow them with "
-        f"`judgekit batch status {path}` and collect them with `judgekit batch collect {path}`"
-    )
-
-
 # -- helpers ----------------------------------------------------------------------------------
 def _journal(run_dir: str) -> BatchJournal:
     from judgekit.errors import ExitCode
@@ -222,7 +164,7 @@ def _batch_api(run_dir: str) -> Any:
     from judgekit.api import config_from_run
     from judgekit.backends.base import BackendOptions
     from judgekit.backends.registry import create_backend, parse_spec
-    from judgekit.batch.base import batch_api_for
+    from judgekit.batch.registry import batch_api_for
 
     config = config_from_run(run_dir)
     spec = parse_spec(config.judge)

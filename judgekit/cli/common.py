@@ -33,7 +33,9 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def warn(message: str) -> None:
-    print(f"judgekit: {message}", file=sys.stderr)
+    from judgekit.reporting.messages import say
+
+    say(message)
 
 
 def handles_errors(function: F) -> F:
@@ -66,13 +68,10 @@ def handles_errors(function: F) -> F:
 
 
 def stdout_console(wide: bool = False) -> Any:
-    """The result console; `wide` lets many-column tables use 160 columns when stdout is not a terminal."""
-    from rich.console import Console
+    """The result console (see `judgekit.reporting.results`)."""
+    from judgekit.reporting.results import stdout_console as console
 
-    console = Console(highlight=False)
-    if wide and not console.is_terminal:
-        console = Console(highlight=False, width=160)
-    return console
+    return console(wide)
 
 
 def stderr_console() -> Any:

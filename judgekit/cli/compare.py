@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
+from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice, LevelChoice, PositionsChoice
-from judgekit.cli.common import fail, handles_errors, stdout_console, warn
+from judgekit.cli.common import fail, handles_errors
 
 JUDGE_PANEL = "Judges and prompts"
 DATA_PANEL = "Data and statistics"
@@ -149,13 +149,10 @@ def compare_command(
     from judgekit.config import EvalConfig
     from judgekit.errors import ExitCode
     from judgekit.inputs.datasets import parse_field_options
+    from judgekit.pipeline.paths import compare_run
 
     if not judge:
         raise fail("no judge given: pass --judge provider/model (repeat it to compare judges)", ExitCode.USAGE)
-    if html:
-        from judgekit.reporting.html.render import check_target
-
-        check_target(html)  # a typo in the page's path should not cost a whole comparison
     base = EvalConfig(
         dataset=dataset,
         judge=judge[0],
@@ -191,36 +188,9 @@ def compare_command(
         prices=parse_prices(price or []),
         out=out,
     )
-    run_and_print(options, output_format is FormatChoice.json, quiet, html=html)
-
-
-def run_and_print(options: object, as_json: bool, quiet: bool, html: str | None = None) -> None:
-    """Run a comparison, print it, and turn failures into exit code 3 (shared with eval's panel)."""
-    from judgekit.compare.runs import CompareOptions, run_compare
-    from judgekit.errors import ExitCode
-    from judgekit.judging.progress import make_progress
-    from judgekit.reporting.compare_table import print_comparison
-
-    assert isinstance(options, CompareOptions)
-    result = run_compare(options, progress=lambda: make_progress(enabled=not quiet))
-    comparison = result.comparison
-    if as_json:
-        sys.stdout.write(comparison.model_dump_json(indent=2) + "\n")
-    else:
-        print_comparison(comparison, stdout_console(wide=True))
-    warn(f"comparison saved in {comparison.output_dir}/compare.json")
-    if html and comparison.output_dir:
-        from judgekit.reporting.html import write_compare_dir_report
-
-        warn(f"HTML report: {write_compare_dir_report(comparison.output_dir, html)}")
-    if result.stop_reasons:
-        name, reason = next(iter(result.stop_reasons.items()))
-        raise fail(f"{name} stopped early: {reason}; run the same command again to continue", ExitCode.PROVIDER)
-    failed = {name: count for name, count in result.errors.items() if count > options.base.max_errors}
-    if failed:
-        name, count = next(iter(failed.items()))
-        raise fail(
-            f"{name}: {count} items failed after retries (allowed: --max-errors {options.base.max_errors}); "
-            "run the same command again to retry only them",
-            ExitCode.PROVIDER,
-        )
+    post = gating.post_run(
+        gating.gate_options(), html=html, as_json=output_format is FormatChoice.json, max_errors=max_errors
+    )
+    code = compare_run(options, post, quiet=quiet)
+    if code:
+        raise typer.Exit(code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from enum import Enum
 from typing import Annotated, Any, Optional
 
 import typer
@@ -17,7 +17,7 @@ from judgekit.cli.choices import (
     RetryChoice,
     ScoreMethodChoice,
 )
-from judgekit.cli.common import fail, handles_errors, stdout_console, warn
+from judgekit.cli.common import fail, handles_errors
 
 JUDGE_PANEL = "Judge"
 DATA_PANEL = "Data"
@@ -29,6 +29,7 @@ BATCH_PANEL = "Batch"
 
 @handles_errors
 def eval_command(
+    ctx: typer.Context,
     dataset: Annotated[
         Optional[str], typer.Argument(help="Data file: JSONL, CSV or a JSON array of rows.", show_default=False)
     ] = None,
@@ -437,231 +438,82 @@ def eval_command(
     question and one answer. Results go to a run directory; running the same command again
     resumes it without repeating any finished call.
     """
-    import asyncio
+    from judgekit.batch.driver import BatchOptions
+    from judgekit.pipeline.paths import EvalRequest, eval_run
+    from judgekit.pipeline.setup import new_run_config, resumed_config
 
-    from judgekit.api import config_from_run, execute, finish, prepare
-    from judgekit.backends.pool import parse_endpoint
-    from judgekit.config import EvalConfig
-    from judgekit.errors import ExitCode
-    from judgekit.inputs.datasets import parse_field_options
-    from judgekit.judging.progress import make_progress
-    from judgekit.reporting.console import print_summary
-
-    gates = gating.gate_options(
-        min_win_rate=min_win_rate,
-        min_score=min_score,
-        min_pass_rate=min_pass_rate,
-        pass_score=pass_score,
-        max_unscored=max_unscored,
-        max_flip_rate=max_flip_rate,
-        min_agreement=min_agreement,
-        on_ci_bound=on_ci_bound,
+    given = {name: value for name, value in locals().items() if name in _CONFIG_OPTIONS}
+    values = _config_values(given)
+    post = gating.post_run(
+        gating.gate_options(
+            min_win_rate=min_win_rate,
+            min_score=min_score,
+            min_pass_rate=min_pass_rate,
+            pass_score=pass_score,
+            max_unscored=max_unscored,
+            max_flip_rate=max_flip_rate,
+            min_agreement=min_agreement,
+            on_ci_bound=on_ci_bound,
+        ),
+        junit=junit,
+        markdown=markdown,
+        html=html,
+        as_json=output_format is FormatChoice.json,
+        max_errors=max_errors,
     )
-    if html:
-        from judgekit.reporting.html.render import check_target
-
-        check_target(html)  # a typo in the report's path should not cost a whole run
-    if resume:
-        if dataset:
-            raise fail("give either a DATASET or --resume RUN_DIR, not both", ExitCode.USAGE)
-        if baseline:
-            raise fail("--baseline cannot be combined with --resume (the run already holds the joined data)", 2)
-        config = config_from_run(resume)
-        if labels_are_random:
-            config = config.model_copy(update={"labels_are_random": True})
-    else:
-        if not dataset:
-            raise fail("missing DATASET (a .jsonl, .csv or .json file); see `judgekit eval --help`", ExitCode.USAGE)
-        fields = parse_field_options(field or [])
-        chosen: dict[str, Any] = {
-            "judge": judge,
-            "prompt": prompt,
-            "positions": positions.value if positions else "random",
-        }
-        if not judge:
-            from judgekit.judging import embedded
-
-            kind = "pairwise" if baseline else mode.value if mode else embedded.data_kind(dataset, fields)
-            chosen = embedded.settings(kind, positions=positions.value if positions else None, prompt=prompt)
-            warn(embedded.notice(chosen, kind))
-        else:
-            chosen["judge"] = judge[0]
-        if score_method is not None:
-            chosen["score_method"] = score_method.value
-        if baseline:
-            dataset = _join_baseline(dataset, baseline, field or [], mode, max_chars, truncate, runs_dir)
-            fields = {}
-        config = EvalConfig(
-            dataset=dataset,
-            mode=mode.value if mode else None,
-            fields=fields,
-            seed=seed,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            limit=limit,
-            max_chars=max_chars,
-            truncate=truncate,
-            base_url=parse_endpoint(base_url[0])[0] if base_url else None,
-            endpoints=list(base_url) if base_url and (len(base_url) > 1 or parse_endpoint(base_url[0])[1]) else [],
-            endpoint_concurrency=endpoint_concurrency,
-            concurrency=concurrency,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
-            max_calls=max_calls,
-            max_errors=max_errors,
-            cache=not no_cache,
-            cache_dir=cache_dir,
-            out=out,
-            runs_root=runs_dir,
-            fresh=fresh,
-            group_by=group_by,
-            level=level.value if level else None,
-            domain=domain.value,
-            criterion=criterion,
-            steps=steps,
-            generate_reference=generate_reference,
-            rubric=rubric,
-            samples=samples,
-            steps_prompt=steps_prompt,
-            reference_prompt=reference_prompt,
-            adaptive=adaptive,
-            max_cost=max_cost,
-            price_in=price_in,
-            price_out=price_out,
-            threads=threads,
-            labels_are_random=labels_are_random,
-            **chosen,
-        )
-        if judge and len(judge) > 1:
-            _run_panel(config, judge, output_format is FormatChoice.json, quiet)
-            return
     if (detach or estimate) and not batch:
-        raise fail("--detach and --estimate go with --batch", ExitCode.USAGE)
-    prepared = prepare(config)
-    from judgekit.ci.gates import check_options
-    from judgekit.ci.passrule import RunFacts
+        raise fail("--detach and --estimate go with --batch", 2)
+    if resume:
+        explicit = {name: values[name] for name in values if _given_on_command_line(ctx, name)}
+        if judge:
+            explicit["judge"] = judge[0] if len(judge) == 1 else ", ".join(judge)
+        if field:
+            from judgekit.inputs.datasets import parse_field_options
 
-    check_options(gates, RunFacts.of(prepared.manifest))
-    for note in prepared.grading.notes():
-        warn(note)
-    if batch:
-        from judgekit.batch.driver import BatchOptions
-        from judgekit.cli.batch import eval_in_batches
-
-        options = BatchOptions(
-            poll_interval=poll_interval,
-            retry=batch_retry.value,
-            retry_rounds=batch_retries,
-            max_requests=batch_max_requests,
-            max_bytes=batch_max_bytes,
-            detach=detach,
-            estimate_only=estimate,
-        )
-        eval_in_batches(prepared, options, output_format=output_format.value, quiet=quiet)
-        return
-    progress = make_progress(enabled=not quiet)
-    try:
-        result = asyncio.run(execute(prepared, progress))
-    except KeyboardInterrupt:
-        progress.stop()
-        if not prepared.run_dir.exists():  # stopped before the run directory was complete
-            warn("interrupted before the run started; nothing was judged")
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
-        summary = finish(prepared.run_dir, status="interrupted")
-        warn(
-            f"interrupted: {summary.counts.scored + summary.counts.unscored} of {summary.counts.items} items "
-            f"are judged and kept in {prepared.run_dir.path}; run the same command again to finish"
-        )
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
-    summary = result.summary
-    if output_format is FormatChoice.json:
-        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
+            explicit["fields"] = parse_field_options(field)
+        config = resumed_config(resume, explicit, dataset=dataset, baseline=baseline)
     else:
-        print_summary(summary, stdout_console())
-    if html:
-        from judgekit.reporting.html import write_run_report
-
-        warn(f"HTML report: {write_run_report(result.run_dir, html, summary)}")
-    counters = result.counters
-    spent = f", ${counters.cost_usd:.4f} spent" if summary.cost is not None else ""
-    warn(
-        f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
-        f"{counters.resumed} resumed{spent})"
+        config = new_run_config(
+            dataset, values, judges=judge or [], field_options=field or [], base_urls=base_url or [], baseline=baseline
+        )
+    options = BatchOptions(
+        poll_interval=poll_interval,
+        retry=batch_retry.value,
+        retry_rounds=batch_retries,
+        max_requests=batch_max_requests,
+        max_bytes=batch_max_bytes,
+        detach=detach,
+        estimate_only=estimate,
     )
-    if hasattr(prepared.backend, "report"):
-        warn(prepared.backend.report())
-    gate_failed = False
-    if gates.any or gating.wants_reports(junit, markdown):
-        from judgekit.pipeline.finished import load_finished
-
-        checked = gating.check_run(load_finished(result.run_dir, summary), gates, junit=junit, markdown=markdown)
-        gate_failed = not all(gate.passed for gate in checked)
-    if result.lowest_concurrency is not None and result.lowest_concurrency < config.concurrency:
-        warn(
-            f"rate limits lowered the requests in flight from {config.concurrency} to as few as "
-            f"{result.lowest_concurrency} (--adaptive)"
-        )
-    if result.stop_reason:
-        raise fail(
-            f"the run stopped early: {result.stop_reason}; run the same command again to continue", ExitCode.PROVIDER
-        )
-    if summary.counts.errors > config.max_errors:
-        raise fail(
-            f"{summary.counts.errors} items failed after retries (allowed: --max-errors {config.max_errors}); "
-            "run the same command again to retry only them",
-            ExitCode.PROVIDER,
-        )
-    if gate_failed:
-        raise typer.Exit(ExitCode.GATE_FAILED)
+    request = EvalRequest(config, post, judges=list(judge or []), batch=options if batch else None, quiet=quiet)
+    code = eval_run(request)
+    if code:
+        raise typer.Exit(code)
 
 
-def _join_baseline(
-    dataset: str,
-    baseline: str,
-    fields: list[str],
-    mode: Optional[ModeChoice],
-    max_chars: int,
-    truncate: bool,
-    runs_dir: str,
-) -> str:
-    """Join the candidate and baseline files into a pairwise dataset; returns its path."""
-    from pathlib import Path
-
-    from judgekit.errors import ExitCode
-    from judgekit.inputs.baseline import join
-    from judgekit.inputs.datasets import ReadOptions, parse_field_options
-
-    if mode is ModeChoice.pointwise:
-        raise fail(
-            "--baseline compares two files pairwise; it cannot be combined with --mode pointwise", ExitCode.USAGE
-        )
-    # Long texts are checked (or cut, with --truncate) when the joined file is read for the run.
-    limit = 10**12 if truncate else max_chars
-    joined = join(
-        dataset,
-        baseline,
-        ReadOptions(fields=parse_field_options(fields), max_chars=limit),
-        Path(runs_dir) / "_baseline",
-    )
-    warn(f"joined {joined.rows} items of {dataset} (A) and {baseline} (B) on {joined.key} into {joined.path}")
-    return str(joined.path)
+_RENAMED = {"no_cache": "cache", "runs_dir": "runs_root"}
+_CONFIG_OPTIONS = {
+    "mode", "prompt", "positions", "seed", "temperature", "max_tokens", "limit", "max_chars", "truncate",
+    "concurrency", "timeout", "max_retries", "retry_base_delay", "max_calls", "max_errors", "no_cache", "cache_dir",
+    "adaptive", "max_cost", "price_in", "price_out", "out", "runs_dir", "fresh", "group_by", "level", "domain",
+    "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
+    "reference_prompt", "endpoint_concurrency", "threads", "labels_are_random",
+}  # fmt: skip
+"""eval's options that are EvalConfig fields (under their config names, see `_RENAMED`)."""
 
 
-def _run_panel(config: object, judges: list[str], as_json: bool, quiet: bool) -> None:
-    """Several --judge options: judge with each (own run directory) and combine them as a panel."""
-    from judgekit.cli.compare import run_and_print
-    from judgekit.compare.runs import CompareOptions
-    from judgekit.config import EvalConfig
+def _config_values(given: dict[str, Any]) -> dict[str, Any]:
+    """The options as EvalConfig values: enum choices as their strings, renamed fields renamed."""
+    values: dict[str, Any] = {}
+    for name, value in given.items():
+        if name == "no_cache":
+            value = not value
+        values[_RENAMED.get(name, name)] = value.value if isinstance(value, Enum) else value
+    return values
 
-    assert isinstance(config, EvalConfig)
-    options = CompareOptions(
-        base=config.model_copy(update={"out": None}),
-        prompts=[config.prompt],
-        judges=judges,
-        panel=True,
-        level=config.level,
-        group_by=config.group_by,
-        out=config.out,
-    )
-    run_and_print(options, as_json, quiet)
+
+def _given_on_command_line(ctx: typer.Context, config_name: str) -> bool:
+    """Whether the user gave this option (its value did not come from the default)."""
+    option = next((cli for cli, config in _RENAMED.items() if config == config_name), config_name)
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import fail, handles_errors, stdout_console
-
-if TYPE_CHECKING:
-    from judgekit.ci.gates import GateResult
+from judgekit.cli.common import handles_errors
 
 
 @handles_errors
@@ -41,12 +36,9 @@ def gate_command(
     Exit codes: 0 every gate passed, 1 a gate failed, 2 a usage or input error, 3 the run is
     incomplete or holds more failed items than --max-errors.
     """
-    from judgekit.ci.gates import check_options
-    from judgekit.ci.passrule import RunFacts
-    from judgekit.errors import ExitCode
-    from judgekit.pipeline.finished import load_finished
+    from judgekit.pipeline.paths import gate_run
 
-    options = gating.gate_options(
+    gates = gating.gate_options(
         min_win_rate=min_win_rate,
         min_score=min_score,
         min_pass_rate=min_pass_rate,
@@ -56,57 +48,9 @@ def gate_command(
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound,
     )
-    if not options.any and not gating.wants_reports(junit, markdown):
-        raise fail(
-            "no gate given: pass at least one of --min-win-rate, --min-score, --min-pass-rate, --max-unscored, "
-            "--max-flip-rate, --min-agreement (or a report: --junit, --markdown)",
-            ExitCode.USAGE,
-        )
-    view = load_finished(run_dir)
-    check_options(options, RunFacts.of(view.manifest))
-    results = gating.check_run(view, options, junit=junit, markdown=markdown)
-    passed = all(result.passed for result in results)
-    if output_format is FormatChoice.json:
-        payload = {
-            "run_dir": str(view.path),
-            "passed": passed,
-            "gates": [result.model_dump(mode="json") for result in results],
-        }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-    elif results:
-        _print_table(results)
-    counts = view.summary.counts
-    if counts.pending:
-        raise fail(
-            f"the run is incomplete: {counts.pending} of {counts.items} items were not judged; finish it with "
-            f"`judgekit eval --resume {view.path}` before gating on it",
-            ExitCode.PROVIDER,
-        )
-    if counts.errors > max_errors:
-        raise fail(
-            f"the run holds {counts.errors} failed items (allowed: --max-errors {max_errors}); "
-            f"retry them with `judgekit eval --resume {view.path}`",
-            ExitCode.PROVIDER,
-        )
-    if not passed:
-        raise typer.Exit(ExitCode.GATE_FAILED)
-
-
-def _print_table(results: list[GateResult]) -> None:
-    from rich.table import Table
-
-    table = Table(title="judgekit gates", title_justify="left")
-    table.add_column("gate", no_wrap=True)
-    for column in ("metric", "value [95% CI]", "threshold", "checked", "result"):
-        table.add_column(column)
-    for result in results:
-        estimate = result.estimate
-        table.add_row(
-            result.option,
-            result.metric,
-            "not measured" if estimate is None else f"{estimate.format(percent=result.percent)} (n={estimate.n})",
-            f"{'≥' if result.bound == 'min' else '≤'} {result.format(result.threshold)}",
-            "–" if result.checked is None else f"{result.checked_on} {result.format(result.checked)}",
-            "pass" if result.passed else "FAIL",
-        )
-    stdout_console().print(table)
+    post = gating.post_run(
+        gates, junit=junit, markdown=markdown, as_json=output_format is FormatChoice.json, max_errors=max_errors
+    )
+    code = gate_run(run_dir, post)
+    if code:
+        raise typer.Exit(code)

@@ -17,7 +17,7 @@ from judgekit.cli.common import warn
 
 if TYPE_CHECKING:
     from judgekit.ci.gates import GateOptions, GateResult
-    from judgekit.ci.runview import RunView
+    from judgekit.pipeline.ending import PostRun
 
 GATES_PANEL = "Quality gates and CI reports"
 
@@ -118,14 +118,14 @@ Markdown = Annotated[
 
 def gate_options(
     *,
-    min_win_rate: float | None,
-    min_score: float | None,
-    min_pass_rate: float | None,
-    pass_score: float | None,
-    max_unscored: float | None,
-    max_flip_rate: float | None,
-    min_agreement: float | None,
-    on_ci_bound: CiBoundChoice,
+    min_win_rate: float | None = None,
+    min_score: float | None = None,
+    min_pass_rate: float | None = None,
+    pass_score: float | None = None,
+    max_unscored: float | None = None,
+    max_flip_rate: float | None = None,
+    min_agreement: float | None = None,
+    on_ci_bound: CiBoundChoice = CiBoundChoice.NONE,
 ) -> GateOptions:
     from judgekit.ci.gates import GateOptions
 
@@ -141,43 +141,23 @@ def gate_options(
     )
 
 
+def post_run(
+    gates: GateOptions,
+    *,
+    junit: str | None = None,
+    markdown: str | None = None,
+    html: str | None = None,
+    as_json: bool = False,
+    max_errors: int = 0,
+) -> PostRun:
+    """The post-run options of any command, for `judgekit.pipeline.ending`."""
+    from judgekit.pipeline.ending import PostRun
+
+    return PostRun(gates=gates, junit=junit, markdown=markdown, html=html, as_json=as_json, max_errors=max_errors)
+
+
 def wants_reports(junit: str | None, markdown: str | None) -> bool:
     return bool(junit or markdown or os.environ.get("GITHUB_STEP_SUMMARY"))
-
-
-def check_run(view: RunView, options: GateOptions, *, junit: str | None, markdown: str | None) -> list[GateResult]:
-    """Evaluate the gates on a finished run, print one line per gate on stderr, and write the
-    JUnit report, the Markdown summary and GitHub annotations that were asked for."""
-    from judgekit.ci.gates import evaluate
-    from judgekit.ci.passrule import PassRule, RunFacts
-    from judgekit.ci.provenance import run_warnings
-    from judgekit.reporting import github
-    from judgekit.reporting import markdown as markdown_report
-
-    for warning in run_warnings(view):
-        warn(f"warning: {warning}")
-    results = evaluate(options, view)
-    print_gate_lines(results)
-    github.annotate(results)
-    rule = PassRule.of(RunFacts.of(view.manifest), options.pass_score)
-    if junit:
-        from judgekit.errors import InputError
-        from judgekit.reporting import junit as junit_report
-
-        try:
-            counts = junit_report.write(junit, view, rule, results)
-        except OSError as exc:
-            raise InputError(f"--junit {junit}: cannot write ({exc.strerror or exc})") from None
-        warn(
-            f"JUnit report: {junit} ({counts.tests} items: {counts.failures} failing, "
-            f"{counts.errors} without a verdict, {counts.skipped} not judged)"
-        )
-        if not rule.decides:
-            warn(f"JUnit report: {rule.describe()}")
-    if markdown or os.environ.get("GITHUB_STEP_SUMMARY"):
-        for path in github.publish_markdown(markdown_report.run_report(view, rule, results), markdown):
-            warn(f"Markdown summary: {path}")
-    return results
 
 
 def print_gate_lines(results: list[GateResult]) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
+from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import fail, handles_errors, stdout_console, warn
+from judgekit.cli.common import handles_errors
 
 
 @handles_errors
@@ -41,34 +41,9 @@ def report_command(
     ] = False,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
-    from judgekit.api import reparse_answers, report
-    from judgekit.reporting.console import print_summary
+    from judgekit.pipeline.paths import report_run
 
-    if html:
-        from judgekit.reporting.html import is_compare_dir, write_compare_dir_report
-        from judgekit.reporting.html.render import check_target
-
-        check_target(html)
-        if is_compare_dir(run_dir):  # `judgekit compare`'s output: its comparison page
-            if labels_are_random:
-                raise fail("--labels-are-random applies to a run directory, not to `judgekit compare`'s output", 2)
-            warn(f"HTML report: {write_compare_dir_report(run_dir, html)}")
-            return
-    if reparse:
-        result = reparse_answers(run_dir)
-        for note in result.notes:
-            warn(f"note: {note}")
-        warn(
-            f"re-read {result.read} stored answers: {result.changed} changed "
-            f"({result.newly_scored} newly scored, {result.newly_unscored} newly unscored); "
-            f"{result.kept} rows kept as they were"
-        )
-    summary = report(run_dir, labels_are_random=labels_are_random)
-    if html:
-        from judgekit.reporting.html import write_run_report
-
-        warn(f"HTML report: {write_run_report(run_dir, html, summary)}")
-    if output_format is FormatChoice.json:
-        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
-    else:
-        print_summary(summary, stdout_console())
+    post = gating.post_run(gating.gate_options(), html=html, as_json=output_format is FormatChoice.json)
+    code = report_run(run_dir, post, reparse=reparse, labels_are_random=labels_are_random)
+    if code:
+        raise typer.Exit(code)

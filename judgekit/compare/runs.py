@@ -58,6 +58,9 @@ class CompareResult:
     """Combinations that stopped early (budget, fatal provider error), with why."""
     errors: dict[str, int] = field(default_factory=dict)
     """Combinations with items that failed after retries."""
+    sets: list[JudgedSet] = field(default_factory=list)
+    """Each combination's outcomes, in the order they ran."""
+    directory: Path | None = None
 
 
 def output_dir(options: CompareOptions) -> Path:
@@ -109,6 +112,7 @@ def run_compare(options: CompareOptions, progress: Callable[[], Progress] | None
             result.stop_reasons[name] = outcome.stop_reason
         if outcome.summary.counts.errors:
             result.errors[name] = outcome.summary.counts.errors
+    result.sets, result.directory = sets, directory
     result.comparison = analyse(
         sets,
         dataset=options.base.dataset,
@@ -206,3 +210,12 @@ def parse_prices(specs: Sequence[str]) -> dict[str, tuple[float, float]]:
             )
         prices[judge] = values
     return prices
+
+
+def load_comparison(directory: Path) -> Comparison:
+    """The comparison stored in a `judgekit compare` output directory (no model calls)."""
+    path = directory / COMPARE_FILE
+    try:
+        return Comparison.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read the comparison ({exc.__class__.__name__})") from None

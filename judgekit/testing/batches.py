@@ -34,10 +34,37 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from judgekit.testing.server import FakeProvider, _Handler
+from judgekit.testing.wire import FakeRequest, anthropic_body, openai_body, parse_request
+
+
+class FakeProvider(Protocol):
+    """What the batch endpoints need of the server they belong to (`server.FakeProvider`)."""
+
+    api_key: str | None
+    responder: Any
+
+    @property
+    def url(self) -> str: ...
+
+    def record(self, request: FakeRequest, fault: str | None, status: int, batch_id: str | None = None) -> None: ...
+
+
+class _Handler(Protocol):
+    """What the batch endpoints need of one HTTP request being handled (`server._Handler`)."""
+
+    path: str
+    headers: Any
+
+    def authorised(self, api: str, key: str) -> bool: ...
+
+    def error_reply(self, api: str, status: int, kind: str, message: str) -> None: ...
+
+    def json_reply(self, status: int, body: dict[str, Any]) -> None: ...
+
+    def raw_reply(self, status: int, data: bytes, content_type: str) -> None: ...
+
 
 OPENAI_MAX_REQUESTS = 50_000
 OPENAI_MAX_BYTES = 200 * 1024 * 1024
@@ -170,8 +197,8 @@ class BatchService:
             return False
         api = "anthropic" if anthropic else "openai"
         provider = self.provider
-        if provider.api_key is not None and not handler._authorised(api, provider.api_key):
-            handler._error(api, 401, "authentication_error", "Incorrect API key provided")
+        if provider.api_key is not None and not handler.authorised(api, provider.api_key):
+            handler.error_reply(api, 401, "authentication_error", "Incorrect API key provided")
             return True
         parts = path.strip("/").split("/")
         with self._lock:
@@ -181,48 +208,48 @@ class BatchService:
                 else:
                     self._openai(handler, method, parts[1:], raw)
             except _Refusal as refusal:
-                handler._error(api, refusal.status, refusal.kind, refusal.message)
+                handler.error_reply(api, refusal.status, refusal.kind, refusal.message)
         return True
 
     def _openai(self, handler: _Handler, method: str, parts: list[str], raw: bytes) -> None:
         resource, rest = parts[0], parts[1:]
         if resource == "files":
             if method == "POST" and not rest:
-                handler._json(200, self._upload(handler, raw).describe())
+                handler.json_reply(200, self._upload(handler, raw).describe())
             elif method == "GET" and len(rest) == 1:
-                handler._json(200, self._file(rest[0]).describe())
+                handler.json_reply(200, self._file(rest[0]).describe())
             elif method == "GET" and len(rest) == 2 and rest[1] == "content":
-                handler._raw(200, self._file(rest[0]).data, "application/octet-stream")
+                handler.raw_reply(200, self._file(rest[0]).data, "application/octet-stream")
             else:
                 raise _Refusal(404, "invalid_request_error", f"no route {handler.path}")
             return
         if method == "POST" and not rest:
-            handler._json(200, self._openai_view(self._openai_create(_json_body(raw))))
+            handler.json_reply(200, self._openai_view(self._openai_create(_json_body(raw))))
         elif method == "GET" and not rest:
             views = [self._openai_view(self._advance(batch)) for batch in reversed(self.created("openai"))]
-            handler._json(200, {"object": "list", "data": views, "has_more": False})
+            handler.json_reply(200, {"object": "list", "data": views, "has_more": False})
         elif method == "GET" and len(rest) == 1:
-            handler._json(200, self._openai_view(self._advance(self._batch(rest[0], "openai"))))
+            handler.json_reply(200, self._openai_view(self._advance(self._batch(rest[0], "openai"))))
         elif method == "POST" and len(rest) == 2 and rest[1] == "cancel":
-            handler._json(200, self._openai_view(self._cancel(self._batch(rest[0], "openai"))))
+            handler.json_reply(200, self._openai_view(self._cancel(self._batch(rest[0], "openai"))))
         else:
             raise _Refusal(404, "invalid_request_error", f"no route {handler.path}")
 
     def _anthropic(self, handler: _Handler, method: str, rest: list[str], raw: bytes) -> None:
         if method == "POST" and not rest:
-            handler._json(200, self._anthropic_view(self._anthropic_create(raw)))
+            handler.json_reply(200, self._anthropic_view(self._anthropic_create(raw)))
         elif method == "GET" and not rest:
             views = [self._anthropic_view(self._advance(batch)) for batch in reversed(self.created("anthropic"))]
-            handler._json(200, {"data": views, "has_more": False, "first_id": None, "last_id": None})
+            handler.json_reply(200, {"data": views, "has_more": False, "first_id": None, "last_id": None})
         elif method == "GET" and len(rest) == 1:
-            handler._json(200, self._anthropic_view(self._advance(self._batch(rest[0], "anthropic"))))
+            handler.json_reply(200, self._anthropic_view(self._advance(self._batch(rest[0], "anthropic"))))
         elif method == "POST" and len(rest) == 2 and rest[1] == "cancel":
-            handler._json(200, self._anthropic_view(self._cancel(self._batch(rest[0], "anthropic"))))
+            handler.json_reply(200, self._anthropic_view(self._cancel(self._batch(rest[0], "anthropic"))))
         elif method == "GET" and len(rest) == 2 and rest[1] == "results":
             batch = self._advance(self._batch(rest[0], "anthropic"))
             if not batch.final:
                 raise _Refusal(400, "invalid_request_error", "the batch is still processing; results are not ready")
-            handler._raw(200, self._anthropic_results(batch), "application/binary")
+            handler.raw_reply(200, self._anthropic_results(batch), "application/binary")
         else:
             raise _Refusal(404, "not_found_error", f"no route {handler.path}")
 
@@ -508,26 +535,26 @@ class BatchService:
         return batch
 
     def _finish(self, batch: FakeBatch, *, answered: int, rest: str, state: str) -> None:
-        from judgekit.testing.server import Reply, _anthropic_body, _openai_body, _parse
+        from judgekit.testing.server import Reply
 
         prompt_total = completion_total = 0
         for index, (custom_id, body) in enumerate(batch.requests):
             if index >= answered:
                 batch.results[custom_id] = {"kind": rest}
                 continue
-            request = _parse(batch.api, body)
+            request = parse_request(batch.api, body)
             fault = self._request_fault()
             if fault is not None:
-                self.provider._record(request, fault, REQUEST_FAULTS[fault][0], batch.id)
+                self.provider.record(request, fault, REQUEST_FAULTS[fault][0], batch.id)
                 batch.results[custom_id] = {"kind": "errored", "fault": fault, "message": f"injected {fault}"}
                 continue
             answer = self.provider.responder(request)
             reply = answer if isinstance(answer, Reply) else Reply(text=str(answer))
-            response = _openai_body(request, reply) if batch.api == "openai" else _anthropic_body(request, reply)
+            response = openai_body(request, reply) if batch.api == "openai" else anthropic_body(request, reply)
             usage = response["usage"]
             prompt_total += usage.get("prompt_tokens", usage.get("input_tokens", 0))
             completion_total += usage.get("completion_tokens", usage.get("output_tokens", 0))
-            self.provider._record(request, None, 200, batch.id)
+            self.provider.record(request, None, 200, batch.id)
             batch.results[custom_id] = {"kind": "succeeded", "body": response}
         batch.usage = (prompt_total, completion_total)
         batch.state = state

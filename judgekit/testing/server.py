@@ -18,64 +18,29 @@ It listens on 127.0.0.1 only, on a free port chosen by the OS.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import random
-import re
 import select
 import socket
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from judgekit.testing.batches import BatchBehaviour
+from judgekit.testing.batches import BatchBehaviour, BatchService
+from judgekit.testing.wire import (
+    FakeRequest,
+    Reply,
+    Responder,
+    anthropic_body,
+    openai_body,
+    parse_request,
+)
 
-_TOKEN = re.compile(r"\d+|[A-Za-z]+|\s+|[^\w\s]")
-
-
-@dataclass
-class FakeRequest:
-    """One chat request as the fake server understood it."""
-
-    api: str
-    """"openai" or "anthropic"."""
-    model: str
-    messages: list[dict[str, Any]]
-    system: str
-    body: dict[str, Any]
-
-    @property
-    def prompt(self) -> str:
-        """System and message texts joined, which a responder usually reads."""
-        parts = [self.system] if self.system else []
-        parts += [str(message.get("content", "")) for message in self.messages]
-        return "\n".join(parts)
-
-    @property
-    def key(self) -> str:
-        """A hash of what identifies the request's content (model, messages, sampling)."""
-        stable = {k: v for k, v in self.body.items() if k not in ("stream",)}
-        return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass
-class Reply:
-    """What the fake judge answers. `distribution` sets the top log-probabilities at the last
-    token equal to `at` (e.g. at="8", distribution={"8": 0.6, "7": 0.3, "9": 0.1})."""
-
-    text: str
-    at: str | None = None
-    distribution: dict[str, float] | None = None
-
-
-Responder = Callable[[FakeRequest], "Reply | str"]
+__all__ = ["FakeProvider", "FakeRequest", "Faults", "Recorded", "Reply", "default_responder"]
 
 
 @dataclass
@@ -146,8 +111,6 @@ class FakeProvider:
         self._rng = random.Random(self.faults.seed)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        from judgekit.testing.batches import BatchService
-
         self.batch = BatchService(self, batches)
         """The files / batches / message-batches endpoints (see judgekit.testing.batches)."""
         self._open = threading.Event()
@@ -237,7 +200,7 @@ class FakeProvider:
                 return kind
         return None
 
-    def _record(self, request: FakeRequest, fault: str | None, status: int, batch_id: str | None = None) -> None:
+    def record(self, request: FakeRequest, fault: str | None, status: int, batch_id: str | None = None) -> None:
         with self._lock:
             self.recorded.append(Recorded(request, fault, status, batch_id))
 
@@ -297,7 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
-            self._json(400, {"error": {"message": "invalid JSON body"}})
+            self.json_reply(400, {"error": {"message": "invalid JSON body"}})
             return
         path = self.path.split("?")[0].rstrip("/")
         if path.endswith("/chat/completions"):
@@ -305,17 +268,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.endswith("/messages"):
             api = "anthropic"
         else:
-            self._json(404, {"error": {"message": f"no route {self.path}"}})
+            self.json_reply(404, {"error": {"message": f"no route {self.path}"}})
             return
-        request = _parse(api, body)
+        request = parse_request(api, body)
         provider = self.provider
-        if provider.api_key is not None and not self._authorised(api, provider.api_key):
-            provider._record(request, "auth", 401)
-            self._error(api, 401, "authentication_error", f"Incorrect API key provided: {self._sent_key(api)}")
+        if provider.api_key is not None and not self.authorised(api, provider.api_key):
+            provider.record(request, "auth", 401)
+            self.error_reply(api, 401, "authentication_error", f"Incorrect API key provided: {self._sent_key(api)}")
             return
         if provider.models is not None and request.model not in provider.models:
-            provider._record(request, "not_found", 404)
-            self._error(api, 404, "not_found_error", f"The model `{request.model}` does not exist")
+            provider.record(request, "not_found", 404)
+            self.error_reply(api, 404, "not_found_error", f"The model `{request.model}` does not exist")
             return
         # Over capacity: a quick 429, as a real server rejects work it cannot take.
         fault = provider._next_fault() if within_capacity else "rate_limit"
@@ -323,25 +286,25 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(provider.latency)
         provider._wait_open()
         if fault not in ("stall", "reset") and self._client_gone():
-            provider._record(request, "abandoned", 0)
+            provider.record(request, "abandoned", 0)
             self.close_connection = True
             return
         if fault == "rate_limit":
-            provider._record(request, fault, 429)
+            provider.record(request, fault, 429)
             headers = {} if provider.faults.retry_after is None else {"retry-after": f"{provider.faults.retry_after:g}"}
-            self._error(api, 429, "rate_limit_error", "Rate limit reached, slow down", headers)
+            self.error_reply(api, 429, "rate_limit_error", "Rate limit reached, slow down", headers)
             return
         if fault == "server_error":
-            provider._record(request, fault, 500)
-            self._error(api, 500, "api_error", "The server had an error")
+            provider.record(request, fault, 500)
+            self.error_reply(api, 500, "api_error", "The server had an error")
             return
         if fault == "stall":
-            provider._record(request, fault, 0)
+            provider.record(request, fault, 0)
             time.sleep(provider.faults.stall_seconds)
             self.close_connection = True
             return
         if fault == "reset":
-            provider._record(request, fault, 0)
+            provider.record(request, fault, 0)
             self.close_connection = True
             try:
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -350,22 +313,22 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
             return
         if fault == "malformed":
-            provider._record(request, fault, 200)
-            self._raw(200, b'{"id": "broken", "choices": [', "application/json")
+            provider.record(request, fault, 200)
+            self.raw_reply(200, b'{"id": "broken", "choices": [', "application/json")
             return
         answer = provider.responder(request)
         reply = answer if isinstance(answer, Reply) else Reply(text=str(answer))
         if fault == "empty":
             reply = Reply(text="")
-        provider._record(request, fault, 200)
+        provider.record(request, fault, 200)
         if api == "openai":
-            self._json(200, _openai_body(request, reply))
+            self.json_reply(200, openai_body(request, reply))
         else:
-            self._json(200, _anthropic_body(request, reply))
+            self.json_reply(200, anthropic_body(request, reply))
 
     def do_GET(self) -> None:
         if not self.provider.batch.handle(self, "GET", b""):
-            self._json(404, {"error": {"message": f"no route {self.path}"}})
+            self.json_reply(404, {"error": {"message": f"no route {self.path}"}})
 
     # -- helpers --------------------------------------------------------------------------
     def _client_gone(self) -> bool:
@@ -384,22 +347,24 @@ class _Handler(BaseHTTPRequestHandler):
             return (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
         return self.headers.get("x-api-key") or ""
 
-    def _authorised(self, api: str, key: str) -> bool:
+    def authorised(self, api: str, key: str) -> bool:
         return self._sent_key(api) == key
 
-    def _error(self, api: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def error_reply(
+        self, api: str, status: int, kind: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         if self.provider.faults.echo_key:
             message = f"{message} (request made with key {self._sent_key(api)})"
         if api == "anthropic":
             body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
         else:
             body = {"error": {"message": message, "type": kind, "code": None}}
-        self._json(status, body, headers)
+        self.json_reply(status, body, headers)
 
-    def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        self._raw(status, json.dumps(body).encode(), "application/json", headers)
+    def json_reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.raw_reply(status, json.dumps(body).encode(), "application/json", headers)
 
-    def _raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def raw_reply(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("content-type", content_type)
@@ -410,100 +375,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-
-
-def _parse(api: str, body: dict[str, Any]) -> FakeRequest:
-    messages = list(body.get("messages") or [])
-    system = ""
-    if api == "openai":
-        kept = []
-        for message in messages:
-            if message.get("role") == "system":
-                system += str(message.get("content", ""))
-            else:
-                kept.append(message)
-        messages = kept
-    else:
-        raw_system = body.get("system") or ""
-        system = raw_system if isinstance(raw_system, str) else "".join(block.get("text", "") for block in raw_system)
-    return FakeRequest(api=api, model=str(body.get("model", "")), messages=messages, system=system, body=body)
-
-
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
-
-def _logprobs(reply: Reply, top: int) -> list[dict[str, Any]]:
-    tokens = _tokens(reply.text)
-    target = -1
-    if reply.at is not None and reply.distribution:
-        for index in range(len(tokens) - 1, -1, -1):
-            if tokens[index] == reply.at:
-                target = index
-                break
-    entries = []
-    for index, token in enumerate(tokens):
-        if index == target and reply.distribution:
-            alternatives = sorted(reply.distribution.items(), key=lambda pair: -pair[1])[:top]
-            chosen = math.log(reply.distribution.get(token, 1e-9))
-        else:
-            alternatives = [(token, 1.0)]
-            chosen = 0.0
-        entries.append(
-            {
-                "token": token,
-                "logprob": chosen,
-                "bytes": list(token.encode()),
-                "top_logprobs": [
-                    {"token": alt, "logprob": math.log(max(p, 1e-12)), "bytes": list(alt.encode())}
-                    for alt, p in alternatives
-                ],
-            }
-        )
-    return entries
-
-
-def _usage_tokens(request: FakeRequest, reply: Reply) -> tuple[int, int]:
-    return max(1, len(request.prompt) // 4), max(1, len(reply.text) // 4)
-
-
-def _openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
-    n = int(request.body.get("n") or 1)
-    want_logprobs = bool(request.body.get("logprobs"))
-    top = int(request.body.get("top_logprobs") or 0)
-    prompt_tokens, completion_tokens = _usage_tokens(request, reply)
-    choices = []
-    for index in range(n):
-        choice: dict[str, Any] = {
-            "index": index,
-            "message": {"role": "assistant", "content": reply.text},
-            "finish_reason": "stop",
-            "logprobs": {"content": _logprobs(reply, top)} if want_logprobs else None,
-        }
-        choices.append(choice)
-    return {
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": request.model,
-        "choices": choices,
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens * n,
-            "total_tokens": prompt_tokens + completion_tokens * n,
-        },
-    }
-
-
-def _anthropic_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
-    prompt_tokens, completion_tokens = _usage_tokens(request, reply)
-    return {
-        "id": "msg_fake",
-        "type": "message",
-        "role": "assistant",
-        "model": request.model,
-        "content": [{"type": "text", "text": reply.text}] if reply.text else [],
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens},
-    }

@@ -1,0 +1,59 @@
+"""A panel's combined verdicts written as a run directory of their own (`<out>/panel/`).
+
+The panel's verdict per item is what `judgekit eval -j A -j B -j C` gates and reports on, so it
+is stored the way any run is: run.json (the first member's, naming the panel and its members),
+items.jsonl, and one judgments.jsonl row per item holding the combined verdict. `judgekit
+report`, `judgekit gate`, JUnit, Markdown and HTML then work on it like on any run, offline.
+The directory is derived data: it is rebuilt from the members' runs every time the panel ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from judgekit.compare.panel import RULES
+from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.outcomes import JudgedSet
+from judgekit.schema import Judgment
+from judgekit.store.rundir import RunDir
+
+PANEL_DIR = "panel"
+
+
+def write_panel_run(directory: Path, members: list[JudgedSet], combined: JudgedSet) -> RunDir:
+    """Write the panel's run directory under `directory`; returns it (its summary not yet built)."""
+    first = RunDir(Path(str(members[0].run_dir)))
+    manifest = first.read_manifest()
+    judges = [member.judge or member.name for member in members]
+    manifest["judge"] = combined.name
+    manifest["run_id"] = "panel-" + hashlib.sha256("\n".join(sorted(judges)).encode()).hexdigest()[:12]
+    manifest["panel"] = {
+        "rule": RULES[combined.kind],
+        "judges": judges,
+        "members": [str(member.run_dir) for member in members],
+    }
+    panel = RunDir(directory / PANEL_DIR)
+    if panel.path.exists():
+        shutil.rmtree(panel.path)
+    template = first.path / "template.jinja"
+    source = template.read_text(encoding="utf-8") if template.exists() else ""
+    panel.start(manifest, source, first.iter_items())
+    rows = [_row(outcome, combined.name) for outcome in combined.outcomes if outcome.status != "pending"]
+    panel.rewrite_judgments(rows)
+    return panel
+
+
+def _row(outcome: ItemOutcome, judge: str) -> Judgment:
+    return Judgment(
+        item_id=outcome.item_id,
+        call="single",
+        judge=judge,
+        request_hash=f"panel:{outcome.item_id}",
+        status=outcome.status,  # type: ignore[arg-type]
+        verdict=outcome.verdict,
+        score=outcome.score,
+        probabilities=outcome.probabilities,
+        reason=outcome.reason,
+    )

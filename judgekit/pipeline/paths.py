@@ -1,0 +1,367 @@
+"""The ways a run can go, each ending in `ending.end_run`.
+
+    eval_run()     `judgekit eval`: one judge, a panel of judges (-j repeated), or --batch
+    compare_run()  `judgekit compare`: prompts x judges against human labels
+    report_run()   `judgekit report` on a run directory or a comparison's output directory
+    gate_run()     `judgekit gate` on a run directory
+    collect_run()  `judgekit batch collect` on a `--batch` run
+
+Each path first refuses, before any call, every option that cannot apply to it (exit 2, one
+line naming the options): no option is ever silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from judgekit import api
+from judgekit.api import EvalResult, Prepared, finish, prepare, report
+from judgekit.ci.gates import check_options
+from judgekit.ci.passrule import RunFacts
+from judgekit.config import EvalConfig
+from judgekit.errors import Interrupted, UsageError
+from judgekit.judging.progress import Progress, make_progress
+from judgekit.pipeline.ending import PostRun, RunEnd, end_run
+from judgekit.reporting.messages import say
+
+if TYPE_CHECKING:
+    from judgekit.batch.driver import BatchOptions, BatchResult
+    from judgekit.compare.runs import CompareOptions, CompareResult
+
+
+@dataclass
+class EvalRequest:
+    """Everything `judgekit eval` was asked to do."""
+
+    config: EvalConfig
+    post: PostRun = field(default_factory=PostRun)
+    judges: list[str] = field(default_factory=list)
+    """More than one: a panel (each judge its own run, combined per item)."""
+    batch: BatchOptions | None = None
+    quiet: bool = False
+
+    @property
+    def is_panel(self) -> bool:
+        return len(self.judges) > 1
+
+
+def refuse(options: list[str], why: str) -> None:
+    """Stop before any call: these options cannot apply to this path."""
+    if options:
+        raise UsageError(f"{', '.join(options)} cannot be used {why}")
+
+
+def eval_run(request: EvalRequest) -> int:
+    """`judgekit eval`: check everything, judge, then the one ending; returns the exit code."""
+    request.post.check_targets()
+    if request.is_panel:
+        refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
+        return _panel(request)
+    prepared = prepare(request.config)
+    check_options(request.post.gates, RunFacts.of(prepared.manifest))
+    for note in prepared.grading.notes():
+        say(note)
+    if request.batch is not None:
+        return _batch(prepared, request)
+    return _single(prepared, request)
+
+
+def _progress(quiet: bool) -> Callable[[], Progress]:
+    return lambda: make_progress(enabled=not quiet)
+
+
+def _single(prepared: Prepared, request: EvalRequest) -> int:
+    progress = _progress(request.quiet)()
+    try:
+        result = asyncio.run(api.execute(prepared, progress))
+    except KeyboardInterrupt:
+        progress.stop()
+        raise _interrupted(prepared) from None
+    return end_run(_run_end(result, prepared), request.post)
+
+
+def _interrupted(prepared: Prepared) -> Interrupted:
+    if not prepared.run_dir.exists():  # stopped before the run directory was complete
+        return Interrupted("interrupted before the run started; nothing was judged")
+    summary = finish(prepared.run_dir, status="interrupted")
+    judged = summary.counts.scored + summary.counts.unscored
+    return Interrupted(
+        f"interrupted: {judged} of {summary.counts.items} items are judged and kept in {prepared.run_dir.path}; "
+        "run the same command again to finish"
+    )
+
+
+def _run_end(result: EvalResult, prepared: Prepared) -> RunEnd:
+    counters, summary, config = result.counters, result.summary, prepared.config
+    spent = f", ${counters.cost_usd:.4f} spent" if summary.cost is not None else ""
+    notes = [
+        f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
+        f"{counters.resumed} resumed{spent})"
+    ]
+    backend_report = prepared.backend_report()
+    if backend_report:
+        notes.append(backend_report)
+    if result.lowest_concurrency is not None and result.lowest_concurrency < config.concurrency:
+        notes.append(
+            f"rate limits lowered the requests in flight from {config.concurrency} to as few as "
+            f"{result.lowest_concurrency} (--adaptive)"
+        )
+    return RunEnd(
+        run_dir=result.run_dir,
+        summary=summary,
+        notes=notes,
+        stop_reasons={"run": result.stop_reason} if result.stop_reason else {},
+        failed_items={"run": summary.counts.errors},
+        html_writer=_run_page(result.run_dir, summary),
+    )
+
+
+def _run_page(run_dir: Path, summary: object = None) -> Callable[[str], Path]:
+    def write(target: str) -> Path:
+        from judgekit.reporting.html import write_run_report
+        from judgekit.summary import Summary
+
+        return write_run_report(run_dir, target, summary if isinstance(summary, Summary) else None)
+
+    return write
+
+
+# -- panel --------------------------------------------------------------------------------------
+def _panel(request: EvalRequest) -> int:
+    from judgekit.compare.runs import CompareOptions
+
+    config = request.config
+    options = CompareOptions(
+        base=config.model_copy(update={"out": None}),
+        prompts=[config.prompt],
+        judges=request.judges,
+        panel=True,
+        level=config.level,
+        group_by=config.group_by,
+        out=config.out,
+    )
+    return compare_run(options, request.post, quiet=request.quiet, gate_panel=True)
+
+
+def compare_run(options: CompareOptions, post: PostRun, *, quiet: bool, gate_panel: bool = False) -> int:
+    """Judge with every prompt x judge, print the comparison, and end; a panel gates on its verdict."""
+    from judgekit.compare.runs import run_compare
+
+    if not gate_panel:
+        refuse(post.given_gates_and_ci(), "with `judgekit compare` (gate one run with `judgekit gate RUN_DIR`)")
+    post.check_targets()
+    result = run_compare(options, progress=_progress(quiet))
+    end = _compare_end(result, options)
+    if gate_panel:
+        _gate_the_panel(end, result)
+    return end_run(end, post)
+
+
+def _compare_end(result: CompareResult, options: CompareOptions) -> RunEnd:
+    comparison = result.comparison
+    directory = Path(str(comparison.output_dir))
+    return RunEnd(
+        run_dir=None,
+        show="comparison",
+        comparison=comparison,
+        notes=[f"comparison saved in {directory}/compare.json"],
+        stop_reasons=dict(result.stop_reasons),
+        failed_items=dict(result.errors),
+        html_writer=_compare_page(directory),
+    )
+
+
+def _compare_page(directory: Path) -> Callable[[str], Path]:
+    def write(target: str) -> Path:
+        from judgekit.reporting.html import write_compare_dir_report
+
+        return write_compare_dir_report(directory, target)
+
+    return write
+
+
+def _gate_the_panel(end: RunEnd, result: CompareResult) -> None:
+    from judgekit.compare.panel import combine
+    from judgekit.compare.panel_run import write_panel_run
+
+    assert result.directory is not None
+    combined = combine(result.sets)
+    panel = write_panel_run(result.directory, result.sets, combined)
+    summary = finish(panel, status="complete")
+    end.run_dir, end.summary = panel.path, summary
+    end.gate_note = f"gates and CI reports use the panel's verdict ({combined.name}), stored in {panel.path}"
+
+
+# -- batch --------------------------------------------------------------------------------------
+def _batch(prepared: Prepared, request: EvalRequest) -> int:
+    from judgekit.pipeline.post_run_file import save_post_run
+
+    options = request.batch
+    assert options is not None
+    if options.estimate_only:
+        refuse(request.post.given(), "with --estimate (nothing is judged)")
+    outcome = _run_batches(prepared, options, request.quiet)
+    if options.estimate_only:
+        return 0
+    if outcome.running:
+        if request.post.given():
+            save_post_run(prepared.run_dir.path, request.post)
+            say(
+                f"{', '.join(request.post.given())} will be applied when the batches are collected "
+                f"(`judgekit batch collect {prepared.run_dir.path}`)"
+            )
+        if options.detach:
+            return _detached(outcome, request.post.as_json)
+    return end_run(_batch_end(outcome), request.post)
+
+
+def _run_batches(prepared: Prepared, options: BatchOptions, quiet: bool) -> BatchResult:
+    from judgekit.batch.driver import run_batch
+    from judgekit.batch.progress import BatchView
+
+    view = BatchView(quiet=quiet)
+    try:
+        return asyncio.run(run_batch(prepared, options, view))
+    except KeyboardInterrupt:
+        view.stop()
+        path = prepared.run_dir.path
+        if prepared.run_dir.exists():
+            finish(prepared.run_dir, status="interrupted")
+        raise Interrupted(
+            f"interrupted: everything collected is kept in {path}, and submitted batches keep running at the "
+            f"provider; run the same command again, or `judgekit batch collect {path}`, to pick them up"
+        ) from None
+
+
+def _batch_end(outcome: BatchResult) -> RunEnd:
+    result = outcome.result
+    summary, counters = result.summary, result.counters
+    notes = [
+        f"run directory: {result.run_dir} ({counters.calls} answers collected from batches, "
+        f"{counters.cached} from cache, {summary.counts.scored + summary.counts.unscored} items judged in all)"
+    ]
+    end = RunEnd(
+        run_dir=result.run_dir,
+        summary=summary,
+        notes=notes,
+        stop_reasons={"run": result.stop_reason} if result.stop_reason else {},
+        failed_items={"run": summary.counts.errors},
+        html_writer=_run_page(result.run_dir, summary),
+    )
+    if outcome.running:
+        # Results are partial: show them, but gate only once every batch is collected.
+        end.run_dir = None
+        end.failed_items = {}
+        end.notes.append(
+            f"{len(outcome.running)} batch(es) are still running; collect them later with "
+            f"`judgekit batch collect {result.run_dir}` (gates and reports are applied then)"
+        )
+    return end
+
+
+def _detached(outcome: BatchResult, as_json: bool) -> int:
+    import json
+    import sys
+
+    path = outcome.result.run_dir
+    if as_json:
+        payload = {
+            "run_dir": str(path),
+            "batches": [record.model_dump(mode="json") for record in outcome.running],
+            "estimate": outcome.estimate,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"{path}\n")
+    requests = sum(record.requests for record in outcome.running)
+    say(
+        f"{len(outcome.running)} batch(es) with {requests} requests are with the provider; follow them with "
+        f"`judgekit batch status {path}` and collect them with `judgekit batch collect {path}`"
+    )
+    return 0
+
+
+def collect_run(run_dir: str, options: BatchOptions, post: PostRun, *, quiet: bool) -> int:
+    """`judgekit batch collect`: pick up a run's batches, then the ending with the stored post-run options."""
+    from judgekit.api import config_from_run
+    from judgekit.pipeline.post_run_file import load_post_run
+
+    if not post.given():
+        post = load_post_run(Path(run_dir), as_json=post.as_json) or post
+    post.check_targets()
+    prepared = prepare(config_from_run(run_dir))
+    check_options(post.gates, RunFacts.of(prepared.manifest))
+    outcome = _run_batches(prepared, options, quiet)
+    end = _batch_end(outcome)
+    return end_run(end, post)
+
+
+# -- an existing directory ----------------------------------------------------------------------
+def report_run(run_dir: str, post: PostRun, *, reparse: bool = False, labels_are_random: bool = False) -> int:
+    """`judgekit report`: rebuild a run's summary (or show a comparison's page) and end."""
+    from judgekit.reporting.html import is_compare_dir
+
+    post.check_targets()
+    if is_compare_dir(run_dir):
+        refuse(["--reparse"] if reparse else [], "on a comparison's output directory")
+        refuse(["--labels-are-random"] if labels_are_random else [], "on a comparison's output directory")
+        refuse(post.given_gates_and_ci(), "on a comparison's output directory; gate its panel/ or one run")
+        from judgekit.compare.runs import load_comparison
+
+        page = _compare_page(Path(run_dir))
+        if post.html:  # the page is what was asked for: compare.json is read as the page reads it
+            return end_run(RunEnd(run_dir=None, show="nothing", html_writer=page), post)
+        comparison = load_comparison(Path(run_dir))
+        return end_run(RunEnd(run_dir=None, show="comparison", comparison=comparison, html_writer=page), post)
+    if reparse:
+        _reparse(run_dir)
+    summary = report(run_dir, labels_are_random=labels_are_random)
+    end = RunEnd(
+        run_dir=Path(run_dir),
+        summary=summary,
+        html_writer=_run_page(Path(run_dir), summary),
+        pending=summary.counts.pending if post.checks_gates else 0,
+        failed_items={"run": summary.counts.errors} if post.checks_gates else {},
+    )
+    return end_run(end, post)
+
+
+def _reparse(run_dir: str) -> None:
+    from judgekit.api import reparse_answers
+
+    result = reparse_answers(run_dir)
+    for note in result.notes:
+        say(f"note: {note}")
+    say(
+        f"re-read {result.read} stored answers: {result.changed} changed "
+        f"({result.newly_scored} newly scored, {result.newly_unscored} newly unscored); "
+        f"{result.kept} rows kept as they were"
+    )
+
+
+def gate_run(run_dir: str, post: PostRun) -> int:
+    """`judgekit gate`: the gates and CI reports on a finished run, without a model call."""
+    from judgekit.pipeline.finished import load_finished
+
+    if not post.checks_gates:
+        raise UsageError(
+            "no gate given: pass at least one of --min-win-rate, --min-score, --min-pass-rate, --max-unscored, "
+            "--max-flip-rate, --min-agreement (or a report: --junit, --markdown)"
+        )
+    post.check_targets()
+    view = load_finished(run_dir)
+    check_options(post.gates, RunFacts.of(view.manifest))
+    counts = view.summary.counts
+    end = RunEnd(
+        run_dir=view.path,
+        summary=view.summary,
+        show="gates",
+        pending=counts.pending,
+        failed_items={"run": counts.errors},
+        html_writer=_run_page(view.path, view.summary),
+    )
+    return end_run(end, post)
