@@ -35,7 +35,6 @@ from judgekit.judging.progress import NullProgress, Progress
 from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
 from judgekit.judging.scoring import scoring_info
 from judgekit.metrics.aggregate import Aggregation, aggregate
-from judgekit.metrics.human_anchored import refuse_if_selected
 from judgekit.schema import Item, Judgment, Kind
 from judgekit.store.rundir import RunDir, latest_rows
 from judgekit.summary import Cost, Counts, Summary
@@ -315,8 +314,8 @@ def finish(
 ) -> Summary:
     """Aggregate a run directory's rows into summary.json (no model calls).
 
-    Raises UsageError, after writing summary.json, when human labels look selected rather than
-    random (unless `labels_are_random`, here or in the run's configuration).
+    `labels_are_random` (or the run's configuration) skips the check of the human labels behind
+    the human-anchored estimates (see `metrics.human_anchored`).
     """
     manifest = run_dir.read_manifest()
     config = manifest.get("config", {})
@@ -365,7 +364,6 @@ def finish(
         human_anchored=result.human_anchored,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
-    refuse_if_selected(result.human_anchored)
     return summary
 
 

@@ -41,7 +41,8 @@ def human_anchored(
     """The anchored estimates of a run; None unless some, but not all, scored items carry a human reference.
 
     With an obviously selected labelled set (and not `labels_are_random`) the result carries
-    only `refused`, the one-line reason; `refuse_if_selected` turns that into a usage error.
+    only `refused`, the one-line reason; `refuse_if_selected` turns that into a usage error
+    where the estimates would be shown (`eval`, `report`, `agreement`).
     """
     pairwise = bool(facts) and facts[0].kind == "pairwise"
     judge: list[float] = []
