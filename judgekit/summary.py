@@ -84,6 +84,30 @@ class BiasMetrics(BaseModel):
     """Share of decisive item verdicts won by the longer answer."""
 
 
+class ReliabilityRow(BaseModel):
+    low: float
+    high: float
+    n: int
+    confidence: float
+    """Mean confidence of the judge in its verdicts on the bin's items."""
+    accuracy: float
+    """Share of the bin's verdicts that matched the human label."""
+
+
+class JudgeCalibration(BaseModel):
+    """The judge's confidence against its agreement with humans (a reliability table)."""
+
+    source: str
+    """probability (the judge's probability for its verdict) or order agreement (under swap:
+    1 when both orders agreed, 1/2 when they did not)."""
+    n: int
+    """Labelled items with a verdict and a confidence."""
+    bins: list[ReliabilityRow] = Field(default_factory=list)
+    """Equal-width confidence bins (tenths), the empty ones left out."""
+    ece: float | None = None
+    """Expected calibration error: the item-weighted mean |accuracy - confidence| over the bins."""
+
+
 class HumanAgreement(BaseModel):
     n: int
     """Items with both a human label and a judge verdict."""
@@ -95,6 +119,8 @@ class HumanAgreement(BaseModel):
     """Cohen's kappa over A / B / tie."""
     confusion: dict[str, dict[str, int]]
     """counts[human label][judge verdict]."""
+    calibration: JudgeCalibration | None = None
+    """How well the judge's confidence predicts agreement with the humans (probabilities or swap)."""
 
 
 class HumanCorrelation(BaseModel):

@@ -331,6 +331,8 @@ def _human_agreement(
     ]
     if not any(fact.human_label is not None for fact in facts):
         return None
+    from judgekit.metrics.calibration import judge_calibration
+
     judge = [str(j) for j, _ in pairs]
     human = [str(h) for _, h in pairs]
     return HumanAgreement(
@@ -339,6 +341,7 @@ def _human_agreement(
         agreement_without_ties=pairwise_stats.agreement(judge, human, include_ties=False, **options),
         kappa=pairwise_stats.cohen_kappa(judge, human, **options) if pairs else None,
         confusion=pairwise_stats.confusion(judge, human),
+        calibration=judge_calibration(facts, outcomes),
     )
 
 

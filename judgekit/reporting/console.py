@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import AnchoredEstimate, HumanAgreement, HumanAnchored, HumanCorrelation, Summary
+from judgekit.summary import (
+    AnchoredEstimate,
+    HumanAgreement,
+    HumanAnchored,
+    HumanCorrelation,
+    JudgeCalibration,
+    Summary,
+)
 
 
 def _pct(estimate: Estimate | None) -> str:
@@ -58,6 +65,11 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append(("Agreement with humans", _pct(human.agreement)))
         rows.append(("Agreement with humans, no ties", _pct(human.agreement_without_ties)))
         rows.append(("Cohen's kappa with humans", _num(human.kappa)))
+        calibration = human.calibration
+        if calibration is not None and calibration.ece is not None:
+            rows.append(
+                (f"Calibration error (ECE, {calibration.source})", f"{calibration.ece:.3f}  (n={calibration.n})")
+            )
     elif isinstance(human, HumanCorrelation):
         level = "" if human.level == "item" else f" ({human.level} level by {human.group_by}, {human.groups} groups)"
         rows.append((f"Spearman with humans{level}", _num(human.spearman)))
@@ -128,6 +140,21 @@ def print_anchored(anchored: HumanAnchored, console: Any) -> None:
     console.print(table)
     for note in anchored.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
+
+
+def print_calibration(calibration: JudgeCalibration, console: Any) -> None:
+    """The reliability table: per confidence bin, how often the judge agreed with the humans."""
+    from rich.table import Table
+
+    ece = "–" if calibration.ece is None else f"{calibration.ece:.3f}"
+    table = Table(
+        title=f"Judge calibration ({calibration.source} against human labels; ECE {ece})", title_justify="left"
+    )
+    for header in ("confidence", "items", "mean confidence", "agreement with humans"):
+        table.add_column(header, justify="right")
+    for row in calibration.bins:
+        table.add_row(f"{row.low:.1f}-{row.high:.1f}", str(row.n), f"{row.confidence:.3f}", f"{row.accuracy:.3f}")
+    console.print(table)
 
 
 def grading_rows(summary: Summary) -> list[tuple[str, str]]:
@@ -220,6 +247,8 @@ def print_summary(summary: Summary, console: Any) -> None:
         console.print(by_model)
     if summary.human_anchored is not None:
         print_anchored(summary.human_anchored, console)
+    if isinstance(summary.human, HumanAgreement) and summary.human.calibration is not None:
+        print_calibration(summary.human.calibration, console)
     if summary.leaderboard is not None:
         _print_leaderboard(summary, console)
     if summary.counts.unscored_reasons:
