@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import platform
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,9 +33,10 @@ from judgekit.judging.pricing import require_prices, resolve_prices
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
 from judgekit.judging.scoring import scoring_info
+from judgekit.manifest import DatasetRecord, RunManifest, TemplateRecord, load_manifest
 from judgekit.metrics.aggregate import Aggregation, aggregate
-from judgekit.schema import Item, Judgment, Kind
-from judgekit.store.rundir import RunDir, latest_rows
+from judgekit.schema import Item, Judgment
+from judgekit.store.rundir import RunDir, latest_rows, slug
 from judgekit.summary import Cost, Counts, Summary
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Prepared:
     setup: calls.JudgeSetup
     run_dir: RunDir
     run_id: str
-    manifest: dict[str, Any]
+    manifest: RunManifest
     grading: Grading
     """Templates per item, auxiliary calls (steps, references) and the score method."""
 
@@ -87,15 +87,6 @@ def versions() -> dict[str, str]:
         with contextlib.suppress(PackageNotFoundError):
             found[package] = version(package)
     return found
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60]
-
-
-def resolve_template(config: EvalConfig, data_kind: Kind) -> Template:
-    """The run's main judge template for these options and this kind of data."""
-    return plan_grading(config, data_kind).primary
 
 
 def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
@@ -152,20 +143,19 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
     if config.out:
         path = Path(config.out)
     else:
-        stem = _slug(Path(config.dataset).stem)
-        path = Path(config.runs_root) / f"{stem}-{info.kind}-{_slug(str(spec))}-{run_id[:8]}"
-    manifest = {
-        "version": 1,
-        "run_id": run_id,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "config": config.model_dump(),
-        "resolved": resolved,
-        "dataset": info.__dict__,
-        "template": _template_info(template),
-        "judge": str(spec),
-        "endpoint": backend.endpoint,
-        "versions": versions(),
-    }
+        stem = slug(Path(config.dataset).stem)
+        path = Path(config.runs_root) / f"{stem}-{info.kind}-{slug(str(spec))}-{run_id[:8]}"
+    manifest = RunManifest(
+        run_id=run_id,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        config=config,
+        resolved=resolved,
+        dataset=DatasetRecord.model_validate(info.__dict__),
+        template=_template_info(template),
+        judge=str(spec),
+        endpoint=backend.endpoint,
+        versions=versions(),
+    )
     return Prepared(config, dataset, info, template, spec, backend, setup, RunDir(path), run_id, manifest, grading)
 
 
@@ -177,22 +167,22 @@ def _backend_extra(config: EvalConfig, spec: ModelSpec) -> dict[str, Any]:
     return extra
 
 
-def _template_info(template: Template) -> dict[str, Any]:
-    return {
-        "name": template.name,
-        "hash": template.hash,
-        "builtin": template.builtin,
-        "kind": template.meta.kind,
-        "follows": template.meta.follows,
-        "verdict": template.meta.verdict.model_dump(),
-    }
+def _template_info(template: Template) -> TemplateRecord:
+    return TemplateRecord(
+        name=template.name,
+        hash=template.hash,
+        builtin=template.builtin,
+        kind=template.meta.kind,
+        follows=template.meta.follows,
+        verdict=template.meta.verdict.model_dump(),
+    )
 
 
-def _open_run_dir(prepared: Prepared) -> list[Judgment]:
+def open_run_dir(prepared: Prepared) -> list[Judgment]:
     """Start the run directory, or resume it; returns the rows already there."""
     run_dir, config = prepared.run_dir, prepared.config
     if run_dir.exists() and not config.fresh:
-        existing = run_dir.read_manifest()
+        existing = run_dir.read_manifest()  # a dict: an older or damaged record still gets this message
         if existing.get("run_id") != prepared.run_id:
             raise RunDirError(
                 f"{run_dir.path} holds a run with a different configuration "
@@ -202,13 +192,8 @@ def _open_run_dir(prepared: Prepared) -> list[Judgment]:
         return run_dir.load_judgments(repair=True)
     if run_dir.path.exists() and any(run_dir.path.iterdir()) and not run_dir.exists() and not config.fresh:
         raise RunDirError(f"{run_dir.path} exists and is not a judgekit run directory; choose another --out")
-    run_dir.start(prepared.manifest, prepared.template.source, prepared.dataset)
+    run_dir.start(prepared.manifest.as_dict(), prepared.template.source, prepared.dataset)
     return []
-
-
-def open_run_dir(prepared: Prepared) -> list[Judgment]:
-    """Start or resume the run directory (for other ways of executing a run, e.g. batches)."""
-    return _open_run_dir(prepared)
 
 
 async def execute(prepared: Prepared, progress: Progress | None = None) -> EvalResult:
@@ -241,7 +226,7 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     from judgekit.store.batch_state import refuse_if_in_flight
 
     refuse_if_in_flight(prepared.run_dir.path)  # its batches would answer these calls: never pay twice
-    earlier = _open_run_dir(prepared)
+    earlier = open_run_dir(prepared)
     cache = _open_cache(config) if config.cache else None
     writer = prepared.run_dir.open_writer()
     # An in-process model answers one request at a time: more in flight would only queue.
@@ -317,24 +302,21 @@ def finish(
     `labels_are_random` (or the run's configuration) skips the check of the human labels behind
     the human-anchored estimates (see `metrics.human_anchored`).
     """
-    manifest = run_dir.read_manifest()
-    config = manifest.get("config", {})
-    limit = config.get("limit")
-    items = islice(run_dir.iter_items(), limit) if limit else run_dir.iter_items()  # streamed: large runs
+    manifest = load_manifest(run_dir)
+    config = manifest.config
+    items = islice(run_dir.iter_items(), config.limit) if config.limit else run_dir.iter_items()  # streamed
     all_rows = run_dir.load_judgments(lean=True)
-    verdict = manifest.get("template", {}).get("verdict", {})
-    scale = (float(verdict["scale"][0]), float(verdict["scale"][1])) if verdict.get("scale") else None
     result = aggregate(
         items,
         all_rows,
-        scale=scale,
-        method=manifest.get("resolved", {}).get("method"),
-        resamples=int(config.get("bootstrap_resamples", 2000)),
-        seed=int(config.get("seed", 0)),
-        group_by=config.get("group_by"),
-        level=config.get("level"),
+        scale=manifest.template.scale,
+        method=manifest.method,
+        resamples=manifest.resamples,
+        seed=manifest.seed,
+        group_by=config.group_by,
+        level=config.level,
         renamed=_renamed_columns(manifest),
-        labels_are_random=labels_are_random or bool(config.get("labels_are_random")),
+        labels_are_random=labels_are_random or config.labels_are_random,
     )
     counts = _call_counts(result, all_rows)
     if status == "complete" and (counts.pending or counts.errors):
@@ -343,10 +325,10 @@ def finish(
         status=status,  # type: ignore[arg-type]
         run_dir=str(run_dir.path),
         kind=result.kind,  # type: ignore[arg-type]
-        judge=manifest.get("judge", ""),
-        template=manifest.get("template", {}),
-        dataset={key: manifest.get("dataset", {}).get(key) for key in ("path", "format", "rows", "sha256", "mapping")},
-        config=config,
+        judge=manifest.judge,
+        template=manifest.template.model_dump(mode="json"),
+        dataset=manifest.dataset.model_dump(mode="json", include={"path", "format", "rows", "sha256", "mapping"}),
+        config=config.model_dump(mode="json"),
         judgekit_version=__version__,
         counts=counts,
         pairwise=result.pairwise,
@@ -355,11 +337,11 @@ def finish(
         human=result.human,
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
-        warnings=_warnings(result, manifest) + _self_preference(manifest.get("judge", ""), result.models),
+        warnings=_warnings(result, manifest) + _self_preference(manifest.judge, result.models),
         timing={**({"wall_s": round(wall_s, 3)} if wall_s is not None else {}), **(backend_timing or {})},
         leaderboard=result.leaderboard,
-        scoring=scoring_info(manifest.get("resolved", {}).get("grading", {}).get("scoring"), all_rows),
-        grading=grading_info(manifest.get("resolved", {}).get("grading"), all_rows),
+        scoring=scoring_info(manifest.resolved.get("grading", {}).get("scoring"), all_rows),
+        grading=grading_info(manifest.resolved.get("grading"), all_rows),
         cost=_cost(manifest, counts),
         human_anchored=result.human_anchored,
     )
@@ -367,9 +349,9 @@ def finish(
     return summary
 
 
-def _renamed_columns(manifest: dict[str, Any]) -> dict[str, str]:
+def _renamed_columns(manifest: RunManifest) -> dict[str, str]:
     """Data column -> canonical field, for columns that --field (or an alias) renamed."""
-    mapping = manifest.get("dataset", {}).get("mapping") or {}
+    mapping = manifest.dataset.mapping
     return {column: canonical for canonical, column in mapping.items() if column != canonical}
 
 
@@ -399,10 +381,10 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
     return counts
 
 
-def _cost(manifest: dict[str, Any], counts: Counts) -> Cost | None:
-    config = manifest.get("config", {})
+def _cost(manifest: RunManifest, counts: Counts) -> Cost | None:
+    config = manifest.config
     try:
-        prices = resolve_prices(manifest.get("judge", ""), config.get("price_in"), config.get("price_out"))
+        prices = resolve_prices(manifest.judge, config.price_in, config.price_out)
     except UsageError:
         return None
     if prices is None:
@@ -415,7 +397,7 @@ def _cost(manifest: dict[str, Any], counts: Counts) -> Cost | None:
     )
 
 
-def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
+def _warnings(result: Aggregation, manifest: RunManifest) -> list[str]:
     warnings = []
     counts = result.counts
     if counts.unscored:
@@ -427,9 +409,9 @@ def _warnings(result: Aggregation, manifest: dict[str, Any]) -> list[str]:
         warnings.append(f"{counts.errors} items failed after retries; run the same command again to retry only them")
     if counts.pending:
         warnings.append(f"{counts.pending} items were not judged; run the same command again to finish")
-    scoring = manifest.get("resolved", {}).get("grading", {}).get("scoring") or {}
+    scoring = manifest.resolved.get("grading", {}).get("scoring") or {}
     warnings.extend(scoring.get("warnings") or [])
-    truncated = manifest.get("dataset", {}).get("truncated")
+    truncated = manifest.dataset.truncated
     if truncated:
         warnings.append(f"{truncated} texts were cut to --max-chars characters (--truncate)")
     return warnings
@@ -460,9 +442,4 @@ def reparse_answers(run_dir: str | Path) -> ReparseResult:
 def config_from_run(run_dir: str | Path) -> EvalConfig:
     """The configuration a run directory was made with (for `judgekit eval --resume`)."""
     path = Path(run_dir)
-    manifest = RunDir(path).read_manifest()
-    try:
-        config = EvalConfig.model_validate(manifest["config"])
-    except (KeyError, ValueError) as exc:
-        raise RunDirError(f"{path}/run.json: the stored configuration cannot be read ({exc})") from None
-    return config.model_copy(update={"out": str(path), "fresh": False})
+    return load_manifest(path).config.model_copy(update={"out": str(path), "fresh": False})

@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgekit.choices import DomainName, Positions, ScoreMethod
 from judgekit.errors import UsageError
+from judgekit.stats.intervals import DEFAULT_RESAMPLES
 
 Mode = Literal["pairwise", "pointwise", "reference", "geval"]
 """pairwise/pointwise force a kind; reference and geval are grading modes (see grading.py)."""
@@ -39,7 +41,7 @@ class EvalConfig(BaseModel):
     """Built-in template name or path of a .jinja file; by default the mode's standard one."""
     fields: dict[str, str] = Field(default_factory=dict)
     """Canonical field -> source column."""
-    positions: Literal["random", "swap", "fixed"] = "random"
+    positions: Positions = "random"
     seed: int = 0
     temperature: float | None = None
     """Overrides the template's temperature."""
@@ -65,12 +67,12 @@ class EvalConfig(BaseModel):
     runs_root: str = "runs"
     fresh: bool = False
     """Start the run directory afresh instead of resuming it."""
-    bootstrap_resamples: int = 2000
+    bootstrap_resamples: int = DEFAULT_RESAMPLES
     group_by: str | None = None
     """Column whose groups (or systems) the human correlation is computed per (see `levels`)."""
     level: Literal["item", "group", "system"] | None = None
     """Correlation level: item (default), group (per group, then averaged) or system."""
-    domain: Literal["general", "coding", "math", "auto"] = "general"
+    domain: DomainName = "general"
     """Built-in prompt by domain; auto picks per item from its category."""
     criterion: str | None = None
     """G-Eval criterion: a built-in name, a criterion file, or a sentence (implies mode geval)."""
@@ -80,7 +82,7 @@ class EvalConfig(BaseModel):
     """Have the judge write a reference answer for items that lack one."""
     rubric: str | None = None
     """A rubric file for items without their own rubric (text, or YAML/JSON score -> description)."""
-    score_method: Literal["auto", "parse", "logprobs", "samples"] | None = None
+    score_method: ScoreMethod | None = None
     """How a verdict becomes a number; default parse (auto under geval, samples with `samples`)."""
     samples: int | None = None
     """Samples per judge call under the samples method (default 20)."""

@@ -12,6 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgekit.choices import DomainName, Positions, ScoreMethod
+
+__all__ = ["DomainName", "Positions", "ScoreMethod"]
+
 Role = Literal["system", "user", "assistant"]
 Label = Literal["A", "B", "tie"]
 """A pairwise outcome in the dataset's own terms: answer_a won, answer_b won, or a tie."""

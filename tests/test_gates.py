@@ -388,7 +388,7 @@ def test_interrupted_eval_exits_130_and_skips_the_gates(monkeypatch: pytest.Monk
     from judgekit import api
 
     async def interrupted(prepared: Any, progress: Any = None) -> Any:
-        api._open_run_dir(prepared)
+        api.open_run_dir(prepared)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(api, "execute", interrupted)

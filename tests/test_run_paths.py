@@ -175,3 +175,35 @@ def test_resume_refuses_a_different_judge_and_applies_post_run_options(data: Pat
     assert refused.exit_code == 2 and "mock/first" in refused.stderr and "mock/second" in refused.stderr
     again = cli("eval", "--resume", "run", "-q", *FAILING, "--junit", "r.xml")
     assert again.exit_code == 1 and Path("r.xml").exists()
+
+
+def test_compare_grades_each_combination_as_eval_does(data: Path, fake_provider: Any, monkeypatch: Any) -> None:
+    from tests.gate_helpers import start_judge
+
+    start_judge(fake_provider, monkeypatch)
+    grading = ["--score-method", "samples", "--samples", "3", "--positions", "swap"]
+    evaluated = cli("eval", data, "-j", "openai/judge", "-q", "--out", "alone", "--format", "json", *grading)
+    assert evaluated.exit_code == 0, evaluated.output
+    compared = cli("compare", data, "-j", "openai/judge", "-j", "mock/first", "-q", "--out", "cmp", *grading)
+    assert compared.exit_code == 0, compared.output
+    alone = json.loads(Path("alone/run.json").read_text())
+    member = json.loads(Path("cmp/default--openai_judge/run.json").read_text())
+    assert member["resolved"]["grading"] == alone["resolved"]["grading"]
+    assert member["resolved"]["method"] == alone["resolved"]["method"] == "samples"
+    assert (
+        json.loads(Path("alone/summary.json").read_text())["human"]
+        == json.loads(Path("cmp/default--openai_judge/summary.json").read_text())["human"]
+    )
+
+
+def test_the_embedded_judge_gets_its_defaults_whether_named_or_not(tmp_path: Path) -> None:
+    from judgekit.config import EvalConfig
+    from judgekit.judging.embedded import DEFAULT_JUDGE, fill_defaults
+
+    data = write_jsonl(tmp_path / "p.jsonl", pairs(2, a_good=[0]))
+    named = fill_defaults(EvalConfig(dataset=str(data), judge=DEFAULT_JUDGE))
+    assert (named.score_method, named.prompt) == ("logprobs", "pairwise/direct")
+    chosen = fill_defaults(EvalConfig(dataset=str(data), judge=DEFAULT_JUDGE, score_method="parse", prompt="x"))
+    assert (chosen.score_method, chosen.prompt) == ("parse", "x")
+    other = fill_defaults(EvalConfig(dataset=str(data), judge="openai/gpt-4o-mini"))
+    assert (other.score_method, other.prompt) == (None, None)

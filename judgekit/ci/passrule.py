@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from judgekit.manifest import RunManifest
 from judgekit.metrics.aggregate import ItemOutcome
 
 
@@ -32,17 +33,14 @@ class RunFacts:
     has_human_scores: bool
 
     @classmethod
-    def of(cls, manifest: dict[str, Any]) -> RunFacts:
-        template = manifest.get("template", {})
-        dataset = manifest.get("dataset", {})
-        kind = manifest.get("resolved", {}).get("kind") or dataset.get("kind") or template.get("kind", "pointwise")
+    def of(cls, manifest: RunManifest) -> RunFacts:
         return cls(
-            kind=str(kind),
-            template=str(template.get("name", "?")),
-            verdict=dict(template.get("verdict") or {}),
-            positions=str(manifest.get("config", {}).get("positions", "random")),
-            has_human_labels=bool(dataset.get("has_human_labels")),
-            has_human_scores=bool(dataset.get("has_human_scores")),
+            kind=manifest.kind,
+            template=manifest.template.name or "?",
+            verdict=dict(manifest.template.verdict),
+            positions=manifest.config.positions,
+            has_human_labels=manifest.dataset.has_human_labels,
+            has_human_scores=manifest.dataset.has_human_scores,
         )
 
     @property

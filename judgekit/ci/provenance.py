@@ -46,7 +46,7 @@ def run_warnings(view: RunView) -> list[str]:
             if row.template_hash:
                 hashes[row.template_hash] += 1
     warnings = []
-    manifest_judge = view.manifest.get("judge")
+    manifest_judge = view.manifest.judge
     others = {judge: n for judge, n in judges.items() if judge != manifest_judge}
     if others:
         listed = ", ".join(f"{judge} ({n} rows)" for judge, n in sorted(others.items()))
@@ -63,7 +63,7 @@ def comparison_warnings(before: RunView, after: RunView) -> list[str]:
     """What differs between two runs' judging setups, one line per difference."""
     warnings = []
     for label, path in _COMPARED:
-        first, second = _at(before.manifest, path), _at(after.manifest, path)
+        first, second = _at(before.manifest.as_dict(), path), _at(after.manifest.as_dict(), path)
         if first != second:
             warnings.append(
                 f"the runs differ in {label} ({_show(first)} vs {_show(second)}); "

@@ -12,9 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from judgekit.errors import RunDirError
+from judgekit.manifest import RunManifest, load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.schema import Item, Judgment
 from judgekit.store.rundir import RunDir
@@ -26,7 +26,7 @@ class RunView:
     """Everything about a finished run that per-item reports and gates read."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: RunManifest
     summary: Summary
     items: list[Item]
     outcomes: list[ItemOutcome]
@@ -40,16 +40,15 @@ class RunView:
 
     @property
     def template_hash(self) -> str | None:
-        value = self.manifest.get("template", {}).get("hash")
-        return str(value) if value else None
+        return self.manifest.template.hash or None
 
     @property
     def seed(self) -> int:
-        return int(self.manifest.get("config", {}).get("seed", 0))
+        return self.manifest.seed
 
     @property
     def resamples(self) -> int:
-        return int(self.manifest.get("config", {}).get("bootstrap_resamples", 2000))
+        return self.manifest.resamples
 
     def explanation(self, item_id: str) -> str:
         """The judge's raw answer(s) for an item, each order labelled under --positions swap."""
@@ -72,11 +71,10 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunView:
     """Read a run directory. The stored summary.json is used unless `summary` is given
     (`judgekit.pipeline.finished.load_finished` rebuilds a missing one first)."""
     run_dir = RunDir(Path(path))
-    manifest = run_dir.read_manifest()
+    manifest = load_manifest(run_dir)
     if summary is None:
         summary = _stored_summary(run_dir)
-    config = manifest.get("config", {})
-    limit = config.get("limit")
+    limit = manifest.limit
     items = list(islice(run_dir.iter_items(), limit) if limit else run_dir.iter_items())
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
     for row in run_dir.load_judgments():

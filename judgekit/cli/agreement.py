@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
 
@@ -44,7 +45,7 @@ def agreement_command(
     rank_by: Annotated[Optional[str], typer.Option(help="Metric that ranks several sources.")] = None,
     panel: Annotated[bool, typer.Option("--panel", help="Also combine the sources into a panel.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 2000,
+    resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = DEFAULT_RESAMPLES,
     out: Annotated[
         Optional[str], typer.Option("--out", "-o", help="Also write compare.json to this directory.")
     ] = None,

@@ -1,4 +1,4 @@
-"""Enumerated option values shared by the commands (one definition each)."""
+"""Enumerated option values of the CLI alone; choices the library shares are in `judgekit.choices`."""
 
 from __future__ import annotations
 
@@ -20,26 +20,6 @@ class ModeChoice(str, Enum):
 class KindChoice(str, Enum):
     pairwise = "pairwise"
     pointwise = "pointwise"
-
-
-class DomainChoice(str, Enum):
-    general = "general"
-    coding = "coding"
-    math = "math"
-    auto = "auto"
-
-
-class ScoreMethodChoice(str, Enum):
-    auto = "auto"
-    parse = "parse"
-    logprobs = "logprobs"
-    samples = "samples"
-
-
-class PositionsChoice(str, Enum):
-    random = "random"
-    swap = "swap"
-    fixed = "fixed"
 
 
 class LevelChoice(str, Enum):

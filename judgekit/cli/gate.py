@@ -38,19 +38,7 @@ def gate_command(
     """
     from judgekit.pipeline.paths import gate_run
 
-    gates = gating.gate_options(
-        min_win_rate=min_win_rate,
-        min_score=min_score,
-        min_pass_rate=min_pass_rate,
-        pass_score=pass_score,
-        max_unscored=max_unscored,
-        max_flip_rate=max_flip_rate,
-        min_agreement=min_agreement,
-        on_ci_bound=on_ci_bound,
-    )
-    post = gating.post_run(
-        gates, junit=junit, markdown=markdown, as_json=output_format is FormatChoice.json, max_errors=max_errors
-    )
+    post = gating.post_run_of(locals(), as_json=output_format is FormatChoice.json)
     code = gate_run(run_dir, post)
     if code:
         raise typer.Exit(code)

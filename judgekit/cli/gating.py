@@ -8,6 +8,7 @@ functions, so importing this module at CLI start-up stays cheap.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -154,6 +155,29 @@ def post_run(
     from judgekit.pipeline.ending import PostRun
 
     return PostRun(gates=gates, junit=junit, markdown=markdown, html=html, as_json=as_json, max_errors=max_errors)
+
+
+GATE_OPTIONS = (
+    "min_win_rate",
+    "min_score",
+    "min_pass_rate",
+    "pass_score",
+    "max_unscored",
+    "max_flip_rate",
+    "min_agreement",
+    "on_ci_bound",
+)
+"""The gate parameters every gating command declares (with the annotated types above)."""
+
+
+def post_run_of(given: Mapping[str, Any], **outputs: Any) -> PostRun:
+    """The post-run options from a command's parsed parameters (gates, --junit, --markdown,
+    --max-errors); `outputs` adds what only some commands have (html, as_json)."""
+    gates = gate_options(**{name: given[name] for name in GATE_OPTIONS if name in given})
+    return post_run(
+        gates, junit=given.get("junit"), markdown=given.get("markdown"), max_errors=given.get("max_errors") or 0,
+        **outputs,
+    )  # fmt: skip
 
 
 def wants_reports(junit: str | None, markdown: str | None) -> bool:

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from judgekit.compare.panel import RULES
+from judgekit.manifest import PanelRecord, load_manifest
 from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Judgment
@@ -25,21 +26,22 @@ PANEL_DIR = "panel"
 def write_panel_run(directory: Path, members: list[JudgedSet], combined: JudgedSet) -> RunDir:
     """Write the panel's run directory under `directory`; returns it (its summary not yet built)."""
     first = RunDir(Path(str(members[0].run_dir)))
-    manifest = first.read_manifest()
     judges = [member.judge or member.name for member in members]
-    manifest["judge"] = combined.name
-    manifest["run_id"] = "panel-" + hashlib.sha256("\n".join(sorted(judges)).encode()).hexdigest()[:12]
-    manifest["panel"] = {
-        "rule": RULES[combined.kind],
-        "judges": judges,
-        "members": [str(member.run_dir) for member in members],
-    }
+    manifest = load_manifest(first).model_copy(
+        update={
+            "judge": combined.name,
+            "run_id": "panel-" + hashlib.sha256("\n".join(sorted(judges)).encode()).hexdigest()[:12],
+            "panel": PanelRecord(
+                rule=RULES[combined.kind], judges=judges, members=[str(member.run_dir) for member in members]
+            ),
+        }
+    )
     panel = RunDir(directory / PANEL_DIR)
     if panel.path.exists():
         shutil.rmtree(panel.path)
     template = first.path / "template.jinja"
     source = template.read_text(encoding="utf-8") if template.exists() else ""
-    panel.start(manifest, source, first.iter_items())
+    panel.start(manifest.as_dict(), source, first.iter_items())
     rows = [_row(outcome, combined.name) for outcome in combined.outcomes if outcome.status != "pending"]
     panel.rewrite_judgments(rows)
     return panel

@@ -17,17 +17,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from judgekit.api import Prepared, _slug, execute, prepare
+from judgekit.api import Prepared, execute, prepare
+from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.compare.panel import combine, inter_judge
 from judgekit.compare.statistics import Comparison, compare
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
+from judgekit.judging.embedded import fill_defaults
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.metrics.families import self_preference_warning
 from judgekit.metrics.human_anchored import refuse_if_selected
 from judgekit.metrics.levels import Level, resolve_level
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
-from judgekit.store.rundir import atomic_write
+from judgekit.store.rundir import atomic_write, slug
 
 COMPARE_FILE = "compare.json"
 
@@ -70,7 +72,7 @@ def output_dir(options: CompareOptions) -> Path:
         [list(options.prompts), list(options.judges), options.base.positions, options.base.seed], default=str
     )
     digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
-    return Path(options.base.runs_root) / f"compare-{_slug(Path(options.base.dataset).stem)}-{digest}"
+    return Path(options.base.runs_root) / f"compare-{slug(Path(options.base.dataset).stem)}-{digest}"
 
 
 def plan(options: CompareOptions) -> tuple[Path, list[Prepared]]:
@@ -86,9 +88,9 @@ def plan(options: CompareOptions) -> tuple[Path, list[Prepared]]:
     prepared = []
     for prompt in prompts:
         for judge in options.judges:
-            name = f"{_slug(prompt or 'default')}--{_slug(judge)}"
+            name = f"{slug(prompt or 'default')}--{slug(judge)}"
             config = options.base.model_copy(update={"prompt": prompt, "judge": judge, "out": str(directory / name)})
-            prepared.append(prepare(config))
+            prepared.append(prepare(fill_defaults(config)))
     kinds = {item.template.meta.kind for item in prepared}
     if len(kinds) > 1:
         raise UsageError("the prompts mix pairwise and pointwise templates; compare templates of one kind")
@@ -137,7 +139,7 @@ def analyse(
     level: Level = "item",
     group_by: str | None = None,
     prices: dict[str, tuple[float, float]] | None = None,
-    resamples: int = 2000,
+    resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     directory: Path | None = None,
     anchored: bool = False,

@@ -167,7 +167,7 @@ def build_row(
 
     With `anchored`, also the human-anchored (PPI++) estimates (see `metrics.human_anchored`).
     """
-    from judgekit.metrics.aggregate import _bias, _human_agreement
+    from judgekit.metrics.aggregate import bias_metrics, human_agreement
 
     options = {"resamples": resamples, "seed": seed}
     facts, outcomes = judged.facts, judged.outcomes
@@ -186,7 +186,7 @@ def build_row(
         wall_s=judged.wall_s,
     )
     if judged.kind == "pairwise":
-        human = _human_agreement(facts, outcomes, options)
+        human = human_agreement(facts, outcomes, options)
         if human is not None:
             row.human_n = human.n
             row.agreement, row.agreement_without_ties, row.kappa = (
@@ -194,7 +194,7 @@ def build_row(
                 human.agreement_without_ties,
                 human.kappa,
             )
-        bias = _bias(facts, outcomes, [r for r in judged.rows if r.role == "judge"], options)
+        bias = bias_metrics(facts, outcomes, [r for r in judged.rows if r.role == "judge"], options)
         row.p_first, row.p_longer = bias.p_first, bias.p_longer
         if bias.flip_rate is not None:
             row.position_consistency = Estimate(

@@ -55,7 +55,7 @@ _ANSWER_FIELDS = ("answer", "answer_a", "answer_b")
 _TEXT_FIELDS = ("answer", "answer_a", "answer_b", "reference", "context", "rubric")
 _NAME_FIELDS = ("model", "model_a", "model_b", "category")
 
-_LABEL_ALIASES: dict[str, Label] = {
+LABEL_ALIASES: dict[str, Label] = {
     "a": "A",
     "1": "A",
     "model_a": "A",
@@ -249,7 +249,7 @@ class Dataset:
         name = str(self.path)
         values: dict[str, Any] = {}
         for canonical, column in mapping.items():
-            value = _lookup(row, column)
+            value = lookup_path(row, column)
             # An empty cell means "absent", except for answers: an empty answer is a real output.
             if value is not None and (value != "" or canonical in _ANSWER_FIELDS):
                 values[canonical] = value
@@ -332,7 +332,7 @@ def _kind_mismatch(wanted: Kind, found: Kind) -> str:
     return f"pointwise judging needs an 'answer' column but the row is {found}"
 
 
-def _lookup(row: Mapping[str, Any], column: str) -> Any:
+def lookup_path(row: Mapping[str, Any], column: str) -> Any:
     if column in row:
         return row[column]
     value: Any = row
@@ -392,7 +392,7 @@ def _label(value: Any, fail: Any) -> Label:
     key = str(value).strip()
     if isinstance(value, float) and value.is_integer():
         key = str(int(value))
-    label = _LABEL_ALIASES.get(key.lower())
+    label = LABEL_ALIASES.get(key.lower())
     if label is None:
         raise fail("human_label", f"expected A, B or tie (or 1, 2, 0), got {value!r}")
     return label

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from judgekit.schema import Kind
+from judgekit.schema import DomainName, Kind
 
 Domain = Literal["general", "coding", "math"]
-DomainChoice = Literal["general", "coding", "math", "auto"]
+DomainChoice = DomainName
 
 MATH_CATEGORIES = frozenset({"math", "maths", "mathematics", "arithmetic", "reasoning", "logic"})
 """Categories (compared case-insensitively) that `--domain auto` grades with the math prompt."""

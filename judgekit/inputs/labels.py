@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
-from judgekit.inputs.datasets import _LABEL_ALIASES, Dataset, ReadOptions, _lookup, resolve_mapping
+from judgekit.inputs.datasets import LABEL_ALIASES, Dataset, ReadOptions, lookup_path, resolve_mapping
 
 STRATUM_COLUMN = "label_stratum"
 """The column naming each row's stratum when the labels were drawn per stratum."""
@@ -81,7 +81,7 @@ def merge_labels(
         if position is None:
             raise DatasetError(labels_path, line, "id", f"no row of {data_path} has the id {row['id']!r}")
         if from_column:
-            raw = _lookup(data[position][1], from_column)
+            raw = lookup_path(data[position][1], from_column)
             where, at, name = data_path, data[position][0], from_column
         else:
             raw = row.get(_field(pairwise))
@@ -119,21 +119,21 @@ def _field(pairwise: bool) -> str:
 def _row_ids(data: list[tuple[int, dict[str, Any]]], fields: Mapping[str, str]) -> list[str]:
     ids = []
     for index, (_, row) in enumerate(data, start=1):
-        value = _lookup(row, resolve_mapping(tuple(row), fields).get("id", "id"))
+        value = lookup_path(row, resolve_mapping(tuple(row), fields).get("id", "id"))
         ids.append(str(index) if value is None else str(value))
     return ids
 
 
 def _category(row: dict[str, Any], fields: Mapping[str, str]) -> str | None:
     column = resolve_mapping(tuple(row), fields).get("category")
-    value = _lookup(row, column) if column else None
+    value = lookup_path(row, column) if column else None
     return None if value is None or value == "" else str(value)
 
 
 def _checked(raw: Any, pairwise: bool, path: str, line: int, column: str) -> Any:
     if pairwise:
         key = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
-        label = _LABEL_ALIASES.get(key.lower())
+        label = LABEL_ALIASES.get(key.lower())
         if label is None or isinstance(raw, bool):
             raise DatasetError(path, line, column, f"expected a human label A, B or tie (or 1, 2, 0), got {raw!r}")
         return label

@@ -22,9 +22,8 @@ from judgekit.errors import ProviderError
 from judgekit.inputs.parsing import Reading, read_samples, read_verdict, weigh_with_logprobs
 from judgekit.inputs.prompts import Template, item_variables
 from judgekit.redact import redact
-from judgekit.schema import Completion, Item, JudgeRequest, Judgment, Label, SamplingParams, Shown
+from judgekit.schema import Completion, Item, JudgeRequest, Judgment, Label, Positions, SamplingParams, Shown
 
-Positions = Literal["random", "swap", "fixed"]
 ScoreMethod = Literal["parse", "logprobs", "samples"]
 
 _TO_LABEL: dict[tuple[str, bool], Label] = {

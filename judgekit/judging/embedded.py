@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from judgekit.backends.local_models import KNOWN_MODELS
+from judgekit.config import EvalConfig
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 DEFAULT_JUDGE = f"local/{DEFAULT_MODEL}"
@@ -35,6 +36,22 @@ def settings(kind: str, *, positions: str | None = None, prompt: str | None = No
         "prompt": prompt or TEMPLATES[kind],
         "score_method": SCORE_METHOD,
     }
+
+
+def fill_defaults(config: EvalConfig) -> EvalConfig:
+    """The embedded judge's score method and verdict-only template where the user chose none.
+
+    Applied whenever the judge is the embedded model, named or not, so `judgekit eval` and
+    `judgekit compare` grade the same items the same way.
+    """
+    if config.judge != DEFAULT_JUDGE:
+        return config
+    update: dict[str, Any] = {}
+    if config.score_method is None and config.samples is None:
+        update["score_method"] = SCORE_METHOD
+    if config.prompt is None and config.mode in (None, "pairwise", "pointwise"):
+        update["prompt"] = TEMPLATES[config.mode or data_kind(config.dataset, config.fields)]
+    return config.model_copy(update=update) if update else config
 
 
 def notice(chosen: dict[str, Any], kind: str) -> str:

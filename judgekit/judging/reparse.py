@@ -27,6 +27,7 @@ from judgekit.errors import RunDirError, TemplateError
 from judgekit.inputs.prompts import Template, load_file
 from judgekit.judging import calls
 from judgekit.judging.grading import TEMPLATES_DIR
+from judgekit.manifest import RunManifest, load_manifest
 from judgekit.schema import Item, JudgeRequest, Judgment, SamplingParams
 from judgekit.store.cache import request_key
 from judgekit.store.rundir import JUDGMENTS, TEMPLATE_COPY, RunDir
@@ -58,15 +59,15 @@ class ReparseResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _template(run_dir: RunDir, manifest: dict[str, Any]) -> tuple[Template, bool]:
+def _template(run_dir: RunDir, manifest: RunManifest) -> tuple[Template, bool]:
     path = run_dir.path / TEMPLATE_COPY
     if not path.is_file():
         raise RunDirError(f"{run_dir.path}: {TEMPLATE_COPY} is missing; the answers cannot be read again without it")
-    info = manifest.get("template", {})
-    template = load_file(path, name=info.get("name") or path.stem, builtin=bool(info.get("builtin")))
+    info = manifest.template
+    template = load_file(path, name=info.name or path.stem, builtin=info.builtin)
     if not isinstance(template, Template):
         raise RunDirError(f"{path}: not a judge template")
-    return template, bool(info.get("hash")) and template.hash != info.get("hash")
+    return template, bool(info.hash) and template.hash != info.hash
 
 
 def _other_templates(run_dir: RunDir, main: Template) -> dict[str, Template]:
@@ -83,22 +84,20 @@ def _other_templates(run_dir: RunDir, main: Template) -> dict[str, Template]:
     return found
 
 
-def _setup(manifest: dict[str, Any], template: Template) -> calls.JudgeSetup:
-    config = manifest.get("config", {})
-    resolved = manifest.get("resolved", {})
-    spec = parse_spec(manifest.get("judge", ""))
+def _setup(manifest: RunManifest, template: Template) -> calls.JudgeSetup:
+    spec = parse_spec(manifest.judge)
     try:
-        params = SamplingParams.model_validate(resolved.get("params", {}))
+        params = SamplingParams.model_validate(manifest.resolved.get("params", {}))
     except ValueError as exc:
-        raise RunDirError(f"{manifest.get('run_id')}: run.json has unreadable sampling parameters ({exc})") from None
+        raise RunDirError(f"{manifest.run_id}: run.json has unreadable sampling parameters ({exc})") from None
     return calls.JudgeSetup(
         judge=str(spec),
         model=spec.model,
         template=template,
         params=params,
-        positions=config.get("positions", "random"),
-        seed=int(config.get("seed", 0)),
-        method=resolved.get("method") or "parse",
+        positions=manifest.config.positions,
+        seed=manifest.seed,
+        method=manifest.method or "parse",  # type: ignore[arg-type]
     )
 
 
@@ -108,13 +107,13 @@ def _parsed(row: Judgment) -> tuple[Any, ...]:
 
 def reparse_run(run_dir: RunDir) -> ReparseResult:
     """Re-read every stored judge answer of `run_dir` and rewrite its judgments.jsonl."""
-    manifest = run_dir.read_manifest()
+    manifest = load_manifest(run_dir)
     template, edited = _template(run_dir, manifest)
     setup = _setup(manifest, template)
     templates = _other_templates(run_dir, template)
     setups: dict[str, calls.JudgeSetup] = {template.name: setup}
     provider = setup.judge.split("/", 1)[0]
-    endpoint = str(manifest.get("endpoint", ""))
+    endpoint = manifest.endpoint
     items: dict[str, Item] = {item.id: item for item in run_dir.iter_items()}
     rows = run_dir.load_judgments(repair=True)
     result = ReparseResult(template_edited=edited)

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from judgekit.backends.base import Capabilities
-from judgekit.schema import Judgment, SamplingParams
+from judgekit.schema import Judgment, SamplingParams, ScoreMethod
 from judgekit.store.rundir import latest_rows
 from judgekit.summary import ScoringInfo
 
-MethodChoice = Literal["auto", "parse", "logprobs", "samples"]
+MethodChoice = ScoreMethod
 Method = Literal["parse", "logprobs", "samples"]
 
 DEFAULT_SAMPLES = 20

@@ -200,8 +200,8 @@ def aggregate(
     board = None
     if kind == "pairwise":
         pairwise = _pairwise(facts, outcomes, options)
-        bias = _bias(facts, outcomes, judge_rows, options)
-        human = _human_agreement(facts, outcomes, options)
+        bias = bias_metrics(facts, outcomes, judge_rows, options)
+        human = human_agreement(facts, outcomes, options)
         board = _leaderboard(facts, outcomes, options)
     elif group_by or (level and level != "item"):
         from judgekit.metrics import levels
@@ -298,7 +298,7 @@ def _only(names: set[str | None]) -> str | None:
     return next(iter(names)) if len(names) == 1 else None
 
 
-def _bias(
+def bias_metrics(
     facts: list[ItemFacts], outcomes: list[ItemOutcome], rows: list[Judgment], options: dict[str, int]
 ) -> BiasMetrics:
     decisive = [
@@ -321,7 +321,7 @@ def _options(options: dict[str, int]) -> dict[str, Any]:
     return {"resamples": options["resamples"], "seed": options["seed"]}
 
 
-def _human_agreement(
+def human_agreement(
     facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]
 ) -> HumanAgreement | None:
     pairs = [

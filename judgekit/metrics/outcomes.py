@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
-from judgekit.inputs.datasets import _LABEL_ALIASES as LABEL_ALIASES
-from judgekit.inputs.datasets import Dataset, ReadOptions, _lookup, resolve_mapping
+from judgekit.inputs.datasets import LABEL_ALIASES, Dataset, ReadOptions, lookup_path, resolve_mapping
+from judgekit.manifest import load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.schema import Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows
@@ -51,11 +51,10 @@ class JudgedSet:
 def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
     """The outcomes stored in a run directory, as `judgekit report` would aggregate them."""
     run_dir = RunDir(Path(path))
-    manifest = run_dir.read_manifest()
-    limit = manifest.get("config", {}).get("limit")
+    manifest = load_manifest(run_dir)
     items = list(run_dir.iter_items())
-    if limit:
-        items = items[: int(limit)]
+    if manifest.limit:
+        items = items[: manifest.limit]
     rows = run_dir.load_judgments()
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
     for row in latest_rows(rows).values():
@@ -63,9 +62,9 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
             by_item[row.item_id][row.call] = row
     facts = [ItemFacts.of(item) for item in items]
     outcomes = [item_outcome(fact, by_item.get(fact.id, {})) for fact in facts]
-    mapping = manifest.get("dataset", {}).get("mapping") or {}
-    template = manifest.get("template", {}).get("name")
-    judge = manifest.get("judge")
+    mapping = manifest.dataset.mapping
+    template = manifest.template.name or None
+    judge = manifest.judge or None
     return JudgedSet(
         name=name or f"{template} · {judge}",
         kind=facts[0].kind if facts else "pointwise",
@@ -121,7 +120,7 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
     if not raw:
         raise DatasetError(path, None, None, "no rows")
     for column in [*spec.pred, *([spec.human] if spec.human else [])]:
-        if not any(_lookup(row, column) is not None for _, row in raw):
+        if not any(lookup_path(row, column) is not None for _, row in raw):
             raise DatasetError(path, None, column, "no row has this column")
     kind = spec.kind or _guess_kind(raw, spec)
     facts: list[ItemFacts] = []
@@ -138,7 +137,7 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
     for column in spec.pred:
         outcomes = []
         for fact, (_, row) in zip(facts, raw, strict=True):
-            value = _lookup(row, column)
+            value = lookup_path(row, column)
             if kind == "pairwise":
                 label = parse_label(value)
                 outcome = (
@@ -163,7 +162,7 @@ def _guess_kind(raw: list[tuple[int, dict[str, Any]]], spec: ColumnSpec) -> str:
     columns = [*spec.pred, *([spec.human] if spec.human else [])]
     for _, row in raw:
         for column in columns:
-            value = _lookup(row, column)
+            value = lookup_path(row, column)
             if isinstance(value, str) and value.strip().lower() in ("a", "b", "tie", "draw", "c", "model_a", "model_b"):
                 return "pairwise"
     return "pointwise"
@@ -187,7 +186,7 @@ def _facts(
     human_score: float | None = None
     human_column = spec.human or mapping.get("human_label" if kind == "pairwise" else "human_score")
     if human_column is not None:
-        value = _lookup(row, human_column)
+        value = lookup_path(row, human_column)
         if value is not None and value != "":
             if kind == "pairwise":
                 human_label = parse_label(value)

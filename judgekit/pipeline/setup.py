@@ -36,8 +36,14 @@ def new_run_config(
     fields = parse_field_options(field_options)
     chosen = dict(values)
     chosen["positions"] = values.get("positions") or "random"
-    if judges:
+    if judges and len(judges) > 1:
+        chosen["judge"] = judges[0]  # a panel: each judge gets the embedded defaults in compare's plan
+    elif judges:
+        from judgekit.judging import embedded
+
         chosen["judge"] = judges[0]
+        if judges[0] == embedded.DEFAULT_JUDGE and not values.get("positions"):
+            chosen["positions"] = embedded.POSITIONS
     else:
         from judgekit.judging import embedded
 
@@ -50,7 +56,9 @@ def new_run_config(
         dataset = _join_baseline(dataset, baseline, field_options, values)
         fields = {}
     chosen.update(_endpoints(base_urls))
-    return EvalConfig(dataset=dataset, fields=fields, **chosen)
+    from judgekit.judging.embedded import fill_defaults
+
+    return fill_defaults(EvalConfig(dataset=dataset, fields=fields, **chosen))
 
 
 def _endpoints(base_urls: list[str]) -> dict[str, Any]:

@@ -64,10 +64,10 @@ def _suite_attributes(suite: ElementTree.Element, counts: JunitCounts, time: flo
 def build(view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) -> ElementTree.ElementTree:
     """The report as an element tree (see the module docstring for its shape)."""
     manifest, summary = view.manifest, view.summary
-    dataset = str(summary.dataset.get("path") or manifest.get("config", {}).get("dataset") or "data")
+    dataset = str(summary.dataset.get("path") or manifest.config.dataset or "data")
     classname = f"judgekit.{summary.kind}.{Path(dataset).stem}"
     root = ElementTree.Element("testsuites", {"name": "judgekit"})
-    suite = _element(root, "testsuite", name=classname, timestamp=str(manifest.get("created", "")))
+    suite = _element(root, "testsuite", name=classname, timestamp=manifest.created)
     properties = _element(suite, "properties")
     for name, value in (
         ("judge", summary.judge),

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-DEFAULT_RESAMPLES = 2000
+from judgekit.choices import DEFAULT_RESAMPLES as DEFAULT_RESAMPLES  # defined once, shared with the CLI
+
 CONFIDENCE = 0.95
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -201,3 +202,8 @@ def latest_rows(rows: Iterable[Judgment]) -> dict[tuple[str, str], Judgment]:
     for row in rows:
         latest[(row.item_id, row.call)] = row
     return latest
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a name (data stems, judges, prompts) for run directories."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60]

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.stats.intervals import Estimate, mean_estimate
@@ -22,7 +23,7 @@ from judgekit.stats.intervals import Estimate, mean_estimate
 
 @dataclass(frozen=True)
 class Bootstrap:
-    resamples: int = 2000
+    resamples: int = DEFAULT_RESAMPLES
     seed: int = 0
 
 

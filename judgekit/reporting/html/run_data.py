@@ -15,7 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.errors import RunDirError
+from judgekit.manifest import load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.reporting.html.derive import Bootstrap
 from judgekit.schema import Item, Judgment
@@ -42,7 +44,7 @@ class RunData:
 def load_run(path: str | Path, summary: Summary | None = None) -> RunData:
     """Everything the page shows about one run; `summary` defaults to the run's summary.json."""
     run_dir = RunDir(Path(path))
-    manifest = run_dir.read_manifest()
+    manifest = load_manifest(run_dir).as_dict()  # checked by the one loader; the page walks it by key
     if summary is None:
         try:
             summary = Summary.model_validate(run_dir.read_summary())
@@ -66,7 +68,7 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunData:
         item_id: sorted(rows.values(), key=lambda row: (CALL_ORDER.get(row.call, 9), row.call))
         for item_id, rows in latest.items()
     }
-    bootstrap = Bootstrap(int(config.get("bootstrap_resamples", 2000)), int(config.get("seed", 0)))
+    bootstrap = Bootstrap(int(config.get("bootstrap_resamples", DEFAULT_RESAMPLES)), int(config.get("seed", 0)))
     return RunData(run_dir.path, manifest, summary, items, facts, outcomes, calls, bootstrap)
 
 

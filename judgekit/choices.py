@@ -1,0 +1,19 @@
+"""The named choices and shared defaults of judgekit, each defined once for the CLI and the library.
+
+Plain `Literal` types with no imports, so the command line can use them at start-up (Typer
+turns each into a checked choice) without loading pydantic.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Positions = Literal["random", "swap", "fixed"]
+"""Pairwise answer order: random (a seeded coin per item), swap (both orders) or fixed (A first)."""
+ScoreMethod = Literal["auto", "parse", "logprobs", "samples"]
+"""How a verdict becomes a number (see judging/scoring.py)."""
+DomainName = Literal["general", "coding", "math", "auto"]
+"""Which built-in prompt grades an item; auto picks by the item's category (see inputs/domains.py)."""
+
+DEFAULT_RESAMPLES = 2000
+"""Bootstrap resamples per interval, unless a run says otherwise."""
