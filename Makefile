@@ -17,6 +17,8 @@ install-dev: $(BIN)/judgekit
 $(BIN)/judgekit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	@# Before the rename to judgekit-cli the distribution was called judgekit: drop that old install.
+	$(BIN)/pip uninstall --quiet --yes judgekit 2>/dev/null || true
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(BIN)/judgekit
 

@@ -28,7 +28,8 @@ from judgekit.errors import DatasetError, FatalProviderError, RunDirError, Usage
 from judgekit.inputs.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.inputs.prompts import Template
 from judgekit.judging import calls
-from judgekit.judging.grading import Grading, grading_info, plan_grading
+from judgekit.judging.grading import Grading
+from judgekit.judging.planning import grading_info, plan_grading
 from judgekit.judging.pricing import require_prices, resolve_prices
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
@@ -337,7 +338,7 @@ def finish(
         human=result.human,
         failed_items=result.failed_items,
         unscored_items=result.unscored_items,
-        warnings=_warnings(result, manifest) + _self_preference(manifest.judge, result.models),
+        warnings=_mock(manifest.judge) + _warnings(result, manifest) + _self_preference(manifest.judge, result.models),
         timing={**({"wall_s": round(wall_s, 3)} if wall_s is not None else {}), **(backend_timing or {})},
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.resolved.get("grading", {}).get("scoring"), all_rows),
@@ -353,6 +354,13 @@ def _renamed_columns(manifest: RunManifest) -> dict[str, str]:
     """Data column -> canonical field, for columns that --field (or an alias) renamed."""
     mapping = manifest.dataset.mapping
     return {column: canonical for canonical, column in mapping.items() if column != canonical}
+
+
+def _mock(judge: str) -> list[str]:
+    from judgekit.metrics.caveats import mock_judge_warning
+
+    warning = mock_judge_warning([judge])
+    return [warning] if warning else []
 
 
 def _self_preference(judge: str, candidates: set[str]) -> list[str]:

@@ -57,7 +57,7 @@ class MissingDependencyError(UsageError):
     """Raised when a backend needs an optional package that is not installed."""
 
     def __init__(self, package: str, extra: str | None = None, purpose: str = "") -> None:
-        hint = f"pip install 'judgekit[{extra}]'" if extra else f"pip install {package}"
+        hint = f"pip install 'judgekit-cli[{extra}]'" if extra else f"pip install {package}"
         what = f" for {purpose}" if purpose else ""
         super().__init__(f"the Python package '{package}' is needed{what}; install it with: {hint}")
 

@@ -14,7 +14,7 @@ import pytest
 from judgekit.testing.server import FakeProvider, Faults, Responder, default_responder
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "JUDGEKIT_")
+SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "AZURE_", "JUDGEKIT_")
 CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY")
 """Cleared too: on a CI runner they would make tests write annotations and step summaries."""
 

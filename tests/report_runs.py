@@ -169,3 +169,19 @@ def expected_estimate(estimate: dict[str, Any], *, percent: bool, digits: int = 
         return value, "–"  # too few items for an interval
     interval = f"[{estimate['low'] * scale:.{places}f}, {estimate['high'] * scale:.{places}f}]"
     return value, interval
+
+
+BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
+
+
+def mock_run(folder: Path, judge: str, data: str = "demo/pairwise.jsonl", **options: Any) -> Path:
+    """A run of a bundled dataset by the offline mock judge (no server): its run directory."""
+    config = EvalConfig(
+        dataset=str(BUNDLED / data),
+        judge=judge,
+        out=str(folder / "run"),
+        cache_dir=str(folder / "cache"),
+        bootstrap_resamples=200,
+        **options,
+    )
+    return run_eval(config).run_dir

@@ -344,3 +344,20 @@ def test_compare_writes_its_html_page(tmp_path: Path) -> None:
     bad = run("compare", str(data), "-j", "mock/tie", "--html", str(tmp_path / "missing" / "x.html"), "-q")
     assert bad.exit_code == 2 and "x.html" in bad.stderr
     assert sorted(Path("runs").iterdir()) == before  # checked before any judging
+
+
+def test_a_comparison_of_mock_judges_claims_no_significance() -> None:
+    """mock/random under two prompts differs "significantly" (McNemar p = 0.002 on MT-Bench): made-up data."""
+    data = str(BUNDLED / "mt_bench_human_200.jsonl")
+    args = ["compare", data, "-j", "mock/random", "-p", "pairwise/verdict", "-p", "pairwise/scores"]
+    comparison = json_of(run(*args, "--resamples", "200", "--format", "json", "--out", "cmp"))
+    test = comparison["best_vs_runner_up"]
+    assert test["p_value"] < 0.05  # the arithmetic is there...
+    assert test["significant"] is False and "mock judges" in test["caveat"]  # ...the claim is not
+    assert "significantly better" not in test["statement"] and "no significance is claimed" in test["statement"]
+    assert comparison["warnings"][0].startswith("mock judge (mock/random): no model was called")
+    console = run(*args, "--resamples", "200", "--out", "cmp")  # the same rows again, from the cache, as tables
+    assert console.exit_code == 0, console.output
+    text = " ".join(console.stdout.split())
+    assert "no significance is claimed" in text and "is significantly better" not in text
+    assert "warning: mock judge (mock/random)" in text

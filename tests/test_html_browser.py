@@ -35,6 +35,7 @@ def browser() -> Iterator[Browser]:
             pytest.fail(message + "; JUDGEKIT_REQUIRE_BROWSER=1 asks for these tests to run")
         pytest.skip(message)
     with Browser() as opened:
+        opened.emulate(width=1280)  # a 1280 x 900 viewport from the first test on (the window's is smaller)
         yield opened
 
 
@@ -241,7 +242,7 @@ def test_comparison_report_in_a_browser(page: Browser, tmp_path: Path) -> None:
     text = page.text()
     assert "The best row is not significantly better than the runner-up (paired bootstrap, p = 0.41)." in text
     first = page.run("return document.querySelector('table.data tbody tr').innerText;")
-    assert first.split("\t")[:4] == ["1", "<b>mine</b>.jinja", "anthropic/big", "81.0% [76.0, 86.0]"]
+    assert first.split("\t")[:3] == ["<b>mine</b>.jinja · anthropic/big", "1", "81.0% [76.0,\u00a086.0]"]
     assert card_text(page, "best")["card-value"] == "81.0%"
     assert page.run("return document.querySelectorAll('svg.plot').length;") == 2
     check_screenshot(page, tmp_path / "comparison-top.png")

@@ -25,7 +25,8 @@ from typer.testing import CliRunner
 from judgekit.cli import app
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.reporting.html import render_comparison_report, render_run_report
-from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric, from_compare_json
+from judgekit.reporting.html.compare_json import from_compare_json
+from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric
 from judgekit.reporting.html.derive import Bootstrap, cross_tab, equal_count_bins, model_win_rates
 from judgekit.reporting.html.svg import PALETTE, inline_svg
 from judgekit.stats.intervals import Estimate
@@ -204,6 +205,9 @@ def test_pairwise_page_shows_the_summary_numbers_and_every_text_escaped(pairwise
     confusion = summary["human"]["confusion"]
     matrix = table_starting_with(page, "human \\ judge")
     assert matrix[0] == ["human \\ judge", "A", "B", "tie", "total"]
+    # The humans never called a tie (report_runs labels A or B): no all-zero "tie" row.
+    assert [row[0] for row in matrix[1:]] == ["A", "B"]
+    assert "The human labels hold no tie, so the matrix has no tie row." in html
     for row in matrix[1:]:
         expected = [confusion[row[0]][label] for label in ("A", "B", "tie")]
         assert row[1:] == [str(value) for value in [*expected, sum(expected)]]
@@ -212,7 +216,7 @@ def test_pairwise_page_shows_the_summary_numbers_and_every_text_escaped(pairwise
     assert outcomes["A wins"] == str(pairwise_summary["wins_a"]) and outcomes["ties"] == str(pairwise_summary["ties"])
     assert outcomes["unscored"] == str(counts["unscored"]) == "1"
     # One row per item, including the unscored one, in the table.
-    assert html.count('<tbody class="item"') == counts["items"]
+    assert html.count('<tbody class="item') == counts["items"]
     # Hostile texts appear only escaped: no tag from the data reaches the page as markup.
     for hostile in (
         report_runs.SCRIPT_ANSWER,
@@ -467,17 +471,21 @@ def test_comparison_page_ranks_rows_and_shows_the_grid_and_significance_note() -
     html = render_comparison_report(comparison())
     check_self_contained(html)
     page = read_page(html)
-    ranking = table_starting_with(page, "rank")
-    assert [(row[1], row[2]) for row in ranking[1:]] == [
-        ("<b>mine</b>.jinja", "anthropic/big"),
-        ("pairwise/verdict", "anthropic/big"),
-        ("pairwise/verdict", "openai/mini"),
-        ("<b>mine</b>.jinja", "openai/mini"),
-        ("broken", "openai/mini"),  # no agreement at all: ranked last
+    quality, cost = [table for table in page.tables if table[0][0] == "prompt · judge"][:2]  # then the plots' tables
+    assert quality[0] == ["prompt · judge", "rank", "agreement with humans", "Cohen's kappa", "items"]
+    assert [row[:2] for row in quality[1:]] == [
+        ["<b>mine</b>.jinja · anthropic/big", "1"],
+        ["pairwise/verdict · anthropic/big", "2"],
+        ["pairwise/verdict · openai/mini", "3"],
+        ["<b>mine</b>.jinja · openai/mini", "4"],
+        ["broken · openai/mini", "5"],  # no agreement at all: ranked last
     ]
-    assert ranking[1][3:5] == ["81.0% [76.0, 86.0]", "0.630 [0.580, 0.680]"]
-    assert ranking[5][3] == "–"
-    assert ranking[2][-3] == "1.9000" and ranking[1][-2] == "12,345"
+    assert quality[1][2:] == ["81.0% [76.0, 86.0]", "0.630 [0.580, 0.680]", "200"]
+    assert quality[5][2] == "–"
+    # No verdict counts and no bias metric: no bias table; cost and time have their own.
+    assert cost[0] == ["prompt · judge", "cost (USD)", "tokens", "time (s)"]
+    assert cost[2][1] == "1.9000" and cost[1][2] == "12,345"
+    assert '<table class="data  sticky">' in html  # the name column stays in view when a table scrolls
     grid = table_starting_with(page, "prompt \\ judge")
     assert grid[0] == ["prompt \\ judge", "openai/mini", "anthropic/big"]
     assert grid[1] == ["pairwise/verdict", "74.0% [69.0, 79.0]", "79.0% [74.0, 84.0]"]
@@ -524,8 +532,17 @@ def compare_json() -> dict[str, Any]:
         "ranked_by": "agreement",
         "level": "item",
         "rows": [
-            row("pairwise/verdict · openai/big", 1, 0.66, cost_usd=1.25),
-            row("pairwise/scores · openai/big", 2, 0.71),  # ranked by compare's own rule, kept as given
+            row(
+                "pairwise/verdict · openai/big",
+                1,
+                0.66,
+                cost_usd=1.25,
+                wins_a=120,
+                wins_b=60,
+                ties=18,
+                win_rate=estimate(0.665),
+            ),
+            row("pairwise/scores · openai/big", 2, 0.71, wins_a=100, wins_b=80, ties=18),  # compare's own order
             row("pairwise/verdict · <i>mock</i>", None, None),
         ],
         "best_vs_runner_up": {
@@ -561,11 +578,20 @@ def test_compare_json_becomes_a_comparison_page_through_judgekit_report(tmp_path
     html = Path("cmp.html").read_text(encoding="utf-8")
     check_self_contained(html)
     page = read_page(html)
-    ranking = table_starting_with(page, "rank")
-    assert ranking[0][:5] == ["rank", "prompt", "judge", "agreement with humans", "agreement, ties left out"]
-    assert ranking[1][:4] == ["1", "pairwise/verdict", "openai/big", "66.0% [62.0, 70.0]"]
-    assert ranking[2][3] == "71.0% [67.0, 75.0]" and ranking[3][3] == "–"
-    assert ranking[1][-3:] == ["1.2500", "1,234", "12.5"]
+    quality, bias, cost = [table for table in page.tables if table[0][0] == "prompt · judge"][:3]
+    assert quality[0] == [
+        "prompt · judge", "rank", "agreement with humans", "agreement, ties left out", "Cohen's kappa", "items"
+    ]  # fmt: skip
+    assert quality[1][:3] == ["pairwise/verdict · openai/big", "1", "66.0% [62.0, 70.0]"]
+    assert quality[2][2] == "71.0% [67.0, 75.0]" and quality[3][2] == "–"
+    assert bias[0] == [
+        "prompt · judge", "A / B / ties", "win rate of A", "position consistency", "P(first shown preferred)",
+        "P(longer wins)",
+    ]  # fmt: skip
+    assert bias[1][1:3] == ["120 / 60 / 18", "66.5% [62.5, 70.5]"]  # the counts the console prints
+    assert bias[3][1] == "–"  # a row of an older compare.json without counts
+    assert cost[0] == ["prompt · judge", "unscored", "cost (USD)", "tokens", "time (s)"]
+    assert cost[1][1:] == ["1.0% [-3.0, 5.0]", "1.2500", "1,234", "12.5"]
     assert "McNemar exact test on 198 shared items" in html
     assert "one judge belongs to the same family as a candidate" in html
     assert "Agreement between the judges of a panel (openai/big, openai/small): cohen kappa 0.610" in html

@@ -200,7 +200,7 @@ def test_known_names_and_aliases() -> None:
 
 
 def test_physical_cores_count_hyper_threads_once() -> None:
-    from judgekit.backends.local import count_cores, physical_cores
+    from judgekit.backends.cpu import count_cores, physical_cores
 
     two_cores_four_threads = "\n\n".join(
         f"processor\t: {cpu}\nphysical id\t: 0\ncore id\t\t: {cpu % 2}\nsiblings\t: 4" for cpu in range(4)

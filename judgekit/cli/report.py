@@ -9,6 +9,7 @@ import typer
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import handles_errors
+from judgekit.cli.options import LabelsAreRandom
 
 
 @handles_errors
@@ -31,14 +32,7 @@ def report_command(
             "given the output directory of `judgekit compare`, write its comparison page.",
         ),
     ] = None,
-    labels_are_random: Annotated[
-        bool,
-        typer.Option(
-            "--labels-are-random",
-            help="The items carrying human labels are a random sample: skip the check that refuses an "
-            "obviously selected set (the human-anchored estimates rest on it).",
-        ),
-    ] = False,
+    labels_are_random: LabelsAreRandom = False,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
     from judgekit.pipeline.paths import report_run

@@ -20,11 +20,12 @@ from pathlib import Path
 from judgekit.api import Prepared, execute, prepare
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.compare.panel import combine, inter_judge
-from judgekit.compare.statistics import Comparison, compare
+from judgekit.compare.statistics import Comparison, compare, without_claim
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
 from judgekit.judging.embedded import fill_defaults
 from judgekit.judging.progress import NullProgress, Progress
+from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.metrics.families import self_preference_warning
 from judgekit.metrics.human_anchored import refuse_if_selected
 from judgekit.metrics.levels import Level, resolve_level
@@ -152,6 +153,7 @@ def analyse(
     selected set of labelled items is refused (UsageError) unless `labels_are_random`.
     """
     panels = []
+    mock_panels: set[str] = set()
     rows_sets = list(sets)
     if panel:
         by_prompt: dict[str | None, list[JudgedSet]] = {}
@@ -162,6 +164,8 @@ def analyse(
                 continue
             label = f"{prompt} · " if prompt and len(by_prompt) > 1 else ""
             rows_sets.append(combine(members, name=f"{label}panel ({len(members)} judges)"))
+            if any(is_mock_judge(member.judge) for member in members):
+                mock_panels.add(rows_sets[-1].name)
             panels.append(inter_judge(members, resamples=resamples, seed=seed))
     comparison = compare(
         rows_sets,
@@ -178,6 +182,7 @@ def analyse(
     for row in comparison.rows:
         refuse_if_selected(row.human_anchored)
     comparison.panels = panels
+    _flag_mock_judges(comparison, sets, mock_panels)
     candidates = {name for fact in sets[0].facts for name in (fact.model, fact.model_a, fact.model_b) if name}
     for judge in dict.fromkeys(judged.judge for judged in sets if judged.judge):
         warning = self_preference_warning(judge, candidates)
@@ -193,6 +198,17 @@ def analyse(
         comparison.output_dir = str(directory)
         atomic_write(directory / COMPARE_FILE, comparison.model_dump_json(indent=2) + "\n")
     return comparison
+
+
+def _flag_mock_judges(comparison: Comparison, sets: list[JudgedSet], mock_panels: set[str]) -> None:
+    """Warn about mock judges and withdraw the significance claim between their rows."""
+    warning = mock_judge_warning(judged.judge for judged in sets)
+    if warning is None:
+        return
+    comparison.warnings.insert(0, warning)
+    mock_names = {judged.name for judged in sets if is_mock_judge(judged.judge)} | mock_panels
+    if comparison.best_vs_runner_up is not None:
+        comparison.best_vs_runner_up = without_claim(comparison.best_vs_runner_up, mock_names)
 
 
 def parse_prices(specs: Sequence[str]) -> dict[str, tuple[float, float]]:

@@ -103,6 +103,9 @@ class SignificanceTest(BaseModel):
     p_value: float | None
     method: str
     significant: bool
+    """The test's result at the 5% level; always false when a mock judge is involved (see `caveat`)."""
+    caveat: str | None = None
+    """Why no claim is made although the numbers were computed (a mock judge calls no model)."""
     only_best_right: int | None = None
     """McNemar: items only the best row got right."""
     only_runner_up_right: int | None = None
@@ -407,6 +410,21 @@ def _result(
         significant=significant,
         statement=statement,
     )
+
+
+def without_claim(test: SignificanceTest, mock_names: set[str]) -> SignificanceTest:
+    """The test with its claim withdrawn when the best or the runner-up is judged by a mock judge.
+
+    A mock judge's verdicts are random or fixed by judgekit: a "significant" difference between
+    two of them is real arithmetic on made-up data, so the statement claims nothing.
+    """
+    mocks = [name for name in (test.best, test.runner_up) if name in mock_names]
+    if not mocks:
+        return test
+    who = "both are mock judges" if len(mocks) == 2 else f"{mocks[0]} is a mock judge"
+    caveat = f"{who}, which call no model: their verdicts are made up, so no significance is claimed"
+    statement = f"{test.best} ranks above {test.runner_up} on {test.metric}, but {caveat}"
+    return test.model_copy(update={"significant": False, "caveat": caveat, "statement": statement})
 
 
 def _table_price(judge: str | None) -> tuple[float, float] | None:

@@ -1,9 +1,11 @@
 """A local stand-in for the OpenAI and Anthropic HTTP APIs, for tests and benchmarks.
 
-It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions` and
-`POST /v1/messages`), so the real `openai` and `anthropic` clients can be pointed at it with
-a base URL. A `responder` function decides what the "judge" says; `Faults` injects latency,
-429s with or without Retry-After, 500s, stalls past the client's timeout, connection resets,
+It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions`,
+`POST /v1/messages`, and Azure OpenAI's `POST /openai/deployments/<deployment>/chat/completions
+?api-version=...` with an `api-key` header or an Entra ID bearer token), so the real `openai`
+(also its Azure client) and `anthropic` clients can be pointed at it with a base URL. A
+`responder` function decides what the "judge" says; `Faults` injects latency, 429s with or
+without Retry-After, 500s, stalls past the client's timeout, connection resets,
 malformed JSON and empty answers, and can rate-limit whatever exceeds a capacity of requests
 in flight. Every request is recorded, so a test can count what was asked and prove that no
 successful call was paid for twice; an answer whose client has already hung up is recorded as
@@ -20,11 +22,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import select
 import socket
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +44,7 @@ from judgekit.testing.wire import (
     parse_request,
 )
 
+_AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 __all__ = ["FakeProvider", "FakeRequest", "Faults", "Recorded", "Reply", "default_responder"]
 
 
@@ -157,6 +162,11 @@ class FakeProvider:
     def anthropic_url(self) -> str:
         return self.url
 
+    @property
+    def azure_endpoint(self) -> str:
+        """What AZURE_OPENAI_ENDPOINT holds for a resource: the SDK adds /openai/deployments/..."""
+        return self.url
+
     # -- inspection -----------------------------------------------------------------------
     def served(self) -> Counter[str]:
         """Successful answers per request content: any value above 1 is a call paid twice."""
@@ -262,8 +272,12 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self.json_reply(400, {"error": {"message": "invalid JSON body"}})
             return
-        path = self.path.split("?")[0].rstrip("/")
-        if path.endswith("/chat/completions"):
+        path, _, query = self.path.partition("?")
+        path = path.rstrip("/")
+        deployment = _AZURE_PATH.fullmatch(path)
+        if deployment:
+            api = "azure"
+        elif path.endswith("/chat/completions"):
             api = "openai"
         elif path.endswith("/messages"):
             api = "anthropic"
@@ -271,7 +285,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.json_reply(404, {"error": {"message": f"no route {self.path}"}})
             return
         request = parse_request(api, body)
+        request.query = dict(urllib.parse.parse_qsl(query))
         provider = self.provider
+        if deployment:
+            request.model = urllib.parse.unquote(deployment.group(1))
+            if not request.query.get("api-version"):
+                provider.record(request, "bad_request", 400)
+                self.error_reply(api, 400, "BadRequest", "Missing required query parameter: api-version")
+                return
         if provider.api_key is not None and not self.authorised(api, provider.api_key):
             provider.record(request, "auth", 401)
             self.error_reply(api, 401, "authentication_error", f"Incorrect API key provided: {self._sent_key(api)}")
@@ -321,7 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "empty":
             reply = Reply(text="")
         provider.record(request, fault, 200)
-        if api == "openai":
+        if api in ("openai", "azure"):
             self.json_reply(200, openai_body(request, reply))
         else:
             self.json_reply(200, anthropic_body(request, reply))
@@ -343,7 +364,9 @@ class _Handler(BaseHTTPRequestHandler):
             return True
 
     def _sent_key(self, api: str) -> str:
-        if api == "openai":
+        if api == "azure" and self.headers.get("api-key"):
+            return self.headers.get("api-key") or ""
+        if api in ("openai", "azure"):
             return (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
         return self.headers.get("x-api-key") or ""
 

@@ -12,7 +12,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _TOKEN = re.compile(r"\d+|[A-Za-z]+|\s+|[^\w\s]")
@@ -23,11 +23,14 @@ class FakeRequest:
     """One chat request as the fake server understood it."""
 
     api: str
-    """"openai" or "anthropic"."""
+    """"openai", "anthropic" or "azure" (OpenAI's format at an Azure deployment URL)."""
     model: str
+    """The body's model; for Azure, the deployment named in the URL."""
     messages: list[dict[str, Any]]
     system: str
     body: dict[str, Any]
+    query: dict[str, str] = field(default_factory=dict)
+    """The URL's query parameters (Azure's api-version)."""
 
     @property
     def prompt(self) -> str:
@@ -59,7 +62,7 @@ Responder = Callable[[FakeRequest], "Reply | str"]
 def parse_request(api: str, body: dict[str, Any]) -> FakeRequest:
     messages = list(body.get("messages") or [])
     system = ""
-    if api == "openai":
+    if api in ("openai", "azure"):
         kept = []
         for message in messages:
             if message.get("role") == "system":

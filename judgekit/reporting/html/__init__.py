@@ -56,7 +56,7 @@ def write_compare_dir_report(compare_dir: str | Path, path: str | Path) -> Path:
     import json
 
     from judgekit.errors import RunDirError
-    from judgekit.reporting.html.comparison import from_compare_json
+    from judgekit.reporting.html.compare_json import from_compare_json
 
     source = Path(compare_dir) / "compare.json"
     try:

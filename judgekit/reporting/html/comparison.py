@@ -3,19 +3,22 @@
 Its input is a `ComparisonReport`: rows of (prompt, judge) with their metrics as `Estimate`s
 (agreement with humans, kappa, correlations, bias figures...), cost, tokens and run directory,
 plus `significance`, the comparing command's own sentence on whether the best row beats the
-runner-up. `from_compare_json` builds one from the compare.json that `judgekit compare` saves.
-The page ranks rows by the `primary` metric (or keeps the given order), shows a prompts x judges
-grid of it, one dot-and-whisker plot per metric and the full table.
+runner-up. `compare_json.from_compare_json` builds one from the compare.json that `judgekit
+compare` saves. The page ranks rows by the `primary` metric (or keeps the given order) and shows
+them in three tables (agreement with humans, verdicts and bias, coverage and cost: one table with
+every column was twice as wide as a laptop's screen), a prompts x judges grid of the ranking
+metric and one dot-and-whisker plot per metric.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from judgekit.reporting.html import plots
-from judgekit.reporting.html.run_data import as_estimate
+from judgekit.metrics.caveats import mock_judge_warning
+from judgekit.reporting.html import plots, scales
 from judgekit.reporting.html.view import (
     Card,
     Figure,
@@ -28,6 +31,9 @@ from judgekit.reporting.html.view import (
 )
 from judgekit.stats.intervals import Estimate
 
+NAME_HEADER = "prompt · judge"
+NO_BREAK = "\u00a0"
+
 
 class Metric(BaseModel):
     key: str
@@ -37,6 +43,10 @@ class Metric(BaseModel):
     """A rate in [0, 1], shown as a percentage."""
     higher_is_better: bool = True
     digits: int = 3
+    group: Literal["quality", "bias", "cost"] = "quality"
+    """Which table shows it: agreement with humans, verdicts and bias, or coverage and cost."""
+    bounds: tuple[float, float] | None = None
+    """The values it can take (a rate 0-1, a correlation -1-1): its plot's axis stays inside them."""
 
 
 class ComparedRow(BaseModel):
@@ -48,6 +58,8 @@ class ComparedRow(BaseModel):
     wall_s: float | None = None
     run_dir: str | None = None
     note: str | None = None
+    verdicts: tuple[int, int, int] | None = None
+    """Pairwise: items won by A, won by B and tied."""
 
     @property
     def name(self) -> str:
@@ -69,6 +81,12 @@ class ComparisonReport(BaseModel):
     """The rows are already ranked (by the comparing command's own rule): show them as given."""
     extra_tables: list[tuple[str, list[str], list[list[str]]]] = Field(default_factory=list)
     """(caption, headers, rows) of further tables, e.g. agreement between the judges of a panel."""
+    mock_warning: str | None = None
+    """Set when a configuration is judged by the mock judge: shown as a banner over the page."""
+
+    def mock_banner(self) -> str | None:
+        """The mock-judge banner: the comparison's own warning, or one made from its judges' names."""
+        return self.mock_warning or mock_judge_warning(row.judge for row in self.rows)
 
     def metric_list(self) -> list[Metric]:
         if self.metrics:
@@ -103,70 +121,27 @@ def build_comparison_page(comparison: ComparisonReport) -> Page:
     metrics = comparison.metric_list()
     primary = comparison.primary_metric()
     ranked = comparison.ranked()
-    cards: list[Card] = []
-    if primary is not None and ranked and primary.key in ranked[0].metrics:
-        best = ranked[0]
-        cards.append(
-            estimate_card(
-                "best",
-                f"Best {primary.label}: {best.name}",
-                best.metrics[primary.key],
-                percent=primary.percent,
-                digits=primary.digits,
-            )
-        )
-        if len(ranked) > 1 and primary.key in ranked[1].metrics:
-            runner_up = ranked[1]
-            cards.append(
-                estimate_card(
-                    "runner_up",
-                    f"Runner-up: {runner_up.name}",
-                    runner_up.metrics[primary.key],
-                    percent=primary.percent,
-                    digits=primary.digits,
-                )
-            )
+    banner = comparison.mock_banner()
+    cards = _top_cards(ranked, primary, mock=banner is not None)
     cards.append(Card("Configurations", str(len(comparison.rows)), key="configurations"))
-    sections = []
+    notes = []
+    if comparison.significance:
+        notes.append(comparison.significance)
+        if banner and "no significance is claimed" not in comparison.significance:
+            notes.append("Mock judges call no model: no difference between them means anything.")
     overview = Section(
         "ranking",
         "Ranking",
         f"Rows are ranked by {primary.label}." if primary and not comparison.keep_order else "",
-        notes=[comparison.significance] if comparison.significance else [],
+        notes=notes,
     )
-    overview.tables.append(_ranking_table(ranked, metrics, primary))
+    overview.tables.extend(comparison_tables(ranked, metrics, primary))
     if primary is not None:
         grid = _grid(comparison.rows, primary)
         if grid is not None:
             overview.tables.append(grid)
     for caption, headers, rows in comparison.extra_tables:
         overview.tables.append(Table(headers, rows, caption=caption, row_headers=False))
-    sections.append(overview)
-    plotted = Section("metrics", "Each metric with its 95% CI")
-    for index, metric in enumerate(metrics):
-        present = [
-            (f"{row.prompt}\n{row.judge}", row.metrics[metric.key]) for row in ranked if metric.key in row.metrics
-        ]
-        if not present:
-            continue
-        svg = plots.estimate_chart(
-            f"metric{index}",
-            [name for name, _ in present],
-            [estimate for _, estimate in present],
-            title=metric.label,
-            axis_label=f"{metric.label} (95% CI)",
-            percent=metric.percent,
-            dots=True,
-            row_height=0.5,
-        )
-        table = Table(
-            ["prompt · judge", "value", "95% CI", "n"],
-            estimate_rows(
-                {name.replace("\n", " · "): e for name, e in present}, percent=metric.percent, digits=metric.digits
-            ),
-        )
-        plotted.figures.append(Figure(f"metric{index}", metric.label, svg, table=table))
-    sections.append(plotted)
     subtitle = [("configurations", str(len(comparison.rows)))]
     if comparison.dataset:
         subtitle.insert(0, ("data", comparison.dataset))
@@ -176,37 +151,143 @@ def build_comparison_page(comparison: ComparisonReport) -> Page:
         kind="comparison",
         status="complete",
         cards=cards,
-        warnings=list(comparison.notes),
-        sections=sections,
+        banner=banner,
+        warnings=[note for note in comparison.notes if note != banner],
+        sections=[overview, _metric_plots(ranked, metrics)],
     )
 
 
-def _cell(estimate: Estimate | None, metric: Metric) -> str:
-    value, interval = split_estimate(estimate, percent=metric.percent, digits=metric.digits)
-    return f"{value} {interval}" if interval else value
-
-
-def _ranking_table(ranked: list[ComparedRow], metrics: list[Metric], primary: Metric | None) -> Table:
-    headers = ["rank", "prompt", "judge", *(metric.label for metric in metrics), "items", "cost (USD)", "tokens"]
-    headers.append("time (s)")
-    rows = []
-    for rank, row in enumerate(ranked, start=1):
-        # The items behind the ranking metric (other metrics may count calls rather than items).
-        main = row.metrics.get(primary.key) if primary is not None else None
-        n = main.n if main is not None else max((estimate.n for estimate in row.metrics.values()), default=0)
-        rows.append(
-            [
-                str(rank),
-                row.prompt,
-                row.judge,
-                *(_cell(row.metrics.get(metric.key), metric) for metric in metrics),
-                str(n),
-                f"{row.cost_usd:.4f}" if row.cost_usd is not None else "–",
-                f"{row.tokens:,}" if row.tokens is not None else "–",
-                f"{row.wall_s:.1f}" if row.wall_s is not None else "–",
-            ]
+def _top_cards(ranked: list[ComparedRow], primary: Metric | None, *, mock: bool) -> list[Card]:
+    """The best and the runner-up by the ranking metric (for mock judges nothing is "best": only ranked)."""
+    if primary is None or not ranked or primary.key not in ranked[0].metrics:
+        return []
+    first, second = ("Ranked first (mock judge)", "Ranked second") if mock else ("Best", "Runner-up")
+    cards = [
+        estimate_card(
+            "best",
+            f"{first} {primary.label}: {ranked[0].name}",
+            ranked[0].metrics[primary.key],
+            percent=primary.percent,
+            digits=primary.digits,
         )
-    return Table(headers, rows, caption="Every configuration, best first", row_headers=False)
+    ]
+    if len(ranked) > 1 and primary.key in ranked[1].metrics:
+        cards.append(
+            estimate_card(
+                "runner_up",
+                f"{second}: {ranked[1].name}",
+                ranked[1].metrics[primary.key],
+                percent=primary.percent,
+                digits=primary.digits,
+            )
+        )
+    return cards
+
+
+def comparison_tables(ranked: list[ComparedRow], metrics: list[Metric], primary: Metric | None) -> list[Table]:
+    """Agreement with humans (with the rank), verdicts and bias, coverage and cost: one row per configuration.
+
+    Each table starts with the configuration's name, which stays in view when the table scrolls.
+    """
+    tables = [
+        _table(
+            ranked,
+            [m for m in metrics if m.group == "quality"],
+            caption="Every configuration, best first" if primary else "Every configuration",
+            leading=[("rank", lambda index, row: str(index))],
+            trailing=[("items", lambda index, row: str(_items(row, primary)))],
+        )
+    ]
+    if any(row.verdicts for row in ranked) or any(m.group == "bias" for m in metrics):
+        tables.append(
+            _table(
+                ranked,
+                [m for m in metrics if m.group == "bias"],
+                caption="Verdicts and bias (A and B are the data's answer_a and answer_b)",
+                leading=[("A / B / ties", lambda index, row: " / ".join(map(str, row.verdicts or ())) or "–")],
+            )
+        )
+    tables.append(
+        _table(
+            ranked,
+            [m for m in metrics if m.group == "cost"],
+            caption="Coverage and cost",
+            trailing=[
+                ("cost (USD)", lambda index, row: f"{row.cost_usd:.4f}" if row.cost_usd is not None else "–"),
+                ("tokens", lambda index, row: f"{row.tokens:,}" if row.tokens is not None else "–"),
+                ("time (s)", lambda index, row: f"{row.wall_s:.1f}" if row.wall_s is not None else "–"),
+            ],
+        )
+    )
+    return tables
+
+
+ColumnSpec = tuple[str, Callable[[int, ComparedRow], str]]
+
+
+def _table(
+    ranked: list[ComparedRow],
+    metrics: list[Metric],
+    *,
+    caption: str,
+    leading: Sequence[ColumnSpec] = (),
+    trailing: Sequence[ColumnSpec] = (),
+) -> Table:
+    headers = [NAME_HEADER, *(title for title, _ in leading), *(m.label for m in metrics)]
+    headers += [title for title, _ in trailing]
+    rows = []
+    for index, row in enumerate(ranked, start=1):
+        cells = [row.name, *(cell(index, row) for _, cell in leading)]
+        cells += [_cell(row.metrics.get(metric.key), metric) for metric in metrics]
+        cells += [cell(index, row) for _, cell in trailing]
+        rows.append(cells)
+    return Table(headers, rows, caption=caption, sticky=True)
+
+
+def _items(row: ComparedRow, primary: Metric | None) -> int:
+    """The items behind the ranking metric (other metrics may count calls rather than items)."""
+    main = row.metrics.get(primary.key) if primary is not None else None
+    return main.n if main is not None else max((estimate.n for estimate in row.metrics.values()), default=0)
+
+
+def _cell(estimate: Estimate | None, metric: Metric) -> str:
+    """'49.8% [44.5, 54.8]': a narrow column breaks the line before the interval, never inside it."""
+    value, interval = split_estimate(estimate, percent=metric.percent, digits=metric.digits)
+    return f"{value} {interval.replace(' ', NO_BREAK)}" if interval else value
+
+
+def _metric_plots(ranked: list[ComparedRow], metrics: list[Metric]) -> Section:
+    plotted = Section("metrics", "Each metric with its 95% CI")
+    for index, metric in enumerate(metrics):
+        present = [
+            (f"{row.prompt}\n{row.judge}", row.metrics[metric.key]) for row in ranked if metric.key in row.metrics
+        ]
+        if not present:
+            continue
+        estimates = [estimate for _, estimate in present]
+        if scales.nothing_to_show(estimates):
+            value, _ = split_estimate(estimates[0], percent=metric.percent, digits=metric.digits)
+            plotted.notes.append(f"{metric.label}: {value} for every configuration, with no spread (not plotted).")
+            continue
+        svg = plots.estimate_chart(
+            f"metric{index}",
+            [name for name, _ in present],
+            estimates,
+            title=metric.label,
+            axis_label=f"{metric.label} (95% CI)",
+            percent=metric.percent,
+            bounds=metric.bounds,
+            dots=True,
+            row_height=0.5,
+        )
+        table = Table(
+            [NAME_HEADER, "value", "95% CI", "n"],
+            estimate_rows(
+                {name.replace("\n", " · "): e for name, e in present}, percent=metric.percent, digits=metric.digits
+            ),
+        )
+        plotted.figures.append(Figure(f"metric{index}", metric.label, svg, table=table))
+    return plotted
 
 
 def _grid(rows: list[ComparedRow], metric: Metric) -> Table | None:
@@ -220,97 +301,3 @@ def _grid(rows: list[ComparedRow], metric: Metric) -> Table | None:
         for prompt in prompts
     ]
     return Table(["prompt \\ judge", *judges], table_rows, caption=f"{metric.label}: prompts by judges")
-
-
-# compare.json ---------------------------------------------------------------------------------
-
-COMPARE_METRICS: dict[str, tuple[str, bool, int]] = {
-    # key in a compare.json row: (label, shown as a percentage, digits)
-    "agreement": ("agreement with humans", True, 3),
-    "agreement_without_ties": ("agreement, ties left out", True, 3),
-    "kappa": ("Cohen's kappa", False, 3),
-    "spearman": ("Spearman", False, 3),
-    "kendall": ("Kendall tau-b", False, 3),
-    "pearson": ("Pearson", False, 3),
-    "mean_score": ("mean score", False, 2),
-    "win_rate": ("win rate of A", True, 3),
-    "length_controlled_win_rate": ("length-controlled win rate", True, 3),
-    "position_consistency": ("position consistency", True, 3),
-    "p_first": ("P(first shown preferred)", True, 3),
-    "p_longer": ("P(longer wins)", True, 3),
-    "unscored_rate": ("unscored", True, 3),
-}
-LOWER_IS_BETTER = {"unscored_rate"}
-
-
-def from_compare_json(data: dict[str, Any]) -> ComparisonReport:
-    """The comparison page's input from `judgekit compare`'s compare.json (rows already ranked).
-
-    Read defensively: unknown fields are ignored and missing ones left out, so a compare.json
-    from an older or newer judgekit still renders.
-    """
-    rows = []
-    raw_rows = [row for row in data.get("rows", []) if isinstance(row, dict)]
-    for raw in raw_rows:
-        values = {key: e for key in COMPARE_METRICS if (e := as_estimate(raw.get(key))) is not None}
-        tokens = (raw.get("prompt_tokens") or 0) + (raw.get("completion_tokens") or 0)
-        name = str(raw.get("name", "?"))
-        rows.append(
-            ComparedRow(
-                prompt=str(raw.get("prompt") or name),
-                judge=str(raw.get("judge") or name),
-                metrics=values,
-                cost_usd=raw.get("cost_usd"),
-                tokens=tokens or None,
-                wall_s=raw.get("wall_s"),
-                run_dir=raw.get("run_dir"),
-            )
-        )
-    present = [key for key in COMPARE_METRICS if any(key in row.metrics for row in rows)]
-    metrics = [
-        Metric(
-            key=key,
-            label=COMPARE_METRICS[key][0],
-            percent=COMPARE_METRICS[key][1],
-            digits=COMPARE_METRICS[key][2],
-            higher_is_better=key not in LOWER_IS_BETTER,
-        )
-        for key in present
-    ]
-    ranked_by = str(data.get("ranked_by") or "")
-    if ranked_by in present:  # the ranking metric first
-        metrics.sort(key=lambda metric: metric.key != ranked_by)
-    test = data.get("best_vs_runner_up")
-    level = data.get("level")
-    notes = [str(warning) for warning in data.get("warnings", [])]
-    if level and level != "item":
-        notes.append(
-            f"Correlations at the {level} level" + (f", grouped by {data['group_by']}" if data.get("group_by") else "")
-        )
-    return ComparisonReport(
-        title=f"judgekit comparison · {data.get('kind', '?')}",
-        dataset=str(data.get("dataset")) if data.get("dataset") else None,
-        rows=rows,
-        metrics=metrics,
-        primary=ranked_by or None,
-        significance=str(test["statement"]) if isinstance(test, dict) and test.get("statement") else None,
-        notes=notes,
-        keep_order=True,
-        extra_tables=[_panel_table(panel) for panel in data.get("panels", []) if isinstance(panel, dict)],
-    )
-
-
-def _panel_table(panel: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
-    kappa = as_estimate(panel.get("kappa"))
-    value, interval = split_estimate(kappa)
-    judges = ", ".join(str(judge) for judge in panel.get("judges", []))
-    caption = f"Agreement between the judges of a panel ({judges}): {panel.get('method', '?')} kappa {value}"
-    if interval:
-        caption += f" {interval}"
-    caption += f" over {panel.get('items', '?')} items"
-    rows = []
-    for pair in panel.get("pairs", []):
-        if isinstance(pair, dict):
-            rows.append([str(value) for value in pair.values()])
-    headers = [str(key) for key in panel["pairs"][0]] if rows else ["(no pairs)"]
-    return caption, headers, rows

@@ -148,3 +148,78 @@ def cross_tab(pairs: Sequence[tuple[float, float]], *, max_values: int = 12) -> 
     for human, judge in pairs:
         counts[row_index[score_label(human)]][column_index[score_label(judge)]] += 1
     return CrossTab(rows, columns, counts)
+
+
+@dataclass(frozen=True)
+class ScoreScales:
+    """The judge's score scale and the range the data's human scores cover, for comparing the two.
+
+    The data does not declare the human scale, so the page takes the range its human scores
+    actually cover, and says so. The two count as one scale when the human scores lie inside
+    the judge's scale and reach past its middle: 1-5 human scores against a 1-10 judge are two
+    scales (a 4 means "good" to one and "poor" to the other), 2-5 against 1-5 are one.
+    """
+
+    judge: tuple[float, float] | None
+    human: tuple[float, float] | None
+
+    @classmethod
+    def of(cls, judge: tuple[float, float] | None, facts: Sequence[ItemFacts]) -> ScoreScales:
+        humans = [fact.human_score for fact in facts if fact.human_score is not None]
+        return cls(judge, (min(humans), max(humans)) if humans else None)
+
+    @property
+    def same(self) -> bool:
+        if self.judge is None or self.human is None:
+            return False
+        (low, high), (human_low, human_high) = self.judge, self.human
+        return low <= human_low and human_high <= high and human_high > (low + high) / 2
+
+    @property
+    def comparable(self) -> bool:
+        """Whether judge and human scores can be put on one range (0 = bottom, 1 = top of each scale)."""
+        if self.same:
+            return True
+        return (
+            self.judge is not None
+            and self.human is not None
+            and self.judge[1] > self.judge[0]
+            and self.human[1] > self.human[0]
+        )
+
+    def gap(self, judge: float, human: float) -> float | None:
+        """judge - human: in score points on one scale, else in shares of each scale; None if not comparable."""
+        if self.same:
+            return judge - human
+        if not self.comparable:
+            return None
+        assert self.judge is not None and self.human is not None
+        return (judge - self.judge[0]) / (self.judge[1] - self.judge[0]) - (human - self.human[0]) / (
+            self.human[1] - self.human[0]
+        )
+
+    def describe(self) -> str:
+        """A sentence naming both scales."""
+        if self.human is None:
+            return ""
+        human = f"Human scores run from {self.human[0]:g} to {self.human[1]:g} in this data"
+        if self.judge is None:
+            return f"{human}; the judge's scale is not known."
+        scale = f"{self.judge[0]:g}–{self.judge[1]:g}"
+        if self.same:
+            return f"{human}, on the judge's {scale} scale."
+        taken = ", taken as their scale" if self.comparable else ""
+        return f"{human}{taken}; the judge scores on {scale}."
+
+    def describe_gap(self) -> str:
+        """How the item table's judge − human column reads, or why it is left out."""
+        if self.human is None:
+            return ""
+        if self.same:
+            return "The judge − human column is in score points."
+        if not self.comparable:
+            return "The two cannot be put on one range, so the table does not subtract them."
+        return (
+            "The judge − human column compares each score's place on its own scale (0% the bottom, 100% the top), "
+            "in percentage points."
+        )

@@ -23,19 +23,28 @@ def item_table(data: RunData) -> ItemTable:
     has_models = any(item.model_a or item.model_b or item.model for item in items)
     has_human = any(item.human_label is not None or item.human_score is not None for item in items)
     has_flips = any(outcome.flipped is not None for outcome in data.outcomes)
+    pointwise = data.summary.pointwise
+    judge_scale = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise and pointwise.scale else None
+    scales = derive.ScoreScales.of(judge_scale, data.facts)
+    with_gap = has_human and not pairwise and scales.comparable
+    # On a phone the optional columns hide; what stays answers "what did the judge say, and was it right".
     columns = [Column("id")]
     if has_category:
         columns.append(Column("category", optional=True))
     if has_models:
-        columns.append(Column("models" if pairwise else "model", optional=True))
-    columns.append(Column("verdict" if pairwise else "score", numeric=not pairwise))
+        columns.append(Column("models" if pairwise else "model"))
+    columns.append(Column("verdict" if pairwise else _with_range("score", scales.judge), numeric=not pairwise))
     if has_human:
-        columns.append(Column("human", numeric=not pairwise))
-        columns.append(Column("agrees" if pairwise else "judge − human", numeric=not pairwise, optional=True))
+        columns.append(Column("human" if pairwise else _with_range("human", scales.human), numeric=not pairwise))
+        if pairwise:
+            columns.append(Column("agrees"))
+        elif with_gap:
+            gap_title = "judge − human" if scales.same else "judge − human (% of scale)"
+            columns.append(Column(gap_title, numeric=True, optional=True))
     if has_flips:
         columns.append(Column("flipped", optional=True))
     columns.append(Column("length A − B" if pairwise else "length", numeric=True, optional=True))
-    columns.append(Column("status"))
+    columns.append(Column("status", optional=True))
 
     rows = []
     for item, fact, outcome in zip(items, data.facts, data.outcomes, strict=True):
@@ -62,11 +71,9 @@ def item_table(data: RunData) -> ItemTable:
                 values["agrees"] = agrees
             else:
                 human = "" if item.human_score is None else derive.score_label(item.human_score)
-                gap = ""
-                if item.human_score is not None and outcome.score is not None:
-                    gap = derive.score_label(outcome.score - item.human_score)
                 cells.append(Cell(human or "–", human))
-                cells.append(Cell(gap or "–", gap))
+                if with_gap:
+                    cells.append(_gap_cell(scales, outcome.score, item.human_score))
         if has_flips:
             flipped = "" if outcome.flipped is None else ("yes" if outcome.flipped else "no")
             cells.append(Cell(flipped or "–", flipped))
@@ -99,7 +106,22 @@ def item_table(data: RunData) -> ItemTable:
             filters.append(Filter("agrees", "agrees with humans", [("yes", "yes"), ("no", "no")]))
         if has_flips:
             filters.append(Filter("flipped", "flipped", [("yes", "yes"), ("no", "no")]))
-    return ItemTable(columns, rows, filters)
+    note = f"{scales.describe()} {scales.describe_gap()}" if has_human and not pairwise else ""
+    return ItemTable(columns, rows, filters, note=note)
+
+
+def _with_range(title: str, scale: tuple[float, float] | None) -> str:
+    return f"{title} ({scale[0]:g}–{scale[1]:g})" if scale is not None else title
+
+
+def _gap_cell(scales: derive.ScoreScales, judge: float | None, human: float | None) -> Cell:
+    gap = None if judge is None or human is None else scales.gap(judge, human)
+    if gap is None:
+        return Cell("–", "")
+    if scales.same:
+        return Cell(derive.score_label(gap), derive.score_label(gap))
+    points = round(gap * 100)
+    return Cell(f"{points:+d}" if points else "0", str(points))
 
 
 def _answers(item: Item) -> list[tuple[str, str]]:

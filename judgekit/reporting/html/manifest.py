@@ -8,6 +8,9 @@ from judgekit.reporting.html.optional import label_of
 from judgekit.reporting.html.run_data import RunData
 from judgekit.reporting.html.view import Table
 
+CALL_COUNTS = ("calls", "cached", "resumed", "requests")
+"""Counts shown together, so that their sum is the number of judge calls behind the run."""
+
 
 def manifest_table(data: RunData) -> Table:
     manifest, summary = data.manifest, data.summary
@@ -47,8 +50,9 @@ def manifest_table(data: RunData) -> Table:
     if versions:
         rows.append(["versions", ", ".join(f"{name} {version}" for name, version in versions.items())])
     rows.append(["report made by judgekit", summary.judgekit_version])
+    rows += _call_rows(summary.counts.calls, summary.counts.cached, summary.counts.resumed, summary.counts.requests)
     for name, value in summary.counts.model_dump().items():
-        if value in (0, {}, None) and name not in ("calls", "prompt_tokens", "completion_tokens"):
+        if name in CALL_COUNTS or (value in (0, {}, None) and name not in ("prompt_tokens", "completion_tokens")):
             continue
         if isinstance(value, dict):
             text = ", ".join(f"{key} {number}" for key, number in value.items())
@@ -60,3 +64,16 @@ def manifest_table(data: RunData) -> Table:
     for name, seconds in summary.timing.items():
         rows.append([name.replace("_s", "").replace("_", " ") + " (seconds)", f"{seconds:g}"])
     return Table(["", ""], rows, caption="Run manifest")
+
+
+def _call_rows(made: int, cached: int, resumed: int, requests: int) -> list[list[str]]:
+    """'judge calls 400 (390 made, 10 from the cache)' and the requests those made calls took."""
+    parts = [f"{made:,} made"]
+    if cached:
+        parts.append(f"{cached:,} from the cache")
+    if resumed:
+        parts.append(f"{resumed:,} reused from an earlier attempt")
+    return [
+        ["judge calls", f"{made + cached + resumed:,} ({', '.join(parts)})"],
+        ["requests sent", f"{requests:,} (the calls made, retries included)"],
+    ]

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from judgekit.reporting.html.svg import ACCENT, ACCENT2, ACCENT3, BAD, FG, MUTED, inline_svg
+from judgekit.reporting.html import scales
+from judgekit.reporting.html.svg import ACCENT, ACCENT2, ACCENT3, BAD, FG, HEAT, MUTED, ON_HEAT, inline_svg
 from judgekit.stats.intervals import Estimate
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 WIDTH = 5.6
 """Figure width in inches; the page scales figures down on narrow screens."""
+DOT_AREA = 14.0
+"""Area (points²) of a dot per item it stands for, in the judge-against-human scatter."""
 MAX_POINTS = 2000
 """Most individual items drawn as dots in one plot (an evenly spaced subset beyond that)."""
 
@@ -101,19 +104,29 @@ def estimate_chart(
     reference: float | None = None,
     reference_label: str | None = None,
     limits: tuple[float, float] | None = None,
+    bounds: tuple[float, float] | None = None,
     dots: bool = False,
     row_height: float = 0.32,
 ) -> str:
-    """Horizontal bars (or dots) with 95% CI whiskers, one row per label, first label on top."""
+    """Horizontal bars (or dots) with 95% CI whiskers, one row per label, first label on top.
+
+    The value axis is `limits`, or else fitted to the data inside `bounds` (0-100% for a rate).
+    The reference line's label goes in a legend under the plot, never over a bar.
+    """
+    from matplotlib.ticker import MaxNLocator
+
     count = len(labels)
-    with _figure(prefix, height=0.9 + row_height * count) as canvas:
+    with _figure(prefix, height=0.9 + row_height * count + (0.3 if reference_label else 0.0)) as canvas:
         axes = canvas.axes
         rows = list(range(count))[::-1]
         values = [estimate.value for estimate in estimates]
         lower = [estimate.value - estimate.low if estimate.low is not None else 0.0 for estimate in estimates]
         upper = [estimate.high - estimate.value if estimate.high is not None else 0.0 for estimate in estimates]
         if dots:
-            axes.errorbar(values, rows, xerr=[lower, upper], fmt="o", color=ACCENT, ecolor=FG, capsize=3, lw=1)
+            # Not clipped: a dot at the very edge of the axis (a rate of 0%) stays whole.
+            axes.errorbar(
+                values, rows, xerr=[lower, upper], fmt="o", color=ACCENT, ecolor=FG, capsize=3, lw=1, clip_on=False
+            )
         else:
             axes.barh(rows, values, color=ACCENT, height=0.6)
             axes.errorbar(values, rows, xerr=[lower, upper], fmt="none", ecolor=FG, capsize=3, lw=1)
@@ -122,9 +135,14 @@ def estimate_chart(
         if reference is not None:
             axes.axvline(reference, color=MUTED, linestyle="--", lw=1, label=reference_label)
             if reference_label:
-                axes.legend(loc="lower right", fontsize=8)
+                canvas.figure.legend(loc="outside lower right", fontsize=8)
+        if bounds is None and percent:
+            bounds = scales.RATE
+        if limits is None and bounds is not None:
+            limits = scales.value_limits(estimates, bounds, include=[] if reference is None else [reference])
         if limits is not None:
             axes.set_xlim(*limits)
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))  # labels that never touch
         if percent:
             _percent_axis(axes)
         axes.set_xlabel(axis_label)
@@ -178,22 +196,31 @@ def count_matrix(
     column_title: str,
     diagonal: bool = True,
 ) -> str:
-    """A matrix of counts: each cell shaded by its count and labelled with it; the diagonal outlined."""
+    """A matrix of counts: each cell shaded by its count and labelled with it; the diagonal outlined.
+
+    The label's colour follows the cell's shade (see `scales`), so every number keeps a 4.5:1
+    contrast in light and dark mode. Cells and labels carry ids (`heat-ROW-COLUMN`,
+    `heat-text-ROW-COLUMN`) so that tests can measure them in a browser.
+    """
     from matplotlib.patches import Rectangle
 
     rows, columns = len(row_labels), len(column_labels)
     largest = max([value for row in counts for value in row] + [1])
-    with _figure(prefix, height=1.2 + 0.45 * rows, width=min(WIDTH, max(3.6, 2.2 + 0.6 * columns))) as canvas:
+    height = 1.2 + 0.45 * rows + 0.18 * title.count("\n")
+    with _figure(prefix, height=height, width=min(WIDTH, max(3.6, 2.2 + 0.6 * columns))) as canvas:
         axes = canvas.axes
         for r, row in enumerate(counts):
             for c, value in enumerate(row):
                 y = rows - 1 - r
-                axes.add_patch(
-                    Rectangle((c - 0.5, y - 0.5), 1, 1, facecolor=ACCENT, alpha=0.12 + 0.78 * value / largest, lw=0)
-                )
+                opacity = scales.cell_opacity(value, largest)
+                cell = Rectangle((c - 0.5, y - 0.5), 1, 1, facecolor=HEAT, alpha=opacity, lw=0)
+                cell.set_gid(f"heat-{r}-{c}")
+                axes.add_patch(cell)
                 if diagonal and row_labels[r] == column_labels[c]:
                     axes.add_patch(Rectangle((c - 0.48, y - 0.48), 0.96, 0.96, fill=False, edgecolor=FG, lw=1.2))
-                axes.text(c, y, str(value), ha="center", va="center", fontsize=9)
+                colour = ON_HEAT if scales.on_strong_cell(opacity) else FG
+                label = axes.text(c, y, str(value), ha="center", va="center", fontsize=9, color=colour)
+                label.set_gid(f"heat-text-{r}-{c}")
         axes.set_xlim(-0.5, columns - 0.5)
         axes.set_ylim(-0.5, rows - 0.5)
         axes.set_xticks(range(columns), [_shorten(label, 8) for label in column_labels])
@@ -204,7 +231,7 @@ def count_matrix(
         for side in ("left", "bottom"):
             axes.spines[side].set_visible(False)
         axes.tick_params(length=0)
-        return _svg(canvas, prefix, f"{title} ({row_title} by {column_title})")
+        return _svg(canvas, prefix, f"{title} ({row_title} by {column_title})".replace("\n", " "))
 
 
 @dataclass
@@ -231,21 +258,19 @@ def binned_relation(
     curve: Sequence[tuple[float, float]] | None = None,
     curve_label: str | None = None,
     jitter: float = 0.03,
+    y_limits: tuple[float, float] | None = None,
 ) -> str:
-    """Individual items as faint dots, bin means with CI whiskers, and an optional fitted curve."""
-    import numpy as np
+    """Individual items as faint dots, bin means with CI whiskers, and an optional fitted curve.
 
-    with _figure(prefix, height=3.2) as canvas:
+    A percent axis runs from 0% to 100% (the dots at the ends are spread inwards only); the
+    legend sits under the plot, not over the dots.
+    """
+    with _figure(prefix, height=3.5) as canvas:
         axes = canvas.axes
-        shown = list(points)
-        if len(shown) > MAX_POINTS:
-            step = len(shown) / MAX_POINTS
-            shown = [shown[int(index * step)] for index in range(MAX_POINTS)]
+        shown = _thinned(points)
         if shown:
-            xs = np.array([x for x, _ in shown], dtype=float)
-            ys = np.array([y for _, y in shown], dtype=float)
-            # A fixed generator keeps the picture identical from one rendering to the next.
-            ys = ys + np.random.default_rng(0).uniform(-jitter, jitter, size=ys.size)
+            xs = [x for x, _ in shown]
+            ys = _spread([y for _, y in shown], jitter, (0.0, 1.0) if percent else y_limits)
             axes.scatter(xs, ys, s=12, color=MUTED, alpha=0.6, linewidths=0, label="items")
         if bins:
             centers = [b.x for b in bins]
@@ -270,23 +295,74 @@ def binned_relation(
         if vertical is not None:
             axes.axvline(vertical, color=MUTED, linestyle=":", lw=1)
         if percent:
+            axes.set_ylim(-0.04, 1.04)  # a margin for the dots' radius; the ticks stay within 0-100%
+            axes.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
             _percent_axis(axes, "y")
+        elif y_limits is not None:
+            margin = (y_limits[1] - y_limits[0]) * 0.04
+            axes.set_ylim(y_limits[0] - margin, y_limits[1] + margin)
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
         axes.set_title(title)
         axes.grid(True)
-        axes.legend(loc="best", fontsize=8)
+        canvas.figure.legend(loc="outside lower center", ncols=3, fontsize=8)
         return _svg(canvas, prefix, title)
+
+
+def _count_of_area(area: Any) -> Any:
+    """Items behind a dot of this area (the legend reads the sizes back)."""
+    return area / DOT_AREA
+
+
+def _thinned(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """At most MAX_POINTS points, evenly spaced through the list."""
+    shown = list(points)
+    if len(shown) > MAX_POINTS:
+        step = len(shown) / MAX_POINTS
+        shown = [shown[int(index * step)] for index in range(MAX_POINTS)]
+    return shown
+
+
+def _spread(ys: Sequence[float], jitter: float, bounds: tuple[float, float] | None) -> list[float]:
+    """Values moved by up to ±jitter so equal ones do not hide each other, reflected back inside `bounds`.
+
+    A fixed generator keeps the picture identical from one rendering to the next.
+    """
+    import numpy as np
+
+    spread = np.asarray(ys, dtype=float)
+    if jitter > 0:
+        spread = spread + np.random.default_rng(0).uniform(-jitter, jitter, size=spread.size)
+    if bounds is not None:
+        low, high = bounds
+        spread = np.where(spread > high, 2 * high - spread, spread)
+        spread = np.where(spread < low, 2 * low - spread, spread)
+    return [float(y) for y in spread]
 
 
 def scatter(prefix: str, points: Sequence[tuple[float, float]], *, title: str, x_label: str, y_label: str) -> str:
-    """Judge against human scores when they take too many values for a count matrix."""
-    with _figure(prefix, height=3.4, width=4.4) as canvas:
+    """Judge against human scores when they take too many values for a count matrix.
+
+    Items with the same pair of scores are one dot whose area grows with their number (a
+    legend under the plot reads the sizes), so a stack of 30 items does not look like one.
+    """
+    from collections import Counter
+
+    tally = Counter(points)
+    pairs = list(tally)
+    sizes = [DOT_AREA * tally[pair] for pair in pairs]
+    with _figure(prefix, height=3.9, width=4.6) as canvas:
         axes = canvas.axes
-        shown = list(points)[:: max(1, len(points) // MAX_POINTS)]
-        axes.scatter([x for x, _ in shown], [y for _, y in shown], s=10, color=ACCENT, alpha=0.6, linewidths=0)
+        dots = axes.scatter(
+            [x for x, _ in pairs], [y for _, y in pairs], s=sizes, color=ACCENT, alpha=0.55, linewidths=0
+        )
+        if max(tally.values()) > 1:
+            handles, labels = dots.legend_elements(
+                prop="sizes", num=4, func=_count_of_area, color=ACCENT, alpha=0.55, fmt="{x:.0f}"
+            )
+            canvas.figure.legend(handles, labels, title="items", loc="outside right center", fontsize=8)
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
         axes.set_title(title)
         axes.grid(True)
-        return _svg(canvas, prefix, title)
+        return _svg(canvas, prefix, title.replace("\n", " "))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from judgekit.reporting.html import derive, plots
+from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
+from judgekit.reporting.html import derive, humans, plots
+from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_section, bin_table
 from judgekit.reporting.html.item_table import item_table
 from judgekit.reporting.html.manifest import manifest_table
 from judgekit.reporting.html.optional import (
@@ -29,8 +31,6 @@ from judgekit.reporting.html.view import (
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
 
-ESTIMATE_HEADERS = ["", "value", "95% CI", "n"]
-
 
 def build_run_page(data: RunData) -> Page:
     summary = data.summary
@@ -47,13 +47,17 @@ def build_run_page(data: RunData) -> Page:
     extras = unknown_fields(summary).other
     raw = [(f"summary.json: {name}", pretty_json(value)) for name, value in extras.items()]
     raw.append(("run.json (the run's full manifest)", pretty_json(data.manifest)))
+    # A mock judge's numbers look real: a banner at the top says they are not (older summaries lack
+    # the warning, so it is made here from the judge's name and left out of the warning list).
+    banner = mock_judge_warning([summary.judge]) if is_mock_judge(summary.judge) else None
     return Page(
         title=f"judgekit report · {summary.kind} · {summary.judge}",
         subtitle=subtitle,
         kind=summary.kind,
         status=summary.status,
         cards=cards,
-        warnings=list(summary.warnings),
+        banner=banner,
+        warnings=[warning for warning in summary.warnings if warning != banner],
         sections=sections,
         items=item_table(data),
         manifest=manifest_table(data),
@@ -77,24 +81,28 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
                 f"Win rate of {a} over {b}",
                 pairwise.win_rate,
                 percent=True,
-                note=f"{pairwise.wins_a} wins, {pairwise.wins_b} losses, {pairwise.ties} ties",
+                note=", ".join(
+                    plural(number, word)
+                    for number, word in ((pairwise.wins_a, "win"), (pairwise.wins_b, "loss"), (pairwise.ties, "tie"))
+                ),
             )
         )
-        if length is not None:
-            note = length.note
-            if length.coefficient is not None:
-                value, interval = split_estimate(length.coefficient)
-                note = f"length coefficient {value} {interval or ''}".rstrip()
-            cards.append(
-                estimate_card(
-                    "length_controlled", "Length-controlled win rate", length.win_rate, percent=True, note=note
-                )
-            )
+        # Shown even without a fit (no scored item yet): a dash, not a missing card.
+        note = "no scored item to fit" if length is None else length.note
+        if length is not None and length.coefficient is not None:
+            value, interval = split_estimate(length.coefficient)
+            note = f"length coefficient {value} {interval or ''}".rstrip()
+        win_rate = None if length is None else length.win_rate
+        cards.append(
+            estimate_card("length_controlled", "Length-controlled win rate", win_rate, percent=True, note=note)
+        )
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
         method = f"method: {pointwise.method}" if pointwise.method and pointwise.method != "parse" else None
         cards.append(estimate_card("mean", f"Mean score{scale}", pointwise.mean, digits=2, note=method))
+    elif summary.kind == "pointwise":
+        cards.append(estimate_card("mean", "Mean score", None))
     human = summary.human
     if isinstance(human, HumanAgreement):
         cards.append(estimate_card("agreement", "Agreement with humans", human.agreement, percent=True))
@@ -112,7 +120,7 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
     if summary.bias is not None:
         bias = summary.bias
         cards.append(estimate_card("p_first", "P(first shown preferred)", bias.p_first, percent=True))
-        if bias.flip_rate is not None:
+        if bias.flip_rate is not None or summary.config.get("positions") == "swap":
             cards.append(estimate_card("flip_rate", "Flip rate under swapped order", bias.flip_rate, percent=True))
         cards.append(estimate_card("p_longer", "P(longer answer wins)", bias.p_longer, percent=True))
     for block, name, estimate in unknown_fields(summary).estimates:
@@ -123,6 +131,13 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         problems += f", {counts.pending} not judged"
     cards.append(Card("Items scored", f"{counts.scored} of {counts.items}", note=problems, key="scored"))
     return cards
+
+
+def plural(number: int, word: str) -> str:
+    """'1 win', '0 losses', '2 ties'."""
+    if number == 1:
+        return f"1 {word}"
+    return f"{number} {word}{'es' if word.endswith('s') else 's'}"
 
 
 # Pairwise ------------------------------------------------------------------------------------
@@ -172,8 +187,8 @@ def _pairwise_sections(data: RunData) -> list[Section]:
     if board:
         sections.append(_leaderboard_section(board))
     if isinstance(summary.human, HumanAgreement):
-        sections.append(_human_agreement_section(summary.human))
-    sections.append(_bias_section(data, length_control(summary)))
+        sections.append(humans.agreement_section(data, summary.human))
+    sections.append(bias_section(data, length_control(summary)))
     return sections
 
 
@@ -238,129 +253,6 @@ def _rate_figure(key: str, title: str, estimates: dict[str, Estimate], caption: 
     return Figure(key, title, svg, caption, Table(ESTIMATE_HEADERS, estimate_rows(estimates, percent=True)))
 
 
-def _human_agreement_section(human: HumanAgreement) -> Section:
-    section = Section(
-        "humans",
-        "Agreement with human labels",
-        f"{human.n} items have both a human label and a judge verdict. Rows are the human label, columns the "
-        "judge's verdict; the outlined diagonal is where they agree.",
-    )
-    section.cards = [
-        estimate_card("humans.agreement", "Agreement", human.agreement, percent=True),
-        estimate_card(
-            "humans.agreement_without_ties", "Agreement without ties", human.agreement_without_ties, percent=True
-        ),
-        estimate_card("humans.kappa", "Cohen's kappa", human.kappa),
-    ]
-    if human.n == 0:
-        section.notes.append("No item has both a human label and a judge verdict yet.")
-        return section
-    labels = ["A", "B", "tie"]
-    counts = [[human.confusion.get(h, {}).get(j, 0) for j in labels] for h in labels]
-    svg = plots.count_matrix(
-        "confusion",
-        labels,
-        labels,
-        counts,
-        title="Judge verdict against human label",
-        row_title="human label",
-        column_title="judge verdict",
-    )
-    table = Table(
-        ["human \\ judge", *labels, "total"],
-        [[h, *(str(value) for value in row), str(sum(row))] for h, row in zip(labels, counts, strict=True)],
-        caption="Confusion matrix (counts)",
-    )
-    section.figures.append(Figure("confusion", "Confusion matrix", svg, table=None))
-    section.tables.append(table)
-    return section
-
-
-def _bias_section(data: RunData, length: LengthControl | None) -> Section:
-    summary = data.summary
-    bias = summary.bias
-    section = Section(
-        "bias",
-        "Position and length bias",
-        "An unbiased judge prefers the answer shown first, and the longer answer, about half the time. "
-        "The flip rate is the share of items whose verdict changed when the order was swapped "
-        "(0% is fully consistent; it needs --positions swap).",
-    )
-    if bias is not None:
-        named = {
-            "P(first shown preferred)": bias.p_first,
-            "Flip rate under swap": bias.flip_rate,
-            "P(longer answer wins)": bias.p_longer,
-        }
-        present = {name: estimate for name, estimate in named.items() if estimate is not None}
-        if present:
-            svg = plots.estimate_chart(
-                "bias",
-                list(present),
-                list(present.values()),
-                title="Position and length bias",
-                axis_label="share (95% CI)",
-                percent=True,
-                reference=0.5,
-                reference_label="50%: no preference",
-                limits=(0.0, 1.0),
-            )
-            section.figures.append(
-                Figure(
-                    "bias",
-                    "Bias",
-                    svg,
-                    "P(first) counts every decisive judge call; P(longer) every decisive item whose answers differ "
-                    "in length.",
-                    Table(ESTIMATE_HEADERS, estimate_rows(present, percent=True)),
-                )
-            )
-    points = derive.pairwise_length_points(data.facts, data.outcomes)
-    if points:
-        bins = derive.equal_count_bins(points, data.bootstrap)
-        caption = (
-            "Each dot is an item: at 100% A was preferred, at 50% a tie, at 0% B (spread a little so they do not "
-            "overlap). The line is the share of A wins in bins of equal item count, with 95% CIs."
-        )
-        curve: list[tuple[float, float]] = []
-        if length is not None and length.win_rate is not None:
-            curve = length.curve(min(x for x, _ in points), max(x for x, _ in points))
-            value, interval = split_estimate(length.win_rate, percent=True)
-            caption += (
-                " The curve is the length-controlled model, logit P(A) = intercept + coefficient × "
-                f"tanh(difference / {length.length_sd or 0:.0f}); at equal lengths it gives the length-controlled "
-                f"win rate, {value} {interval or ''}".rstrip()
-                + "."
-            )
-        svg = plots.binned_relation(
-            "length",
-            points,
-            [plots.Bin(b.x, b.estimate, b.low_edge, b.high_edge) for b in bins],
-            title="Verdict against answer-length difference",
-            x_label="length of A − length of B (characters)",
-            y_label="A preferred (ties ½)",
-            percent=True,
-            reference=0.5,
-            vertical=0.0,
-            curve=curve or None,
-            curve_label="length-controlled fit",
-        )
-        section.figures.append(
-            Figure("length", "Verdict against length", svg, caption, _bin_table(bins, "length A − B", True))
-        )
-    if not section.figures:
-        section.notes.append("No decisive verdict yet: nothing to measure.")
-    return section
-
-
-def _bin_table(bins: list[derive.LengthBin], what: str, percent: bool) -> Table:
-    rows = []
-    for b in bins:
-        value, interval = split_estimate(b.estimate, percent=percent, digits=2)
-        rows.append([f"{b.low_edge:g} to {b.high_edge:g}", value, interval or "–", str(b.estimate.n)])
-    return Table([what, "mean", "95% CI", "n"], rows)
-
-
 # Pointwise -----------------------------------------------------------------------------------
 
 
@@ -417,7 +309,7 @@ def _pointwise_sections(data: RunData) -> list[Section]:
             )
     sections = [scores]
     if isinstance(summary.human, HumanCorrelation):
-        sections.append(_human_correlation_section(data, summary.human))
+        sections.append(humans.correlation_section(data, summary.human))
     points = derive.pointwise_length_points(data.facts, data.outcomes)
     if points:
         bins = derive.equal_count_bins(points, data.bootstrap)
@@ -430,6 +322,7 @@ def _pointwise_sections(data: RunData) -> list[Section]:
             y_label="judge score",
             percent=False,
             jitter=0.0,
+            y_limits=limits,
         )
         sections.append(
             Section(
@@ -437,7 +330,7 @@ def _pointwise_sections(data: RunData) -> list[Section]:
                 "Length",
                 "A judge that rewards length gives longer answers higher scores. Each dot is an item; the line is "
                 "the mean score in bins of equal item count, with 95% CIs.",
-                figures=[Figure("length", "Score against length", svg, "", _bin_table(bins, "answer length", False))],
+                figures=[Figure("length", "Score against length", svg, "", bin_table(bins, "answer length", False))],
             )
         )
     return sections
@@ -451,60 +344,6 @@ def _full_scale(distribution: dict[str, int], scale: tuple[float, float] | None)
         if float(low).is_integer() and float(high).is_integer() and 0 < high - low <= 20:
             labels = sorted({*labels, *(str(score) for score in range(int(low), int(high) + 1))}, key=float)
     return labels, [distribution.get(label, 0) for label in labels]
-
-
-def _human_correlation_section(data: RunData, human: HumanCorrelation) -> Section:
-    intro = f"{human.n} items have both a human score and a judge score."
-    if human.level != "item":
-        # Fields of per-group and system-level correlations (read with getattr: older summaries lack them).
-        groups, group_by = getattr(human, "groups", None), getattr(human, "group_by", None)
-        skipped = getattr(human, "groups_skipped", None)
-        intro += f" The correlations are at the {human.level} level"
-        intro += f", over {groups} groups by {group_by}" if groups is not None and group_by else ""
-        intro += f" ({skipped} groups left out: constant on one side)" if skipped else ""
-        intro += "; the table below counts single items."
-    section = Section("humans", "Agreement with human scores", intro)
-    section.cards = [
-        estimate_card("humans.spearman", "Spearman", human.spearman),
-        estimate_card("humans.kendall", "Kendall tau-b", human.kendall),
-        estimate_card("humans.pearson", "Pearson", human.pearson),
-    ]
-    pairs = derive.score_pairs(data.facts, data.outcomes)
-    table = derive.cross_tab(pairs)
-    if table is not None:
-        svg = plots.count_matrix(
-            "scores_vs_human",
-            table.rows,
-            table.columns,
-            table.counts,
-            title="Judge score against human score",
-            row_title="human score",
-            column_title="judge score",
-            diagonal=False,  # the two scales need not be the same
-        )
-        section.figures.append(Figure("scores_vs_human", "Judge against human scores", svg))
-        section.tables.append(
-            Table(
-                ["human \\ judge", *table.columns],
-                [
-                    [row, *(str(value) for value in counts)]
-                    for row, counts in zip(table.rows, table.counts, strict=True)
-                ],
-                caption="Items per (human score, judge score)",
-            )
-        )
-    elif pairs:
-        svg = plots.scatter(
-            "scores_vs_human",
-            [(h, j) for h, j in pairs],
-            title="Judge score against human score",
-            x_label="human score",
-            y_label="judge score",
-        )
-        section.figures.append(Figure("scores_vs_human", "Judge against human scores", svg))
-    else:
-        section.notes.append("No item has both a human score and a judge score yet.")
-    return section
 
 
 # Fields added by later features ---------------------------------------------------------------

@@ -21,8 +21,10 @@ PALETTE: dict[str, str] = {
     "#040506": "var(--plot-accent2)",  # a second series
     "#050607": "var(--plot-accent3)",  # a third series (ties, warnings)
     "#060708": "var(--plot-bad)",  # unscored and failed items
+    "#070809": "var(--plot-heat)",  # the cells of a count matrix (drawn with a transparency)
+    "#08090a": "var(--plot-on-heat)",  # text on the strongest cells of a count matrix
 }
-FG, MUTED, ACCENT, ACCENT2, ACCENT3, BAD = PALETTE
+FG, MUTED, ACCENT, ACCENT2, ACCENT3, BAD, HEAT, ON_HEAT = PALETTE
 
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
@@ -48,8 +50,8 @@ def inline_svg(document: str, *, prefix: str, label: str) -> str:
     width_px = round(float(size.group(2)) * 4 / 3)
     opening = (
         f'<svg{size.group(1)} class="plot" role="img" aria-label="{escape(label)}" '
-        # On a phone a plot keeps at least 440 px (it scrolls sideways) so that its text stays legible.
-        f'style="max-width: {width_px}px; min-width: min({width_px}px, 440px)" preserveAspectRatio="xMidYMid meet"'
+        # Never wider than drawn (its text would grow past the page's); narrower screens shrink it.
+        f'style="max-width: {width_px}px" preserveAspectRatio="xMidYMid meet"'
     )
     svg = svg[: size.start()] + opening + svg[size.end() :]
     head_end = svg.index(">") + 1

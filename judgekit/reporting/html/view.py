@@ -32,6 +32,8 @@ class Table:
     caption: str | None = None
     row_headers: bool = True
     """Whether the first cell of each row names the row."""
+    sticky: bool = False
+    """Keep the first column in view while the table scrolls sideways (wide tables on narrow screens)."""
 
 
 @dataclass
@@ -108,6 +110,8 @@ class ItemTable:
     columns: list[Column]
     rows: list[ItemRow]
     filters: list[Filter]
+    note: str = ""
+    """What a reader needs to read the columns (the human and judge score scales)."""
 
 
 @dataclass
@@ -119,6 +123,8 @@ class Page:
     cards: list[Card]
     warnings: list[str]
     sections: list[Section]
+    banner: str | None = None
+    """A caveat over the whole page, shown prominently at its top (a mock judge's made-up numbers)."""
     items: ItemTable | None = None
     manifest: Table | None = None
     raw: list[tuple[str, str]] = field(default_factory=list)

@@ -13,11 +13,32 @@
   var selects = Array.prototype.slice.call(document.querySelectorAll("select[data-filter]"));
   var counter = document.getElementById("item-count");
 
+  // What a search looks in: the row's own cells and the texts it opens to (question, answers, judge
+  // answers), not the page's labels around them ("verdict tie" in a call's heading is not a tie).
+  function searchText(body) {
+    var parts = [];
+    Array.prototype.forEach.call(body.querySelectorAll("tr.summary-row td, pre"), function (element) {
+      parts.push(element.textContent);
+    });
+    return parts.join("\n").toLowerCase();
+  }
+
+  // Stripes follow the rows shown, so filtering or sorting never puts two shaded rows together.
+  function restripe() {
+    var shown = 0;
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      if (!body.hidden) {
+        shown += 1;
+      }
+      body.classList.toggle("alt", !body.hidden && shown % 2 === 0);
+    });
+  }
+
   function applyFilters() {
     var needle = search.value.trim().toLowerCase();
     if (needle && haystacks === null) {
       haystacks = new Map();
-      bodies.forEach(function (body) { haystacks.set(body, body.textContent.toLowerCase()); });
+      bodies.forEach(function (body) { haystacks.set(body, searchText(body)); });
     }
     var shown = 0;
     bodies.forEach(function (body) {
@@ -32,6 +53,7 @@
         shown += 1;
       }
     });
+    restripe();
     counter.textContent = shown === bodies.length ? bodies.length + " items" : shown + " of " + bodies.length + " items";
   }
 
@@ -87,6 +109,7 @@
         return (ascending ? order : -order) || left[1] - right[1];
       });
       keyed.forEach(function (entry) { table.appendChild(entry[2]); });
+      restripe();
     });
   });
 })();
