@@ -30,7 +30,7 @@ from judgekit.inputs.prompts import Template
 from judgekit.judging import calls
 from judgekit.judging.grading import Grading
 from judgekit.judging.planning import grading_info, plan_grading
-from judgekit.judging.pricing import require_prices, resolve_prices
+from judgekit.judging.pricing import require_prices, resolve_prices, spent
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
 from judgekit.judging.scoring import scoring_info
@@ -229,6 +229,8 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     refuse_if_in_flight(prepared.run_dir.path)  # its batches would answer these calls: never pay twice
     earlier = open_run_dir(prepared)
     cache = _open_cache(config) if config.cache else None
+    if cache is not None:
+        cache.remember(earlier)  # answers this directory holds stay free for every other run
     writer = prepared.run_dir.open_writer()
     # An in-process model answers one request at a time: more in flight would only queue.
     concurrency = config.concurrency if prepared.backend.capabilities.concurrent else 1
@@ -311,6 +313,7 @@ def finish(
         items,
         all_rows,
         scale=manifest.template.scale,
+        choices=manifest.template.choices,
         method=manifest.method,
         resamples=manifest.resamples,
         seed=manifest.seed,
@@ -343,7 +346,7 @@ def finish(
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.resolved.get("grading", {}).get("scoring"), all_rows),
         grading=grading_info(manifest.resolved.get("grading"), all_rows),
-        cost=_cost(manifest, counts),
+        cost=_cost(manifest, all_rows),
         human_anchored=result.human_anchored,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
@@ -389,7 +392,8 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
     return counts
 
 
-def _cost(manifest: RunManifest, counts: Counts) -> Cost | None:
+def _cost(manifest: RunManifest, rows: list[Judgment]) -> Cost | None:
+    """What the directory's answers were charged (batch answers at the batch price), and at list price."""
     config = manifest.config
     try:
         prices = resolve_prices(manifest.judge, config.price_in, config.price_out)
@@ -397,8 +401,11 @@ def _cost(manifest: RunManifest, counts: Counts) -> Cost | None:
         return None
     if prices is None:
         return None
+    total = spent(rows, prices)
     return Cost(
-        usd=round(prices.cost(counts.prompt_tokens, counts.completion_tokens), 6),
+        usd=round(total.charged, 6),
+        list_usd=round(total.list_price, 6),
+        batch_answers=sum(1 for row in rows if row.batch_id and row.completion is not None and not row.cached),
         price_in=prices.input,
         price_out=prices.output,
         source=prices.source,

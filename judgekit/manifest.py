@@ -46,6 +46,15 @@ class TemplateRecord(BaseModel):
         scale = self.verdict.get("scale")
         return (float(scale[0]), float(scale[1])) if scale else None
 
+    @property
+    def choices(self) -> dict[str, float] | None:
+        """A pointwise choice template's scores per label, e.g. {PASS: 1, FAIL: 0}; None otherwise
+        (a pairwise choice template maps its labels to answer positions, not to scores)."""
+        choices = self.verdict.get("choices") if self.verdict.get("type") == "choice" else None
+        if not choices or not all(_is_number(value) for value in choices.values()):
+            return None
+        return {str(label): float(value) for label, value in choices.items()}
+
 
 class DatasetRecord(BaseModel):
     """The data file as it was read: where, how many rows, its fingerprint and column mapping."""
@@ -146,3 +155,7 @@ def parse_manifest(data: dict[str, Any], where: Path | str = "run.json") -> RunM
             f"{where}: the run record cannot be read (field '{field}': {first['msg']}); "
             "re-run the evaluation with --fresh to rewrite it"
         ) from None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -65,7 +65,9 @@ class Item(BaseModel):
     human_label: Label | None = None
     """Pairwise: which answer human raters preferred."""
     human_score: float | None = None
-    """Pointwise: the human score for the answer."""
+    """Pointwise: the human score for the answer (the mean, when several raters scored it)."""
+    human_scores: tuple[float, ...] | None = None
+    """Pointwise: each human rater's score, when the data holds a list of them."""
     metadata: dict[str, Any] = Field(default_factory=dict)
     """Every other column of the row, kept for grouping (e.g. doc_id, system_id)."""
 
@@ -207,3 +209,6 @@ class Judgment(BaseModel):
     """Failed attempts before the final one, by failure kind."""
     batch_id: str | None = None
     """The provider batch that answered this call (batch runs only)."""
+    cost_usd: float | None = None
+    """What this answer was charged in US dollars at the run's prices (batch answers at the
+    batch price); absent for cached answers, failed calls, and when no price is known."""

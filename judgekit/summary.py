@@ -1,8 +1,10 @@
 """The run summary written to summary.json and printed by `--format json`.
 
-Rates are fractions in [0, 1]; every `Estimate` carries its 95% bootstrap interval and the
-number of observations it rests on. Unscored and failed items are counted, never folded into
-a rate: a win rate is over the items with a valid verdict, and says how many those were.
+Rates are fractions in [0, 1]; every `Estimate` carries its 95% confidence interval (exact
+Clopper-Pearson for proportions, a percentile bootstrap for means, correlations and fits), the
+number of observations it rests on, and, when it has no interval, the reason (`no_interval`).
+Unscored and failed items are counted, never folded into a rate: a win rate is over the items
+with a valid verdict, and says how many those were.
 """
 
 from __future__ import annotations
@@ -65,11 +67,16 @@ class PairwiseMetrics(BaseModel):
 
 class PointwiseMetrics(BaseModel):
     mean: Estimate | None
+    pass_rate: Estimate | None = None
+    """Pass/fail templates: the share of scored items given the pass verdict (exact interval)."""
     distribution: dict[str, int] = Field(default_factory=dict)
-    """How many items got each score (scores rounded to 2 decimals)."""
+    """How many items fell in each bin of the template's scale (see `distribution_bins`)."""
+    distribution_bins: str | None = None
+    """How scores were binned: per choice, per whole point, rounded to the nearest point, or ranges."""
     by_category: dict[str, Estimate] = Field(default_factory=dict)
+    """Mean score per category (the pass rate, for a pass/fail template)."""
     by_model: dict[str, Estimate] = Field(default_factory=dict)
-    """Mean score per model, when the data names the model of each answer."""
+    """Mean score (or pass rate) per model, when the data names the model of each answer."""
     scale: tuple[float, float] | None = None
     method: str | None = None
     """parse, logprobs (probability-weighted) or samples (mean of n samples)."""
@@ -123,11 +130,45 @@ class HumanAgreement(BaseModel):
     """How well the judge's confidence predicts agreement with the humans (probabilities or swap)."""
 
 
+class RaterCeiling(BaseModel):
+    """Several human ratings per item: how well humans agree with each other, next to the judge."""
+
+    raters: int
+    """The most human ratings any item holds."""
+    items: int
+    """Items with a judge score and two or more human ratings (the figures below rest on these)."""
+    alpha_interval: Estimate | None = None
+    """Krippendorff's alpha (interval level) among the human ratings."""
+    alpha_ordinal: Estimate | None = None
+    """Krippendorff's alpha (ordinal level) among the human ratings."""
+    icc: Estimate | None = None
+    """One-way ICC(1) of a single human rating, over the items rated by all `raters` raters."""
+    human_spearman: Estimate | None = None
+    """Leave-one-out: Spearman of each human rating with the mean of the item's other ratings,
+    averaged over rating slots (the human-human ceiling)."""
+    judge_spearman: Estimate | None = None
+    """The judge's Spearman with the same leave-one-out means (the judge in a human's place)."""
+
+
 class HumanCorrelation(BaseModel):
     n: int
     spearman: Estimate | None
     kendall: Estimate | None
     pearson: Estimate | None
+    kappa_linear: Estimate | None = None
+    """Cohen's weighted kappa of judge and human scores, linear weights (item level)."""
+    kappa_quadratic: Estimate | None = None
+    """Cohen's weighted kappa, quadratic weights (item level)."""
+    alpha_ordinal: Estimate | None = None
+    """Krippendorff's alpha of judge and human scores, ordinal level (item level)."""
+    alpha_interval: Estimate | None = None
+    """Krippendorff's alpha of judge and human scores, interval level (item level)."""
+    icc: Estimate | None = None
+    """ICC(A,1), absolute agreement of the judge's and the human scores (item level)."""
+    raters: RaterCeiling | None = None
+    """With several human ratings per item: the human-human ceiling."""
+    notes: list[str] = Field(default_factory=list)
+    """Why a figure is missing (too few items, constant scores, too many distinct scores)."""
     level: str = "item"
     """item: all pairs at once; group: per group, then averaged; system: per-group means correlated."""
     group_by: str | None = None
@@ -207,8 +248,13 @@ class ScoringInfo(BaseModel):
 
 class Cost(BaseModel):
     usd: float
-    """What the run's paid completions cost at these prices, from the token counts the
-    provider reported (cached and resumed calls are free)."""
+    """What the run directory's answers were charged at these prices, from the token counts
+    the provider reported: answers from a provider batch at the batch price (half the list
+    price), cached answers free. Every invocation on the directory counts."""
+    list_usd: float | None = None
+    """The same answers at list price (equal to `usd` for a run without batches)."""
+    batch_answers: int = 0
+    """Answers that came from provider batches (charged at the batch price)."""
     price_in: float
     """US dollars per million input tokens."""
     price_out: float

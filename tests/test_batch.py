@@ -332,7 +332,7 @@ def test_a_submission_cut_short_is_found_again_by_its_labels(
     assert len(server.batch.created()) == 1
 
 
-def test_an_unconfirmed_anthropic_submission_is_sent_again_with_a_warning(
+def test_an_anthropic_submission_the_provider_never_got_is_sent_again(
     provider: Callable[..., FakeProvider], tmp_path: Path
 ) -> None:
     server = provider()
@@ -359,7 +359,7 @@ def test_an_unconfirmed_anthropic_submission_is_sent_again_with_a_warning(
     Path("run/batches/state.json").write_text(json.dumps(state))
     result = run(*args)
     assert summary_of(result)["counts"]["scored"] == 2
-    assert "never confirmed" in result.stderr and "cancel it in the provider's console" in result.stderr
+    assert "batch b0001 never reached the provider; submitting its requests again" in result.stderr
     assert server.batch.batch_sizes() == [2]
 
 
@@ -429,7 +429,8 @@ def test_actual_usage_is_reported_after_collection(provider: Callable[..., FakeP
     ("args", "message"),
     [
         (["-j", "mock/random", "--batch"], "--batch works with openai/ and anthropic/ judges"),
-        (["-j", "openai/x", "--detach"], "--detach and --estimate go with --batch"),
+        (["-j", "openai/x", "--detach"], "--detach, --estimate and --resubmit go with --batch"),
+        (["-j", "openai/x", "--resubmit"], "--detach, --estimate and --resubmit go with --batch"),
         (
             ["-j", "openai/x", "--batch", "--base-url", "http://127.0.0.1:9/v1", "--base-url", "http://127.0.0.1:7/v1"],
             "give one --base-url, not several",

@@ -86,7 +86,8 @@ def test_compare_finds_the_planted_position_and_length_bias(judges: FakeProvider
         assert fair["p_first"]["value"] == 0.5
         # The position-biased judge always prefers what it saw first, so every verdict flips with the order.
         assert position["p_first"]["value"] == 1.0 and position["position_consistency"]["value"] == 0.0
-        assert position["p_first"]["low"] == 1.0
+        # Its exact (Clopper-Pearson) lower bound for 80 of 80 decisive calls: 0.025 ** (1 / 80).
+        assert position["p_first"]["low"] == pytest.approx(0.025 ** (1 / 80))
         # The length-biased judge is consistent across orders but favours the longer answer.
         assert length["position_consistency"]["value"] == 1.0 and length["p_first"]["value"] == 0.5
         assert length["p_longer"]["value"] >= 0.8 and length["p_longer"]["low"] > 0.5

@@ -109,7 +109,8 @@ def test_pointwise_with_anthropic_and_human_scores(
     )
     assert summary["kind"] == "pointwise"
     assert summary["pointwise"]["mean"]["value"] == pytest.approx((4 * 9 + 4 * 2) / 8)
-    assert summary["pointwise"]["distribution"] == {"2": 4, "9": 4}
+    # Binned on the template's 1-10 scale: every whole point, zeros included.
+    assert summary["pointwise"]["distribution"] == {str(point): {2: 4, 9: 4}.get(point, 0) for point in range(1, 11)}
     assert summary["human"]["spearman"]["value"] == pytest.approx(1.0)
     assert server.recorded[0].request.api == "anthropic"
 

@@ -200,3 +200,43 @@ def test_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
     (item,) = list(Dataset(path))
     assert item.answer == "broken \ufffd text" and item.question == "q\ufffd"
     item.model_dump_json()  # writable as UTF-8 JSON
+
+
+def test_a_dotted_path_must_exist_below_its_first_part(tmp_path: Path) -> None:
+    rows = [
+        {"question": "q1", "answer": "a", "scores": {"coherence": 3}},
+        {"question": "q2", "answer": "b", "scores": None},  # a null object: no value, as a null cell
+        {"question": "q3", "answer": "c"},  # no such column on this row: as any absent column
+        {"question": "q4", "answer": "d", "scores": {"coherance": 4}},
+    ]
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    options = ReadOptions(fields={"human_score": "scores.coherence"})
+    with pytest.raises(DatasetError, match=r"d\.jsonl:4: field 'scores\.coherence': no key 'coherence' under 'scores'"):
+        Dataset(path, options).scan()
+    items = list(Dataset(write_jsonl(tmp_path / "ok.jsonl", rows[:3]), options))
+    assert [item.human_score for item in items] == [3.0, None, None]
+    strings = write_jsonl(tmp_path / "s.jsonl", [{"question": "q", "answer": "a", "scores": "high"}])
+    with pytest.raises(DatasetError, match=r"s\.jsonl:1: field 'scores\.coherence': 'scores' is str, not an object"):
+        list(Dataset(strings, options))
+
+
+def test_several_human_scores_per_item_from_a_list_column(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "d.jsonl",
+        [
+            {"question": "q1", "answer": "a", "human_score": [4, 5, 3]},
+            {"question": "q2", "answer": "b", "human_score": [2, None, "3"]},
+            {"question": "q3", "answer": "c", "human_score": 5},
+        ],
+    )
+    items = list(Dataset(path))
+    assert [item.human_score for item in items] == [4.0, 2.5, 5.0]
+    assert [item.human_scores for item in items] == [(4.0, 5.0, 3.0), (2.0, 3.0), None]
+    csv_path = tmp_path / "d.csv"
+    csv_path.write_text('question,answer,human_score\nq,a,"[1, 2]"\n', encoding="utf-8")
+    [item] = list(Dataset(csv_path))
+    assert item.human_score == 1.5 and item.human_scores == (1.0, 2.0)
+    for bad, problem in (([None], "holds no number"), ([4, "x"], "expected a number, got 'x'")):
+        broken = write_jsonl(tmp_path / "bad.jsonl", [{"question": "q", "answer": "a", "human_score": bad}])
+        with pytest.raises(DatasetError, match=rf"bad\.jsonl:1: field 'human_score': .*{problem}"):
+            list(Dataset(broken))

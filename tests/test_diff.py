@@ -126,15 +126,15 @@ def test_diff_lists_items_that_got_worse_and_gates_the_drop(judge: Callable[...,
 
 def test_diff_of_pairwise_runs_uses_the_sign_test(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
     judge()
-    first = write_jsonl(tmp_path / "first.jsonl", pairs(8, a_good=range(8)))
-    second = write_jsonl(tmp_path / "second.jsonl", pairs(8, a_good=range(4)))
+    first = write_jsonl(tmp_path / "first.jsonl", pairs(12, a_good=range(12)))
+    second = write_jsonl(tmp_path / "second.jsonl", pairs(12, a_good=range(6)))
     assert cli("eval", first, "-j", "openai/j", "-q", "--out", "a").exit_code == 0
     assert cli("eval", second, "-j", "openai/j", "-q", "--out", "b").exit_code == 0
     result = cli("diff", "a", "b", "--format", "json", "--max-regression", "0.5")
-    assert result.exit_code == 0  # the drop is exactly 0.5 (four of eight wins became losses)
+    assert result.exit_code == 0  # the drop is exactly 0.5 (six of twelve wins became losses)
     diff = json.loads(result.stdout)
-    assert diff["test"]["test"] == "sign" and diff["test"]["worse"] == 4 and diff["test"]["better"] == 0
-    assert diff["test"]["p_value"] == pytest.approx(2 / 16)  # 2 * P(X = 0), X ~ Binomial(4, 1/2)
+    assert diff["test"]["test"] == "sign" and diff["test"]["worse"] == 6 and diff["test"]["better"] == 0
+    assert diff["test"]["p_value"] == pytest.approx(2 / 64)  # 2 * P(X = 0), X ~ Binomial(6, 1/2)
     assert diff["gate"]["estimate"]["value"] == pytest.approx(0.5)
     # Under --on-ci-bound lower the interval's upper end (above 0.5) must clear the threshold.
     strict = cli("diff", "a", "b", "--max-regression", "0.5", "--on-ci-bound", "lower")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
 from judgekit.api import run_eval
 from judgekit.ci.gates import Checker, GateOptions, check_options
@@ -15,7 +16,7 @@ from judgekit.ci.passrule import PassRule, RunFacts
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
 from judgekit.metrics.aggregate import ItemOutcome
-from judgekit.stats.intervals import Estimate
+from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.testing.server import FakeProvider, Faults
 from tests.gate_helpers import (
     PASS_FAIL_TEMPLATE,
@@ -80,7 +81,9 @@ def test_a_gate_never_passes_on_missing_evidence() -> None:
     missing = Checker("none")("--min-score", "mean score", "min", 1.0, None, percent=False)
     assert not missing.passed and "no scored item" in missing.line()
     single = Checker("lower")("--min-score", "mean score", "min", 1.0, Estimate(value=9.0, n=1), percent=False)
-    assert not single.passed and "no confidence interval with n=1" in single.line()
+    assert not single.passed and "no confidence interval (n=1)" in single.line()
+    few = Checker("lower")("--min-score", "mean score", "min", 1.0, mean_estimate([9.0, 8.0, 9.0]), percent=False)
+    assert not few.passed and "no confidence interval (n=3 is too few for a bootstrap interval" in few.line()
 
 
 def test_one_line_names_metric_value_ci_and_threshold() -> None:
@@ -285,9 +288,22 @@ def test_min_pass_rate_on_a_pass_fail_template(judge: Callable[..., FakeProvider
     data = write_jsonl(tmp_path / "points.jsonl", points(10, good=range(7)))
     passed = _eval(data, "--prompt", template, "--min-pass-rate", "0.7")
     assert passed.exit_code == 0, passed.output
-    assert summary_json("run")["pointwise"]["distribution"] == {"0": 3, "1": 7}
+    pointwise = summary_json("run")["pointwise"]
+    assert pointwise["distribution"] == {"FAIL": 3, "PASS": 7} and pointwise["distribution_bins"] == "per choice"
+    # The run reports a pass rate with its exact interval (statsmodels' "beta" method is Clopper-Pearson).
+    low, high = proportion_confint(7, 10, alpha=0.05, method="beta")
+    assert pointwise["pass_rate"] == {
+        "value": 0.7,
+        "low": pytest.approx(low),
+        "high": pytest.approx(high),
+        "n": 10,
+        "interval": "clopper-pearson",
+        "no_interval": None,
+    }
     failed = cli("gate", "run", "--min-pass-rate", "0.75")
     assert failed.exit_code == 1 and "pass rate 70.0%" in failed.stderr
+    strict = cli("gate", "run", "--min-pass-rate", "0.5", "--on-ci-bound", "lower")
+    assert strict.exit_code == 1 and f"its CI lower bound {low * 100:.1f}% is below" in strict.stderr
 
 
 def test_min_agreement_pointwise_is_spearman(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_reference_mode_pointwise_shows_the_reference(
     assert "[Start of Reference Answer]" in prompt
     assert "do not let an answer's argument talk you out of the reference" not in prompt  # pairwise wording
     assert "however confident, detailed or persuasive" in prompt
-    assert summary["pointwise"]["distribution"] == {"2": 3, "9": 3}
+    assert summary["pointwise"]["distribution"] == {str(p): {2: 3, 9: 3}.get(p, 0) for p in range(1, 11)}
 
 
 def test_reference_mode_pairwise_and_missing_reference(
@@ -250,7 +250,8 @@ def test_pass_fail_mean_is_the_pass_rate_and_logprobs_weigh_pass(
     openai_judge(respond)
     data = write_jsonl(tmp_path / "math.jsonl", math_rows(4))
     parsed = summary_of(run("eval", str(data), "-j", "openai/x", "--prompt", "pass_fail", "--format", "json", "-q"))
-    assert parsed["pointwise"]["mean"]["value"] == 0.5 and parsed["pointwise"]["distribution"] == {"0": 2, "1": 2}
+    assert parsed["pointwise"]["mean"]["value"] == 0.5 and parsed["pointwise"]["distribution"] == {"FAIL": 2, "PASS": 2}
+    assert parsed["pointwise"]["pass_rate"]["value"] == 0.5 and parsed["pointwise"]["pass_rate"]["n"] == 4
     weighted = summary_of(
         run(
             "eval", str(data), "-j", "openai/x", "--prompt", "pass_fail", "--score-method", "logprobs",
@@ -261,6 +262,10 @@ def test_pass_fail_mean_is_the_pass_rate_and_logprobs_weigh_pass(
     scores = sorted(row["score"] for row in judge_rows(weighted["run_dir"]))
     assert scores == pytest.approx([0.15 / 0.95, 0.15 / 0.95, 0.8 / 0.95, 0.8 / 0.95])
     assert weighted["scoring"]["valid_mass"] == pytest.approx(0.95)
+    # A probability-weighted verdict passes nearer PASS: the pass rate stays 2 of 4, counted per choice.
+    assert weighted["pointwise"]["pass_rate"]["value"] == 0.5
+    assert weighted["pointwise"]["distribution"] == {"FAIL": 2, "PASS": 2}
+    assert weighted["pointwise"]["distribution_bins"].startswith("per choice (probability-weighted")
 
 
 def test_pairwise_probabilities_from_logprobs(openai_judge: Callable[..., FakeProvider], tmp_path: Path) -> None:

@@ -174,7 +174,7 @@ def test_a_rating_inside_a_pointwise_answer_is_not_the_score(
     data = write_jsonl(tmp_path / "points.jsonl", rows)
     summary = json.loads(run("eval", str(data), "-j", "openai/x", "-q", "--format", "json").stdout)
     if own_verdict:
-        assert summary["pointwise"]["distribution"] == {"3": 2}
+        assert summary["pointwise"]["distribution"] == {str(p): 2 if p == 3 else 0 for p in range(1, 11)}
     else:
         assert summary["counts"]["unscored"] == 2 and summary["pointwise"]["mean"] is None
 

@@ -4,8 +4,14 @@ Each entry is `{"custom_id", "params"}`, where params are exactly what the inter
 sends (temperature included: the batch API takes it in the params). A batch reports
 `processing = N` until it ends, so there is no partial progress to show; once `ended`, each
 result is `succeeded`, `errored`, `canceled` or `expired`, in no particular order. Custom ids
-must match `^[A-Za-z0-9_-]{1,64}$` (judgekit's `b0001-17` do). Message batches carry no
-metadata, so a submission whose id was never recorded cannot be found again (`find` says so).
+must match `^[A-Za-z0-9_-]{1,64}$` (judgekit's `<run token>-p1-17` do).
+
+Message batches carry no metadata, so a submission whose id was never recorded (judgekit killed
+while the provider accepted it) is looked for in the account's batch list: created no earlier
+than judgekit recorded its intent, holding as many requests, not one of the run's known
+batches, and, once its results can be read, holding exactly the intent's custom ids (which
+carry the run's token). One such batch is followed; several that cannot be told apart yet are
+reported as candidates.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from judgekit.batch.base import (
     TRANSFER_TIMEOUT,
     BatchLimits,
     BatchTooLarge,
+    Found,
+    Intent,
     Outcome,
     RemoteStatus,
     Submitted,
@@ -28,6 +36,10 @@ from judgekit.batch.base import (
 )
 from judgekit.errors import FatalProviderError, ProviderError
 
+CLOCK_SKEW = 300.0
+"""Seconds a provider's clock may run behind this machine's when batches are matched by time."""
+SEARCH_DEPTH = 1000
+"""How many recent batches `find` looks through for a lost submission."""
 LIMITS = BatchLimits(max_requests=100_000, max_bytes=256 * 1024 * 1024)
 """Anthropic's published per-batch limits: 100,000 requests or 256 MB, whichever comes first."""
 
@@ -72,10 +84,7 @@ class AnthropicBatches:
 
     async def status(self, provider_id: str) -> RemoteStatus:
         batch = await self._retrieve(provider_id)
-        counts = batch.request_counts
-        total = sum(
-            int(getattr(counts, name, 0) or 0) for name in ("processing", "succeeded", "errored", "canceled", "expired")
-        )
+        total = _size(batch)
         if batch.processing_status != "ended":
             return RemoteStatus("running", batch.processing_status, total)
         return RemoteStatus("ended", batch.processing_status, total, total)
@@ -114,8 +123,46 @@ class AnthropicBatches:
         except self._anthropic.APIError as exc:
             raise self._error(exc, f"cancelling {provider_id}") from None
 
-    async def find(self, labels: dict[str, str]) -> str | None:
-        return None
+    async def find(self, intent: Intent) -> Found:
+        """The batch an interrupted submission created, told by its time, size and custom ids."""
+        confirmed: list[str] = []
+        unreadable: list[str] = []
+        for batch in await self._recent(intent):
+            if batch.processing_status != "ended":
+                unreadable.append(str(batch.id))
+            elif await self._custom_ids(str(batch.id)) == intent.custom_ids:
+                confirmed.append(str(batch.id))
+        if confirmed:
+            return Found(confirmed[-1])  # the oldest: listed newest first
+        if len(unreadable) == 1:
+            return Found(unreadable[0], confirmed=False)
+        return Found(candidates=tuple(reversed(unreadable)))
+
+    async def _recent(self, intent: Intent) -> list[Any]:
+        """Batches created since the intent (allowing for clock skew) with as many requests."""
+        since = None if intent.created is None else intent.created - CLOCK_SKEW
+        found: list[Any] = []
+        seen = 0
+        try:
+            async for batch in self.client.messages.batches.list(limit=100):
+                seen += 1
+                created = batch.created_at.timestamp()
+                if (since is not None and created < since) or seen > SEARCH_DEPTH:
+                    break  # listed newest first: the rest are older
+                if str(batch.id) not in intent.known and _size(batch) == intent.requests:
+                    found.append(batch)
+        except self._anthropic.APIError as exc:
+            raise self._error(exc, "listing message batches") from None
+        return found
+
+    async def _custom_ids(self, provider_id: str) -> frozenset[str]:
+        ids: set[str] = set()
+        try:
+            async for entry in await self.client.messages.batches.results(provider_id):
+                ids.add(str(entry.custom_id))
+        except self._anthropic.APIError as exc:
+            raise self._error(exc, f"reading the results of {provider_id}") from None
+        return frozenset(ids)
 
     # -- helpers --------------------------------------------------------------------------
     async def _retrieve(self, provider_id: str) -> Any:
@@ -146,3 +193,10 @@ class AnthropicBatches:
         if status == 404:
             return FatalProviderError(f"{doing}: not found at {self.endpoint} (404): {message}", kind="not_found")
         return prefixed(translate_sdk_error(self._anthropic, exc, "", self.endpoint, "ANTHROPIC_API_KEY"), doing)
+
+
+def _size(batch: Any) -> int:
+    """Requests in a message batch, whatever state they are in."""
+    counts = batch.request_counts
+    names = ("processing", "succeeded", "errored", "canceled", "expired")
+    return sum(int(getattr(counts, name, 0) or 0) for name in names)

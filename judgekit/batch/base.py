@@ -60,6 +60,36 @@ class Outcome:
     error: ProviderError | None = None
 
 
+@dataclass(frozen=True)
+class Intent:
+    """What judgekit recorded before submitting a batch, to recognise the batch at the provider
+    when the process stopped before it learnt the batch's id."""
+
+    labels: dict[str, str]
+    """Metadata sent with the batch (providers that keep metadata: OpenAI)."""
+    requests: int
+    """Requests in the batch."""
+    created: float | None
+    """When the intent was recorded (epoch seconds); the batch cannot be older."""
+    custom_ids: frozenset[str]
+    """The custom ids of its requests (they carry the run's token, so no other run has them)."""
+    known: frozenset[str] = frozenset()
+    """Provider ids of the run's other batches: never candidates."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a search for an interrupted submission found."""
+
+    provider_id: str | None = None
+    """The batch to follow, when one matches."""
+    confirmed: bool = True
+    """False when `provider_id` is the one batch that could match but its custom ids cannot be
+    read yet; they are checked when its results are collected."""
+    candidates: tuple[str, ...] = ()
+    """With no `provider_id`: several batches could be it and none can be told apart yet."""
+
+
 class BatchTooLarge(ProviderError):
     """Raised when the provider refuses a batch for its size; the driver splits it and tries again."""
 
@@ -95,8 +125,8 @@ class BatchAPI(Protocol):
 
     async def cancel(self, provider_id: str) -> None: ...
 
-    async def find(self, labels: dict[str, str]) -> str | None:
-        """The id of an earlier submission carrying these labels, or None when unknown."""
+    async def find(self, intent: Intent) -> Found:
+        """An earlier submission of this batch that reached the provider, if one can be found."""
         ...
 
 

@@ -9,17 +9,20 @@ providers' own token counts give the actual cost.
 Prices are the list prices of `judgekit.judging.pricing` (its dated table, or `--price-in` and
 `--price-out`); both providers bill batch requests at half their list price, which
 `BATCH_DISCOUNT` applies.
+
+`--max-cost` holds for batch runs as for interactive ones (`BatchBudget`): a request is submitted
+only if the run directory's settled spending, the worst case of its batches still running, and
+the worst case of what this plan submits leave room for its own worst case at the batch price.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from judgekit.judging.pricing import Prices
+from judgekit.judging.pricing import BATCH_DISCOUNT, Prices, format_usd, worst_cost
 from judgekit.schema import JudgeRequest
 
-BATCH_DISCOUNT = 0.5
-"""Batch requests cost half the list price (OpenAI Batch API, Anthropic Message Batches)."""
+__all__ = ["BATCH_DISCOUNT", "BatchBudget", "Dollars", "Estimate", "cost", "describe_usage", "input_tokens"]
 CHARS_PER_TOKEN = 4.0
 TOKENS_PER_MESSAGE = 4
 """Role and separator tokens each chat message adds."""
@@ -98,3 +101,32 @@ def describe_usage(
     batch = cost(price, prompt_tokens, completion_tokens, batch=True)
     interactive = cost(price, prompt_tokens, completion_tokens, batch=False)
     return f"{tokens} ≈ ${batch.total:,.4f} at batch prices (${interactive.total:,.4f} interactive)"
+
+
+@dataclass
+class BatchBudget:
+    """--max-cost while planning batches: what is spent, what running batches may still cost."""
+
+    limit: float
+    price: Prices
+    spent: float
+    """Charged so far for the answers in the run directory."""
+    running: float
+    """The most the run's batches still with the provider can cost."""
+    planned: float = 0.0
+    """The most the requests planned so far can cost."""
+
+    def admit(self, request: JudgeRequest) -> str | None:
+        """Count a request in, or say (as the run's stop reason) why it does not fit."""
+        worst = worst_cost(self.price, request) * BATCH_DISCOUNT
+        if self.spent + self.running + self.planned + worst <= self.limit + 1e-12:
+            self.planned += worst
+            return None
+        return (
+            f"stopped submitting at {format_usd(self.spent)} spent in this run directory, with batches that could "
+            f"cost up to {format_usd(self.running + self.planned)} more: the next request could cost up to "
+            f"{format_usd(worst)}, over --max-cost ${self.limit:g}"
+        )
+
+    def worst(self, request: JudgeRequest) -> float:
+        return worst_cost(self.price, request) * BATCH_DISCOUNT

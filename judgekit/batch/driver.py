@@ -2,7 +2,8 @@
 
 One pass of `BatchDriver.run`:
 
-1. resolve batches an interrupted process left half-submitted (found again, or submitted anew);
+1. resolve batches an interrupted process left half-submitted: found again at the provider and
+   followed, submitted anew when none can match, or a stop when several could (`recovery.py`);
 2. plan every item's calls exactly as `judgekit eval` does, skipping calls already judged in
    this run directory (resume), calls inside batches still running, and calls the completion
    cache answers (those rows are written at once: a cached judgment is never resubmitted);
@@ -35,11 +36,13 @@ from typing import Any, Literal
 
 from judgekit.api import EvalResult, Prepared, finish, open_run_dir
 from judgekit.batch.base import BatchAPI, BatchLimits, BatchTooLarge, Outcome, Submitted
-from judgekit.batch.cost import Estimate, describe_usage
+from judgekit.batch.cost import BatchBudget, Estimate, describe_usage
 from judgekit.batch.progress import BatchView
+from judgekit.batch.recovery import Recovery, is_foreign
 from judgekit.errors import FatalProviderError, ProviderError
 from judgekit.judging import calls
-from judgekit.judging.pricing import Prices, resolve_prices
+from judgekit.judging.budget import BudgetReached, Spending
+from judgekit.judging.pricing import Prices, completion_cost, resolve_prices, spent
 from judgekit.judging.runner import Executor, RunnerOptions, backoff_delay, run_items
 from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
@@ -82,6 +85,8 @@ class BatchOptions:
     """Submit calls never submitted before (False for `batch collect`: only its own retries)."""
     estimate_only: bool = False
     """Show what would be submitted and its cost, and submit nothing."""
+    resubmit: bool = False
+    """Submit the requests of interrupted submissions again without looking for them at the provider."""
 
     def stored(self) -> dict[str, Any]:
         return {
@@ -182,6 +187,8 @@ class BatchDriver:
         self.usage = [0, 0, 0]
         """Collected answers, their prompt and completion tokens (this invocation)."""
         self._rng = random.Random()
+        self._worst: dict[str, float] = {}
+        """Request hash -> the most it can cost at the batch price (with --max-cost)."""
 
     # -- the whole run --------------------------------------------------------------------
     async def run(self) -> BatchResult:
@@ -207,6 +214,7 @@ class BatchDriver:
             if self.config.cache:
                 directory = Path(self.config.cache_dir).expanduser() if self.config.cache_dir else None
                 self.cache = CompletionCache(directory)
+                self.cache.remember(earlier)  # answers collected before a kill stay free for every run
             writer = run_dir.open_writer()
             self.executor = Executor(
                 self.prepared.backend,
@@ -217,6 +225,7 @@ class BatchDriver:
                     concurrency=self.config.concurrency,
                     max_retries=self.config.max_retries,
                     retry_base_delay=self.config.retry_base_delay,
+                    prices=self.price,
                 ),
             )
             try:
@@ -288,26 +297,8 @@ class BatchDriver:
 
     # -- 1. half-submitted batches --------------------------------------------------------
     async def _recover(self) -> None:
-        for record in self._state().submitting():
-            found = await self.api.find(self._labels(record))
-            if found is not None:
-                record.provider_id = found
-                record.state = "running"
-                record.note = "found again after an interrupted submission"
-                self.view.message(
-                    f"batch {record.local_id} ({found}) was submitted before judgekit stopped; following it"
-                )
-            else:
-                record.state = "abandoned"
-                record.note = "never confirmed by the provider; its requests are submitted again"
-                hint = (
-                    ""
-                    if self.api.provider == "openai"
-                    else f" ({self.api.provider} batches carry no labels: if one holding {record.requests} requests "
-                    "was created at that moment, cancel it in the provider's console)"
-                )
-                self.view.message(f"batch {record.local_id} was never confirmed; submitting its requests again{hint}")
-            self._save()
+        recovery = Recovery(self.api, self.store, self.view, self.prepared.run_dir.path)
+        await recovery.resolve(self._state(), self._labels, resubmit=self.options.resubmit)
 
     # -- 2 and 3. plan and submit ---------------------------------------------------------
     def _items(self, only: set[str] | None = None) -> Iterator[Item]:
@@ -325,6 +316,7 @@ class BatchDriver:
         estimate = Estimate()
         count = 0
         budget = self.config.max_calls
+        spending = self._budget()
         items = self._items({item_id for item_id, _ in only} if only is not None else None)
         with spool.open("w", encoding="utf-8") as handle:
             for item in items:
@@ -343,6 +335,10 @@ class BatchDriver:
                     if budget is not None and self.sent + executor.counters.requests + count >= budget:
                         self.stop_reason = f"stopped after {budget} requests (--max-calls)"
                         break
+                    if spending is not None and (refused := spending.admit(planned.request)) is not None:
+                        self.stop_reason = refused
+                        break
+                    self._worst[key] = spending.worst(planned.request) if spending is not None else 0.0
                     entry = _Pending(item.id, planned.call, planned.swapped, key, planned.request.model_dump_json())
                     handle.write(json.dumps(entry.__dict__, ensure_ascii=False) + "\n")
                     estimate.add(planned.request)
@@ -352,6 +348,14 @@ class BatchDriver:
             self._state().estimate = estimate.as_dict(self.price)
             self._save()
         return count
+
+    def _budget(self) -> BatchBudget | None:
+        """--max-cost for this plan: the directory's spending and its running batches' worst case."""
+        if self.config.max_cost is None or self.price is None:
+            return None
+        rows = self.prepared.run_dir.load_judgments(lean=True)
+        running = sum(record.max_usd or 0.0 for record in self._state().unfinished())
+        return BatchBudget(self.config.max_cost, self.price, spent(rows, self.price).charged, running)
 
     def _from_cache(self, planned: calls.PlannedCall, key: str, setup: calls.JudgeSetup) -> bool:
         if self.cache is None:
@@ -382,7 +386,8 @@ class BatchDriver:
             if self.options.estimate_only:
                 self.view.message("nothing submitted (--estimate)")
                 return
-            await self._submit_spool(spool, f"p{journal.options['plans']}")
+            # Custom ids carry the run's token: results of this run's batches can be told from any other's.
+            await self._submit_spool(spool, f"{journal.options['token']}-p{journal.options['plans']}")
         finally:
             spool.unlink(missing_ok=True)
 
@@ -433,6 +438,7 @@ class BatchDriver:
             requests=len(lines),
             bytes=sum(len(line.encode()) + 1 for line in lines),
             created=now(),
+            max_usd=sum(self._worst.get(ref.request_hash, 0.0) for ref in refs) if self.config.max_cost else None,
         )
         self.store.write_mapping(record.local_id, refs)
         journal.batches.append(record)
@@ -473,7 +479,8 @@ class BatchDriver:
                     raise  # left `submitting`: the next run looks for it before submitting again
                 options = RunnerOptions(retry_base_delay=self.config.retry_base_delay)
                 await asyncio.sleep(backoff_delay(attempt, exc.retry_after, options, self._rng))
-                found = await self.api.find(labels)  # the failed attempt may have reached the provider
+                recovery = Recovery(self.api, self.store, self.view, self.prepared.run_dir.path)
+                found = await recovery.find(self._state(), record, labels)  # the failed attempt may have arrived
                 if found is not None:
                     submitted = Submitted(found)
                     break
@@ -508,6 +515,11 @@ class BatchDriver:
             if status.state == "failed":
                 self._failed_batch(record, status.failure_code, status.failure or "the provider rejected the batch")
                 record.ended = now()
+                self._save()
+            elif status.state == "ended" and is_foreign(self.store.read_mapping(record.local_id), outcomes):
+                # Followed after an interrupted submission, it held none of this run's custom ids.
+                for call in Recovery(self.api, self.store, self.view, self.prepared.run_dir.path).foreign(record):
+                    self.requeue[call] = False
                 self._save()
             elif status.state == "ended":
                 ended.append((record, outcomes))
@@ -581,6 +593,7 @@ class BatchDriver:
         executor = self.executor
         assert executor is not None
         tallies: dict[str | None, _Tally] = {}
+        rows: list[Judgment] = []
         for item in self._items({item_id for item_id, _ in matched}):
             setup, planned_calls = self.prepared.grading.batch_calls(item)
             for planned in planned_calls:
@@ -601,6 +614,8 @@ class BatchDriver:
                         self.cache.put(key, self.api.provider, planned.request.model, outcome.completion)
                     reading = calls.read(planned, outcome.completion, setup)
                     row = calls.to_judgment(planned, setup, key, outcome.completion, reading)
+                    if self.price is not None:
+                        row.cost_usd = completion_cost(self.price, planned.request, outcome.completion, batch=True)
                     self.failed.pop((item.id, planned.call), None)
                 else:
                     tally.failed += 1
@@ -611,7 +626,11 @@ class BatchDriver:
                     self.failed[(item.id, planned.call)] = outcome.error
                 row.attempts = 1
                 row.batch_id = batch_id
-                self._record(row)
+                rows.append(row)
+        # The answers go into the cache in one transaction before any of their rows is written
+        # (`Executor.record` commits the cache first): a kill in between loses neither.
+        for row in rows:
+            self._record(row)
         for tally in tallies.values():
             self.usage[0] += tally.succeeded
             self.usage[1] += tally.prompt_tokens
@@ -657,8 +676,14 @@ class BatchDriver:
             wanted = [planned for planned in planned_calls if (item.id, planned.call) in calls]
             await asyncio.gather(*(executor.judge(planned, setup) for planned in wanted))
 
+        # --max-cost counts everything the directory holds now, the collected batches included.
+        rows = self.prepared.run_dir.load_judgments(lean=True)
+        executor.spending = Spending(self.price, self.config.max_cost, rows)
         items = self._items({item_id for item_id, _ in calls})
-        await run_items(items, judge, workers=self.config.concurrency)
+        try:
+            await run_items(items, judge, workers=self.config.concurrency)
+        except BudgetReached as exc:
+            self.stop_reason = str(exc)
         for call in calls:
             self.failed.pop(call, None)
 

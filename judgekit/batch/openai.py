@@ -20,6 +20,8 @@ from judgekit.batch.base import (
     TRANSFER_TIMEOUT,
     BatchLimits,
     BatchTooLarge,
+    Found,
+    Intent,
     Outcome,
     RemoteStatus,
     Submitted,
@@ -122,19 +124,20 @@ class OpenAIBatches:
         except self._openai.APIError as exc:
             raise self._error(exc, f"cancelling {provider_id}") from None
 
-    async def find(self, labels: dict[str, str]) -> str | None:
+    async def find(self, intent: Intent) -> Found:
+        """The batch carrying the intent's labels in its metadata (an exact match, or none)."""
         seen = 0
         try:
             async for batch in self.client.batches.list(limit=100):
                 metadata = getattr(batch, "metadata", None) or {}
-                if all(metadata.get(key) == value for key, value in labels.items()):
-                    return str(batch.id)
+                if all(metadata.get(key) == value for key, value in intent.labels.items()):
+                    return Found(str(batch.id))
                 seen += 1
                 if seen >= SEARCH_DEPTH:
                     break
         except self._openai.APIError as exc:
             raise self._error(exc, "listing batches") from None
-        return None
+        return Found()
 
     # -- helpers --------------------------------------------------------------------------
     async def _retrieve(self, provider_id: str) -> Any:

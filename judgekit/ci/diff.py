@@ -125,7 +125,15 @@ def compare(
             # 0.0 - x rather than -x, so that no change reads 0.000 and not -0.000.
             low = None if test.change.high is None else 0.0 - test.change.high
             high = None if test.change.low is None else 0.0 - test.change.low
-            drop = Estimate(value=0.0 - test.change.value, low=low, high=high, n=test.change.n)
+            measured = test.change
+            drop = Estimate(
+                value=0.0 - measured.value,
+                low=low,
+                high=high,
+                n=measured.n,
+                interval=measured.interval,
+                no_interval=measured.no_interval,
+            )
         gate = Checker(on_ci_bound)(
             "--max-regression", f"drop in {metric}", "max", max_regression, drop, percent=kind == "pairwise"
         )

@@ -8,6 +8,10 @@
     --min-agreement   agreement with human labels (pairwise) or Spearman's rho
                       with human scores (pointwise)                            (data with human labels)
 
+Rates (win rate, pass rate, unscored rate, flip rate, agreement) carry the exact Clopper-Pearson
+interval; the mean score and Spearman's rho a bootstrap interval, which is absent on fewer than 10
+items or on data without spread (all scores equal): see `judgekit.stats.intervals`.
+
 Which number is compared with the threshold (`on_ci_bound`):
 
 - "none" (default): the point estimate.
@@ -35,7 +39,8 @@ from pydantic import BaseModel
 from judgekit.ci.passrule import PassRule, RunFacts
 from judgekit.ci.runview import RunView
 from judgekit.errors import UsageError
-from judgekit.stats.intervals import Estimate, mean_estimate
+from judgekit.stats.intervals import Estimate
+from judgekit.stats.proportions import share
 from judgekit.summary import HumanAgreement, HumanCorrelation
 
 Bound = Literal["min", "max"]
@@ -235,7 +240,8 @@ class Checker:
             checked = estimate.low if low_end else estimate.high
             if checked is None:
                 rule = f"--on-ci-bound {self.on_ci_bound}"
-                note = f"no confidence interval with n={estimate.n}, so the gate fails under {rule}"
+                why = estimate.no_interval or f"n={estimate.n}"
+                note = f"no confidence interval ({why}), so the gate fails under {rule}"
         else:
             checked = estimate.value
         passed = checked is not None and (
@@ -256,21 +262,15 @@ class Checker:
 
 
 def pass_rate(view: RunView, rule: PassRule) -> Estimate | None:
-    """Share of scored items that pass, with its bootstrap CI."""
+    """Share of scored items that pass, with its exact (Clopper-Pearson) interval."""
     verdicts = [rule.passes(outcome) for outcome in view.outcomes]
-    return mean_estimate(
-        [1.0 if verdict else 0.0 for verdict in verdicts if verdict is not None],
-        resamples=view.resamples,
-        seed=view.seed,
-    )
+    return share([1.0 if verdict else 0.0 for verdict in verdicts if verdict is not None])
 
 
 def unscored_rate(view: RunView) -> Estimate | None:
     """Share of answered items (scored or unscored; failed calls are --max-errors' business)."""
     answered = [outcome.status for outcome in view.outcomes if outcome.status in ("ok", "unscored")]
-    return mean_estimate(
-        [1.0 if status == "unscored" else 0.0 for status in answered], resamples=view.resamples, seed=view.seed
-    )
+    return share([1.0 if status == "unscored" else 0.0 for status in answered])
 
 
 def failed(results: Sequence[GateResult]) -> list[GateResult]:

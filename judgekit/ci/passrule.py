@@ -19,6 +19,7 @@ from typing import Any
 
 from judgekit.manifest import RunManifest
 from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.distribution import pass_fail_values, passes
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,7 @@ class RunFacts:
         """(fail value, pass value) when the template is a pointwise pass/fail template."""
         if self.kind != "pointwise" or self.verdict.get("type") != "choice":
             return None
-        values = sorted({float(value) for value in (self.verdict.get("choices") or {}).values()})
-        return (values[0], values[1]) if len(values) == 2 else None
+        return pass_fail_values(self.verdict.get("choices"))
 
     @property
     def scale(self) -> tuple[float, float] | None:
@@ -101,8 +101,7 @@ class PassRule:
         if self.pass_score is not None:
             return outcome.score >= self.pass_score
         if self.pass_fail is not None:
-            fail_value, pass_value = self.pass_fail
-            return outcome.score >= (fail_value + pass_value) / 2
+            return passes(outcome.score, *self.pass_fail)
         return None
 
     def failure_message(self, outcome: ItemOutcome) -> str:

@@ -72,6 +72,7 @@ def eval_command(
     batch: run_options.Batch = False,
     detach: run_options.Detach = False,
     estimate: run_options.Estimate = False,
+    resubmit: run_options.Resubmit = False,
     poll_interval: run_options.PollInterval = 30.0,
     batch_retry: run_options.BatchRetry = RetryChoice.batch,
     batch_retries: run_options.BatchRetries = 2,
@@ -79,6 +80,7 @@ def eval_command(
     batch_max_bytes: run_options.BatchMaxBytes = None,
     html: run_options.Html = None,
     threads: run_options.Threads = None,
+    yes: run_options.Yes = False,
     labels_are_random: options.LabelsAreRandom = False,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
@@ -98,8 +100,8 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     from judgekit.pipeline.setup import new_run_config
 
     post = gating.post_run_of(given, html=given["html"], as_json=given["output_format"] is FormatChoice.json)
-    if (given["detach"] or given["estimate"]) and not given["batch"]:
-        raise fail("--detach and --estimate go with --batch", 2)
+    if (given["detach"] or given["estimate"] or given["resubmit"]) and not given["batch"]:
+        raise fail("--detach, --estimate and --resubmit go with --batch", 2)
     values = _config_values({name: value for name, value in given.items() if name in _CONFIG_OPTIONS})
     judges = list(given["judge"] or [])
     if given["resume"]:
@@ -114,7 +116,7 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
             baseline=given["baseline"],
         )
     batch = _batch_options(given) if given["batch"] else None
-    return eval_run(EvalRequest(config, post, judges=judges, batch=batch, quiet=given["quiet"]))
+    return eval_run(EvalRequest(config, post, judges=judges, batch=batch, quiet=given["quiet"], yes=given["yes"]))
 
 
 def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) -> Any:
@@ -142,6 +144,7 @@ def _batch_options(given: dict[str, Any]) -> Any:
         max_bytes=given["batch_max_bytes"],
         detach=given["detach"],
         estimate_only=given["estimate"],
+        resubmit=given["resubmit"],
     )
 
 

@@ -90,7 +90,8 @@ MaxCost = Annotated[
     Optional[float],
     typer.Option(
         min=0,
-        help="Stop cleanly before this run's spending could pass this many US dollars (resume later).",
+        help="Stop cleanly before the run directory's spending could pass this many US dollars, counting "
+        "earlier invocations (resume later, with a larger budget).",
         rich_help_panel=RUN_PANEL,
     ),
 ]
@@ -182,6 +183,26 @@ Estimate = Annotated[
         "--estimate",
         help="With --batch: show the requests to submit and their estimated cost, and submit nothing.",
         rich_help_panel=BATCH_PANEL,
+    ),
+]
+
+Resubmit = Annotated[
+    bool,
+    typer.Option(
+        "--resubmit",
+        help="With --batch: submit the requests of an interrupted submission again without looking for the "
+        "batch at the provider (when judgekit cannot tell which batch it was).",
+        rich_help_panel=BATCH_PANEL,
+    ),
+]
+
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        "-y",
+        help="Go ahead without asking when a score method's fallback multiplies the judge calls.",
+        rich_help_panel=RUN_PANEL,
     ),
 ]
 

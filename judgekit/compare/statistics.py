@@ -21,8 +21,9 @@ from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
+from judgekit.stats.proportions import share
 from judgekit.stats.significance import mcnemar_exact, paired_difference
-from judgekit.summary import HumanAnchored
+from judgekit.summary import HumanAnchored, RaterCeiling
 
 COMPARISON_VERSION = 1
 PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
@@ -55,6 +56,14 @@ class ComparisonRow(BaseModel):
     spearman: Estimate | None = None
     kendall: Estimate | None = None
     pearson: Estimate | None = None
+    kappa_quadratic: Estimate | None = None
+    """Pointwise, item level: quadratic-weighted kappa of judge and human scores."""
+    alpha_interval: Estimate | None = None
+    """Pointwise, item level: Krippendorff's alpha (interval) of judge and human scores."""
+    icc: Estimate | None = None
+    """Pointwise, item level: ICC(A,1) of judge and human scores."""
+    raters: RaterCeiling | None = None
+    """Several human ratings per item: the human-human ceiling next to this judge."""
     correlation_level: str | None = None
     groups: int | None = None
     groups_skipped: int | None = None
@@ -185,7 +194,7 @@ def build_row(
         scored=status.count("ok"),
         unscored=status.count("unscored"),
         errors=status.count("error"),
-        unscored_rate=mean_estimate(answered, **options),
+        unscored_rate=share(answered),
         wall_s=judged.wall_s,
     )
     if judged.kind == "pairwise":
@@ -205,10 +214,12 @@ def build_row(
                 low=None if bias.flip_rate.high is None else 1 - bias.flip_rate.high,
                 high=None if bias.flip_rate.low is None else 1 - bias.flip_rate.low,
                 n=bias.flip_rate.n,
+                interval=bias.flip_rate.interval,
+                no_interval=bias.flip_rate.no_interval,
             )
         scored = [(f, o) for f, o in zip(facts, outcomes, strict=True) if o.verdict is not None]
         values = [pairwise_stats.OUTCOME_VALUE[str(o.verdict)] for _, o in scored]
-        row.win_rate = mean_estimate(values, **options)
+        row.win_rate = share(values)
         row.standard_error = pairwise_stats.standard_error(values)
         row.wins_a, row.wins_b, row.ties = values.count(1.0), values.count(0.0), values.count(0.5)
         fitted = length_controlled(values, [f.length_a for f, _ in scored], [f.length_b for f, _ in scored], **options)
@@ -223,6 +234,8 @@ def build_row(
         )
         if found is not None:
             row.spearman, row.kendall, row.pearson = found.spearman, found.kendall, found.pearson
+            row.kappa_quadratic, row.alpha_interval, row.icc = found.kappa_quadratic, found.alpha_interval, found.icc
+            row.raters = found.raters
             row.correlation_level, row.groups, row.groups_skipped = found.level, found.groups, found.groups_skipped
     if anchored:
         row.human_anchored = human_anchored(facts, outcomes, labels_are_random=labels_are_random)

@@ -249,7 +249,11 @@ class Dataset:
         name = str(self.path)
         values: dict[str, Any] = {}
         for canonical, column in mapping.items():
-            value = lookup_path(row, column)
+
+            def miss(problem: str, column: str = column) -> DatasetError:
+                return DatasetError(name, line, column, problem)
+
+            value = _follow(row, column, miss)
             # An empty cell means "absent", except for answers: an empty answer is a real output.
             if value is not None and (value != "" or canonical in _ANSWER_FIELDS):
                 values[canonical] = value
@@ -284,7 +288,7 @@ class Dataset:
         if "human_label" in values:
             fields["human_label"] = _label(values["human_label"], fail)
         if "human_score" in values:
-            fields["human_score"] = _score(values["human_score"], fail)
+            fields["human_score"], fields["human_scores"] = _human_scores(values["human_score"], fail)
         identifier = _scalar_text(values["id"], "id", fail) if "id" in values else str(index)
         return Item(id=identifier, line=line, metadata=metadata, **fields)
 
@@ -330,6 +334,31 @@ def _kind_mismatch(wanted: Kind, found: Kind) -> str:
     if wanted == "pairwise":
         return "pairwise judging needs answer_a and answer_b; map them with --field answer_a=COLUMN"
     return f"pointwise judging needs an 'answer' column but the row is {found}"
+
+
+def _follow(row: Mapping[str, Any], column: str, fail: Callable[[str], DatasetError]) -> Any:
+    """The value a mapped column names; a dotted path must exist at every depth below its root.
+
+    A row without the path's first part lacks the column, as a row may lack any column; a row that
+    has it but misses a deeper key is a mistake in the path (a typo such as scores.coherance), and
+    fails naming the row instead of passing as "no value".
+    """
+    if column in row or "." not in column:
+        return row.get(column)
+    value: Any = row
+    walked: list[str] = []
+    for part in column.split("."):
+        if value is None:
+            return None  # a null object on the way: no value, as a null cell
+        if not isinstance(value, Mapping):
+            raise fail(f"'{'.'.join(walked)}' is {_type_name(value)}, not an object with a key '{part}'")
+        if part not in value:
+            where = f"under '{'.'.join(walked)}'" if walked else "in the row"
+            keys = ", ".join(sorted(str(key) for key in value)) or "none"
+            raise fail(f"no key '{part}' {where} (its keys: {keys})")
+        value = value[part]
+        walked.append(part)
+    return value
 
 
 def lookup_path(row: Mapping[str, Any], column: str) -> Any:
@@ -396,6 +425,24 @@ def _label(value: Any, fail: Any) -> Label:
     if label is None:
         raise fail("human_label", f"expected A, B or tie (or 1, 2, 0), got {value!r}")
     return label
+
+
+def _human_scores(value: Any, fail: Any) -> tuple[float, tuple[float, ...] | None]:
+    """One human score, or several raters' scores as a list (their mean is the item's human score).
+
+    A CSV cell holds a list as JSON text ("[4, 5, 3]"); null entries are raters who did not rate.
+    """
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise fail("human_score", f"expected a number or a list of numbers, got {value!r}") from None
+    if not isinstance(value, list):
+        return _score(value, fail), None
+    ratings = tuple(_score(rating, fail) for rating in value if rating is not None)
+    if not ratings:
+        raise fail("human_score", "the list of human scores holds no number")
+    return math.fsum(ratings) / len(ratings), ratings
 
 
 def _score(value: Any, fail: Any) -> float:

@@ -65,6 +65,7 @@ class AuxCaller:
             attempts=result.attempts,
             cached=result.cached,
             retries=result.retries,
+            cost_usd=result.cost_usd,
         )
         if result.completion is None:
             assert result.error is not None

@@ -37,9 +37,10 @@ from judgekit.judging.auxiliary import (
     text_of,
     write_steps,
 )
+from judgekit.judging.pricing import Prices
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
-from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose
+from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
 from judgekit.schema import Item, Judgment, Kind, SamplingParams
 from judgekit.store.rundir import atomic_write
 
@@ -187,6 +188,9 @@ class Grading:
             temperature=config.temperature,
             score_pair_templates=pairs,
         )
+        unasked = requested != "samples" and config.samples is None
+        if self.scoring.method == "samples" and unasked and self.scoring.samples > 1:
+            self.scoring = replace(self.scoring, multiplied=True)
         if config.samples is not None and self.scoring.method != "samples":
             self.scoring = replace(
                 self.scoring,
@@ -229,6 +233,16 @@ class Grading:
         if self.scoring.method != "parse":
             lines.extend(self.scoring.info)
         return lines
+
+    def multiplied_estimate(self, item: Item, items: int, prices: Prices | None) -> str | None:
+        """What a run of `items` items like `item` asks for when the score method multiplies its
+        calls unasked (see `Scoring.multiplied`); None when it does not."""
+        if not self.scoring.multiplied:
+            return None
+        template = self.template_for(item)
+        setup = self.setup_for(template)
+        planned = calls.plan(item, setup, self._extra(item, template, PLACEHOLDER_REFERENCE))
+        return multiplied_estimate(self.scoring, [call.request for call in planned], items, prices)
 
     def describe(self) -> dict[str, Any]:
         """Everything about the grading that decides the verdicts (part of the run id)."""

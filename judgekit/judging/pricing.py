@@ -5,14 +5,21 @@ The built-in table holds list prices in US dollars per million tokens for standa
 Anthropic published them. Prices change: the table says when it was checked, and
 `--price-in` / `--price-out` override it for any model (they are required for a model the
 table does not know when a cost budget is set).
+
+What a call was charged is written into its judgment row (`cost_usd`) when it is recorded:
+list price for an interactive call, `BATCH_DISCOUNT` of it for an answer from a provider
+batch. A run directory's spending is the sum over its rows, which is what `--max-cost`
+holds across invocations and what the summary reports (with the list price beside it).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from judgekit.errors import UsageError
+from judgekit.schema import Completion, JudgeRequest, Judgment
 
 PRICES_CHECKED = "2026-11"
 """When the built-in prices were last compared with the providers' price pages."""
@@ -42,6 +49,9 @@ BUILTIN_PRICES: dict[str, tuple[float, float]] = {
     "anthropic/claude-3-5-haiku": (0.80, 4.00),
     "anthropic/claude-3-haiku": (0.25, 1.25),
 }
+
+BATCH_DISCOUNT = 0.5
+"""Batch requests cost half the list price (OpenAI Batch API, Anthropic Message Batches)."""
 
 _SNAPSHOT_SUFFIX = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$")
 """Dated snapshots (gpt-4o-2024-08-06, claude-3-5-haiku-20241022) cost what their family costs."""
@@ -94,3 +104,62 @@ def estimated_tokens(text: str, per_token: int = 4) -> int:
     """A rough token count for servers that report no usage (4 characters a token), or a
     generous one for a budget's worst case (3 characters a token)."""
     return max(1, -(-len(text) // per_token))
+
+
+def worst_cost(prices: Prices, request: JudgeRequest) -> float:
+    """The most a request can cost at list price: a generous prompt estimate and every output token."""
+    prompt = estimated_tokens("".join(message.content for message in request.messages), per_token=3)
+    return prices.cost(prompt, request.params.max_tokens * max(1, request.params.n))
+
+
+def completion_cost(prices: Prices, request: JudgeRequest, completion: Completion, *, batch: bool = False) -> float:
+    """What an answer was charged: the provider's token counts (estimated where it gave none)."""
+    prompt = completion.prompt_tokens
+    if prompt is None:
+        prompt = estimated_tokens("".join(message.content for message in request.messages))
+    output = completion.completion_tokens
+    if output is None:
+        output = sum(estimated_tokens(text) for text in completion.texts)
+    return prices.cost(prompt, output) * (BATCH_DISCOUNT if batch else 1.0)
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What a run directory's answers cost: as charged, and at list price."""
+
+    charged: float = 0.0
+    list_price: float = 0.0
+
+
+def row_cost(row: Judgment, prices: Prices | None) -> Spent:
+    """What one judgment row's answer cost (nothing for cached answers and failed calls).
+
+    Rows record their charge (`cost_usd`); for rows written before they did, it is worked out
+    from their token counts at `prices`, at the batch price for answers from a batch.
+    """
+    if row.completion is None or row.cached:
+        return Spent()
+    factor = BATCH_DISCOUNT if row.batch_id else 1.0
+    if row.cost_usd is not None:
+        return Spent(row.cost_usd, row.cost_usd / factor)
+    if prices is None:
+        return Spent()
+    listed = prices.cost(row.completion.prompt_tokens or 0, row.completion.completion_tokens or 0)
+    return Spent(listed * factor, listed)
+
+
+def spent(rows: Iterable[Judgment], prices: Prices | None) -> Spent:
+    """What every row of a run directory cost (each answer was paid once, whichever row it is)."""
+    charged = listed = 0.0
+    for row in rows:
+        cost = row_cost(row, prices)
+        charged += cost.charged
+        listed += cost.list_price
+    return Spent(charged, listed)
+
+
+def format_usd(value: float) -> str:
+    """Dollars with four decimals, or six below a cent, so a small spend never reads $0.0000."""
+    if 0 < abs(value) < 0.01:
+        return f"${value:.6f}"
+    return f"${value:.4f}"

@@ -9,11 +9,15 @@ there are); each item's calls go through one `Executor`, which for every request
    while the request is in flight, retrying retryable failures with exponential backoff and
    jitter, or exactly the server's Retry-After when it gives one,
 
-and then appends the judgment row to the run's judgments.jsonl at once.
+and then appends the judgment row to the run's judgments.jsonl at once, after committing the
+answer to the cache: an answer that reached the run directory is in the cache too, so a kill
+at any moment never makes another run directory pay for it again.
 
-Budgets (`--max-calls`, `--max-cost`) are checked before each request is sent. Reaching one,
-or a fatal provider error, stops the run gently: no new item is started, calls already in
-flight are awaited and recorded (they are paid for), and the run can be resumed later.
+Budgets are checked before each request is sent: `--max-calls` counts this invocation's
+requests, `--max-cost` the run directory's settled spending plus the worst case of the
+requests in flight (`budget.py`). Reaching one, or a fatal provider error, stops the run
+gently: no new item is started, calls already in flight are awaited and recorded (they are
+paid for), and the run can be resumed later.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from judgekit.backends.base import Backend
-from judgekit.errors import FatalProviderError, JudgekitError, ProviderError
+from judgekit.errors import FatalProviderError, ProviderError
 from judgekit.judging import calls
+from judgekit.judging.budget import BudgetReached, Spending
 from judgekit.judging.limiter import InFlightLimit
-from judgekit.judging.pricing import Prices, estimated_tokens
+from judgekit.judging.pricing import Prices
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
 from judgekit.store.cache import CompletionCache, request_key
 from judgekit.store.rundir import JudgmentWriter
@@ -37,9 +42,7 @@ from judgekit.store.rundir import JudgmentWriter
 MAX_RETRY_AFTER = 300.0
 """Longest Retry-After honoured; a server asking for more is waited on for this long."""
 
-
-class BudgetReached(JudgekitError):
-    """Raised when --max-calls or --max-cost is used up; the run stops cleanly and can be resumed."""
+__all__ = ["BudgetReached", "CallResult", "Counters", "Executor", "RunnerOptions", "backoff_delay", "run_items"]
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,9 @@ class RunnerOptions:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
     max_calls: int | None = None
-    """Stop after sending this many requests (cached and resumed calls are free)."""
+    """Stop after sending this many requests in this invocation (cached and resumed calls are free)."""
     max_cost: float | None = None
-    """Send no request whose worst-case cost would take this session's spending over this (USD)."""
+    """Send no request whose worst-case cost could take the run directory's spending over this (USD)."""
     prices: Prices | None = None
     """Token prices, for counting cost (required with max_cost)."""
     adaptive: bool = False
@@ -76,6 +79,8 @@ class Counters:
     failures: Counter[str] = field(default_factory=Counter)
     cost_usd: float = 0.0
     """What this session's completions cost, when prices are known."""
+    spent_before_usd: float = 0.0
+    """What earlier invocations spent in the same run directory, when prices are known."""
 
 
 @dataclass
@@ -86,6 +91,8 @@ class CallResult:
     latency_s: float
     cached: bool
     retries: dict[str, int]
+    cost_usd: float | None = None
+    """What the answer was charged (None when cached, failed, or no price is known)."""
 
 
 def backoff_delay(attempt: int, retry_after: float | None, options: RunnerOptions, rng: random.Random) -> float:
@@ -116,10 +123,11 @@ class Executor:
         self.cache = cache
         self.options = options or RunnerOptions()
         self.counters = Counters()
-        self._resumed = {(row.item_id, row.call, row.request_hash): row for row in resumed if row.status != "error"}
+        earlier = list(resumed)
+        self._resumed = {(row.item_id, row.call, row.request_hash): row for row in earlier if row.status != "error"}
         self.limit = InFlightLimit(self.options.concurrency, adaptive=self.options.adaptive)
-        self._reserved_usd = 0.0
-        """Worst-case cost of the requests in flight (for --max-cost)."""
+        self.spending = Spending(self.options.prices, self.options.max_cost, earlier)
+        self.counters.spent_before_usd = self.spending.before
         self._rng = random.Random()
         self._on_row = on_row
 
@@ -138,9 +146,10 @@ class Executor:
             attempt += 1
             if self.options.max_calls is not None and self.counters.requests >= self.options.max_calls:
                 raise BudgetReached(f"stopped after {self.options.max_calls} requests (--max-calls)")
-            reserve = self._reserve(request)
+            reserve = await self.spending.reserve(request)
             self.counters.requests += 1
             started = time.monotonic()
+            completion: Completion | None = None
             try:
                 try:
                     async with self.limit as ticket:
@@ -153,7 +162,11 @@ class Executor:
                             raise
                         self.limit.on_success()
                 finally:
-                    self._reserved_usd -= reserve
+                    # Settled here, with no await before the row is written: a request waiting
+                    # for budget sees this answer's cost as soon as its reservation is gone.
+                    cost = self.spending.settle(reserve, request, completion)
+                    if cost is not None:
+                        self.counters.cost_usd += cost
             except FatalProviderError:
                 raise
             except ProviderError as exc:
@@ -163,38 +176,10 @@ class Executor:
                 self.counters.retries[exc.kind] += 1
                 await asyncio.sleep(backoff_delay(attempt, exc.retry_after, self.options, self._rng))
                 continue
-            self._count_cost(request, completion)
+            assert completion is not None
             if self.cache is not None:
                 self.cache.put(key, self.backend.provider, request.model, completion)
-            return CallResult(completion, None, attempt, time.monotonic() - started, False, dict(retries))
-
-    def _reserve(self, request: JudgeRequest) -> float:
-        """Check --max-cost before sending; returns the worst-case cost held while in flight."""
-        prices = self.options.prices
-        if prices is None:
-            return 0.0
-        prompt = estimated_tokens("".join(message.content for message in request.messages), per_token=3)
-        worst = prices.cost(prompt, request.params.max_tokens * request.params.n)
-        budget = self.options.max_cost
-        if budget is not None and self.counters.cost_usd + self._reserved_usd + worst > budget:
-            raise BudgetReached(
-                f"stopped at ${self.counters.cost_usd:.4f} spent: the next request could cost up to "
-                f"${worst:.4f}, over --max-cost ${budget:g}"
-            )
-        self._reserved_usd += worst
-        return worst
-
-    def _count_cost(self, request: JudgeRequest, completion: Completion) -> None:
-        prices = self.options.prices
-        if prices is None:
-            return
-        prompt = completion.prompt_tokens
-        if prompt is None:
-            prompt = estimated_tokens("".join(message.content for message in request.messages))
-        output = completion.completion_tokens
-        if output is None:
-            output = sum(estimated_tokens(text) for text in completion.texts)
-        self.counters.cost_usd += prices.cost(prompt, output)
+            return CallResult(completion, None, attempt, time.monotonic() - started, False, dict(retries), cost)
 
     async def judge(self, planned: calls.PlannedCall, setup: calls.JudgeSetup) -> Judgment:
         """One planned judge call: resume, cache or request, then parse and record it."""
@@ -215,6 +200,7 @@ class Executor:
         row.attempts = result.attempts
         row.cached = result.cached
         row.retries = result.retries
+        row.cost_usd = result.cost_usd
         self.record(row)
         return row
 
@@ -227,7 +213,13 @@ class Executor:
         return previous
 
     def record(self, row: Judgment) -> None:
-        """Append a finished row to judgments.jsonl and count it."""
+        """Append a finished row to judgments.jsonl and count it.
+
+        The cache is committed first: once a row is in the run directory its answer is in the
+        cache, so no later run (in this directory or another) pays for it again.
+        """
+        if self.cache is not None:
+            self.cache.flush()
         self.writer.write(row)
         if row.cached:
             self.counters.cached += 1

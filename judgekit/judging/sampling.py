@@ -121,4 +121,5 @@ def _sample_row(
     row.attempts = result.attempts
     row.cached = result.cached
     row.retries = result.retries
+    row.cost_usd = result.cost_usd
     return row

@@ -10,7 +10,10 @@
 - auto: logprobs where the backend returns them, samples otherwise.
 
 A method the backend cannot serve falls back to one it can, with a warning that is printed
-when the run starts and kept in the summary: never silently.
+when the run starts and kept in the summary: never silently. A fall back to samples the user did
+not ask for (no `--score-method samples`, no `--samples`) multiplies every judge call by the
+number of samples; `multiplied_estimate` says by how much, and `judgekit eval` asks before
+such a run starts (`--yes` answers for it).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from judgekit.backends.base import Capabilities
-from judgekit.schema import Judgment, SamplingParams, ScoreMethod
+from judgekit.judging.pricing import Prices, format_usd, worst_cost
+from judgekit.schema import JudgeRequest, Judgment, SamplingParams, ScoreMethod
 from judgekit.store.rundir import latest_rows
 from judgekit.summary import ScoringInfo
 
@@ -55,6 +59,9 @@ class Scoring:
     """Fallbacks the user should know about (also kept in the summary)."""
     info: tuple[str, ...] = field(default=(), compare=False)
     """What was chosen, for the start of the run."""
+    multiplied: bool = False
+    """The method fell back to samples nobody asked for (auto or logprobs was requested, with
+    no --samples): each judge call costs `samples` answers, which the user must agree to."""
 
     def apply(self, params: SamplingParams) -> SamplingParams:
         """A judge request's sampling parameters under this method."""
@@ -134,6 +141,32 @@ def choose(
         warnings=tuple(warnings),
         info=(info,),
     )
+
+
+def multiplied_estimate(scoring: Scoring, per_item: list[JudgeRequest], items: int, prices: Prices | None) -> str:
+    """One line: what a run under a multiplying fallback asks for, against one answer per call.
+
+    `per_item` holds one item's judge requests under the method (their `n` says whether the
+    samples travel in one request); the line scales them to `items` items.
+    """
+    calls_count = len(per_item) * items
+    requests = calls_count * (1 if scoring.in_one_request else scoring.samples)
+    tokens = sum(request.params.max_tokens for request in per_item) * items
+    line = (
+        f"--score-method {scoring.requested} falls back to {scoring.samples} samples per judge call: "
+        f"{calls_count:,} judge calls send {requests:,} requests for up to {tokens * scoring.samples:,} output "
+        f"tokens (one answer each: {calls_count:,} requests, up to {tokens:,} output tokens)"
+    )
+    if prices is None:
+        return line
+    per_call = 1 if scoring.in_one_request else scoring.samples
+    worst = sum(worst_cost(prices, request) for request in per_item) * items * per_call
+    single = sum(worst_cost(prices, _one_answer(request)) for request in per_item) * items
+    return f"{line}; at most {format_usd(worst)} instead of {format_usd(single)}"
+
+
+def _one_answer(request: JudgeRequest) -> JudgeRequest:
+    return request.model_copy(update={"params": request.params.model_copy(update={"n": 1})})
 
 
 def scoring_info(described: dict[str, Any] | None, rows: Iterable[Judgment]) -> ScoringInfo | None:

@@ -7,14 +7,15 @@ rebuild a summary (with a newer parser or statistic) without a single model call
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from judgekit.metrics import distribution
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
-from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
+from judgekit.stats.proportions import share
 from judgekit.summary import (
     BiasMetrics,
     Counts,
@@ -57,6 +58,8 @@ class ItemFacts:
     length_a: int
     length_b: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    human_scores: tuple[float, ...] | None = None
+    """Each human rater's score, when the data holds several (human_score is their mean)."""
 
     @classmethod
     def of(cls, item: Item) -> ItemFacts:
@@ -73,6 +76,7 @@ class ItemFacts:
             length_a=len(item.answer_a or "") if pairwise else len(item.answer or ""),
             length_b=len(item.answer_b or "") if pairwise else 0,
             metadata=item.metadata,
+            human_scores=item.human_scores,
         )
 
 
@@ -150,6 +154,7 @@ def aggregate(
     rows: Iterable[Judgment],
     *,
     scale: tuple[float, float] | None = None,
+    choices: Mapping[str, float] | None = None,
     method: str | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
@@ -160,8 +165,10 @@ def aggregate(
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
-    `group_by` and `level` choose how pointwise scores are correlated with human scores (see
-    `levels`); `renamed` maps data columns renamed by --field to their canonical names;
+    `choices` are a choice template's verdict values (label -> score): the score distribution is
+    counted per choice, and a pass/fail template gets a pass rate. `group_by` and `level` choose
+    how pointwise scores are correlated with human scores (see `levels`); `renamed` maps data
+    columns renamed by --field to their canonical names;
     `labels_are_random` skips the check that human labels were not obviously selected (see
     `human_anchored`).
     """
@@ -203,17 +210,14 @@ def aggregate(
         bias = bias_metrics(facts, outcomes, judge_rows, options)
         human = human_agreement(facts, outcomes, options)
         board = _leaderboard(facts, outcomes, options)
-    elif group_by or (level and level != "item"):
+    else:
         from judgekit.metrics import levels
 
         chosen = levels.resolve_level(level, group_by)
         human = levels.human_correlation(
             facts, outcomes, level=chosen, group_by=group_by, renamed=renamed, options=options
         )
-        pointwise = _pointwise(facts, outcomes, scale, method, options)
-    else:
-        pointwise = _pointwise(facts, outcomes, scale, method, options)
-        human = _human_correlation(facts, outcomes, options)
+        pointwise = _pointwise(facts, outcomes, scale, method, options, choices)
     return Aggregation(
         kind=kind,
         counts=counts,
@@ -310,11 +314,7 @@ def bias_metrics(
         if outcome.verdict in ("A", "B") and fact.length_a != fact.length_b:
             a_longer = fact.length_a > fact.length_b
             longer.append(1.0 if (outcome.verdict == "A") == a_longer else 0.0)
-    return BiasMetrics(
-        p_first=mean_estimate(decisive, **_options(options)),
-        flip_rate=mean_estimate(flips, **_options(options)) if flips else None,
-        p_longer=mean_estimate(longer, **_options(options)),
-    )
+    return BiasMetrics(p_first=share(decisive), flip_rate=share(flips) if flips else None, p_longer=share(longer))
 
 
 def _options(options: dict[str, int]) -> dict[str, Any]:
@@ -351,10 +351,10 @@ def _pointwise(
     scale: tuple[float, float] | None,
     method: str | None,
     options: dict[str, int],
+    choices: Mapping[str, float] | None = None,
 ) -> PointwiseMetrics:
     scored = [(fact, outcome.score) for fact, outcome in zip(facts, outcomes, strict=True) if outcome.score is not None]
     scores = [score for _, score in scored if score is not None]
-    distribution = Counter(_score_key(score) for score in scores)
     by_category: dict[str, list[float]] = defaultdict(list)
     by_model: dict[str, list[float]] = defaultdict(list)
     for fact, score in scored:
@@ -364,44 +364,29 @@ def _pointwise(
             by_category[fact.category].append(score)
         if fact.model is not None:
             by_model[fact.model].append(score)
+    pass_fail = distribution.pass_fail_values(choices)
+
+    def summarise(values: list[float]) -> Estimate | None:
+        if pass_fail is None:
+            return mean_estimate(values, **_options(options))
+        # A pass/fail template's result is its share of passes, with an exact interval (per group too).
+        return share([1.0 if distribution.passes(value, *pass_fail) else 0.0 for value in values])
+
+    bins, binning = distribution.score_bins(scores, scale, choices)
+    by_model_estimates = _groups(by_model, summarise)
     return PointwiseMetrics(
         mean=mean_estimate(scores, **_options(options)),
-        distribution=dict(sorted(distribution.items(), key=lambda entry: float(entry[0]))),
-        by_category=_means(by_category, options),
-        by_model=dict(sorted(_means(by_model, options).items(), key=lambda entry: entry[1].value, reverse=True)),
+        pass_rate=summarise(scores) if pass_fail is not None else None,
+        distribution=bins,
+        distribution_bins=binning,
+        by_category=_groups(by_category, summarise),
+        by_model=dict(sorted(by_model_estimates.items(), key=lambda entry: entry[1].value, reverse=True)),
         scale=scale,
         method=method,
     )
 
 
-def _means(groups: Mapping[str, list[float]], options: dict[str, int]) -> dict[str, Estimate]:
-    return {
-        name: estimate
-        for name, values in sorted(groups.items())
-        if (estimate := mean_estimate(values, **_options(options))) is not None
-    }
-
-
-def _score_key(score: float) -> str:
-    rounded = round(score, 2)
-    return str(int(rounded)) if float(rounded).is_integer() else str(rounded)
-
-
-def _human_correlation(
-    facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]
-) -> HumanCorrelation | None:
-    pairs = [
-        (outcome.score, fact.human_score)
-        for fact, outcome in zip(facts, outcomes, strict=True)
-        if fact.human_score is not None and outcome.score is not None
-    ]
-    if not any(fact.human_score is not None for fact in facts):
-        return None
-    judge = [float(j) for j, _ in pairs if j is not None]
-    human = [float(h) for _, h in pairs if h is not None]
-    return HumanCorrelation(
-        n=len(pairs),
-        spearman=correlation.item_level("spearman", judge, human, **_options(options)),
-        kendall=correlation.item_level("kendall", judge, human, **_options(options)),
-        pearson=correlation.item_level("pearson", judge, human, **_options(options)),
-    )
+def _groups(
+    groups: Mapping[str, list[float]], summarise: Callable[[list[float]], Estimate | None]
+) -> dict[str, Estimate]:
+    return {name: estimate for name, values in sorted(groups.items()) if (estimate := summarise(values)) is not None}

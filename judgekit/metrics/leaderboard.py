@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from judgekit.stats import bradley_terry
-from judgekit.stats.intervals import DEFAULT_RESAMPLES, mean_estimate
+from judgekit.stats.intervals import DEFAULT_RESAMPLES
 from judgekit.stats.length_control import length_controlled
+from judgekit.stats.proportions import share
 from judgekit.summary import Leaderboard, LeaderboardRow
 
 __all__ = ["Leaderboard", "LeaderboardRow", "build"]
@@ -57,7 +58,7 @@ def build(
             wins=sum(value == 1.0 for value in own),
             losses=sum(value == 0.0 for value in own),
             ties=sum(value == 0.5 for value in own),
-            win_rate=mean_estimate(own, resamples=resamples, seed=seed),
+            win_rate=share(own),
             strength=strengths.get(name) if strengths else None,
         )
         if baseline is not None and name != baseline:

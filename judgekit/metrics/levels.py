@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from judgekit.errors import UsageError
+from judgekit.metrics import score_agreement
 from judgekit.stats import correlation
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.summary import HumanCorrelation
@@ -92,10 +93,7 @@ def human_correlation(
     human = [h for _, _, h in pairs]
     resampling = {"resamples": int(options["resamples"]), "seed": int(options["seed"])}
     if level == "item":
-        item = {method: correlation.item_level(method, judge, human, **resampling) for method in correlation.METHODS}
-        return HumanCorrelation(
-            n=len(pairs), spearman=item["spearman"], kendall=item["kendall"], pearson=item["pearson"]
-        )
+        return _item_level(facts, outcomes, judge, human, resampling)
     assert group_by is not None
     keys = groups_of([facts[index] for index, _, _ in pairs], group_by, renamed)
     if level == "system":
@@ -111,6 +109,7 @@ def human_correlation(
             group_by=group_by,
             groups=len(set(keys)),
             groups_skipped=0,
+            notes=_system_notes(judge, human, keys),
         )
     results = {
         method: correlation.per_group(method, judge, human, keys, **resampling) for method in correlation.METHODS
@@ -126,4 +125,44 @@ def human_correlation(
         spearman=results["spearman"][0],
         kendall=results["kendall"][0],
         pearson=results["pearson"][0],
+    )
+
+
+def _item_level(
+    facts: Sequence[ItemFacts],
+    outcomes: Sequence[ItemOutcome],
+    judge: list[float],
+    human: list[float],
+    resampling: Mapping[str, int],
+) -> HumanCorrelation:
+    """Correlations of all pairs at once; for scores also the agreement figures and the ceiling."""
+    item = {method: correlation.item_level(method, judge, human, **resampling) for method in correlation.METHODS}
+    notes = score_agreement.correlation_notes(judge, human)
+    figures: dict[str, Any] = {}
+    ceiling = None
+    if facts and facts[0].kind == "pointwise":
+        figures, more = score_agreement.score_figures(judge, human, resampling)
+        notes += more
+        ceiling = score_agreement.ceiling(facts, outcomes, resampling)
+    return HumanCorrelation(
+        n=len(judge),
+        spearman=item["spearman"],
+        kendall=item["kendall"],
+        pearson=item["pearson"],
+        raters=ceiling,
+        notes=notes,
+        **figures,
+    )
+
+
+def _system_notes(judge: Sequence[float], human: Sequence[float], keys: Sequence[str]) -> list[str]:
+    """Why a system-level correlation is undefined: too few systems, or equal means on one side."""
+    totals: dict[str, list[float]] = {}
+    for j, h, key in zip(judge, human, keys, strict=True):
+        entry = totals.setdefault(key, [0.0, 0.0, 0.0])
+        entry[0], entry[1], entry[2] = entry[0] + j, entry[1] + h, entry[2] + 1
+    return score_agreement.correlation_notes(
+        [entry[0] / entry[2] for entry in totals.values()],
+        [entry[1] / entry[2] for entry in totals.values()],
+        unit="system",
     )

@@ -11,6 +11,7 @@ the judge's outcome per item. It is read from
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -184,9 +185,12 @@ def _facts(
 
     human_label: Label | None = None
     human_score: float | None = None
+    human_scores: tuple[float, ...] | None = None
     human_column = spec.human or mapping.get("human_label" if kind == "pairwise" else "human_score")
     if human_column is not None:
         value = lookup_path(row, human_column)
+        if isinstance(value, str) and value.strip().startswith("[") and kind != "pairwise":
+            value = _json_list(value)
         if value is not None and value != "":
             if kind == "pairwise":
                 human_label = parse_label(value)
@@ -194,6 +198,11 @@ def _facts(
                     raise DatasetError(
                         path, line, spec.human, f"expected a human label A, B or tie (or 1, 2, 0), got {value!r}"
                     )
+            elif isinstance(value, list):
+                human_scores = tuple(score for score in map(parse_score, value) if score is not None)
+                if len(human_scores) != sum(rating is not None for rating in value) or not human_scores:
+                    raise DatasetError(path, line, human_column, f"expected a list of numbers, got {value!r}")
+                human_score = sum(human_scores) / len(human_scores)
             else:
                 human_score = parse_score(value)
                 if human_score is None:
@@ -204,6 +213,7 @@ def _facts(
         kind=kind,
         human_label=human_label,
         human_score=human_score,
+        human_scores=human_scores,
         category=text("category"),
         model=text("model"),
         model_a=text("model_a"),
@@ -212,6 +222,14 @@ def _facts(
         length_b=len(text("answer_b") or "") if pairwise else 0,
         metadata=row,
     )
+
+
+def _json_list(text: str) -> Any:
+    """A CSV cell holding several raters' scores as JSON text ("[4, 5, 3]"); the text itself if not JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def check_same_items(sets: Sequence[JudgedSet]) -> None:

@@ -24,7 +24,9 @@ from judgekit.ci.gates import check_options
 from judgekit.ci.passrule import RunFacts
 from judgekit.config import EvalConfig
 from judgekit.errors import Interrupted, UsageError
+from judgekit.judging.pricing import format_usd
 from judgekit.judging.progress import Progress, make_progress
+from judgekit.pipeline.confirm import agree_to_multiplied_calls
 from judgekit.pipeline.ending import PostRun, RunEnd, end_run
 from judgekit.reporting.messages import say
 
@@ -43,6 +45,8 @@ class EvalRequest:
     """More than one: a panel (each judge its own run, combined per item)."""
     batch: BatchOptions | None = None
     quiet: bool = False
+    yes: bool = False
+    """Agreed beforehand to a score-method fallback that multiplies the judge calls."""
 
     @property
     def is_panel(self) -> bool:
@@ -65,6 +69,7 @@ def eval_run(request: EvalRequest) -> int:
     check_options(request.post.gates, RunFacts.of(prepared.manifest))
     for note in prepared.grading.notes():
         say(note)
+    agree_to_multiplied_calls(prepared, request.yes)
     if request.batch is not None:
         return _batch(prepared, request)
     return _single(prepared, request)
@@ -97,7 +102,9 @@ def _interrupted(prepared: Prepared) -> Interrupted:
 
 def _run_end(result: EvalResult, prepared: Prepared) -> RunEnd:
     counters, summary, config = result.counters, result.summary, prepared.config
-    spent = f", ${counters.cost_usd:.4f} spent" if summary.cost is not None else ""
+    spent = ""
+    if summary.cost is not None:
+        spent = f", {format_usd(counters.cost_usd)} spent now, {format_usd(summary.cost.usd)} in all"
     notes = [
         f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
         f"{counters.resumed} resumed{spent})"

@@ -70,7 +70,16 @@ def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
             ("P(longer) %", lambda r: pct(r.p_longer)),
         ]
         return columns + common_tail
-    return [*correlations, ("Mean score", lambda r: num(r.mean_score, 2)), *common_tail]
+    agreement = [
+        ("Kappa (quadratic)", lambda r: num(r.kappa_quadratic)),
+        ("Alpha (interval)", lambda r: num(r.alpha_interval)),
+        ("ICC(A,1)", lambda r: num(r.icc)),
+    ]
+    return [*correlations, *agreement, ("Mean score", lambda r: num(r.mean_score, 2)), *common_tail]
+
+
+def _short(estimate: Estimate | None) -> str:
+    return "–" if estimate is None else estimate.format()
 
 
 def print_comparison(comparison: Comparison, console: Any) -> None:
@@ -102,6 +111,14 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
         console.print(comparison.best_vs_runner_up.statement)
     elif len(comparison.rows) > 1:
         console.print("Fewer than two rows could be ranked: no significance test.")
+    for row in comparison.rows:
+        ceiling = row.raters
+        if ceiling is not None:
+            console.print(
+                f"{row.name}: Spearman with the mean of the other ratings: judge {_short(ceiling.judge_spearman)}, "
+                f"one human {_short(ceiling.human_spearman)}; human-human alpha {_short(ceiling.alpha_interval)} "
+                f"({ceiling.raters} raters, {ceiling.items} items)"
+            )
     for panel in comparison.panels:
         method = "Cohen's kappa" if panel.method == "cohen" else "Fleiss' kappa"
         kappa = panel.kappa.format() if panel.kappa else "–"
@@ -138,6 +155,7 @@ def _print_verdicts(comparison: Comparison, console: Any) -> None:
                 low=None if w.high is None else 1 - w.high,
                 high=None if w.low is None else 1 - w.low,
                 n=w.n,
+                interval=w.interval,
             )
         table.add_row(
             row.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from judgekit.judging.pricing import format_usd
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import (
     AnchoredEstimate,
@@ -18,13 +19,20 @@ from judgekit.summary import (
 def _pct(estimate: Estimate | None) -> str:
     if estimate is None:
         return "–"
-    return f"{estimate.format(percent=True)}  (n={estimate.n})"
+    return f"{estimate.format(percent=True)}  ({_sample(estimate)})"
 
 
 def _num(estimate: Estimate | None, digits: int = 3) -> str:
     if estimate is None:
         return "–"
-    return f"{estimate.format(digits=digits)}  (n={estimate.n})"
+    return f"{estimate.format(digits=digits)}  ({_sample(estimate)})"
+
+
+def _sample(estimate: Estimate) -> str:
+    """n, and why there is no interval when there is none."""
+    if estimate.low is None and estimate.no_interval:
+        return f"n={estimate.n}; no CI: {estimate.no_interval}"
+    return f"n={estimate.n}"
 
 
 def summary_rows(summary: Summary) -> list[tuple[str, str]]:
@@ -44,11 +52,14 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
-        rows.append((f"Mean score{scale}", _num(pointwise.mean, 2)))
+        if pointwise.pass_rate is not None:
+            rows.append(("Pass rate", _pct(pointwise.pass_rate)))
+        else:
+            rows.append((f"Mean score{scale}", _num(pointwise.mean, 2)))
         if pointwise.distribution:
-            rows.append(
-                ("Score distribution", "  ".join(f"{key}:{value}" for key, value in pointwise.distribution.items()))
-            )
+            bins = "  ".join(f"{key}:{value}" for key, value in pointwise.distribution.items())
+            how = f"  ({pointwise.distribution_bins})" if pointwise.distribution_bins else ""
+            rows.append(("Score distribution", bins + how))
     rows.append(
         ("Items scored / unscored / failed", f"{counts.scored} / {counts.unscored} / {counts.errors} of {counts.items}")
     )
@@ -71,10 +82,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
                 (f"Calibration error (ECE, {calibration.source})", f"{calibration.ece:.3f}  (n={calibration.n})")
             )
     elif isinstance(human, HumanCorrelation):
-        level = "" if human.level == "item" else f" ({human.level} level by {human.group_by}, {human.groups} groups)"
-        rows.append((f"Spearman with humans{level}", _num(human.spearman)))
-        rows.append((f"Kendall tau-b with humans{level}", _num(human.kendall)))
-        rows.append((f"Pearson with humans{level}", _num(human.pearson)))
+        rows.extend(human_correlation_rows(human))
     anchored = summary.human_anchored
     if anchored is not None and anchored.overall is not None:
         overall = anchored.overall
@@ -93,9 +101,51 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     rows.append(("Judge calls", calls))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
     if summary.cost is not None:
-        rows.append(
-            ("Cost", f"${summary.cost.usd:.4f} (${summary.cost.price_in:g} / ${summary.cost.price_out:g} per M tokens)")
+        rows.append(("Cost", cost_text(summary)))
+    return rows
+
+
+def cost_text(summary: Summary) -> str:
+    """What the run was charged; with batch answers, the list price beside it."""
+    cost = summary.cost
+    assert cost is not None
+    prices = f"${cost.price_in:g} / ${cost.price_out:g} per M tokens"
+    if cost.batch_answers and cost.list_usd is not None:
+        return (
+            f"{format_usd(cost.usd)} charged ({cost.batch_answers} answers at the batch price); "
+            f"{format_usd(cost.list_usd)} at list price ({prices})"
         )
+    return f"{format_usd(cost.usd)} ({prices})"
+
+
+def human_correlation_rows(human: HumanCorrelation) -> list[tuple[str, str]]:
+    """Correlations, agreement on scores, the human-human ceiling and why any figure is missing."""
+    level = "" if human.level == "item" else f" ({human.level} level by {human.group_by}, {human.groups} groups)"
+    rows = [
+        (f"Spearman with humans{level}", _num(human.spearman)),
+        (f"Kendall tau-b with humans{level}", _num(human.kendall)),
+        (f"Pearson with humans{level}", _num(human.pearson)),
+    ]
+    for label, estimate in (
+        ("Weighted kappa with humans (linear)", human.kappa_linear),
+        ("Weighted kappa with humans (quadratic)", human.kappa_quadratic),
+        ("Krippendorff's alpha with humans (ordinal)", human.alpha_ordinal),
+        ("Krippendorff's alpha with humans (interval)", human.alpha_interval),
+        ("ICC(A,1) with humans", human.icc),
+    ):
+        if estimate is not None:
+            rows.append((label, _num(estimate)))
+    ceiling = human.raters
+    if ceiling is not None:
+        rows.append(("Human raters per item (most)", f"{ceiling.raters} ({ceiling.items} items with two or more)"))
+        rows.append(("Human-human alpha (interval)", _num(ceiling.alpha_interval)))
+        if ceiling.alpha_ordinal is not None:
+            rows.append(("Human-human alpha (ordinal)", _num(ceiling.alpha_ordinal)))
+        if ceiling.icc is not None:
+            rows.append(("Human-human ICC(1)", _num(ceiling.icc)))
+        rows.append(("Spearman, one human vs the rest", _num(ceiling.human_spearman)))
+        rows.append(("Spearman, judge vs the same rest", _num(ceiling.judge_spearman)))
+    rows.extend(("Note", note) for note in human.notes)
     return rows
 
 
@@ -227,23 +277,26 @@ def print_summary(summary: Summary, console: Any) -> None:
     if summary.pairwise is not None and summary.pairwise.by_category:
         categories, label = summary.pairwise.by_category, "win rate of A"
     elif summary.pointwise is not None and summary.pointwise.by_category:
-        categories, label = summary.pointwise.by_category, "mean score"
+        categories = summary.pointwise.by_category
+        label = "pass rate" if summary.pointwise.pass_rate is not None else "mean score"
     if categories:
         by_category = Table(title=f"By category ({label})", title_justify="left")
         by_category.add_column("category")
         by_category.add_column(label)
         by_category.add_column("n", justify="right")
-        percent = summary.pairwise is not None
+        percent = summary.pairwise is not None or label == "pass rate"
         for name, estimate in categories.items():
             by_category.add_row(name, estimate.format(percent=percent, digits=2), str(estimate.n))
         console.print(by_category)
     if summary.pointwise is not None and len(summary.pointwise.by_model) > 1:
-        by_model = Table(title="By model (mean score)", title_justify="left")
+        passing = summary.pointwise.pass_rate is not None
+        what = "pass rate" if passing else "mean score"
+        by_model = Table(title=f"By model ({what})", title_justify="left")
         by_model.add_column("model")
-        by_model.add_column("mean score")
+        by_model.add_column(what)
         by_model.add_column("n", justify="right")
         for name, estimate in summary.pointwise.by_model.items():
-            by_model.add_row(name, estimate.format(digits=2), str(estimate.n))
+            by_model.add_row(name, estimate.format(percent=passing, digits=2), str(estimate.n))
         console.print(by_model)
     if summary.human_anchored is not None:
         print_anchored(summary.human_anchored, console)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from judgekit.stats import logit
-from judgekit.stats.intervals import CONFIDENCE, DEFAULT_RESAMPLES, Estimate
+from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, percentile_interval
 
 
 def _index(first: Sequence[str], second: Sequence[str]) -> list[str]:
@@ -105,12 +105,7 @@ def strengths(
         done += size
     sample = np.vstack(draws)
     finite = sample[np.all(np.isfinite(sample), axis=1)]
-    alpha = (1 - CONFIDENCE) / 2
-    result = {}
-    for index, name in enumerate(systems):
-        if finite.shape[0] < resamples // 2:
-            result[name] = Estimate(value=point[name], n=n)
-            continue
-        low, high = np.quantile(finite[:, index], [alpha, 1 - alpha])
-        result[name] = Estimate(value=point[name], low=float(low), high=float(high), n=n)
-    return result
+    return {
+        name: percentile_interval(point[name], finite[:, index], n, resamples=resamples, unit="comparisons")
+        for index, name in enumerate(systems)
+    }

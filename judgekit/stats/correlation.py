@@ -16,7 +16,7 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate, paired_estimate
+from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_of, paired_estimate
 
 METHODS = ("spearman", "kendall", "pearson")
 
@@ -40,9 +40,27 @@ def coefficient(method: str, x: Sequence[float] | np.ndarray, y: Sequence[float]
 
 
 def item_level(
-    method: str, judge: Sequence[float], human: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+    method: str,
+    judge: Sequence[float],
+    human: Sequence[float],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
 ) -> Estimate | None:
-    return paired_estimate(lambda a, b: coefficient(method, a, b), [judge, human], resamples=resamples, seed=seed)
+    """The coefficient with a paired bootstrap CI; None when undefined (constant input, n < 2).
+
+    Its interval is left out, with the reason, on fewer than 10 pairs or when every resample
+    gives the same coefficient (e.g. a perfect rank agreement): never [1, 1].
+    """
+    return _paired(method, judge, human, resamples, seed, "items")
+
+
+def _paired(
+    method: str, judge: Sequence[float], human: Sequence[float], resamples: int, seed: int, unit: str
+) -> Estimate | None:
+    return paired_estimate(
+        lambda a, b: coefficient(method, a, b), [judge, human], resamples=resamples, seed=seed, unit=unit
+    )
 
 
 def per_group(
@@ -61,7 +79,8 @@ def per_group(
     a, b = np.asarray(judge, dtype=float), np.asarray(human, dtype=float)
     values = [coefficient(method, a[idx], b[idx]) for idx in members.values()]
     finite = [value for value in values if np.isfinite(value)]
-    return mean_estimate(finite, resamples=resamples, seed=seed), len(finite), len(values) - len(finite)
+    estimate = mean_of(finite, resamples=resamples, seed=seed, unit="groups")
+    return estimate, len(finite), len(values) - len(finite)
 
 
 def system_level(
@@ -82,4 +101,4 @@ def system_level(
         entry[2] += 1
     judge_means = [entry[0] / entry[2] for entry in totals.values()]
     human_means = [entry[1] / entry[2] for entry in totals.values()]
-    return item_level(method, judge_means, human_means, resamples=resamples, seed=seed)
+    return _paired(method, judge_means, human_means, resamples, seed, "systems")

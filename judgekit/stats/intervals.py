@@ -1,14 +1,24 @@
-"""Point estimates with seeded percentile-bootstrap confidence intervals.
+"""Point estimates with 95% confidence intervals that never claim more certainty than the data holds.
 
-Percentile bootstrap: resample the items with replacement, recompute the statistic, and take
-the 2.5th and 97.5th percentiles of the resampled values. The percentile method is used rather
-than BCa because BCa's jackknife grows with the square of the item count and fails on data
-with no spread, both common in judge runs. A fixed seed makes every interval reproducible.
+Two kinds of interval are made here:
+
+- Proportions (win rate, agreement, pass rate, P(first), flip rate, P(longer)) get the exact
+  Clopper-Pearson interval (`judgekit.stats.proportions`): valid at n = 1 and at 0% or 100%,
+  where a bootstrap has nothing to resample.
+- Means, correlations and model fits get a seeded percentile bootstrap: resample the items with
+  replacement, recompute the statistic, and take the 2.5th and 97.5th percentiles. The
+  percentile method is used rather than BCa because BCa's jackknife grows with the square of
+  the item count and fails on data with no spread, both common in judge runs.
+
+A bootstrap cannot see what the sample does not show: on very few items, or on data without
+spread (every score equal, a perfect correlation), every resample gives the same number and the
+percentiles collapse onto the point estimate. Such an interval is not reported at all: the
+estimate carries no bounds and `no_interval` says why, so a gate under --on-ci-bound fails
+instead of passing on a zero-width interval.
 
 For a mean, resampling n items is the same as drawing how many times each distinct value is
 picked from a multinomial distribution, so data with few distinct values (verdicts, 1-10
 scores) is bootstrapped in time independent of n; other data is resampled in bounded batches.
-This needs only numpy, which keeps scipy's import (about a second) off the path of every run.
 """
 
 from __future__ import annotations
@@ -17,23 +27,41 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from judgekit.choices import DEFAULT_RESAMPLES as DEFAULT_RESAMPLES  # defined once, shared with the CLI
 
 CONFIDENCE = 0.95
+MIN_BOOTSTRAP_ITEMS = 10
+"""Fewest items a bootstrap interval is drawn from: below this, resamples of a handful of items
+repeat the same few values and the percentiles say little about the population."""
+ZERO_WIDTH = "every resample gave the same value (no spread in the data)"
 
 
 class Estimate(BaseModel):
-    """A statistic over `n` observations with its 95% bootstrap confidence interval."""
+    """A statistic over `n` observations with its 95% confidence interval (when one can be given)."""
 
     model_config = ConfigDict(frozen=True)
 
     value: float
     low: float | None = None
-    """Lower end of the 95% confidence interval (None when n is too small)."""
+    """Lower end of the 95% confidence interval (None when there is none; see `no_interval`)."""
     high: float | None = None
     n: int
+    interval: str | None = None
+    """How the interval was made: clopper-pearson (exact binomial) or bootstrap (percentile)."""
+    no_interval: str | None = None
+    """Why there is no interval (too few items, no spread in the data), when there is none."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _never_zero_width(cls, data: Any) -> Any:
+        # A last guard for every maker of estimates: an interval of zero width claims certainty no
+        # finite sample gives, so it is dropped with the reason rather than reported.
+        if isinstance(data, dict) and data.get("low") is not None and data.get("low") == data.get("high"):
+            reason = data.get("no_interval") or ZERO_WIDTH
+            return {**data, "low": None, "high": None, "interval": None, "no_interval": reason}
+        return data
 
     def format(self, percent: bool = False, digits: int = 3) -> str:
         scale, suffix = (100.0, "%") if percent else (1.0, "")
@@ -42,6 +70,33 @@ class Estimate(BaseModel):
         if self.low is not None and self.high is not None:
             text += f" [{self.low * scale:.{places}f}, {self.high * scale:.{places}f}]"
         return text
+
+
+def without_interval(value: float, n: int, reason: str) -> Estimate:
+    """An estimate that says why it carries no interval."""
+    return Estimate(value=value, n=n, no_interval=reason)
+
+
+def too_few(n: int, unit: str = "items") -> str:
+    return f"n={n} is too few for a bootstrap interval (needs {MIN_BOOTSTRAP_ITEMS} {unit})"
+
+
+def percentile_interval(value: float, draws: np.ndarray, n: int, *, resamples: int, unit: str = "items") -> Estimate:
+    """The estimate with the 2.5th-97.5th percentiles of its bootstrap draws (NaN draws dropped).
+
+    No interval when the items are too few, when most resamples gave no value, or when the
+    draws have no spread.
+    """
+    if n < MIN_BOOTSTRAP_ITEMS:
+        return without_interval(value, n, too_few(n, unit))
+    finite = draws[np.isfinite(draws)]
+    if finite.size < resamples // 2:
+        return without_interval(value, n, "most resamples gave no value (too little variation in the data)")
+    alpha = (1 - CONFIDENCE) / 2
+    low, high = (float(bound) for bound in np.quantile(finite, [alpha, 1 - alpha]))
+    if high - low <= 1e-12 * max(1.0, abs(value)):
+        return without_interval(value, n, ZERO_WIDTH)
+    return Estimate(value=value, low=low, high=high, n=n, interval="bootstrap")
 
 
 def _batch_for(n: int) -> int:
@@ -71,20 +126,27 @@ def bootstrap_means(data: np.ndarray, resamples: int, rng: np.random.Generator) 
 def mean_estimate(
     values: Sequence[float] | np.ndarray, *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> Estimate | None:
-    """The mean with a percentile-bootstrap CI; None for no data."""
+    """The mean with a percentile-bootstrap CI; None for no data.
+
+    All-equal values get no interval (a resample of them can only repeat them), nor do fewer
+    than `MIN_BOOTSTRAP_ITEMS` values; `no_interval` says which.
+    """
+    return mean_of(values, resamples=resamples, seed=seed, unit="items")
+
+
+def mean_of(values: Sequence[float] | np.ndarray, *, resamples: int, seed: int, unit: str) -> Estimate | None:
+    """`mean_estimate` of values that are `unit` (items, groups) rather than items."""
     data = np.asarray(values, dtype=float)
     n = int(data.size)
     if n == 0:
         return None
     value = float(data.mean())
-    if n == 1:
-        return Estimate(value=value, n=1)
+    if n < MIN_BOOTSTRAP_ITEMS:
+        return without_interval(value, n, too_few(n, unit))
     if float(np.ptp(data)) == 0.0:
-        return Estimate(value=value, low=value, high=value, n=n)
+        return without_interval(value, n, f"all {n} values are equal (no spread to resample)")
     means = bootstrap_means(data, resamples, np.random.default_rng(seed))
-    alpha = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return Estimate(value=value, low=float(low), high=float(high), n=n)
+    return percentile_interval(value, means, n, resamples=resamples, unit=unit)
 
 
 def paired_estimate(
@@ -93,29 +155,26 @@ def paired_estimate(
     *,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    unit: str = "items",
 ) -> Estimate | None:
     """A statistic of several aligned samples (e.g. judge and human scores) with a paired bootstrap CI.
 
-    Resamples whose statistic is undefined (NaN, e.g. a correlation of constant data) are
-    dropped before the percentiles are taken.
+    None when there is no data or the statistic is undefined on it (e.g. a correlation of
+    constant data). Resamples whose statistic is undefined are dropped before the percentiles
+    are taken; an interval is given only on enough items and when the resamples vary.
     """
     arrays = [np.asarray(sample) for sample in samples]
-    n = int(arrays[0].size) if arrays else 0
+    n = int(arrays[0].shape[0]) if arrays else 0
     if n == 0:
         return None
     value = float(statistic(*arrays))
     if not np.isfinite(value):
         return None
-    if n < 3:
-        return Estimate(value=value, n=n)
+    if n < MIN_BOOTSTRAP_ITEMS:
+        return without_interval(value, n, too_few(n, unit))
     rng = np.random.default_rng(seed)
     draws = np.empty(resamples)
     for index in range(resamples):
         picks = rng.integers(0, n, size=n)
         draws[index] = statistic(*(array[picks] for array in arrays))
-    finite = draws[np.isfinite(draws)]
-    if finite.size < resamples // 2:
-        return Estimate(value=value, n=n)
-    alpha = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(finite, [alpha, 1 - alpha])
-    return Estimate(value=value, low=float(low), high=float(high), n=n)
+    return percentile_interval(value, draws, n, resamples=resamples, unit=unit)

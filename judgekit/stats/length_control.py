@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from judgekit.stats import logit
-from judgekit.stats.intervals import CONFIDENCE, DEFAULT_RESAMPLES, Estimate
+from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, percentile_interval
 
 FEATURE = "tanh((len_a - len_b) / sd), lengths in characters"
 
@@ -88,13 +88,9 @@ def length_controlled(
         )
     draws = _bootstrap(design, y, resamples, seed)
     finite = draws[np.all(np.isfinite(draws), axis=1)]
-    alpha = (1 - CONFIDENCE) / 2
 
     def estimate(value: float, column: np.ndarray) -> Estimate:
-        if column.size < resamples // 2:
-            return Estimate(value=value, n=n)
-        low, high = np.quantile(column, [alpha, 1 - alpha])
-        return Estimate(value=value, low=float(low), high=float(high), n=n)
+        return percentile_interval(value, column, n, resamples=resamples)
 
     intercept, slope = float(beta[0]), float(beta[1])
     return LengthControlled(

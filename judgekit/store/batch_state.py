@@ -9,9 +9,11 @@
 A batch is recorded in two steps around its submission: its mapping file and a `submitting`
 record are written before anything is sent, and the provider's batch id right after the
 provider accepts it. A process killed in between leaves a `submitting` record, which the next
-run resolves (OpenAI batches carry the local id in their metadata and are found again;
-otherwise the requests are submitted anew). `state.json` is replaced atomically, so a kill at
-any moment leaves the old or the new state, never half of one.
+run resolves by looking for the batch at the provider (OpenAI batches carry the local id in
+their metadata; Anthropic batches are told by creation time, size and custom ids, see
+`judgekit.batch.recovery`) and submits the requests anew only when no batch there can be it.
+`state.json` is replaced atomically, so a kill at any moment leaves the old or the new state,
+never half of one.
 
 Batch states:
 
@@ -87,6 +89,8 @@ class BatchRecord(BaseModel):
     completion_tokens: int = 0
     note: str | None = None
     """Why a batch failed as a whole, or anything else worth showing next to it."""
+    max_usd: float | None = None
+    """The most the batch can cost at the batch price (held against --max-cost while it runs)."""
 
 
 class BatchJournal(BaseModel):

@@ -6,8 +6,13 @@ Timeouts, retries and concurrency are left out, so changing them keeps the cache
 completions are stored: a failed call is never cached, and an answer that could not be parsed
 is cached as its raw text, so a fixed parser reads it again for free.
 
-SQLite in WAL mode lets several judgekit processes share one cache file safely; writes are
-batched into transactions so the cache never costs a disk sync per judgment.
+SQLite in WAL mode lets several judgekit processes share one cache file safely. `put` only
+buffers an entry; `flush` commits what is buffered in one transaction. The runner flushes before
+it appends a judgment row to a run directory, so an answer that reached a run directory is in
+the cache too, whatever moment the process is killed at (a commit in WAL mode with
+`synchronous=NORMAL` survives the process, and costs no disk sync). `remember` puts the answers
+a run directory already holds back into the cache, for a resumed run whose cache was cleared or
+lost entries.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from judgekit.schema import Completion, JudgeRequest
+from judgekit.schema import Completion, JudgeRequest, Judgment
 
 CACHE_FILE = "completions.sqlite3"
 SCHEMA = """
@@ -127,6 +132,7 @@ class CompletionCache:
             self.flush()
 
     def flush(self) -> None:
+        """Commit every buffered entry (one transaction); after it returns they survive a kill."""
         if self._pending:
             rows = [(key, *values) for key, values in self._pending.items()]
             with self._transaction():
@@ -137,6 +143,43 @@ class CompletionCache:
                 )
             self._pending.clear()
         self._last_flush = time.monotonic()
+
+    def remember(self, rows: Iterable[Judgment]) -> int:
+        """Put the answers of stored judgment rows into the cache where it lacks them; returns how many.
+
+        A row's `request_hash` is the cache key its answer was looked up under, and the row keeps
+        the completion whole (rows read with `lean` do not: never pass those).
+        """
+        self.flush()
+        entries: dict[str, tuple[str, str, Completion]] = {}
+        for row in rows:
+            if row.completion is not None and row.status != "error" and row.completion.texts:
+                provider, _, model = row.judge.partition("/")
+                entries[row.request_hash] = (provider, model or provider, row.completion)
+        if not entries:
+            return 0
+        keys = list(entries)
+        present: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            present.update(
+                key for (key,) in self._db.execute(f"SELECT key FROM completions WHERE key IN ({marks})", chunk)
+            )
+        created = time.time()
+        missing = [
+            (key, provider, model, created, completion.model_dump_json(exclude_none=True))
+            for key, (provider, model, completion) in entries.items()
+            if key not in present
+        ]
+        if missing:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO completions (key, provider, model, created, completion) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    missing,
+                )
+        return len(missing)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

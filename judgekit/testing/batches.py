@@ -20,6 +20,12 @@ OpenAI batches that fail validation, per-request errors inside a batch (scripted
 rate), held batches that only end when released or cancelled, and per-batch size limits small
 enough for tests (too many requests: OpenAI fails the batch with `too_many_tasks`, Anthropic
 answers 400; too many bytes: OpenAI refuses the upload, Anthropic answers 413).
+
+Submissions can be slowed (`submit_seconds`, half before the batch exists and half after) or
+held (`hold_submissions`: "before" the batch is created, or "after" it is created and before
+the client hears of it) until `release_submissions()`, so a test can kill a client at either
+side of the moment the provider accepts a batch. A held submission whose client has gone by
+the time it is released creates nothing ("before"), as a request that never arrived.
 """
 
 from __future__ import annotations
@@ -56,8 +62,11 @@ class _Handler(Protocol):
 
     path: str
     headers: Any
+    close_connection: bool
 
     def authorised(self, api: str, key: str) -> bool: ...
+
+    def client_gone(self) -> bool: ...
 
     def error_reply(self, api: str, status: int, kind: str, message: str) -> None: ...
 
@@ -106,6 +115,13 @@ class BatchBehaviour:
     shuffle_results: bool = True
     """Return results out of request order, as neither provider promises any order."""
     seed: int = 0
+    submit_seconds: float = 0.0
+    """How long creating a batch takes: half before the batch exists, half after."""
+    hold_submissions: str | None = None
+    """Hold batch creations until `release_submissions()`: "before" creating the batch, or
+    "after" creating it and before answering the client."""
+    hold_submissions_from: int = 0
+    """Hold only the creations from this one on (0-based, in arrival order)."""
 
 
 @dataclass
@@ -172,12 +188,20 @@ class BatchService:
         self._requests_answered = 0
         self._rng = random.Random(self.behaviour.seed)
         self._released = False
+        self._creations = 0
+        self._submissions_open = threading.Event()
+        self.submissions_waiting = 0
+        """Batch creations held right now (see `BatchBehaviour.hold_submissions`)."""
 
     # -- test controls --------------------------------------------------------------------
     def release(self) -> None:
         """Let held batches finish (at the next look)."""
         with self._lock:
             self._released = True
+
+    def release_submissions(self) -> None:
+        """Let held batch creations go on (and every later one through)."""
+        self._submissions_open.set()
 
     def created(self, api: str | None = None) -> list[FakeBatch]:
         """Batches created so far (optionally of one API), in creation order."""
@@ -201,17 +225,53 @@ class BatchService:
             handler.error_reply(api, 401, "authentication_error", "Incorrect API key provided")
             return True
         parts = path.strip("/").split("/")
+        creating = method == "POST" and (parts[3:] == [] if anthropic else parts[1:] == ["batches"])
+        held = creating and self._before_creating(handler)
+        if held is None:
+            handler.close_connection = True  # the client left while its submission was held
+            return True
         with self._lock:
             try:
                 if anthropic:
-                    self._anthropic(handler, method, parts[3:], raw)
+                    created = self._anthropic(handler, method, parts[3:], raw)
                 else:
-                    self._openai(handler, method, parts[1:], raw)
+                    created = self._openai(handler, method, parts[1:], raw)
             except _Refusal as refusal:
                 handler.error_reply(api, refusal.status, refusal.kind, refusal.message)
+                return True
+        if created is not None:  # answered outside the lock: a held answer must not stop the rest
+            self._wait_submission("after", held)
+            handler.json_reply(200, created)
         return True
 
-    def _openai(self, handler: _Handler, method: str, parts: list[str], raw: bytes) -> None:
+    def _before_creating(self, handler: _Handler) -> bool | None:
+        """Delay or hold a batch creation before the batch exists; whether to hold it "after" too,
+        or None when its client left while it was held (nothing is created)."""
+        with self._lock:
+            index = self._creations
+            self._creations += 1
+        held = index >= self.behaviour.hold_submissions_from
+        if self.behaviour.submit_seconds:
+            time.sleep(self.behaviour.submit_seconds / 2)
+        if self._wait_submission("before", held) and handler.client_gone():
+            return None
+        return held
+
+    def _wait_submission(self, moment: str, held: bool) -> bool:
+        """Hold here if the behaviour holds creations at this moment; True if it did."""
+        if moment == "after" and self.behaviour.submit_seconds:
+            time.sleep(self.behaviour.submit_seconds / 2)
+        if not held or self.behaviour.hold_submissions != moment or self._submissions_open.is_set():
+            return False
+        with self._lock:
+            self.submissions_waiting += 1
+        self._submissions_open.wait()
+        with self._lock:
+            self.submissions_waiting -= 1
+        return True
+
+    def _openai(self, handler: _Handler, method: str, parts: list[str], raw: bytes) -> dict[str, Any] | None:
+        """Serve an OpenAI route; a created batch is returned for `handle` to answer with."""
         resource, rest = parts[0], parts[1:]
         if resource == "files":
             if method == "POST" and not rest:
@@ -222,10 +282,10 @@ class BatchService:
                 handler.raw_reply(200, self._file(rest[0]).data, "application/octet-stream")
             else:
                 raise _Refusal(404, "invalid_request_error", f"no route {handler.path}")
-            return
+            return None
         if method == "POST" and not rest:
-            handler.json_reply(200, self._openai_view(self._openai_create(_json_body(raw))))
-        elif method == "GET" and not rest:
+            return self._openai_view(self._openai_create(_json_body(raw)))
+        if method == "GET" and not rest:
             views = [self._openai_view(self._advance(batch)) for batch in reversed(self.created("openai"))]
             handler.json_reply(200, {"object": "list", "data": views, "has_more": False})
         elif method == "GET" and len(rest) == 1:
@@ -234,11 +294,13 @@ class BatchService:
             handler.json_reply(200, self._openai_view(self._cancel(self._batch(rest[0], "openai"))))
         else:
             raise _Refusal(404, "invalid_request_error", f"no route {handler.path}")
+        return None
 
-    def _anthropic(self, handler: _Handler, method: str, rest: list[str], raw: bytes) -> None:
+    def _anthropic(self, handler: _Handler, method: str, rest: list[str], raw: bytes) -> dict[str, Any] | None:
+        """Serve an Anthropic route; a created batch is returned for `handle` to answer with."""
         if method == "POST" and not rest:
-            handler.json_reply(200, self._anthropic_view(self._anthropic_create(raw)))
-        elif method == "GET" and not rest:
+            return self._anthropic_view(self._anthropic_create(raw))
+        if method == "GET" and not rest:
             views = [self._anthropic_view(self._advance(batch)) for batch in reversed(self.created("anthropic"))]
             handler.json_reply(200, {"data": views, "has_more": False, "first_id": None, "last_id": None})
         elif method == "GET" and len(rest) == 1:
@@ -252,6 +314,7 @@ class BatchService:
             handler.raw_reply(200, self._anthropic_results(batch), "application/binary")
         else:
             raise _Refusal(404, "not_found_error", f"no route {handler.path}")
+        return None
 
     # -- OpenAI ---------------------------------------------------------------------------
     def _upload(self, handler: _Handler, raw: bytes) -> StoredFile:

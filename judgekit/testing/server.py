@@ -137,6 +137,7 @@ class FakeProvider:
 
     def stop(self) -> None:
         self._open.set()  # let held handlers finish
+        self.batch.release_submissions()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -306,7 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
         if provider.latency and within_capacity:
             time.sleep(provider.latency)
         provider._wait_open()
-        if fault not in ("stall", "reset") and self._client_gone():
+        if fault not in ("stall", "reset") and self.client_gone():
             provider.record(request, "abandoned", 0)
             self.close_connection = True
             return
@@ -352,7 +353,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.json_reply(404, {"error": {"message": f"no route {self.path}"}})
 
     # -- helpers --------------------------------------------------------------------------
-    def _client_gone(self) -> bool:
+    def client_gone(self) -> bool:
         """True when the client closed the connection (it timed out, was cancelled or killed)."""
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)

@@ -80,7 +80,7 @@ def _flip_figure(flip_rate: Estimate) -> Figure:
 
 
 def _length_figure(data: RunData, points: list[tuple[float, float]], length: LengthControl | None) -> Figure:
-    bins = derive.equal_count_bins(points, data.bootstrap)
+    bins = derive.equal_count_bins(points, data.bootstrap, shares=True)
     caption = (
         "Each dot is an item: at 100% A was preferred, at 50% a tie, at 0% B (spread a little so they do not "
         "overlap). The line is the share of A wins in bins of equal item count, with 95% CIs."

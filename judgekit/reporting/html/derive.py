@@ -19,6 +19,7 @@ from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.stats.intervals import Estimate, mean_estimate
+from judgekit.stats.proportions import share
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,7 @@ def model_win_rates(
         credit_a = OUTCOME_VALUE[outcome.verdict]
         credits[fact.model_a].append(credit_a)
         credits[fact.model_b].append(1.0 - credit_a)
-    rates = {
-        model: estimate
-        for model, values in credits.items()
-        if (estimate := mean_estimate(values, resamples=bootstrap.resamples, seed=bootstrap.seed)) is not None
-    }
+    rates = {model: estimate for model, values in credits.items() if (estimate := share(values)) is not None}
     return dict(sorted(rates.items(), key=lambda entry: (-entry[1].value, entry[0])))
 
 
@@ -58,17 +55,24 @@ class LengthBin:
     low_edge: float
     high_edge: float
     estimate: Estimate
-    """Mean y of the bin's items with its 95% bootstrap CI."""
+    """Mean y of the bin's items with its 95% CI."""
 
 
 def equal_count_bins(
-    points: Sequence[tuple[float, float]], bootstrap: Bootstrap, *, max_bins: int = 6, min_per_bin: int = 10
+    points: Sequence[tuple[float, float]],
+    bootstrap: Bootstrap,
+    *,
+    max_bins: int = 6,
+    min_per_bin: int = 10,
+    shares: bool = False,
 ) -> list[LengthBin]:
     """Split (x, y) points, ordered by x, into up to `max_bins` bins of nearly equal size.
 
     Each bin holds at least `min_per_bin` points (fewer points give fewer bins, and at least
     one bin when there are any points). Equal counts keep every bin's interval about as wide,
-    which equal-width bins over long-tailed length differences would not.
+    which equal-width bins over long-tailed length differences would not. With `shares` the y
+    values are credits (1, 1/2, 0) and each bin gets the exact interval of a proportion, as the
+    summary's win rate does; otherwise a bootstrap interval of the mean.
     """
     if not points:
         return []
@@ -82,7 +86,8 @@ def equal_count_bins(
         chunk = ordered[start:stop]
         start = stop
         xs = [x for x, _ in chunk]
-        estimate = mean_estimate([y for _, y in chunk], resamples=bootstrap.resamples, seed=bootstrap.seed)
+        ys = [y for _, y in chunk]
+        estimate = share(ys) if shares else mean_estimate(ys, resamples=bootstrap.resamples, seed=bootstrap.seed)
         assert estimate is not None
         bins.append(LengthBin(x=_median(xs), low_edge=xs[0], high_edge=xs[-1], estimate=estimate))
     return bins

@@ -5,6 +5,7 @@ from __future__ import annotations
 from judgekit.reporting.html import derive, plots
 from judgekit.reporting.html.run_data import RunData
 from judgekit.reporting.html.view import Figure, Section, Table, estimate_card, split_estimate
+from judgekit.stats.intervals import Estimate
 from judgekit.summary import HumanAgreement, HumanCorrelation
 
 VERDICTS = ["A", "B", "tie"]
@@ -62,11 +63,18 @@ def correlation_section(data: RunData, human: HumanCorrelation) -> Section:
         intro += f", over {groups} groups by {group_by}" if groups is not None and group_by else ""
         intro += f" ({skipped} groups left out: constant on one side)" if skipped else ""
         intro += "; the table below counts single items."
+    for note in getattr(human, "notes", []):
+        intro += f" Note: {note}."
     section = Section("humans", "Agreement with human scores", intro)
     section.cards = [
         estimate_card("humans.spearman", "Spearman", human.spearman),
         estimate_card("humans.kendall", "Kendall tau-b", human.kendall),
         estimate_card("humans.pearson", "Pearson", human.pearson),
+    ]
+    section.cards += [
+        estimate_card(f"humans.{key}", label, estimate)
+        for key, label, estimate in _agreement_figures(human)
+        if estimate is not None
     ]
     pairs = derive.score_pairs(data.facts, data.outcomes)
     title = "Judge score against human score"
@@ -113,3 +121,23 @@ def _judge_scale(data: RunData) -> tuple[float, float] | None:
     if pointwise is None or pointwise.scale is None:
         return None
     return float(pointwise.scale[0]), float(pointwise.scale[1])
+
+
+def _agreement_figures(human: HumanCorrelation) -> list[tuple[str, str, Estimate | None]]:
+    """Agreement on scores and, with several human ratings per item, the human-human ceiling."""
+    figures = [
+        ("kappa_linear", "Weighted kappa (linear)", human.kappa_linear),
+        ("kappa_quadratic", "Weighted kappa (quadratic)", human.kappa_quadratic),
+        ("alpha_ordinal", "Krippendorff's alpha (ordinal)", human.alpha_ordinal),
+        ("alpha_interval", "Krippendorff's alpha (interval)", human.alpha_interval),
+        ("icc", "ICC(A,1)", human.icc),
+    ]
+    ceiling = human.raters
+    if ceiling is not None:
+        figures += [
+            ("ceiling_alpha", f"Human-human alpha (interval, {ceiling.raters} raters)", ceiling.alpha_interval),
+            ("ceiling_icc", "Human-human ICC(1)", ceiling.icc),
+            ("ceiling_human", "Spearman, one human vs the rest", ceiling.human_spearman),
+            ("ceiling_judge", "Spearman, judge vs the same rest", ceiling.judge_spearman),
+        ]
+    return figures

@@ -100,7 +100,10 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
         method = f"method: {pointwise.method}" if pointwise.method and pointwise.method != "parse" else None
-        cards.append(estimate_card("mean", f"Mean score{scale}", pointwise.mean, digits=2, note=method))
+        if pointwise.pass_rate is not None:
+            cards.append(estimate_card("pass_rate", "Pass rate", pointwise.pass_rate, percent=True, note=method))
+        else:
+            cards.append(estimate_card("mean", f"Mean score{scale}", pointwise.mean, digits=2, note=method))
     elif summary.kind == "pointwise":
         cards.append(estimate_card("mean", "Mean score", None))
     human = summary.human
@@ -290,9 +293,13 @@ def _pointwise_sections(data: RunData) -> list[Section]:
         )
     )
     limits = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise.scale else None
+    passing = pointwise.pass_rate is not None
+    what = "Pass rate" if passing else "Mean score"
+    if passing:
+        limits = (0.0, 1.0)
     for key, title, breakdown in (
-        ("by_category", "Mean score by category", pointwise.by_category),
-        ("by_model", "Mean score by model", pointwise.by_model),
+        ("by_category", f"{what} by category", pointwise.by_category),
+        ("by_model", f"{what} by model", pointwise.by_model),
     ):
         if len(breakdown) > (0 if key == "by_category" else 1):
             svg = plots.estimate_chart(
@@ -300,13 +307,12 @@ def _pointwise_sections(data: RunData) -> list[Section]:
                 list(breakdown),
                 list(breakdown.values()),
                 title=title,
-                axis_label="mean score (95% CI)",
-                percent=False,
+                axis_label=f"{what.lower()} (95% CI)",
+                percent=passing,
                 limits=limits,
             )
-            scores.figures.append(
-                Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, estimate_rows(breakdown, percent=False, digits=2)))
-            )
+            rows = estimate_rows(breakdown, percent=passing, digits=2)
+            scores.figures.append(Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, rows)))
     sections = [scores]
     if isinstance(summary.human, HumanCorrelation):
         sections.append(humans.correlation_section(data, summary.human))

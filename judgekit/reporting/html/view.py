@@ -144,6 +144,9 @@ def estimate_card(
     key: str, label: str, estimate: Estimate | None, *, percent: bool = False, digits: int = 3, note: str | None = None
 ) -> Card:
     value, interval = split_estimate(estimate, percent=percent, digits=digits)
+    if estimate is not None and estimate.low is None and estimate.no_interval:
+        reason = f"no CI: {estimate.no_interval}"
+        note = f"{note}; {reason}" if note else reason
     return Card(label, value, interval, estimate.n if estimate else None, note, key)
 
 
