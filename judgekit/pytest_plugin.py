@@ -12,8 +12,9 @@ cache, retries), so the test can assert on it. When the session ends, the calls 
 (and template) are gathered into one run directory under `--judgekit-out` with the usual
 judgments.jsonl and summary.json (the calls made during the tests are resumed, never paid
 twice); the session gates (`--judgekit-min-win-rate`, `--judgekit-min-score`,
-`--judgekit-max-unscored`) are checked on it, the Markdown summary goes to
-$GITHUB_STEP_SUMMARY when set, and a failed gate makes the session fail (exit 1).
+`--judgekit-max-unscored`, each failing on fewer than `--judgekit-min-items` calls) are checked
+on it, the Markdown summary goes to $GITHUB_STEP_SUMMARY when set, and a failed gate makes the
+session fail (exit 1).
 
 Layer: the top, beside the CLI (`cli | pytest_plugin` in .importlinter): it calls the library
 (api, ci, reporting) and nothing in judgekit imports it. pytest loads it through the `pytest11`
@@ -58,6 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--judgekit-min-score", type=float, help="session gate: mean score of pointwise calls")
     group.addoption("--judgekit-max-unscored", type=float, help="session gate: share of calls with no verdict")
     group.addoption("--judgekit-on-ci-bound", choices=("none", "lower", "upper"), default="none")
+    group.addoption(
+        "--judgekit-min-items",
+        type=int,
+        help="session gates fail on fewer calls than this (default 10, as --min-items)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,7 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from judgekit.errors import UsageError
 
         try:
-            gates = GateOptions(**thresholds, on_ci_bound=option.judgekit_on_ci_bound)
+            minimum = {} if option.judgekit_min_items is None else {"min_items": option.judgekit_min_items}
+            gates = GateOptions(**thresholds, on_ci_bound=option.judgekit_on_ci_bound, **minimum)
         except UsageError as exc:
             raise pytest.UsageError(_option_names(str(exc))) from None
     judge = option.judgekit_judge or os.environ.get("JUDGEKIT_JUDGE")
@@ -293,7 +300,7 @@ class _KeptOpen:
 
 def _option_names(text: str) -> str:
     """judgekit's messages name its CLI options; in pytest they are spelled --judgekit-*."""
-    return re.sub(r"--(min-win-rate|min-score|max-unscored|on-ci-bound)\b", r"--judgekit-\1", text)
+    return re.sub(r"--(min-win-rate|min-score|max-unscored|on-ci-bound|min-items)\b", r"--judgekit-\1", text)
 
 
 def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:

@@ -48,6 +48,7 @@ run_eval() {
   add --pass-score "${INPUT_PASS_SCORE:-}"
   add --max-unscored "${INPUT_MAX_UNSCORED:-}"
   add --on-ci-bound "${INPUT_ON_CI_BOUND:-}"
+  add --min-items "${INPUT_MIN_ITEMS:-}"
   if [ -n "${INPUT_ARGS:-}" ]; then
     local extra
     read -r -a extra <<<"$INPUT_ARGS" # split on blanks, never evaluated by the shell

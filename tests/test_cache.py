@@ -275,7 +275,9 @@ def test_a_damaged_cache_does_not_stop_a_run(judge: Callable[..., FakeProvider],
 
 
 # -- judgekit cache -------------------------------------------------------------------------
-def test_cache_stats_prune_and_clear(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+def test_cache_stats_prune_and_clear(
+    judge: Callable[..., FakeProvider], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     judge()
     empty = run("cache", "stats")
     assert empty.exit_code == 0 and "entries: 0" in empty.stdout
@@ -300,6 +302,10 @@ def test_cache_stats_prune_and_clear(judge: Callable[..., FakeProvider], tmp_pat
     assert "removed 0" in run("cache", "prune", "--older-than", "12h").stdout
     bad = run("cache", "prune", "--older-than", "soon")
     assert bad.exit_code == 2 and "cannot read the age 'soon'" in bad.stderr
+    no_terminal = run("cache", "clear", input="y\n")  # input, but no terminal: confirmations need --yes
+    assert no_terminal.exit_code == 2 and "pass --yes" in no_terminal.stderr
+    assert "entries: 3" in run("cache", "stats").stdout
+    monkeypatch.setattr("judgekit.cli.common.stdin_is_terminal", lambda: True)
     declined = run("cache", "clear", input="n\n")
     assert declined.exit_code == 1 and "entries: 3" in run("cache", "stats").stdout
     cleared = run("cache", "clear", "--yes")

@@ -80,9 +80,12 @@ def test_lenient_ci_bound_fails_only_when_the_whole_interval_misses() -> None:
 def test_a_gate_never_passes_on_missing_evidence() -> None:
     missing = Checker("none")("--min-score", "mean score", "min", 1.0, None, percent=False)
     assert not missing.passed and "no scored item" in missing.line()
-    single = Checker("lower")("--min-score", "mean score", "min", 1.0, Estimate(value=9.0, n=1), percent=False)
+    single = Checker("lower", min_items=1)(
+        "--min-score", "mean score", "min", 1.0, Estimate(value=9.0, n=1), percent=False
+    )
     assert not single.passed and "no confidence interval (n=1)" in single.line()
-    few = Checker("lower")("--min-score", "mean score", "min", 1.0, mean_estimate([9.0, 8.0, 9.0]), percent=False)
+    three = mean_estimate([9.0, 8.0, 9.0])
+    few = Checker("lower", min_items=1)("--min-score", "mean score", "min", 1.0, three, percent=False)
     assert not few.passed and "no confidence interval (n=3 is too few for a bootstrap interval" in few.line()
 
 
@@ -318,8 +321,8 @@ def test_min_agreement_pointwise_is_spearman(judge: Callable[..., FakeProvider],
     # Judged through the library with fewer bootstrap resamples (the correlations' bootstrap is
     # the slow part), then gated from the command line.
     run_eval(EvalConfig(dataset=str(data), judge=JUDGE, out="run", bootstrap_resamples=200))
-    assert cli("gate", "run", "--min-agreement", f"{rho - 0.001:.4f}").exit_code == 0
-    failed = cli("gate", "run", "--min-agreement", f"{rho + 0.001:.4f}")
+    assert cli("gate", "run", "--min-agreement", f"{rho - 0.001:.4f}", "--min-items", "8").exit_code == 0
+    failed = cli("gate", "run", "--min-agreement", f"{rho + 0.001:.4f}", "--min-items", "8")
     assert failed.exit_code == 1 and f"Spearman with humans {rho:.3f}" in failed.stderr
 
 
@@ -337,7 +340,7 @@ def test_gate_json_output(judge: Callable[..., FakeProvider], tmp_path: Path) ->
     judge()
     data = write_jsonl(tmp_path / "pairs.jsonl", pairs(6, a_good=range(6)))
     assert _eval(data).exit_code == 0
-    result = cli("gate", "run", "--min-win-rate", "0.9", "--max-unscored", "0", "--format", "json")
+    result = cli("gate", "run", "--min-win-rate", "0.9", "--max-unscored", "0", "--min-items", "6", "--format", "json")
     assert result.exit_code == 0
     payload = json.loads(result.stdout)
     assert payload["passed"] is True
@@ -388,7 +391,7 @@ def test_provider_failures_beyond_the_budget_exit_3_even_when_a_gate_fails(
     assert len(gate_lines(result.stderr)) == 1  # the gate is still reported
     # The stored run holds the failure: `gate` refuses it (3) unless --max-errors allows it.
     assert cli("gate", "run", "--min-win-rate", "0").exit_code == 3
-    allowed = cli("gate", "run", "--min-win-rate", "0", "--max-errors", "1")
+    allowed = cli("gate", "run", "--min-win-rate", "0", "--max-errors", "1", "--min-items", "5")
     assert allowed.exit_code == 0, allowed.output
 
 

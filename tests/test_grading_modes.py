@@ -325,7 +325,7 @@ def test_anthropic_pairwise_samples_give_outcome_shares(
         (["--mode", "geval", "--criterion", "correctness", "--domain", "coding"], "--domain does not apply"),
         (["--rubric", "missing.yaml"], "missing.yaml: rubric file not found"),
         (["--reference-prompt", "reference/answer"], "--reference-prompt is used with --generate-reference"),
-        (["--samples", "0"], "Invalid value for '--samples'"),
+        (["--samples", "0"], "invalid value for '--samples'"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:

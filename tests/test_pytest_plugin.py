@@ -38,7 +38,7 @@ def _rows(pytester: pytest.Pytester, name: str) -> list[dict[str, Any]]:
 def test_example_file_passes_and_gathers_one_run_per_kind(pytester: pytest.Pytester) -> None:
     shutil.copy(EXAMPLE, pytester.path / EXAMPLE.name)
     args = ("--judgekit-judge", "mock/first", "--judgekit-positions", "fixed", "--judgekit-min-win-rate", "0.5")
-    result = _run(pytester, *args)
+    result = _run(pytester, *args, "--judgekit-min-items", "3")
     result.assert_outcomes(passed=4)
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*judgekit*", "run directory: runs/pointwise", "run directory: runs/pairwise"])
@@ -72,7 +72,7 @@ def test_a_failed_gate_fails_the_session_whose_tests_passed(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     result = _run(
         pytester, "-k", "against", "--judgekit-judge", "mock/second", "--judgekit-positions", "fixed",
-        "--judgekit-min-win-rate", "0.5",
+        "--judgekit-min-win-rate", "0.5", "--judgekit-min-items", "3",
     )  # fmt: skip
     result.assert_outcomes(passed=1, deselected=3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -85,7 +85,8 @@ def test_a_failed_gate_fails_the_session_whose_tests_passed(
 
 def test_a_low_score_fails_its_test_with_the_judges_answer(pytester: pytest.Pytester) -> None:
     shutil.copy(EXAMPLE, pytester.path / EXAMPLE.name)
-    result = _run(pytester, "-k", "good", "--judgekit-judge", "mock/second", "--judgekit-min-score", "5")
+    args = ("-k", "good", "--judgekit-judge", "mock/second", "--judgekit-min-score", "5", "--judgekit-min-items", "3")
+    result = _run(pytester, *args)
     result.assert_outcomes(failed=3, deselected=1)
     result.stdout.fnmatch_lines(
         ["*assert <judgekit pointwise verdict: score 1 < min_score 7; mock/second said: *Rating: ?[[]1]]*"]
@@ -135,6 +136,20 @@ def test_an_option_out_of_range_is_a_usage_error(pytester: pytest.Pytester) -> N
     result = _run(pytester, "--judgekit-min-win-rate", "60")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--judgekit-min-win-rate 60: rates are fractions from 0 to 1 (0.6 means 60%)"])
+
+
+def test_session_gates_refuse_thin_evidence(pytester: pytest.Pytester) -> None:
+    shutil.copy(EXAMPLE, pytester.path / EXAMPLE.name)
+    args = ("--judgekit-judge", "mock/first", "--judgekit-positions", "fixed", "--judgekit-min-win-rate", "0.5")
+    result = _run(pytester, *args)  # three pairwise calls, fewer than the default 10
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*gate FAILED: --judgekit-min-win-rate 50.0%*(n=3) is at or above the threshold; n=3 is below --judgekit-min-items 10*"
+        ]
+    )
+    refused = _run(pytester, *args, "--judgekit-min-items", "0")
+    refused.stderr.fnmatch_lines(["*--judgekit-min-items 0: give the fewest items a gate may rest on, 1 or more"])
 
 
 def test_a_session_without_judge_calls_is_left_alone(pytester: pytest.Pytester) -> None:

@@ -77,6 +77,7 @@ def test_sigkill_then_the_same_command_finishes_without_repeating_a_call(
     resumed = json.loads(stdout)
 
     reference = _uninterrupted(judge, data)
+    assert resumed["counts"].pop("resumed") == kept and reference["counts"].pop("resumed") == 0
     for key in METRICS:
         assert resumed[key] == reference[key], key
     assert resumed["status"] == "complete" and resumed["counts"]["scored"] == 16

@@ -15,8 +15,9 @@ from judgekit.testing.server import FakeProvider
 from tests.gate_helpers import cli, pairs, write_jsonl
 
 FAST_BATCH = ["--poll-interval", "0.02"]
-PASSING = ["--min-win-rate", "0.01"]
-FAILING = ["--min-win-rate", "0.99"]
+# Eight items: below the default --min-items, so the gates here are decided by the win rate alone.
+PASSING = ["--min-win-rate", "0.01", "--min-items", "1"]
+FAILING = ["--min-win-rate", "0.99", "--min-items", "1"]
 
 
 @pytest.fixture
@@ -128,7 +129,7 @@ def test_panel_gates_on_the_panel_verdict_and_says_so(data: Path) -> None:
     result = panel(data, *FAILING)
     assert result.exit_code == 1
     assert "use the panel's verdict" in result.stderr
-    regated = cli("gate", "pan/panel", "--min-win-rate", "0.01")
+    regated = cli("gate", "pan/panel", *PASSING)
     assert regated.exit_code == 0, regated.output
     assert cli("report", "pan/panel", "--format", "json").exit_code == 0
 

@@ -2,7 +2,8 @@
 
 Try it offline with the mock judge (it calls no model; its verdicts mean nothing):
 
-    pytest examples/pytest --judgekit-judge mock/first --judgekit-positions fixed --judgekit-min-win-rate 0.5
+    pytest examples/pytest --judgekit-judge mock/first --judgekit-positions fixed --judgekit-min-win-rate 0.5 \
+        --judgekit-min-items 3
 
 With a real judge, and a session gate that fails only when the new answers are worse than the
 old ones with confidence:

@@ -7,13 +7,20 @@ out of the comparison and counted. The change is tested with a paired test (Wilc
 signed-rank for scores, the sign test for pairwise outcomes; see `stats.paired`), and can be
 gated with `--max-regression`: the largest allowed drop of the mean per-item value, in the
 metric's own units (win-rate fraction for pairwise runs, score points for pointwise runs).
+
+Scores are compared only on one scale: two pointwise runs whose templates score on different
+scales (1-10 against 1-5, or a pass/fail 0/1 against either) are refused, since a drop from 7
+to 4 would then say nothing. `rescale=True` (`--rescale`) is the explicit way to compare them:
+each run's scores are mapped onto 0-1 with its own template's scale, (score - low) / (high - low),
+and the change and `--max-regression` are then fractions of the scale.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from judgekit.ci.gates import Checker, CiBound, GateResult
+from judgekit.ci.gates import DEFAULT_MIN_ITEMS, Checker, CiBound, GateResult, check_min_items
+from judgekit.ci.passrule import RunFacts
 from judgekit.ci.provenance import comparison_warnings
 from judgekit.ci.runview import RunView
 from judgekit.errors import InputError, UsageError
@@ -45,6 +52,8 @@ class RunDiff(BaseModel):
     before_metric: Estimate | None
     """The first run's headline metric as its summary reports it (over its own scored items)."""
     after_metric: Estimate | None
+    rescaled: bool = False
+    """Scores were mapped onto 0-1 with each run's own scale (--rescale)."""
     test: PairedTest
     """The paired test over the items scored in both runs."""
     worse: list[ItemChange] = Field(default_factory=list)
@@ -56,12 +65,63 @@ class RunDiff(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
-def _value(kind: str, outcome: ItemOutcome) -> float | None:
+Scale = tuple[float, float]
+
+
+def _value(kind: str, outcome: ItemOutcome, scale: Scale | None) -> float | None:
     if outcome.status != "ok":
         return None
     if kind == "pairwise":
         return OUTCOME_VALUE[outcome.verdict] if outcome.verdict is not None else None
-    return outcome.score
+    if outcome.score is None or scale is None:
+        return outcome.score
+    return (outcome.score - scale[0]) / (scale[1] - scale[0])
+
+
+def _scales(before: RunView, after: RunView, rescale: bool) -> tuple[Scale | None, Scale | None]:
+    """The scale each run's scores are mapped from (None: compared as they are); refuses runs
+    on different scales unless told to rescale them."""
+    if before.kind != after.kind:
+        raise InputError(
+            f"{before.path} is a {before.kind} run and {after.path} a {after.kind} run; diff needs one kind "
+            "(a win rate and a mean score cannot be put on one scale)"
+        )
+    if before.kind == "pairwise":
+        if rescale:
+            raise UsageError("--rescale applies to pointwise runs; pairwise runs compare win rates, already 0 to 1")
+        return None, None
+    facts = [RunFacts.of(view.manifest) for view in (before, after)]
+    scales = [fact.scale for fact in facts]
+    if rescale:
+        for view, fact, scale in zip((before, after), facts, scales, strict=True):
+            if scale is None or not scale[1] > scale[0]:
+                raise UsageError(f"--rescale: {view.path} (template {fact.template}) declares no score scale to map")
+        return scales[0], scales[1]
+    if scales[0] != scales[1]:
+        shown = [_scale_text(fact, scale) for fact, scale in zip(facts, scales, strict=True)]
+        raise InputError(
+            f"{before.path} scores {shown[0]} and {after.path} {shown[1]}: a change in mean score would mix "
+            "scales; pass --rescale to compare both on 0-1 (each with its own scale)"
+        )
+    return None, None
+
+
+def _scale_text(facts: RunFacts, scale: Scale | None) -> str:
+    where = f"(template {facts.template})"
+    return f"on no declared scale {where}" if scale is None else f"{scale[0]:g}-{scale[1]:g} {where}"
+
+
+def _rescaled(estimate: Estimate | None, scale: Scale | None) -> Estimate | None:
+    if estimate is None or scale is None:
+        return estimate
+    low, span = scale[0], scale[1] - scale[0]
+
+    def unit(value: float | None) -> float | None:
+        return None if value is None else (value - low) / span
+
+    return estimate.model_copy(
+        update={"value": (estimate.value - low) / span, "low": unit(estimate.low), "high": unit(estimate.high)}
+    )
 
 
 def _shown(kind: str, outcome: ItemOutcome) -> str:
@@ -78,17 +138,19 @@ def compare(
     *,
     max_regression: float | None = None,
     on_ci_bound: CiBound = "none",
+    min_items: int = DEFAULT_MIN_ITEMS,
+    rescale: bool = False,
 ) -> RunDiff:
-    """Compare `after` with `before`; raises InputError when they are not over the same items."""
-    if before.kind != after.kind:
-        raise InputError(
-            f"{before.path} is a {before.kind} run and {after.path} a {after.kind} run; diff needs one kind"
-        )
+    """Compare `after` with `before`; raises InputError when they are not over the same items
+    or (unless `rescale`) score on different scales."""
+    before_scale, after_scale = _scales(before, after, rescale)
     _check_same_items(before, after)
     if max_regression is not None and not max_regression >= 0:  # also refuses NaN
         raise UsageError(f"--max-regression {max_regression:g}: give the largest allowed drop, 0 or more")
-    if max_regression is not None and before.kind == "pairwise" and max_regression > 1:
-        raise UsageError(f"--max-regression {max_regression:g}: a win-rate drop is a fraction from 0 to 1")
+    if max_regression is not None and (before.kind == "pairwise" or rescale) and max_regression > 1:
+        what = "a win-rate drop" if before.kind == "pairwise" else "with --rescale, a drop"
+        raise UsageError(f"--max-regression {max_regression:g}: {what} is a fraction from 0 to 1")
+    check_min_items(min_items)
     kind = before.kind
     after_outcomes = {item.id: outcome for item, outcome in zip(after.items, after.outcomes, strict=True)}
     after_items = {item.id: item for item in after.items}
@@ -99,7 +161,7 @@ def compare(
         second = after_outcomes[item.id]
         if after_items[item.id].turns != item.turns:
             questions_differ += 1
-        a, b = _value(kind, first), _value(kind, second)
+        a, b = _value(kind, first, before_scale), _value(kind, second, after_scale)
         change = None if a is None or b is None else b - a
         if a is not None and b is not None:
             paired.append((a, b))
@@ -114,7 +176,7 @@ def compare(
         )
     test_of = sign_test if kind == "pairwise" else wilcoxon_test
     test = test_of([a for a, _ in paired], [b for _, b in paired], resamples=before.resamples, seed=before.seed)
-    metric = "win rate of A" if kind == "pairwise" else "mean score"
+    metric = "win rate of A" if kind == "pairwise" else "mean score on 0-1" if rescale else "mean score"
     warnings = comparison_warnings(before, after)
     if questions_differ:
         warnings.append(f"{questions_differ} items with the same id have different questions in the two runs")
@@ -134,16 +196,17 @@ def compare(
                 interval=measured.interval,
                 no_interval=measured.no_interval,
             )
-        gate = Checker(on_ci_bound)(
-            "--max-regression", f"drop in {metric}", "max", max_regression, drop, percent=kind == "pairwise"
+        gate = Checker(on_ci_bound, min_items)(
+            "--max-regression", f"drop in {metric}", "max", max_regression, drop, percent=kind == "pairwise" or rescale
         )
     return RunDiff(
         before=str(before.path),
         after=str(after.path),
         kind=kind,
         metric=metric,
-        before_metric=_headline(before),
-        after_metric=_headline(after),
+        before_metric=_rescaled(_headline(before), before_scale),
+        after_metric=_rescaled(_headline(after), after_scale),
+        rescaled=rescale,
         test=test,
         worse=sorted((c for c in changes if c.change is not None and c.change < 0), key=lambda c: (c.change, c.id)),
         better=sorted(

@@ -22,7 +22,11 @@ Which number is compared with the threshold (`on_ci_bound`):
   threshold, so an unlucky draw cannot fail it ("is it worse, with confidence?").
 
 A metric that could not be measured (no scored item, or no interval when one is needed) fails
-its gate: a gate never passes on missing evidence.
+its gate: a gate never passes on missing evidence. Nor on thin evidence: a metric that rests on
+fewer than `min_items` items (`--min-items`, default 10) fails its gate and says so. Ten is the
+smallest sample on which the usual rule of thumb for a proportion (n·p ≥ 5 and n·(1 − p) ≥ 5)
+can hold at p = ½; below it a 95% interval spans more than half the scale (3 of 3 wins has an
+exact lower bound of 29%, 10 of 10 one of 69%).
 
 Options that cannot apply to a run (a win rate on a pointwise run, agreement without human
 labels) are usage errors raised by `check_options` before any model is called.
@@ -45,6 +49,8 @@ from judgekit.summary import HumanAgreement, HumanCorrelation
 
 Bound = Literal["min", "max"]
 CiBound = Literal["none", "lower", "upper"]
+DEFAULT_MIN_ITEMS = 10
+"""The fewest items a gated metric may rest on by default (see the module docstring)."""
 _EPSILON = 1e-12
 """Float slack, so 0.1 + 0.2 against a threshold of 0.3 is not a spurious failure."""
 
@@ -62,6 +68,8 @@ class GateOptions:
     pass_score: float | None = None
     """Not a gate: the score an item needs to pass (for --min-pass-rate and JUnit)."""
     on_ci_bound: CiBound = "none"
+    min_items: int = DEFAULT_MIN_ITEMS
+    """Not a gate: the fewest items a gated metric may rest on; a gate on fewer fails."""
 
     @property
     def any(self) -> bool:
@@ -79,9 +87,17 @@ class GateOptions:
                 raise UsageError(f"{_option(name)} {value:g}: rates are fractions from 0 to 1 (0.6 means 60%)")
         if self.on_ci_bound not in ("none", "lower", "upper"):
             raise UsageError(f"--on-ci-bound {self.on_ci_bound}: choose none, lower or upper")
+        check_min_items(self.min_items)
 
 
-_GATE_FIELDS = tuple(field.name for field in fields(GateOptions) if field.name.startswith(("min_", "max_")))
+_GATE_FIELDS = tuple(
+    field.name for field in fields(GateOptions) if field.name.startswith(("min_", "max_")) and field.name != "min_items"
+)
+
+
+def check_min_items(value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"--min-items {value}: give the fewest items a gate may rest on, 1 or more")
 
 
 def _option(name: str) -> str:
@@ -146,6 +162,8 @@ class GateResult(BaseModel):
     passed: bool
     note: str | None = None
     """Why the metric could not be checked, when it could not."""
+    too_few: str | None = None
+    """Why the gate failed whatever its number: the metric rests on fewer than --min-items items."""
     percent: bool = True
 
     def format(self, number: float) -> str:
@@ -158,26 +176,41 @@ class GateResult(BaseModel):
         shown = self.estimate.format(percent=self.percent, digits=3)
         return f"{self.metric} {shown} (n={self.estimate.n})"
 
+    @property
+    def clears(self) -> bool:
+        """Whether the checked number meets the threshold (the gate may still fail on --min-items)."""
+        if self.checked is None:
+            return False
+        if self.bound == "min":
+            return self.checked >= self.threshold - _EPSILON
+        return self.checked <= self.threshold + _EPSILON
+
     def line(self) -> str:
         """One line: option and threshold, metric, value, CI and the outcome."""
         head = f"{self.option} {self.format(self.threshold)}: {self.measured()}"
+        thin = f"; {self.too_few}" if self.too_few else ""
         if self.note:
-            return f"{head}: {self.note}"
+            return f"{head}: {self.note}{thin}"
         relation = (
             ("is at or above" if self.bound == "min" else "is at or below")
-            if self.passed
+            if self.clears
             else ("is below" if self.bound == "min" else "is above")
         )
         if self.checked_on == "value":
-            return f"{head} {relation} the threshold"
+            return f"{head} {relation} the threshold{thin}"
         assert self.checked is not None
-        return f"{head}; its CI {self.checked_on} {self.format(self.checked)} {relation} the threshold"
+        return f"{head}; its CI {self.checked_on} {self.format(self.checked)} {relation} the threshold{thin}"
+
+    @property
+    def reason(self) -> str | None:
+        """Why the gate failed other than by its number, when it did (for one-cell reports)."""
+        return "; ".join(text for text in (self.note, self.too_few) if text) or None
 
 
 def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
     """Check every requested gate against a run; the order follows the options table."""
     summary, results = view.summary, []
-    check = Checker(options.on_ci_bound)
+    check = Checker(options.on_ci_bound, options.min_items)
     if options.min_win_rate is not None:
         win_rate = summary.pairwise.win_rate if summary.pairwise else None
         results.append(check("--min-win-rate", "win rate of A", "min", options.min_win_rate, win_rate))
@@ -213,9 +246,11 @@ def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
 
 @dataclass(frozen=True)
 class Checker:
-    """Compares one metric with its threshold under the --on-ci-bound rule."""
+    """Compares one metric with its threshold under the --on-ci-bound rule, failing it when it
+    rests on fewer than `min_items` items."""
 
     on_ci_bound: CiBound
+    min_items: int = DEFAULT_MIN_ITEMS
 
     def __call__(
         self,
@@ -244,10 +279,10 @@ class Checker:
                 note = f"no confidence interval ({why}), so the gate fails under {rule}"
         else:
             checked = estimate.value
-        passed = checked is not None and (
-            checked >= threshold - _EPSILON if bound == "min" else checked <= threshold + _EPSILON
-        )
-        return GateResult(
+        too_few = None
+        if estimate is not None and estimate.n < self.min_items:
+            too_few = f"n={estimate.n} is below --min-items {self.min_items}: too few to gate on, so the gate fails"
+        result = GateResult(
             option=option,
             metric=metric,
             bound=bound,
@@ -255,10 +290,12 @@ class Checker:
             estimate=estimate,
             checked=checked,
             checked_on=checked_on,
-            passed=passed,
+            passed=False,
             note=note,
+            too_few=too_few,
             percent=percent,
         )
+        return result.model_copy(update={"passed": result.clears and too_few is None})
 
 
 def pass_rate(view: RunView, rule: PassRule) -> Estimate | None:

@@ -9,7 +9,7 @@ import typer
 
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import handles_errors, stdout_console, warn
+from judgekit.cli.common import Quiet, handles_errors, stdout_console, warn
 
 if TYPE_CHECKING:
     from judgekit.ci.diff import RunDiff
@@ -30,26 +30,46 @@ def diff_command(
         ),
     ] = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    min_items: gating.MinItems = None,
+    rescale: Annotated[
+        bool,
+        typer.Option(
+            "--rescale",
+            help="Compare pointwise runs scored on different scales (e.g. 1-10 and 1-5) by mapping each run's "
+            "scores onto 0-1 with its own template's scale; --max-regression is then a fraction of the scale. "
+            "Without it, runs on different scales are refused.",
+        ),
+    ] = False,
     markdown: gating.Markdown = None,
     show: Annotated[int, typer.Option(min=0, help="Items that got worse to list in the table.")] = 50,
     output_format: Annotated[
         FormatChoice, typer.Option("--format", help="table, or json (the whole comparison on stdout).")
     ] = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Compare two runs over the same items: which items got worse, and is the change significant?
+
+    Runs of different kinds, or pointwise runs on different score scales, are refused; --rescale
+    compares the latter on 0-1.
 
     Scores are tested with the Wilcoxon signed-rank test, pairwise outcomes with the sign test,
     both two-sided and paired by item. Exit codes: 0 ok, 1 --max-regression failed, 2 usage or
     input error (e.g. the runs are not over the same items).
     """
     from judgekit.ci.diff import compare
+    from judgekit.ci.gates import DEFAULT_MIN_ITEMS
     from judgekit.errors import ExitCode
     from judgekit.pipeline.finished import load_finished
     from judgekit.reporting import github
     from judgekit.reporting.markdown import diff_report
 
     diff = compare(
-        load_finished(run_a), load_finished(run_b), max_regression=max_regression, on_ci_bound=on_ci_bound.value
+        load_finished(run_a),
+        load_finished(run_b),
+        max_regression=max_regression,
+        on_ci_bound=on_ci_bound.value,
+        min_items=DEFAULT_MIN_ITEMS if min_items is None else min_items,
+        rescale=rescale,
     )
     for warning in diff.warnings:
         warn(f"warning: {warning}")
@@ -70,7 +90,7 @@ def _print(diff: RunDiff, show: int) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    percent = diff.kind == "pairwise"
+    percent = diff.kind == "pairwise" or diff.rescaled
     test = diff.test
     console = stdout_console()
     head = Table(title=f"judgekit diff · {diff.kind} · {diff.metric}", show_header=False, title_justify="left")
@@ -98,7 +118,8 @@ def _print(diff: RunDiff, show: int) -> None:
             question = " ".join(change.question.split())
             shown = question[:70] + ("…" if len(question) > 70 else "")
             # Ids and questions are data: Text() keeps rich from reading "[...]" in them as markup.
-            worse.add_row(Text(change.id), Text(change.before), Text(change.after), f"{change.change:+g}", Text(shown))
+            step = f"{change.change:+.3g}"
+            worse.add_row(Text(change.id), Text(change.before), Text(change.after), step, Text(shown))
         console.print(worse)
         if len(diff.worse) > show:
             console.print(f"… and {len(diff.worse) - show} more (--show N, or --format json for all)")

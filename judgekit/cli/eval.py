@@ -57,6 +57,7 @@ def eval_command(
     max_flip_rate: gating.MaxFlipRate = None,
     min_agreement: gating.MinAgreement = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
+    min_items: gating.MinItems = None,
     junit: gating.Junit = None,
     markdown: gating.Markdown = None,
     domain: options.Domain = "general",
@@ -130,6 +131,10 @@ def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) 
         from judgekit.inputs.datasets import parse_field_options
 
         explicit["fields"] = parse_field_options(given["field"])
+    if given["base_url"]:  # run.json keeps URLs without credentials: they come again from here
+        from judgekit.backends.pool import endpoint_settings
+
+        explicit.update(endpoint_settings(given["base_url"]))
     return resumed_config(given["resume"], explicit, dataset=given["dataset"], baseline=given["baseline"])
 
 

@@ -95,6 +95,18 @@ OnCiBound = Annotated[
         rich_help_panel=GATES_PANEL,
     ),
 ]
+MinItems = Annotated[
+    Optional[int],
+    typer.Option(
+        "--min-items",
+        metavar="N",
+        min=1,
+        help="Fail any gate whose metric rests on fewer than N items (groups or systems for a correlation "
+        "at those levels): too little evidence to pass or fail a build on. Default 10.",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
 Junit = Annotated[
     Optional[str],
     typer.Option(
@@ -127,8 +139,9 @@ def gate_options(
     max_flip_rate: float | None = None,
     min_agreement: float | None = None,
     on_ci_bound: CiBoundChoice = CiBoundChoice.NONE,
+    min_items: int | None = None,
 ) -> GateOptions:
-    from judgekit.ci.gates import GateOptions
+    from judgekit.ci.gates import DEFAULT_MIN_ITEMS, GateOptions
 
     return GateOptions(
         min_win_rate=min_win_rate,
@@ -139,6 +152,7 @@ def gate_options(
         max_flip_rate=max_flip_rate,
         min_agreement=min_agreement,
         on_ci_bound=on_ci_bound.value,
+        min_items=DEFAULT_MIN_ITEMS if min_items is None else min_items,
     )
 
 
@@ -166,6 +180,7 @@ GATE_OPTIONS = (
     "max_flip_rate",
     "min_agreement",
     "on_ci_bound",
+    "min_items",
 )
 """The gate parameters every gating command declares (with the annotated types above)."""
 

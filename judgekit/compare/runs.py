@@ -20,7 +20,8 @@ from pathlib import Path
 from judgekit.api import Prepared, execute, prepare
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.compare.panel import combine, inter_judge
-from judgekit.compare.statistics import Comparison, compare, without_claim
+from judgekit.compare.significance import without_claim
+from judgekit.compare.statistics import Comparison, compare
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
 from judgekit.judging.embedded import fill_defaults
@@ -30,7 +31,7 @@ from judgekit.metrics.families import self_preference_warning
 from judgekit.metrics.human_anchored import refuse_if_selected
 from judgekit.metrics.levels import Level, resolve_level
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
-from judgekit.store.rundir import atomic_write, slug
+from judgekit.store.rundir import slug, write_json
 
 COMPARE_FILE = "compare.json"
 
@@ -196,7 +197,7 @@ def analyse(
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
         comparison.output_dir = str(directory)
-        atomic_write(directory / COMPARE_FILE, comparison.model_dump_json(indent=2) + "\n")
+        write_json(directory / COMPARE_FILE, comparison.model_dump(mode="json"))
     return comparison
 
 

@@ -14,20 +14,23 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from judgekit.compare.significance import (
+    PAIRWISE_METRICS,
+    SCORE_METRICS,
+    SignificanceTest,
+    best_against_runner_up,
+)
+from judgekit.compare.significance import without_claim as without_claim  # re-exported: its old home
 from judgekit.metrics.human_anchored import human_anchored
-from judgekit.metrics.levels import Level, groups_of, human_correlation, paired_values
+from judgekit.metrics.levels import Level, human_correlation, paired_values
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats import agreement as pairwise_stats
-from judgekit.stats import correlation
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.proportions import share
-from judgekit.stats.significance import mcnemar_exact, paired_difference
 from judgekit.summary import HumanAnchored, RaterCeiling
 
 COMPARISON_VERSION = 1
-PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
-SCORE_METRICS = ("spearman", "kendall", "pearson")
 
 
 class ComparisonRow(BaseModel):
@@ -98,29 +101,6 @@ class ComparisonRow(BaseModel):
     """`judgekit agreement` with human labels on some items: judge-only, human-only and PPI++ estimates."""
 
 
-class SignificanceTest(BaseModel):
-    """Is the best row better than the runner-up on the same items?"""
-
-    metric: str
-    best: str
-    runner_up: str
-    units: int
-    """Items (or groups) both rows were measured on."""
-    unit: str = "items"
-    difference: Estimate | None
-    """best minus runner-up on those units, with a paired-bootstrap 95% interval."""
-    p_value: float | None
-    method: str
-    significant: bool
-    """The test's result at the 5% level; always false when a mock judge is involved (see `caveat`)."""
-    caveat: str | None = None
-    """Why no claim is made although the numbers were computed (a mock judge calls no model)."""
-    only_best_right: int | None = None
-    """McNemar: items only the best row got right."""
-    only_runner_up_right: int | None = None
-    statement: str
-
-
 class InterJudgeAgreement(BaseModel):
     """How much the judges of a panel agree with one another."""
 
@@ -145,6 +125,8 @@ class Comparison(BaseModel):
     group_by: str | None = None
     rows: list[ComparisonRow]
     best_vs_runner_up: SignificanceTest | None = None
+    answer_models: list[str] | None = None
+    """Pairwise: the models behind A and B, when every item names the same two."""
     panels: list[InterJudgeAgreement] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     output_dir: str | None = None
@@ -276,176 +258,21 @@ def rank(rows: list[ComparisonRow], metric: str) -> list[ComparisonRow]:
     return ordered
 
 
-def best_against_runner_up(
-    best: JudgedSet,
-    runner_up: JudgedSet,
-    metric: str,
-    *,
-    level: Level,
-    group_by: str | None,
-    resamples: int = DEFAULT_RESAMPLES,
-    seed: int = 0,
-) -> SignificanceTest | None:
-    """Compare two judged sets on the items both were measured on."""
-    options = {"resamples": resamples, "seed": seed}
-    second = runner_up.by_id()
-    if metric in PAIRWISE_METRICS:
-        return _test_labels(best, runner_up, second, metric, options)
-    return _test_correlation(best, runner_up, second, metric, level, group_by, options)
-
-
-def _test_labels(
-    best: JudgedSet,
-    runner_up: JudgedSet,
-    second: Mapping[str, Any],
-    metric: str,
-    options: Mapping[str, int],
-) -> SignificanceTest | None:
-    first_verdicts, second_verdicts, human = [], [], []
-    for fact, outcome in zip(best.facts, best.outcomes, strict=True):
-        other = second.get(fact.id)
-        if fact.human_label is None or outcome.verdict is None or other is None or other.verdict is None:
-            continue
-        if metric == "agreement_without_ties" and "tie" in (fact.human_label, outcome.verdict, other.verdict):
-            continue
-        first_verdicts.append(str(outcome.verdict))
-        second_verdicts.append(str(other.verdict))
-        human.append(str(fact.human_label))
-    if not human:
-        return None
-    if metric == "kappa":
-        difference, p = paired_difference(
-            pairwise_stats.cohen_kappa_value, [first_verdicts, human], [second_verdicts, human], **options
-        )
-        return _result(metric, best, runner_up, len(human), "items", difference, p, "paired bootstrap")
-    right_first = [j == h for j, h in zip(first_verdicts, human, strict=True)]
-    right_second = [j == h for j, h in zip(second_verdicts, human, strict=True)]
-    only_first, only_second, p = mcnemar_exact(right_first, right_second)
-    difference, _ = paired_difference(
-        lambda a: float(np.mean(a)),
-        [np.asarray(right_first, dtype=float)],
-        [np.asarray(right_second, dtype=float)],
-        **options,
-    )
-    result = _result(metric, best, runner_up, len(human), "items", difference, p, "McNemar exact test")
-    result.only_best_right, result.only_runner_up_right = only_first, only_second
-    return result
-
-
-def _test_correlation(
-    best: JudgedSet,
-    runner_up: JudgedSet,
-    second: Mapping[str, Any],
-    metric: str,
-    level: Level,
-    group_by: str | None,
-    options: Mapping[str, int],
-) -> SignificanceTest | None:
-    index_of = {fact.id: index for index, fact in enumerate(runner_up.facts)}
-    pairs = paired_values(best.facts, best.outcomes)
-    other_pairs = {i: j for i, j, _ in paired_values(runner_up.facts, runner_up.outcomes)}
-    kept = [
-        (i, j, other_pairs[index_of[best.facts[i].id]], h)
-        for i, j, h in pairs
-        if best.facts[i].id in index_of and index_of[best.facts[i].id] in other_pairs
-    ]
-    if len(kept) < 3:
-        return None
-    a = np.array([k[1] for k in kept])
-    b = np.array([k[2] for k in kept])
-    h = np.array([k[3] for k in kept])
-    if level == "item":
-        difference, p = paired_difference(lambda x, y: correlation.coefficient(metric, x, y), [a, h], [b, h], **options)
-        return _result(metric, best, runner_up, len(kept), "items", difference, p, "paired bootstrap")
-    assert group_by is not None
-    keys = np.array(groups_of([best.facts[k[0]] for k in kept], group_by, best.renamed))
-    if level == "system":
-
-        def system(judge: np.ndarray, human: np.ndarray, systems: np.ndarray) -> float:
-            names = np.unique(systems)
-            judge_means = [judge[systems == name].mean() for name in names]
-            human_means = [human[systems == name].mean() for name in names]
-            return correlation.coefficient(metric, judge_means, human_means)
-
-        difference, p = paired_difference(system, [a, h, keys], [b, h, keys], **options)
-        return _result(metric, best, runner_up, len(kept), "items", difference, p, "paired bootstrap over items")
-    per_group_a, per_group_b = [], []
-    for name in np.unique(keys):
-        members = keys == name
-        first_value = correlation.coefficient(metric, a[members], h[members])
-        second_value = correlation.coefficient(metric, b[members], h[members])
-        if np.isfinite(first_value) and np.isfinite(second_value):
-            per_group_a.append(first_value)
-            per_group_b.append(second_value)
-    if len(per_group_a) < 2:
-        return None
-    difference, p = paired_difference(
-        lambda x: float(np.mean(x)), [np.array(per_group_a)], [np.array(per_group_b)], **options
-    )
-    return _result(metric, best, runner_up, len(per_group_a), "groups", difference, p, "paired bootstrap over groups")
-
-
-def _result(
-    metric: str,
-    best: JudgedSet,
-    runner_up: JudgedSet,
-    units: int,
-    unit: str,
-    difference: Estimate | None,
-    p: float | None,
-    method: str,
-) -> SignificanceTest:
-    excludes_zero = (
-        difference is not None
-        and difference.low is not None
-        and difference.high is not None
-        and (difference.low > 0 or difference.high < 0)
-    )
-    significant = p is not None and p < 0.05 if method == "McNemar exact test" else excludes_zero
-    gap = "–" if difference is None else f"{difference.value:+.3f}"
-    if difference is not None and difference.low is not None and difference.high is not None:
-        gap += f" [{difference.low:+.3f}, {difference.high:+.3f}]"
-    p_text = "" if p is None else f", p = {p:.3g}"
-    verdict = "is significantly better than" if significant else "is not significantly better than"
-    statement = (
-        f"{best.name} {verdict} {runner_up.name} on {metric} "
-        f"({method} on {units} shared {unit}: difference {gap}{p_text})"
-    )
-    return SignificanceTest(
-        metric=metric,
-        best=best.name,
-        runner_up=runner_up.name,
-        units=units,
-        unit=unit,
-        difference=difference,
-        p_value=p,
-        method=method,
-        significant=significant,
-        statement=statement,
-    )
-
-
-def without_claim(test: SignificanceTest, mock_names: set[str]) -> SignificanceTest:
-    """The test with its claim withdrawn when the best or the runner-up is judged by a mock judge.
-
-    A mock judge's verdicts are random or fixed by judgekit: a "significant" difference between
-    two of them is real arithmetic on made-up data, so the statement claims nothing.
-    """
-    mocks = [name for name in (test.best, test.runner_up) if name in mock_names]
-    if not mocks:
-        return test
-    who = "both are mock judges" if len(mocks) == 2 else f"{mocks[0]} is a mock judge"
-    caveat = f"{who}, which call no model: their verdicts are made up, so no significance is claimed"
-    statement = f"{test.best} ranks above {test.runner_up} on {test.metric}, but {caveat}"
-    return test.model_copy(update={"significant": False, "caveat": caveat, "statement": statement})
-
-
 def _table_price(judge: str | None) -> tuple[float, float] | None:
     """judgekit's dated list price of a judge, when it knows one (see `judgekit.judging.pricing`)."""
     from judgekit.judging.pricing import builtin_prices
 
     known = builtin_prices(judge) if judge else None
     return (known.input, known.output) if known else None
+
+
+def _answer_models(judged: JudgedSet) -> list[str] | None:
+    """[model of A, model of B] when every item of a pairwise set names the same two models."""
+    pairs = {(fact.model_a, fact.model_b) for fact in judged.facts}
+    if judged.kind != "pairwise" or len(pairs) != 1:
+        return None
+    model_a, model_b = pairs.pop()
+    return [model_a, model_b] if model_a and model_b else None
 
 
 def compare(
@@ -499,6 +326,7 @@ def compare(
     return Comparison(
         kind=kind,
         dataset=dataset,
+        answer_models=_answer_models(sets[0]),
         ranked_by=chosen,
         level=level,
         group_by=group_by,

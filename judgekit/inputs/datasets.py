@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
+from judgekit.inputs.pairing import AnswerOrder, answer_order, cannot_follow, flip, follow_answers, swap_paired
 from judgekit.schema import Item, Kind, Label, Message
 
 CANONICAL_FIELDS = (
@@ -179,16 +180,17 @@ class Dataset:
     def __iter__(self) -> Iterator[Item]:
         # Rows of a JSONL file need not share keys (an optional field may appear on row 5
         # only), so the mapping is worked out per distinct set of keys.
-        mappings: dict[tuple[str, ...], dict[str, str]] = {}
+        mappings: dict[tuple[str, ...], tuple[dict[str, str], Pairing]] = {}
         self.truncated = 0
         self.unmatched = set(self.options.fields)
         for index, (line, row) in enumerate(self.raw_rows(), start=1):
             keys = tuple(row)
-            mapping = mappings.get(keys)
-            if mapping is None:
-                mapping = mappings[keys] = resolve_mapping(keys, self.options.fields)
+            found = mappings.get(keys)
+            if found is None:
+                found = mappings[keys] = resolve_pairing(keys, self.options.fields)
+            mapping, pairing = found
             self.unmatched -= {name for name in self.unmatched if name in mapping}
-            yield self._item(index, line, row, mapping)
+            yield self._item(index, line, row, mapping, pairing)
 
     def scan(self, kind: Kind | None = None, check: Callable[[Item], None] | None = None) -> DatasetInfo:
         """Validate every row, check ids are unique and that all rows are of one kind.
@@ -245,7 +247,7 @@ class Dataset:
             has_categories=categories,
         )
 
-    def _item(self, index: int, line: int, row: dict[str, Any], mapping: dict[str, str]) -> Item:
+    def _item(self, index: int, line: int, row: dict[str, Any], mapping: dict[str, str], pairing: Pairing) -> Item:
         name = str(self.path)
         values: dict[str, Any] = {}
         for canonical, column in mapping.items():
@@ -258,7 +260,7 @@ class Dataset:
             if value is not None and (value != "" or canonical in _ANSWER_FIELDS):
                 values[canonical] = value
         used_roots = {column.split(".")[0] for column in mapping.values()} | set(mapping.values())
-        metadata = {key: value for key, value in row.items() if key not in used_roots}
+        metadata = pairing.row({key: value for key, value in row.items() if key not in used_roots})
 
         def fail(canonical: str, problem: str) -> DatasetError:
             column = mapping.get(canonical) or self.options.fields.get(canonical) or canonical
@@ -286,7 +288,10 @@ class Dataset:
         if has_a and "answer" in fields:
             raise fail("answer", "a row has either 'answer' or 'answer_a'/'answer_b', not both")
         if "human_label" in values:
-            fields["human_label"] = _label(values["human_label"], fail)
+            try:
+                fields["human_label"] = pairing.label(_label(values["human_label"], fail), "human labels")
+            except UsageError as exc:
+                raise fail("human_label", str(exc)) from None
         if "human_score" in values:
             fields["human_score"], fields["human_scores"] = _human_scores(values["human_score"], fail)
         identifier = _scalar_text(values["id"], "id", fail) if "id" in values else str(index)
@@ -311,8 +316,42 @@ def resolve_mapping(columns: tuple[str, ...], explicit: Mapping[str, str]) -> di
     """Decide which column feeds each canonical field: explicit mapping, then name, then alias.
 
     An explicit mapping whose column (or the root of its dotted path) is absent from these
-    columns is left out; `Dataset.scan` reports a mapped column that no row has.
+    columns is left out; `Dataset.scan` reports a mapped column that no row has. When the
+    mapping moves the answers, the model columns move with them (see `judgekit.inputs.pairing`).
     """
+    return resolve_pairing(columns, explicit)[0]
+
+
+def resolve_pairing(columns: tuple[str, ...], explicit: Mapping[str, str]) -> tuple[dict[str, str], Pairing]:
+    """The mapping and how it moved the file's answers (what labels and paired columns must do)."""
+    default, chosen = _plain_mapping(columns, {}), _plain_mapping(columns, explicit)
+    pairing = Pairing(answer_order(default, chosen), default, chosen)
+    return follow_answers(columns, default, chosen, explicit), pairing
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """How a --field mapping placed the file's answers as A and B."""
+
+    order: AnswerOrder
+    default: Mapping[str, str]
+    """The mapping without any --field (the file's own answer columns)."""
+    chosen: Mapping[str, str]
+
+    def label(self, label: Label, what: str) -> Label:
+        """A label or verdict about the file's answers, seen from the mapped order."""
+        if self.order == "swapped":
+            return flip(label)
+        if self.order == "other":
+            raise UsageError(cannot_follow(what, self.default, self.chosen))
+        return label
+
+    def row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The row's paired columns (X_1/X_2, X_a/X_b) following the answers."""
+        return swap_paired(row) if self.order == "swapped" else dict(row)
+
+
+def _plain_mapping(columns: tuple[str, ...], explicit: Mapping[str, str]) -> dict[str, str]:
     available = set(columns)
     mapping: dict[str, str] = {}
     for canonical in CANONICAL_FIELDS:

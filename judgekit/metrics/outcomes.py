@@ -11,6 +11,7 @@ the judge's outcome per item. It is read from
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import defaultdict
@@ -19,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgekit.errors import DatasetError, UsageError
-from judgekit.inputs.datasets import LABEL_ALIASES, Dataset, ReadOptions, lookup_path, resolve_mapping
+from judgekit.errors import DatasetError, InputError, UsageError
+from judgekit.inputs.datasets import LABEL_ALIASES, Dataset, Pairing, ReadOptions, lookup_path, resolve_pairing
 from judgekit.manifest import load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
-from judgekit.schema import Judgment, Label
+from judgekit.schema import Item, Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows
 
 
@@ -44,6 +45,9 @@ class JudgedSet:
     renamed: dict[str, str] = field(default_factory=dict)
     """Data column -> canonical field, for --group-by on renamed columns."""
     wall_s: float | None = None
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    """Item id -> a hash of the texts the judge saw (question, answers, context, reference), so
+    sets from different sources can be checked to hold the same data (empty: not known)."""
 
     def by_id(self) -> dict[str, ItemOutcome]:
         return {outcome.item_id: outcome for outcome in self.outcomes}
@@ -76,7 +80,33 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         judge=judge,
         run_dir=str(run_dir.path),
         renamed={column: canonical for canonical, column in mapping.items() if column != canonical},
+        fingerprints={item.id: _item_fingerprint(item) for item in items},
     )
+
+
+def _fingerprint(turns: Sequence[tuple[str, str]], texts: Sequence[str | None]) -> str:
+    payload = json.dumps([list(turns), list(texts)], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _item_fingerprint(item: Item) -> str:
+    turns = [(message.role, message.content) for message in item.turns]
+    return _fingerprint(turns, [item.answer, item.answer_a, item.answer_b, item.context, item.reference])
+
+
+def _row_fingerprint(row: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
+    """The same hash as `_item_fingerprint`, from a data file's row (as `Dataset` would read it)."""
+
+    def text(name: str) -> str | None:
+        value = lookup_path(row, mapping[name]) if name in mapping else None
+        return None if value is None or (value == "" and name in ("context", "reference")) else str(value)
+
+    question = lookup_path(row, mapping["question"]) if "question" in mapping else None
+    if isinstance(question, list):
+        turns = [(str(turn.get("role")), str(turn.get("content"))) for turn in question if isinstance(turn, Mapping)]
+    else:
+        turns = [] if question is None else [("user", str(question))]
+    return _fingerprint(turns, [text(name) for name in ("answer", "answer_a", "answer_b", "context", "reference")])
 
 
 def parse_label(value: Any) -> Label | None:
@@ -125,10 +155,14 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
             raise DatasetError(path, None, column, "no row has this column")
     kind = spec.kind or _guess_kind(raw, spec)
     facts: list[ItemFacts] = []
+    pairings: list[Pairing] = []
+    fingerprints: dict[str, str] = {}
     seen: dict[str, int] = {}
     for index, (line, row) in enumerate(raw, start=1):
-        mapping = resolve_mapping(tuple(row), spec.fields)
-        facts.append(_facts(path, index, line, row, mapping, kind, spec))
+        mapping, pairing = resolve_pairing(tuple(row), spec.fields)
+        pairings.append(pairing)
+        facts.append(_facts(path, index, line, row, mapping, pairing, kind, spec))
+        fingerprints[facts[-1].id] = _row_fingerprint(row, mapping)
         if facts[-1].id in seen:
             raise DatasetError(
                 path, line, "id", f"duplicate id {facts[-1].id!r} (first seen on line {seen[facts[-1].id]})"
@@ -137,10 +171,10 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
     sets = []
     for column in spec.pred:
         outcomes = []
-        for fact, (_, row) in zip(facts, raw, strict=True):
+        for fact, pairing, (line, row) in zip(facts, pairings, raw, strict=True):
             value = lookup_path(row, column)
             if kind == "pairwise":
-                label = parse_label(value)
+                label = _following(parse_label(value), pairing, path, line, column, f"the verdicts in '{column}'")
                 outcome = (
                     ItemOutcome(fact.id, "ok", verdict=label)
                     if label is not None
@@ -154,7 +188,7 @@ def from_columns(path: str, spec: ColumnSpec) -> list[JudgedSet]:
                     else ItemOutcome(fact.id, "unscored", reason=f"'{column}' holds no score ({value!r})")
                 )
             outcomes.append(outcome)
-        sets.append(JudgedSet(name=column, kind=kind, facts=facts, outcomes=outcomes))
+        sets.append(JudgedSet(name=column, kind=kind, facts=facts, outcomes=outcomes, fingerprints=fingerprints))
     return sets
 
 
@@ -169,12 +203,23 @@ def _guess_kind(raw: list[tuple[int, dict[str, Any]]], spec: ColumnSpec) -> str:
     return "pointwise"
 
 
+def _following(label: Label | None, pairing: Pairing, path: str, line: int, column: str, what: str) -> Label | None:
+    """A label about the file's answers, seen from the order --field put them in."""
+    if label is None:
+        return None
+    try:
+        return pairing.label(label, what)
+    except UsageError as exc:
+        raise DatasetError(path, line, column, str(exc)) from None
+
+
 def _facts(
     path: str,
     index: int,
     line: int,
     row: dict[str, Any],
     mapping: dict[str, str],
+    pairing: Pairing,
     kind: str,
     spec: ColumnSpec,
 ) -> ItemFacts:
@@ -198,6 +243,7 @@ def _facts(
                     raise DatasetError(
                         path, line, spec.human, f"expected a human label A, B or tie (or 1, 2, 0), got {value!r}"
                     )
+                human_label = _following(human_label, pairing, path, line, human_column, "human labels")
             elif isinstance(value, list):
                 human_scores = tuple(score for score in map(parse_score, value) if score is not None)
                 if len(human_scores) != sum(rating is not None for rating in value) or not human_scores:
@@ -220,7 +266,7 @@ def _facts(
         model_b=text("model_b"),
         length_a=len(text("answer_a") or "") if pairwise else len(text("answer") or ""),
         length_b=len(text("answer_b") or "") if pairwise else 0,
-        metadata=row,
+        metadata=pairing.row(row) if pairwise else row,
     )
 
 
@@ -244,10 +290,63 @@ def check_same_items(sets: Sequence[JudgedSet]) -> None:
             )
 
 
+def check_same_data(sets: Sequence[JudgedSet]) -> list[JudgedSet]:
+    """Sets compared with one another must hold one dataset: the same item ids and, under each
+    id, the same texts and human references. Raises UsageError naming the first difference;
+    returns the sets with their items in the first set's order."""
+    if len(sets) < 2:
+        return list(sets)
+    reference = sets[0]
+    facts = {fact.id: fact for fact in reference.facts}
+    for other in sets[1:]:
+        ids = {fact.id for fact in other.facts}
+        only = sorted(ids - facts.keys()) or sorted(facts.keys() - ids)
+        if only:
+            raise UsageError(
+                f"{_where(reference)} and {_where(other)} hold different items (e.g. id {only[0]!r} is in only one); "
+                "compare runs of one dataset"
+            )
+        for fact in other.facts:
+            problem = _difference(facts[fact.id], fact, reference, other)
+            if problem:
+                raise UsageError(
+                    f"{_where(reference)} and {_where(other)} hold different data: item {fact.id!r} has {problem}; "
+                    "each judge must be scored against the same items and labels, so compare runs of one dataset"
+                )
+    order = [fact.id for fact in reference.facts]
+    return [reference, *(_in_order(other, order) for other in sets[1:])]
+
+
+def _where(judged: JudgedSet) -> str:
+    return judged.run_dir or judged.name
+
+
+def _difference(first: ItemFacts, second: ItemFacts, first_set: JudgedSet, second_set: JudgedSet) -> str | None:
+    one, two = first_set.fingerprints.get(first.id), second_set.fingerprints.get(second.id)
+    if one is not None and two is not None and one != two:
+        return "a different question or different answers"
+    if first.human_label != second.human_label:
+        return f"different human labels ({first.human_label} vs {second.human_label})"
+    if first.human_score != second.human_score:
+        return f"different human scores ({first.human_score} vs {second.human_score})"
+    return None
+
+
+def _in_order(judged: JudgedSet, order: Sequence[str]) -> JudgedSet:
+    if [fact.id for fact in judged.facts] == list(order):
+        return judged
+    position = {fact.id: index for index, fact in enumerate(judged.facts)}
+    judged.facts = [judged.facts[position[item_id]] for item_id in order]
+    judged.outcomes = [judged.outcomes[position[item_id]] for item_id in order]
+    return judged
+
+
 def load_sources(sources: Sequence[str], spec: ColumnSpec) -> list[JudgedSet]:
     """Judged sets from run directories and/or one data file with --pred columns."""
     sets: list[JudgedSet] = []
     for source in sources:
+        if not Path(source).exists():
+            raise InputError(f"{source}: not found (give a data file with --pred COLUMN, or a run directory)")
         if Path(source).is_dir():
             sets.append(from_run_dir(source))
         elif not spec.pred:
@@ -261,5 +360,4 @@ def load_sources(sources: Sequence[str], spec: ColumnSpec) -> list[JudgedSet]:
     kinds = {judged.kind for judged in sets}
     if len(kinds) > 1:
         raise UsageError("the sources mix pairwise and pointwise judgments; compare one kind at a time")
-    check_same_items(sets)
-    return sets
+    return check_same_data(sets)

@@ -134,8 +134,11 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
 
 def _print_verdicts(comparison: Comparison, console: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title="Verdicts (A and B are the data's answer_a and answer_b)", title_justify="left")
+    models = comparison.answer_models
+    title = f"A: {models[0]}, B: {models[1]}" if models else "A and B are the data's answer_a and answer_b"
+    table = Table(title=Text(f"Verdicts ({title})"), title_justify="left")  # Text: names are data, not markup
     for header in (
         "prompt · judge",
         "A / B / ties",

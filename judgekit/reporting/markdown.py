@@ -60,7 +60,7 @@ def gates_section(gates: Sequence[GateResult]) -> list[str]:
                 str(estimate.n) if estimate else "–",
                 cell(limit),
                 cell(checked),
-                "✅ pass" if gate.passed else "❌ fail",
+                "✅ pass" if gate.passed else "❌ fail" + (f": {cell(gate.reason)}" if gate.reason else ""),
             ]
         )
     return [
@@ -114,7 +114,7 @@ def _change_rows(changes: Sequence[ItemChange]) -> list[list[str]]:
             cell(change.id),
             cell(change.before),
             cell(change.after),
-            cell(f"{change.change:+g}"),
+            cell(f"{change.change:+.3g}"),
             cell(change.question, 80),
         ]
         for change in changes
@@ -124,7 +124,7 @@ def _change_rows(changes: Sequence[ItemChange]) -> list[list[str]]:
 
 def diff_report(diff: RunDiff) -> str:
     """The Markdown summary of `judgekit diff`: headline change, test, gate, items that got worse."""
-    percent = diff.kind == "pairwise"
+    percent = diff.kind == "pairwise" or diff.rescaled
 
     def shown(estimate: Estimate | None) -> str:
         return estimate.format(percent=percent, digits=3) if estimate is not None else "–"

@@ -72,6 +72,6 @@ def _gate_table(results: list[GateResult]) -> None:
             "not measured" if estimate is None else f"{estimate.format(percent=result.percent)} (n={estimate.n})",
             f"{'≥' if result.bound == 'min' else '≤'} {result.format(result.threshold)}",
             "–" if result.checked is None else f"{result.checked_on} {result.format(result.checked)}",
-            "pass" if result.passed else "FAIL",
+            "pass" if result.passed else "FAIL: too few items" if result.too_few else "FAIL",
         )
     stdout_console().print(table)

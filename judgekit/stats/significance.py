@@ -4,6 +4,9 @@
   items where exactly one of the two judges is right carry information; under the null each of
   them is a fair coin, so the two-sided p-value is a binomial tail (as statsmodels'
   `mcnemar(exact=True)` computes it).
+  Its interval is the one the test inverts: an exact (Clopper-Pearson) interval for the share
+  of those items the first judge got right, scaled to a difference in accuracy (`mcnemar_interval`),
+  so the interval excludes 0 exactly when p < 0.05.
 - A paired bootstrap for any statistic (kappa, a correlation): resample the shared items (or
   the shared groups) once per draw, compute the statistic for both judges on the same resample,
   and read the 95% interval of the difference; the two-sided p-value is twice the smaller share
@@ -33,6 +36,28 @@ def mcnemar_exact(first_right: Sequence[bool], second_right: Sequence[bool]) -> 
         return only_first, only_second, 1.0
     p = 2.0 * float(binom.cdf(min(only_first, only_second), discordant, 0.5))
     return only_first, only_second, min(1.0, p)
+
+
+def mcnemar_interval(only_first: int, only_second: int, n: int) -> tuple[float, float] | None:
+    """The exact 95% interval of the difference in accuracy (first - second) that McNemar's
+    exact test inverts; None when no item was right for only one of the two.
+
+    Given the d = only_first + only_second discordant items, only_first is binomial with
+    success share q, and the difference in accuracy is (d / n) * (2q - 1). The Clopper-Pearson
+    bounds of q map to bounds of the difference; since the two-sided p-value is twice the
+    smaller binomial tail (the central test), q's interval excludes 1/2, and so the difference's
+    interval excludes 0, exactly when p < 0.05.
+    """
+    from scipy.stats import beta
+
+    discordant = only_first + only_second
+    if discordant == 0 or n <= 0:
+        return None
+    alpha = 1 - CONFIDENCE
+    low = 0.0 if only_first == 0 else float(beta.ppf(alpha / 2, only_first, only_second + 1))
+    high = 1.0 if only_second == 0 else float(beta.ppf(1 - alpha / 2, only_first + 1, only_second))
+    share = discordant / n
+    return share * (2 * low - 1), share * (2 * high - 1)
 
 
 def paired_difference(
