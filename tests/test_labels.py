@@ -190,3 +190,25 @@ def test_the_readme_worked_example_runs_as_written(tmp_path: Path, monkeypatch: 
     expected = float(np.asarray(ppi_py.ppi_mean_pointestimate(y, f, rest)).ravel()[0])
     assert (overall["labelled"], overall["items"]) == (40, 200)
     assert overall["corrected"]["value"] == pytest.approx(expected)
+
+
+def test_plan_and_merge_answer_in_json(tmp_path: Path) -> None:
+    data = _data(tmp_path / "data.jsonl", total=20)
+    planned = runner.invoke(app, ["labels", "plan", str(data), "--pred", "judge", "--n", "4", "--format", "json"])
+    assert planned.exit_code == 0, planned.output
+    found = json.loads(planned.stdout)
+    assert (found["drawn"], found["population"], len(found["rows"])) == (4, 20, 4)
+    plan = write_jsonl(tmp_path / "plan.jsonl", [{**row, "human_label": "A"} for row in found["rows"]])
+    args = ["labels", "merge", str(plan), "--data", str(data), "-o", str(tmp_path / "m.jsonl"), "--format", "json"]
+    merged = runner.invoke(app, args)
+    assert merged.exit_code == 0, merged.output
+    assert json.loads(merged.stdout) | {"notes": []} == {
+        "out": str(tmp_path / "m.jsonl"),
+        "rows": 20,
+        "column": "human_label",
+        "labelled": 4,
+        "waiting": 0,
+        "kept": 0,
+        "stratified_by": None,
+        "notes": [],
+    }

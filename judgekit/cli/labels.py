@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from judgekit.cli.common import handles_errors, warn
+from judgekit.cli.choices import FormatChoice
+from judgekit.cli.common import OutputFormat, Quiet, handles_errors, note, print_json, warn
 
 app = typer.Typer(
     help="Human labels for human-anchored (PPI++) estimates: which items to label, and merging them back.",
@@ -44,6 +45,8 @@ def plan_command(
     out: Annotated[
         Optional[str], typer.Option("--out", "-o", help="Write the labelling file here (default: stdout).")
     ] = None,
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Draw a seeded random sample of the judged items and write a labelling file (JSONL).
 
@@ -61,10 +64,16 @@ def plan_command(
     plan = plan_labels(judged, source_items(source, fields), n=n, seed=seed, stratify=stratify.value)
     if out:
         write_jsonl(out, plan.rows)
-    else:
+    if output_format is FormatChoice.json:  # the draw as one JSON object (with the rows unless --out has them)
+        allocation = {name: {"items": size, "drawn": drawn} for name, (size, drawn) in plan.allocation.items()}
+        print_json(
+            {"drawn": len(plan.rows), "population": plan.population, "seed": seed, "allocation": allocation}
+            | ({"out": out} if out else {"rows": plan.rows})
+        )
+    elif not out:
         sys.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in plan.rows))
     strata = ", ".join(f"{name} {drawn} of {size}" for name, (size, drawn) in plan.allocation.items())
-    warn(
+    note(
         f"drew {len(plan.rows)} of {plan.population} scored items (seed {seed}; {strata})"
         + (f" into {out}" if out else "")
     )
@@ -90,6 +99,8 @@ def merge_command(
     field: Annotated[
         Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
     ] = None,
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Write the dataset again with the humans' labels in one column (empty where none was given)."""
     from pathlib import Path
@@ -102,8 +113,21 @@ def merge_command(
         raise UsageError("--out must differ from --data: the merge writes a new file and leaves the data as it is")
     merged = merge_labels(labels, data, fields=parse_field_options(field or []), column=column, from_column=from_column)
     write_jsonl(out, merged.rows)
+    if output_format is FormatChoice.json:
+        print_json(
+            {
+                "out": out,
+                "rows": len(merged.rows),
+                "column": merged.column,
+                "labelled": merged.labelled,
+                "waiting": merged.waiting,
+                "kept": merged.kept,
+                "stratified_by": merged.stratified_by,
+                "notes": merged.notes,
+            }
+        )
     waiting = f"; {merged.waiting} drawn items have no label yet and are left out" if merged.waiting else ""
     strata = f"; each row's {merged.stratified_by} in label_stratum" if merged.stratified_by else ""
-    warn(f"wrote {len(merged.rows)} rows to {out}: {merged.labelled} labelled in '{merged.column}'{waiting}{strata}")
-    for note in merged.notes:
-        warn(f"note: {note}")
+    note(f"wrote {len(merged.rows)} rows to {out}: {merged.labelled} labelled in '{merged.column}'{waiting}{strata}")
+    for remark in merged.notes:
+        warn(f"note: {remark}")
