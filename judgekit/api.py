@@ -32,7 +32,7 @@ from judgekit.judging.grading import Grading
 from judgekit.judging.planning import grading_info, plan_grading
 from judgekit.judging.pricing import require_prices, resolve_prices, spent
 from judgekit.judging.progress import NullProgress, Progress
-from judgekit.judging.runner import STOPS_THE_RUN, Counters, Executor, RunnerOptions, run_items
+from judgekit.judging.runner import STOPS_THE_RUN, BudgetReached, Counters, Executor, RunnerOptions, run_items
 from judgekit.judging.scoring import scoring_info
 from judgekit.manifest import DatasetRecord, RunManifest, TemplateRecord, load_manifest
 from judgekit.metrics.aggregate import Aggregation, aggregate
@@ -262,8 +262,9 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
         await grading.start(executor, prepared.run_dir.path, earlier)  # G-Eval's steps, before any item
         await run_items(items, judge_item, workers=concurrency)
     except STOPS_THE_RUN as exc:
-        # Stop cleanly: every finished call is on disk; the summary covers what was judged.
-        stop_reason = str(exc)
+        # Stop cleanly: every finished call is on disk; the summary covers what was judged. A budget
+        # only needs the command again; a provider that refuses every call needs fixing first.
+        stop_reason = str(exc) if isinstance(exc, BudgetReached) else f"{exc} (fix that first: what was judged is kept)"
     finally:
         progress.stop()
         writer.close()

@@ -20,7 +20,7 @@ from judgekit.cli import app
 from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams
 from judgekit.store.cache import CACHE_FILE, CompletionCache, request_key
 from judgekit.testing.server import FakeProvider, Faults
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, rows_of, write_jsonl
 from tests.processes import environment, start_judgekit
 
 runner = CliRunner()
@@ -38,21 +38,6 @@ def run(*args: str, **kwargs: Any) -> Any:
 
 def cache_dir() -> Path:
     return Path(os.environ["JUDGEKIT_CACHE_DIR"])
-
-
-def rows_of(run_dir: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (Path(run_dir) / "judgments.jsonl").read_text().splitlines()]
-
-
-@pytest.fixture
-def judge(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
-    def start(responder: Any = marker_responder, **options: Any) -> FakeProvider:
-        server = fake_provider(responder, **options)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-cache-0123456789")
-        return server
-
-    return start
 
 
 # -- the key --------------------------------------------------------------------------------

@@ -100,12 +100,28 @@ def test_a_base_url_with_credentials_leaves_no_trace_in_files_or_output(
     data = write_jsonl(tmp_path / "d.jsonl", pairwise_rows(6))
     output: list[str] = []
     reports = ["--html", str(tmp_path / "r.html"), "--junit", str(tmp_path / "j.xml"), "--markdown", "m.md"]
-    result = run("eval", str(data), "-j", "openai/x", "-o", "run", *reports, "--min-win-rate", "0.1", output=output)
+    result = run(
+        "eval",
+        str(data),
+        "-j",
+        "openai/x",
+        "-o",
+        "run",
+        *reports,
+        "--min-win-rate",
+        "0.1",
+        "--min-items",
+        "1",
+        output=output,
+    )
     assert result.exit_code == 0, result.output
     assert server.count() == 6, "the run went through the URL with credentials"
     assert run("eval", str(data), "-j", "openai/x", "-o", "run", "--format", "json", output=output).exit_code == 0
     assert run("report", "run", "--html", str(tmp_path / "again.html"), output=output).exit_code == 0
-    assert run("gate", "run", "--min-win-rate", "0.1", "--junit", "j2.xml", output=output).exit_code == 0
+    assert (
+        run("gate", "run", "--min-win-rate", "0.1", "--junit", "j2.xml", "--min-items", "1", output=output).exit_code
+        == 0
+    )
     compare = run("compare", str(data), "-j", "openai/x", "-o", "cmp", "--format", "json", output=output)
     assert compare.exit_code == 0, compare.output
     # The endpoint is still recorded, without its credentials.
