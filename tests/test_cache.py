@@ -81,7 +81,7 @@ def test_the_key_changes_with_every_field_that_changes_the_answer() -> None:
         assert key != base, f"changing the {name} must change the cache key"
     assert len(set(keys.values())) == len(keys), "two different requests share a key"
     # The verdict format the caller will parse is never sent to the model: not part of the key.
-    from judgekit.inputs.prompts import load
+    from judgekit.inputs.template_files import load
 
     expecting = BASE.model_copy(update={"expect": load("pairwise/verdict").meta.verdict})
     assert request_key("openai", "http://h/v1", expecting) == base

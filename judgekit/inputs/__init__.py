@@ -2,7 +2,9 @@
 
     datasets.py   JSONL / CSV / JSON rows -> validated `Item`s (field mapping, file:line:field errors)
     baseline.py   join a candidate file and a baseline file into one pairwise dataset
-    prompts.py    Jinja templates with front matter, rendered in a sandbox (candidate text is data)
+    prompts.py          templates: front matter models, sandboxed Jinja rendering (candidate text is data)
+    template_files.py   finding and loading templates (built-in names, files, the wheel's copy)
+    template_inputs.py  item variables, neutralised untrusted text, requirement checks
     parsing.py    fail-closed verdict and score parsing (anything else is unscored)
     criteria.py   G-Eval criteria: built-in names, files or a sentence
     rubrics.py    rubric files (text, or score: description)
