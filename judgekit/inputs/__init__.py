@@ -1,6 +1,8 @@
 """What a run reads: data rows, judge templates, and the rules for reading a judge's answer.
 
     datasets.py   JSONL / CSV / JSON rows -> validated `Item`s (field mapping, file:line:field errors)
+    row_files.py        rows out of JSONL, JSON-array and CSV files, with their line numbers
+    field_values.py     one field of a row as a typed value (dotted paths, labels, scores, turns)
     baseline.py   join a candidate file and a baseline file into one pairwise dataset
     prompts.py          templates: front matter models, sandboxed Jinja rendering (candidate text is data)
     template_files.py   finding and loading templates (built-in names, files, the wheel's copy)

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
-from judgekit.inputs.datasets import LABEL_ALIASES, Dataset, ReadOptions, lookup_path, resolve_mapping
+from judgekit.inputs.datasets import Dataset, ReadOptions, resolve_mapping
+from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 
 STRATUM_COLUMN = "label_stratum"
 """The column naming each row's stratum when the labels were drawn per stratum."""
