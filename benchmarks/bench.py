@@ -104,7 +104,8 @@ def write_dataset(path: Path, n: int) -> None:
 def rendered_requests(dataset: Path) -> list[list[dict[str, str]]]:
     """The messages judgekit sends for each item (fixed positions), for the floor to send too."""
     from judgekit.inputs.datasets import Dataset
-    from judgekit.inputs.prompts import item_variables, load
+    from judgekit.inputs.template_files import load
+    from judgekit.inputs.template_inputs import item_variables
 
     template = load("pairwise/verdict")
     return [

@@ -31,7 +31,7 @@ _LAZY = {
     "Summary": ("judgekit.summary", "Summary"),
     "aggregate": ("judgekit.metrics.aggregate", "aggregate"),
     "arun_eval": ("judgekit.api", "arun_eval"),
-    "load_template": ("judgekit.inputs.prompts", "load"),
+    "load_template": ("judgekit.inputs.template_files", "load"),
     "register_backend": ("judgekit.backends.registry", "register_backend"),
     "report": ("judgekit.api", "report"),
     "run_eval": ("judgekit.api", "run_eval"),
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from judgekit.backends.registry import register_backend
     from judgekit.config import EvalConfig
     from judgekit.inputs.datasets import Dataset
-    from judgekit.inputs.prompts import load as load_template
+    from judgekit.inputs.template_files import load as load_template
     from judgekit.metrics.aggregate import aggregate
     from judgekit.summary import Summary
 

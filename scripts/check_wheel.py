@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, sys
 from importlib.metadata import distribution
-import judgekit, judgekit.inputs.prompts as prompts
+import judgekit, judgekit.inputs.template_files as prompts
 dist = distribution(sys.argv[1])
 print(json.dumps({
     "version": dist.version,

@@ -20,7 +20,7 @@ from judgekit.cli import app
 from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams
 from judgekit.store.cache import CACHE_FILE, CompletionCache, request_key
 from judgekit.testing.server import FakeProvider, Faults
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, rows_of, write_jsonl
 from tests.processes import environment, start_judgekit
 
 runner = CliRunner()
@@ -38,21 +38,6 @@ def run(*args: str, **kwargs: Any) -> Any:
 
 def cache_dir() -> Path:
     return Path(os.environ["JUDGEKIT_CACHE_DIR"])
-
-
-def rows_of(run_dir: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (Path(run_dir) / "judgments.jsonl").read_text().splitlines()]
-
-
-@pytest.fixture
-def judge(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
-    def start(responder: Any = marker_responder, **options: Any) -> FakeProvider:
-        server = fake_provider(responder, **options)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-cache-0123456789")
-        return server
-
-    return start
 
 
 # -- the key --------------------------------------------------------------------------------
@@ -96,7 +81,7 @@ def test_the_key_changes_with_every_field_that_changes_the_answer() -> None:
         assert key != base, f"changing the {name} must change the cache key"
     assert len(set(keys.values())) == len(keys), "two different requests share a key"
     # The verdict format the caller will parse is never sent to the model: not part of the key.
-    from judgekit.inputs.prompts import load
+    from judgekit.inputs.template_files import load
 
     expecting = BASE.model_copy(update={"expect": load("pairwise/verdict").meta.verdict})
     assert request_key("openai", "http://h/v1", expecting) == base

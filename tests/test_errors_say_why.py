@@ -19,24 +19,13 @@ from judgekit.errors import ProviderError
 from judgekit.judging.watch import FIRST_ANSWERS, IDENTICAL_CLIENT_ERRORS, NoVerdicts, RunWatch
 from judgekit.schema import Completion, Judgment
 from judgekit.testing.server import FakeProvider, Faults
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import pairwise_rows, write_jsonl
 
 runner = CliRunner()
 
 
 def run(*args: str) -> Any:
     return runner.invoke(app, list(args), env={"COLUMNS": "250"})  # table rows on one line each
-
-
-@pytest.fixture
-def judge(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
-    def start(responder: Any = marker_responder, **options: Any) -> FakeProvider:
-        server = fake_provider(responder, **options)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-why-0123456789")
-        return server
-
-    return start
 
 
 def error_line(result: Any) -> str:

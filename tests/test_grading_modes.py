@@ -10,17 +10,8 @@ from typing import Any
 import pytest
 
 from judgekit.testing.server import FakeProvider, FakeRequest, Faults, Reply
-from tests.helpers import pairwise_rows, write_jsonl
-from tests.library_helpers import (
-    anthropic_judge,
-    between,
-    is_reference_request,
-    judge_rows,
-    openai_judge,
-    rows_of,
-    run,
-    summary_of,
-)
+from tests.helpers import pairwise_rows, rows_of, run, summary_of, write_jsonl
+from tests.library_helpers import anthropic_judge, between, is_reference_request, judge_rows, openai_judge
 
 __all__ = ["anthropic_judge", "openai_judge"]  # fixtures
 

@@ -10,7 +10,7 @@ import pytest
 
 from judgekit.backends.logits import PieceDecoder, choose, log_softmax, logprob_entry, top_alternatives
 from judgekit.inputs.parsing import read_verdict, weigh_with_logprobs
-from judgekit.inputs.prompts import load
+from judgekit.inputs.template_files import load
 from judgekit.judging.calls import JudgeSetup, PlannedCall, to_judgment
 from judgekit.metrics.aggregate import combine_orders
 from judgekit.schema import Completion, Item, JudgeRequest, Message, SamplingParams

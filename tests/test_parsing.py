@@ -7,7 +7,7 @@ import math
 import pytest
 
 from judgekit.inputs.parsing import read_samples, read_verdict, weigh_with_logprobs
-from judgekit.inputs.prompts import load
+from judgekit.inputs.template_files import load
 from judgekit.schema import Completion, TokenLogprob, VerdictSpec
 
 PAIRWISE = load("pairwise/verdict").meta.verdict

@@ -11,12 +11,13 @@ from judgekit.errors import TemplateError, UsageError
 from judgekit.inputs.criteria import BUILTIN_CRITERIA, extract_steps, resolve
 from judgekit.inputs.domains import domain_of, template_name
 from judgekit.inputs.parsing import read_verdict
-from judgekit.inputs.prompts import AuxTemplate, Template, item_variables, iter_builtin, load, load_any, load_aux
+from judgekit.inputs.prompts import AuxTemplate, Template
 from judgekit.inputs.rubrics import load_rubric
+from judgekit.inputs.template_files import iter_builtin, load, load_any, load_aux
+from judgekit.inputs.template_inputs import item_variables
 from judgekit.judging.scoring import choose
 from judgekit.schema import Item, Message, SamplingParams
-from tests.helpers import write_jsonl
-from tests.library_helpers import run
+from tests.helpers import run, write_jsonl
 
 SUMMEVAL_ITEM = Item(
     id="d1", line=1, turns=(Message(role="user", content="The ARTICLE text."),), answer="the summary ."

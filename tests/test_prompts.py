@@ -8,7 +8,9 @@ import pytest
 
 from judgekit.errors import TemplateError
 from judgekit.inputs.parsing import read_verdict
-from judgekit.inputs.prompts import Template, builtin_names, item_variables, load, load_any, neutralise, self_test
+from judgekit.inputs.prompts import Template
+from judgekit.inputs.template_files import builtin_names, load, load_any
+from judgekit.inputs.template_inputs import item_variables, neutralise, self_test
 from judgekit.schema import Item, Message
 
 

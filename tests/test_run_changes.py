@@ -16,13 +16,9 @@ from typer.testing import CliRunner
 from judgekit.cli import app
 from judgekit.config import changed_settings
 from judgekit.testing.server import FakeProvider
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, run, write_jsonl
 
 runner = CliRunner()
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
 
 
 @pytest.fixture

@@ -82,7 +82,8 @@ def list_command(
     from rich.table import Table
 
     from judgekit.inputs.criteria import BUILTIN_CRITERIA
-    from judgekit.inputs.prompts import AuxTemplate, iter_builtin
+    from judgekit.inputs.prompts import AuxTemplate
+    from judgekit.inputs.template_files import iter_builtin
 
     if output_format is FormatChoice.json:
         print_json(
@@ -159,7 +160,7 @@ def show_command(
 ) -> None:
     """Print a template's source (front matter and body) and its hash."""
     from judgekit.cli.common import is_quiet
-    from judgekit.inputs.prompts import load_any
+    from judgekit.inputs.template_files import load_any
 
     template = load_any(name)
     if output_format is FormatChoice.json:
@@ -189,7 +190,7 @@ def _pipeline_variables(
 ) -> dict[str, Any]:
     """The variables `judgekit eval` adds to an item's own for this template."""
     from judgekit.inputs.criteria import BUILTIN_CRITERIA
-    from judgekit.inputs.prompts import neutralise
+    from judgekit.inputs.template_inputs import neutralise
     from judgekit.judging.grading import PLACEHOLDER_REFERENCE, PLACEHOLDER_STEPS
 
     used = template.variables()
@@ -243,7 +244,9 @@ def render_command(
 ) -> None:
     """Print the messages a template produces for one item, without calling any model."""
     from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
-    from judgekit.inputs.prompts import AuxTemplate, item_variables, load_any
+    from judgekit.inputs.prompts import AuxTemplate
+    from judgekit.inputs.template_files import load_any
+    from judgekit.inputs.template_inputs import item_variables
 
     template = load_any(name)
     steps_text, rubric_text = _read_inputs(steps, rubric, template)
@@ -313,15 +316,9 @@ def validate_command(
     """
     from judgekit.errors import TemplateError
     from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
-    from judgekit.inputs.prompts import (
-        AUX_VARIABLES,
-        VARIABLES,
-        AuxTemplate,
-        item_variables,
-        load_any,
-        missing_requirements,
-        self_test,
-    )
+    from judgekit.inputs.prompts import AUX_VARIABLES, VARIABLES, AuxTemplate
+    from judgekit.inputs.template_files import load_any
+    from judgekit.inputs.template_inputs import item_variables, missing_requirements, self_test
 
     template = load_any(name)
     steps_text, rubric_text = _read_inputs(steps, rubric, template)

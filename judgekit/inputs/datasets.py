@@ -7,20 +7,17 @@ file fails with one line naming the file, line and field instead of half a run.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
-import math
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
+from judgekit.inputs.field_values import follow_path, human_scores_of, label_of, scalar_text, turns_of
 from judgekit.inputs.pairing import AnswerOrder, answer_order, cannot_follow, flip, follow_answers, swap_paired
-from judgekit.schema import Item, Kind, Label, Message
+from judgekit.inputs.row_files import csv_rows, json_array_rows, jsonl_rows
+from judgekit.schema import Item, Kind, Label
 
 CANONICAL_FIELDS = (
     "id",
@@ -56,22 +53,6 @@ _ANSWER_FIELDS = ("answer", "answer_a", "answer_b")
 _TEXT_FIELDS = ("answer", "answer_a", "answer_b", "reference", "context", "rubric")
 _NAME_FIELDS = ("model", "model_a", "model_b", "category")
 
-LABEL_ALIASES: dict[str, Label] = {
-    "a": "A",
-    "1": "A",
-    "model_a": "A",
-    "answer_a": "A",
-    "b": "B",
-    "2": "B",
-    "model_b": "B",
-    "answer_b": "B",
-    "tie": "tie",
-    "draw": "tie",
-    "0": "tie",
-    "1.5": "tie",
-    "c": "tie",
-    "tie (bothbad)": "tie",
-}
 
 DEFAULT_MAX_CHARS = 100_000
 """Longest text field accepted unless `--truncate` is given (about 25,000 tokens)."""
@@ -170,11 +151,11 @@ class Dataset:
         if not text.strip():
             raise DatasetError(name, None, None, "the file is empty")
         if self.format == "jsonl":
-            yield from _jsonl_rows(name, text)
+            yield from jsonl_rows(name, text)
         elif self.format == "json":
-            yield from _json_array_rows(name, text)
+            yield from json_array_rows(name, text)
         else:
-            yield from _csv_rows(name, text, "\t" if self.format == "tsv" else ",")
+            yield from csv_rows(name, text, "\t" if self.format == "tsv" else ",")
 
     # -- validated items --------------------------------------------------------------------
     def __iter__(self) -> Iterator[Item]:
@@ -255,7 +236,7 @@ class Dataset:
             def miss(problem: str, column: str = column) -> DatasetError:
                 return DatasetError(name, line, column, problem)
 
-            value = _follow(row, column, miss)
+            value = follow_path(row, column, miss)
             # An empty cell means "absent", except for answers: an empty answer is a real output.
             if value is not None and (value != "" or canonical in _ANSWER_FIELDS):
                 values[canonical] = value
@@ -268,14 +249,14 @@ class Dataset:
 
         if "question" not in values:
             raise fail("question", "missing (map a column to it with --field question=COLUMN)")
-        turns = _turns(values["question"], fail)
+        turns = turns_of(values["question"], fail)
         fields: dict[str, Any] = {"turns": turns}
         for key in _TEXT_FIELDS:
             if key in values:
                 fields[key] = self._text_field(values[key], key, fail)
         for key in _NAME_FIELDS:
             if key in values:
-                fields[key] = _scalar_text(values[key], key, fail)
+                fields[key] = scalar_text(values[key], key, fail)
         has_a, has_b = "answer_a" in fields, "answer_b" in fields
         if has_a != has_b:
             missing = "answer_b" if has_a else "answer_a"
@@ -289,16 +270,16 @@ class Dataset:
             raise fail("answer", "a row has either 'answer' or 'answer_a'/'answer_b', not both")
         if "human_label" in values:
             try:
-                fields["human_label"] = pairing.label(_label(values["human_label"], fail), "human labels")
+                fields["human_label"] = pairing.label(label_of(values["human_label"], fail), "human labels")
             except UsageError as exc:
                 raise fail("human_label", str(exc)) from None
         if "human_score" in values:
-            fields["human_score"], fields["human_scores"] = _human_scores(values["human_score"], fail)
-        identifier = _scalar_text(values["id"], "id", fail) if "id" in values else str(index)
+            fields["human_score"], fields["human_scores"] = human_scores_of(values["human_score"], fail)
+        identifier = scalar_text(values["id"], "id", fail) if "id" in values else str(index)
         return Item(id=identifier, line=line, metadata=metadata, **fields)
 
     def _text_field(self, value: Any, key: str, fail: Any) -> str:
-        text = _scalar_text(value, key, fail)
+        text = scalar_text(value, key, fail)
         limit = self.options.max_chars
         if len(text) > limit:
             if not self.options.truncate:
@@ -373,215 +354,3 @@ def _kind_mismatch(wanted: Kind, found: Kind) -> str:
     if wanted == "pairwise":
         return "pairwise judging needs answer_a and answer_b; map them with --field answer_a=COLUMN"
     return f"pointwise judging needs an 'answer' column but the row is {found}"
-
-
-def _follow(row: Mapping[str, Any], column: str, fail: Callable[[str], DatasetError]) -> Any:
-    """The value a mapped column names; a dotted path must exist at every depth below its root.
-
-    A row without the path's first part lacks the column, as a row may lack any column; a row that
-    has it but misses a deeper key is a mistake in the path (a typo such as scores.coherance), and
-    fails naming the row instead of passing as "no value".
-    """
-    if column in row or "." not in column:
-        return row.get(column)
-    value: Any = row
-    walked: list[str] = []
-    for part in column.split("."):
-        if value is None:
-            return None  # a null object on the way: no value, as a null cell
-        if not isinstance(value, Mapping):
-            raise fail(f"'{'.'.join(walked)}' is {_type_name(value)}, not an object with a key '{part}'")
-        if part not in value:
-            where = f"under '{'.'.join(walked)}'" if walked else "in the row"
-            keys = ", ".join(sorted(str(key) for key in value)) or "none"
-            raise fail(f"no key '{part}' {where} (its keys: {keys})")
-        value = value[part]
-        walked.append(part)
-    return value
-
-
-def lookup_path(row: Mapping[str, Any], column: str) -> Any:
-    if column in row:
-        return row[column]
-    value: Any = row
-    for part in column.split("."):
-        if isinstance(value, list) and part.isdigit():  # a list element by position: results.0.winner
-            if int(part) >= len(value):
-                return None
-            value = value[int(part)]
-            continue
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def _scalar_text(value: Any, key: str, fail: Any) -> str:
-    if isinstance(value, str):
-        return _without_lone_surrogates(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise fail(key, f"expected text, got {_type_name(value)}")
-    return str(value)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _without_lone_surrogates(text: str) -> str:
-    """JSON may escape half of a surrogate pair ("\\ud800"), which no file encoding can hold;
-    such a code point becomes U+FFFD, as a UTF-8 decoder would make of a broken byte."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
-
-
-def _turns(value: Any, fail: Any) -> tuple[Message, ...]:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return (Message(role="user", content=_without_lone_surrogates(str(value))),)
-    if not isinstance(value, list) or not value:
-        raise fail("question", f"expected text or a list of {{role, content}} messages, got {_type_name(value)}")
-    turns = []
-    for position, message in enumerate(value, start=1):
-        if (
-            not isinstance(message, Mapping)
-            or message.get("role") not in ("system", "user", "assistant")
-            or not isinstance(message.get("content"), str)
-        ):
-            raise fail(
-                "question",
-                f"message {position} must be an object with role (system, user or assistant) and text content",
-            )
-        turns.append(Message(role=message["role"], content=_without_lone_surrogates(message["content"])))
-    if turns[-1].role != "user":
-        raise fail("question", "the last message of a conversation must be the user turn being answered")
-    return tuple(turns)
-
-
-def _label(value: Any, fail: Any) -> Label:
-    if isinstance(value, bool):
-        raise fail("human_label", "expected A, B or tie, got true/false")
-    key = str(value).strip()
-    if isinstance(value, float) and value.is_integer():
-        key = str(int(value))
-    label = LABEL_ALIASES.get(key.lower())
-    if label is None:
-        raise fail("human_label", f"expected A, B or tie (or 1, 2, 0), got {value!r}")
-    return label
-
-
-def _human_scores(value: Any, fail: Any) -> tuple[float, tuple[float, ...] | None]:
-    """One human score, or several raters' scores as a list (their mean is the item's human score).
-
-    A CSV cell holds a list as JSON text ("[4, 5, 3]"); null entries are raters who did not rate.
-    """
-    if isinstance(value, str) and value.strip().startswith("["):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise fail("human_score", f"expected a number or a list of numbers, got {value!r}") from None
-    if not isinstance(value, list):
-        return _score(value, fail), None
-    ratings = tuple(_score(rating, fail) for rating in value if rating is not None)
-    if not ratings:
-        raise fail("human_score", "the list of human scores holds no number")
-    return math.fsum(ratings) / len(ratings), ratings
-
-
-def _score(value: Any, fail: Any) -> float:
-    if isinstance(value, bool):
-        raise fail("human_score", "expected a number, got true/false")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise fail("human_score", f"expected a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise fail("human_score", f"expected a finite number, got {value!r}")
-    return number
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
-
-
-def _jsonl_rows(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    decoder = json.JSONDecoder()
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        try:
-            row, end = decoder.raw_decode(stripped)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(name, line_number, None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
-        if stripped[end:].strip():
-            raise DatasetError(name, line_number, None, "invalid JSON (more than one value on the line)")
-        if not isinstance(row, dict):
-            raise DatasetError(name, line_number, None, f"expected a JSON object, got {_type_name(row)}")
-        yield line_number, row
-
-
-def _json_array_rows(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    decoder = json.JSONDecoder()
-    position = _skip_space(text, 0)
-    if text[position : position + 1] != "[":
-        raise DatasetError(name, 1, None, "a .json dataset must be an array of objects (use .jsonl for one per line)")
-    position = _skip_space(text, position + 1)
-    if text[position : position + 1] == "]":
-        return
-    while True:
-        line = text.count("\n", 0, position) + 1
-        try:
-            row, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(name, exc.lineno, None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise DatasetError(name, line, None, f"expected a JSON object, got {_type_name(row)}")
-        yield line, row
-        position = _skip_space(text, position)
-        token = text[position : position + 1]
-        if token == "]":
-            if text[position + 1 :].strip():
-                raise DatasetError(name, text.count("\n", 0, position) + 1, None, "invalid JSON after the array")
-            return
-        if token != ",":
-            raise DatasetError(name, text.count("\n", 0, position) + 1, None, "invalid JSON (expected ',' or ']')")
-        position = _skip_space(text, position + 1)
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
-
-
-def _csv_rows(name: str, text: str, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DatasetError(name, 1, None, "no header row") from None
-    except csv.Error as exc:
-        raise DatasetError(name, 1, None, f"invalid CSV ({exc})") from None
-    header = [column.strip() for column in header]
-    if len(set(header)) != len(header):
-        duplicate = next(column for column in header if header.count(column) > 1)
-        raise DatasetError(name, 1, duplicate, "the header names this column twice")
-    previous_end = reader.line_num
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise DatasetError(name, previous_end + 1, None, f"invalid CSV ({exc})") from None
-        start = previous_end + 1
-        previous_end = reader.line_num
-        if not cells or all(not cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            raise DatasetError(name, start, None, f"expected {len(header)} columns, found {len(cells)}")
-        yield start, dict(zip(header, cells, strict=True))

@@ -26,17 +26,17 @@ that later judge calls show, such as G-Eval's evaluation steps or a reference an
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from judgekit.errors import TemplateError
-from judgekit.inputs.parsing import compile_pattern, read_verdict
-from judgekit.schema import Item, Kind, Message, VerdictSpec
+from judgekit.inputs.parsing import compile_pattern
+from judgekit.schema import Kind, Message, VerdictSpec
 
 TEMPLATE_SUFFIX = ".jinja"
 
@@ -190,7 +190,7 @@ class _Renderable:
         if part == "system":
             return TemplateError(f"{self.path}: front matter 'system': {kind}: {message}")
         line = getattr(exc, "lineno", None) or 1
-        return TemplateError(f"{self.path}:{_body_first_line(self.source) + line - 1}: {kind}: {message}")
+        return TemplateError(f"{self.path}:{body_first_line(self.source) + line - 1}: {kind}: {message}")
 
     @cached_property
     def _compiled(self) -> tuple[Any, Any]:
@@ -248,7 +248,7 @@ class _Renderable:
 
         environment = _environment()
         known = set(VARIABLES) | set(environment.globals) | {"loop"}
-        body_start = _body_first_line(self.source)
+        body_start = body_first_line(self.source)
         found: list[tuple[str, str]] = []
         for text, where_in in ((self.system_text or "", "system"), (self.body, "body")):
             try:
@@ -350,266 +350,10 @@ def _environment() -> Any:
     return ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-# -- loading --------------------------------------------------------------------------------
-def builtin_dir() -> Path:
-    """Where the built-in templates live: inside the wheel, or `prompts/` in a source checkout."""
-    package = Path(__file__).resolve().parent.parent  # judgekit/, two levels above judgekit/inputs/prompts.py
-    installed = package / "_prompts"
-    if installed.is_dir():
-        return installed
-    return package.parent / "prompts"
-
-
-def load_file(path: Path, name: str | None = None, builtin: bool = False) -> Template | AuxTemplate:
-    """Load a template file of any role (a judge template, or a steps/reference one)."""
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TemplateError(f"{path}: template file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path}: cannot read template ({exc})") from None
-    front, body = split_front_matter(source, path)
-    meta = _validate_front_matter(front, path)
-    label = name or path.stem
-    if isinstance(meta, AuxFrontMatter):
-        return AuxTemplate(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
-    return Template(name=label, path=path, source=source, body=body, builtin=builtin, meta=meta)
-
-
-def _body_first_line(source: str) -> int:
+def body_first_line(source: str) -> int:
     """The file line (1-based) on which the template body starts, after the front matter."""
     lines = source.splitlines()
     for index in range(1, len(lines)):
         if lines[index].strip() == "---":
             return index + 2
     return 1
-
-
-def split_front_matter(source: str, path: Path) -> tuple[str, str]:
-    lines = source.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        raise TemplateError(f"{path}:1: a template starts with a '---' line and a YAML front matter block")
-    for index in range(1, len(lines)):
-        if lines[index].strip() == "---":
-            return "".join(lines[1:index]), "".join(lines[index + 1 :])
-    raise TemplateError(f"{path}: the front matter has no closing '---' line")
-
-
-def _validate_front_matter(front: str, path: Path) -> FrontMatter | AuxFrontMatter:
-    import yaml
-
-    try:
-        data = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 2}:" if mark is not None else ""
-        raise TemplateError(f"{path}:{line} front matter is not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise TemplateError(f"{path}:2: the front matter must be a YAML mapping")
-    model: type[FrontMatter] | type[AuxFrontMatter] = (
-        AuxFrontMatter if data.get("role") in ("steps", "reference") else FrontMatter
-    )
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        # An unknown key usually explains a "missing" one (a typo), so report it first.
-        errors = sorted(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
-        error = errors[0]
-        where = ".".join(str(part) for part in error["loc"]) or "front matter"
-        if error["type"] == "extra_forbidden":
-            import difflib
-
-            known = list(model.model_fields)
-            close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; known fields: {', '.join(known)}"
-            raise TemplateError(f"{path}: front matter field '{where}': unknown field{hint}") from None
-        message = error["msg"].removeprefix("Value error, ")
-        raise TemplateError(f"{path}: front matter field '{where}': {message}") from None
-
-
-def iter_builtin() -> Iterator[Template | AuxTemplate]:
-    """Every built-in template, judge and auxiliary, sorted by name."""
-    root = builtin_dir()
-    for name in builtin_names():
-        yield load_file(root / f"{name}{TEMPLATE_SUFFIX}", name=name, builtin=True)
-
-
-def builtin_names() -> list[str]:
-    root = builtin_dir()
-    return sorted(path.relative_to(root).with_suffix("").as_posix() for path in root.rglob(f"*{TEMPLATE_SUFFIX}"))
-
-
-JUDGE_FOLDERS = ("pairwise", "pointwise")
-"""Built-in judge templates live in a folder named after their kind; auxiliary ones after their role."""
-
-
-def load_any(name_or_path: str, prefer: str = "judge") -> Template | AuxTemplate:
-    """Load a built-in template by name (`pairwise/verdict` or just `verdict`) or a file path.
-
-    A short name that several built-ins share is resolved in favour of the `prefer`red role
-    (`judge`, `steps` or `reference`), so `geval` means the judge template pointwise/geval.
-    """
-    candidate = Path(name_or_path)
-    if name_or_path.endswith(TEMPLATE_SUFFIX) or candidate.exists():
-        if not candidate.is_file():
-            raise TemplateError(f"{candidate}: template file not found")
-        return load_file(candidate, name=str(candidate))
-    root = builtin_dir()
-    names = builtin_names()
-    if name_or_path in names:
-        return load_file(root / f"{name_or_path}{TEMPLATE_SUFFIX}", name=name_or_path, builtin=True)
-    matches = [name for name in names if name.rsplit("/", 1)[-1] == name_or_path]
-    if len(matches) > 1:
-        folders = JUDGE_FOLDERS if prefer == "judge" else (prefer,)
-        preferred = [name for name in matches if name.split("/", 1)[0] in folders]
-        matches = preferred or matches
-    if len(matches) == 1:
-        return load_file(root / f"{matches[0]}{TEMPLATE_SUFFIX}", name=matches[0], builtin=True)
-    if len(matches) > 1:
-        raise TemplateError(f"template name {name_or_path!r} is ambiguous: {', '.join(matches)}")
-    import difflib
-
-    close = difflib.get_close_matches(name_or_path, names, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else "; see `judgekit prompts list`"
-    raise TemplateError(f"no template named {name_or_path!r}{hint}")
-
-
-def load(name_or_path: str) -> Template:
-    """Load a judge template (one that ends in a verdict) by built-in name or file path."""
-    template = load_any(name_or_path)
-    if isinstance(template, AuxTemplate):
-        raise TemplateError(
-            f"template {template.name} has role {template.meta.role}: it generates text for judge calls "
-            f"and reads no verdict, so it cannot judge (use it with --{template.meta.role}-prompt)"
-        )
-    return template
-
-
-def load_aux(name_or_path: str, role: AuxRole) -> AuxTemplate:
-    """Load an auxiliary template of the given role (steps or reference)."""
-    template = load_any(name_or_path, prefer=role)
-    if not isinstance(template, AuxTemplate) or template.meta.role != role:
-        found = "judge" if isinstance(template, Template) else template.meta.role
-        raise TemplateError(
-            f"template {template.name} has role {found}, but --{role}-prompt needs a template "
-            f"with 'role: {role}' in its front matter"
-        )
-    return template
-
-
-# -- variables ------------------------------------------------------------------------------
-def neutralise(text: str, template: Template | AuxTemplate) -> str:
-    """Alter verdict markers and prompt delimiters inside untrusted text so they cannot act.
-
-    A delimiter (e.g. `[The End of Assistant A's Answer]`) gets "(quoted)" appended inside its
-    brackets; a verdict marker has its ASCII punctuation (and, if still needed, its letters)
-    turned into full-width look-alikes, so `[[A]]` becomes `［［A］］`: still readable, but
-    no longer something the parser or the judge can take for a verdict.
-    """
-    for delimiter in template.delimiters:
-        if delimiter in text:
-            text = text.replace(delimiter, _quoted_delimiter(delimiter))
-    if isinstance(template, AuxTemplate):
-        return text  # no verdict to protect
-    spec = template.meta.verdict
-    regex = compile_pattern(spec.pattern, spec.ignore_case)
-    if regex.search(text):
-        text = regex.sub(lambda match: _defang(match.group(0), regex), text)
-    return text
-
-
-def _quoted_delimiter(delimiter: str) -> str:
-    for closing in ("]", ">", ")", "|"):
-        if delimiter.endswith(closing):
-            return delimiter[: -len(closing)] + " (quoted)" + closing
-    return delimiter + " (quoted)"
-
-
-def _fullwidth(text: str, letters: bool) -> str:
-    chars = []
-    for char in text:
-        code = ord(char)
-        if 0x21 <= code <= 0x7E and (letters or not char.isalnum()):
-            chars.append(chr(code + 0xFEE0))
-        else:
-            chars.append(char)
-    return "".join(chars)
-
-
-def _defang(marker: str, regex: Any) -> str:
-    for letters in (False, True):
-        altered = _fullwidth(marker, letters)
-        if not regex.search(altered):
-            return altered
-    return "[verdict-like text removed by judgekit]"
-
-
-def item_variables(
-    item: Item, template: Template | AuxTemplate, shown: tuple[str, str] | None = None
-) -> dict[str, Any]:
-    """The variables one item offers a template (absent fields stay undefined).
-
-    `shown` gives the pairwise answers in the order they are shown (swapped or not).
-    """
-    values: dict[str, Any] = {
-        "question": item.question,
-        "history": [message.model_dump() for message in item.history],
-        "metadata": item.metadata,
-        "item_id": item.id,
-    }
-    if item.kind == "pointwise":
-        values["answer"] = item.answer
-    else:
-        first, second = shown if shown is not None else (item.answer_a, item.answer_b)
-        values["answer_a"], values["answer_b"] = first, second
-    for name in ("reference", "context", "category", "rubric"):
-        value = getattr(item, name)
-        if value is not None:
-            values[name] = value
-    for name in UNTRUSTED:
-        if isinstance(values.get(name), str):
-            values[name] = neutralise(values[name], template)
-    values["history"] = [
-        {"role": turn["role"], "content": neutralise(turn["content"], template)} for turn in values["history"]
-    ]
-    return values
-
-
-OPTIONAL_ITEM_FIELDS = ("reference", "context", "category", "rubric")
-
-
-def missing_requirements(
-    item: Item, template: Template | AuxTemplate, supplied: Mapping[str, Any] | None = None
-) -> list[str]:
-    """Required item fields this item lacks (checked for every item before a run starts).
-
-    `supplied` holds variables the pipeline provides itself (e.g. a generated reference).
-    """
-    return [
-        name
-        for name in template.meta.requires
-        if name in OPTIONAL_ITEM_FIELDS and getattr(item, name) is None and not (supplied and name in supplied)
-    ]
-
-
-def self_test(template: Template) -> list[str]:
-    """Problems found by reading the template's own verdict format back with its pattern."""
-    spec = template.meta.verdict
-    problems: list[str] = []
-    samples: list[tuple[str, object]] = []
-    if spec.type == "choice" and spec.choices:
-        samples = [(template.example_verdict(choice), outcome) for choice, outcome in spec.choices.items()]
-    elif spec.type == "score" and spec.scale:
-        low, high = spec.scale
-        samples = [
-            (template.example_verdict(float(low)), float(low)),
-            (template.example_verdict(float(high)), float(high)),
-        ]
-    elif spec.type == "score_pair" and spec.scale:
-        low, high = spec.scale
-        samples = [(template.example_verdict((float(high), float(low))), "first")]
-    for text, expected in samples:
-        reading = read_verdict(f"Some reasoning.\n{text}", spec)
-        if reading.status != "ok" or reading.value != expected:
-            problems.append(f"verdict.format writes {text!r} but verdict.pattern reads it as {reading.value!r}")
-    return problems

@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from judgekit.errors import ProviderError
 from judgekit.inputs.parsing import Reading, read_samples, read_verdict, weigh_with_logprobs
-from judgekit.inputs.prompts import Template, item_variables
+from judgekit.inputs.prompts import Template
+from judgekit.inputs.template_inputs import item_variables
 from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment, Label, Positions, SamplingParams, Shown
 

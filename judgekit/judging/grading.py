@@ -19,14 +19,8 @@ from judgekit.config import EvalConfig
 from judgekit.errors import DatasetError, GenerationError, TemplateError
 from judgekit.inputs.criteria import Criterion
 from judgekit.inputs.domains import Domain, domain_of
-from judgekit.inputs.prompts import (
-    OPTIONAL_ITEM_FIELDS,
-    AuxTemplate,
-    Template,
-    item_variables,
-    missing_requirements,
-    neutralise,
-)
+from judgekit.inputs.prompts import AuxTemplate, Template
+from judgekit.inputs.template_inputs import OPTIONAL_ITEM_FIELDS, item_variables, missing_requirements, neutralise
 from judgekit.judging import calls
 from judgekit.judging.auxiliary import (
     REFERENCE_CALL,

@@ -17,8 +17,9 @@ from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
 from judgekit.inputs.criteria import BUILTIN_CRITERIA, read_steps_file, resolve
 from judgekit.inputs.domains import Domain, template_name
-from judgekit.inputs.prompts import Template, load, load_aux
+from judgekit.inputs.prompts import Template
 from judgekit.inputs.rubrics import load_rubric
+from judgekit.inputs.template_files import load, load_aux
 from judgekit.judging.auxiliary import REFERENCE_CALL, STEPS_CALL, text_of
 from judgekit.judging.grading import Grading
 from judgekit.schema import Judgment, Kind

@@ -24,7 +24,8 @@ from typing import Any
 
 from judgekit.backends.registry import parse_spec
 from judgekit.errors import RunDirError, TemplateError
-from judgekit.inputs.prompts import Template, load_file
+from judgekit.inputs.prompts import Template
+from judgekit.inputs.template_files import load_file
 from judgekit.judging import calls
 from judgekit.judging.grading import TEMPLATES_DIR
 from judgekit.manifest import RunManifest, load_manifest

@@ -21,6 +21,7 @@ from judgekit.summary import (
     BiasMetrics,
     Counts,
     HumanAgreement,
+    HumanAnchored,
     HumanCorrelation,
     OrderAccuracy,
     PairwiseMetrics,
@@ -131,6 +132,8 @@ class Aggregation:
     """A `leaderboard.Leaderboard` when pairwise data compares three or more systems."""
     models: set[str] = field(default_factory=set)
     """Every model named by the items (for the self-preference warning)."""
+    human_anchored: HumanAnchored | None = None
+    """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
 
 
 def aggregate(
@@ -147,6 +150,7 @@ def aggregate(
     renamed: Mapping[str, str] | None = None,
     positions: str | None = None,
     disagreement: str | None = None,
+    labels_are_random: bool = False,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
@@ -155,8 +159,11 @@ def aggregate(
     how pointwise scores are correlated with human scores (see `levels`); `renamed` maps data
     columns renamed by --field to their canonical names; `positions` is the run's answer order
     (for the bias figures) and `disagreement` the rule for swapped orders that disagree
-    (ORDER_RULES).
+    (ORDER_RULES); `labels_are_random` skips the check that human labels were not obviously
+    selected (see `human_anchored`).
     """
+    from judgekit.metrics.human_anchored import human_anchored
+
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
     for row in rows:
         if row.role != "judge":
@@ -225,6 +232,7 @@ def aggregate(
         leaderboard=board,
         orders=orders,
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
+        human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
     )
 
 
@@ -310,6 +318,8 @@ def human_agreement(
     ]
     if not any(fact.human_label is not None for fact in facts):
         return None
+    from judgekit.metrics.calibration import judge_calibration
+
     judge = [str(j) for j, _ in pairs]
     human = [str(h) for _, h in pairs]
     return HumanAgreement(
@@ -318,6 +328,7 @@ def human_agreement(
         agreement_without_ties=pairwise_stats.agreement(judge, human, include_ties=False, **options),
         kappa=pairwise_stats.cohen_kappa(judge, human, **options) if pairs else None,
         confusion=pairwise_stats.confusion(judge, human),
+        calibration=judge_calibration(facts, outcomes),
     )
 
 

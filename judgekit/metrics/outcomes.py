@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, InputError, UsageError
-from judgekit.inputs.datasets import LABEL_ALIASES, Dataset, Pairing, ReadOptions, lookup_path, resolve_pairing
+from judgekit.inputs.datasets import Dataset, Pairing, ReadOptions, resolve_pairing
+from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.schema import Item, Judgment, Label

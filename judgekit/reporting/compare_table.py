@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.compare.statistics import Comparison, ComparisonRow
+from judgekit.reporting.console import print_anchored
 from judgekit.stats.intervals import Estimate
 
 
@@ -136,6 +137,11 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
                 f"Panel rule: {panel.rule}, quorum {panel.quorum} of {len(panel.judges)}; items by valid votes: "
                 f"{sizes}; {panel.below_quorum} below the quorum (no panel verdict)"
             )
+    for row in comparison.rows:
+        if row.human_anchored is not None:
+            if len(comparison.rows) > 1:
+                console.print(f"[bold]{row.name}[/bold]")
+            print_anchored(row.human_anchored, console)
     for warning in comparison.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
