@@ -29,7 +29,7 @@ from judgekit.reporting.html.view import (
     split_estimate,
 )
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
+from judgekit.summary import HumanAgreement, HumanCorrelation, PointwiseMetrics, Summary
 
 
 def build_run_page(data: RunData) -> Page:
@@ -263,13 +263,28 @@ def _pointwise_sections(data: RunData) -> list[Section]:
     summary = data.summary
     pointwise = summary.pointwise
     assert pointwise is not None
-    counts = summary.counts
     scores = Section(
         "scores",
         "Scores",
         "The judge's scores over all items, per category and per model. Unscored and failed items are "
         "counted here and left out of every mean.",
     )
+    scores.figures.append(_distribution_figure(data))
+    limits = _score_limits(pointwise)
+    scores.figures.extend(_breakdown_figures(pointwise, limits))
+    sections = [scores]
+    if isinstance(summary.human, HumanCorrelation):
+        sections.append(humans.correlation_section(data, summary.human))
+    length = _length_section(data, limits)
+    if length is not None:
+        sections.append(length)
+    return sections
+
+
+def _distribution_figure(data: RunData) -> Figure:
+    """Items per score over the whole scale, then the items with no score, by why."""
+    pointwise, counts = data.summary.pointwise, data.summary.counts
+    assert pointwise is not None
     labels, values = _full_scale(pointwise.distribution, pointwise.scale)
     colors = ["accent"] * len(labels)
     for name, number, color in (
@@ -281,22 +296,29 @@ def _pointwise_sections(data: RunData) -> list[Section]:
             labels.append(name)
             values.append(number)
             colors.append(color)
-    scores.figures.append(
-        Figure(
-            "distribution",
-            "Score distribution",
-            plots.count_bars(
-                "distribution", labels, values, title="Score distribution", axis_label="judge score", colors=colors
-            ),
-            "",
-            Table(["score", "items"], [[label, str(value)] for label, value in zip(labels, values, strict=True)]),
-        )
+    return Figure(
+        "distribution",
+        "Score distribution",
+        plots.count_bars(
+            "distribution", labels, values, title="Score distribution", axis_label="judge score", colors=colors
+        ),
+        "",
+        Table(["score", "items"], [[label, str(value)] for label, value in zip(labels, values, strict=True)]),
     )
-    limits = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise.scale else None
+
+
+def _score_limits(pointwise: PointwiseMetrics) -> tuple[float, float] | None:
+    """The value axis of the score charts: 0 to 1 for a pass rate, else the template's scale."""
+    if pointwise.pass_rate is not None:
+        return (0.0, 1.0)
+    return (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise.scale else None
+
+
+def _breakdown_figures(pointwise: PointwiseMetrics, limits: tuple[float, float] | None) -> list[Figure]:
+    """The mean score (or pass rate) per category, and per model where there are several."""
     passing = pointwise.pass_rate is not None
     what = "Pass rate" if passing else "Mean score"
-    if passing:
-        limits = (0.0, 1.0)
+    figures = []
     for key, title, breakdown in (
         ("by_category", f"{what} by category", pointwise.by_category),
         ("by_model", f"{what} by model", pointwise.by_model),
@@ -312,34 +334,34 @@ def _pointwise_sections(data: RunData) -> list[Section]:
                 limits=limits,
             )
             rows = estimate_rows(breakdown, percent=passing, digits=2)
-            scores.figures.append(Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, rows)))
-    sections = [scores]
-    if isinstance(summary.human, HumanCorrelation):
-        sections.append(humans.correlation_section(data, summary.human))
+            figures.append(Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, rows)))
+    return figures
+
+
+def _length_section(data: RunData, limits: tuple[float, float] | None) -> Section | None:
+    """Score against answer length, binned; None when no item has both."""
     points = derive.pointwise_length_points(data.facts, data.outcomes)
-    if points:
-        bins = derive.equal_count_bins(points, data.bootstrap)
-        svg = plots.binned_relation(
-            "length",
-            points,
-            [plots.Bin(b.x, b.estimate, b.low_edge, b.high_edge) for b in bins],
-            title="Score against answer length",
-            x_label="answer length (characters)",
-            y_label="judge score",
-            percent=False,
-            jitter=0.0,
-            y_limits=limits,
-        )
-        sections.append(
-            Section(
-                "length",
-                "Length",
-                "A judge that rewards length gives longer answers higher scores. Each dot is an item; the line is "
-                "the mean score in bins of equal item count, with 95% CIs.",
-                figures=[Figure("length", "Score against length", svg, "", bin_table(bins, "answer length", False))],
-            )
-        )
-    return sections
+    if not points:
+        return None
+    bins = derive.equal_count_bins(points, data.bootstrap)
+    svg = plots.binned_relation(
+        "length",
+        points,
+        [plots.Bin(b.x, b.estimate, b.low_edge, b.high_edge) for b in bins],
+        title="Score against answer length",
+        x_label="answer length (characters)",
+        y_label="judge score",
+        percent=False,
+        jitter=0.0,
+        y_limits=limits,
+    )
+    return Section(
+        "length",
+        "Length",
+        "A judge that rewards length gives longer answers higher scores. Each dot is an item; the line is "
+        "the mean score in bins of equal item count, with 95% CIs.",
+        figures=[Figure("length", "Score against length", svg, "", bin_table(bins, "answer length", False))],
+    )
 
 
 def _full_scale(distribution: dict[str, int], scale: tuple[float, float] | None) -> tuple[list[str], list[int]]:
