@@ -17,6 +17,7 @@ __all__ = [
     "Summary",
     "__version__",
     "aggregate",
+    "arun_eval",
     "load_template",
     "register_backend",
     "report",
@@ -29,6 +30,7 @@ _LAZY = {
     "EvalResult": ("judgekit.api", "EvalResult"),
     "Summary": ("judgekit.summary", "Summary"),
     "aggregate": ("judgekit.metrics.aggregate", "aggregate"),
+    "arun_eval": ("judgekit.api", "arun_eval"),
     "load_template": ("judgekit.inputs.prompts", "load"),
     "register_backend": ("judgekit.backends.registry", "register_backend"),
     "report": ("judgekit.api", "report"),
@@ -36,7 +38,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from judgekit.api import EvalResult, report, run_eval
+    from judgekit.api import EvalResult, arun_eval, report, run_eval
     from judgekit.backends.registry import register_backend
     from judgekit.config import EvalConfig
     from judgekit.inputs.datasets import Dataset

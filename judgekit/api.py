@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from judgekit import __version__
 from judgekit.backends.base import Backend, BackendOptions, ChecksModels, ReportsEndpoints, ReportsRuntime
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
-from judgekit.config import EvalConfig
-from judgekit.errors import DatasetError, FatalProviderError, RunDirError, UsageError
+from judgekit.config import EvalConfig, check_same_run
+from judgekit.errors import DatasetError, RunDirError, UsageError
 from judgekit.inputs.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.inputs.prompts import Template
 from judgekit.judging import calls
@@ -32,10 +32,11 @@ from judgekit.judging.grading import Grading
 from judgekit.judging.planning import grading_info, plan_grading
 from judgekit.judging.pricing import require_prices, resolve_prices, spent
 from judgekit.judging.progress import NullProgress, Progress
-from judgekit.judging.runner import BudgetReached, Counters, Executor, RunnerOptions, run_items
+from judgekit.judging.runner import STOPS_THE_RUN, BudgetReached, Counters, Executor, RunnerOptions, run_items
 from judgekit.judging.scoring import scoring_info
 from judgekit.manifest import DatasetRecord, RunManifest, TemplateRecord, load_manifest
 from judgekit.metrics.aggregate import Aggregation, aggregate
+from judgekit.metrics.failures import failure_reasons
 from judgekit.schema import Item, Judgment
 from judgekit.store.rundir import RunDir, latest_rows, slug
 from judgekit.summary import Cost, Counts, Summary
@@ -183,13 +184,9 @@ def open_run_dir(prepared: Prepared) -> list[Judgment]:
     """Start the run directory, or resume it; returns the rows already there."""
     run_dir, config = prepared.run_dir, prepared.config
     if run_dir.exists() and not config.fresh:
-        existing = run_dir.read_manifest()  # a dict: an older or damaged record still gets this message
-        if existing.get("run_id") != prepared.run_id:
-            raise RunDirError(
-                f"{run_dir.path} holds a run with a different configuration "
-                f"(judge {existing.get('judge')}, template {existing.get('template', {}).get('name')}); "
-                "pass --fresh to replace it or --out to choose another directory"
-            )
+        # Names each deciding setting that differs (old -> new); a larger or smaller --limit is the same run.
+        check_same_run(run_dir.path, run_dir.read_manifest(), prepared.manifest.as_dict())
+        run_dir.follow(prepared.run_id, config.limit)  # e.g. grown from --limit 5 to every item
         return run_dir.load_judgments(repair=True)
     if run_dir.path.exists() and any(run_dir.path.iterdir()) and not run_dir.exists() and not config.fresh:
         raise RunDirError(f"{run_dir.path} exists and is not a judgekit run directory; choose another --out")
@@ -264,9 +261,10 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
     try:
         await grading.start(executor, prepared.run_dir.path, earlier)  # G-Eval's steps, before any item
         await run_items(items, judge_item, workers=concurrency)
-    except (BudgetReached, FatalProviderError) as exc:
-        # Stop cleanly: every finished call is on disk; the summary covers what was judged.
-        stop_reason = str(exc)
+    except STOPS_THE_RUN as exc:
+        # Stop cleanly: every finished call is on disk; the summary covers what was judged. A budget
+        # only needs the command again; a provider that refuses every call needs fixing first.
+        stop_reason = str(exc) if isinstance(exc, BudgetReached) else f"{exc} (fix that first: what was judged is kept)"
     finally:
         progress.stop()
         writer.close()
@@ -280,15 +278,47 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
         status="incomplete" if stop_reason else "complete",
         wall_s=elapsed,
         backend_timing=backend.runtime() if isinstance(backend, ReportsRuntime) else None,
+        resumed=executor.counters.resumed,
     )
     lowest = executor.limit.lowest if config.adaptive else None
     return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
 
 
-def run_eval(config: EvalConfig, *, progress: Progress | None = None, backend: Backend | None = None) -> EvalResult:
-    """Judge a dataset end to end (the library form of `judgekit eval`)."""
-    prepared = prepare(config, backend=backend)
-    return asyncio.run(execute(prepared, progress))
+def run_eval(
+    source: EvalConfig | str | Path | Any,
+    *,
+    progress: Progress | None = None,
+    backend: Backend | None = None,
+    **options: Any,
+) -> EvalResult:
+    """Judge a dataset end to end (the library form of `judgekit eval`).
+
+    `source` is an `EvalConfig`, or the data (a file path, a list of dicts, a pandas DataFrame)
+    with the config's fields as keyword options: `run_eval(rows, judge="openai/gpt-4o-mini")`.
+    Inside a running event loop (Jupyter, an async app) use `await arun_eval(...)`.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun_eval(source, progress=progress, backend=backend, **options))
+    raise UsageError(
+        "run_eval() cannot run inside a running event loop (a Jupyter notebook, an async app); "
+        "use `await judgekit.arun_eval(...)` there, with the same arguments"
+    )
+
+
+async def arun_eval(
+    source: EvalConfig | str | Path | Any,
+    *,
+    progress: Progress | None = None,
+    backend: Backend | None = None,
+    **options: Any,
+) -> EvalResult:
+    """`run_eval` for code that already runs an event loop: `result = await arun_eval(rows, judge=...)`."""
+    from judgekit.inputs.rows import config_for
+
+    prepared = prepare(config_for(source, options), backend=backend)
+    return await execute(prepared, progress)
 
 
 def finish(
@@ -297,8 +327,12 @@ def finish(
     status: str = "complete",
     wall_s: float | None = None,
     backend_timing: dict[str, float] | None = None,
+    resumed: int | None = None,
 ) -> Summary:
-    """Aggregate a run directory's rows into summary.json (no model calls)."""
+    """Aggregate a run directory's rows into summary.json (no model calls).
+
+    `resumed`: calls the last session found already made by an earlier one (None keeps the
+    number summary.json holds, as `judgekit report` does)."""
     manifest = load_manifest(run_dir)
     config = manifest.config
     items = islice(run_dir.iter_items(), config.limit) if config.limit else run_dir.iter_items()  # streamed
@@ -316,6 +350,7 @@ def finish(
         renamed=_renamed_columns(manifest),
     )
     counts = _call_counts(result, all_rows)
+    counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
     if status == "complete" and (counts.pending or counts.errors):
         status = "incomplete"
     summary = Summary(
@@ -343,6 +378,15 @@ def finish(
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
+
+
+def _stored_resumed(run_dir: RunDir) -> int:
+    if not run_dir.summary_path.exists():
+        return 0
+    try:
+        return int(run_dir.read_summary().get("counts", {}).get("resumed", 0))
+    except (RunDirError, TypeError, ValueError, AttributeError):
+        return 0
 
 
 def _renamed_columns(manifest: RunManifest) -> dict[str, str]:
@@ -381,6 +425,7 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
         counts.requests += row.attempts
         for kind, number in row.retries.items():
             counts.retries[kind] = counts.retries.get(kind, 0) + number
+    counts.failure_reasons = failure_reasons(latest, all_rows)
     return counts
 
 

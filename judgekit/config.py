@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,8 +48,8 @@ class EvalConfig(BaseModel):
     """Overrides the template's temperature."""
     max_tokens: int | None = None
     """Overrides the template's max_tokens."""
-    limit: int | None = None
-    """Judge only the first N items."""
+    limit: int | None = Field(default=None, ge=1)
+    """Judge only the first N items (at least 1)."""
     max_chars: int = 100_000
     truncate: bool = False
     base_url: str | None = None
@@ -107,16 +108,75 @@ class EvalConfig(BaseModel):
     """CPU threads for an in-process local model (default: the physical cores)."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
-        """Run id: a hash of everything that decides the judgments (not speed or retry settings)."""
-        payload = {
-            "positions": self.positions,
-            "seed": self.seed,
-            "limit": self.limit,
-            "max_chars": self.max_chars,
-            "truncate": self.truncate,
-            **resolved,
-        }
+        """Run id: a hash of everything that decides the judgments (not speed or retry settings).
+
+        `limit` is left out: it says how many of the items to judge, not how any is judged, so
+        a run grows from `--limit 5` to the whole dataset in the same directory."""
+        payload = identity_payload(self.model_dump(), resolved)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+IDENTITY_OPTIONS = ("positions", "seed", "max_chars", "truncate")
+"""Options that, with what a run resolves (data hash, template hash, judge, parameters, ...),
+decide its judgments; any other option may differ between sessions of one run."""
+
+
+def identity_payload(config: Mapping[str, Any], resolved: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's id is a hash of: the deciding options and the resolved settings."""
+    return {**{name: config.get(name) for name in IDENTITY_OPTIONS}, **resolved}
+
+
+def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The settings that differ between two run manifests, each as `key old -> new`.
+
+    Only what decides the judgments is compared (see `identity_payload`); nested settings
+    are named by their dotted path (`params.temperature`), and the template's name is shown
+    beside its hash so a person can tell which template each run used.
+    """
+    before = _flat(identity_payload(old.get("config", {}), old.get("resolved", {})))
+    after = _flat(identity_payload(new.get("config", {}), new.get("resolved", {})))
+    changes = [
+        f"{key} {_shown(before.get(key))} -> {_shown(after.get(key))}"
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    ]
+    if any(change.startswith("template_hash ") for change in changes):
+        names = (old.get("template", {}).get("name"), new.get("template", {}).get("name"))
+        if names[0] != names[1]:
+            # The template's name says it; the grading plan's per-template entries only repeat it.
+            changes = [change for change in changes if not change.startswith(("grading.templates.", "grading.by_"))]
+            changes.insert(0, f"template {_shown(names[0])} -> {_shown(names[1])}")
+    return changes
+
+
+def check_same_run(path: Path, existing: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """Refuse to continue a run directory whose run was made with other deciding settings,
+    naming each setting that differs (old -> new)."""
+    from judgekit.errors import RunDirError
+    from judgekit.redact import redact_data
+
+    changes = changed_settings(existing, redact_data(new))  # what run.json holds is redacted
+    if changes:
+        raise RunDirError(
+            f"{path} holds a run with a different configuration ({'; '.join(changes)}); "
+            "pass --fresh to replace it or --out to choose another directory"
+        )
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flat(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def load_settings(directory: Path) -> tuple[dict[str, Any], Path | None]:

@@ -12,10 +12,12 @@ The hierarchy::
     │   ├── TemplateError              a prompt template is invalid or cannot render an item
     │   └── RunDirError                a run directory is missing, foreign or damaged
     ├── ProviderError                  exit 3: a model call failed (carries a retry hint)
-    │   └── FatalProviderError         retrying cannot help (bad key, unknown model): stop the run
+    │   └── FatalProviderError         retrying cannot help (bad key, unknown model, the same 400
+    │                                  again and again, no server at the URL): stop the run
     ├── ErrorBudgetExceeded            exit 3: more items failed than --max-errors allows
     ├── RunStopped                     exit 3: a run stopped early (budget, fatal provider error)
     ├── RunIncomplete                  exit 3: gates were asked of a run with items never judged
+    ├── NoVerdicts                     exit 3: the first answers, or all of them, had no valid verdict
     ├── Interrupted                    exit 130: Ctrl-C; what was judged is kept
     └── GenerationError                exit 3: G-Eval's evaluation steps could not be generated
 
@@ -135,6 +137,11 @@ class RunStopped(JudgekitError):
 
 class RunIncomplete(JudgekitError):
     """Raised when gates are checked on a run directory whose items were not all judged."""
+
+
+class NoVerdicts(JudgekitError):
+    """Raised when a run's answers carry no valid verdict: its first answers all lacked one (the
+    run stops early), or every judged item is unscored (the run ends with exit 3, never 0)."""
 
 
 class Interrupted(JudgekitError):

@@ -207,6 +207,8 @@ class Judgment(BaseModel):
     cached: bool = False
     retries: dict[str, int] = Field(default_factory=dict)
     """Failed attempts before the final one, by failure kind."""
+    retry_reasons: dict[str, str] | None = None
+    """The message of the first failed attempt of each kind (redacted), so a run can say why."""
     batch_id: str | None = None
     """The provider batch that answered this call (batch runs only)."""
     cost_usd: float | None = None

@@ -31,18 +31,23 @@ class Counts(BaseModel):
     pending: int = 0
     """Items not judged because the run stopped early (interrupt or budget)."""
     calls: int = 0
-    """Completions received from the provider in this run (paid calls)."""
+    """Completions received from the provider over the whole run directory, every session
+    included (paid calls)."""
     requests: int = 0
     """Requests sent, retries included."""
     cached: int = 0
     """Calls answered by the on-disk cache (free)."""
     resumed: int = 0
-    """Calls reused from an earlier attempt of this run (free)."""
+    """Of `calls` and `cached`, those the latest session found already made by an earlier
+    session of this run (interrupted, stopped by a budget, or run again) and reused."""
     retries: dict[str, int] = Field(default_factory=dict)
     """Retried failures by kind (rate_limit, server_error, timeout, connection, malformed)."""
     failures: dict[str, int] = Field(default_factory=dict)
     """Calls that still failed after the last retry, by kind."""
     unscored_reasons: dict[str, int] = Field(default_factory=dict)
+    failure_reasons: dict[str, list[str]] = Field(default_factory=dict)
+    """The first distinct messages (up to 3) per kind of failure, from calls that failed and
+    attempts that were retried: what the server said, credentials redacted."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
 

@@ -65,6 +65,26 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return work
 
 
+TEST_KEY = "sk-test-judge-0123456789"
+"""The key the `judge` fixture sets: tests that look for leaked keys search for it."""
+
+
+@pytest.fixture
+def judge(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
+    """Start a fake OpenAI-compatible judge and point OPENAI_BASE_URL / OPENAI_API_KEY at it:
+    `judge(responder, **options)`; a test file may override the fixture to change the responder."""
+
+    def start(responder: Responder | None = None, **options: Any) -> FakeProvider:
+        from tests.helpers import marker_responder
+
+        server = fake_provider(responder or marker_responder, **options)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+        monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+        return server
+
+    return start
+
+
 @pytest.fixture
 def fake_provider() -> Iterator[Callable[..., FakeProvider]]:
     """Start fake OpenAI/Anthropic servers: `fake_provider(responder, faults=..., latency=...)`."""

@@ -9,13 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.testing.server import FakeProvider
-from tests.helpers import marker_responder
-
-runner = CliRunner()
+from tests.helpers import marker_responder, run
+from tests.helpers import write_jsonl as write_jsonl  # the gate tests import it from here
 
 PASS_FAIL_TEMPLATE = """---
 kind: pointwise
@@ -33,8 +30,8 @@ Say PASS or FAIL, after the word Verdict and a colon.
 """
 
 
-def cli(*args: str) -> Any:
-    return runner.invoke(app, [str(arg) for arg in args])
+cli = run
+"""The judgekit CLI, invoked in-process (the gate tests' name for `tests.helpers.run`)."""
 
 
 def ci_responder(request: Any) -> str:
@@ -92,11 +89,6 @@ def points(
             row["human_score"] = human[index]
         rows.append(row)
     return rows
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
 
 
 def summary_json(run_dir: str | Path) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
@@ -41,3 +43,25 @@ def marker_responder(request: Any) -> str:
     if first_good == -1 or first_bad == -1:
         return "Both look alike.\n[[C]]"
     return "The first is better.\n[[A]]" if first_good < first_bad else "The second is better.\n[[B]]"
+
+
+runner = CliRunner()
+
+
+def run(*args: Any) -> Any:
+    """Invoke the judgekit CLI in-process (arguments turned into strings)."""
+    from judgekit.cli import app
+
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+def summary_of(result: Any) -> dict[str, Any]:
+    """The summary JSON a successful `--format json` run printed."""
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def rows_of(run_dir: str | Path, name: str = "judgments.jsonl") -> list[dict[str, Any]]:
+    """The rows of a run directory's judgments.jsonl (or another JSONL file in it)."""
+    return [json.loads(line) for line in (Path(run_dir) / name).read_text().splitlines()]

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.testing.server import FakeProvider, FakeRequest, Reply
+from tests.helpers import rows_of
 
-runner = CliRunner()
 STEPS_TEXT = "1. Read the text closely.\n2. Compare it with the criterion.\n3. Pick a score from 1 to 5."
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
-
-
-def summary_of(result: Any) -> dict[str, Any]:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def rows_of(run_dir: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (Path(run_dir) / "judgments.jsonl").read_text().splitlines()]
 
 
 def judge_rows(run_dir: str) -> list[dict[str, Any]]:

@@ -124,7 +124,8 @@ def test_example_workflow_step_judges_reports_and_passes(clean_environment: Path
         "junit": "judgekit-reports/judgekit.xml",
     }
     root = ElementTree.parse(clean_environment / written["junit"]).getroot()
-    assert len(list(root.iter("testcase"))) == 20 + 2  # 20 items, 2 gates (min-win-rate, max-unscored)
+    assert len(list(root.iter("testcase"))) == 20 + 2 + 1  # 20 items, 2 gates (min-win-rate, max-unscored), the run
+    assert not [case for case in root.iter("testcase") if case.find("failure") is not None]  # exit 0: all green
     assert (clean_environment / written["html"]).read_text().startswith("<!DOCTYPE html>")
     summary = json.loads((clean_environment / written["run-dir"] / "summary.json").read_text())
     assert summary["counts"]["items"] == 20 and summary["config"]["judge"] == "mock/first"

@@ -17,30 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.testing.batches import BatchBehaviour
 from judgekit.testing.server import FakeProvider
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, rows_of, run, summary_of, write_jsonl
 
-runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--poll-interval", "0.02", "-q"]
 METRICS = ("pairwise", "pointwise", "bias", "human")
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
-
-
-def summary_of(result: Any) -> dict[str, Any]:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def rows_of(run_dir: str | Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (Path(run_dir) / "judgments.jsonl").read_text().splitlines()]
 
 
 def final_rows(run_dir: str | Path) -> dict[tuple[str, str], dict[str, Any]]:

@@ -12,24 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.judging.pricing import BUILTIN_PRICES
 from judgekit.testing.batches import BatchBehaviour
 from judgekit.testing.server import FakeProvider
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, run, write_jsonl
 from tests.processes import start_judgekit, wait_until
 
-runner = CliRunner()
 FAST = ["--poll-interval", "0.02", "-q"]
 ITEMS, PER_BATCH = 30, 20
 """60 calls (each item in both orders), in three batches."""
 CALLS = 2 * ITEMS
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
 
 
 def journal_states() -> list[str]:

@@ -11,13 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.testing.server import FakeProvider
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, run, write_jsonl
 
-runner = CliRunner()
 PRICES = ["--price-in", "1000", "--price-out", "1000", "--max-tokens", "20"]
 """Dear tokens and short answers, so a request's worst case is near what it really costs."""
 STOPPED = re.compile(
@@ -29,10 +26,6 @@ STOPPED = re.compile(
 def usd(value: float) -> str:
     """Dollars as judgekit prints them: four decimals, six below a cent."""
     return f"${value:.6f}" if 0 < value < 0.01 else f"${value:.4f}"
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
 
 
 @pytest.fixture

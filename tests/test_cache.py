@@ -20,7 +20,7 @@ from judgekit.cli import app
 from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams
 from judgekit.store.cache import CACHE_FILE, CompletionCache, request_key
 from judgekit.testing.server import FakeProvider, Faults
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, rows_of, write_jsonl
 from tests.processes import environment, start_judgekit
 
 runner = CliRunner()
@@ -38,21 +38,6 @@ def run(*args: str, **kwargs: Any) -> Any:
 
 def cache_dir() -> Path:
     return Path(os.environ["JUDGEKIT_CACHE_DIR"])
-
-
-def rows_of(run_dir: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (Path(run_dir) / "judgments.jsonl").read_text().splitlines()]
-
-
-@pytest.fixture
-def judge(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
-    def start(responder: Any = marker_responder, **options: Any) -> FakeProvider:
-        server = fake_provider(responder, **options)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-cache-0123456789")
-        return server
-
-    return start
 
 
 # -- the key --------------------------------------------------------------------------------
@@ -275,7 +260,9 @@ def test_a_damaged_cache_does_not_stop_a_run(judge: Callable[..., FakeProvider],
 
 
 # -- judgekit cache -------------------------------------------------------------------------
-def test_cache_stats_prune_and_clear(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+def test_cache_stats_prune_and_clear(
+    judge: Callable[..., FakeProvider], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     judge()
     empty = run("cache", "stats")
     assert empty.exit_code == 0 and "entries: 0" in empty.stdout
@@ -300,6 +287,10 @@ def test_cache_stats_prune_and_clear(judge: Callable[..., FakeProvider], tmp_pat
     assert "removed 0" in run("cache", "prune", "--older-than", "12h").stdout
     bad = run("cache", "prune", "--older-than", "soon")
     assert bad.exit_code == 2 and "cannot read the age 'soon'" in bad.stderr
+    no_terminal = run("cache", "clear", input="y\n")  # input, but no terminal: confirmations need --yes
+    assert no_terminal.exit_code == 2 and "pass --yes" in no_terminal.stderr
+    assert "entries: 3" in run("cache", "stats").stdout
+    monkeypatch.setattr("judgekit.cli.common.stdin_is_terminal", lambda: True)
     declined = run("cache", "clear", input="n\n")
     assert declined.exit_code == 1 and "entries: 3" in run("cache", "stats").stdout
     cleared = run("cache", "clear", "--yes")

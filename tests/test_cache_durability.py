@@ -15,22 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.store.cache import CACHE_FILE, remove_files
 from judgekit.store.rundir import JudgmentWriter
 from judgekit.testing.batches import BatchBehaviour
 from judgekit.testing.server import FakeProvider
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, run, write_jsonl
 from tests.processes import hold_when_caught_up, line_count, start_judgekit, wait_until
 
-runner = CliRunner()
 FAST_BATCH = ["--batch", "--poll-interval", "0.02", "-q"]
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
 
 
 def rows_of(run_dir: str) -> list[dict[str, Any]]:

@@ -51,12 +51,22 @@ def _gate(candidate: Path, baseline: Path, *extra: str) -> Any:
 
 
 def _verdicts(path: str) -> dict[str, str]:
+    """Item -> its outcome property (won, lost, ...); gate or run check -> failure or passed."""
     root = ElementTree.parse(path).getroot()
-    return {
-        case.get("name", ""): next((child.tag for child in case), "passed")
-        for suite in root.iter("testsuite")
-        for case in suite.iter("testcase")
-    }
+    found = {}
+    for case in root.iter("testcase"):
+        outcome = case.find("properties/property[@name='outcome']")
+        failed = case.find("failure") is not None
+        found[case.get("name", "")] = (
+            outcome.get("value", "") if outcome is not None else "failure" if failed else "passed"
+        )
+    return found
+
+
+def _failures(path: str) -> list[str]:
+    """Test cases a JUnit publisher shows red."""
+    root = ElementTree.parse(path).getroot()
+    return [case.get("name", "") for case in root.iter("testcase") if case.find("failure") is not None]
 
 
 def test_gates_pass_on_the_better_version_and_fail_on_the_worse(job: tuple[FakeProvider, Path, Path]) -> None:
@@ -64,14 +74,18 @@ def test_gates_pass_on_the_better_version_and_fail_on_the_worse(job: tuple[FakeP
     passed = _gate(better, worse)
     assert passed.exit_code == 0, passed.output
     assert "::error" not in passed.output
+    assert _failures("results.xml") == [], "exit 0: nothing in the report may be red"
+    won = [name for name, verdict in _verdicts("results.xml").items() if verdict == "won"]
+    assert won == ["task-4", "task-5", "task-6", "task-7", "task-8", "task-9"]
     failed = _gate(worse, better)
     assert failed.exit_code == 1
     assert len(gate_lines(failed.stderr)) == 1 and "--min-win-rate" in gate_lines(failed.stderr)[0]
     assert [
         line for line in failed.stderr.splitlines() if line.startswith("::error title=judgekit gate --min-win-rate")
     ]
-    losses = [name for name, verdict in _verdicts("results.xml").items() if verdict == "failure"]
-    assert losses == ["task-4", "task-5", "task-6", "task-7", "task-8", "task-9", "--min-win-rate"]
+    assert _failures("results.xml") == ["--min-win-rate"], "the gate fails, not the items"
+    losses = [name for name, verdict in _verdicts("results.xml").items() if verdict == "lost"]
+    assert losses == ["task-4", "task-5", "task-6", "task-7", "task-8", "task-9"]
     step_summary = Path(os.environ["GITHUB_STEP_SUMMARY"]).read_text()
     assert "✅ all 2 passed" in step_summary and "❌ 1 of 2 failed" in step_summary
     # Judge settings for reproducibility: temperature 0 and the fixed seed on every request.

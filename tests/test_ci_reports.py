@@ -34,7 +34,21 @@ def _cases(root: ElementTree.Element, suite: str) -> dict[str, ElementTree.Eleme
     return {case.get("name", ""): case for case in found.iter("testcase")}
 
 
-def test_junit_one_case_per_item_with_failures_errors_and_properties(
+def _outcome(case: ElementTree.Element, name: str = "outcome") -> str | None:
+    found = case.find(f"properties/property[@name='{name}']")
+    return None if found is None else found.get("value")
+
+
+def _red(root: ElementTree.Element) -> list[str]:
+    """What a JUnit publisher marks red: test cases with a failure or an error."""
+    return [
+        case.get("name", "")
+        for case in root.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
+
+
+def test_junit_one_case_per_item_with_outcomes_as_properties_and_the_gate_as_the_failure(
     judge: Callable[..., FakeProvider], tmp_path: Path
 ) -> None:
     # With one worker the items go in order: q0's call fails (the first request, no retries);
@@ -51,23 +65,18 @@ def test_junit_one_case_per_item_with_failures_errors_and_properties(
     assert root.tag == "testsuites"
     cases = _cases(root, "judgekit.pairwise.pairs")
     assert list(cases) == [f"q{index}" for index in range(8)]
-    outcome = {
-        name: ("failure" if case.find("failure") is not None else "error" if case.find("error") is not None else "pass")
-        for name, case in cases.items()
-    }
-    assert list(outcome.values()) == ["error", "pass", "pass", "pass", "failure", "failure", "error", "pass"]
-    provider_error = cases["q0"].find("error")
-    assert provider_error is not None and provider_error.get("type") == "provider_error"
-    loss = cases["q4"].find("failure")
-    assert loss is not None and loss.get("message") == "the judge preferred B over the candidate A"
-    assert loss.text == "The second is better.\n[[B]]"  # the judge's explanation, verbatim
-    unscored = cases["q6"].find("error")
-    assert unscored is not None and unscored.get("type") == "unscored"
-    assert "no verdict found" in (unscored.get("message") or "")
-    assert unscored.text == "I cannot tell which is right."
+    outcomes = [_outcome(case) for case in cases.values()]
+    assert outcomes == ["error", "won", "won", "won", "lost", "lost", "unscored", "won"]
+    assert _red(root) == ["--min-win-rate"], "the gate is the failing test case, not the items"
+    assert _outcome(cases["q4"], "reason") == "the judge preferred B over the candidate A"
+    assert _outcome(cases["q4"], "verdict") == "B"
+    assert cases["q4"].findtext("system-out") == "The second is better.\n[[B]]"  # the judge's explanation
+    assert "no verdict found" in (_outcome(cases["q6"], "reason") or "")
+    assert cases["q6"].findtext("system-out") == "I cannot tell which is right."
+    assert "server error (500)" in (_outcome(cases["q0"], "reason") or "")
     suite = next(element for element in root.iter("testsuite") if element.get("name") == "judgekit.pairwise.pairs")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("8", "2", "2")
-    properties = {prop.get("name"): prop.get("value") for prop in suite.iter("property")}
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("8", "0", "0")
+    properties = {prop.get("name"): prop.get("value") for prop in suite.find("properties") or []}
     manifest = json.loads(Path("run/run.json").read_text())
     assert properties["judge"] == JUDGE
     assert properties["template_hash"] == manifest["template"]["hash"]
@@ -75,7 +84,31 @@ def test_junit_one_case_per_item_with_failures_errors_and_properties(
     gates = _cases(root, "judgekit.ci.gates")
     gate_failure = gates["--min-win-rate"].find("failure")
     assert gate_failure is not None and "is below the threshold" in (gate_failure.get("message") or "")
-    assert root.get("failures") == "3" and root.get("tests") == "9"
+    assert gates["run"].find("failure") is None  # one failed item is allowed by --max-errors 1
+    assert root.get("failures") == "1" and root.get("tests") == "10"
+    assert "8 items: 2 failing, 2 without a verdict, 0 not judged" in result.stderr
+
+
+def test_junit_is_all_green_when_the_gate_passes(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    judge()
+    data = write_jsonl(tmp_path / "pairs.jsonl", pairs(12, a_good=[0, 1, 2, 3, 4, 5, 6, 7]))
+    result = cli("eval", data, "-j", JUDGE, "-q", "--out", "run", "--junit", "j.xml", "--min-win-rate", "0.5")
+    assert result.exit_code == 0, result.output
+    root = ElementTree.parse("j.xml").getroot()
+    assert _red(root) == [] and root.get("failures") == "0" and root.get("errors") == "0"
+    lost = [name for name, case in _cases(root, "judgekit.pairwise.pairs").items() if _outcome(case) == "lost"]
+    assert len(lost) == 4  # the losses are still there to read
+
+
+def test_junit_run_case_fails_when_the_run_does(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    judge(faults=Faults(server_error=1.0))
+    data = write_jsonl(tmp_path / "pairs.jsonl", pairs(3, a_good=[0]))
+    result = cli("eval", data, "-j", JUDGE, "-q", "--out", "run", "--junit", "j.xml", "--max-retries", "0")
+    assert result.exit_code == 3
+    root = ElementTree.parse("j.xml").getroot()
+    assert _red(root) == ["run"]
+    message = _cases(root, "judgekit.ci.gates")["run"].find("failure")
+    assert message is not None and "3 items failed after retries" in (message.get("message") or "")
 
 
 def test_junit_is_valid_xml_whatever_the_answers_hold(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
@@ -103,15 +136,21 @@ def test_junit_pointwise_pass_score_and_without_one(judge: Callable[..., FakePro
     data = write_jsonl(tmp_path / "points.jsonl", points(5, good=[0, 1, 2]))
     result = cli("eval", data, "-j", JUDGE, "-q", "--out", "run", "--junit", "junit.xml", "--pass-score", "5")
     assert result.exit_code == 0, result.output
-    cases = _cases(ElementTree.parse("junit.xml").getroot(), "judgekit.pointwise.points")
-    failures = {name: case.find("failure") for name, case in cases.items()}
-    assert sorted(name for name, failure in failures.items() if failure is not None) == ["q3", "q4"]
-    assert failures["q3"] is not None and failures["q3"].get("message") == "score 2 is below the pass score 5"
+    root = ElementTree.parse("junit.xml").getroot()
+    cases = _cases(root, "judgekit.pointwise.points")
+    assert {name: _outcome(case) for name, case in cases.items()} == {
+        "q0": "pass", "q1": "pass", "q2": "pass", "q3": "fail", "q4": "fail"
+    }  # fmt: skip
+    assert _outcome(cases["q3"], "reason") == "score 2 is below the pass score 5"
+    assert _outcome(cases["q3"], "score") == "2"
+    assert _red(root) == []  # no gate failed and the run is whole: exit 0, nothing red
     # Without --pass-score no score can fail an item, and the command says so.
     again = cli("gate", "run", "--junit", "junit2.xml")
     assert again.exit_code == 0
     assert "give --pass-score N" in again.stderr
-    assert not list(ElementTree.parse("junit2.xml").getroot().iter("failure"))
+    again_root = ElementTree.parse("junit2.xml").getroot()
+    assert {_outcome(case) for case in _cases(again_root, "judgekit.pointwise.points").values()} == {"scored"}
+    assert _red(again_root) == []
 
 
 def test_markdown_file_and_github_step_summary(

@@ -10,19 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.testing.server import FakeProvider
-from tests.helpers import pairwise_rows, write_jsonl
+from tests.helpers import pairwise_rows, run, write_jsonl
 
-runner = CliRunner()
 BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
 ANSWER = re.compile(r"\[Start of Answer ([AB])\]\n(.*?)\n\[End of Answer \1\]", re.S)
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
 
 
 def json_of(result: Any) -> dict[str, Any]:

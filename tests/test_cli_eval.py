@@ -8,27 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.testing.server import FakeProvider, Faults
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import marker_responder, pairwise_rows, rows_of, run, summary_of, write_jsonl
 
-runner = CliRunner()
 BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
-
-
-def summary_of(result: Any) -> dict[str, Any]:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def rows_of(run_dir: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (Path(run_dir) / "judgments.jsonl").read_text().splitlines()]
 
 
 @pytest.fixture

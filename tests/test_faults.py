@@ -7,19 +7,14 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.errors import UsageError
 from judgekit.judging.limiter import InFlightLimit
 from judgekit.judging.pricing import BUILTIN_PRICES, PRICES_CHECKED, builtin_prices, resolve_prices
 from judgekit.testing.server import FakeProvider, Faults
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
-
-runner = CliRunner()
+from tests.helpers import pairwise_rows, rows_of, run, write_jsonl
 
 SERVER_FAULT_TO_KIND = {
     "rate_limit": "rate_limit",
@@ -29,25 +24,6 @@ SERVER_FAULT_TO_KIND = {
     "malformed": "malformed",
     "empty": "malformed",
 }
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
-
-
-def rows_of(run_dir: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (Path(run_dir) / "judgments.jsonl").read_text().splitlines()]
-
-
-@pytest.fixture
-def judge(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
-    def start(responder: Any = marker_responder, **options: Any) -> FakeProvider:
-        server = fake_provider(responder, **options)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-faults-0123456789")
-        return server
-
-    return start
 
 
 def _server_faults(server: FakeProvider, since: int = 0) -> Counter[str]:

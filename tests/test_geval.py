@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from judgekit.testing.server import FakeProvider, FakeRequest
-from tests.helpers import write_jsonl
+from tests.helpers import rows_of, run, summary_of, write_jsonl
 from tests.library_helpers import (
     STEPS_TEXT,
     anthropic_judge,
@@ -20,9 +20,6 @@ from tests.library_helpers import (
     is_steps_request,
     judge_rows,
     openai_judge,
-    rows_of,
-    run,
-    summary_of,
 )
 
 __all__ = ["anthropic_judge", "openai_judge"]  # fixtures

@@ -10,17 +10,8 @@ from typing import Any
 import pytest
 
 from judgekit.testing.server import FakeProvider, FakeRequest, Faults, Reply
-from tests.helpers import pairwise_rows, write_jsonl
-from tests.library_helpers import (
-    anthropic_judge,
-    between,
-    is_reference_request,
-    judge_rows,
-    openai_judge,
-    rows_of,
-    run,
-    summary_of,
-)
+from tests.helpers import pairwise_rows, rows_of, run, summary_of, write_jsonl
+from tests.library_helpers import anthropic_judge, between, is_reference_request, judge_rows, openai_judge
 
 __all__ = ["anthropic_judge", "openai_judge"]  # fixtures
 
@@ -325,7 +316,7 @@ def test_anthropic_pairwise_samples_give_outcome_shares(
         (["--mode", "geval", "--criterion", "correctness", "--domain", "coding"], "--domain does not apply"),
         (["--rubric", "missing.yaml"], "missing.yaml: rubric file not found"),
         (["--reference-prompt", "reference/answer"], "--reference-prompt is used with --generate-reference"),
-        (["--samples", "0"], "Invalid value for '--samples'"),
+        (["--samples", "0"], "invalid value for '--samples'"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:

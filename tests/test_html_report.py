@@ -323,7 +323,7 @@ def test_a_run_without_any_verdict_still_gets_a_clear_page() -> None:
     result = runner.invoke(
         app, ["eval", str(BUNDLED / "demo" / "pairwise.jsonl"), "-j", "mock/unparseable", "-q", "--html", "r.html"]
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # no verdict at all: never exit 0, but the page is written
     html = Path("r.html").read_text(encoding="utf-8")
     page = read_page(html)
     assert page.cards["win_rate"]["card-value"] == "–" and "card-ci" not in page.cards["win_rate"]

@@ -306,7 +306,8 @@ def test_no_judge_means_the_embedded_judge_in_both_orders(monkeypatch: pytest.Mo
     monkeypatch.setattr(embedded, "DEFAULT_MODEL", "smollm2-135m")
     monkeypatch.setattr(embedded, "DEFAULT_JUDGE", "local/smollm2-135m")
     result = CliRunner().invoke(app, ["eval", str(DEMO), "--limit", "1", "--threads", "1", "-q", "--format", "json"])
-    assert result.exit_code == 0, result.output
+    # The 135M test model answers at chance and may give no verdict at all, which ends a run with 3.
+    assert result.exit_code == 0 or (result.exit_code == 3 and "no item got a valid verdict" in result.stderr)
     notice = result.stderr.splitlines()[0]
     assert notice.startswith("judgekit: no judge given: using the embedded local judge local/smollm2-135m")
     assert "both answer orders" in notice and "--judge provider/model or JUDGEKIT_JUDGE" in notice

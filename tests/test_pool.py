@@ -10,24 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from judgekit.backends.pool import parse_endpoint
-from judgekit.cli import app
 from judgekit.errors import UsageError
 from judgekit.testing.server import FakeProvider, FakeRequest
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
-
-runner = CliRunner()
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
-
-
-def summary_of(result: Any) -> dict[str, Any]:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.helpers import marker_responder, pairwise_rows, run, summary_of, write_jsonl
 
 
 def plain_pairs(n: int) -> list[dict[str, Any]]:

@@ -15,8 +15,7 @@ from judgekit.inputs.prompts import AuxTemplate, Template, item_variables, iter_
 from judgekit.inputs.rubrics import load_rubric
 from judgekit.judging.scoring import choose
 from judgekit.schema import Item, Message, SamplingParams
-from tests.helpers import write_jsonl
-from tests.library_helpers import run
+from tests.helpers import run, write_jsonl
 
 SUMMEVAL_ITEM = Item(
     id="d1", line=1, turns=(Message(role="user", content="The ARTICLE text."),), answer="the summary ."

@@ -8,15 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.inputs import parsing
 from judgekit.judging import calls
 from judgekit.testing.server import FakeProvider, Faults
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
-
-runner = CliRunner()
+from tests.helpers import marker_responder, pairwise_rows, run, write_jsonl
 
 TEMPLATE = """---
 kind: pairwise
@@ -35,10 +31,6 @@ Explain, then end with [[A]], [[B]] or [[C]].
 """
 STRICT = r"\[\[([ABC])\]\]"
 LENIENT = r"(?:\[\[|Verdict: )([ABC])"
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
 
 
 def rows_of(run_dir: Path, name: str = "judgments.jsonl") -> list[dict[str, Any]]:

@@ -9,33 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from judgekit.cli import app
 from judgekit.errors import RunDirError
 from judgekit.store.rundir import RunDir
 from judgekit.testing.server import FakeProvider
-from tests.helpers import marker_responder, pairwise_rows, write_jsonl
+from tests.helpers import pairwise_rows, run, write_jsonl
 from tests.processes import hold_when_caught_up, line_count, start_judgekit
 
-runner = CliRunner()
-
 METRICS = ("status", "kind", "counts", "pairwise", "bias", "human", "failed_items", "unscored_items", "warnings")
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args))
-
-
-@pytest.fixture
-def judge(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
-    def start(responder: Any = marker_responder, **options: Any) -> FakeProvider:
-        server = fake_provider(responder, **options)
-        monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-resume-0123456789")
-        return server
-
-    return start
 
 
 def _uninterrupted(judge: Callable[..., FakeProvider], data: Path) -> dict[str, Any]:
@@ -77,6 +58,7 @@ def test_sigkill_then_the_same_command_finishes_without_repeating_a_call(
     resumed = json.loads(stdout)
 
     reference = _uninterrupted(judge, data)
+    assert resumed["counts"].pop("resumed") == kept and reference["counts"].pop("resumed") == 0
     for key in METRICS:
         assert resumed[key] == reference[key], key
     assert resumed["status"] == "complete" and resumed["counts"]["scored"] == 16

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from judgekit.backends.base import BackendOptions, Capabilities
-from judgekit.backends.failures import translate_sdk_error
+from judgekit.backends.failures import snippet, translate_sdk_error
 from judgekit.errors import MissingCredentialsError, MissingDependencyError, ProviderError
 from judgekit.schema import Completion, JudgeRequest
 
@@ -114,6 +114,8 @@ def create(options: BackendOptions) -> AnthropicBackend:
 
 def completion_from_message(response: Any) -> Completion:
     """A Messages API reply (an SDK object, or one built from a batch result) as a `Completion`."""
+    if isinstance(response, str):  # the SDK hands back a body that is not JSON as text
+        raise ProviderError(f"the server returned no message{snippet(response)}", kind="malformed", retryable=True)
     blocks = getattr(response, "content", None) or []
     text = "".join(getattr(block, "text", "") or "" for block in blocks if getattr(block, "type", "") == "text")
     if not text.strip():

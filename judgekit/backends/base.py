@@ -21,6 +21,9 @@ class Capabilities:
     temperature: bool = True
     concurrent: bool = True
     """Can serve many requests at once (an in-process model serves one at a time)."""
+    scripted: bool = False
+    """Answers what it was told to, not what a model wrote (the mock judge): a run of deliberately
+    unparseable answers is a dry run of the unscored path, not a mismatch to stop early for."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from judgekit.errors import FatalProviderError, ProviderError
@@ -33,6 +34,33 @@ def retry_after_seconds(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, parsed.timestamp() - time.time())
+
+
+_ERROR_CODE = re.compile(r"^Error code: \d+ - ")
+"""The SDKs put this before the server's own message; the kind and status say it already."""
+SNIPPET_CHARS = 120
+
+
+def root_cause(exc: BaseException) -> str:
+    """The innermost reason behind an SDK's "Connection error." (refused, unknown host, TLS ...)."""
+    seen: set[int] = set()
+    cause: BaseException = exc
+    while (cause.__cause__ or cause.__context__) is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    text = str(cause).strip() or type(cause).__name__
+    return " ".join(text.split())
+
+
+def snippet(body: object) -> str:
+    """`: '<the start of a body>'` for an answer that is not what the API sends (an HTML page from a
+    proxy or a login screen); empty when there is nothing to show."""
+    if not isinstance(body, str) or not body.strip():
+        return ""
+    flat = " ".join(body.split())
+    what = " (an HTML page)" if flat[:20].lower().startswith(("<!doctype html", "<html")) else ""
+    shown = flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
+    return f"{what}: {redact(shown)!r}"
 
 
 def classify_status(
@@ -72,13 +100,16 @@ def translate_sdk_error(sdk: Any, exc: Exception, model: str, endpoint: str, key
     Both SDKs name their exception classes alike, so one function serves both. The server's
     message is redacted, since some providers echo part of a rejected key.
     """
-    message = redact(str(getattr(exc, "message", None) or exc))
+    message = redact(_ERROR_CODE.sub("", str(getattr(exc, "message", None) or exc)))
     if isinstance(exc, sdk.APITimeoutError):
-        return ProviderError("the request timed out", kind="timeout", retryable=True)
+        return ProviderError(f"the request to {redact(endpoint)} timed out", kind="timeout", retryable=True)
     if isinstance(exc, sdk.APIConnectionError):
-        return ProviderError(f"cannot connect to {endpoint}", kind="connection", retryable=True)
+        return ProviderError(
+            f"cannot connect to {redact(endpoint)} ({redact(root_cause(exc))})", kind="connection", retryable=True
+        )
     if isinstance(exc, sdk.APIResponseValidationError):
-        return ProviderError("the server sent a malformed response", kind="malformed", retryable=True)
+        body = getattr(getattr(exc, "response", None), "text", "")
+        return ProviderError(f"the server sent a malformed response{snippet(body)}", kind="malformed", retryable=True)
     headers = getattr(getattr(exc, "response", None), "headers", None)
     status = getattr(exc, "status_code", None)
     return classify_status(status, message, retry_after_seconds(headers), model, endpoint, key_variable)

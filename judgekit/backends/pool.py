@@ -20,9 +20,11 @@ import asyncio
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from judgekit.backends.base import Backend, BackendOptions, Capabilities
 from judgekit.errors import FatalProviderError, ProviderError, UsageError
+from judgekit.redact import redact
 from judgekit.schema import Completion, JudgeRequest
 
 COOLDOWN_S = 5.0
@@ -38,6 +40,15 @@ def parse_endpoint(text: str) -> tuple[str, int | None]:
             raise UsageError(f"--base-url {text!r}: the concurrency after '@' must be at least 1")
         return url, int(tail)
     return text.strip(), None
+
+
+def endpoint_settings(urls: list[str] | None) -> dict[str, Any]:
+    """`base_url` and `endpoints` of a run's configuration from repeated --base-url values: one
+    plain URL is a base URL; several (or one with @N) are a pool whose first URL names it."""
+    if not urls:
+        return {"base_url": None, "endpoints": []}
+    first, cap = parse_endpoint(urls[0])
+    return {"base_url": first, "endpoints": list(urls) if len(urls) > 1 or cap else []}
 
 
 @dataclass
@@ -159,7 +170,7 @@ class EndpointPool:
         if not others:
             return False
         replica.removed = reason
-        print(f"judgekit: warning: {replica.url} taken out of the pool: {reason}", file=sys.stderr)
+        print(f"judgekit: warning: {redact(replica.url)} taken out of the pool: {reason}", file=sys.stderr)
         return True
 
 

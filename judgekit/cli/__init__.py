@@ -24,9 +24,10 @@ from judgekit.cli import gate as gate_command
 from judgekit.cli import models as models_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
-from judgekit.cli.common import fail, help_markup
+from judgekit.cli.common import OneLineGroup, QuietPipe, fail, help_markup, set_quiet
 
 app = typer.Typer(
+    cls=OneLineGroup,
     rich_markup_mode=help_markup(),
     name="judgekit",
     help="LLM-as-a-judge evaluation: judge model outputs pairwise or pointwise, with honest statistics.",
@@ -62,6 +63,7 @@ def root(
     ] = False,
 ) -> None:
     """Load option defaults from judgekit.toml or [tool.judgekit] in pyproject.toml."""
+    set_quiet(False)  # each invocation starts loud; a command's -q turns it down
     from judgekit.config import load_settings
     from judgekit.errors import JudgekitError
 
@@ -94,6 +96,7 @@ def _checked_defaults(ctx: typer.Context, settings: dict[str, Any], path: Path |
 
 def main() -> None:
     """Entry point of the `judgekit` script."""
+    sys.stdout = QuietPipe(sys.stdout)
     try:
         app()
     except KeyboardInterrupt:

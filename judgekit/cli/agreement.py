@@ -10,7 +10,7 @@ import typer
 
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
-from judgekit.cli.common import handles_errors, stdout_console, warn
+from judgekit.cli.common import Quiet, handles_errors, stdout_console, warn
 
 
 @handles_errors
@@ -50,6 +50,7 @@ def agreement_command(
         Optional[str], typer.Option("--out", "-o", help="Also write compare.json to this directory.")
     ] = None,
     output_format: Annotated[FormatChoice, typer.Option("--format", help="table or json.")] = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Agreement, correlation and bias of existing judgments, e.g. released judge outputs.
 

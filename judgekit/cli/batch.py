@@ -13,7 +13,7 @@ import typer
 
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice, RetryChoice
-from judgekit.cli.common import fail, handles_errors, help_markup, stdout_console, warn
+from judgekit.cli.common import OutputFormat, Quiet, fail, handles_errors, help_markup, print_json, stdout_console, warn
 
 if TYPE_CHECKING:
     from judgekit.store.batch_state import BatchJournal
@@ -36,6 +36,7 @@ def status_command(
     offline: Annotated[
         bool, typer.Option("--offline", help="Show what the run directory knows; ask the provider nothing.")
     ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Show a run's batches: provider id, state, progress and what was collected."""
     import asyncio
@@ -73,7 +74,7 @@ def collect_command(
     output_format: Annotated[
         FormatChoice, typer.Option("--format", help="table or json (only the summary JSON on stdout).")
     ] = FormatChoice.table,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No waiting display.")] = False,
+    quiet: Quiet = False,
     min_win_rate: gating.MinWinRate = None,
     min_score: gating.MinScore = None,
     min_pass_rate: gating.MinPassRate = None,
@@ -133,16 +134,21 @@ def collect_command(
 
 @app.command("cancel")
 @handles_errors
-def cancel_command(run_dir: RunDirArgument) -> None:
+def cancel_command(
+    run_dir: RunDirArgument, output_format: OutputFormat = FormatChoice.table, quiet: Quiet = False
+) -> None:
     """Ask the provider to cancel a run's running batches (what already finished is kept)."""
     import asyncio
 
     journal = _journal(run_dir)
     running = journal.running()
+    cancelled = [record.provider_id for record in running if record.provider_id]
+    if output_format is FormatChoice.json:
+        print_json({"cancelled": cancelled})
     if not running:
         warn(f"{run_dir}: no batch is running")
         return
-    asyncio.run(_cancel(run_dir, [record.provider_id for record in running if record.provider_id]))
+    asyncio.run(_cancel(run_dir, cancelled))
     warn(
         f"asked the provider to cancel {len(running)} batch(es); collect what they finished with "
         f"`judgekit batch collect {run_dir}` (running the eval command again submits the cancelled requests anew)"

@@ -72,7 +72,7 @@ def compare_command(
 
 
 _SAME_NAME = (
-    "dataset", "positions", "seed", "temperature", "max_tokens", "limit", "base_url", "concurrency", "timeout",
+    "dataset", "positions", "seed", "temperature", "max_tokens", "limit", "concurrency", "timeout",
     "max_retries", "retry_base_delay", "max_calls", "max_errors", "cache_dir", "fresh", "group_by", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
     "reference_prompt", "max_chars", "truncate", "threads",
@@ -82,6 +82,7 @@ _SAME_NAME = (
 
 def _run(given: dict[str, Any]) -> int:
     """Build the comparison's shared configuration and run it through the library."""
+    from judgekit.backends.pool import endpoint_settings
     from judgekit.compare.runs import CompareOptions, parse_prices
     from judgekit.config import EvalConfig
     from judgekit.inputs.datasets import parse_field_options
@@ -100,6 +101,7 @@ def _run(given: dict[str, Any]) -> int:
         level=level,
         bootstrap_resamples=given["resamples"],
         mode=given["mode"].value if given["mode"] else None,
+        **endpoint_settings(given["base_url"]),  # repeatable, as in eval
     )
     plan = CompareOptions(
         base=base,

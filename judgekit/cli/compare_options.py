@@ -11,6 +11,7 @@ import typer
 
 from judgekit import choices
 from judgekit.cli.choices import FormatChoice, LevelChoice
+from judgekit.cli.common import Quiet
 
 JUDGE_PANEL = "Judge"
 DATA_PANEL = "Data"
@@ -62,7 +63,14 @@ CompareTemperature = Annotated[Optional[float], typer.Option(help="Sampling temp
 
 CompareMaxTokens = Annotated[Optional[int], typer.Option(help="Longest judge answer.", rich_help_panel=JUDGE_PANEL)]
 
-CompareBaseUrl = Annotated[Optional[str], typer.Option(help="Server URL for every judge.", rich_help_panel=JUDGE_PANEL)]
+CompareBaseUrl = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        help="Server URL for every judge (overrides OPENAI_BASE_URL / ANTHROPIC_BASE_URL). Repeat it to balance "
+        "calls over several servers of the same judge; URL@N caps one at N requests in flight.",
+        rich_help_panel=JUDGE_PANEL,
+    ),
+]
 
 CompareField = Annotated[
     Optional[list[str]],
@@ -70,7 +78,7 @@ CompareField = Annotated[
 ]
 
 CompareLimit = Annotated[
-    Optional[int], typer.Option("--limit", "-n", help="Only the first N items.", rich_help_panel=DATA_PANEL)
+    Optional[int], typer.Option("--limit", "-n", min=1, help="Only the first N items.", rich_help_panel=DATA_PANEL)
 ]
 
 CompareGroupBy = Annotated[
@@ -101,15 +109,38 @@ ComparePrice = Annotated[
 ]
 
 CompareConcurrency = Annotated[
-    int, typer.Option("--concurrency", "-c", envvar="JUDGEKIT_CONCURRENCY", min=1, rich_help_panel=RUN_PANEL)
+    int,
+    typer.Option(
+        "--concurrency",
+        "-c",
+        envvar="JUDGEKIT_CONCURRENCY",
+        min=1,
+        help="Requests in flight at once, per combination.",
+        rich_help_panel=RUN_PANEL,
+    ),
 ]
 
-CompareTimeout = Annotated[float, typer.Option(envvar="JUDGEKIT_TIMEOUT", rich_help_panel=RUN_PANEL)]
+CompareTimeout = Annotated[
+    float, typer.Option(envvar="JUDGEKIT_TIMEOUT", help="Seconds allowed per request.", rich_help_panel=RUN_PANEL)
+]
 
-CompareMaxRetries = Annotated[int, typer.Option(min=0, rich_help_panel=RUN_PANEL)]
+CompareMaxRetries = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Retries per call on rate limits, server errors, timeouts and malformed answers.",
+        rich_help_panel=RUN_PANEL,
+    ),
+]
 
 CompareRetryBaseDelay = Annotated[
-    float, typer.Option(envvar="JUDGEKIT_RETRY_BASE_DELAY", min=0, rich_help_panel=RUN_PANEL)
+    float,
+    typer.Option(
+        envvar="JUDGEKIT_RETRY_BASE_DELAY",
+        min=0,
+        help="Seconds before the first retry; doubles each time (Retry-After wins).",
+        rich_help_panel=RUN_PANEL,
+    ),
 ]
 
 CompareMaxCalls = Annotated[
@@ -122,9 +153,16 @@ CompareMaxErrors = Annotated[
     typer.Option(min=0, help="Items allowed to fail per combination before exit code 3.", rich_help_panel=RUN_PANEL),
 ]
 
-CompareNoCache = Annotated[bool, typer.Option("--no-cache", rich_help_panel=RUN_PANEL)]
+CompareNoCache = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the completion cache.", rich_help_panel=RUN_PANEL)
+]
 
-CompareCacheDir = Annotated[Optional[str], typer.Option(envvar="JUDGEKIT_CACHE_DIR", rich_help_panel=RUN_PANEL)]
+CompareCacheDir = Annotated[
+    Optional[str],
+    typer.Option(
+        envvar="JUDGEKIT_CACHE_DIR", help="Cache directory (default: the user cache dir).", rich_help_panel=RUN_PANEL
+    ),
+]
 
 CompareOut = Annotated[
     Optional[str],
@@ -133,7 +171,10 @@ CompareOut = Annotated[
     ),
 ]
 
-CompareRunsDir = Annotated[str, typer.Option(envvar="JUDGEKIT_RUNS_DIR", rich_help_panel=OUTPUT_PANEL)]
+CompareRunsDir = Annotated[
+    str,
+    typer.Option(envvar="JUDGEKIT_RUNS_DIR", help="Where default output directories go.", rich_help_panel=OUTPUT_PANEL),
+]
 
 CompareFresh = Annotated[bool, typer.Option("--fresh", help="Start every run afresh.", rich_help_panel=OUTPUT_PANEL)]
 
@@ -142,7 +183,8 @@ CompareOutputFormat = Annotated[
     typer.Option("--format", help="table or json (the comparison JSON).", rich_help_panel=OUTPUT_PANEL),
 ]
 
-CompareQuiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)]
+CompareQuiet = Quiet
+"""The same `-q` as every command."""
 
 CompareHtml = Annotated[
     Optional[str],

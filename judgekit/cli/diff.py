@@ -9,7 +9,7 @@ import typer
 
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import handles_errors, stdout_console, warn
+from judgekit.cli.common import Quiet, handles_errors, stdout_console, warn
 
 if TYPE_CHECKING:
     from judgekit.ci.diff import RunDiff
@@ -45,6 +45,7 @@ def diff_command(
     output_format: Annotated[
         FormatChoice, typer.Option("--format", help="table, or json (the whole comparison on stdout).")
     ] = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Compare two runs over the same items: which items got worse, and is the change significant?
 

@@ -130,6 +130,10 @@ def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) 
         from judgekit.inputs.datasets import parse_field_options
 
         explicit["fields"] = parse_field_options(given["field"])
+    if given["base_url"]:  # run.json keeps URLs without credentials: they come again from here
+        from judgekit.backends.pool import endpoint_settings
+
+        explicit.update(endpoint_settings(given["base_url"]))
     return resumed_config(given["resume"], explicit, dataset=given["dataset"], baseline=given["baseline"])
 
 

@@ -8,7 +8,7 @@ import typer
 
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import handles_errors
+from judgekit.cli.common import Quiet, handles_errors
 
 
 @handles_errors
@@ -31,6 +31,7 @@ def gate_command(
     output_format: Annotated[
         FormatChoice, typer.Option("--format", help="table, or json (the gate results as JSON on stdout).")
     ] = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Check quality gates on a run without calling a model.
 

@@ -102,7 +102,8 @@ Field = Annotated[
 ]
 
 Limit = Annotated[
-    Optional[int], typer.Option("--limit", "-n", help="Judge only the first N items.", rich_help_panel=DATA_PANEL)
+    Optional[int],
+    typer.Option("--limit", "-n", min=1, help="Judge only the first N items.", rich_help_panel=DATA_PANEL),
 ]
 
 MaxChars = Annotated[

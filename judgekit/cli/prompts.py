@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from judgekit.cli.common import fail, handles_errors, help_markup, stdout_console
+from judgekit.cli.choices import FormatChoice
+from judgekit.cli.common import OutputFormat, Quiet, fail, handles_errors, help_markup, print_json, stdout_console
 
 if TYPE_CHECKING:
     from judgekit.inputs.criteria import Criterion
@@ -73,13 +74,32 @@ def _plain(value: object) -> str:
 @handles_errors
 def list_command(
     long: Annotated[bool, typer.Option("--long", "-l", help="Full descriptions and the study each follows.")] = False,
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """List the built-in templates (`judgekit prompts show NAME` prints one in full)."""
     from rich import box
     from rich.table import Table
 
     from judgekit.inputs.criteria import BUILTIN_CRITERIA
-    from judgekit.inputs.prompts import iter_builtin
+    from judgekit.inputs.prompts import AuxTemplate, iter_builtin
+
+    if output_format is FormatChoice.json:
+        print_json(
+            [
+                {
+                    "name": template.name,
+                    "role": template.meta.role if isinstance(template, AuxTemplate) else "judge",
+                    "kind": None if isinstance(template, AuxTemplate) else template.meta.kind,
+                    "verdict": verdict_label(template),
+                    "description": " ".join(template.meta.description.split()),
+                    "follows": template.meta.follows,
+                    "hash": template.hash,
+                }
+                for template in iter_builtin()
+            ]
+        )
+        return
 
     # The folder of a built-in names its kind (pairwise/, pointwise/) or role (steps/, reference/).
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -104,12 +124,21 @@ def list_command(
 
 @app.command("criteria")
 @handles_errors
-def criteria_command() -> None:
+def criteria_command(output_format: OutputFormat = FormatChoice.table, quiet: Quiet = False) -> None:
     """List the built-in G-Eval criteria and what each one judges."""
     from rich import box
     from rich.table import Table
 
     from judgekit.inputs.criteria import BUILTIN_CRITERIA
+
+    if output_format is FormatChoice.json:
+        print_json(
+            [
+                {"name": item.name, "title": item.title, "task": item.task, "definition": item.definition}
+                for item in BUILTIN_CRITERIA.values()
+            ]
+        )
+        return
 
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("name", no_wrap=True)
@@ -123,12 +152,23 @@ def criteria_command() -> None:
 
 @app.command("show")
 @handles_errors
-def show_command(name: Annotated[str, typer.Argument(help="Template name or .jinja path.")]) -> None:
+def show_command(
+    name: Annotated[str, typer.Argument(help="Template name or .jinja path.")],
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
+) -> None:
     """Print a template's source (front matter and body) and its hash."""
+    from judgekit.cli.common import is_quiet
     from judgekit.inputs.prompts import load_any
 
     template = load_any(name)
-    print(f"# {template.name} ({template.path}) sha256:{template.hash}", file=sys.stderr)
+    if output_format is FormatChoice.json:
+        print_json(
+            {"name": template.name, "path": str(template.path), "hash": template.hash, "source": template.source}
+        )
+        return
+    if not is_quiet():
+        print(f"# {template.name} ({template.path}) sha256:{template.hash}", file=sys.stderr)
     sys.stdout.write(template.source if template.source.endswith("\n") else template.source + "\n")
 
 
@@ -189,11 +229,17 @@ def render_command(
     swapped: Annotated[
         bool, typer.Option("--swapped", help="Pairwise: show answer_b first, as a swapped call would.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the messages as JSON.")] = False,
     criterion: CriterionOption = None,
     steps: StepsOption = None,
     rubric: RubricOption = None,
     generate_reference: GenerateOption = False,
+    output_format: Annotated[
+        FormatChoice, typer.Option("--format", help="table (the messages as text) or json (a list of messages).")
+    ] = FormatChoice.table,
+    as_json: Annotated[
+        bool, typer.Option("--json", hidden=True, help="Deprecated: the same as --format json.")
+    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Print the messages a template produces for one item, without calling any model."""
     from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
@@ -233,7 +279,7 @@ def render_command(
             )
         )
     messages = template.render(variables)
-    if as_json:
+    if as_json or output_format is FormatChoice.json:
         print(json.dumps([message.model_dump() for message in messages], indent=2, ensure_ascii=False))
         return
     for message in messages:
@@ -255,6 +301,10 @@ def validate_command(
     steps: StepsOption = None,
     rubric: RubricOption = None,
     generate_reference: GenerateOption = False,
+    output_format: Annotated[
+        FormatChoice, typer.Option("--format", help="table (lines for people) or json (the findings as JSON).")
+    ] = FormatChoice.table,
+    quiet: Quiet = False,
 ) -> None:
     """Check a template's front matter, verdict format and variables, and render a dataset with it.
 
@@ -333,11 +383,27 @@ def validate_command(
                 problems.append(f"{dataset}:{item.line}: {exc}")
                 break
             rendered += 1
+    if output_format is FormatChoice.json:
+        print_json(
+            {
+                "name": template.name,
+                "ok": not problems,
+                "what": what,
+                "problems": problems,
+                "notes": notes,
+                "rendered": rendered,
+            }
+        )
+        if problems:
+            raise typer.Exit(2)
+        return
     if problems:
         for problem in problems:
             print(f"{template.name}: {problem}", file=sys.stderr)
         raise typer.Exit(2)
-    for note in notes:
+    from judgekit.cli.common import is_quiet
+
+    for note in notes if not is_quiet() else []:
         print(f"{template.name}: note: {note}", file=sys.stderr)
     suffix = f"; rendered {rendered} items of {dataset}" if rendered else ""
     print(f"{template.name}: ok ({what}){suffix}")

@@ -8,7 +8,7 @@ import typer
 
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
-from judgekit.cli.common import handles_errors
+from judgekit.cli.common import Quiet, handles_errors
 
 
 @handles_errors
@@ -31,6 +31,7 @@ def report_command(
             "given the output directory of `judgekit compare`, write its comparison page.",
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
     from judgekit.pipeline.paths import report_run

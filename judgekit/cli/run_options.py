@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from judgekit.cli import common
 from judgekit.cli.choices import FormatChoice, RetryChoice
 
 RUN_PANEL = "Run"
@@ -148,7 +149,8 @@ OutputFormat = Annotated[
     ),
 ]
 
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.", rich_help_panel=OUTPUT_PANEL)]
+Quiet = common.Quiet
+"""The same `-q` as every command (no progress display, no passing notes)."""
 
 EndpointConcurrency = Annotated[
     Optional[int],

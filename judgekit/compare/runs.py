@@ -30,7 +30,7 @@ from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.metrics.families import self_preference_warning
 from judgekit.metrics.levels import Level, resolve_level
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
-from judgekit.store.rundir import atomic_write, slug
+from judgekit.store.rundir import slug, write_json
 
 COMPARE_FILE = "compare.json"
 
@@ -188,7 +188,7 @@ def analyse(
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
         comparison.output_dir = str(directory)
-        atomic_write(directory / COMPARE_FILE, comparison.model_dump_json(indent=2) + "\n")
+        write_json(directory / COMPARE_FILE, comparison.model_dump(mode="json"))
     return comparison
 
 

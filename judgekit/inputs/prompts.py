@@ -179,17 +179,31 @@ class _Renderable:
         """sha256 of the whole file: any edit to wording or front matter changes it."""
         return hashlib.sha256(self.source.encode()).hexdigest()[:16]
 
+    def _jinja_error(self, exc: Exception, part: str) -> TemplateError:
+        """A Jinja error (syntax, unknown filter or test) as one line naming the file's own line.
+
+        Jinja counts lines within the text it was given; the body starts after the front
+        matter, and the system message is a front matter field.
+        """
+        message = str(getattr(exc, "message", None) or exc).splitlines()[0].strip()
+        kind = "Jinja syntax error" if type(exc).__name__ == "TemplateSyntaxError" else "Jinja error"
+        if part == "system":
+            return TemplateError(f"{self.path}: front matter 'system': {kind}: {message}")
+        line = getattr(exc, "lineno", None) or 1
+        return TemplateError(f"{self.path}:{_body_first_line(self.source) + line - 1}: {kind}: {message}")
+
     @cached_property
     def _compiled(self) -> tuple[Any, Any]:
         environment = _environment()
-        try:
-            system = environment.from_string(self.system_text) if self.system_text else None
-            user = environment.from_string(self.body)
-        except Exception as exc:  # jinja2.TemplateSyntaxError
-            line = getattr(exc, "lineno", None)
-            where = f" line {line}" if line else ""
-            raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
-        return system, user
+        compiled: dict[str, Any] = {"system": None}
+        for text, part in [(self.system_text or "", "system"), (self.body, "body")]:
+            if part == "system" and not self.system_text:
+                continue
+            try:
+                compiled[part] = environment.from_string(text)
+            except Exception as exc:  # jinja2.TemplateSyntaxError, TemplateAssertionError (unknown filter)
+                raise self._jinja_error(exc, part) from None
+        return compiled["system"], compiled["body"]
 
     @cached_property
     def _constant_system(self) -> Message | None:
@@ -218,13 +232,12 @@ class _Renderable:
 
         environment = _environment()
         names: set[str] = set()
-        for text in (self.system_text or "", self.body):
+        for text, part in ((self.system_text or "", "system"), (self.body, "body")):
             try:
+                # Finding the names compiles the template, which is where an unknown filter shows.
                 names |= meta.find_undeclared_variables(environment.parse(text))
-            except Exception as exc:  # jinja2.TemplateSyntaxError
-                line = getattr(exc, "lineno", None)
-                where = f" line {line}" if line else ""
-                raise TemplateError(f"{self.path}:{where}: Jinja syntax error: {exc}") from None
+            except Exception as exc:  # jinja2.TemplateSyntaxError, TemplateAssertionError
+                raise self._jinja_error(exc, part) from None
         return frozenset(names)
 
     def unknown_variables(self) -> list[tuple[str, str]]:
@@ -240,11 +253,10 @@ class _Renderable:
         for text, where_in in ((self.system_text or "", "system"), (self.body, "body")):
             try:
                 tree = environment.parse(text)
-            except Exception as exc:  # jinja2.TemplateSyntaxError
-                line = getattr(exc, "lineno", None) or 1
-                where = f"{self.path}:{body_start + line - 1}" if where_in == "body" else f"{self.path}: system"
-                raise TemplateError(f"{where}: Jinja syntax error: {getattr(exc, 'message', exc)}") from None
-            for name in sorted(find_undeclared_variables(tree) - known):
+                undeclared = find_undeclared_variables(tree)
+            except Exception as exc:  # jinja2.TemplateSyntaxError, TemplateAssertionError
+                raise self._jinja_error(exc, where_in) from None
+            for name in sorted(undeclared - known):
                 lines = [node.lineno for node in tree.find_all(nodes.Name) if node.name == name]
                 if where_in == "body":
                     where = f"{self.path}:{body_start + min(lines) - 1}" if lines else str(self.path)

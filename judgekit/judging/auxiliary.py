@@ -65,6 +65,7 @@ class AuxCaller:
             attempts=result.attempts,
             cached=result.cached,
             retries=result.retries,
+            retry_reasons=result.retry_reasons or None,
             cost_usd=result.cost_usd,
         )
         if result.completion is None:

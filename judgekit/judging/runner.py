@@ -30,11 +30,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from judgekit.backends.base import Backend
-from judgekit.errors import FatalProviderError, ProviderError
+from judgekit.errors import FatalProviderError, NoVerdicts, ProviderError
 from judgekit.judging import calls
 from judgekit.judging.budget import BudgetReached, Spending
 from judgekit.judging.limiter import InFlightLimit
 from judgekit.judging.pricing import Prices
+from judgekit.judging.watch import FIRST_ANSWERS, RunWatch
+from judgekit.redact import redact
 from judgekit.schema import Completion, Item, JudgeRequest, Judgment
 from judgekit.store.cache import CompletionCache, request_key
 from judgekit.store.rundir import JudgmentWriter
@@ -91,6 +93,8 @@ class CallResult:
     latency_s: float
     cached: bool
     retries: dict[str, int]
+    retry_reasons: dict[str, str] = field(default_factory=dict)
+    """The message of the first failed attempt of each kind (redacted)."""
     cost_usd: float | None = None
     """What the answer was charged (None when cached, failed, or no price is known)."""
 
@@ -130,6 +134,8 @@ class Executor:
         self.counters.spent_before_usd = self.spending.before
         self._rng = random.Random()
         self._on_row = on_row
+        self.watch = RunWatch(first_answers=0 if backend.capabilities.scripted else FIRST_ANSWERS)
+        """Stops the run when its first answers show the rest would be wasted (see watch.py)."""
 
     def key(self, request: JudgeRequest) -> str:
         return request_key(self.backend.provider, self.backend.endpoint, request)
@@ -141,9 +147,11 @@ class Executor:
             if hit is not None:
                 return CallResult(hit, None, 0, 0.0, True, {})
         retries: Counter[str] = Counter()
+        reasons: dict[str, str] = {}
         attempt = 0
         while True:
             attempt += 1
+            self.watch.check()
             if self.options.max_calls is not None and self.counters.requests >= self.options.max_calls:
                 raise BudgetReached(f"stopped after {self.options.max_calls} requests (--max-calls)")
             reserve = await self.spending.reserve(request)
@@ -161,6 +169,7 @@ class Executor:
                                 self.limit.on_rate_limit(ticket)
                             raise
                         self.limit.on_success()
+                        self.watch.on_success()
                 finally:
                     # Settled here, with no await before the row is written: a request waiting
                     # for budget sees this answer's cost as soon as its reservation is gone.
@@ -171,7 +180,9 @@ class Executor:
                 raise
             except ProviderError as exc:
                 if not exc.retryable or attempt > self.options.max_retries:
-                    return CallResult(None, exc, attempt, time.monotonic() - started, False, dict(retries))
+                    self.watch.on_failure(exc)
+                    return CallResult(None, exc, attempt, time.monotonic() - started, False, dict(retries), reasons)
+                reasons.setdefault(exc.kind, redact(str(exc)))
                 retries[exc.kind] += 1
                 self.counters.retries[exc.kind] += 1
                 await asyncio.sleep(backoff_delay(attempt, exc.retry_after, self.options, self._rng))
@@ -179,7 +190,9 @@ class Executor:
             assert completion is not None
             if self.cache is not None:
                 self.cache.put(key, self.backend.provider, request.model, completion)
-            return CallResult(completion, None, attempt, time.monotonic() - started, False, dict(retries), cost)
+            return CallResult(
+                completion, None, attempt, time.monotonic() - started, False, dict(retries), reasons, cost_usd=cost
+            )
 
     async def judge(self, planned: calls.PlannedCall, setup: calls.JudgeSetup) -> Judgment:
         """One planned judge call: resume, cache or request, then parse and record it."""
@@ -200,8 +213,10 @@ class Executor:
         row.attempts = result.attempts
         row.cached = result.cached
         row.retries = result.retries
+        row.retry_reasons = result.retry_reasons or None
         row.cost_usd = result.cost_usd
         self.record(row)
+        self.watch.check()  # a failure that shows the rest would be futile stops the run once recorded
         return row
 
     def reuse(self, item_id: str, call: str, key: str) -> Judgment | None:
@@ -237,11 +252,12 @@ class Executor:
             self.counters.unscored += 1
         if self._on_row is not None:
             self._on_row(row)
+        self.watch.on_row(row)
 
 
 ItemJob = Callable[[Item], Awaitable[object]]
 
-STOPS_THE_RUN = (BudgetReached, FatalProviderError)
+STOPS_THE_RUN = (BudgetReached, FatalProviderError, NoVerdicts)
 """Failures after which no new call is started, while calls in flight are still awaited."""
 
 

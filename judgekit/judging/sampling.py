@@ -121,5 +121,6 @@ def _sample_row(
     row.attempts = result.attempts
     row.cached = result.cached
     row.retries = result.retries
+    row.retry_reasons = result.retry_reasons or None
     row.cost_usd = result.cost_usd
     return row

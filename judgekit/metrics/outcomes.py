@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgekit.errors import DatasetError, UsageError
+from judgekit.errors import DatasetError, InputError, UsageError
 from judgekit.inputs.datasets import LABEL_ALIASES, Dataset, Pairing, ReadOptions, lookup_path, resolve_pairing
 from judgekit.manifest import load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
@@ -345,6 +345,8 @@ def load_sources(sources: Sequence[str], spec: ColumnSpec) -> list[JudgedSet]:
     """Judged sets from run directories and/or one data file with --pred columns."""
     sets: list[JudgedSet] = []
     for source in sources:
+        if not Path(source).exists():
+            raise InputError(f"{source}: not found (give a data file with --pred COLUMN, or a run directory)")
         if Path(source).is_dir():
             sets.append(from_run_dir(source))
         elif not spec.pred:

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from judgekit.ci.gates import GateOptions, GateResult, evaluate
+from judgekit.ci.health import no_verdicts, why_failed
 from judgekit.ci.passrule import PassRule, RunFacts
 from judgekit.ci.provenance import run_warnings
 from judgekit.ci.runview import RunView
-from judgekit.errors import ErrorBudgetExceeded, ExitCode, InputError, RunIncomplete, RunStopped
+from judgekit.errors import ErrorBudgetExceeded, ExitCode, InputError, NoVerdicts, RunIncomplete, RunStopped
 from judgekit.reporting.messages import say
 
 if TYPE_CHECKING:
@@ -169,18 +170,18 @@ def _check_gates(end: RunEnd, view: RunView, post: PostRun) -> list[GateResult]:
     github.annotate(results)
     rule = PassRule.of(RunFacts.of(view.manifest), post.gates.pass_score)
     if post.junit:
-        _write_junit(post.junit, view, rule, results)
+        _write_junit(post.junit, view, rule, results, post.max_errors)
     if post.markdown or post.github_summary:
         for path in github.publish_markdown(markdown_report.run_report(view, rule, results), post.markdown):
             say(f"Markdown summary: {path}")
     return results
 
 
-def _write_junit(target: str, view: RunView, rule: PassRule, results: list[GateResult]) -> None:
+def _write_junit(target: str, view: RunView, rule: PassRule, results: list[GateResult], max_errors: int) -> None:
     from judgekit.reporting import junit
 
     try:
-        counts = junit.write(target, view, rule, results)
+        counts = junit.write(target, view, rule, results, max_errors)
     except OSError as exc:
         raise InputError(f"--junit {target}: cannot write ({exc.strerror or exc})") from None
     say(
@@ -217,7 +218,12 @@ def _raise_if_unfinished(end: RunEnd, post: PostRun) -> None:
     if over:
         name, count = next(iter(over.items()))
         who = "" if name == "run" else f"{name}: "
+        why = why_failed(end.summary) if name == "run" and end.summary is not None else ""
         raise ErrorBudgetExceeded(
-            f"{who}{count} items failed after retries (allowed: --max-errors {post.max_errors}); "
+            f"{who}{count} items failed after retries (allowed: --max-errors {post.max_errors}){why}; "
             "run the same command again to retry only them"
         )
+    if end.failed_items and end.summary is not None and end.run_dir is not None:  # a run that is checked
+        problem = no_verdicts(end.summary, end.run_dir)
+        if problem:
+            raise NoVerdicts(problem)

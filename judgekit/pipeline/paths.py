@@ -105,10 +105,9 @@ def _run_end(result: EvalResult, prepared: Prepared) -> RunEnd:
     spent = ""
     if summary.cost is not None:
         spent = f", {format_usd(counters.cost_usd)} spent now, {format_usd(summary.cost.usd)} in all"
-    notes = [
-        f"run directory: {result.run_dir} ({counters.calls} calls made, {counters.cached} from cache, "
-        f"{counters.resumed} resumed{spent})"
-    ]
+    from judgekit.reporting.console import calls_phrase
+
+    notes = [f"run directory: {result.run_dir}; judge calls: {calls_phrase(summary)}{spent}"]  # as the table says
     backend_report = prepared.backend_report()
     if backend_report:
         notes.append(backend_report)

@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.api import config_from_run
-from judgekit.backends.pool import parse_endpoint
+from judgekit.backends.pool import endpoint_settings
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
 from judgekit.inputs.datasets import ReadOptions, parse_field_options
+from judgekit.redact import MASK
 from judgekit.reporting.messages import say
 
-RUN_CHANGING = ("judge", "mode", "prompt", "positions", "score_method", "fields", "limit", "criterion", "rubric")
-"""Options that decide the verdicts: `--resume` refuses them when they differ from the stored run."""
+RUN_CHANGING = ("judge", "mode", "prompt", "positions", "score_method", "fields", "criterion", "rubric")
+"""Options that decide the verdicts: `--resume` refuses them when they differ from the stored run.
+(`--limit` is not one: it says how many items to judge, so `--resume DIR --limit N` grows a run.)"""
 
 
 def new_run_config(
@@ -55,17 +57,10 @@ def new_run_config(
     if baseline:
         dataset = _join_baseline(dataset, baseline, field_options, values)
         fields = {}
-    chosen.update(_endpoints(base_urls))
+    chosen.update(endpoint_settings(base_urls))
     from judgekit.judging.embedded import fill_defaults
 
     return fill_defaults(EvalConfig(dataset=dataset, fields=fields, **chosen))
-
-
-def _endpoints(base_urls: list[str]) -> dict[str, Any]:
-    if not base_urls:
-        return {"base_url": None, "endpoints": []}
-    pool = len(base_urls) > 1 or parse_endpoint(base_urls[0])[1] is not None
-    return {"base_url": parse_endpoint(base_urls[0])[0], "endpoints": list(base_urls) if pool else []}
 
 
 def _join_baseline(dataset: str, baseline: str, field_options: list[str], values: dict[str, Any]) -> str:
@@ -97,6 +92,11 @@ def resumed_config(run_dir: str, given: dict[str, Any], *, dataset: str | None, 
     if baseline:
         raise UsageError("--baseline cannot be combined with --resume (the run already holds the joined data)")
     stored = config_from_run(run_dir)
+    if MASK in str([stored.base_url, *stored.endpoints]) and "base_url" not in given:
+        raise UsageError(
+            f"--resume {run_dir}: the run's base URL {stored.base_url} held credentials, which run.json does not "
+            "keep; give the URL again with --base-url"
+        )
     changed = [
         f"{name.replace('_', '-')} {getattr(stored, name)!r} -> {value!r}"
         for name, value in given.items()

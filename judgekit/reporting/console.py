@@ -72,12 +72,14 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     elif isinstance(human, HumanCorrelation):
         rows.extend(human_correlation_rows(human))
     rows.extend(grading_rows(summary))
-    calls = f"{counts.calls} made, {counts.cached} cached"
+    calls = calls_phrase(summary)
     if counts.retries:
         calls += ", retries: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.retries.items()))
     if counts.failures:
         calls += "; failed: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.failures.items()))
     rows.append(("Judge calls", calls))
+    for kind, messages in counts.failure_reasons.items():  # what the server said, not just how often
+        rows.extend((f"Why: {kind}" if number == 0 else "", message) for number, message in enumerate(messages))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
     if summary.cost is not None:
         rows.append(("Cost", cost_text(summary)))
@@ -126,6 +128,15 @@ def human_correlation_rows(human: HumanCorrelation) -> list[tuple[str, str]]:
         rows.append(("Spearman, judge vs the same rest", _num(ceiling.judge_spearman)))
     rows.extend(("Note", note) for note in human.notes)
     return rows
+
+
+def calls_phrase(summary: Summary) -> str:
+    """How the run's calls were answered, worded the same in the table and the closing line."""
+    counts = summary.counts
+    text = f"{counts.calls} made, {counts.cached} from cache"
+    if counts.resumed:
+        text += f" ({counts.resumed} resumed from an earlier session)"
+    return text
 
 
 def grading_rows(summary: Summary) -> list[tuple[str, str]]:

@@ -34,13 +34,15 @@ def escape_property(text: str) -> str:
 
 def annotate(gates: Sequence[GateResult], stream: TextIO | None = None) -> int:
     """Print an `::error` annotation per failed gate when running on GitHub Actions."""
+    from judgekit.redact import redact
+
     if not in_github_actions():
         return 0
     out = stream or sys.stderr
     failed = [gate for gate in gates if not gate.passed]
     for gate in failed:
         title = escape_property(f"judgekit gate {gate.option} failed")
-        out.write(f"::error title={title}::{escape_data(gate.line())}\n")
+        out.write(f"::error title={title}::{escape_data(redact(gate.line()))}\n")
     out.flush()
     return len(failed)
 
@@ -51,8 +53,10 @@ def publish_markdown(text: str, markdown_file: str | None) -> list[Path]:
     A step summary that cannot be written only warns (the gate result matters more); a
     `--markdown` file the user asked for is an error.
     """
+    from judgekit.redact import redact
+
     written = []
-    text = text.rstrip("\n") + "\n\n"  # a blank line keeps the next step's section apart
+    text = redact(text).rstrip("\n") + "\n\n"  # a blank line keeps the next step's section apart
     if markdown_file:
         target = Path(markdown_file)
         try:

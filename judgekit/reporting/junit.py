@@ -1,19 +1,21 @@
 """A JUnit XML report of a run, the format CI systems (GitHub, GitLab, Jenkins) display as tests.
 
-One `<testcase>` per item, named by the item id:
+The report agrees with the command's exit code: a CI publisher marks the check red exactly when
+judgekit failed it. So per-item results are data, not test failures:
 
-- passed: the item has a verdict and passes (see `passrule` for what passing means);
-- `<failure type="verdict">`: the item has a verdict and fails it (pairwise: A lost;
-  pointwise: below --pass-score, or a fail verdict);
-- `<error type="unscored">`: the judge answered but no valid verdict could be read;
-- `<error type="provider_error">`: the call failed after every retry;
-- `<skipped>`: the item was not judged (the run stopped early).
+- suite `judgekit.<kind>.<data>`: one `<testcase>` per item, named by the item id. It passes
+  whatever the verdict; its `<properties>` say the outcome (`won`, `lost`, `tie`, `pass`,
+  `fail`, `scored`, `unscored`, `error`), the verdict or score and, for an item that lost or
+  failed, why (see `passrule`); its `<system-out>` holds the judge's raw answer (both orders
+  under --positions swap), or the failure's message. An item not judged (the run stopped early)
+  is `<skipped>`.
+- suite `judgekit.ci.gates`: one test case per quality gate, a `<failure>` when the gate failed,
+  and a `run` test case that fails when the run itself failed (items not judged, more failed
+  items than --max-errors, or no valid verdict at all), as exit code 3 does.
 
-The body of a failure or error holds the judge's raw answer (its explanation), both orders
-under --positions swap. A second test suite holds one test case per quality gate. Suite
-properties record the judge, template and hash, and the judgekit version, so a report says how
-it was made. Text from answers and judges is data: it is escaped by the XML writer, and
-characters XML 1.0 cannot carry are replaced.
+Suite properties record the judge, template and hash, and the judgekit version, so a report
+says how it was made. Text from answers and judges is data: it is escaped by the XML writer,
+characters XML 1.0 cannot carry are replaced, and credentials are redacted.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from judgekit.ci.gates import GateResult
+from judgekit.ci.health import run_failure
 from judgekit.ci.passrule import PassRule
 from judgekit.ci.runview import RunView
+from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.redact import redact
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BODY_LIMIT = 20_000
@@ -34,8 +39,9 @@ _BODY_LIMIT = 20_000
 
 
 def xml_text(text: str, limit: int | None = None) -> str:
-    """Text XML 1.0 can hold: control characters and lone surrogates become U+FFFD."""
-    cleaned = _NOT_XML.sub("\ufffd", text)
+    """Text XML 1.0 can hold: control characters and lone surrogates become U+FFFD (and no
+    credentials: the report is published by CI)."""
+    cleaned = _NOT_XML.sub("\ufffd", redact(text))
     if limit is not None and len(cleaned) > limit:
         cleaned = cleaned[:limit] + f"\n[... {len(cleaned) - limit:,} characters cut by judgekit]"
     return cleaned
@@ -43,26 +49,50 @@ def xml_text(text: str, limit: int | None = None) -> str:
 
 @dataclass
 class JunitCounts:
+    """Per-item outcomes in the report (properties, not test failures), and the report's failures."""
+
     tests: int = 0
     failures: int = 0
+    """Items that lost or failed their verdict (recorded as properties; they fail no test)."""
     errors: int = 0
+    """Items without a verdict: unscored, or the call failed."""
     skipped: int = 0
+    """Items not judged."""
+    failed_checks: int = 0
+    """Test cases that fail in the report: failed gates, and the run when it failed."""
 
 
 def _element(parent: ElementTree.Element, tag: str, **attributes: str) -> ElementTree.Element:
     return ElementTree.SubElement(parent, tag, {key: xml_text(value) for key, value in attributes.items()})
 
 
-def _suite_attributes(suite: ElementTree.Element, counts: JunitCounts, time: float) -> None:
-    suite.set("tests", str(counts.tests))
-    suite.set("failures", str(counts.failures))
-    suite.set("errors", str(counts.errors))
-    suite.set("skipped", str(counts.skipped))
+def _suite_attributes(suite: ElementTree.Element, tests: int, failures: int, skipped: int, time: float) -> None:
+    suite.set("tests", str(tests))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(skipped))
     suite.set("time", f"{time:.3f}")
 
 
-def build(view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) -> ElementTree.ElementTree:
-    """The report as an element tree (see the module docstring for its shape)."""
+def _outcome(rule: PassRule, outcome: ItemOutcome, kind: str) -> tuple[str, str | None]:
+    """(outcome name, why it failed) for a judged item."""
+    if outcome.status in ("unscored", "error"):
+        return outcome.status, outcome.reason
+    passed = rule.passes(outcome)
+    if kind == "pairwise":
+        name = {"A": "won", "B": "lost", "tie": "tie"}.get(str(outcome.verdict), "scored")
+    else:
+        name = "scored" if passed is None else "pass" if passed else "fail"
+    return name, rule.failure_message(outcome) if passed is False else None
+
+
+def build(
+    view: RunView, rule: PassRule, gates: Sequence[GateResult] = (), max_errors: int | None = None
+) -> tuple[ElementTree.ElementTree, JunitCounts]:
+    """The report as an element tree (see the module docstring for its shape), and its counts.
+
+    `max_errors`: failed items the run may hold (default: the run's own --max-errors).
+    """
     manifest, summary = view.manifest, view.summary
     dataset = str(summary.dataset.get("path") or manifest.config.dataset or "data")
     classname = f"judgekit.{summary.kind}.{Path(dataset).stem}"
@@ -90,49 +120,59 @@ def build(view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) -> El
         total_time += time
         case = _element(suite, "testcase", classname=classname, name=item.id, time=f"{time:.3f}")
         counts.tests += 1
-        body = xml_text(view.explanation(item.id), _BODY_LIMIT)
         if outcome.status == "pending":
             counts.skipped += 1
             _element(case, "skipped", message="not judged: the run stopped before this item")
-        elif outcome.status == "error":
-            counts.errors += 1
-            error = _element(case, "error", type="provider_error", message=outcome.reason or "the call failed")
-            error.text = body
-        elif outcome.status == "unscored":
-            counts.errors += 1
-            error = _element(case, "error", type="unscored", message=f"no valid verdict: {outcome.reason or '?'}")
-            error.text = body
-        elif rule.passes(outcome) is False:
-            counts.failures += 1
-            failure = _element(case, "failure", type="verdict", message=rule.failure_message(outcome))
-            failure.text = body
-    _suite_attributes(suite, counts, total_time)
-    totals = JunitCounts(counts.tests, counts.failures, counts.errors, counts.skipped)
-    if gates:
-        gate_suite = _element(root, "testsuite", name="judgekit.ci.gates")
-        gate_counts = JunitCounts()
-        for gate in gates:
-            case = _element(gate_suite, "testcase", classname="judgekit.ci.gates", name=gate.option, time="0")
-            gate_counts.tests += 1
-            if not gate.passed:
-                gate_counts.failures += 1
-                failure = _element(case, "failure", type="gate", message=gate.line())
-                failure.text = xml_text(gate.line())
-        _suite_attributes(gate_suite, gate_counts, 0.0)
-        totals.tests += gate_counts.tests
-        totals.failures += gate_counts.failures
-    _suite_attributes(root, totals, total_time)
+            continue
+        name, why = _outcome(rule, outcome, summary.kind)
+        counts.failures += why is not None and name not in ("unscored", "error")
+        counts.errors += name in ("unscored", "error")
+        facts = _element(case, "properties")
+        _element(facts, "property", name="outcome", value=name)
+        if outcome.verdict is not None:
+            _element(facts, "property", name="verdict", value=str(outcome.verdict))
+        if outcome.score is not None:
+            _element(facts, "property", name="score", value=f"{outcome.score:g}")
+        if why:
+            _element(facts, "property", name="reason", value=why)
+        _element(case, "system-out").text = xml_text(view.explanation(item.id) or why or "", _BODY_LIMIT)
+    _suite_attributes(suite, counts.tests, 0, counts.skipped, total_time)
+    counts.failed_checks = _checks(root, view, gates, max_errors)
+    _suite_attributes(root, counts.tests + len(gates) + 1, counts.failed_checks, counts.skipped, total_time)
     ElementTree.indent(root)
-    return ElementTree.ElementTree(root)
+    return ElementTree.ElementTree(root), counts
 
 
-def write(path: str | Path, view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) -> JunitCounts:
-    """Write the report to `path` (parent folders are created); returns the item counts."""
-    tree = build(view, rule, gates)
+def _checks(root: ElementTree.Element, view: RunView, gates: Sequence[GateResult], max_errors: int | None) -> int:
+    """The suite of what decides the exit code: each gate, and the run itself. Returns its failures."""
+    suite = _element(root, "testsuite", name="judgekit.ci.gates")
+    failed = 0
+    for gate in gates:
+        case = _element(suite, "testcase", classname="judgekit.ci.gates", name=gate.option, time="0")
+        if not gate.passed:
+            failed += 1
+            _element(case, "failure", type="gate", message=gate.line()).text = xml_text(gate.line())
+    summary = view.summary
+    allowed = int(summary.config.get("max_errors") or 0) if max_errors is None else max_errors
+    problem = run_failure(summary, allowed, view.path)
+    if summary.counts.pending:
+        problem = f"{summary.counts.pending} of {summary.counts.items} items were not judged; {problem or ''}".rstrip(
+            "; "
+        )
+    case = _element(suite, "testcase", classname="judgekit.ci.gates", name="run", time="0")
+    if problem:
+        failed += 1
+        _element(case, "failure", type="run", message=problem).text = xml_text(problem)
+    _suite_attributes(suite, len(gates) + 1, failed, 0, 0.0)
+    return failed
+
+
+def write(
+    path: str | Path, view: RunView, rule: PassRule, gates: Sequence[GateResult] = (), max_errors: int | None = None
+) -> JunitCounts:
+    """Write the report to `path` (parent folders are created); returns its counts."""
+    tree, counts = build(view, rule, gates, max_errors)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tree.write(target, encoding="utf-8", xml_declaration=True)
-    root = tree.getroot()
-    assert root is not None
-    suite = root[0]
-    return JunitCounts(*(int(suite.get(name, "0")) for name in ("tests", "failures", "errors", "skipped")))
+    return counts

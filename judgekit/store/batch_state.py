@@ -33,9 +33,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from judgekit.errors import RunDirError, UsageError
+from judgekit.redact import redact
 from judgekit.store.rundir import atomic_write
 
 BATCH_DIR = "batches"
@@ -102,11 +103,17 @@ class BatchJournal(BaseModel):
     run_id: str
     judge: str
     endpoint: str
+    """The server the batches went to (credentials in its URL are redacted)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The batch options the run was started with (`batch collect` reuses them)."""
     estimate: dict[str, Any] | None = None
     """The cost estimate shown before the last submission."""
     batches: list[BatchRecord] = Field(default_factory=list)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _without_credentials(cls, value: str) -> str:
+        return redact(value)
 
     def running(self) -> list[BatchRecord]:
         return [record for record in self.batches if record.state == "running"]

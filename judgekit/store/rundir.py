@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from judgekit.errors import RunDirError
+from judgekit.redact import redact_data
 from judgekit.schema import Item, Judgment
 
 MANIFEST = "run.json"
@@ -39,6 +40,12 @@ def atomic_write(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write a JSON document atomically, credentials redacted (a base URL such as
+    `http://user:pass@host/v1` reaches the manifest through the judge's endpoint)."""
+    atomic_write(path, json.dumps(redact_data(data), indent=2, ensure_ascii=False) + "\n")
 
 
 class RunDir:
@@ -96,6 +103,17 @@ class RunDir:
             raise RunDirError(f"{self.manifest_path}: the run manifest is not a JSON object")
         return data
 
+    def follow(self, run_id: str, limit: int | None) -> None:
+        """Record a resumed session's run id and --limit in run.json when they changed (a run
+        grown from `--limit 5` to every item, or made before the run id left the limit out)."""
+        manifest = self.read_manifest()
+        config = manifest.setdefault("config", {})
+        if manifest.get("run_id") == run_id and config.get("limit") == limit:
+            return
+        manifest["run_id"] = run_id
+        config["limit"] = limit
+        write_json(self.manifest_path, manifest)
+
     def start(self, manifest: dict[str, Any], template_source: str, items: Iterable[Item]) -> None:
         """Create the directory for a new run (or replace a run being started afresh)."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -104,7 +122,7 @@ class RunDir:
         atomic_write(self.path / TEMPLATE_COPY, template_source)
         self.write_items(items)
         # The manifest goes last: a directory with run.json is a complete, resumable run.
-        atomic_write(self.manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        write_json(self.manifest_path, manifest)
 
     def write_items(self, items: Iterable[Item]) -> None:
         temporary = self.items_path.with_name(f".{ITEMS}.tmp")
@@ -160,7 +178,7 @@ class RunDir:
         return JudgmentWriter(self.judgments_path)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
-        atomic_write(self.summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        write_json(self.summary_path, summary)
 
     def read_summary(self) -> dict[str, Any]:
         try:

@@ -144,6 +144,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        elif fault == "bad_request":
+            provider.record(request, fault, 400)
+            self.error_reply(api, 400, "invalid_request_error", provider.faults.bad_request_message)
+        elif fault == "html":
+            provider.record(request, fault, 200)
+            page = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please sign in.</body></html>"
+            self.raw_reply(200, page, "text/html; charset=utf-8")
         elif fault == "malformed":
             provider.record(request, fault, 200)
             self.raw_reply(200, b'{"id": "broken", "choices": [', "application/json")

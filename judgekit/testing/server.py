@@ -6,7 +6,7 @@ It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions`
 (also its Azure client) and `anthropic` clients can be pointed at it with a base URL. A
 `responder` function decides what the "judge" says; `Faults` injects latency, 429s with or
 without Retry-After, 500s, stalls past the client's timeout, connection resets,
-malformed JSON and empty answers, and can rate-limit whatever exceeds a capacity of requests
+malformed JSON, empty answers, HTML pages and 400s, and can rate-limit whatever exceeds a capacity of requests
 in flight. Every request is recorded, so a test can count what was asked and prove that no
 successful call was paid for twice; an answer whose client has already hung up is recorded as
 "abandoned", not served. `pause()` holds every answer until `resume()`, so a test can stop a
@@ -48,6 +48,11 @@ class Faults:
     reset: float = 0.0
     malformed: float = 0.0
     empty: float = 0.0
+    html: float = 0.0
+    """An HTML page with status 200 (a proxy's login or error page) instead of JSON."""
+    bad_request: float = 0.0
+    """A 400 with `bad_request_message`, as a server answers a request it will never accept."""
+    bad_request_message: str = "max_tokens is too large: 100000. This model supports at most 4096 completion tokens"
     script: list[str | None] = field(default_factory=list)
     seed: int = 0
     capacity: int | None = None
@@ -55,7 +60,7 @@ class Faults:
     echo_key: bool = False
     """Error messages repeat the key the client sent, as some proxies and providers do."""
 
-    KINDS = ("rate_limit", "server_error", "stall", "reset", "malformed", "empty")
+    KINDS = ("rate_limit", "server_error", "stall", "reset", "malformed", "empty", "html", "bad_request")
 
 
 @dataclass

@@ -65,10 +65,12 @@ def check_target(path: str | Path) -> Path:
 
 def write_html(html: str, path: str | Path) -> Path:
     """Write the page atomically, so a reader never opens half a report."""
+    from judgekit.redact import redact
+
     target = check_target(path)
     temporary = target.with_name(f".{target.name}.tmp")
     try:
-        temporary.write_text(html, encoding="utf-8")
+        temporary.write_text(redact(html), encoding="utf-8")  # a report is shared: no credentials in it
         temporary.replace(target)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
