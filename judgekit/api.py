@@ -279,6 +279,7 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
         wall_s=elapsed,
         backend_timing=backend.runtime() if isinstance(backend, ReportsRuntime) else None,
         resumed=executor.counters.resumed,
+        labels_are_random=config.labels_are_random,
     )
     lowest = executor.limit.lowest if config.adaptive else None
     return EvalResult(summary, prepared.run_dir.path, executor.counters, stop_reason, lowest)
@@ -328,11 +329,14 @@ def finish(
     wall_s: float | None = None,
     backend_timing: dict[str, float] | None = None,
     resumed: int | None = None,
+    labels_are_random: bool = False,
 ) -> Summary:
     """Aggregate a run directory's rows into summary.json (no model calls).
 
     `resumed`: calls the last session found already made by an earlier one (None keeps the
-    number summary.json holds, as `judgekit report` does)."""
+    number summary.json holds, as `judgekit report` does). `labels_are_random` (or the run's
+    configuration) skips the check of the human labels behind the human-anchored estimates
+    (see `metrics.human_anchored`)."""
     manifest = load_manifest(run_dir)
     config = manifest.config
     items = islice(run_dir.iter_items(), config.limit) if config.limit else run_dir.iter_items()  # streamed
@@ -348,6 +352,7 @@ def finish(
         group_by=config.group_by,
         level=config.level,
         renamed=_renamed_columns(manifest),
+        labels_are_random=labels_are_random or config.labels_are_random,
     )
     counts = _call_counts(result, all_rows)
     counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
@@ -375,6 +380,7 @@ def finish(
         scoring=scoring_info(manifest.resolved.get("grading", {}).get("scoring"), all_rows),
         grading=grading_info(manifest.resolved.get("grading"), all_rows),
         cost=_cost(manifest, all_rows),
+        human_anchored=result.human_anchored,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
@@ -469,7 +475,7 @@ def _warnings(result: Aggregation, manifest: RunManifest) -> list[str]:
     return warnings
 
 
-def report(run_dir: str | Path, *, reparse: bool = False) -> Summary:
+def report(run_dir: str | Path, *, reparse: bool = False, labels_are_random: bool = False) -> Summary:
     """Rebuild a run's summary.json from its stored judgments (the library form of `judgekit report`).
 
     With `reparse`, every stored judge answer is first read again with the run's stored
@@ -477,7 +483,7 @@ def report(run_dir: str | Path, *, reparse: bool = False) -> Summary:
     """
     if reparse:
         reparse_answers(run_dir)
-    return finish(RunDir(Path(run_dir)), status="complete")
+    return finish(RunDir(Path(run_dir)), status="complete", labels_are_random=labels_are_random)
 
 
 def reparse_answers(run_dir: str | Path) -> ReparseResult:

@@ -106,6 +106,9 @@ class EvalConfig(BaseModel):
     """US dollars per million output tokens (overrides the built-in price table)."""
     threads: int | None = None
     """CPU threads for an in-process local model (default: the physical cores)."""
+    labels_are_random: bool = False
+    """Take the items carrying human labels as a random sample without checking (see
+    `judgekit.metrics.human_anchored`): the corrected estimates rest on it."""
 
     def identity(self, resolved: dict[str, Any]) -> str:
         """Run id: a hash of everything that decides the judgments (not speed or retry settings).

@@ -96,6 +96,30 @@ class BiasMetrics(BaseModel):
     """Share of decisive item verdicts won by the longer answer."""
 
 
+class ReliabilityRow(BaseModel):
+    low: float
+    high: float
+    n: int
+    confidence: float
+    """Mean confidence of the judge in its verdicts on the bin's items."""
+    accuracy: float
+    """Share of the bin's verdicts that matched the human label."""
+
+
+class JudgeCalibration(BaseModel):
+    """The judge's confidence against its agreement with humans (a reliability table)."""
+
+    source: str
+    """probability (the judge's probability for its verdict) or order agreement (under swap:
+    1 when both orders agreed, 1/2 when they did not)."""
+    n: int
+    """Labelled items with a verdict and a confidence."""
+    bins: list[ReliabilityRow] = Field(default_factory=list)
+    """Equal-width confidence bins (tenths), the empty ones left out."""
+    ece: float | None = None
+    """Expected calibration error: the item-weighted mean |accuracy - confidence| over the bins."""
+
+
 class HumanAgreement(BaseModel):
     n: int
     """Items with both a human label and a judge verdict."""
@@ -107,6 +131,8 @@ class HumanAgreement(BaseModel):
     """Cohen's kappa over A / B / tie."""
     confusion: dict[str, dict[str, int]]
     """counts[human label][judge verdict]."""
+    calibration: JudgeCalibration | None = None
+    """How well the judge's confidence predicts agreement with the humans (probabilities or swap)."""
 
 
 class RaterCeiling(BaseModel):
@@ -156,6 +182,48 @@ class HumanCorrelation(BaseModel):
     """Groups (or systems) the coefficients rest on."""
     groups_skipped: int | None = None
     """Group level: groups left out because the judge's or the humans' scores were constant in them."""
+
+
+class AnchoredEstimate(BaseModel):
+    """One quantity three ways over the same scored items, each with a normal (CLT) 95% interval."""
+
+    judge_only: Estimate
+    """The judge's value over every scored item: biased by whatever biases the judge."""
+    human_only: Estimate
+    """The humans' value over the labelled items alone (weighted by stratum when stratified)."""
+    corrected: Estimate
+    """PPI++: the judge's value corrected by its error on the labelled items; unbiased for what
+    the humans would say over all the scored items, whatever the judge's bias."""
+    effective_labels: float | None
+    """Human labels that alone would give an interval as narrow as the corrected one:
+    labelled x var(human only) / var(corrected). None when both variances are zero."""
+    lambdas: dict[str, float] = Field(default_factory=dict)
+    """The power-tuning weight of the judge per stratum (0: the judge was of no use; 1: plain PPI)."""
+    labelled: int
+    items: int
+
+
+class HumanAnchored(BaseModel):
+    """Judge verdicts on every item anchored by human labels on a random sample (PPI++)."""
+
+    metric: str
+    """What is estimated: "win rate of A" (ties one half), "mean score" or "pass rate"."""
+    items: int
+    """Scored items: the population the estimates are about."""
+    labelled: int
+    """Scored items that also carry a human label or score."""
+    labelled_unscored: int = 0
+    """Labelled items the judge left unscored or failed on (left out, like every unscored item)."""
+    sample: str
+    """Why the labelled items are taken as a random sample: "checked" (no sign of selection found),
+    "asserted" (--labels-are-random) or "stratified" (drawn per stratum by `judgekit labels plan`)."""
+    stratified_by: str | None = None
+    """The column naming each item's stratum, when the labels were drawn per stratum."""
+    overall: AnchoredEstimate | None = None
+    by_category: dict[str, AnchoredEstimate] = Field(default_factory=dict)
+    refused: str | None = None
+    """Why no estimate was made: the labelled items do not look like a random sample."""
+    notes: list[str] = Field(default_factory=list)
 
 
 class ScoringInfo(BaseModel):
@@ -249,6 +317,8 @@ class Summary(BaseModel):
     pointwise: PointwiseMetrics | None = None
     bias: BiasMetrics | None = None
     human: HumanAgreement | HumanCorrelation | None = None
+    human_anchored: HumanAnchored | None = None
+    """With human labels on a random sample of the items: judge-only, human-only and PPI++ estimates."""
     failed_items: list[str] = Field(default_factory=list)
     """Ids of items whose calls failed (first 100)."""
     unscored_items: list[str] = Field(default_factory=list)

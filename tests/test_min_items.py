@@ -84,7 +84,8 @@ def test_the_issue_command_no_longer_passes_on_three_items() -> None:
 
 def test_each_gate_counts_its_own_items(judge: FakeProvider, tmp_path: Path) -> None:
     # 12 items, 3 with human labels: the win rate rests on 12, the agreement on 3.
-    rows = pairs(12, a_good=range(12), labels={0: "A", 1: "A", 2: "A"})
+    # (spread over the file: labels on exactly the first rows would be refused as not random)
+    rows = pairs(12, a_good=range(12), labels={0: "A", 5: "A", 9: "A"})
     data = write_jsonl(tmp_path / "pairs.jsonl", rows)
     result = cli("eval", data, "-j", JUDGE, "-q", "--out", "run", "--min-win-rate", "0.9", "--min-agreement", "0.9")
     assert result.exit_code == 1

@@ -21,6 +21,7 @@ from judgekit.cli import compare as compare_command
 from judgekit.cli import diff as diff_command
 from judgekit.cli import eval as eval_command
 from judgekit.cli import gate as gate_command
+from judgekit.cli import labels as labels_command
 from judgekit.cli import models as models_command
 from judgekit.cli import prompts as prompts_command
 from judgekit.cli import report as report_command
@@ -47,6 +48,7 @@ app.command("agreement")(agreement_command.agreement_command)
 app.add_typer(cache_command.app, name="cache")
 app.add_typer(batch_command.app, name="batch")
 app.add_typer(models_command.app, name="models")
+app.add_typer(labels_command.app, name="labels")
 
 
 def _version(value: bool) -> None:

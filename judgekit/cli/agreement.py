@@ -11,6 +11,7 @@ import typer
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
 from judgekit.cli.common import Quiet, handles_errors, stdout_console, warn
+from judgekit.cli.options import LabelsAreRandom
 
 
 @handles_errors
@@ -51,11 +52,14 @@ def agreement_command(
     ] = None,
     output_format: Annotated[FormatChoice, typer.Option("--format", help="table or json.")] = FormatChoice.table,
     quiet: Quiet = False,
+    labels_are_random: LabelsAreRandom = False,
 ) -> None:
     """Agreement, correlation and bias of existing judgments, e.g. released judge outputs.
 
     Reads a column of judge verdicts or scores from a data file (--pred), or the judgments of
-    earlier run directories, and reports the same statistics as `judgekit compare`.
+    earlier run directories, and reports the same statistics as `judgekit compare`. When only
+    some items carry human labels (a random sample), it also reports the human-anchored (PPI++)
+    estimates: the judge's figure corrected by its error on the labelled items.
     """
     from judgekit.compare.runs import analyse
     from judgekit.inputs.datasets import parse_field_options
@@ -80,6 +84,8 @@ def agreement_command(
         seed=seed,
         resamples=resamples,
         directory=Path(out) if out else None,
+        anchored=True,
+        labels_are_random=labels_are_random,
     )
     if output_format is FormatChoice.json:
         sys.stdout.write(comparison.model_dump_json(indent=2) + "\n")

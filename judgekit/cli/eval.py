@@ -82,6 +82,7 @@ def eval_command(
     html: run_options.Html = None,
     threads: run_options.Threads = None,
     yes: run_options.Yes = False,
+    labels_are_random: options.LabelsAreRandom = False,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -158,7 +159,7 @@ _CONFIG_OPTIONS = {
     "concurrency", "timeout", "max_retries", "retry_base_delay", "max_calls", "max_errors", "no_cache", "cache_dir",
     "adaptive", "max_cost", "price_in", "price_out", "out", "runs_dir", "fresh", "group_by", "level", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
-    "reference_prompt", "endpoint_concurrency", "threads",
+    "reference_prompt", "endpoint_concurrency", "threads", "labels_are_random",
 }  # fmt: skip
 """eval's options that are EvalConfig fields (under their config names, see `_RENAMED`)."""
 

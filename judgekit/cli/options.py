@@ -139,6 +139,16 @@ Level = Annotated[
     ),
 ]
 
+LabelsAreRandom = Annotated[
+    bool,
+    typer.Option(
+        "--labels-are-random",
+        help="The items carrying human labels are a random sample: skip the check that refuses an "
+        "obviously selected set (the human-anchored estimates rest on it).",
+        rich_help_panel=DATA_PANEL,
+    ),
+]
+
 Baseline = Annotated[
     Optional[str],
     typer.Option(

@@ -9,6 +9,7 @@ import typer
 from judgekit.cli import gating
 from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import Quiet, handles_errors
+from judgekit.cli.options import LabelsAreRandom
 
 
 @handles_errors
@@ -32,11 +33,12 @@ def report_command(
         ),
     ] = None,
     quiet: Quiet = False,
+    labels_are_random: LabelsAreRandom = False,
 ) -> None:
     """Re-aggregate a run: re-read its judgments and rewrite summary.json without calling a model."""
     from judgekit.pipeline.paths import report_run
 
     post = gating.post_run(gating.gate_options(), html=html, as_json=output_format is FormatChoice.json)
-    code = report_run(run_dir, post, reparse=reparse)
+    code = report_run(run_dir, post, reparse=reparse, labels_are_random=labels_are_random)
     if code:
         raise typer.Exit(code)

@@ -28,6 +28,7 @@ from judgekit.judging.embedded import fill_defaults
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.metrics.families import self_preference_warning
+from judgekit.metrics.human_anchored import refuse_if_selected
 from judgekit.metrics.levels import Level, resolve_level
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
 from judgekit.store.rundir import slug, write_json
@@ -143,10 +144,14 @@ def analyse(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     directory: Path | None = None,
+    anchored: bool = False,
+    labels_are_random: bool = False,
 ) -> Comparison:
     """The comparison of judged sets (plus panels), written to compare.json when a directory is given.
 
-    This needs no model: `judgekit agreement` calls it on judgments that already exist.
+    This needs no model: `judgekit agreement` calls it on judgments that already exist. With
+    `anchored`, each row also gets the human-anchored (PPI++) estimates, and an obviously
+    selected set of labelled items is refused (UsageError) unless `labels_are_random`.
     """
     panels = []
     mock_panels: set[str] = set()
@@ -172,7 +177,11 @@ def analyse(
         prices=prices,
         resamples=resamples,
         seed=seed,
+        anchored=anchored,
+        labels_are_random=labels_are_random,
     )
+    for row in comparison.rows:
+        refuse_if_selected(row.human_anchored)
     comparison.panels = panels
     _flag_mock_judges(comparison, sets, mock_panels)
     candidates = {name for fact in sets[0].facts for name in (fact.model, fact.model_a, fact.model_b) if name}

@@ -21,13 +21,14 @@ from judgekit.compare.significance import (
     best_against_runner_up,
 )
 from judgekit.compare.significance import without_claim as without_claim  # re-exported: its old home
+from judgekit.metrics.human_anchored import human_anchored
 from judgekit.metrics.levels import Level, human_correlation, paired_values
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.proportions import share
-from judgekit.summary import RaterCeiling
+from judgekit.summary import HumanAnchored, RaterCeiling
 
 COMPARISON_VERSION = 1
 
@@ -96,6 +97,8 @@ class ComparisonRow(BaseModel):
     """Seconds this command spent on the row (small when it was resumed or cached)."""
     mean_latency_s: float | None = None
     """Mean seconds per judge call actually sent (cached calls left out)."""
+    human_anchored: HumanAnchored | None = None
+    """`judgekit agreement` with human labels on some items: judge-only, human-only and PPI++ estimates."""
 
 
 class InterJudgeAgreement(BaseModel):
@@ -151,8 +154,13 @@ def build_row(
     price: tuple[float, float] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    anchored: bool = False,
+    labels_are_random: bool = False,
 ) -> ComparisonRow:
-    """Every statistic of one judged set, each rate with its bootstrap interval."""
+    """Every statistic of one judged set, each rate with its bootstrap interval.
+
+    With `anchored`, also the human-anchored (PPI++) estimates (see `metrics.human_anchored`).
+    """
     from judgekit.metrics.aggregate import bias_metrics, human_agreement
 
     options = {"resamples": resamples, "seed": seed}
@@ -211,6 +219,8 @@ def build_row(
             row.kappa_quadratic, row.alpha_interval, row.icc = found.kappa_quadratic, found.alpha_interval, found.icc
             row.raters = found.raters
             row.correlation_level, row.groups, row.groups_skipped = found.level, found.groups, found.groups_skipped
+    if anchored:
+        row.human_anchored = human_anchored(facts, outcomes, labels_are_random=labels_are_random)
     _add_cost(row, judged, price)
     return row
 
@@ -275,6 +285,8 @@ def compare(
     prices: Mapping[str, tuple[float, float]] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    anchored: bool = False,
+    labels_are_random: bool = False,
 ) -> Comparison:
     """Rows for every set, ranked by `metric`, with the best tested against the runner-up."""
     kind = sets[0].kind
@@ -289,6 +301,8 @@ def compare(
             price=prices.get(judged.judge or "") or _table_price(judged.judge),
             resamples=resamples,
             seed=seed,
+            anchored=anchored,
+            labels_are_random=labels_are_random,
         )
         for judged in sets
     ]

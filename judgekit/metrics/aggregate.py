@@ -20,6 +20,7 @@ from judgekit.summary import (
     BiasMetrics,
     Counts,
     HumanAgreement,
+    HumanAnchored,
     HumanCorrelation,
     PairwiseMetrics,
     PointwiseMetrics,
@@ -144,6 +145,8 @@ class Aggregation:
     """A `leaderboard.Leaderboard` when pairwise data compares three or more systems."""
     models: set[str] = field(default_factory=set)
     """Every model named by the items (for the self-preference warning)."""
+    human_anchored: HumanAnchored | None = None
+    """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
 
 
 def aggregate(
@@ -158,14 +161,19 @@ def aggregate(
     group_by: str | None = None,
     level: str | None = None,
     renamed: Mapping[str, str] | None = None,
+    labels_are_random: bool = False,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
     `choices` are a choice template's verdict values (label -> score): the score distribution is
     counted per choice, and a pass/fail template gets a pass rate. `group_by` and `level` choose
     how pointwise scores are correlated with human scores (see `levels`); `renamed` maps data
-    columns renamed by --field to their canonical names.
+    columns renamed by --field to their canonical names;
+    `labels_are_random` skips the check that human labels were not obviously selected (see
+    `human_anchored`).
     """
+    from judgekit.metrics.human_anchored import human_anchored
+
     by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
     for row in rows:
         if row.role != "judge":
@@ -222,6 +230,7 @@ def aggregate(
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
+        human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
     )
 
 
@@ -322,6 +331,8 @@ def human_agreement(
     ]
     if not any(fact.human_label is not None for fact in facts):
         return None
+    from judgekit.metrics.calibration import judge_calibration
+
     judge = [str(j) for j, _ in pairs]
     human = [str(h) for _, h in pairs]
     return HumanAgreement(
@@ -330,6 +341,7 @@ def human_agreement(
         agreement_without_ties=pairwise_stats.agreement(judge, human, include_ties=False, **options),
         kappa=pairwise_stats.cohen_kappa(judge, human, **options) if pairs else None,
         confusion=pairwise_stats.confusion(judge, human),
+        calibration=judge_calibration(facts, outcomes),
     )
 
 

@@ -130,8 +130,13 @@ def end_run(end: RunEnd, post: PostRun) -> int:
     """Print the results, write every report, check the gates; the exit code (0 or 1).
 
     Raises `RunStopped` / `ErrorBudgetExceeded` / `RunIncomplete` (exit 3) after the reports
-    are written when the run itself did not finish well.
+    are written when the run itself did not finish well, and a UsageError (exit 2) before
+    anything is shown when the summary's human labels look selected rather than random.
     """
+    if end.show == "summary" and end.summary is not None:
+        from judgekit.metrics.human_anchored import refuse_if_selected
+
+        refuse_if_selected(end.summary.human_anchored)  # exit 2: the labels do not look random
     view = _view(end)
     gated = view is not None and post.checks_gates
     results = _check_gates(end, view, post) if gated and end.show == "gates" and view else []

@@ -307,13 +307,14 @@ def collect_run(run_dir: str, options: BatchOptions, post: PostRun, *, quiet: bo
 
 
 # -- an existing directory ----------------------------------------------------------------------
-def report_run(run_dir: str, post: PostRun, *, reparse: bool = False) -> int:
+def report_run(run_dir: str, post: PostRun, *, reparse: bool = False, labels_are_random: bool = False) -> int:
     """`judgekit report`: rebuild a run's summary (or show a comparison's page) and end."""
     from judgekit.reporting.html import is_compare_dir
 
     post.check_targets()
     if is_compare_dir(run_dir):
         refuse(["--reparse"] if reparse else [], "on a comparison's output directory")
+        refuse(["--labels-are-random"] if labels_are_random else [], "on a comparison's output directory")
         refuse(post.given_gates_and_ci(), "on a comparison's output directory; gate its panel/ or one run")
         from judgekit.compare.runs import load_comparison
 
@@ -324,7 +325,7 @@ def report_run(run_dir: str, post: PostRun, *, reparse: bool = False) -> int:
         return end_run(RunEnd(run_dir=None, show="comparison", comparison=comparison, html_writer=page), post)
     if reparse:
         _reparse(run_dir)
-    summary = report(run_dir)
+    summary = report(run_dir, labels_are_random=labels_are_random)
     end = RunEnd(
         run_dir=Path(run_dir),
         summary=summary,

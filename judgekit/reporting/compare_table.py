@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.compare.statistics import Comparison, ComparisonRow
+from judgekit.reporting.console import print_anchored
 from judgekit.stats.intervals import Estimate
 
 
@@ -122,6 +123,11 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
         method = "Cohen's kappa" if panel.method == "cohen" else "Fleiss' kappa"
         kappa = panel.kappa.format() if panel.kappa else "–"
         console.print(f"Inter-judge agreement ({', '.join(panel.judges)}): {method} {kappa} on {panel.items} items")
+    for row in comparison.rows:
+        if row.human_anchored is not None:
+            if len(comparison.rows) > 1:
+                console.print(f"[bold]{row.name}[/bold]")
+            print_anchored(row.human_anchored, console)
     for warning in comparison.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 

@@ -6,7 +6,14 @@ from typing import Any
 
 from judgekit.judging.pricing import format_usd
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
+from judgekit.summary import (
+    AnchoredEstimate,
+    HumanAgreement,
+    HumanAnchored,
+    HumanCorrelation,
+    JudgeCalibration,
+    Summary,
+)
 
 
 def _pct(estimate: Estimate | None) -> str:
@@ -69,8 +76,22 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append(("Agreement with humans", _pct(human.agreement)))
         rows.append(("Agreement with humans, no ties", _pct(human.agreement_without_ties)))
         rows.append(("Cohen's kappa with humans", _num(human.kappa)))
+        calibration = human.calibration
+        if calibration is not None and calibration.ece is not None:
+            rows.append(
+                (f"Calibration error (ECE, {calibration.source})", f"{calibration.ece:.3f}  (n={calibration.n})")
+            )
     elif isinstance(human, HumanCorrelation):
         rows.extend(human_correlation_rows(human))
+    anchored = summary.human_anchored
+    if anchored is not None and anchored.overall is not None:
+        overall = anchored.overall
+        rows.append(
+            (
+                f"Human-anchored {anchored.metric} (PPI++)",
+                f"{_value(overall.corrected, anchored)}  ({overall.labelled} labels, {_worth(overall)})",
+            )
+        )
     rows.extend(grading_rows(summary))
     calls = calls_phrase(summary)
     if counts.retries:
@@ -128,6 +149,64 @@ def human_correlation_rows(human: HumanCorrelation) -> list[tuple[str, str]]:
         rows.append(("Spearman, judge vs the same rest", _num(ceiling.judge_spearman)))
     rows.extend(("Note", note) for note in human.notes)
     return rows
+
+
+def _value(estimate: Estimate, anchored: HumanAnchored) -> str:
+    return estimate.format(percent=anchored.metric != "mean score", digits=2)
+
+
+def _worth(estimate: AnchoredEstimate) -> str:
+    """What the judge was worth, in human labels."""
+    if estimate.effective_labels is None:
+        return "worth –"
+    gain = estimate.effective_labels / estimate.labelled
+    return f"worth {estimate.effective_labels:.1f} = {gain:.2f}x"
+
+
+def print_anchored(anchored: HumanAnchored, console: Any) -> None:
+    """Judge only, humans only and corrected side by side, overall and per category."""
+    from rich.table import Table
+
+    stratified = f", stratified by {anchored.stratified_by}" if anchored.stratified_by else ""
+    title = (
+        f"Human-anchored {anchored.metric} (PPI++: {anchored.labelled} of {anchored.items} scored items "
+        f"labelled{stratified}; normal 95% CIs)"
+    )
+    table = Table(title=title, title_justify="left")
+    for header in ("", "items", "labelled", "judge only", "humans only", "corrected (PPI++)", "worth (labels)", "λ"):
+        table.add_column(header, justify="right" if header in ("items", "labelled") else "left")
+    rows = [("all items", anchored.overall)] if anchored.overall else []
+    rows += list(anchored.by_category.items())
+    for name, estimate in rows:
+        assert estimate is not None
+        table.add_row(
+            name,
+            str(estimate.items),
+            str(estimate.labelled),
+            _value(estimate.judge_only, anchored),
+            _value(estimate.human_only, anchored),
+            _value(estimate.corrected, anchored),
+            f"{estimate.effective_labels:.1f}" if estimate.effective_labels is not None else "–",
+            " ".join(f"{value:.2f}" for value in estimate.lambdas.values()),
+        )
+    console.print(table)
+    for note in anchored.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+
+
+def print_calibration(calibration: JudgeCalibration, console: Any) -> None:
+    """The reliability table: per confidence bin, how often the judge agreed with the humans."""
+    from rich.table import Table
+
+    ece = "–" if calibration.ece is None else f"{calibration.ece:.3f}"
+    table = Table(
+        title=f"Judge calibration ({calibration.source} against human labels; ECE {ece})", title_justify="left"
+    )
+    for header in ("confidence", "items", "mean confidence", "agreement with humans"):
+        table.add_column(header, justify="right")
+    for row in calibration.bins:
+        table.add_row(f"{row.low:.1f}-{row.high:.1f}", str(row.n), f"{row.confidence:.3f}", f"{row.accuracy:.3f}")
+    console.print(table)
 
 
 def calls_phrase(summary: Summary) -> str:
@@ -230,6 +309,10 @@ def print_summary(summary: Summary, console: Any) -> None:
         for name, estimate in summary.pointwise.by_model.items():
             by_model.add_row(name, estimate.format(percent=passing, digits=2), str(estimate.n))
         console.print(by_model)
+    if summary.human_anchored is not None:
+        print_anchored(summary.human_anchored, console)
+    if isinstance(summary.human, HumanAgreement) and summary.human.calibration is not None:
+        print_calibration(summary.human.calibration, console)
     if summary.leaderboard is not None:
         _print_leaderboard(summary, console)
     if summary.counts.unscored_reasons:

@@ -1,0 +1,133 @@
+"""`judgekit labels`: draw the items humans should label, and merge their labels back into the data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from judgekit.cli.choices import FormatChoice
+from judgekit.cli.common import OutputFormat, Quiet, handles_errors, note, print_json, warn
+
+app = typer.Typer(
+    help="Human labels for human-anchored (PPI++) estimates: which items to label, and merging them back.",
+    no_args_is_help=True,
+)
+
+
+class StratifyChoice(str, Enum):
+    none = "none"
+    category = "category"
+
+
+@app.command("plan")
+@handles_errors
+def plan_command(
+    source: Annotated[str, typer.Argument(help="A run directory, or a data file holding judgments (with --pred).")],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many items to draw for labelling.")],
+    seed: Annotated[int, typer.Option(help="Seed of the draw (the same seed draws the same items).")] = 0,
+    stratify: Annotated[
+        StratifyChoice,
+        typer.Option(
+            help="none: a simple random sample; category: per category, in proportion and at least 2 each "
+            "(the estimate then weights each category by its share of the items)."
+        ),
+    ] = StratifyChoice.none,
+    pred: Annotated[
+        Optional[str], typer.Option("--pred", help="With a data file: the column holding the judge's verdicts.")
+    ] = None,
+    field: Annotated[
+        Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
+    ] = None,
+    out: Annotated[
+        Optional[str], typer.Option("--out", "-o", help="Write the labelling file here (default: stdout).")
+    ] = None,
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
+) -> None:
+    """Draw a seeded random sample of the judged items and write a labelling file (JSONL).
+
+    Only items the judge scored are drawn (the estimates are about those). Each row holds the
+    item's id, its stratum, the texts (no model names) and an empty human_label (pairwise: A, B
+    or tie) or human_score (pointwise) to fill in; `judgekit labels merge` brings them back.
+    """
+    from judgekit.inputs.datasets import parse_field_options
+    from judgekit.inputs.labels import write_jsonl
+    from judgekit.metrics.label_plan import plan_labels, source_items
+    from judgekit.metrics.outcomes import ColumnSpec, load_sources
+
+    fields = parse_field_options(field or [])
+    (judged,) = load_sources([source], ColumnSpec(pred=[pred] if pred else [], fields=fields))[:1]
+    plan = plan_labels(judged, source_items(source, fields), n=n, seed=seed, stratify=stratify.value)
+    if out:
+        write_jsonl(out, plan.rows)
+    if output_format is FormatChoice.json:  # the draw as one JSON object (with the rows unless --out has them)
+        allocation = {name: {"items": size, "drawn": drawn} for name, (size, drawn) in plan.allocation.items()}
+        print_json(
+            {"drawn": len(plan.rows), "population": plan.population, "seed": seed, "allocation": allocation}
+            | ({"out": out} if out else {"rows": plan.rows})
+        )
+    elif not out:
+        sys.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in plan.rows))
+    strata = ", ".join(f"{name} {drawn} of {size}" for name, (size, drawn) in plan.allocation.items())
+    note(
+        f"drew {len(plan.rows)} of {plan.population} scored items (seed {seed}; {strata})"
+        + (f" into {out}" if out else "")
+    )
+
+
+@app.command("merge")
+@handles_errors
+def merge_command(
+    labels: Annotated[str, typer.Argument(help="The labelling file, with human_label (or human_score) filled in.")],
+    data: Annotated[str, typer.Option("--data", help="The dataset the items come from.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Where to write the merged dataset (JSONL).")],
+    column: Annotated[
+        Optional[str],
+        typer.Option(help="Column to write the labels into (default: human_label, or human_score for scores)."),
+    ] = None,
+    from_column: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Take each drawn item's label from this column of the data instead of the file "
+            "(to try the plan on data that is already fully labelled)."
+        ),
+    ] = None,
+    field: Annotated[
+        Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
+    ] = None,
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
+) -> None:
+    """Write the dataset again with the humans' labels in one column (empty where none was given)."""
+    from pathlib import Path
+
+    from judgekit.errors import UsageError
+    from judgekit.inputs.datasets import parse_field_options
+    from judgekit.inputs.labels import merge_labels, write_jsonl
+
+    if Path(out).resolve() == Path(data).resolve():
+        raise UsageError("--out must differ from --data: the merge writes a new file and leaves the data as it is")
+    merged = merge_labels(labels, data, fields=parse_field_options(field or []), column=column, from_column=from_column)
+    write_jsonl(out, merged.rows)
+    if output_format is FormatChoice.json:
+        print_json(
+            {
+                "out": out,
+                "rows": len(merged.rows),
+                "column": merged.column,
+                "labelled": merged.labelled,
+                "waiting": merged.waiting,
+                "kept": merged.kept,
+                "stratified_by": merged.stratified_by,
+                "notes": merged.notes,
+            }
+        )
+    waiting = f"; {merged.waiting} drawn items have no label yet and are left out" if merged.waiting else ""
+    strata = f"; each row's {merged.stratified_by} in label_stratum" if merged.stratified_by else ""
+    note(f"wrote {len(merged.rows)} rows to {out}: {merged.labelled} labelled in '{merged.column}'{waiting}{strata}")
+    for remark in merged.notes:
+        warn(f"note: {remark}")

@@ -1,0 +1,113 @@
+"""Which items should humans label? A seeded random sample of the judged items (`judgekit labels plan`).
+
+The human-anchored estimates (see `human_anchored`) are unbiased only over a random sample of
+the items the judge scored, so the sample is drawn from those, with a seeded generator:
+
+- `stratify="none"`: a simple random sample of `n` items;
+- `stratify="category"`: `n` split over the categories in proportion to their size, at least two
+  per category (so each category gets its own estimate), then a simple random sample within
+  each. A small category is then sampled more heavily than a large one, which is why the
+  labelling file and the merged dataset carry every item's stratum: the estimate weights each
+  stratum by its share of the items, i.e. each label by the inverse of its chance of being drawn.
+
+The labelling file is blind: no model names, only the texts to judge and an empty label field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from judgekit.errors import UsageError
+from judgekit.inputs.datasets import Dataset, ReadOptions
+from judgekit.metrics.outcomes import JudgedSet
+from judgekit.schema import Item
+from judgekit.stats.ppi import MIN_LABELLED
+from judgekit.store.rundir import RunDir
+
+Stratify = Literal["none", "category"]
+NO_CATEGORY = "(none)"
+WHOLE = "all"
+
+
+@dataclass
+class Plan:
+    """The drawn sample: the labelling file's rows and how they were allocated."""
+
+    rows: list[dict[str, Any]]
+    population: int
+    """Scored items the sample was drawn from."""
+    allocation: dict[str, tuple[int, int]]
+    """stratum -> (items, drawn)."""
+
+
+def allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
+    """Labels per stratum: proportional to size (largest remainders), at least two where possible."""
+    total = sum(sizes.values())
+    floors = {name: min(MIN_LABELLED, size) for name, size in sizes.items()}
+    if sum(floors.values()) > n:
+        raise UsageError(
+            f"--n {n} is too few to stratify over {len(sizes)} categories "
+            f"(at least {MIN_LABELLED} each: --n {sum(floors.values())} or more)"
+        )
+    shares = {name: n * size / total for name, size in sizes.items()}
+    counts = {name: max(floors[name], min(sizes[name], int(shares[name]))) for name in sizes}
+    order = sorted(sizes, key=lambda name: (-(shares[name] - int(shares[name])), name))
+    while sum(counts.values()) > n:  # the floors pushed past n: take back from the largest allotments
+        name = max((name for name in counts if counts[name] > floors[name]), key=lambda name: counts[name])
+        counts[name] -= 1
+    while sum(counts.values()) < n:
+        room = [name for name in order if counts[name] < sizes[name]]
+        for name in room[: n - sum(counts.values())]:
+            counts[name] += 1
+    return counts
+
+
+def plan_labels(
+    judged: JudgedSet, items: Sequence[Item], *, n: int, seed: int = 0, stratify: Stratify = "none"
+) -> Plan:
+    """Draw `n` of the scored items for humans to label (seeded), as labelling-file rows."""
+    by_id = {item.id: item for item in items}
+    scored = [fact for fact, outcome in zip(judged.facts, judged.outcomes, strict=True) if outcome.status == "ok"]
+    if n < 1:
+        raise UsageError("--n must be at least 1")
+    if n > len(scored):
+        raise UsageError(f"--n {n} is more than the {len(scored)} items the judge scored")
+    strata: dict[str, list[str]] = {}
+    for fact in scored:
+        name = (fact.category or NO_CATEGORY) if stratify == "category" else WHOLE
+        strata.setdefault(name, []).append(fact.id)
+    counts = allocate({name: len(ids) for name, ids in strata.items()}, n) if stratify == "category" else {WHOLE: n}
+    rng = np.random.default_rng(seed)
+    drawn: list[tuple[str, str]] = []
+    for name in sorted(strata):
+        picks = rng.choice(len(strata[name]), size=counts[name], replace=False)
+        drawn.extend((strata[name][int(index)], name) for index in picks)
+    order = rng.permutation(len(drawn))  # label in a random order, not the data's
+    rows = [_row(by_id[drawn[int(index)][0]], drawn[int(index)][1], stratify) for index in order]
+    allocation = {name: (len(strata[name]), counts[name]) for name in sorted(strata)}
+    return Plan(rows=rows, population=len(scored), allocation=allocation)
+
+
+def _row(item: Item, stratum: str, stratify: Stratify) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": item.id, "stratum": stratum, "stratified_by": None if stratify == "none" else stratify}
+    if item.history:
+        row["conversation"] = [message.model_dump() for message in item.history]
+    row["question"] = item.question
+    if item.kind == "pairwise":
+        row.update(answer_a=item.answer_a, answer_b=item.answer_b, human_label=None)
+    else:
+        row.update(answer=item.answer, human_score=None)
+    return row
+
+
+def source_items(source: str, fields: dict[str, str]) -> list[Item]:
+    """The items (with their texts) of a run directory or a data file."""
+    path = Path(source)
+    if path.is_dir():
+        return list(RunDir(path).iter_items())
+    return list(Dataset(path, ReadOptions(fields=fields, max_chars=10**9)))
