@@ -145,12 +145,59 @@ def compare(
     or (unless `rescale`) score on different scales."""
     before_scale, after_scale = _scales(before, after, rescale)
     _check_same_items(before, after)
+    _check_max_regression(max_regression, before.kind, rescale)
+    check_min_items(min_items)
+    kind = before.kind
+    changes, paired, questions_differ = _item_changes(before, after, before_scale, after_scale)
+    test_of = sign_test if kind == "pairwise" else wilcoxon_test
+    test = test_of([a for a, _ in paired], [b for _, b in paired], resamples=before.resamples, seed=before.seed)
+    metric = "win rate of A" if kind == "pairwise" else "mean score on 0-1" if rescale else "mean score"
+    warnings = comparison_warnings(before, after)
+    if questions_differ:
+        warnings.append(f"{questions_differ} items with the same id have different questions in the two runs")
+    gate = None
+    if max_regression is not None:
+        gate = Checker(on_ci_bound, min_items)(
+            "--max-regression",
+            f"drop in {metric}",
+            "max",
+            max_regression,
+            _drop(test.change),
+            percent=kind == "pairwise" or rescale,
+        )
+    return RunDiff(
+        before=str(before.path),
+        after=str(after.path),
+        kind=kind,
+        metric=metric,
+        before_metric=_rescaled(_headline(before), before_scale),
+        after_metric=_rescaled(_headline(after), after_scale),
+        rescaled=rescale,
+        test=test,
+        worse=sorted((c for c in changes if c.change is not None and c.change < 0), key=lambda c: (c.change, c.id)),
+        better=sorted(
+            (c for c in changes if c.change is not None and c.change > 0), key=lambda c: (-(c.change or 0), c.id)
+        ),
+        not_compared=[c for c in changes if c.change is None],
+        gate=gate,
+        warnings=warnings,
+    )
+
+
+def _check_max_regression(max_regression: float | None, kind: str, rescale: bool) -> None:
+    """Refuse a --max-regression that is negative (or NaN), or above 1 where the metric is a fraction."""
     if max_regression is not None and not max_regression >= 0:  # also refuses NaN
         raise UsageError(f"--max-regression {max_regression:g}: give the largest allowed drop, 0 or more")
-    if max_regression is not None and (before.kind == "pairwise" or rescale) and max_regression > 1:
-        what = "a win-rate drop" if before.kind == "pairwise" else "with --rescale, a drop"
+    if max_regression is not None and (kind == "pairwise" or rescale) and max_regression > 1:
+        what = "a win-rate drop" if kind == "pairwise" else "with --rescale, a drop"
         raise UsageError(f"--max-regression {max_regression:g}: {what} is a fraction from 0 to 1")
-    check_min_items(min_items)
+
+
+def _item_changes(
+    before: RunView, after: RunView, before_scale: Scale | None, after_scale: Scale | None
+) -> tuple[list[ItemChange], list[tuple[float, float]], int]:
+    """Each item's change, the (before, after) values of the items with a verdict in both runs,
+    and how many items carry the same id but a different question."""
     kind = before.kind
     after_outcomes = {item.id: outcome for item, outcome in zip(after.items, after.outcomes, strict=True)}
     after_items = {item.id: item for item in after.items}
@@ -174,47 +221,21 @@ def compare(
                 question=item.question,
             )
         )
-    test_of = sign_test if kind == "pairwise" else wilcoxon_test
-    test = test_of([a for a, _ in paired], [b for _, b in paired], resamples=before.resamples, seed=before.seed)
-    metric = "win rate of A" if kind == "pairwise" else "mean score on 0-1" if rescale else "mean score"
-    warnings = comparison_warnings(before, after)
-    if questions_differ:
-        warnings.append(f"{questions_differ} items with the same id have different questions in the two runs")
-    gate = None
-    if max_regression is not None:
-        drop = None
-        if test.change is not None:
-            # 0.0 - x rather than -x, so that no change reads 0.000 and not -0.000.
-            low = None if test.change.high is None else 0.0 - test.change.high
-            high = None if test.change.low is None else 0.0 - test.change.low
-            measured = test.change
-            drop = Estimate(
-                value=0.0 - measured.value,
-                low=low,
-                high=high,
-                n=measured.n,
-                interval=measured.interval,
-                no_interval=measured.no_interval,
-            )
-        gate = Checker(on_ci_bound, min_items)(
-            "--max-regression", f"drop in {metric}", "max", max_regression, drop, percent=kind == "pairwise" or rescale
-        )
-    return RunDiff(
-        before=str(before.path),
-        after=str(after.path),
-        kind=kind,
-        metric=metric,
-        before_metric=_rescaled(_headline(before), before_scale),
-        after_metric=_rescaled(_headline(after), after_scale),
-        rescaled=rescale,
-        test=test,
-        worse=sorted((c for c in changes if c.change is not None and c.change < 0), key=lambda c: (c.change, c.id)),
-        better=sorted(
-            (c for c in changes if c.change is not None and c.change > 0), key=lambda c: (-(c.change or 0), c.id)
-        ),
-        not_compared=[c for c in changes if c.change is None],
-        gate=gate,
-        warnings=warnings,
+    return changes, paired, questions_differ
+
+
+def _drop(change: Estimate | None) -> Estimate | None:
+    """The paired change turned into a drop (its negation, the interval flipped)."""
+    if change is None:
+        return None
+    # 0.0 - x rather than -x, so that no change reads 0.000 and not -0.000.
+    return Estimate(
+        value=0.0 - change.value,
+        low=None if change.high is None else 0.0 - change.high,
+        high=None if change.low is None else 0.0 - change.low,
+        n=change.n,
+        interval=change.interval,
+        no_interval=change.no_interval,
     )
 
 

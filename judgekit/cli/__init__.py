@@ -24,6 +24,7 @@ from judgekit.cli import gate as gate_command
 from judgekit.cli import labels as labels_command
 from judgekit.cli import models as models_command
 from judgekit.cli import prompts as prompts_command
+from judgekit.cli import prompts_validate
 from judgekit.cli import report as report_command
 from judgekit.cli.common import OneLineGroup, QuietPipe, fail, help_markup, set_quiet
 
@@ -42,6 +43,7 @@ app.command("eval")(eval_command.eval_command)
 app.command("report")(report_command.report_command)
 app.command("gate")(gate_command.gate_command)
 app.command("diff")(diff_command.diff_command)
+prompts_command.app.command("validate")(prompts_validate.validate_command)
 app.add_typer(prompts_command.app, name="prompts")
 app.command("compare")(compare_command.compare_command)
 app.command("agreement")(agreement_command.agreement_command)

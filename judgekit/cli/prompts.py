@@ -173,13 +173,13 @@ def show_command(
     sys.stdout.write(template.source if template.source.endswith("\n") else template.source + "\n")
 
 
-def _criterion(value: str | None) -> Criterion | None:
+def criterion_of(value: str | None) -> Criterion | None:
     from judgekit.inputs.criteria import resolve
 
     return resolve(value) if value else None
 
 
-def _pipeline_variables(
+def pipeline_variables(
     template: Template | AuxTemplate,
     item: Item | None,
     *,
@@ -207,7 +207,7 @@ def _pipeline_variables(
     return extra
 
 
-def _read_inputs(
+def read_inputs(
     steps: str | None, rubric: str | None, template: Template | AuxTemplate
 ) -> tuple[str | None, str | None]:
     from judgekit.inputs.criteria import read_steps_file
@@ -249,12 +249,12 @@ def render_command(
     from judgekit.inputs.template_inputs import item_variables
 
     template = load_any(name)
-    steps_text, rubric_text = _read_inputs(steps, rubric, template)
-    chosen_criterion = _criterion(criterion)
+    steps_text, rubric_text = read_inputs(steps, rubric, template)
+    chosen_criterion = criterion_of(criterion)
     variables: dict[str, Any] = {}
     chosen = None
     if isinstance(template, AuxTemplate) and template.meta.role == "steps":
-        variables = _pipeline_variables(
+        variables = pipeline_variables(
             template, None, criterion=chosen_criterion, steps=None, rubric=None, generate_reference=False
         )
     else:
@@ -272,7 +272,7 @@ def render_command(
         shown = (chosen.answer_b, chosen.answer_a) if swapped and chosen.kind == "pairwise" else None
         variables = item_variables(chosen, template, shown)  # type: ignore[arg-type]
         variables.update(
-            _pipeline_variables(
+            pipeline_variables(
                 template,
                 chosen,
                 criterion=chosen_criterion,
@@ -288,138 +288,3 @@ def render_command(
     for message in messages:
         print(f"----- {message.role} -----")
         print(message.content)
-
-
-@app.command("validate")
-@handles_errors
-def validate_command(
-    name: Annotated[str, typer.Argument(help="Template name or .jinja path.")],
-    dataset: Annotated[
-        Optional[str], typer.Option("--dataset", "-d", help="Also check and render every item of this file.")
-    ] = None,
-    field: Annotated[
-        Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
-    ] = None,
-    criterion: CriterionOption = None,
-    steps: StepsOption = None,
-    rubric: RubricOption = None,
-    generate_reference: GenerateOption = False,
-    output_format: Annotated[
-        FormatChoice, typer.Option("--format", help="table (lines for people) or json (the findings as JSON).")
-    ] = FormatChoice.table,
-    quiet: Quiet = False,
-) -> None:
-    """Check a template's front matter, verdict format and variables, and render a dataset with it.
-
-    Problems are printed one per line on stderr and exit with code 2; notes (things that work
-    but may surprise) are printed without failing. No model is called.
-    """
-    from judgekit.errors import TemplateError
-    from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
-    from judgekit.inputs.prompts import AUX_VARIABLES, VARIABLES, AuxTemplate
-    from judgekit.inputs.template_files import load_any
-    from judgekit.inputs.template_inputs import item_variables, missing_requirements, self_test
-
-    template = load_any(name)
-    steps_text, rubric_text = _read_inputs(steps, rubric, template)
-    chosen_criterion = _criterion(criterion)
-    problems: list[str] = []
-    notes: list[str] = []
-    used = template.variables() - JINJA_GLOBALS
-    if isinstance(template, AuxTemplate):
-        allowed = set(AUX_VARIABLES[template.meta.role])
-        what = f"role {template.meta.role}"
-    else:
-        problems.extend(self_test(template))
-        allowed = set(VARIABLES)
-        what = f"{template.meta.kind}, verdict {template.meta.verdict.type}"
-        notes.extend(_judge_notes(template, used))
-    unknown = sorted(used - allowed)
-    if unknown:
-        problems.append(
-            f"uses unknown variables: {', '.join(unknown)} (a {what.split(',')[0]} template may use: "
-            f"{', '.join(sorted(allowed))})"
-        )
-    rendered = 0
-    if isinstance(template, AuxTemplate) and template.meta.role == "steps":
-        try:
-            template.render(
-                _pipeline_variables(
-                    template, None, criterion=chosen_criterion, steps=None, rubric=None, generate_reference=False
-                )
-            )
-        except TemplateError as exc:
-            problems.append(str(exc))
-    elif dataset:
-        data = Dataset(dataset, ReadOptions(fields=parse_field_options(field or [])))
-        for item in data:
-            if not isinstance(template, AuxTemplate) and item.kind != template.meta.kind:
-                problems.append(
-                    f"{dataset}:{item.line}: the row is {item.kind} but the template is {template.meta.kind}"
-                )
-                break
-            extra = _pipeline_variables(
-                template,
-                item,
-                criterion=chosen_criterion,
-                steps=steps_text,
-                rubric=rubric_text,
-                generate_reference=generate_reference,
-            )
-            missing = missing_requirements(item, template, extra)
-            if chosen_criterion is not None and "criterion" in used:
-                missing += [name for name in chosen_criterion.requires if getattr(item, name) is None]
-            if missing:
-                problems.append(f"{dataset}:{item.line}: field '{missing[0]}': needed by the template but missing")
-                break
-            try:
-                variables = item_variables(item, template)
-                variables.update(extra)
-                template.render(variables)
-            except TemplateError as exc:
-                problems.append(f"{dataset}:{item.line}: {exc}")
-                break
-            rendered += 1
-    if output_format is FormatChoice.json:
-        print_json(
-            {
-                "name": template.name,
-                "ok": not problems,
-                "what": what,
-                "problems": problems,
-                "notes": notes,
-                "rendered": rendered,
-            }
-        )
-        if problems:
-            raise typer.Exit(2)
-        return
-    if problems:
-        for problem in problems:
-            print(f"{template.name}: {problem}", file=sys.stderr)
-        raise typer.Exit(2)
-    from judgekit.cli.common import is_quiet
-
-    for note in notes if not is_quiet() else []:
-        print(f"{template.name}: note: {note}", file=sys.stderr)
-    suffix = f"; rendered {rendered} items of {dataset}" if rendered else ""
-    print(f"{template.name}: ok ({what}){suffix}")
-
-
-def _judge_notes(template: Template, used: set[str]) -> list[str]:
-    """Things about a judge template that work but are worth knowing before a run."""
-    notes = []
-    verdict = template.meta.verdict
-    if "steps" in used or "criterion" in used:
-        notes.append(
-            "a G-Eval template: `judgekit eval` fills {{ criterion }} and {{ steps }} under --mode geval "
-            "--criterion NAME (your own file goes in --prompt)"
-        )
-    if verdict.type == "score" and verdict.scale and verdict.scale[1] >= 10:
-        notes.append(
-            f"scores up to {verdict.scale[1]:g}: two-digit scores can take more than one token, and "
-            "--score-method logprobs then keeps the written score for them (a 1-5 or 1-9 scale avoids this)"
-        )
-    if verdict.type == "score_pair":
-        notes.append("two scores per verdict cannot be weighted by token probabilities; logprobs falls back to samples")
-    return notes

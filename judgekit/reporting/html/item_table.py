@@ -7,7 +7,9 @@ strings here; the page template escapes them.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
+from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.reporting.html import derive
 from judgekit.reporting.html.run_data import RunData
 from judgekit.reporting.html.view import Call, Cell, Column, Filter, ItemRow, ItemTable
@@ -16,83 +18,125 @@ from judgekit.schema import Item, Judgment
 CALL_NAMES = {"single": "judge call", "AB": "A shown first", "BA": "B shown first"}
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """Which columns and filters the table has: those the run's items give something to show."""
+
+    pairwise: bool
+    has_category: bool
+    has_models: bool
+    has_human: bool
+    has_flips: bool
+    scales: derive.ScoreScales
+    with_gap: bool
+    """A judge − human column (pointwise, with human scores on a scale the judge's can be put on)."""
+
+    @classmethod
+    def of(cls, data: RunData) -> _Shape:
+        pairwise = data.summary.kind == "pairwise"
+        items = data.items
+        has_human = any(item.human_label is not None or item.human_score is not None for item in items)
+        pointwise = data.summary.pointwise
+        judge_scale = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise and pointwise.scale else None
+        scales = derive.ScoreScales.of(judge_scale, data.facts)
+        return cls(
+            pairwise=pairwise,
+            has_category=any(item.category for item in items),
+            has_models=any(item.model_a or item.model_b or item.model for item in items),
+            has_human=has_human,
+            has_flips=any(outcome.flipped is not None for outcome in data.outcomes),
+            scales=scales,
+            with_gap=has_human and not pairwise and scales.comparable,
+        )
+
+
 def item_table(data: RunData) -> ItemTable:
-    pairwise = data.summary.kind == "pairwise"
-    items = data.items
-    has_category = any(item.category for item in items)
-    has_models = any(item.model_a or item.model_b or item.model for item in items)
-    has_human = any(item.human_label is not None or item.human_score is not None for item in items)
-    has_flips = any(outcome.flipped is not None for outcome in data.outcomes)
-    pointwise = data.summary.pointwise
-    judge_scale = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise and pointwise.scale else None
-    scales = derive.ScoreScales.of(judge_scale, data.facts)
-    with_gap = has_human and not pairwise and scales.comparable
+    shape = _Shape.of(data)
+    rows = [
+        _row(shape, item, fact, outcome, data.calls.get(item.id, []))
+        for item, fact, outcome in zip(data.items, data.facts, data.outcomes, strict=True)
+    ]
+    scales = shape.scales
+    note = f"{scales.describe()} {scales.describe_gap()}" if shape.has_human and not shape.pairwise else ""
+    return ItemTable(_columns(shape), rows, _filters(shape), note=note)
+
+
+def _columns(shape: _Shape) -> list[Column]:
     # On a phone the optional columns hide; what stays answers "what did the judge say, and was it right".
+    pairwise, scales = shape.pairwise, shape.scales
     columns = [Column("id")]
-    if has_category:
+    if shape.has_category:
         columns.append(Column("category", optional=True))
-    if has_models:
+    if shape.has_models:
         columns.append(Column("models" if pairwise else "model"))
     columns.append(Column("verdict" if pairwise else _with_range("score", scales.judge), numeric=not pairwise))
-    if has_human:
+    if shape.has_human:
         columns.append(Column("human" if pairwise else _with_range("human", scales.human), numeric=not pairwise))
         if pairwise:
             columns.append(Column("agrees"))
-        elif with_gap:
+        elif shape.with_gap:
             gap_title = "judge − human" if scales.same else "judge − human (% of scale)"
             columns.append(Column(gap_title, numeric=True, optional=True))
-    if has_flips:
+    if shape.has_flips:
         columns.append(Column("flipped", optional=True))
     columns.append(Column("length A − B" if pairwise else "length", numeric=True, optional=True))
     columns.append(Column("status", optional=True))
+    return columns
 
-    rows = []
-    for item, fact, outcome in zip(items, data.facts, data.outcomes, strict=True):
-        cells = [Cell(item.id, item.id)]
-        values = {"status": outcome.status}
-        if has_category:
-            cells.append(Cell(item.category or "", item.category or ""))
-        if has_models:
-            models = f"{item.model_a or '?'} vs {item.model_b or '?'}" if pairwise else item.model or ""
-            cells.append(Cell(models, models))
-        if pairwise:
-            verdict: str = outcome.verdict or ""
-            cells.append(Cell(verdict or "–", verdict, f"verdict-{verdict}" if verdict else ""))
-            values["verdict"] = verdict
-        else:
-            score = "" if outcome.score is None else derive.score_label(outcome.score)
-            cells.append(Cell(score or "–", score))
-        if has_human:
-            if pairwise:
-                label: str = item.human_label or ""
-                agrees = "" if not label or not outcome.verdict else ("yes" if label == outcome.verdict else "no")
-                cells.append(Cell(label or "–", label))
-                cells.append(Cell(agrees or "–", agrees, f"agree-{agrees}" if agrees else ""))
-                values["agrees"] = agrees
-            else:
-                human = "" if item.human_score is None else derive.score_label(item.human_score)
-                cells.append(Cell(human or "–", human))
-                if with_gap:
-                    cells.append(_gap_cell(scales, outcome.score, item.human_score))
-        if has_flips:
-            flipped = "" if outcome.flipped is None else ("yes" if outcome.flipped else "no")
-            cells.append(Cell(flipped or "–", flipped))
-            values["flipped"] = flipped
-        length = fact.length_a - fact.length_b if pairwise else fact.length_a
-        cells.append(Cell(str(length), str(length)))
-        cells.append(Cell(outcome.status, outcome.status, f"status-{outcome.status}"))
-        rows.append(
-            ItemRow(
-                id=item.id,
-                cells=cells,
-                status=outcome.status,
-                filters=values,
-                turns=[(message.role, message.content) for message in item.turns],
-                answers=_answers(item),
-                extras=_item_extras(item, outcome.reason),
-                calls=[_call(row) for row in data.calls.get(item.id, [])],
-            )
-        )
+
+def _row(shape: _Shape, item: Item, fact: ItemFacts, outcome: ItemOutcome, calls: list[Judgment]) -> ItemRow:
+    """One item's cells (in `_columns` order), its filter values and what opens beneath it."""
+    pairwise = shape.pairwise
+    cells = [Cell(item.id, item.id)]
+    values = {"status": outcome.status}
+    if shape.has_category:
+        cells.append(Cell(item.category or "", item.category or ""))
+    if shape.has_models:
+        models = f"{item.model_a or '?'} vs {item.model_b or '?'}" if pairwise else item.model or ""
+        cells.append(Cell(models, models))
+    if pairwise:
+        verdict: str = outcome.verdict or ""
+        cells.append(Cell(verdict or "–", verdict, f"verdict-{verdict}" if verdict else ""))
+        values["verdict"] = verdict
+    else:
+        score = "" if outcome.score is None else derive.score_label(outcome.score)
+        cells.append(Cell(score or "–", score))
+    if shape.has_human:
+        cells.extend(_human_cells(shape, item, outcome, values))
+    if shape.has_flips:
+        flipped = "" if outcome.flipped is None else ("yes" if outcome.flipped else "no")
+        cells.append(Cell(flipped or "–", flipped))
+        values["flipped"] = flipped
+    length = fact.length_a - fact.length_b if pairwise else fact.length_a
+    cells.append(Cell(str(length), str(length)))
+    cells.append(Cell(outcome.status, outcome.status, f"status-{outcome.status}"))
+    return ItemRow(
+        id=item.id,
+        cells=cells,
+        status=outcome.status,
+        filters=values,
+        turns=[(message.role, message.content) for message in item.turns],
+        answers=_answers(item),
+        extras=_item_extras(item, outcome.reason),
+        calls=[_call(row) for row in calls],
+    )
+
+
+def _human_cells(shape: _Shape, item: Item, outcome: ItemOutcome, values: dict[str, str]) -> list[Cell]:
+    """The human label and whether the judge agrees (pairwise), or the human score and the gap."""
+    if shape.pairwise:
+        label: str = item.human_label or ""
+        agrees = "" if not label or not outcome.verdict else ("yes" if label == outcome.verdict else "no")
+        values["agrees"] = agrees
+        return [Cell(label or "–", label), Cell(agrees or "–", agrees, f"agree-{agrees}" if agrees else "")]
+    human = "" if item.human_score is None else derive.score_label(item.human_score)
+    cells = [Cell(human or "–", human)]
+    if shape.with_gap:
+        cells.append(_gap_cell(shape.scales, outcome.score, item.human_score))
+    return cells
+
+
+def _filters(shape: _Shape) -> list[Filter]:
     filters = [
         Filter(
             "status",
@@ -100,14 +144,13 @@ def item_table(data: RunData) -> ItemTable:
             [("ok", "scored"), ("unscored", "unscored"), ("error", "failed"), ("pending", "not judged")],
         )
     ]
-    if pairwise:
+    if shape.pairwise:
         filters.append(Filter("verdict", "verdict", [("A", "A"), ("B", "B"), ("tie", "tie")]))
-        if has_human:
+        if shape.has_human:
             filters.append(Filter("agrees", "agrees with humans", [("yes", "yes"), ("no", "no")]))
-        if has_flips:
+        if shape.has_flips:
             filters.append(Filter("flipped", "flipped", [("yes", "yes"), ("no", "no")]))
-    note = f"{scales.describe()} {scales.describe_gap()}" if has_human and not pairwise else ""
-    return ItemTable(columns, rows, filters, note=note)
+    return filters
 
 
 def _with_range(title: str, scale: tuple[float, float] | None) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.reporting.html import derive, humans, plots
-from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_cards, bias_section, bin_table
+from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_cards, bias_section
 from judgekit.reporting.html.item_table import item_table
 from judgekit.reporting.html.manifest import manifest_table
 from judgekit.reporting.html.optional import (
@@ -17,6 +17,7 @@ from judgekit.reporting.html.optional import (
     looks_like_rate,
     unknown_fields,
 )
+from judgekit.reporting.html.pointwise import pointwise_sections
 from judgekit.reporting.html.run_data import RunData, as_estimate, pretty_json
 from judgekit.reporting.html.view import (
     Card,
@@ -35,7 +36,7 @@ from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
 def build_run_page(data: RunData) -> Page:
     summary = data.summary
     cards = _headline(summary, length_control(summary))
-    sections = _pairwise_sections(data) if summary.kind == "pairwise" else _pointwise_sections(data)
+    sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
     sections.extend(_extra_sections(summary))
     template = summary.template
     subtitle = [
@@ -250,102 +251,6 @@ def _rate_figure(key: str, title: str, estimates: dict[str, Estimate], caption: 
         limits=(0.0, 1.0),
     )
     return Figure(key, title, svg, caption, Table(ESTIMATE_HEADERS, estimate_rows(estimates, percent=True)))
-
-
-# Pointwise -----------------------------------------------------------------------------------
-
-
-def _pointwise_sections(data: RunData) -> list[Section]:
-    summary = data.summary
-    pointwise = summary.pointwise
-    assert pointwise is not None
-    counts = summary.counts
-    scores = Section(
-        "scores",
-        "Scores",
-        "The judge's scores over all items, per category and per model. Unscored and failed items are "
-        "counted here and left out of every mean.",
-    )
-    labels, values = _full_scale(pointwise.distribution, pointwise.scale)
-    colors = ["accent"] * len(labels)
-    for name, number, color in (
-        ("unscored", counts.unscored, "bad"),
-        ("failed", counts.errors, "bad"),
-        ("not judged", counts.pending, "muted"),
-    ):
-        if number:
-            labels.append(name)
-            values.append(number)
-            colors.append(color)
-    scores.figures.append(
-        Figure(
-            "distribution",
-            "Score distribution",
-            plots.count_bars(
-                "distribution", labels, values, title="Score distribution", axis_label="judge score", colors=colors
-            ),
-            "",
-            Table(["score", "items"], [[label, str(value)] for label, value in zip(labels, values, strict=True)]),
-        )
-    )
-    limits = (float(pointwise.scale[0]), float(pointwise.scale[1])) if pointwise.scale else None
-    passing = pointwise.pass_rate is not None
-    what = "Pass rate" if passing else "Mean score"
-    if passing:
-        limits = (0.0, 1.0)
-    for key, title, breakdown in (
-        ("by_category", f"{what} by category", pointwise.by_category),
-        ("by_model", f"{what} by model", pointwise.by_model),
-    ):
-        if len(breakdown) > (0 if key == "by_category" else 1):
-            svg = plots.estimate_chart(
-                key,
-                list(breakdown),
-                list(breakdown.values()),
-                title=title,
-                axis_label=f"{what.lower()} (95% CI)",
-                percent=passing,
-                limits=limits,
-            )
-            rows = estimate_rows(breakdown, percent=passing, digits=2)
-            scores.figures.append(Figure(key, title, svg, "", Table(ESTIMATE_HEADERS, rows)))
-    sections = [scores]
-    if isinstance(summary.human, HumanCorrelation):
-        sections.append(humans.correlation_section(data, summary.human))
-    points = derive.pointwise_length_points(data.facts, data.outcomes)
-    if points:
-        bins = derive.equal_count_bins(points, data.bootstrap)
-        svg = plots.binned_relation(
-            "length",
-            points,
-            [plots.Bin(b.x, b.estimate, b.low_edge, b.high_edge) for b in bins],
-            title="Score against answer length",
-            x_label="answer length (characters)",
-            y_label="judge score",
-            percent=False,
-            jitter=0.0,
-            y_limits=limits,
-        )
-        sections.append(
-            Section(
-                "length",
-                "Length",
-                "A judge that rewards length gives longer answers higher scores. Each dot is an item; the line is "
-                "the mean score in bins of equal item count, with 95% CIs.",
-                figures=[Figure("length", "Score against length", svg, "", bin_table(bins, "answer length", False))],
-            )
-        )
-    return sections
-
-
-def _full_scale(distribution: dict[str, int], scale: tuple[float, float] | None) -> tuple[list[str], list[int]]:
-    """The distribution with a zero for every whole score of a short scale that nobody got."""
-    labels = list(distribution)
-    if scale is not None and all(label.lstrip("-").isdigit() for label in labels):
-        low, high = scale
-        if float(low).is_integer() and float(high).is_integer() and 0 < high - low <= 20:
-            labels = sorted({*labels, *(str(score) for score in range(int(low), int(high) + 1))}, key=float)
-    return labels, [distribution.get(label, 0) for label in labels]
 
 
 # Fields added by later features ---------------------------------------------------------------
