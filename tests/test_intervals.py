@@ -159,3 +159,14 @@ def test_paired_bootstrap_matches_an_independent_one_on_ordinary_data() -> None:
     low, high = np.quantile(draws, [0.025, 0.975])
     assert ours is not None and ours.interval == "bootstrap"
     assert ours.low == pytest.approx(low, abs=0.02) and ours.high == pytest.approx(high, abs=0.02)
+
+
+def test_a_bootstrap_interval_always_contains_its_estimate() -> None:
+    import numpy as np
+
+    from judgekit.stats.intervals import percentile_interval
+
+    draws = np.linspace(-0.352, -0.309, 2000)  # every resample below the estimate, as a biased statistic can give
+    estimate = percentile_interval(-0.300, draws, 40, resamples=2000)
+    assert estimate.low is not None and estimate.high is not None
+    assert estimate.low <= estimate.value <= estimate.high == -0.300

@@ -96,6 +96,9 @@ def percentile_interval(value: float, draws: np.ndarray, n: int, *, resamples: i
     low, high = (float(bound) for bound in np.quantile(finite, [alpha, 1 - alpha]))
     if high - low <= 1e-12 * max(1.0, abs(value)):
         return without_interval(value, n, ZERO_WIDTH)
+    # A biased statistic (kappa on few items, say) can put every percentile on one side of the
+    # estimate; an interval that leaves out its own estimate claims too much, so it is widened to it.
+    low, high = min(low, value), max(high, value)
     return Estimate(value=value, low=low, high=high, n=n, interval="bootstrap")
 
 
