@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from judgekit import __version__
 from judgekit.cli import agreement as agreement_command
 from judgekit.cli import batch as batch_command
 from judgekit.cli import cache as cache_command
@@ -27,6 +26,7 @@ from judgekit.cli import prompts as prompts_command
 from judgekit.cli import prompts_validate
 from judgekit.cli import report as report_command
 from judgekit.cli.common import OneLineGroup, QuietPipe, fail, help_markup, set_quiet
+from judgekit.version import __version__
 
 app = typer.Typer(
     cls=OneLineGroup,

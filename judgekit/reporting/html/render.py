@@ -15,9 +15,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from judgekit import __version__
 from judgekit.errors import UsageError
 from judgekit.reporting.html.view import Page
+from judgekit.version import __version__
 
 if TYPE_CHECKING:
     from jinja2 import Environment
