@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from judgekit import choices
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.cli.choices import FormatChoice, KindChoice, LevelChoice
-from judgekit.cli.common import Quiet, handles_errors, stdout_console, warn
+from judgekit.cli.common import Quiet, handles_errors
 from judgekit.cli.options import LabelsAreRandom
 
 
@@ -84,39 +83,45 @@ def agreement_command(
     some items carry human labels (a random sample), it also reports the human-anchored (PPI++)
     estimates: the judge's figure corrected by its error on the labelled items.
     """
+    code = _run(dict(locals()))
+    if code:
+        raise typer.Exit(code)
+
+
+def _run(given: dict[str, Any]) -> int:
+    """Read the sources, compare them, and end as every command does (`judgekit.pipeline`)."""
     from judgekit.compare.runs import analyse
     from judgekit.inputs.datasets import parse_field_options
     from judgekit.metrics.levels import resolve_level
-    from judgekit.metrics.outcomes import ColumnSpec, load_sources
-    from judgekit.reporting.compare_table import print_comparison
+    from judgekit.metrics.matching import load_sources
+    from judgekit.metrics.outcomes import ColumnSpec
+    from judgekit.pipeline.ending import PostRun, RunEnd, end_run
 
+    kind, level, out = given["kind"], given["level"], given["out"]
     spec = ColumnSpec(
-        pred=list(pred or []),
-        human=human,
+        pred=list(given["pred"] or []),
+        human=given["human"],
         kind=kind.value if kind else None,
-        fields=parse_field_options(field or []),
-        swapped=list(swapped or []),
-        disagreement=order_disagreement,
+        fields=parse_field_options(given["field"] or []),
+        swapped=list(given["swapped"] or []),
+        disagreement=given["order_disagreement"],
     )
-    sets = load_sources(sources, spec)
+    sources = given["sources"]
     comparison = analyse(
-        sets,
+        load_sources(sources, spec),
         dataset=", ".join(sources),
-        panel=panel,
-        panel_rule=panel_rule,
-        quorum=quorum,
-        rank_by=rank_by,
-        level=resolve_level(level.value if level else None, group_by),
-        group_by=group_by,
-        seed=seed,
-        resamples=resamples,
+        panel=given["panel"],
+        panel_rule=given["panel_rule"],
+        quorum=given["quorum"],
+        rank_by=given["rank_by"],
+        level=resolve_level(level.value if level else None, given["group_by"]),
+        group_by=given["group_by"],
+        seed=given["seed"],
+        resamples=given["resamples"],
         directory=Path(out) if out else None,
         anchored=True,
-        labels_are_random=labels_are_random,
+        labels_are_random=given["labels_are_random"],
     )
-    if output_format is FormatChoice.json:
-        sys.stdout.write(comparison.model_dump_json(indent=2) + "\n")
-    else:
-        print_comparison(comparison, stdout_console(wide=True))
-    if out:
-        warn(f"comparison saved in {out}/compare.json")
+    notes = [f"comparison saved in {out}/compare.json"] if out else []
+    end = RunEnd(run_dir=None, show="comparison", comparison=comparison, notes=notes)
+    return end_run(end, PostRun(as_json=given["output_format"] is FormatChoice.json))

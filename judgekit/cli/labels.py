@@ -57,7 +57,8 @@ def plan_command(
     from judgekit.inputs.datasets import parse_field_options
     from judgekit.inputs.labels import write_jsonl
     from judgekit.metrics.label_plan import plan_labels, source_items
-    from judgekit.metrics.outcomes import ColumnSpec, load_sources
+    from judgekit.metrics.matching import load_sources
+    from judgekit.metrics.outcomes import ColumnSpec
 
     fields = parse_field_options(field or [])
     (judged,) = load_sources([source], ColumnSpec(pred=[pred] if pred else [], fields=fields))[:1]

@@ -31,7 +31,8 @@ from itertools import combinations
 from judgekit.compare.statistics import InterJudgeAgreement
 from judgekit.errors import UsageError
 from judgekit.metrics.aggregate import ItemOutcome
-from judgekit.metrics.outcomes import JudgedSet, check_same_items
+from judgekit.metrics.matching import check_same_items
+from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats import correlation

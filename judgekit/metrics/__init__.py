@@ -2,6 +2,7 @@
 
     aggregate.py      item outcomes (win/tie/loss, scores) and the run summary's metrics
     outcomes.py       one judge's outcomes over a dataset, from a run directory or from columns
+    matching.py       several sources loaded and matched item by item (same items, texts, labels)
     levels.py         judge-human correlation at item, group or system level
     leaderboard.py    win shares and Bradley-Terry strengths when more than two systems compete
     orders.py         the named rules that combine the two orders of a swapped item

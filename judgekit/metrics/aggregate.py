@@ -164,32 +164,10 @@ def aggregate(
     """
     from judgekit.metrics.human_anchored import human_anchored
 
-    by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
-    for row in rows:
-        if row.role != "judge":
-            continue
-        by_item[row.item_id][row.call] = row  # later rows replace earlier ones
     facts = [ItemFacts.of(item) for item in items]
-    judge_rows: list[Judgment] = []
-    for fact in facts:
-        # In item order, whatever order the calls finished in (concurrent calls, batch results):
-        # the bootstrap draws, and so the intervals, must not depend on timing.
-        calls = by_item.get(fact.id, {})
-        judge_rows.extend(calls[name] for name in sorted(calls))
+    by_item, judge_rows = _judge_rows(facts, rows)
     outcomes = [item_outcome(fact, by_item.get(fact.id, {}), disagreement) for fact in facts]
-    status = Counter(outcome.status for outcome in outcomes)
-    reasons = Counter(
-        _reason_key(outcome.reason) for outcome in outcomes if outcome.status == "unscored" and outcome.reason
-    )
-    counts = Counts(
-        items=len(facts),
-        scored=status["ok"],
-        unscored=status["unscored"],
-        errors=status["error"],
-        pending=status["pending"],
-        dropped=status["dropped"],
-        unscored_reasons=dict(reasons.most_common()),
-    )
+    counts = _counts(outcomes)
     kind = facts[0].kind if facts else "pointwise"
     options = {"resamples": resamples, "seed": seed}
     pairwise = pointwise = None
@@ -233,6 +211,39 @@ def aggregate(
         orders=orders,
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
+    )
+
+
+def _judge_rows(
+    facts: list[ItemFacts], rows: Iterable[Judgment]
+) -> tuple[dict[str, dict[str, Judgment]], list[Judgment]]:
+    """The latest judge row per item and call, and every judge row in item order."""
+    by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
+    for row in rows:
+        if row.role == "judge":
+            by_item[row.item_id][row.call] = row  # later rows replace earlier ones
+    judge_rows: list[Judgment] = []
+    for fact in facts:
+        # In item order, whatever order the calls finished in (concurrent calls, batch results):
+        # the bootstrap draws, and so the intervals, must not depend on timing.
+        calls = by_item.get(fact.id, {})
+        judge_rows.extend(calls[name] for name in sorted(calls))
+    return by_item, judge_rows
+
+
+def _counts(outcomes: list[ItemOutcome]) -> Counts:
+    status = Counter(outcome.status for outcome in outcomes)
+    reasons = Counter(
+        _reason_key(outcome.reason) for outcome in outcomes if outcome.status == "unscored" and outcome.reason
+    )
+    return Counts(
+        items=len(outcomes),
+        scored=status["ok"],
+        unscored=status["unscored"],
+        errors=status["error"],
+        pending=status["pending"],
+        dropped=status["dropped"],
+        unscored_reasons=dict(reasons.most_common()),
     )
 
 
