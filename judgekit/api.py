@@ -243,6 +243,7 @@ async def _execute(prepared: Prepared, progress: Progress) -> EvalResult:
             max_retries=config.max_retries,
             retry_base_delay=config.retry_base_delay,
             max_calls=config.max_calls,
+            sent_before=sum(row.attempts for row in earlier),
             max_cost=config.max_cost,
             prices=resolve_prices(str(prepared.spec), config.price_in, config.price_out),
             adaptive=config.adaptive,

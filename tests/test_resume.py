@@ -137,9 +137,11 @@ def test_resume_option_finishes_a_run_with_its_stored_options(
     first = run("eval", str(data), "-j", "openai/x", "-q", "--positions", "fixed", "--max-calls", "2", "--out", "part")
     assert first.exit_code == 3 and "--max-calls" in first.stderr
     assert json.loads(Path("part/summary.json").read_text())["status"] == "incomplete"
-    again = run("eval", "--resume", "part", "-q", "--format", "json")
-    assert again.exit_code == 3  # the stored --max-calls 2 applies again: 2 more calls
-    final = run("eval", "--resume", "part", "-q", "--format", "json")
+    spent = run("eval", "--resume", "part", "-q", "--format", "json")
+    assert spent.exit_code == 3 and len(server.served()) == 2  # --max-calls 2 counts the directory's calls: none left
+    again = run("eval", "--resume", "part", "-q", "--format", "json", "--max-calls", "4")
+    assert again.exit_code == 3 and len(server.served()) == 4  # raised to 4 in all: 2 more calls
+    final = run("eval", "--resume", "part", "-q", "--format", "json", "--max-calls", "100")
     assert final.exit_code == 0, final.output
     summary = json.loads(final.stdout)
     assert summary["status"] == "complete" and summary["config"]["positions"] == "fixed"

@@ -53,8 +53,11 @@ def plan(session: BatchSession, only: set[Call] | None, spool: Path) -> int:
                     continue
                 if _from_cache(session, planned, key, setup):
                     continue
-                if budget is not None and session.sent + executor.counters.requests + count >= budget:
-                    session.stop_reason = f"stopped after {budget} requests (--max-calls)"
+                if (
+                    budget is not None
+                    and session.sent_before + session.sent + executor.counters.requests + count >= budget
+                ):
+                    session.stop_reason = f"stopped at --max-calls {budget} requests for this run directory in all"
                     break
                 if spending is not None and (refused := spending.admit(planned.request)) is not None:
                     session.stop_reason = refused

@@ -70,6 +70,8 @@ class BatchSession:
         self.submitted: list[BatchRecord] = []
         self.sent = 0
         """Requests submitted in batches by this invocation (for --max-calls)."""
+        self.sent_before = sum(record.requests for record in journal.batches if record.provider_id)
+        """Requests earlier invocations submitted in batches (--max-calls counts the run directory's all)."""
         self.estimate: Estimate | None = None
         self.stop_reason: str | None = None
         self.usage = [0, 0, 0]

@@ -53,7 +53,9 @@ RetryBaseDelay = Annotated[
 MaxCalls = Annotated[
     Optional[int],
     typer.Option(
-        min=0, help="Stop cleanly after sending this many requests (resume later).", rich_help_panel=RUN_PANEL
+        min=0,
+        help="Stop cleanly once this many requests were sent for the run directory in all (resume later).",
+        rich_help_panel=RUN_PANEL,
     ),
 ]
 

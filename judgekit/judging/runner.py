@@ -54,7 +54,10 @@ class RunnerOptions:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
     max_calls: int | None = None
-    """Stop after sending this many requests in this invocation (cached and resumed calls are free)."""
+    """Stop once this many requests were sent to the run directory in all, earlier invocations
+    included (cached and resumed calls are free)."""
+    sent_before: int = 0
+    """Requests earlier invocations of the run directory sent (counted against `max_calls`)."""
     max_cost: float | None = None
     """Send no request whose worst-case cost could take the run directory's spending over this (USD)."""
     prices: Prices | None = None
@@ -152,8 +155,12 @@ class Executor:
         while True:
             attempt += 1
             self.watch.check()
-            if self.options.max_calls is not None and self.counters.requests >= self.options.max_calls:
-                raise BudgetReached(f"stopped after {self.options.max_calls} requests (--max-calls)")
+            budget = self.options.max_calls
+            if budget is not None and self.options.sent_before + self.counters.requests >= budget:
+                raise BudgetReached(
+                    f"stopped at --max-calls {budget}: {self.options.sent_before + self.counters.requests} requests "
+                    "sent for this run directory in all (raise --max-calls to go on)"
+                )
             reserve = await self.spending.reserve(request)
             self.counters.requests += 1
             started = time.monotonic()
