@@ -120,29 +120,6 @@ CompareConcurrency = Annotated[
     ),
 ]
 
-CompareTimeout = Annotated[
-    float, typer.Option(envvar="JUDGEKIT_TIMEOUT", help="Seconds allowed per request.", rich_help_panel=RUN_PANEL)
-]
-
-CompareMaxRetries = Annotated[
-    int,
-    typer.Option(
-        min=0,
-        help="Retries per call on rate limits, server errors, timeouts and malformed answers.",
-        rich_help_panel=RUN_PANEL,
-    ),
-]
-
-CompareRetryBaseDelay = Annotated[
-    float,
-    typer.Option(
-        envvar="JUDGEKIT_RETRY_BASE_DELAY",
-        min=0,
-        help="Seconds before the first retry; doubles each time (Retry-After wins).",
-        rich_help_panel=RUN_PANEL,
-    ),
-]
-
 CompareMaxCalls = Annotated[
     Optional[int],
     typer.Option(min=0, help="Stop each combination after this many requests.", rich_help_panel=RUN_PANEL),
@@ -151,10 +128,6 @@ CompareMaxCalls = Annotated[
 CompareMaxErrors = Annotated[
     int,
     typer.Option(min=0, help="Items allowed to fail per combination before exit code 3.", rich_help_panel=RUN_PANEL),
-]
-
-CompareNoCache = Annotated[
-    bool, typer.Option("--no-cache", help="Neither read nor write the completion cache.", rich_help_panel=RUN_PANEL)
 ]
 
 CompareCacheDir = Annotated[
