@@ -212,20 +212,21 @@ def test_eval_reports_the_corrected_win_rate(tmp_path: Path) -> None:
     assert "Human-anchored win rate of A" in table.stdout and "(PPI++" in table.stdout
 
 
-def test_eval_refuses_selected_labels_and_report_accepts_the_override(tmp_path: Path) -> None:
+def test_eval_refuses_selected_labels_before_any_call_and_report_accepts_the_override(tmp_path: Path) -> None:
     data = _dataset(tmp_path / "data.jsonl", set(range(10)))
     out = tmp_path / "run"
     result = runner.invoke(app, ["eval", str(data), "-j", "mock/random", "--out", str(out), "-q"])
     assert result.exit_code == 2
-    assert result.stderr.count("\n") == 1 and "exactly the first 10 of the 40 scored items" in result.stderr
-    assert "Traceback" not in result.output
-    saved = json.loads((out / "summary.json").read_text())
-    assert saved["human_anchored"]["refused"] and saved["human_anchored"]["overall"] is None
-    again = runner.invoke(app, ["report", str(out), "--labels-are-random", "--format", "json"])
+    assert result.stderr.count("\n") == 1 and "exactly the first 10 of the 40" in result.stderr
+    assert "Traceback" not in result.output and not out.exists()  # refused before anything was judged
+    trusted = ["eval", str(data), "-j", "mock/random", "--out", str(out), "-q", "--format", "json"]
+    judged = runner.invoke(app, [*trusted, "--labels-are-random"])
+    assert judged.exit_code == 0, judged.output
+    assert json.loads(judged.stdout)["human_anchored"]["sample"] == "asserted"
+    # The run keeps the assertion: `report` rebuilds the same estimates without being told again.
+    again = runner.invoke(app, ["report", str(out), "--format", "json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["human_anchored"]["sample"] == "asserted"
-    resumed = runner.invoke(app, ["eval", "--resume", str(out), "--labels-are-random", "-q", "--format", "json"])
-    assert resumed.exit_code == 0, resumed.output
 
 
 def test_agreement_reports_anchored_estimates_from_a_column(tmp_path: Path) -> None:

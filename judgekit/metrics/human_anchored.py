@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from judgekit.errors import UsageError
 from judgekit.inputs.labels import STRATUM_COLUMN
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.schema import Item
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.ppi import MIN_LABELLED, Anchored, MeanEstimate, anchor
@@ -85,6 +86,21 @@ def human_anchored(
             "estimate for them"
         )
     return result
+
+
+def refuse_selected_labels(items: Iterable[Item], *, labels_are_random: bool) -> None:
+    """Before any call: refuse (exit 2) a labelled subset that is obviously not a random sample,
+    so no judging is paid for first. The estimate checks again on the items the judge scored."""
+    if labels_are_random:
+        return
+    facts = [ItemFacts.of(item) for item in items]
+    if not facts or _strata(facts) is not None:
+        return
+    pairwise = facts[0].kind == "pairwise"
+    labelled = np.array([_human_value(fact, pairwise) is not None for fact in facts])
+    problem = selection_problem(facts, labelled)
+    if problem:
+        raise UsageError(problem)
 
 
 def refuse_if_selected(anchored: HumanAnchored | None) -> None:

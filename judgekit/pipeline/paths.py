@@ -77,12 +77,23 @@ def eval_run(request: EvalRequest) -> int:
     refuse(panel_options, "without a panel of judges (repeat --judge)")
     prepared = prepare(request.config)
     check_options(request.post.gates, RunFacts.of(prepared.manifest))
+    _refuse_selected_labels(prepared)
     for note in prepared.grading.notes():
         say(note)
     agree_to_multiplied_calls(prepared, request.yes)
     if request.batch is not None:
         return _batch(prepared, request)
     return _single(prepared, request)
+
+
+def _refuse_selected_labels(prepared: Prepared) -> None:
+    from itertools import islice
+
+    from judgekit.metrics.human_anchored import refuse_selected_labels
+
+    config = prepared.config
+    items = islice(prepared.dataset, config.limit) if config.limit else iter(prepared.dataset)
+    refuse_selected_labels(items, labels_are_random=config.labels_are_random)
 
 
 def _progress(quiet: bool) -> Callable[[], Progress]:
