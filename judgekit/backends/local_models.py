@@ -215,7 +215,7 @@ def status(model: KnownModel) -> str:
     return "ready" if _marker_matches(model, located) else "installed; verified on first use"
 
 
-RUNTIME_HINT = "pip install 'judgekit[local-runtime]'"
+RUNTIME_HINT = "pip install 'judgekit-cli[local-runtime]'"
 
 
 def runtime_installed() -> bool:
