@@ -208,3 +208,14 @@ def test_the_embedded_judge_gets_its_defaults_whether_named_or_not(tmp_path: Pat
     assert (chosen.score_method, chosen.prompt) == ("parse", "x")
     other = fill_defaults(EvalConfig(dataset=str(data), judge="openai/gpt-4o-mini"))
     assert (other.score_method, other.prompt) == (None, None)
+
+
+@pytest.mark.parametrize("path", ["single", "batch", "collect", "gate"])
+def test_every_gate_option_is_accepted_on_every_gating_path(
+    path: str, data: Path, request: pytest.FixtureRequest
+) -> None:
+    _needs_server(path, request)
+    bias = ["--max-position-bias", "0.5", "--min-items", "1"]
+    result = GATED_PATHS[path](data, *bias)
+    assert result.exit_code == 0, result.output
+    assert "judgekit: gate passed: --max-position-bias" in result.stderr

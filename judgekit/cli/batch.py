@@ -82,6 +82,8 @@ def collect_command(
     max_unscored: gating.MaxUnscored = None,
     max_flip_rate: gating.MaxFlipRate = None,
     min_agreement: gating.MinAgreement = None,
+    max_position_bias: gating.MaxPositionBias = None,
+    max_length_bias: gating.MaxLengthBias = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
     min_items: gating.MinItems = None,
     junit: gating.Junit = None,
@@ -111,22 +113,8 @@ def collect_command(
         wait=wait,
         submit_new=False,
     )
-    gates = gating.gate_options(
-        min_win_rate=min_win_rate,
-        min_score=min_score,
-        min_pass_rate=min_pass_rate,
-        pass_score=pass_score,
-        max_unscored=max_unscored,
-        max_flip_rate=max_flip_rate,
-        min_agreement=min_agreement,
-        on_ci_bound=on_ci_bound,
-        min_items=min_items,
-    )
-    allowed = config_from_run(run_dir).max_errors if max_errors is None else max_errors
-    post = gating.post_run(
-        gates, junit=junit, markdown=markdown, html=html, as_json=output_format is FormatChoice.json,
-        max_errors=allowed,
-    )  # fmt: skip
+    given = {**locals(), "max_errors": config_from_run(run_dir).max_errors if max_errors is None else max_errors}
+    post = gating.post_run_of(given, html=html, as_json=output_format is FormatChoice.json)
     code = collect_run(run_dir, options, post, quiet=quiet)
     if code:
         raise typer.Exit(code)
