@@ -137,9 +137,9 @@ def end_run(end: RunEnd, post: PostRun) -> int:
         from judgekit.metrics.human_anchored import refuse_if_selected
 
         refuse_if_selected(end.summary.human_anchored)  # exit 2: the labels do not look random
-    view = _view(end)
-    gated = view is not None and post.checks_gates
-    results = _check_gates(end, view, post) if gated and end.show == "gates" and view else []
+    # Reading the run back (every item and row) is only needed for the gates and CI reports.
+    view = _view(end) if post.checks_gates else None
+    results = _check_gates(end, view, post) if view is not None and end.show == "gates" else []
     _print(end, post, results)
     if post.html:
         if end.html_writer is None:
@@ -147,7 +147,7 @@ def end_run(end: RunEnd, post: PostRun) -> int:
         say(f"HTML report: {end.html_writer(post.html)}")
     for note in end.notes:
         say(note)
-    if gated and end.show != "gates" and view:
+    if view is not None and end.show != "gates":
         results = _check_gates(end, view, post)
     _raise_if_unfinished(end, post)
     return ExitCode.GATE_FAILED if any(not result.passed for result in results) else ExitCode.OK

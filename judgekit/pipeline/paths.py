@@ -33,6 +33,7 @@ from judgekit.reporting.messages import say
 if TYPE_CHECKING:
     from judgekit.batch.driver import BatchOptions, BatchResult
     from judgekit.compare.runs import CompareOptions, CompareResult
+    from judgekit.summary import Summary
 
 
 @dataclass
@@ -65,10 +66,10 @@ def refuse(options: list[str], why: str) -> None:
 
 def eval_run(request: EvalRequest) -> int:
     """`judgekit eval`: check everything, judge, then the one ending; returns the exit code."""
-    request.post.check_targets()
     if request.is_panel:
         refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
-        return _panel(request)
+        return _panel(request)  # compare_run checks the report targets
+    request.post.check_targets()
     panel_options = [
         name
         for name, value in (("--panel-rule", request.panel_rule), ("--quorum", request.quorum))
@@ -137,22 +138,26 @@ def _run_end(result: EvalResult, prepared: Prepared) -> RunEnd:
             f"rate limits lowered the requests in flight from {config.concurrency} to as few as "
             f"{result.lowest_concurrency} (--adaptive)"
         )
+    return _ended(result, notes)
+
+
+def _ended(result: EvalResult, notes: list[str]) -> RunEnd:
+    """The ending of one finished run (interactive or batch): gated on its own directory."""
     return RunEnd(
         run_dir=result.run_dir,
-        summary=summary,
+        summary=result.summary,
         notes=notes,
         stop_reasons={"run": result.stop_reason} if result.stop_reason else {},
-        failed_items={"run": summary.counts.errors},
-        html_writer=_run_page(result.run_dir, summary),
+        failed_items={"run": result.summary.counts.errors},
+        html_writer=_run_page(result.run_dir, result.summary),
     )
 
 
-def _run_page(run_dir: Path, summary: object = None) -> Callable[[str], Path]:
+def _run_page(run_dir: Path, summary: Summary | None = None) -> Callable[[str], Path]:
     def write(target: str) -> Path:
         from judgekit.reporting.html import write_run_report
-        from judgekit.summary import Summary
 
-        return write_run_report(run_dir, target, summary if isinstance(summary, Summary) else None)
+        return write_run_report(run_dir, target, summary)
 
     return write
 
@@ -184,13 +189,13 @@ def compare_run(options: CompareOptions, post: PostRun, *, quiet: bool, gate_pan
         refuse(post.given_gates_and_ci(), "with `judgekit compare` (gate one run with `judgekit gate RUN_DIR`)")
     post.check_targets()
     result = run_compare(options, progress=_progress(quiet))
-    end = _compare_end(result, options)
+    end = _compare_end(result)
     if gate_panel:
         _gate_the_panel(end, result, options)
     return end_run(end, post)
 
 
-def _compare_end(result: CompareResult, options: CompareOptions) -> RunEnd:
+def _compare_end(result: CompareResult) -> RunEnd:
     comparison = result.comparison
     directory = Path(str(comparison.output_dir))
     return RunEnd(
@@ -274,14 +279,7 @@ def _batch_end(outcome: BatchResult) -> RunEnd:
         f"run directory: {result.run_dir} ({counters.calls} answers collected from batches, "
         f"{counters.cached} from cache, {summary.counts.scored + summary.counts.unscored} items judged in all)"
     ]
-    end = RunEnd(
-        run_dir=result.run_dir,
-        summary=summary,
-        notes=notes,
-        stop_reasons={"run": result.stop_reason} if result.stop_reason else {},
-        failed_items={"run": summary.counts.errors},
-        html_writer=_run_page(result.run_dir, summary),
-    )
+    end = _ended(result, notes)
     if outcome.running:
         # Results are partial: show them, but gate only once every batch is collected.
         end.run_dir = None
