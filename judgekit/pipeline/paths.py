@@ -92,7 +92,9 @@ def _refuse_selected_labels(prepared: Prepared) -> None:
 
     from judgekit.metrics.human_anchored import refuse_selected_labels
 
-    config = prepared.config
+    config, info = prepared.config, prepared.info
+    if config.labels_are_random or not (info.has_human_labels or info.has_human_scores):
+        return  # nothing to check: no second pass over the data
     items = islice(prepared.dataset, config.limit) if config.limit else iter(prepared.dataset)
     refuse_selected_labels(items, labels_are_random=config.labels_are_random)
 
