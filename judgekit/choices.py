@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-Positions = Literal["random", "swap", "fixed"]
-"""Pairwise answer order: random (a seeded coin per item), swap (both orders) or fixed (A first)."""
+Positions = Literal["random", "swap", "fixed", "adaptive"]
+"""Pairwise answer order: random (a seeded coin per item), swap (both orders), fixed (A first) or
+adaptive (a seeded order, and the other one only when the first verdict is unsure)."""
 ScoreMethod = Literal["auto", "parse", "logprobs", "samples"]
 """How a verdict becomes a number (see judging/scoring.py)."""
 OrderRule = Literal["mean", "tie", "decisive", "drop"]
@@ -18,6 +19,9 @@ PanelRule = Literal["majority", "unanimous", "mean"]
 """How a panel's votes become one verdict (see compare/panel.py)."""
 DomainName = Literal["general", "coding", "math", "auto"]
 """Which built-in prompt grades an item; auto picks by the item's category (see inputs/domains.py)."""
+
+DEFAULT_SWAP_BELOW = 0.8
+"""--swap-below: a verdict less sure than this is unsure (adaptive judges its other order)."""
 
 DEFAULT_RESAMPLES = 2000
 """Bootstrap resamples per interval, unless a run says otherwise."""

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from judgekit.choices import DomainName, OrderRule, Positions, ScoreMethod
+from judgekit.choices import DEFAULT_SWAP_BELOW, DomainName, OrderRule, Positions, ScoreMethod
 from judgekit.errors import UsageError
 from judgekit.stats.intervals import DEFAULT_RESAMPLES
 
@@ -43,6 +43,9 @@ class EvalConfig(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     """Canonical field -> source column."""
     positions: Positions = "random"
+    swap_below: float = Field(default=DEFAULT_SWAP_BELOW, ge=0.0, le=1.0)
+    """--positions adaptive judges an item's other order when the first verdict's confidence is
+    below this (see `metrics.adaptive`); every run counts its verdicts below it as unsure."""
     order_disagreement: OrderRule | None = None
     """--positions swap: the item verdict when the two orders disagree (see `metrics.orders`);
     None: the mean of the two orders' probabilities when both carry them, else tie. It decides no
@@ -130,7 +133,10 @@ decide its judgments; any other option may differ between sessions of one run.""
 
 def identity_payload(config: Mapping[str, Any], resolved: Mapping[str, Any]) -> dict[str, Any]:
     """What a run's id is a hash of: the deciding options and the resolved settings."""
-    return {**{name: config.get(name) for name in IDENTITY_OPTIONS}, **resolved}
+    payload = {name: config.get(name) for name in IDENTITY_OPTIONS}
+    if config.get("positions") == "adaptive":  # only here: the ids of other runs stay as they were
+        payload["swap_below"] = config.get("swap_below")
+    return {**payload, **resolved}
 
 
 def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -54,7 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("judgekit", "judgekit: judge outputs with an LLM judge (the `judge` fixture)")
     group.addoption("--judgekit-judge", help="provider/model (default: JUDGEKIT_JUDGE, else the embedded local judge)")
     group.addoption("--judgekit-out", default="runs/pytest", help="folder of the session's run directories")
-    group.addoption("--judgekit-positions", choices=("random", "swap", "fixed"), help="pairwise answer order")
+    group.addoption(
+        "--judgekit-positions", choices=("random", "swap", "fixed", "adaptive"), help="pairwise answer order"
+    )
     group.addoption("--judgekit-min-win-rate", type=float, help="session gate: win rate of the candidate")
     group.addoption("--judgekit-min-score", type=float, help="session gate: mean score of pointwise calls")
     group.addoption("--judgekit-max-unscored", type=float, help="session gate: share of calls with no verdict")

@@ -15,7 +15,8 @@ from judgekit.judging.planning import grading_info
 from judgekit.judging.pricing import resolve_prices, spent
 from judgekit.judging.scoring import scoring_info
 from judgekit.manifest import RunManifest, load_manifest
-from judgekit.metrics.aggregate import Aggregation, aggregate
+from judgekit.metrics.aggregate import Aggregation, ItemOutcome, aggregate
+from judgekit.metrics.confidence import item_confidence
 from judgekit.metrics.failures import failure_reasons
 from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir, latest_rows
@@ -56,6 +57,7 @@ def finish(
         positions=config.positions,
         disagreement=config.order_disagreement,
         labels_are_random=labels_are_random or config.labels_are_random,
+        swap_below=config.swap_below,
     )
     counts = _call_counts(result, all_rows)
     counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
@@ -85,9 +87,26 @@ def finish(
         grading=grading_info(manifest.resolved.get("grading"), all_rows),
         cost=_cost(manifest, all_rows),
         human_anchored=result.human_anchored,
+        confidence=result.confidence,
+        adaptive=result.adaptive,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
+    run_dir.write_outcomes(outcome_line(outcome) for outcome in result.outcomes)
     return summary
+
+
+def outcome_line(outcome: ItemOutcome) -> dict[str, object]:
+    """An item's line of outcomes.jsonl: its result, and how sure the judge was (`metrics.confidence`)."""
+    line: dict[str, object] = {"item_id": outcome.item_id, "status": outcome.status}
+    for name in ("verdict", "score", "flipped", "reason"):
+        value = getattr(outcome, name)
+        if value is not None:
+            line[name] = value
+    confidence = item_confidence(outcome)
+    if confidence is not None:
+        line["confidence"] = round(confidence.value, 6)
+        line["confidence_source"] = confidence.source
+    return line
 
 
 def _stored_resumed(run_dir: RunDir) -> int:

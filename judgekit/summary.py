@@ -354,6 +354,41 @@ class Leaderboard(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class ConfidenceInfo(BaseModel):
+    """How sure the judge was of its item verdicts (defined in `metrics.confidence`)."""
+
+    n: int
+    """Scored items with a confidence (probability or agreement of both orders)."""
+    mean: float
+    threshold: float
+    """--swap-below: the confidence below which a verdict counts as unsure."""
+    below: int
+    below_share: float
+    sources: dict[str, int] = Field(default_factory=dict)
+    """Items per source: logprobs, samples, probability (a panel's mean) or order agreement."""
+
+
+class AdaptiveInfo(BaseModel):
+    """--positions adaptive: what judging the other order only when unsure cost and found."""
+
+    threshold: float
+    """--swap-below."""
+    items: int
+    """Items judged in their first (seeded random) order."""
+    both_orders: int
+    """Items that were judged in the other order too (unsure, tie or unscored first)."""
+    calls: int
+    """Judge calls made: one per item and order."""
+    full_swap_calls: int
+    """What --positions swap would make: two per item."""
+    saved: int
+    calls_per_item: float
+    """calls / items: 1 is a single order, 2 full swap."""
+    flip_rate: Estimate | None = None
+    """Of the items with a verdict in both orders: the share whose verdict changed with the order
+    (a selected, unsure subset: not comparable with a swap run's flip rate)."""
+
+
 class Summary(BaseModel):
     """Everything a run measured, plus what is needed to reproduce it."""
 
@@ -393,3 +428,7 @@ class Summary(BaseModel):
     """Mode, domain, criterion, evaluation steps, templates used and generated references."""
     cost: Cost | None = None
     """The run's cost, when token prices are known for the judge (see `judgekit.judging.pricing`)."""
+    confidence: ConfidenceInfo | None = None
+    """Mean confidence and the share below the threshold, when the verdicts carry one."""
+    adaptive: AdaptiveInfo | None = None
+    """--positions adaptive: calls made and saved, and the flip rate where both orders were judged."""

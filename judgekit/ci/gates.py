@@ -162,10 +162,10 @@ def _check_bias_options(options: GateOptions, facts: RunFacts) -> None:
     for name in ("max_position_bias", "max_length_bias"):
         if getattr(options, name) is None:
             continue
-        if facts.kind != "pairwise" or facts.positions not in ("swap", "random"):
+        if facts.kind != "pairwise" or facts.positions not in ("swap", "random", "adaptive"):
             raise UsageError(
-                f"{_option(name)} needs a pairwise run with --positions swap or random (under fixed, A is always "
-                "shown first and P(first) is not a bias estimate)"
+                f"{_option(name)} needs a pairwise run with --positions swap, random or adaptive (under fixed, "
+                "A is always shown first and P(first) is not a bias estimate)"
             )
     if options.max_length_bias is not None and not facts.has_human_labels:
         raise UsageError(

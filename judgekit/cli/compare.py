@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from judgekit.choices import DEFAULT_RESAMPLES
+from judgekit.choices import DEFAULT_RESAMPLES, DEFAULT_SWAP_BELOW
 from judgekit.cli import compare_options, gating, options, run_options
 from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import fail, handles_errors
@@ -47,6 +47,7 @@ def compare_command(
     panel_rule: options.PanelRule = None,
     quorum: options.Quorum = None,
     order_disagreement: options.OrderDisagreement = None,
+    swap_below: options.SwapBelow = DEFAULT_SWAP_BELOW,
     mode: options.Mode = None,
     domain: options.Domain = "general",
     criterion: options.Criterion = None,
@@ -78,7 +79,7 @@ _SAME_NAME = (
     "dataset", "positions", "seed", "temperature", "max_tokens", "limit", "concurrency", "timeout",
     "max_retries", "retry_base_delay", "max_calls", "max_errors", "cache_dir", "fresh", "group_by", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
-    "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement",
+    "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement", "swap_below",
 )  # fmt: skip
 """compare's options that are EvalConfig fields of the same name."""
 

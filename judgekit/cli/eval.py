@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.cli import gating, options, run_options
 from judgekit.cli.choices import FormatChoice, RetryChoice
 from judgekit.cli.common import fail, handles_errors
@@ -21,6 +22,7 @@ def eval_command(
     prompt: options.Prompt = None,
     positions: options.Positions = None,
     order_disagreement: options.OrderDisagreement = None,
+    swap_below: options.SwapBelow = DEFAULT_SWAP_BELOW,
     panel_rule: options.PanelRule = None,
     quorum: options.Quorum = None,
     seed: options.Seed = 0,
@@ -163,8 +165,8 @@ def _batch_options(given: dict[str, Any]) -> Any:
 
 _RENAMED = {"no_cache": "cache", "runs_dir": "runs_root"}
 _CONFIG_OPTIONS = {
-    "mode", "prompt", "positions", "order_disagreement", "seed", "temperature", "max_tokens", "limit", "max_chars",
-    "truncate",
+    "mode", "prompt", "positions", "order_disagreement", "swap_below", "seed", "temperature", "max_tokens", "limit",
+    "max_chars", "truncate",
     "concurrency", "timeout", "max_retries", "retry_base_delay", "max_calls", "max_errors", "no_cache", "cache_dir",
     "adaptive", "max_cost", "price_in", "price_out", "out", "runs_dir", "fresh", "group_by", "level", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",

@@ -63,10 +63,23 @@ Prompt = Annotated[
 Positions = Annotated[
     Optional[choices.Positions],
     typer.Option(
-        help="Pairwise answer order: random (seeded per item), swap (both orders) or fixed. "
+        help="Pairwise answer order: random (seeded per item), swap (both orders), fixed, or adaptive "
+        "(a seeded order; the other one too when the verdict is unsure, see --swap-below). "
         "Default: random; swap for the embedded local judge.",
         rich_help_panel=JUDGE_PANEL,
         show_default=False,
+    ),
+]
+
+SwapBelow = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="With --positions adaptive, judge an item's other order when the first verdict's confidence "
+        "(its probability under --score-method logprobs or samples) is below this, or it is a tie or unscored. "
+        "Every run counts its verdicts below it as unsure.",
+        rich_help_panel=JUDGE_PANEL,
     ),
 ]
 

@@ -7,6 +7,9 @@ Pairwise position handling:
 - `swap`: each item is judged in both orders ("AB" and "BA"); the item's verdict is combined
   from the two (see `aggregate.combine_orders`), and a disagreement is recorded as a flip.
 - `fixed`: always A first (only to measure position bias, or when order is meaningful).
+- `adaptive`: the first call is the order `random` would show (named "AB" or "BA"); the other
+  order (`other_order`) is asked only when the first answer was unsure, a tie or unscored
+  (`metrics.adaptive.needs_other_order`), so it is a second call that waits for the first.
 
 Whatever the order shown, a verdict is mapped back to the dataset's own A and B before it is
 stored, so "A" in a judgment always means the dataset's answer_a.
@@ -75,8 +78,16 @@ def plan(item: Item, setup: JudgeSetup, extra: dict[str, object] | None = None) 
         return [_planned(item, setup, "single", False, extra)]
     if setup.positions == "swap":
         return [_planned(item, setup, "AB", False, extra), _planned(item, setup, "BA", True, extra)]
-    swapped = setup.positions == "random" and shows_swapped(setup.seed, item.id)
+    swapped = setup.positions in ("random", "adaptive") and shows_swapped(setup.seed, item.id)
+    if setup.positions == "adaptive":
+        return [_planned(item, setup, "BA" if swapped else "AB", swapped, extra)]
     return [_planned(item, setup, "single", swapped, extra)]
+
+
+def other_order(first: PlannedCall, setup: JudgeSetup, extra: dict[str, object] | None = None) -> PlannedCall:
+    """The call of an item in the order its first (adaptive) call did not show."""
+    swapped = not first.swapped
+    return _planned(first.item, setup, "BA" if swapped else "AB", swapped, extra)
 
 
 def _planned(item: Item, setup: JudgeSetup, call: str, swapped: bool, extra: dict[str, object] | None) -> PlannedCall:

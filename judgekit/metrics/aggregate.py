@@ -11,14 +11,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.metrics import distribution
+from judgekit.metrics.adaptive import adaptive_info, adaptive_outcome
+from judgekit.metrics.confidence import confidence_info
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.proportions import share
 from judgekit.summary import (
+    AdaptiveInfo,
     BiasMetrics,
+    ConfidenceInfo,
     Counts,
     HumanAgreement,
     HumanAnchored,
@@ -47,6 +52,8 @@ class ItemOutcome:
     probabilities: dict[str, float] | None = None
     votes: int | None = None
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
+    method: str | None = None
+    """How the verdict became a number (parse, logprobs, samples): names its confidence's source."""
 
 
 @dataclass
@@ -86,10 +93,15 @@ class ItemFacts:
         )
 
 
-def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: str | None = None) -> ItemOutcome:
-    """The outcome of one item from its judge rows (keyed by call); `disagreement` is one of ORDER_RULES."""
+def item_outcome(
+    facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: str | None = None, swap_below: float | None = None
+) -> ItemOutcome:
+    """The outcome of one item from its judge rows (keyed by call); `disagreement` is one of ORDER_RULES,
+    `swap_below` the threshold of a --positions adaptive run (None for any other; see `adaptive`)."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
+    if swap_below is not None and facts.kind == "pairwise":
+        return adaptive_outcome(facts.id, rows, swap_below, disagreement)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
         for row in (first, second):
@@ -102,7 +114,9 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
         if verdict is None:
             reason = "its two orders disagree (--order-disagreement drop)"
             return ItemOutcome(facts.id, "dropped", flipped=True, reason=reason, probabilities=probabilities)
-        return ItemOutcome(facts.id, "ok", verdict=verdict, flipped=flipped, probabilities=probabilities)
+        return ItemOutcome(
+            facts.id, "ok", verdict=verdict, flipped=flipped, probabilities=probabilities, method=first.method
+        )
     if any(call in rows for call in SWAP_CALLS):
         return ItemOutcome(facts.id, "pending")
     single = rows.get("single")
@@ -110,7 +124,9 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
         return ItemOutcome(facts.id, "pending")
     if single.status != "ok":
         return ItemOutcome(facts.id, single.status, reason=single.reason)
-    return ItemOutcome(facts.id, "ok", verdict=single.verdict, score=single.score, probabilities=single.probabilities)
+    return ItemOutcome(
+        facts.id, "ok", single.verdict, single.score, probabilities=single.probabilities, method=single.method
+    )
 
 
 @dataclass
@@ -134,6 +150,8 @@ class Aggregation:
     """Every model named by the items (for the self-preference warning)."""
     human_anchored: HumanAnchored | None = None
     """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
+    confidence: ConfidenceInfo | None = None
+    adaptive: AdaptiveInfo | None = None
 
 
 def aggregate(
@@ -151,6 +169,7 @@ def aggregate(
     positions: str | None = None,
     disagreement: str | None = None,
     labels_are_random: bool = False,
+    swap_below: float = DEFAULT_SWAP_BELOW,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
@@ -160,13 +179,16 @@ def aggregate(
     columns renamed by --field to their canonical names; `positions` is the run's answer order
     (for the bias figures) and `disagreement` the rule for swapped orders that disagree
     (ORDER_RULES); `labels_are_random` skips the check that human labels were not obviously
-    selected (see `human_anchored`).
+    selected (see `human_anchored`); `swap_below` is the confidence threshold (of --positions adaptive,
+    and of the summary's share of unsure verdicts).
     """
     from judgekit.metrics.human_anchored import human_anchored
 
     facts = [ItemFacts.of(item) for item in items]
     by_item, judge_rows = _judge_rows(facts, rows)
-    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), disagreement) for fact in facts]
+    adaptive = positions == "adaptive"
+    threshold = swap_below if adaptive else None
+    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), disagreement, threshold) for fact in facts]
     counts = _counts(outcomes)
     kind = facts[0].kind if facts else "pointwise"
     options = {"resamples": resamples, "seed": seed}
@@ -185,7 +207,8 @@ def aggregate(
         )
         if swapped:
             pairwise.combine = disagreement or "mean where both orders carry probabilities, else tie"
-            orders = order_accuracy(facts, judge_rows, rule=disagreement)
+            # Under adaptive the items judged in both orders are the unsure ones: no per-order accuracy.
+            orders = None if adaptive else order_accuracy(facts, judge_rows, rule=disagreement)
         bias = bias_metrics(facts, outcomes, judge_rows, positions)
         human = human_agreement(facts, outcomes, options)
         board = _leaderboard(facts, outcomes, options)
@@ -211,6 +234,8 @@ def aggregate(
         orders=orders,
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
+        confidence=confidence_info(outcomes, swap_below),
+        adaptive=adaptive_info((by_item.get(f.id, {}) for f in facts), outcomes, swap_below) if adaptive else None,
     )
 
 

@@ -4,7 +4,8 @@
   position bias only when the order was independent of the answers: under `--positions swap`
   (both orders) or `random`. Under `fixed`, A is always shown first, so P(first) is the share of
   decisive verdicts won by A: a win rate, not a bias estimate, and it is labelled so.
-- Flip rate (swap only): share of items whose verdict changed with the order.
+- Flip rate (swap only): share of items whose verdict changed with the order (under adaptive, of
+  the unsure items that got both orders: reported, never flagged).
 - P(longer): share of decisive item verdicts won by the longer answer. Longer answers may simply
   be better, so without human labels it cannot separate a length bias from quality. With human
   labels the judge is measured against the people on the same items (both picked an answer, no
@@ -49,7 +50,7 @@ pairs (a 13% flip rate) with no tie allowed (princeton-nlp/LLMBar, statistics.js
 
 FIXED_ORDER_NOTE = "fixed order, A always first: not a bias estimate"
 
-BIASED_ORDERS = ("swap", "random")
+BIASED_ORDERS = ("swap", "random", "adaptive")
 """Answer orders under which P(first) and P(longer) estimate a bias (the order was not fixed)."""
 
 
@@ -117,7 +118,8 @@ def flags(metrics: BiasMetrics) -> list[BiasFlag]:
             )
         )
     flip = metrics.flip_rate
-    if flip is not None and flip.low is not None and flip.low > FLIP_RATE_FLAG:
+    # Under adaptive only the unsure items get both orders: their flip rate is no bias estimate.
+    if metrics.positions != "adaptive" and flip is not None and flip.low is not None and flip.low > FLIP_RATE_FLAG:
         found.append(
             BiasFlag(
                 metric="flip_rate",

@@ -1,9 +1,9 @@
 """How far a pairwise judge's confidence can be trusted, measured against human labels.
 
-A verdict's confidence is the judge's probability for it when the verdicts carry probabilities
-(log-probabilities or samples, averaged over both orders under swap), else, under
-`--positions swap`, the agreement of the two orders: 1 when both orders gave the same verdict,
-1/2 when they disagreed (and the item became a tie). The reliability table bins the labelled
+A verdict's confidence is defined once, in `confidence.py`: the judge's probability for it when
+the verdicts carry probabilities (log-probabilities or samples, averaged over both orders under
+swap), else, with both orders, their agreement (1 when they agreed, 1/2 when they disagreed). One
+kind of evidence is used for the whole table. The reliability table bins the labelled
 items by confidence and compares each bin's confidence with how often the verdict matched the
 humans; the expected calibration error (ECE) sums the gaps (see `stats.calibration`).
 """
@@ -13,22 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.confidence import SourceKind, item_confidence
 from judgekit.stats.calibration import expected_calibration_error, reliability
 from judgekit.summary import JudgeCalibration, ReliabilityRow
-
-
-def item_confidence(outcome: ItemOutcome, source: str) -> float | None:
-    """The judge's confidence in its verdict on one item, from `source` (probability or orders)."""
-    if outcome.verdict is None:
-        return None
-    if source == "probability":
-        return None if not outcome.probabilities else float(outcome.probabilities.get(outcome.verdict, 0.0))
-    return None if outcome.flipped is None else (0.5 if outcome.flipped else 1.0)
 
 
 def judge_calibration(facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome]) -> JudgeCalibration | None:
     """The reliability table of the labelled items, or None without a confidence to calibrate."""
     labelled = [(fact, outcome) for fact, outcome in zip(facts, outcomes, strict=True) if fact.human_label]
+    source: SourceKind
     if any(outcome.probabilities for _, outcome in labelled):
         source = "probability"
     elif any(outcome.flipped is not None for _, outcome in labelled):
@@ -39,7 +32,7 @@ def judge_calibration(facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome
     for fact, outcome in labelled:
         value = item_confidence(outcome, source)
         if value is not None:
-            confidence.append(value)
+            confidence.append(value.value)
             correct.append(outcome.verdict == fact.human_label)
     table = reliability(confidence, correct)
     return JudgeCalibration(

@@ -69,6 +69,8 @@ def eval_run(request: EvalRequest) -> int:
     if request.is_panel:
         refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
         return _panel(request)  # compare_run checks the report targets
+    adaptive_batch = request.batch is not None and request.config.positions == "adaptive"
+    refuse(["--batch"] if adaptive_batch else [], "with --positions adaptive (its second order waits for the first)")
     request.post.check_targets()
     panel_options = [
         name

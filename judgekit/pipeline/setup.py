@@ -18,7 +18,9 @@ from judgekit.inputs.datasets import ReadOptions, parse_field_options
 from judgekit.redact import MASK
 from judgekit.reporting.messages import say
 
-RUN_CHANGING = ("judge", "mode", "prompt", "positions", "score_method", "fields", "criterion", "rubric")
+RUN_CHANGING = (
+    "judge", "mode", "prompt", "positions", "swap_below", "score_method", "fields", "criterion", "rubric",
+)  # fmt: skip
 """Options that decide the verdicts: `--resume` refuses them when they differ from the stored run.
 (`--limit` is not one: it says how many items to judge, so `--resume DIR --limit N` grows a run.)"""
 

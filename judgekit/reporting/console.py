@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.judging.pricing import format_usd
+from judgekit.reporting.confidence import confidence_rows
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import (
     AnchoredEstimate,
@@ -97,6 +98,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
             )
         )
     rows.extend(grading_rows(summary))
+    rows.extend(confidence_rows(summary))
     calls = calls_phrase(summary)
     if counts.retries:
         calls += ", retries: " + ", ".join(f"{kind} {number}" for kind, number in sorted(counts.retries.items()))
@@ -123,7 +125,8 @@ def bias_rows(bias: BiasMetrics) -> list[tuple[str, str]]:
     first = _pct(bias.p_first) + ("" if bias.p_first_is_bias_estimate else f"  ({FIXED_ORDER_NOTE})")
     rows = [("P(first shown preferred)", first + mark("p_first"))]
     if bias.flip_rate is not None:
-        rows.append(("Flip rate under swapped order", _pct(bias.flip_rate) + mark("flip_rate")))
+        where = " (unsure items)" if bias.positions == "adaptive" else ""
+        rows.append((f"Flip rate under swapped order{where}", _pct(bias.flip_rate) + mark("flip_rate")))
     rows.append(("P(longer answer wins)", _pct(bias.p_longer) + mark("p_longer")))
     judge, human, versus = bias.judge_p_longer_vs_humans, bias.human_p_longer, bias.length_vs_humans
     if judge is not None and human is not None:

@@ -6,6 +6,7 @@
       items.jsonl       the validated items, in judgekit's field names
       judgments.jsonl   one row per model call, appended and flushed as each call finishes
       summary.json      the metrics (rebuilt by `judgekit report` at any time)
+      outcomes.jsonl    one line per item: its final verdict or score and confidence (rebuilt with the summary)
 
 `judgments.jsonl` is append-only: a run killed at any moment (SIGKILL included) loses at most
 the line being written, and a resumed run reuses every completed row whose request hash still
@@ -32,6 +33,7 @@ MANIFEST = "run.json"
 ITEMS = "items.jsonl"
 JUDGMENTS = "judgments.jsonl"
 SUMMARY = "summary.json"
+OUTCOMES = "outcomes.jsonl"
 TEMPLATE_COPY = "template.jinja"
 
 
@@ -121,7 +123,7 @@ class RunDir:
     def start(self, manifest: dict[str, Any], template_source: str, items: Iterable[Item]) -> None:
         """Create the directory for a new run (or replace a run being started afresh)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        for name in (JUDGMENTS, SUMMARY):
+        for name in (JUDGMENTS, SUMMARY, OUTCOMES):
             (self.path / name).unlink(missing_ok=True)
         atomic_write(self.path / TEMPLATE_COPY, template_source)
         self.write_items(items)
@@ -183,6 +185,10 @@ class RunDir:
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json(self.summary_path, summary)
+
+    def write_outcomes(self, lines: Iterable[dict[str, Any]]) -> None:
+        """Replace outcomes.jsonl: one JSON object per item (readers see the old or the new file)."""
+        atomic_write(self.path / OUTCOMES, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
 
     def read_summary(self) -> dict[str, Any]:
         try:

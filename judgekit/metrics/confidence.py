@@ -1,0 +1,100 @@
+"""How sure the judge was of one verdict: the one definition every part of judgekit uses.
+
+The confidence of a verdict is, in this order of preference:
+
+- its probability, when the judge gave one: the share of the verdict's token probability
+  (`--score-method logprobs`) or of the votes (`--score-method samples`). Pairwise, that is
+  P(verdict); under both orders the two orders' probabilities are averaged first, so the
+  confidence is P(combined verdict). Pointwise, the verdict is the probability-weighted score,
+  which is no single value, so the confidence is the probability of the most likely score.
+- else, when the item was judged in both orders, the agreement of the two: 1 when both orders
+  gave the same verdict, 1/2 when they disagreed (one order out of two stood behind the verdict).
+- else none: a verdict parsed from text alone says nothing about how sure the judge was.
+
+The calibration table (`calibration.py`), the summary's confidence figures, the per-item
+outcomes file and `--positions adaptive` all read confidence through these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from judgekit.schema import Judgment
+from judgekit.summary import ConfidenceInfo
+
+if TYPE_CHECKING:
+    from judgekit.metrics.aggregate import ItemOutcome
+
+ConfidenceSource = Literal["logprobs", "samples", "probability", "order agreement"]
+"""Where a confidence came from: token probabilities, vote shares of samples, probabilities of
+another origin (a panel's mean distribution), or the agreement of the two answer orders."""
+
+SourceKind = Literal["probability", "order agreement"]
+"""The two kinds of evidence (logprobs, samples and other probabilities are all "probability")."""
+
+
+@dataclass(frozen=True)
+class Confidence:
+    value: float
+    """In [0, 1]."""
+    source: ConfidenceSource
+
+
+def verdict_probability(
+    verdict: str | None, score: float | None, probabilities: Mapping[str, float] | None
+) -> float | None:
+    """The probability behind a verdict: P(verdict) for a label, the mode's for a score."""
+    if not probabilities:
+        return None
+    if verdict is not None:
+        return float(probabilities.get(verdict, 0.0))
+    if score is not None:
+        return float(max(probabilities.values()))
+    return None
+
+
+def _probability_source(method: str | None) -> ConfidenceSource:
+    return "logprobs" if method == "logprobs" else "samples" if method == "samples" else "probability"
+
+
+def row_confidence(row: Judgment) -> Confidence | None:
+    """The confidence of one judge call (a scored row with probabilities), else None."""
+    if row.status != "ok":
+        return None
+    value = verdict_probability(row.verdict, row.score, row.probabilities)
+    return None if value is None else Confidence(value, _probability_source(row.method))
+
+
+def item_confidence(outcome: ItemOutcome, kind: SourceKind | None = None) -> Confidence | None:
+    """The confidence of an item's verdict (see the module docstring); `kind` keeps to one kind
+    of evidence (as a calibration table must), else probability is preferred to order agreement."""
+    if outcome.status != "ok" or (outcome.verdict is None and outcome.score is None):
+        return None
+    if kind in (None, "probability"):
+        value = verdict_probability(outcome.verdict, outcome.score, outcome.probabilities)
+        if value is not None:
+            return Confidence(value, _probability_source(outcome.method))
+    if kind in (None, "order agreement") and outcome.flipped is not None:
+        return Confidence(0.5 if outcome.flipped else 1.0, "order agreement")
+    return None
+
+
+def confidence_info(outcomes: Sequence[ItemOutcome], threshold: float) -> ConfidenceInfo | None:
+    """Mean confidence of the items and how many fall below `threshold`; None when none has one."""
+    known = [confidence for outcome in outcomes if (confidence := item_confidence(outcome)) is not None]
+    if not known:
+        return None
+    sources: dict[str, int] = {}
+    for confidence in known:
+        sources[confidence.source] = sources.get(confidence.source, 0) + 1
+    below = sum(1 for confidence in known if confidence.value < threshold)
+    return ConfidenceInfo(
+        n=len(known),
+        mean=round(sum(confidence.value for confidence in known) / len(known), 6),
+        threshold=threshold,
+        below=below,
+        below_share=round(below / len(known), 6),
+        sources=dict(sorted(sources.items())),
+    )

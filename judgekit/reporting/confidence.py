@@ -1,0 +1,30 @@
+"""The console and Markdown rows that say how sure the judge was, and what --positions adaptive saved."""
+
+from __future__ import annotations
+
+from judgekit.summary import Summary
+
+
+def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
+    """Mean confidence and the share of unsure verdicts; under adaptive, the calls made and saved."""
+    rows: list[tuple[str, str]] = []
+    confidence = summary.confidence
+    if confidence is not None:
+        sources = ", ".join(confidence.sources)
+        rows.append(
+            (
+                "Confidence: mean / below threshold",
+                f"{confidence.mean:.3f} / {confidence.below_share:.1%} below {confidence.threshold:g}  "
+                f"(n={confidence.n}; {sources})",
+            )
+        )
+    adaptive = summary.adaptive
+    if adaptive is not None:
+        text = (
+            f"{adaptive.calls} calls for {adaptive.items} items ({adaptive.calls_per_item:.2f} per item), "
+            f"{adaptive.saved} saved against both orders; {adaptive.both_orders} items got both orders"
+        )
+        if adaptive.flip_rate is not None:
+            text += f", {adaptive.flip_rate.format(percent=True)} of them flipped"
+        rows.append(("Adaptive order", text))
+    return rows
