@@ -93,9 +93,14 @@ def _one_order(item_id: str, row: Judgment) -> ItemOutcome:
 def adaptive_info(
     rows_by_item: Iterable[Mapping[str, Judgment]], outcomes: Sequence[ItemOutcome], threshold: float
 ) -> AdaptiveInfo:
-    """Calls made and saved against full swap, and the flip rate of the items judged in both orders."""
+    """Calls made and saved against full swap, and the flip rate of the items judged in both orders.
+
+    `outcomes` are aligned with `rows_by_item`; items still pending (a run stopped between their
+    two orders) are left out until they are finished."""
     items = both = 0
-    for rows in rows_by_item:
+    for rows, outcome in zip(rows_by_item, outcomes, strict=True):
+        if outcome.status == "pending":
+            continue
         orders = sum(1 for call in ORDER_CALLS if call in rows)
         items += orders > 0
         both += orders == 2

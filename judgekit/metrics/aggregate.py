@@ -100,7 +100,7 @@ def item_outcome(
     `swap_below` the threshold of a --positions adaptive run (None for any other; see `adaptive`)."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
-    if swap_below is not None and facts.kind == "pairwise":
+    if swap_below is not None and any(call in rows for call in SWAP_CALLS):  # (a panel's rows are "single")
         return adaptive_outcome(facts.id, rows, swap_below, disagreement)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
@@ -190,6 +190,7 @@ def aggregate(
     threshold = swap_below if adaptive else None
     outcomes = [item_outcome(fact, by_item.get(fact.id, {}), disagreement, threshold) for fact in facts]
     counts = _counts(outcomes)
+    swapped_adaptively = adaptive and any(row.call in SWAP_CALLS for row in judge_rows)
     kind = facts[0].kind if facts else "pointwise"
     options = {"resamples": resamples, "seed": seed}
     pairwise = pointwise = None
@@ -235,7 +236,9 @@ def aggregate(
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
         confidence=confidence_info(outcomes, swap_below),
-        adaptive=adaptive_info((by_item.get(f.id, {}) for f in facts), outcomes, swap_below) if adaptive else None,
+        adaptive=adaptive_info((by_item.get(f.id, {}) for f in facts), outcomes, swap_below)
+        if swapped_adaptively
+        else None,
     )
 
 
