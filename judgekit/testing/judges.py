@@ -4,12 +4,13 @@
 and answers in judgekit's built-in pairwise format ([[A]] first, [[B]] second, [[C]] tie) with
 token log-probabilities at the verdict. It prefers the answer shown first by `bias` (in log-odds):
 
-    P(first shown wins) = (1 - tie) * logistic(quality_first - quality_second + bias)
+    P(first shown wins) = (1 - tie) * logistic(sharpness * (quality_first - quality_second + bias))
     P(second shown wins) = (1 - tie) * (1 - logistic(...)),  P(tie) = tie
 
 and writes the most likely verdict. So its verdict in one order is wrong exactly when the
 quality gap is smaller than the bias and the better answer is shown second; its confidence
-(the verdict's probability) is known for every item; and the mean of its two orders'
+(the verdict's probability) is known for every item (`sharpness` > 1 makes it overconfident, as
+language models' token probabilities often are, without changing any verdict); and the mean of its two orders'
 probabilities always names the better answer (logistic(g + b) + logistic(g - b) > 1 iff g > 0).
 Used by judgekit's tests and `make bench` to compare --positions fixed, swap and adaptive
 against a known truth. Stands alone (no judgekit imports), like the rest of `judgekit.testing`.
@@ -37,10 +38,12 @@ class QualityJudge:
     """Log-odds added in favour of the answer shown first (0: no position bias)."""
     tie: float = 0.0
     """Probability the judge puts on a tie; a tie is written only when it is the most likely."""
+    sharpness: float = 1.0
+    """Scales the log-odds the judge reports: above 1 it is surer than its verdicts deserve."""
 
     def probabilities(self, first: float, second: float) -> dict[str, float]:
         """P(verdict) in the shown order: A = first shown, B = second shown, C = tie."""
-        p_first = 1.0 / (1.0 + math.exp(-(first - second + self.bias)))
+        p_first = 1.0 / (1.0 + math.exp(-self.sharpness * (first - second + self.bias)))
         return {"A": (1 - self.tie) * p_first, "B": (1 - self.tie) * (1 - p_first), "C": self.tie}
 
     def __call__(self, request: FakeRequest) -> Reply:
