@@ -81,7 +81,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=400)
     parser.add_argument("--spread", type=float, default=2.0, help="standard deviation of the quality gaps")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.6, 0.7, 0.75, 0.8, 0.9, 0.99])
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.6, 0.7, 0.75, 0.8, 0.9, 0.95, 0.99])
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "positions.json")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "JUDGEKIT_"))}

@@ -261,7 +261,7 @@ def test_fixed_order_is_labelled_and_bias_gates_refused(tmp_path: Path) -> None:
     assert "is A's share of the decisive verdicts: a win rate, not a bias estimate" in page
     for option in ("--max-position-bias", "--max-length-bias"):
         refused = invoke("gate", "fixed", option, "0.1")
-        assert refused.exit_code == 2 and "--positions swap or random" in refused.stderr
+        assert refused.exit_code == 2 and "--positions swap, random or adaptive" in refused.stderr
     unlabelled = write_jsonl(
         tmp_path / "bare.jsonl", [{k: v for k, v in r.items() if k != "label"} for r in labelled_rows(4)]
     )

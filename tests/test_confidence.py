@@ -154,3 +154,15 @@ def test_threshold_applies_only_to_adaptive_runs() -> None:
     assert adaptive_threshold("swap", 0.5) is None
     assert adaptive_threshold("adaptive", 0.5) == 0.5
     assert adaptive_threshold("adaptive", None) == 0.8
+
+
+def test_adaptive_flip_rate_is_reported_but_never_flagged() -> None:
+    from judgekit.metrics.bias import flags
+    from judgekit.stats.proportions import share
+    from judgekit.summary import BiasMetrics
+
+    flips = share([1.0] * 30)  # every unsure item flipped: the interval lies far above 20%
+    swap = BiasMetrics(positions="swap", p_first=None, p_first_is_bias_estimate=True, flip_rate=flips)
+    adaptive = swap.model_copy(update={"positions": "adaptive"})
+    assert [flag.metric for flag in flags(swap)] == ["flip_rate"]
+    assert flags(adaptive) == []
