@@ -3,6 +3,9 @@ checked against numbers worked by hand, at the edges too (n = 0, 1, all equal, a
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +15,9 @@ from judgekit.metrics.adaptive import adaptive_info, adaptive_outcome, adaptive_
 from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.confidence import Confidence, confidence_info, item_confidence, row_confidence
 from judgekit.schema import Judgment, VerdictSpec
+from judgekit.testing.server import FakeProvider
+from judgekit.testing.wire import Reply
+from tests.helpers import rows_of, run, write_jsonl
 
 
 def row(call: str = "AB", **fields: Any) -> Judgment:
@@ -166,3 +172,21 @@ def test_adaptive_flip_rate_is_reported_but_never_flagged() -> None:
     adaptive = swap.model_copy(update={"positions": "adaptive"})
     assert [flag.metric for flag in flags(swap)] == ["flip_rate"]
     assert flags(adaptive) == []
+
+
+def test_pointwise_confidence_is_written_per_item_and_summarised(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    judge(lambda request: Reply("Good.\nRating: [[8]]", at="8", distribution={"8": 0.7, "9": 0.2, "7": 0.1}))
+    rows = [{"id": f"p{index}", "question": f"Q{index}?", "answer": "An answer."} for index in range(2)]
+    data = write_jsonl(tmp_path / "p.jsonl", rows)
+    result = run("eval", data, "-j", "openai/m", "--score-method", "logprobs", "-q", "--out", "run")
+    assert result.exit_code == 0, result.output
+    lines = rows_of("run", "outcomes.jsonl")
+    assert [line["item_id"] for line in lines] == ["p0", "p1"]
+    for line in lines:
+        assert line["score"] == pytest.approx(8 * 0.7 + 9 * 0.2 + 7 * 0.1)
+        assert (line["confidence"], line["confidence_source"]) == (pytest.approx(0.7), "logprobs")
+    summary = json.loads((Path("run") / "summary.json").read_text())
+    assert summary["confidence"]["mean"] == pytest.approx(0.7) and summary["confidence"]["below"] == 2
+    assert summary["adaptive"] is None
