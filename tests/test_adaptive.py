@@ -19,6 +19,7 @@ import pytest
 from judgekit.judging.calls import shows_swapped
 from judgekit.testing.judges import QualityJudge, answer_text
 from judgekit.testing.server import FakeProvider
+from judgekit.testing.wire import Reply
 from tests.helpers import rows_of, run, write_jsonl
 
 JUDGE = "openai/judge-model"
@@ -262,3 +263,24 @@ def test_compare_judges_adaptively(biased: FakeProvider, tmp_path: Path) -> None
     assert biased.count() == len(rows) + unsure
     member = next(Path("cmp").rglob("summary.json"))
     assert json.loads(member.read_text())["adaptive"]["calls"] == len(rows) + unsure
+
+
+def test_vote_share_of_samples_decides_the_other_order(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    """Item 0's four samples split 3 to 1 for the answer shown first (share 0.75 < 0.8): both orders,
+    a flip, and averaged shares of 1/2 each, so a tie. The others are unanimous: one order each."""
+
+    def responder(request: Any) -> Reply:
+        if "Question 0?" in request.prompt:
+            return Reply("[[A]]", samples=("Hm.\n[[A]]", "Hm.\n[[A]]", "Hm.\n[[B]]", "Hm.\n[[A]]"))
+        return Reply("Sure.\n[[A]]")
+
+    server = judge(responder)
+    data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS[:3]))
+    args = ["--score-method", "samples", "--samples", "4", "--positions", "adaptive", "-q", "--out", "run"]
+    result = run("eval", data, "-j", JUDGE, *args)
+    assert result.exit_code == 0, result.output
+    assert server.count() == 3 + 1
+    got = outcomes("run")
+    assert (got["item-0"]["verdict"], got["item-0"]["flipped"]) == ("tie", True)
+    assert got["item-0"]["confidence"] == pytest.approx(0.0)  # P(tie) = 0: the tie came from a draw
+    assert (got["item-1"]["confidence"], got["item-1"]["confidence_source"]) == (1.0, "samples")

@@ -54,6 +54,8 @@ class Reply:
     text: str
     at: str | None = None
     distribution: dict[str, float] | None = None
+    samples: tuple[str, ...] = ()
+    """OpenAI `n` > 1: the texts of the choices in turn (cycled); empty: every choice says `text`."""
 
 
 Responder = Callable[[FakeRequest], "Reply | str"]
@@ -123,7 +125,10 @@ def openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
     for index in range(n):
         choice: dict[str, Any] = {
             "index": index,
-            "message": {"role": "assistant", "content": reply.text},
+            "message": {
+                "role": "assistant",
+                "content": reply.samples[index % len(reply.samples)] if reply.samples else reply.text,
+            },
             "finish_reason": "stop",
             "logprobs": {"content": _logprobs(reply, top)} if want_logprobs else None,
         }
