@@ -284,3 +284,14 @@ def test_vote_share_of_samples_decides_the_other_order(judge: Callable[..., Fake
     assert (got["item-0"]["verdict"], got["item-0"]["flipped"]) == ("tie", True)
     assert got["item-0"]["confidence"] == pytest.approx(0.0)  # P(tie) = 0: the tie came from a draw
     assert (got["item-1"]["confidence"], got["item-1"]["confidence_source"]) == (1.0, "samples")
+
+
+def test_gate_on_an_adaptive_run(biased: FakeProvider, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS))
+    assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run").exit_code == 0
+    calls = biased.count()
+    passed = run("gate", "run", "--min-win-rate", "0.01", "--min-items", "1", "--max-position-bias", "0.5")
+    assert passed.exit_code == 0, passed.output
+    refused = run("gate", "run", "--max-flip-rate", "0.5")
+    assert refused.exit_code == 2 and "--positions swap" in refused.stderr  # the unsure items' flips are no rate
+    assert biased.count() == calls
