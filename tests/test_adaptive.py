@@ -233,9 +233,13 @@ def test_report_rebuilds_the_same_outcomes_offline(biased: FakeProvider, tmp_pat
     assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run").exit_code == 0
     before, calls = (Path("run") / "outcomes.jsonl").read_text(), biased.count()
     (Path("run") / "outcomes.jsonl").unlink()
-    report = run("report", "run", "--format", "json")
+    report = run("report", "run", "--format", "json", "--html", "page.html")
     assert report.exit_code == 0, report.output
     assert (Path("run") / "outcomes.jsonl").read_text() == before
+    page = Path("page.html").read_text()
+    assert 'data-type="number">confidence</button>' in page
+    for line in outcomes("run").values():  # each item's confidence, as outcomes.jsonl has it
+        assert f'data-sort="{line["confidence"]:.2f}">{line["confidence"]:.2f}</td>' in page
     assert json.loads(report.stdout)["adaptive"] == summary("run")["adaptive"]
     assert biased.count() == calls
 

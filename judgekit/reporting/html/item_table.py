@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.confidence import item_confidence
 from judgekit.reporting.html import derive
 from judgekit.reporting.html.run_data import RunData
 from judgekit.reporting.html.view import Call, Cell, Column, Filter, ItemRow, ItemTable
@@ -27,6 +28,7 @@ class _Shape:
     has_models: bool
     has_human: bool
     has_flips: bool
+    has_confidence: bool
     scales: derive.ScoreScales
     with_gap: bool
     """A judge − human column (pointwise, with human scores on a scale the judge's can be put on)."""
@@ -45,6 +47,7 @@ class _Shape:
             has_models=any(item.model_a or item.model_b or item.model for item in items),
             has_human=has_human,
             has_flips=any(outcome.flipped is not None for outcome in data.outcomes),
+            has_confidence=any(item_confidence(outcome) is not None for outcome in data.outcomes),
             scales=scales,
             with_gap=has_human and not pairwise and scales.comparable,
         )
@@ -79,6 +82,8 @@ def _columns(shape: _Shape) -> list[Column]:
             columns.append(Column(gap_title, numeric=True, optional=True))
     if shape.has_flips:
         columns.append(Column("flipped", optional=True))
+    if shape.has_confidence:
+        columns.append(Column("confidence", numeric=True, optional=True))
     columns.append(Column("length A − B" if pairwise else "length", numeric=True, optional=True))
     columns.append(Column("status", optional=True))
     return columns
@@ -107,6 +112,10 @@ def _row(shape: _Shape, item: Item, fact: ItemFacts, outcome: ItemOutcome, calls
         flipped = "" if outcome.flipped is None else ("yes" if outcome.flipped else "no")
         cells.append(Cell(flipped or "–", flipped))
         values["flipped"] = flipped
+    if shape.has_confidence:
+        confidence = item_confidence(outcome)
+        shown = "" if confidence is None else f"{confidence.value:.2f}"
+        cells.append(Cell(shown or "–", shown))
     length = fact.length_a - fact.length_b if pairwise else fact.length_a
     cells.append(Cell(str(length), str(length)))
     cells.append(Cell(outcome.status, outcome.status, f"status-{outcome.status}"))
