@@ -88,7 +88,7 @@ Seed = Annotated[int, typer.Option(help="Seed for answer order, sampling and boo
 OrderDisagreement = Annotated[
     Optional[choices.OrderRule],
     typer.Option(
-        help="With --positions swap, the verdict of an item whose two orders disagree: tie (MT-Bench), "
+        help="With --positions swap (or adaptive), the verdict of an item whose two orders disagree: tie (MT-Bench), "
         "decisive (a verdict beats a tie; JudgeBench), drop (left out), or mean (of the two orders' "
         "probabilities). Default: mean where both orders carry probabilities, else tie.",
         rich_help_panel=JUDGE_PANEL,
