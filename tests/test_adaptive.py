@@ -299,3 +299,13 @@ def test_gate_on_an_adaptive_run(biased: FakeProvider, tmp_path: Path) -> None:
     refused = run("gate", "run", "--max-flip-rate", "0.5")
     assert refused.exit_code == 2 and "--positions swap" in refused.stderr  # the unsure items' flips are no rate
     assert biased.count() == calls
+
+
+def test_the_cache_serves_calls_a_random_run_already_made(biased: FakeProvider, tmp_path: Path) -> None:
+    rows = quality_rows(GAPS)
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "random", "-q", "--out", "r").exit_code == 0
+    assert biased.count() == len(rows)
+    assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "a").exit_code == 0
+    unsure = sum(item["unsure"] for item in expected(rows, 0.8).values())
+    assert biased.count() == len(rows) + unsure  # only the second orders were new
