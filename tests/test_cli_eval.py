@@ -192,7 +192,7 @@ def test_table_output_and_run_directory(openai_judge: Callable[..., FakeProvider
     assert "Win rate of A over B" in result.stdout and "Agreement with humans" in result.stdout
     assert "judging with openai/judge-1" in result.stderr  # progress goes to stderr
     names = sorted(path.name for path in Path("myrun").iterdir())
-    assert names == ["items.jsonl", "judgments.jsonl", "run.json", "summary.json", "template.jinja"]
+    assert names == ["items.jsonl", "judgments.jsonl", "outcomes.jsonl", "run.json", "summary.json", "template.jinja"]
     manifest = json.loads(Path("myrun/run.json").read_text())
     assert manifest["template"]["hash"] and manifest["versions"]["judgekit"] and manifest["dataset"]["sha256"]
     row = rows_of("myrun")[0]
