@@ -56,13 +56,15 @@ def plan_command(
     """
     from judgekit.inputs.datasets import parse_field_options
     from judgekit.inputs.labels import write_jsonl
-    from judgekit.metrics.label_plan import plan_labels, source_items
+    from judgekit.metrics.label_plan import plan_labels, source_items, source_scale
     from judgekit.metrics.matching import load_sources
     from judgekit.metrics.outcomes import ColumnSpec
 
     fields = parse_field_options(field or [])
     (judged,) = load_sources([source], ColumnSpec(pred=[pred] if pred else [], fields=fields))[:1]
-    plan = plan_labels(judged, source_items(source, fields), n=n, seed=seed, stratify=stratify.value)
+    plan = plan_labels(
+        judged, source_items(source, fields), n=n, seed=seed, stratify=stratify.value, scale=source_scale(source)
+    )
     if out:
         write_jsonl(out, plan.rows)
     if output_format is FormatChoice.json:  # the draw as one JSON object (with the rows unless --out has them)
@@ -78,6 +80,52 @@ def plan_command(
         f"drew {len(plan.rows)} of {plan.population} scored items (seed {seed}; {strata})"
         + (f" into {out}" if out else "")
     )
+
+
+@app.command("page")
+@handles_errors
+def page_command(
+    labels: Annotated[str, typer.Argument(help="The labelling file written by `judgekit labels plan`.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Where to write the page (one HTML file).")],
+    seed: Annotated[int, typer.Option(help="Seed of the order the two answers are shown in, per item.")] = 0,
+    scale: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Pointwise: the score scale LOW-HIGH (e.g. 1-10); by default the one the labelling file records."
+        ),
+    ] = None,
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
+) -> None:
+    """Write an offline labelling page: one item at a time, blind, keys to label, export to JSONL.
+
+    Open it in any browser (no network needed). Pairwise answers are shown in a seeded random
+    order and mapped back to A/B on export; labels are kept in the browser until exported, and
+    `judgekit labels merge` reads the exported file as it is.
+    """
+    from judgekit.reporting.html.labelling import write_label_page
+
+    page = write_label_page(labels, out, seed=seed, scale=_parse_scale(scale) if scale is not None else None)
+    if output_format is FormatChoice.json:
+        print_json({"out": out, "rows": page.rows, "labelled": page.labelled, "storage_key": page.storage_key})
+    kind = "pairwise" if page.pairwise else "pointwise"
+    note(f"wrote a labelling page for {page.rows} {kind} items ({page.labelled} already labelled) to {out}")
+
+
+def _parse_scale(text: str) -> tuple[float, float]:
+    from judgekit.errors import UsageError
+
+    low, sep, high = text.strip().partition("-")
+    if low == "" and sep:  # a negative low end: -5-5
+        low, sep, high = high.partition("-")
+        low = "-" + low
+    try:
+        bounds = (float(low), float(high))
+    except ValueError:
+        raise UsageError(f"--scale {text!r}: expected LOW-HIGH, e.g. 1-10") from None
+    if not bounds[0] < bounds[1]:
+        raise UsageError(f"--scale {text!r}: the low end must be below the high end")
+    return bounds
 
 
 @app.command("merge")

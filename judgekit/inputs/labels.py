@@ -92,7 +92,7 @@ def merge_labels(
                 raise DatasetError(where, at, name, "empty: no label to take")
             waiting += 1
             continue
-        labels[position] = _checked(raw, pairwise, where, at, name)
+        labels[position] = checked_label(raw, pairwise, where, at, name)
     merged = Merged(rows=[], column=target, labelled=len(labels), waiting=waiting)
     stratify = planned[0][1].get("stratified_by")
     if stratify not in (None, "category"):
@@ -131,7 +131,8 @@ def _category(row: dict[str, Any], fields: Mapping[str, str]) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _checked(raw: Any, pairwise: bool, path: str, line: int, column: str) -> Any:
+def checked_label(raw: Any, pairwise: bool, path: str, line: int, column: str) -> Any:
+    """A filled-in label as merged: A, B or tie (pairwise), else a finite number; a DatasetError otherwise."""
     if pairwise:
         key = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
         label = LABEL_ALIASES.get(key.lower())

@@ -68,7 +68,13 @@ def allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
 
 
 def plan_labels(
-    judged: JudgedSet, items: Sequence[Item], *, n: int, seed: int = 0, stratify: Stratify = "none"
+    judged: JudgedSet,
+    items: Sequence[Item],
+    *,
+    n: int,
+    seed: int = 0,
+    stratify: Stratify = "none",
+    scale: tuple[float, float] | None = None,
 ) -> Plan:
     """Draw `n` of the scored items for humans to label (seeded), as labelling-file rows."""
     by_id = {item.id: item for item in items}
@@ -88,12 +94,12 @@ def plan_labels(
         picks = rng.choice(len(strata[name]), size=counts[name], replace=False)
         drawn.extend((strata[name][int(index)], name) for index in picks)
     order = rng.permutation(len(drawn))  # label in a random order, not the data's
-    rows = [_row(by_id[drawn[int(index)][0]], drawn[int(index)][1], stratify) for index in order]
+    rows = [_row(by_id[drawn[int(index)][0]], drawn[int(index)][1], stratify, scale) for index in order]
     allocation = {name: (len(strata[name]), counts[name]) for name in sorted(strata)}
     return Plan(rows=rows, population=len(scored), allocation=allocation)
 
 
-def _row(item: Item, stratum: str, stratify: Stratify) -> dict[str, Any]:
+def _row(item: Item, stratum: str, stratify: Stratify, scale: tuple[float, float] | None) -> dict[str, Any]:
     row: dict[str, Any] = {"id": item.id, "stratum": stratum, "stratified_by": None if stratify == "none" else stratify}
     if item.history:
         row["conversation"] = [message.model_dump() for message in item.history]
@@ -102,7 +108,19 @@ def _row(item: Item, stratum: str, stratify: Stratify) -> dict[str, Any]:
         row.update(answer_a=item.answer_a, answer_b=item.answer_b, human_label=None)
     else:
         row.update(answer=item.answer, human_score=None)
+        if scale is not None:  # the template's scale, for the labelling page's score entry
+            row["scale"] = [scale[0], scale[1]]
     return row
+
+
+def source_scale(source: str) -> tuple[float, float] | None:
+    """The score scale of a pointwise run's template (None for a data file or a pairwise run)."""
+    path = Path(source)
+    if not path.is_dir():
+        return None
+    pointwise = RunDir(path).read_summary().get("pointwise") or {}
+    scale = pointwise.get("scale")
+    return None if not scale else (float(scale[0]), float(scale[1]))
 
 
 def source_items(source: str, fields: dict[str, str]) -> list[Item]:
