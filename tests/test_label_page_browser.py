@@ -158,9 +158,11 @@ def test_pointwise_scores_on_the_template_scale(browser: Browser, tmp_path: Path
     _press(browser, "7", "\ue007", "4", ".", "5", "\ue007")
     assert _state(browser)["progress"] == "2 of 3 labelled"
     browser.driver.refresh()
+    _press(browser, "9", "\ue007")
+    assert _state(browser)["progress"] == "3 of 3 labelled: all done, press e to export"
     _press(browser, "e")
     rows = [json.loads(line) for line in _download(downloads, "plan.labelled.jsonl").read_text().splitlines()]
-    assert [row["human_score"] for row in rows] == [7, 4.5, None]
+    assert [row["human_score"] for row in rows] == [7, 4.5, 9]
     data = write_jsonl(tmp_path / "data.jsonl", [{"id": index, "question": "q", "answer": "a"} for index in range(3)])
     merged = tmp_path / "merged.jsonl"
     done = runner.invoke(
@@ -176,4 +178,4 @@ def test_pointwise_scores_on_the_template_scale(browser: Browser, tmp_path: Path
         ],
     )
     assert done.exit_code == 0, done.output
-    assert [json.loads(line)["human_score"] for line in merged.read_text().splitlines()] == [7.0, 4.5, None]
+    assert [json.loads(line)["human_score"] for line in merged.read_text().splitlines()] == [7.0, 4.5, 9.0]

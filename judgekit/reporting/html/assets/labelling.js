@@ -98,7 +98,8 @@
   function render() {
     const item = items[at];
     const done = items.filter(has).length;
-    setText($("progress"), done + " of " + items.length + " labelled");
+    const finished = done === items.length ? ": all done, press e to export" : "";
+    setText($("progress"), done + " of " + items.length + " labelled" + finished);
     setText($("position"), "item " + (at + 1) + " of " + items.length);
     showConversation(item);
     setText($("question"), item.row.question);
