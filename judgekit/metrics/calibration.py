@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
-from judgekit.metrics.confidence import SourceKind, item_confidence
+from judgekit.metrics.confidence import evidence_kind, item_confidence
 from judgekit.stats.calibration import expected_calibration_error, reliability
 from judgekit.summary import JudgeCalibration, ReliabilityRow
 
@@ -21,12 +21,8 @@ from judgekit.summary import JudgeCalibration, ReliabilityRow
 def judge_calibration(facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome]) -> JudgeCalibration | None:
     """The reliability table of the labelled items, or None without a confidence to calibrate."""
     labelled = [(fact, outcome) for fact, outcome in zip(facts, outcomes, strict=True) if fact.human_label]
-    source: SourceKind
-    if any(outcome.probabilities for _, outcome in labelled):
-        source = "probability"
-    elif any(outcome.flipped is not None for _, outcome in labelled):
-        source = "order agreement"
-    else:
+    source = evidence_kind(outcome for _, outcome in labelled)
+    if source is None:
         return None
     confidence, correct = [], []
     for fact, outcome in labelled:

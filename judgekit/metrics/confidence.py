@@ -17,7 +17,7 @@ outcomes file and `--positions adaptive` all read confidence through these funct
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -65,6 +65,17 @@ def row_confidence(row: Judgment) -> Confidence | None:
         return None
     value = verdict_probability(row.verdict, row.score, row.probabilities)
     return None if value is None else Confidence(value, _probability_source(row.method))
+
+
+def evidence_kind(outcomes: Iterable[ItemOutcome]) -> SourceKind | None:
+    """The one kind of evidence a table over these outcomes should use: probability where any
+    verdict carries one, else the agreement of both orders where any item has both, else None."""
+    listed = list(outcomes)
+    if any(outcome.probabilities for outcome in listed):
+        return "probability"
+    if any(outcome.flipped is not None for outcome in listed):
+        return "order agreement"
+    return None
 
 
 def item_confidence(outcome: ItemOutcome, kind: SourceKind | None = None) -> Confidence | None:

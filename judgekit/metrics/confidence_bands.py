@@ -9,8 +9,7 @@ the band's confidence (Neyman allocation, sqrt(e(1 - e)) with e = 1 - confidence
 more labels per item. The estimate then weights each band by its share of the items, exactly as
 for category strata, so the oversampling biases nothing.
 
-The confidence of one item is read in `item_confidences` only (the one place to change when
-the judgments carry their own confidence).
+The confidence of one item is the one of `metrics.confidence`, read in `item_confidences` only.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from judgekit.errors import UsageError
 from judgekit.metrics.aggregate import ItemOutcome
-from judgekit.metrics.calibration import item_confidence
+from judgekit.metrics.confidence import evidence_kind, item_confidence
 
 DEFAULT_BANDS = 3
 ERROR_FLOOR = 0.05
@@ -30,16 +29,15 @@ UNKNOWN = "confidence unknown"
 
 def item_confidences(outcomes: Sequence[ItemOutcome]) -> tuple[str, list[float | None]]:
     """The confidence source and each outcome's confidence; a usage error when there is none."""
-    if any(outcome.probabilities for outcome in outcomes):
-        source = "probability"
-    elif any(outcome.flipped is not None for outcome in outcomes):
-        source = "order agreement"
-    else:
+    source = evidence_kind(outcomes)
+    if source is None:
         raise UsageError(
             "--stratify confidence needs the judge's confidence in its verdicts: probabilities "
             "(--score-method logprobs or samples) or both orders (--positions swap); this run has neither"
         )
-    return source, [item_confidence(outcome, source) for outcome in outcomes]
+    return source, [
+        None if (known := item_confidence(outcome, source)) is None else known.value for outcome in outcomes
+    ]
 
 
 def confidence_bands(confidences: Sequence[float | None], bands: int) -> list[str]:
