@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from judgekit.cli import gating, options, run_options
+from judgekit.cli import cascade_options, gating, options, run_options
 from judgekit.cli.choices import FormatChoice, RetryChoice
 from judgekit.cli.common import fail, handles_errors
 
@@ -88,6 +88,10 @@ def eval_command(
     threads: run_options.Threads = None,
     yes: run_options.Yes = False,
     labels_are_random: options.LabelsAreRandom = False,
+    cascade: cascade_options.Cascade = None,
+    escalate_below: cascade_options.EscalateBelow = None,
+    abstain_below: cascade_options.AbstainBelow = None,
+    target_agreement: cascade_options.TargetAgreement = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -109,7 +113,8 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     if (given["detach"] or given["estimate"] or given["resubmit"]) and not given["batch"]:
         raise fail("--detach, --estimate and --resubmit go with --batch", 2)
     values = _config_values({name: value for name, value in given.items() if name in _CONFIG_OPTIONS})
-    judges = list(given["judge"] or [])
+    cascade = _cascade_spec(given)
+    judges = list(given["judge"] or []) if cascade is None else cascade.judges
     if given["resume"]:
         config = _resumed(ctx, given, values)
     else:
@@ -124,7 +129,33 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     batch = _batch_options(given) if given["batch"] else None
     panel = {"panel_rule": given["panel_rule"], "quorum": given["quorum"]}
     return eval_run(
-        EvalRequest(config, post, judges=judges, batch=batch, quiet=given["quiet"], yes=given["yes"], **panel)
+        EvalRequest(
+            config, post, judges=judges, batch=batch, quiet=given["quiet"], yes=given["yes"], cascade=cascade, **panel
+        )
+    )
+
+
+def _cascade_spec(given: dict[str, Any]) -> Any:
+    """--cascade and its options as a CascadeSpec (None without --cascade); refused where they cannot apply."""
+    from judgekit.pipeline.cascade_path import CascadeSpec
+    from judgekit.pipeline.paths import refuse
+
+    tuning = [
+        f"--{name.replace('_', '-')}"
+        for name in ("escalate_below", "abstain_below", "target_agreement")
+        if given[name] is not None
+    ]
+    judges = cascade_options.cascade_judges(given["cascade"])
+    if not judges:
+        refuse(tuning, "without --cascade")
+        return None
+    refuse(["--judge"] if given["judge"] else [], "with --cascade, which names the judges")
+    refuse(["--resume"] if given["resume"] else [], "with --cascade; run the same command again to resume every stage")
+    return CascadeSpec(
+        judges=judges,
+        escalate_below=given["escalate_below"],
+        abstain_below=given["abstain_below"],
+        target_agreement=given["target_agreement"],
     )
 
 
