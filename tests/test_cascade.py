@@ -1,0 +1,288 @@
+"""`judgekit eval --cascade`: a cheap judge first, a strong one only where the cheap one was unsure.
+
+Each judge is scripted per item on the fake OpenAI server (its verdict and the probability its
+log-probabilities give it), and the server counts the calls each judge received, so escalation,
+resuming and abstention are checked on what was actually sent."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scipy import stats
+
+from judgekit.testing.server import FakeProvider, FakeRequest, Reply
+from tests.helpers import run, write_jsonl
+
+CHEAP, STRONG = "openai/gpt-4o-mini", "openai/gpt-4o"
+Script = Mapping[int, "tuple[str, float] | None"]
+"""Item number -> (verdict letter, its probability), or None for an answer without a verdict."""
+
+
+def rows(n: int, *, labels: bool = True) -> list[dict[str, Any]]:
+    """Answer A is the better one in every item (the humans say A)."""
+    made = []
+    for index in range(n):
+        row: dict[str, Any] = {
+            "id": f"item-{index}",
+            "question": f"Question {index}?",
+            "answer_a": f"GOOD answer {index}",
+            "answer_b": f"BAD answer {index}",
+        }
+        if labels:
+            row["human_label"] = "A"
+        made.append(row)
+    return made
+
+
+def scripted(by_model: Mapping[str, Script]) -> Callable[[FakeRequest], Reply | str]:
+    def respond(request: FakeRequest) -> Reply | str:
+        found = re.search(r"Question (\d+)\?", request.prompt)
+        assert found is not None
+        answer = by_model[request.model][int(found.group(1))]
+        if answer is None:
+            return "I cannot tell which is better."
+        letter, probability = answer
+        other = "B" if letter == "A" else "A"
+        return Reply(f"Compared.\n[[{letter}]]", at=letter, distribution={letter: probability, other: 1 - probability})
+
+    return respond
+
+
+def calls(server: FakeProvider) -> Counter[str]:
+    return Counter(record.request.model for record in server.recorded)
+
+
+def judged_questions(server: FakeProvider, model: str) -> set[int]:
+    found = set()
+    for record in server.recorded:
+        if record.request.model == model:
+            match = re.search(r"Question (\d+)\?", record.request.prompt)
+            assert match is not None
+            found.add(int(match.group(1)))
+    return found
+
+
+def cascade(data: Path, *extra: Any, judges: str = f"{CHEAP},{STRONG}") -> Any:
+    return run(
+        "eval", data, "--cascade", judges, "--score-method", "logprobs", "--positions", "fixed", "--out", "out",
+        "-q", *extra,
+    )  # fmt: skip
+
+
+def report() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(Path("out/cascade.json").read_text())
+    return data
+
+
+def cascade_rows() -> dict[str, dict[str, Any]]:
+    lines = Path("out/cascade/judgments.jsonl").read_text().splitlines()
+    return {row["item_id"]: row for row in map(json.loads, lines)}
+
+
+SURE_STRONG: Script = {index: ("A", 0.99) for index in range(10)}
+
+
+def test_only_items_below_the_threshold_reach_the_next_judge(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    cheap: Script = {0: ("A", 0.95), 1: ("A", 0.81), 2: ("B", 0.79), 3: ("A", 0.6), 4: ("B", 0.99), 5: ("A", 0.5)}
+    server = judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(6))
+    result = cascade(data, "--escalate-below", "0.8")
+    assert result.exit_code == 0, result.output
+    assert calls(server) == {"gpt-4o-mini": 6, "gpt-4o": 3}
+    assert judged_questions(server, "gpt-4o") == {2, 3, 5}  # 0.79, 0.6 and 0.5 are below 0.8
+    verdicts = cascade_rows()
+    assert {item: row["judge"] for item, row in verdicts.items()} == {
+        "item-0": CHEAP, "item-1": CHEAP, "item-2": STRONG, "item-3": STRONG, "item-4": CHEAP, "item-5": STRONG,
+    }  # fmt: skip
+    assert verdicts["item-4"]["verdict"] == "B" and verdicts["item-2"]["verdict"] == "A"
+    stages = report()["stages"]
+    assert [(stage["items"], stage["escalated"], stage["calls"]) for stage in stages] == [(6, 3, 6), (3, 0, 3)]
+    assert report()["sources"] == {CHEAP: 3, STRONG: 3}
+    assert "cascade stage 1 openai/gpt-4o-mini: 6 items, 3 escalated (confidence below 0.8)" in result.stderr
+
+
+def test_cost_per_judge_is_what_each_stage_was_charged(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    cheap: Script = {0: ("A", 0.95), 1: ("A", 0.6)}
+    judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(2))
+    assert cascade(data).exit_code == 0
+    for stage in report()["stages"]:
+        charged = [json.loads(line)["cost_usd"] for line in (Path(stage["run_dir"]) / "judgments.jsonl").open()]
+        assert stage["cost_usd"] == pytest.approx(sum(charged), abs=1e-6) and stage["cost_usd"] > 0  # rounded to $0.000001
+    first, second = report()["stages"]
+    assert (first["judge"], second["judge"]) == (CHEAP, STRONG)
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+def test_running_it_again_repeats_no_call(
+    judge: Callable[..., FakeProvider], tmp_path: Path, cache: list[str]
+) -> None:
+    cheap: Script = {0: ("A", 0.95), 1: ("A", 0.6), 2: None, 3: ("B", 0.7)}
+    server = judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(4))
+    assert cascade(data, *cache).exit_code == 0
+    first = calls(server)
+    again = cascade(data, *cache)
+    assert again.exit_code == 0, again.output
+    assert calls(server) == first == {"gpt-4o-mini": 4, "gpt-4o": 3}
+    assert "3 escalated" in again.stderr
+
+
+def test_abstained_items_go_to_a_file_labels_plan_reads(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    cheap: Script = {index: ("A", 0.5) for index in range(5)}
+    strong: Script = {0: ("A", 0.99), 1: ("B", 0.6), 2: None, 3: ("A", 0.95), 4: ("A", 0.7)}
+    judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": strong}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(5))
+    result = cascade(data, "--abstain-below", "0.9")
+    assert result.exit_code == 0, result.output
+    abstained = [json.loads(line) for line in Path("out/abstained.jsonl").read_text().splitlines()]
+    assert [row["id"] for row in abstained] == ["item-1", "item-2", "item-4"]
+    assert [row["cascade_verdict"] for row in abstained] == ["B", None, "A"]
+    assert report()["sources"] == {STRONG: 2, "abstained": 3}
+    verdicts = cascade_rows()
+    assert verdicts["item-1"]["status"] == "unscored" and verdicts["item-1"]["reason"].startswith("abstained")
+    plan = run("labels", "plan", "out/abstained.jsonl", "--pred", "cascade_verdict", "--n", "2", "-o", "plan.jsonl")
+    assert plan.exit_code == 0, plan.output
+    drawn = [json.loads(line) for line in Path("plan.jsonl").read_text().splitlines()]
+    # The two abstained items that still carry an (untrusted) verdict are the ones a plan can draw.
+    assert {row["id"] for row in drawn} == {"item-1", "item-4"}
+    assert all(row["human_label"] is None for row in drawn)
+
+
+def test_target_agreement_chooses_the_thresholds_worked_by_hand(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    # Seed 0 permutes the 8 labelled items as [2 4 3 6 5 0 1 7]: items 2, 4, 3, 6 calibrate, 5, 0, 1, 7 are held apart.
+    cheap: Script = {
+        0: ("A", 0.95), 1: ("B", 0.90), 2: ("A", 0.85), 3: ("A", 0.75),
+        4: ("B", 0.70), 5: ("A", 0.65), 6: ("A", 0.60), 7: ("B", 0.55),
+    }  # fmt: skip
+    # Stage 1 calibration (confidence, right?): (0.85, yes) (0.70, no) (0.75, yes) (0.60, yes). From 0.60 up: 3/4;
+    # from 0.70: 2/3; from 0.75: 2/2 >= 0.9, so the threshold is 0.75 and items 4, 5, 6, 7 escalate.
+    strong: Script = {4: ("A", 0.90), 5: ("A", 0.95), 6: ("B", 0.70), 7: ("A", 0.60)}
+    # Stage 2 calibration: (0.90, yes) (0.70, no): from 0.70 up 1/2, from 0.90 1/1: threshold 0.90; 6 and 7 abstain.
+    server = judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": strong}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(8))
+    result = cascade(data, "--target-agreement", "0.9")
+    assert result.exit_code == 0, result.output
+    assert judged_questions(server, "gpt-4o") == {4, 5, 6, 7}
+    target = report()["target"]
+    assert target["thresholds"] == [pytest.approx(0.75), pytest.approx(0.90)]
+    assert (target["calibration_items"], target["held_apart_items"], target["evidence"]) == (4, 4, [4, 2])
+    # Held apart: 0 (A, kept at stage 1, right), 1 (B, kept at stage 1, wrong), 5 (A 0.95, kept, right), 7 abstains.
+    assert target["coverage"]["value"] == 0.75 and target["coverage"]["n"] == 4
+    agreement = target["agreement"]
+    assert agreement["value"] == pytest.approx(2 / 3) and agreement["n"] == 3
+    assert agreement["low"] == pytest.approx(stats.beta.ppf(0.025, 2, 2))
+    assert agreement["high"] == pytest.approx(0.975 ** (1 / 3))
+    assert report()["sources"] == {CHEAP: 4, STRONG: 2, "abstained": 2}
+    assert "coverage 0.750 (3 of 4), agreement 0.667" in result.stderr
+
+
+def test_every_item_confident_never_calls_the_next_judge(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    server = judge(scripted({"gpt-4o-mini": {index: ("A", 0.9) for index in range(4)}, "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(4))
+    result = cascade(data)
+    assert result.exit_code == 0, result.output
+    assert calls(server) == {"gpt-4o-mini": 4}
+    assert [stage["judge"] for stage in report()["stages"]] == [CHEAP]
+    assert not Path("out/stage2-openai_gpt-4o").exists()
+
+
+@pytest.mark.parametrize("unsure", [("A", 0.51), None], ids=["none-confident", "all-unscored"])
+def test_every_item_unsure_or_unscored_goes_on(
+    judge: Callable[..., FakeProvider], tmp_path: Path, unsure: tuple[str, float] | None
+) -> None:
+    server = judge(scripted({"gpt-4o-mini": {index: unsure for index in range(4)}, "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(4))
+    result = cascade(data, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert calls(server) == {"gpt-4o-mini": 4, "gpt-4o": 4}
+    assert json.loads(result.stdout)["counts"]["scored"] == 4
+    assert report()["sources"] == {STRONG: 4}
+
+
+def test_one_item(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    server = judge(scripted({"gpt-4o-mini": {0: ("B", 0.6)}, "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(1))
+    result = cascade(data, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert calls(server) == {"gpt-4o-mini": 1, "gpt-4o": 1}
+    assert cascade_rows()["item-0"]["verdict"] == "A"
+
+
+def test_no_items_is_a_data_error(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    server = judge(scripted({}))
+    empty = tmp_path / "d.jsonl"
+    empty.write_text("")
+    result = cascade(empty)
+    assert result.exit_code == 2
+    assert server.recorded == []
+
+
+def test_unscored_everywhere_with_abstention_leaves_every_item_to_humans(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    nothing: Script = {index: None for index in range(3)}
+    judge(scripted({"gpt-4o-mini": nothing, "gpt-4o": nothing}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    result = cascade(data, "--abstain-below", "0.5")
+    assert result.exit_code == 3  # no item got a verdict: the judges do not write what the template reads
+    assert report()["sources"] == {"abstained": 3}
+    assert len(Path("out/abstained.jsonl").read_text().splitlines()) == 3
+
+
+SERVER_OPTIONS: list[tuple[list[str], str]] = [
+    (["--batch"], "--batch cannot be used with --cascade"),
+    (["-j", CHEAP], "--judge cannot be used with --cascade"),
+    (["--panel-rule", "majority"], "--panel-rule cannot be used with --cascade"),
+    (["--price-in", "1", "--price-out", "2"], "--price-in/--price-out cannot be used with --cascade"),
+    (["--escalate-below", "1.5"], "--escalate-below 1.5"),
+    (["--target-agreement", "0.9", "--abstain-below", "0.5"], "cannot be used with --target-agreement"),
+    (["--resume", "out"], "--resume cannot be used with --cascade"),
+]
+
+
+@pytest.mark.parametrize(("extra", "said"), SERVER_OPTIONS)
+def test_options_that_cannot_apply_are_refused_before_any_call(
+    judge: Callable[..., FakeProvider], tmp_path: Path, extra: list[str], said: str
+) -> None:
+    server = judge(scripted({}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    result = cascade(data, *extra)
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
+    assert server.recorded == []
+
+
+def test_cascade_options_without_a_cascade_are_refused(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    server = judge(scripted({}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    result = run("eval", data, "-j", CHEAP, "--abstain-below", "0.5")
+    assert result.exit_code == 2
+    assert "--abstain-below cannot be used without --cascade" in result.stderr
+    assert server.recorded == []
+
+
+def test_a_judge_without_confidence_cannot_be_escalated_from(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    server = judge(scripted({}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    result = run("eval", data, "--cascade", f"{CHEAP},{STRONG}", "--positions", "fixed", "--out", "out")
+    assert result.exit_code == 2
+    assert "openai/gpt-4o-mini gives no confidence for its verdicts" in result.stderr
+    assert server.recorded == []
+
+
+def test_target_agreement_needs_human_labels(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    server = judge(scripted({}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3, labels=False))
+    result = cascade(data, "--target-agreement", "0.9")
+    assert result.exit_code == 2
+    assert "--target-agreement needs pairwise data with human labels" in result.stderr
+    assert server.recorded == []
