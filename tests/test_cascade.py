@@ -289,3 +289,46 @@ def test_target_agreement_needs_human_labels(judge: Callable[..., FakeProvider],
     assert result.exit_code == 2
     assert "--target-agreement needs pairwise data with human labels" in result.stderr
     assert server.recorded == []
+
+
+def test_items_all_left_to_humans_is_not_a_failed_run(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    unsure: Script = dict.fromkeys(range(3), ("A", 0.55))
+    judge(scripted({"gpt-4o-mini": unsure, "gpt-4o": unsure}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    result = cascade(data, "--abstain-below", "0.9")
+    assert result.exit_code == 0, result.output
+    assert report()["sources"] == {"abstained": 3}
+
+
+def test_one_budget_for_every_stage(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    # The cheap judge's four calls fit in $0.005 (at most ~$0.0007 each); the strong judge's first call could
+    # cost up to 1024 output tokens x $10 per million, more than what is left: stage 2 stops before calling.
+    server = judge(scripted({"gpt-4o-mini": dict.fromkeys(range(4), ("A", 0.6)), "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(4))
+    stopped = cascade(data, "--max-cost", "0.005", "--concurrency", "1")
+    assert stopped.exit_code == 3, stopped.output
+    assert calls(server) == {"gpt-4o-mini": 4}
+    assert "stage 2 (openai/gpt-4o) stopped early" in stopped.stderr
+    finished = cascade(data, "--max-cost", "1")
+    assert finished.exit_code == 0, finished.output
+    assert calls(server) == {"gpt-4o-mini": 4, "gpt-4o": 4}
+
+
+def test_a_pointwise_cascade_reads_the_likeliest_score(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    def respond(request: FakeRequest) -> Reply:
+        found = re.search(r"Question (\d+)\?", request.prompt)
+        assert found is not None
+        index = int(found.group(1))
+        if request.model == "gpt-4o" or index == 0:
+            return Reply("Fine.\nRating: [[8]]", at="8", distribution={"8": 0.9, "7": 0.1})
+        return Reply("Hmm.\nRating: [[3]]", at="3", distribution={"3": 0.5, "9": 0.5})
+
+    server = judge(respond)
+    data = write_jsonl(
+        tmp_path / "d.jsonl", [{"id": f"p{i}", "question": f"Question {i}?", "answer": "x"} for i in range(3)]
+    )
+    result = run("eval", data, "--cascade", f"{CHEAP},{STRONG}", "--score-method", "logprobs", "--out", "out", "-q")
+    assert result.exit_code == 0, result.output
+    assert judged_questions(server, "gpt-4o") == {1, 2}  # P(likeliest score) 0.5 < 0.8
+    assert {row["judge"] for row in cascade_rows().values()} == {CHEAP, STRONG}
+    assert cascade_rows()["p1"]["score"] == pytest.approx(8 * 0.9 + 7 * 0.1)
