@@ -246,7 +246,7 @@ SERVER_OPTIONS: list[tuple[list[str], str]] = [
     (["--price-in", "1", "--price-out", "2"], "--price-in/--price-out cannot be used with --cascade"),
     (["--escalate-below", "1.5"], "--escalate-below 1.5"),
     (["--target-agreement", "0.9", "--abstain-below", "0.5"], "cannot be used with --target-agreement"),
-    (["--resume", "out"], "--resume cannot be used with --cascade"),
+    (["--resume", "elsewhere"], "--resume cannot be used with --cascade"),
 ]
 
 
@@ -312,6 +312,24 @@ def test_one_budget_for_every_stage(judge: Callable[..., FakeProvider], tmp_path
     finished = cascade(data, "--max-cost", "1")
     assert finished.exit_code == 0, finished.output
     assert calls(server) == {"gpt-4o-mini": 4, "gpt-4o": 4}
+
+
+@pytest.mark.parametrize("where", ["out", "out/cascade"])
+def test_resume_names_the_cascade_and_repeats_no_call(
+    judge: Callable[..., FakeProvider], tmp_path: Path, where: str
+) -> None:
+    server = judge(scripted({"gpt-4o-mini": dict.fromkeys(range(4), ("A", 0.6)), "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(4))
+    assert cascade(data, "--max-cost", "0.005", "--concurrency", "1", "--abstain-below", "0.9").exit_code == 3
+    resumed = run("eval", "--resume", where, "--max-cost", "1", "-q", "--format", "json")
+    assert resumed.exit_code == 0, resumed.output
+    assert calls(server) == {"gpt-4o-mini": 4, "gpt-4o": 4}  # the first stage's calls were not made again
+    assert report()["abstain_below"] == 0.9 and json.loads(resumed.stdout)["counts"]["scored"] == 4
+    again = run("eval", "--resume", where, "-q")
+    assert again.exit_code == 0 and calls(server) == {"gpt-4o-mini": 4, "gpt-4o": 4}
+    refused = run("eval", "--resume", where, "--escalate-below", "0.5")
+    assert refused.exit_code == 2
+    assert "a cascade keeps its judges and thresholds" in refused.stderr
 
 
 def test_a_pointwise_cascade_reads_the_likeliest_score(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:

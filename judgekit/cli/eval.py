@@ -113,10 +113,13 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     if (given["detach"] or given["estimate"] or given["resubmit"]) and not given["batch"]:
         raise fail("--detach, --estimate and --resubmit go with --batch", 2)
     values = _config_values({name: value for name, value in given.items() if name in _CONFIG_OPTIONS})
-    cascade = _cascade_spec(given)
+    stored = _stored_cascade(given)
+    cascade = stored.spec if stored is not None else _cascade_spec(given)
     judges = list(given["judge"] or []) if cascade is None else cascade.judges
-    if given["resume"]:
-        config = _resumed(ctx, given, values)
+    if stored is not None:  # --resume OUT of a cascade: the options its first stage's run holds
+        config = _resumed(ctx, given, values, str(stored.stage_one)).model_copy(update={"out": str(stored.out)})
+    elif given["resume"]:
+        config = _resumed(ctx, given, values, given["resume"])
     else:
         config = new_run_config(
             given["dataset"],
@@ -135,6 +138,21 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     )
 
 
+def _stored_cascade(given: dict[str, Any]) -> Any:
+    """The cascade `--resume` names (None for another directory); it keeps its judges and thresholds."""
+    from judgekit.pipeline.cascade_path import stored_cascade
+    from judgekit.pipeline.paths import refuse
+
+    stored = stored_cascade(given["resume"]) if given["resume"] else None
+    if stored is not None:
+        names = ("judge", "cascade", "escalate_below", "abstain_below", "target_agreement")
+        refuse(
+            [f"--{name.replace('_', '-')}" for name in names if given[name]],
+            f"with --resume {given['resume']}: a cascade keeps its judges and thresholds",
+        )
+    return stored
+
+
 def _cascade_spec(given: dict[str, Any]) -> Any:
     """--cascade and its options as a CascadeSpec (None without --cascade); refused where they cannot apply."""
     from judgekit.pipeline.cascade_path import CascadeSpec
@@ -150,7 +168,7 @@ def _cascade_spec(given: dict[str, Any]) -> Any:
         refuse(tuning, "without --cascade")
         return None
     refuse(["--judge"] if given["judge"] else [], "with --cascade, which names the judges")
-    refuse(["--resume"] if given["resume"] else [], "with --cascade; run the same command again to resume every stage")
+    refuse(["--resume"] if given["resume"] else [], "with --cascade; `--resume OUT` alone resumes a cascade")
     return CascadeSpec(
         judges=judges,
         escalate_below=given["escalate_below"],
@@ -159,7 +177,7 @@ def _cascade_spec(given: dict[str, Any]) -> Any:
     )
 
 
-def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) -> Any:
+def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any], run_dir: str) -> Any:
     """--resume: the stored configuration, checked against the judging options given now."""
     from judgekit.pipeline.setup import resumed_config
 
@@ -174,7 +192,7 @@ def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) 
         from judgekit.backends.pool import endpoint_settings
 
         explicit.update(endpoint_settings(given["base_url"]))
-    return resumed_config(given["resume"], explicit, dataset=given["dataset"], baseline=given["baseline"])
+    return resumed_config(run_dir, explicit, dataset=given["dataset"], baseline=given["baseline"])
 
 
 def _batch_options(given: dict[str, Any]) -> Any:

@@ -45,6 +45,7 @@ class CascadeReport(BaseModel):
     escalate_below: float | None
     """The threshold given (None with --target-agreement, which chooses one per stage)."""
     abstain_below: float | None
+    target_agreement: float | None = None
     stages: list[dict[str, Any]]
     """Per stage that ran: judge, run_dir, items, escalated, threshold, calls, cached, cost_usd, errors."""
     sources: dict[str, int]
@@ -118,6 +119,7 @@ def write_abstained(dataset: Dataset, settled: Sequence[Settled], path: Path) ->
 
 def write_report(out: Path, report: CascadeReport) -> Path:
     path = out / REPORT_FILE
+    out.mkdir(parents=True, exist_ok=True)
     write_json(path, report.model_dump(mode="json"))
     return path
 

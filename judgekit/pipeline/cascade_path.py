@@ -20,6 +20,8 @@ from judgekit.ci.gates import check_options
 from judgekit.ci.passrule import RunFacts
 from judgekit.compare.cascade_dir import (
     ABSTAIN_FILE,
+    CASCADE_DIR,
+    REPORT_FILE,
     VERDICT_COLUMN,
     CascadeReport,
     stage_dicts,
@@ -29,7 +31,7 @@ from judgekit.compare.cascade_dir import (
 )
 from judgekit.compare.cascade_run import CascadeOptions, StagesResult, run_stages, stage_dir
 from judgekit.config import EvalConfig
-from judgekit.errors import Interrupted, UsageError
+from judgekit.errors import InputError, Interrupted, UsageError
 from judgekit.judging.embedded import fill_defaults
 from judgekit.judging.pricing import format_usd
 from judgekit.metrics.cascade import DEFAULT_ESCALATE_BELOW, sources
@@ -96,9 +98,9 @@ def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
     planned = _plan(config, spec, out)
     check_options(request.post.gates, RunFacts.of(planned[0].manifest))
     _refuse_selected_labels(planned[0])
+    for note in dict.fromkeys(note for prepared in planned for note in prepared.grading.notes()):
+        say(note)  # once, however many judges it concerns
     for prepared in planned:
-        for note in prepared.grading.notes():
-            say(note)
         agree_to_multiplied_calls(prepared, request.yes)
     options = CascadeOptions(
         judges=spec.judges,
@@ -109,6 +111,7 @@ def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
         seed=config.seed,
         max_cost=config.max_cost,
     )
+    write_report(out, _report(spec, options, planned))  # what `--resume OUT` reads, should this session stop
     try:
         result = run_stages(planned, options, _progress(request.quiet))
     except KeyboardInterrupt:
@@ -180,16 +183,14 @@ def _ending(result: StagesResult, planned: list[Prepared], spec: CascadeSpec, op
     abstain_path = out / ABSTAIN_FILE
     abstained = write_abstained(planned[0].dataset, result.settled, abstain_path)
     target = _target_report(result, options)
-    report = CascadeReport(
-        judges=list(spec.judges),
-        escalate_below=None if spec.target_agreement is not None else options.escalate_below,
-        abstain_below=spec.abstain_below,
-        stages=stage_dicts(result.stages),
-        sources=sources(result.settled),
-        abstained=abstained,
-        abstain_file=str(abstain_path) if abstained else None,
-        target=target,
-        run_dir=str(run.path),
+    report = _report(spec, options, planned).model_copy(
+        update={
+            "stages": stage_dicts(result.stages),
+            "sources": sources(result.settled),
+            "abstained": abstained,
+            "abstain_file": str(abstain_path) if abstained else None,
+            "target": target,
+        }
     )
     write_report(out, report)
     notes = [*result.notes, *_lines(report)]
@@ -201,6 +202,51 @@ def _ending(result: StagesResult, planned: list[Prepared], spec: CascadeSpec, op
         stop_reasons=stopped,
         failed_items={"run": summary.counts.errors},
     )
+
+
+def _report(spec: CascadeSpec, options: CascadeOptions, planned: list[Prepared]) -> CascadeReport:
+    """The cascade's record before any stage ran: what it was asked to do."""
+    return CascadeReport(
+        judges=list(spec.judges),
+        escalate_below=None if spec.target_agreement is not None else options.escalate_below,
+        abstain_below=spec.abstain_below,
+        target_agreement=spec.target_agreement,
+        stages=[],
+        sources={},
+        abstained=0,
+        run_dir=str(options.out / CASCADE_DIR),
+    )
+
+
+@dataclass(frozen=True)
+class StoredCascade:
+    """A cascade's output directory, as `judgekit eval --resume OUT` finds it."""
+
+    out: Path
+    spec: CascadeSpec
+    stage_one: Path
+    """The first stage's run directory: its run.json holds the options every stage shares."""
+
+
+def stored_cascade(path: str) -> StoredCascade | None:
+    """The cascade whose output directory (or whose `cascade/` run) `path` is; None for any other directory."""
+    folder = Path(path)
+    if folder.name == CASCADE_DIR and (folder.parent / REPORT_FILE).is_file():
+        folder = folder.parent
+    record = folder / REPORT_FILE
+    if not record.is_file():
+        return None
+    try:
+        report = CascadeReport.model_validate_json(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{record}: cannot read the cascade's record ({exc.__class__.__name__})") from None
+    spec = CascadeSpec(
+        judges=report.judges,
+        escalate_below=report.escalate_below,
+        abstain_below=report.abstain_below,
+        target_agreement=report.target_agreement,
+    )
+    return StoredCascade(folder, spec, stage_dir(folder, 1, report.judges[0]))
 
 
 def _target_report(result: StagesResult, options: CascadeOptions) -> TargetReport | None:
