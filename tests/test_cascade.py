@@ -350,3 +350,25 @@ def test_a_pointwise_cascade_reads_the_likeliest_score(judge: Callable[..., Fake
     assert judged_questions(server, "gpt-4o") == {1, 2}  # P(likeliest score) 0.5 < 0.8
     assert {row["judge"] for row in cascade_rows().values()} == {CHEAP, STRONG}
     assert cascade_rows()["p1"]["score"] == pytest.approx(8 * 0.9 + 7 * 0.1)
+
+
+def test_later_stages_read_the_same_items_from_a_csv_without_ids(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    cheap: Script = {1: ("A", 0.95), 2: ("A", 0.6), 3: ("B", 0.95), 4: ("A", 0.5)}
+    server = judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": SURE_STRONG}))
+    data = tmp_path / "d.csv"
+    lines = ["q,first,second,topic"] + [f"Question {index}?,GOOD {index},BAD {index},t{index}" for index in range(1, 5)]
+    data.write_text("\n".join(lines) + "\n")
+    fields = ["-f", "question=q", "-f", "answer_a=first", "-f", "answer_b=second"]
+    result = cascade(data, *fields)
+    assert result.exit_code == 0, result.output
+    assert judged_questions(server, "gpt-4o") == {2, 4}
+    verdicts = cascade_rows()
+    # Ids come from the rows' places in the file (1-based); the escalated rows keep theirs.
+    assert {item: row["judge"] for item, row in verdicts.items()} == {"1": CHEAP, "2": STRONG, "3": CHEAP, "4": STRONG}
+    stage_two = [json.loads(line) for line in Path("out/subsets/stage2.jsonl").read_text().splitlines()]
+    assert stage_two == [
+        {"id": "2", "q": "Question 2?", "first": "GOOD 2", "second": "BAD 2", "topic": "t2"},
+        {"id": "4", "q": "Question 4?", "first": "GOOD 4", "second": "BAD 4", "topic": "t4"},
+    ]
