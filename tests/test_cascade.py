@@ -372,3 +372,16 @@ def test_later_stages_read_the_same_items_from_a_csv_without_ids(
         {"id": "2", "q": "Question 2?", "first": "GOOD 2", "second": "BAD 2", "topic": "t2"},
         {"id": "4", "q": "Question 4?", "first": "GOOD 4", "second": "BAD 4", "topic": "t4"},
     ]
+
+
+def test_a_fallback_that_multiplies_calls_is_asked_for_once(tmp_path: Path) -> None:
+    # The mock judges return no log-probabilities: --score-method logprobs falls back to 20 samples a call.
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    options = ["--cascade", "mock/random,mock/first", "--score-method", "logprobs", "--out", "out", "-q"]
+    refused = run("eval", data, *options)
+    assert refused.exit_code == 2
+    assert "mock/random:" in refused.stderr and "mock/first:" in refused.stderr
+    assert not Path("out/stage1-mock_random").exists()
+    agreed = run("eval", data, *options, "--yes")
+    assert agreed.exit_code == 0, agreed.output
+    assert report()["stages"][0]["calls"] == 3  # one request per item, 20 samples in it

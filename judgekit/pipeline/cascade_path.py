@@ -100,8 +100,7 @@ def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
     _refuse_selected_labels(planned[0])
     for note in dict.fromkeys(note for prepared in planned for note in prepared.grading.notes()):
         say(note)  # once, however many judges it concerns
-    for prepared in planned:
-        agree_to_multiplied_calls(prepared, request.yes)
+    agree_to_multiplied_calls(planned, request.yes)  # once for every judge (each counted on every item: at most)
     options = CascadeOptions(
         judges=spec.judges,
         out=out,
