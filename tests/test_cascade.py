@@ -385,3 +385,17 @@ def test_a_fallback_that_multiplies_calls_is_asked_for_once(tmp_path: Path) -> N
     agreed = run("eval", data, *options, "--yes")
     assert agreed.exit_code == 0, agreed.output
     assert report()["stages"][0]["calls"] == 3  # one request per item, 20 samples in it
+
+
+@pytest.mark.parametrize(("n", "said"), [(1, "no labelled item was held apart"), (2, "coverage 1.000 (1 of 1)")])
+def test_target_agreement_on_one_or_two_labelled_items(
+    judge: Callable[..., FakeProvider], tmp_path: Path, n: int, said: str
+) -> None:
+    judge(scripted({"gpt-4o-mini": dict.fromkeys(range(n), ("A", 0.7)), "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(n))
+    result = cascade(data, "--target-agreement", "0.9")
+    assert result.exit_code == 0, result.output
+    target = report()["target"]
+    assert (target["calibration_items"], target["held_apart_items"]) == (1, n - 1)
+    assert target["thresholds"][0] == pytest.approx(0.7)  # the one calibration verdict is right
+    assert said in result.stderr
