@@ -399,3 +399,15 @@ def test_target_agreement_on_one_or_two_labelled_items(
     assert (target["calibration_items"], target["held_apart_items"]) == (1, n - 1)
     assert target["thresholds"][0] == pytest.approx(0.7)  # the one calibration verdict is right
     assert said in result.stderr
+
+
+def test_a_default_judge_from_the_environment_gives_way_to_the_cascade(
+    judge: Callable[..., FakeProvider], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = judge(scripted({"gpt-4o-mini": dict.fromkeys(range(2), ("A", 0.9)), "gpt-4o": SURE_STRONG}))
+    monkeypatch.setenv("JUDGEKIT_JUDGE", "openai/some-default")
+    data = write_jsonl(tmp_path / "d.jsonl", rows(2))
+    result = cascade(data)
+    assert result.exit_code == 0, result.output
+    assert calls(server) == {"gpt-4o-mini": 2}
+    assert run("eval", "--resume", "out", "-q").exit_code == 0

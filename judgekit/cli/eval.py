@@ -113,6 +113,9 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     if (given["detach"] or given["estimate"] or given["resubmit"]) and not given["batch"]:
         raise fail("--detach, --estimate and --resubmit go with --batch", 2)
     values = _config_values({name: value for name, value in given.items() if name in _CONFIG_OPTIONS})
+    cascading = given["cascade"] or (given["resume"] and _is_cascade(given["resume"]))
+    if cascading and not _typed(ctx, "judge"):
+        given["judge"] = None  # a default judge (JUDGEKIT_JUDGE, a settings file) gives way to a cascade
     stored = _stored_cascade(given)
     cascade = stored.spec if stored is not None else _cascade_spec(given)
     judges = list(given["judge"] or []) if cascade is None else cascade.judges
@@ -136,6 +139,12 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
             config, post, judges=judges, batch=batch, quiet=given["quiet"], yes=given["yes"], cascade=cascade, **panel
         )
     )
+
+
+def _is_cascade(path: str) -> bool:
+    from judgekit.pipeline.cascade_path import stored_cascade
+
+    return stored_cascade(path) is not None
 
 
 def _stored_cascade(given: dict[str, Any]) -> Any:
@@ -230,6 +239,12 @@ def _config_values(given: dict[str, Any]) -> dict[str, Any]:
             value = not value
         values[_RENAMED.get(name, name)] = value.value if isinstance(value, Enum) else value
     return values
+
+
+def _typed(ctx: typer.Context, option: str) -> bool:
+    """Whether the option was typed on the command line (not a default, an environment variable or a file)."""
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def _given_on_command_line(ctx: typer.Context, config_name: str) -> bool:
