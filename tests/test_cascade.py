@@ -411,3 +411,21 @@ def test_a_default_judge_from_the_environment_gives_way_to_the_cascade(
     assert result.exit_code == 0, result.output
     assert calls(server) == {"gpt-4o-mini": 2}
     assert run("eval", "--resume", "out", "-q").exit_code == 0
+
+
+def test_a_failed_item_is_retried_before_it_escalates(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    from judgekit.testing.server import Faults
+
+    cheap: Script = dict.fromkeys(range(3), ("A", 0.6))
+    server = judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": SURE_STRONG}), faults=Faults(script=["server_error"]))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    failed = cascade(data, "--max-retries", "0", "--concurrency", "1")
+    assert failed.exit_code == 3, failed.output
+    assert len(judged_questions(server, "gpt-4o")) == 2  # the failed item was not sent on
+    assert report()["sources"] == {"error": 1, STRONG: 2}
+    again = cascade(data, "--max-retries", "0", "--concurrency", "1")
+    assert again.exit_code == 0, again.output
+    assert "other items reached openai/gpt-4o than last time" in again.stderr
+    # The strong judge saw each item once: the two it had already judged came from the cache.
+    assert calls(server)["gpt-4o"] == 3 and judged_questions(server, "gpt-4o") == {0, 1, 2}
+    assert report()["sources"] == {STRONG: 3}
