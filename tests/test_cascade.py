@@ -107,6 +107,10 @@ def test_only_items_below_the_threshold_reach_the_next_judge(
     assert [(stage["items"], stage["escalated"], stage["calls"]) for stage in stages] == [(6, 3, 6), (3, 0, 3)]
     assert report()["sources"] == {CHEAP: 3, STRONG: 3}
     assert "cascade stage 1 openai/gpt-4o-mini: 6 items, 3 escalated (confidence below 0.8)" in result.stderr
+    page = run("report", "out/cascade", "--html", "page.html")
+    assert page.exit_code == 0, page.output
+    sources_shown = Counter(re.findall(r"cascade verdict, from (openai/[\w.-]+)", Path("page.html").read_text()))
+    assert sources_shown == {CHEAP: 3, STRONG: 3}  # each item's call names the judge its verdict came from
 
 
 def test_cost_per_judge_is_what_each_stage_was_charged(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
