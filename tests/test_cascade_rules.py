@@ -8,7 +8,7 @@ import math
 import pytest
 
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
-from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, sources
+from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, sources, without_confidence
 from judgekit.metrics.cascade_thresholds import NEVER_TRUSTED, held_apart, pick_threshold, split_labelled
 
 
@@ -115,3 +115,14 @@ def test_held_apart_coverage_and_agreement() -> None:
     assert agreement.low == pytest.approx(1 - math.sqrt(0.975))
     assert agreement.high == pytest.approx(math.sqrt(0.975))
     assert held_apart(settled, items, frozenset()) == (None, None)  # nothing held apart
+
+
+def test_verdicts_without_a_confidence_are_counted() -> None:
+    outcomes = [
+        ItemOutcome("a", "ok", verdict="A"),  # no probabilities, one order
+        ItemOutcome("b", "ok", verdict="A", probabilities={"A": 0.9, "B": 0.1}),
+        ItemOutcome("c", "ok", score=4.0),
+        ItemOutcome("d", "unscored"),  # no verdict at all: not a verdict without confidence
+    ]
+    assert without_confidence(outcomes) == 2
+    assert without_confidence([]) == 0

@@ -20,7 +20,7 @@ from judgekit.api import Prepared, execute, prepare
 from judgekit.inputs.subsets import write_subset
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.metrics.aggregate import ItemOutcome
-from judgekit.metrics.cascade import Settled, abstain, confidence, escalates
+from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, without_confidence
 from judgekit.metrics.cascade_thresholds import (
     NEVER_TRUSTED,
     Split,
@@ -131,6 +131,13 @@ def run_stages(
             elif escalates(outcome_of_item, threshold):
                 reaching.append(item_id)
         record.escalated = len(reaching)
+        blind = without_confidence(judged.outcomes)
+        if blind and (not last or _abstains(options)):
+            what = "escalated" if not last else "were left to humans"
+            result.notes.append(
+                f"warning: stage {stage} ({record.judge}): {blind} verdicts carried no confidence (answers without "
+                f"log-probabilities or samples) and {what}"
+            )
         if record.stop_reason is not None:
             _leave_pending(settled, reaching, stage)
             break

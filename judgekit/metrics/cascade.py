@@ -58,6 +58,12 @@ def escalates(outcome: ItemOutcome, threshold: float) -> bool:
     return value is None or value < threshold
 
 
+def without_confidence(outcomes: Sequence[ItemOutcome]) -> int:
+    """Verdicts that carry no confidence (an answer without log-probabilities): each escalates, and a
+    stage with some says so, since a provider that ignores the request would escalate every item."""
+    return sum(outcome.status == "ok" and confidence(outcome) is None for outcome in outcomes)
+
+
 @dataclass
 class Settled:
     """An item's place in the cascade once every stage that saw it has judged it."""
