@@ -216,3 +216,15 @@ def test_base_url_option_reaches_the_fake_through_the_cli(
     result = cli("eval", str(DATA), "--judge", f"gemini/{MODEL}", "--base-url", server.url, "-q", "--limit", "5")
     assert result.exit_code == 0, result.output
     assert len(server.recorded) == 5 and server.recorded[0].request.api == "gemini"
+
+
+def test_a_priced_model_reports_cost_from_the_usage_it_returned(gemini: Callable[..., FakeProvider]) -> None:
+    server = gemini(lambda request: "Fine.\nRating: [[6]]")
+    summary = run_eval(EvalConfig(dataset=str(DATA), judge=f"gemini/{MODEL}", limit=3)).summary
+    assert summary.cost is not None and (summary.cost.price_in, summary.cost.price_out) == (0.30, 2.50)
+    assert "2026-03" in summary.cost.source
+    # By hand from the fake's token counts (a token per four characters of prompt and answer).
+    prompt_tokens = sum(len(entry.request.prompt) // 4 for entry in server.recorded)
+    answer_tokens = 3 * (len("Fine.\nRating: [[6]]") // 4)
+    expected = (prompt_tokens * 0.30 + answer_tokens * 2.50) / 1e6
+    assert summary.cost.usd == pytest.approx(expected, abs=1e-6)  # the summary keeps six decimals
