@@ -11,25 +11,30 @@ Every call is judged at once, with the same machinery as `judgekit eval` (templa
 cache, retries), so the test can assert on it. When the session ends, the calls of each kind
 (and template) are gathered into one run directory under `--judgekit-out` with the usual
 judgments.jsonl and summary.json (the calls made during the tests are resumed, never paid
-twice); the session gates (`--judgekit-min-win-rate`, `--judgekit-min-score`,
-`--judgekit-max-unscored`, each failing on fewer than `--judgekit-min-items` calls) are checked
-on it, the Markdown summary goes to $GITHUB_STEP_SUMMARY when set, and a failed gate makes the
-session fail (exit 1).
+twice), and each run ends through `judgekit.pipeline.ending.end_run`, the ending of every
+`judgekit eval`: the summary table, the session gates (`--judgekit-min-win-rate`,
+`--judgekit-min-score`, `--judgekit-max-unscored`, each failing on fewer than
+`--judgekit-min-items` calls), `--judgekit-junit` / `--judgekit-markdown` / `--judgekit-html`
+reports, the Markdown summary in $GITHUB_STEP_SUMMARY and the annotations when set. What the
+ending says is shown in pytest's "judgekit" section, and a failed gate, or a run that failed
+as `judgekit eval` would exit 3, makes the session fail (exit 1).
 
 Layer: the top, beside the CLI (`cli | pytest_plugin` in .importlinter): it calls the library
-(api, ci, reporting) and nothing in judgekit imports it. pytest loads it through the `pytest11`
+(api, pipeline) and nothing in judgekit imports it. pytest loads it through the `pytest11`
 entry point; `-p no:judgekit.pytest_plugin` turns it off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Coroutine
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -39,8 +44,9 @@ import pytest
 if TYPE_CHECKING:
     from judgekit.api import Prepared
     from judgekit.backends.base import Backend
-    from judgekit.ci.gates import GateOptions, GateResult
+    from judgekit.ci.gates import GateOptions
     from judgekit.config import EvalConfig
+    from judgekit.pipeline.ending import PostRun
     from judgekit.schema import Judgment
 
 Kind = Literal["pointwise", "pairwise"]
@@ -48,6 +54,8 @@ T = TypeVar("T")
 ITEM_FIELDS = ("reference", "context", "category", "rubric")
 """Optional item fields a call may pass (the dataset columns of the same names)."""
 _STASH: pytest.StashKey[JudgeSession] = pytest.StashKey()
+REPORTS = ("junit", "markdown", "html")
+"""The report options of `judgekit eval`, spelled --judgekit-junit etc. here."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,23 +72,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         help="session gates fail on fewer calls than this (default 10, as --min-items)",
     )
+    for report in REPORTS:
+        group.addoption(
+            f"--judgekit-{report}",
+            metavar="PATH",
+            help=f"write each run's {report} report (as `judgekit eval --{report}`); with several runs in the "
+            "session, the run's name goes before the suffix (report-pairwise.xml)",
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     thresholds = {name: getattr(option, f"judgekit_{name}") for name in ("min_win_rate", "min_score", "max_unscored")}
-    gates = None
-    if any(value is not None for value in thresholds.values()):  # judgekit's models load only when asked for
+    reports = {name: getattr(option, f"judgekit_{name}") for name in REPORTS}
+    gates, post = None, None
+    if any(value is not None for value in (*thresholds.values(), *reports.values())):  # load judgekit only if asked
         from judgekit.ci.gates import GateOptions
-        from judgekit.errors import UsageError
+        from judgekit.errors import JudgekitError
+        from judgekit.pipeline.ending import PostRun
 
         try:
             minimum = {} if option.judgekit_min_items is None else {"min_items": option.judgekit_min_items}
-            gates = GateOptions(**thresholds, on_ci_bound=option.judgekit_on_ci_bound, **minimum)
-        except UsageError as exc:
+            if any(value is not None for value in thresholds.values()):
+                gates = GateOptions(**thresholds, on_ci_bound=option.judgekit_on_ci_bound, **minimum)
+            post = PostRun(**reports)
+            post.check_targets()  # a report that cannot be written fails now, not after the session's calls
+        except JudgekitError as exc:
             raise pytest.UsageError(_option_names(str(exc))) from None
     judge = option.judgekit_judge or os.environ.get("JUDGEKIT_JUDGE")
-    config.stash[_STASH] = JudgeSession(judge, Path(option.judgekit_out), option.judgekit_positions, gates)
+    config.stash[_STASH] = JudgeSession(judge, Path(option.judgekit_out), option.judgekit_positions, gates, post)
 
 
 @dataclass(frozen=True)
@@ -180,10 +200,12 @@ class _Group:
 class JudgeSession:
     """Judges the session's calls on one backend and event loop, then gathers them into runs."""
 
-    def __init__(self, judge: str | None, out: Path, positions: str | None, gates: GateOptions | None) -> None:
-        self.judge_spec, self.out, self.positions, self.gates = judge, out, positions, gates
+    def __init__(
+        self, judge: str | None, out: Path, positions: str | None, gates: GateOptions | None, post: PostRun | None
+    ) -> None:
+        self.judge_spec, self.out, self.positions, self.gates, self.post = judge, out, positions, gates, post
         self.groups: dict[tuple[Kind, str | None], _Group] = defaultdict(_Group)
-        self.results: list[tuple[Path, list[GateResult]]] = []
+        self.results: list[_Ended] = []
         self.problems: list[str] = []
         self._backend: Backend | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -249,12 +271,8 @@ class JudgeSession:
         finally:
             self.close()
 
-    def _finish_group(self, kind: Kind, template: str | None, group: _Group) -> tuple[Path, list[GateResult]]:
+    def _finish_group(self, kind: Kind, template: str | None, group: _Group) -> _Ended:
         from judgekit import api
-        from judgekit.ci.gates import evaluate
-        from judgekit.ci.passrule import PassRule, RunFacts
-        from judgekit.pipeline.finished import load_finished
-        from judgekit.reporting import github, markdown
 
         name = kind if template is None else f"{kind}-{re.sub(r'[^A-Za-z0-9._-]+', '_', template)}"
         data = _write_rows(self._scratch_dir() / f"{name}.jsonl", group.rows)
@@ -266,12 +284,22 @@ class JudgeSession:
         writer.close()
         prepared.config = prepared.config.model_copy(update={"fresh": False})
         result = self._run(api.execute(prepared))  # resumes every call: nothing is asked twice
-        view = load_finished(result.run_dir, result.summary)
-        gates = evaluate(_gates_for(self.gates, kind), view) if self.gates is not None else []
-        github.publish_markdown(markdown.run_report(view, PassRule.of(RunFacts.of(view.manifest), None), gates), None)
-        if github.in_github_actions():
-            github.annotate(gates)
-        return result.run_dir, gates
+        return _end(result, self._post_for(kind, name))
+
+    def _post_for(self, kind: Kind, name: str) -> PostRun:
+        """The session's gates for this kind of call and its report files (named per run when there are several)."""
+        from dataclasses import replace
+
+        from judgekit.ci.gates import GateOptions
+        from judgekit.pipeline.ending import PostRun
+
+        gates = _gates_for(self.gates, kind) if self.gates is not None else GateOptions()
+        post = self.post or PostRun()
+        if len(self.groups) > 1:
+            post = replace(
+                post, junit=_named(post.junit, name), markdown=_named(post.markdown, name), html=_named(post.html, name)
+            )
+        return replace(post, gates=gates)
 
     def close(self) -> None:
         loop, self._loop = self._loop, None
@@ -279,6 +307,40 @@ class JudgeSession:
             if self._backend is not None:
                 asyncio.run_coroutine_threadsafe(self._backend.inner.aclose(), loop).result()  # type: ignore[attr-defined]
             loop.call_soon_threadsafe(loop.stop)
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """One run of the session after `end_run`: where it is, whether it passed, what the ending said."""
+
+    run_dir: Path
+    passed: bool
+    lines: list[str]
+
+
+def _end(result: Any, post: PostRun) -> _Ended:
+    """End one run as `judgekit eval` ends it, keeping what the ending prints for pytest's report."""
+    from judgekit.errors import ExitCode, JudgekitError
+    from judgekit.pipeline.ending import end_run
+    from judgekit.pipeline.paths import run_end_of
+
+    said = io.StringIO()
+    try:
+        with redirect_stdout(said), redirect_stderr(said):
+            passed = end_run(run_end_of(result, notes=[]), post) == ExitCode.OK
+    except JudgekitError as exc:  # a run that stopped, or failed items beyond the allowed (exit 3 in the CLI)
+        print(f"judgekit: FAILED: {exc}", file=said)
+        passed = False
+    lines = [line.removeprefix("judgekit: ") for line in said.getvalue().splitlines() if line.strip()]
+    return _Ended(result.run_dir, passed, [_option_names(line) for line in lines])
+
+
+def _named(target: str | None, name: str) -> str | None:
+    """`report.xml` -> `report-pairwise.xml`: one file per run when the session has several."""
+    if target is None:
+        return None
+    path = Path(target)
+    return str(path.with_name(f"{path.stem}-{name}{path.suffix}"))
 
 
 class _KeptOpen:
@@ -300,7 +362,9 @@ class _KeptOpen:
 
 def _option_names(text: str) -> str:
     """judgekit's messages name its CLI options; in pytest they are spelled --judgekit-*."""
-    return re.sub(r"--(min-win-rate|min-score|max-unscored|on-ci-bound|min-items)\b", r"--judgekit-\1", text)
+    return re.sub(
+        r"--(min-win-rate|min-score|max-unscored|on-ci-bound|min-items|junit|markdown|html)\b", r"--judgekit-\1", text
+    )
 
 
 def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -358,7 +422,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if judge_session is None or (not judge_session.groups and judge_session.gates is None):
         return
     judge_session.finish()
-    failed = judge_session.problems or any(not gate.passed for _, gates in judge_session.results for gate in gates)
+    failed = judge_session.problems or any(not ended.passed for ended in judge_session.results)
     if failed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -368,9 +432,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if judge_session is None or not (judge_session.results or judge_session.problems):
         return
     terminalreporter.section("judgekit")
-    for run_dir, gates in judge_session.results:
-        terminalreporter.write_line(f"run directory: {run_dir}")
-        for gate in gates:
-            terminalreporter.write_line(f"  gate {'passed' if gate.passed else 'FAILED'}: {_option_names(gate.line())}")
+    for ended in judge_session.results:
+        terminalreporter.write_line(f"run directory: {ended.run_dir}")
+        for line in ended.lines:
+            # GitHub reads a workflow command (::error) only at the start of a line.
+            shown = line if line.startswith("::") else f"  {line}"
+            terminalreporter.write_line(shown, red=line.startswith(("gate FAILED", "FAILED")))
     for problem in judge_session.problems:
         terminalreporter.write_line(f"gate FAILED: {problem}", red=True)
