@@ -228,3 +228,12 @@ def test_a_priced_model_reports_cost_from_the_usage_it_returned(gemini: Callable
     answer_tokens = 3 * (len("Fine.\nRating: [[6]]") // 4)
     expected = (prompt_tokens * 0.30 + answer_tokens * 2.50) / 1e6
     assert summary.cost.usd == pytest.approx(expected, abs=1e-6)  # the summary keeps six decimals
+
+
+def test_the_vertex_switch_of_the_sdk_does_not_redirect_a_gemini_judge(
+    gemini: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = gemini()
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    assert "[[A]]" in _complete().text
+    assert server.recorded[0].request.api == "gemini"

@@ -76,7 +76,9 @@ class GeminiBackend:
                 timeout=int(self._timeout * 1000),  # the SDK counts milliseconds
                 retry_options=types.HttpRetryOptions(attempts=1),
             )
-            self._client = genai.Client(api_key=self._api_key, http_options=http_options).aio
+            # vertexai=False: GOOGLE_GENAI_USE_VERTEXAI in the environment must not turn this into a Vertex client.
+            client = genai.Client(vertexai=False, api_key=self._api_key, http_options=http_options)
+            self._client = client.aio
         return self._client
 
     def request_parts(self, request: JudgeRequest) -> tuple[list[dict[str, Any]], dict[str, Any]]:
