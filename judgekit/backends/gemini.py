@@ -54,6 +54,7 @@ class GeminiBackend:
         self._base_url = options.base_url or os.environ.get(BASE_URL_VARIABLE) or None
         self._timeout = options.timeout
         self._client: Any = None
+        self._http: Any = None
         self.capabilities = Capabilities(logprobs=True, max_top_logprobs=MAX_TOP_LOGPROBS, n=True, seed=True)
 
     @property
@@ -68,13 +69,18 @@ class GeminiBackend:
     def client(self) -> Any:
         """The SDK's async client, made on first use (a fully cached run never imports the SDK)."""
         if self._client is None:
+            import httpx2
             from google import genai
             from google.genai import types
 
+            # Our own HTTP client keeps the SDK on httpx2 (its own dependency) even where aiohttp is
+            # installed, which the SDK would otherwise prefer: one transport, one set of failures.
+            self._http = httpx2.AsyncClient()
             http_options = types.HttpOptions(
                 base_url=self._base_url,
                 timeout=int(self._timeout * 1000),  # the SDK counts milliseconds
                 retry_options=types.HttpRetryOptions(attempts=1),
+                httpx_async_client=self._http,
             )
             # vertexai=False: GOOGLE_GENAI_USE_VERTEXAI in the environment must not turn this into a Vertex client.
             client = genai.Client(vertexai=False, api_key=self._api_key, http_options=http_options)
@@ -141,6 +147,8 @@ class GeminiBackend:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
 
 def _retry_delay(error: dict[str, Any]) -> float | None:
@@ -155,10 +163,10 @@ def _retry_delay(error: dict[str, Any]) -> float | None:
 
 def _transport_error(exc: Exception, endpoint: str) -> ProviderError:
     """A failure below HTTP (the SDK lets its HTTP client's exceptions through): timeout or connection."""
-    name = type(exc).__name__
-    if "Timeout" in name:
+    name = type(exc).__name__.lower()
+    if "timeout" in name:
         return ProviderError(f"the request to {redact(endpoint)} timed out", kind="timeout", retryable=True)
-    if any(word in name for word in ("Connect", "Read", "Write", "Protocol", "Network", "Transport")):
+    if any(word in name for word in ("connect", "read", "write", "protocol", "network", "transport")):
         return ProviderError(
             f"cannot connect to {redact(endpoint)} ({redact(root_cause(exc))})", kind="connection", retryable=True
         )
