@@ -175,7 +175,7 @@ def test_batch_is_refused_before_any_call(bedrock: Callable[..., FakeProvider]) 
     server = bedrock()
     result = cli("eval", str(DATA), "--judge", f"bedrock/{MODEL}", "--batch", "-q")
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
-    assert "--batch" in result.output and "bedrock/" in result.output
+    assert "no batch adapter for bedrock/ judges" in result.output
     assert server.recorded == []
 
 
