@@ -235,3 +235,16 @@ def _private_key() -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+
+
+def test_an_access_token_needs_no_google_auth(
+    vertex: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    server = vertex()
+    for name in [name for name in sys.modules if name == "google.auth" or name.startswith("google.auth.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "google.auth", None)  # as where the vertex extra is not installed
+    assert "[[A]]" in _complete().text
+    assert server.recorded[0].status == 200
