@@ -19,8 +19,6 @@ from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams
 from judgekit.testing.server import FakeProvider, Faults
 from tests.gate_helpers import cli
 
-pytest.importorskip("boto3")
-
 DATA = Path(__file__).resolve().parents[1] / "datasets" / "demo" / "pointwise.jsonl"
 ACCESS_KEY = "AKIAFAKEJUDGEKIT0001"
 SECRET = "fake-secret-key-0123456789abcdefghijklmnop"

@@ -12,9 +12,6 @@ import pytest
 from judgekit.testing.server import FakeProvider
 from tests.gate_helpers import cli
 
-pytest.importorskip("google.genai")
-pytest.importorskip("boto3")
-
 DATA = Path(__file__).resolve().parents[1] / "datasets" / "demo" / "pointwise.jsonl"
 JUDGES = ("gemini/gemini-2.5-flash", "bedrock/amazon.nova-lite-v1:0", "vertex/claude-haiku-4-5@20251001")
 

@@ -19,8 +19,6 @@ from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams
 from judgekit.testing.server import FakeProvider, Faults, Reply
 from tests.gate_helpers import cli
 
-pytest.importorskip("google.genai")
-
 DATA = Path(__file__).resolve().parents[1] / "datasets" / "demo" / "pointwise.jsonl"
 KEY = "gemini-key-0123456789abcdef"
 MODEL = "gemini-2.5-flash"

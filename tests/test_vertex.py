@@ -194,7 +194,6 @@ class _TokenEndpoint(BaseHTTPRequestHandler):
 def test_application_default_credentials_are_traded_for_a_token(
     vertex: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, refuse: bool
 ) -> None:
-    pytest.importorskip("google.auth")
     server = vertex(lambda request: "Fine.\nRating: [[6]]")
     monkeypatch.delenv("GOOGLE_OAUTH_ACCESS_TOKEN")
     monkeypatch.delenv("ANTHROPIC_VERTEX_PROJECT_ID")  # the key file names the project
