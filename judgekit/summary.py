@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.length_control import LengthControlled
+from judgekit.stats.style_control import StyleControlled
 
 SUMMARY_VERSION = 1
 
@@ -70,6 +71,8 @@ class PairwiseMetrics(BaseModel):
     """Standard error of the win rate (sample standard deviation / sqrt(n)), as AlpacaEval reports it."""
     length_controlled: LengthControlled | None = None
     """The win rate of A with the answers' length difference controlled for (a logistic model)."""
+    style_controlled: StyleControlled | None = None
+    """The win rate of A with length, headers, list items and bold spans controlled for (Arena style)."""
 
 
 class PointwiseMetrics(BaseModel):
@@ -340,6 +343,8 @@ class LeaderboardRow(BaseModel):
     length_controlled_win_rate: Estimate | None = None
     """With a baseline: the win rate against it with the length difference controlled for."""
     length_coefficient: Estimate | None = None
+    style_controlled: StyleControlled | None = None
+    """With a baseline: the style-controlled fit against it (win rate and style coefficients)."""
 
 
 class Leaderboard(BaseModel):

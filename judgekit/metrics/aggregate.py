@@ -13,6 +13,7 @@ from typing import Any
 
 from judgekit.metrics import distribution
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
+from judgekit.metrics.style import style_counts
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
@@ -66,6 +67,9 @@ class ItemFacts:
     metadata: dict[str, Any] = field(default_factory=dict)
     human_scores: tuple[float, ...] | None = None
     """Each human rater's score, when the data holds several (human_score is their mean)."""
+    style_a: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Pairwise: answer_a's style counts (length, headers, list items, bold; see `metrics.style`)."""
+    style_b: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     @classmethod
     def of(cls, item: Item) -> ItemFacts:
@@ -83,6 +87,8 @@ class ItemFacts:
             length_b=len(item.answer_b or "") if pairwise else 0,
             metadata=item.metadata,
             human_scores=item.human_scores,
+            style_a=style_counts(item.answer_a or "") if pairwise else (0, 0, 0, 0),
+            style_b=style_counts(item.answer_b or "") if pairwise else (0, 0, 0, 0),
         )
 
 
@@ -272,6 +278,7 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         if (estimate := pairwise_stats.win_rate(values, **options)) is not None
     }
     from judgekit.stats.length_control import length_controlled
+    from judgekit.stats.style_control import style_controlled
 
     values = [pairwise_stats.OUTCOME_VALUE[v] for v in verdicts if v is not None]
     return PairwiseMetrics(
@@ -285,6 +292,9 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         standard_error=pairwise_stats.standard_error(values),
         length_controlled=length_controlled(
             values, [fact.length_a for fact, _ in scored], [fact.length_b for fact, _ in scored], **options
+        ),
+        style_controlled=style_controlled(
+            values, [fact.style_a for fact, _ in scored], [fact.style_b for fact, _ in scored], **options
         ),
     )
 
@@ -307,6 +317,8 @@ def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: d
         [fact.length_a for fact, _ in compared],
         [fact.length_b for fact, _ in compared],
         **options,
+        style_a=[fact.style_a for fact, _ in compared],
+        style_b=[fact.style_b for fact, _ in compared],
     )
 
 

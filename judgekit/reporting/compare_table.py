@@ -161,6 +161,7 @@ def _print_verdicts(comparison: Comparison, console: Any) -> None:
         "win rate of B %",
         "LC win rate of A %",
         "length coef.",
+        "SC win rate of A %",
     ):
         table.add_column(header, overflow="fold")
     for row in comparison.rows:
@@ -182,5 +183,6 @@ def _print_verdicts(comparison: Comparison, console: Any) -> None:
             pct(b),
             pct(row.length_controlled_win_rate),
             num(row.length_coefficient, 2),
+            pct(row.style_controlled_win_rate),
         )
     console.print(table)

@@ -1,0 +1,223 @@
+"""Style control: the markdown counts by hand, the fit against statsmodels, and the edges."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+
+from judgekit.metrics.leaderboard import build
+from judgekit.metrics.style import style_counts
+from judgekit.stats.style_control import FEATURES, MIN_ITEMS_PER_FEATURE, style_controlled
+
+MARKDOWN = """# Title
+Some **bold** text and __more bold__ and ** not bold **.
+## Section
+- one
+* two
+  + nested three
+1. first
+2) second
+#not a header
+-not an item
+```python
+# a comment, not a header
+- not an item either
+**nor bold**
+```
+####### seven hashes is no header
+"""
+
+
+def test_style_counts_by_hand() -> None:
+    length, headers, items, bold = style_counts(MARKDOWN)
+    assert length == len(MARKDOWN)
+    assert headers == 2  # "# Title", "## Section"
+    assert items == 5  # -, *, nested +, "1.", "2)"
+    assert bold == 2  # **bold**, __more bold__ (a span opening or closing on a space is not bold)
+    assert style_counts("") == (0, 0, 0, 0)
+    assert style_counts("plain words") == (11, 0, 0, 0)
+
+
+def _planted(seed: int, n: int, beta: list[float], *, ties: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random style counts and verdicts drawn from a logistic model with planted coefficients
+    (with `ties`, a tenth of the verdicts become ties, which shrinks the coefficients)."""
+    rng = np.random.default_rng(seed)
+    a = np.column_stack([rng.integers(50, 3000, n), rng.poisson(1.0, n), rng.poisson(3.0, n), rng.poisson(2.0, n)])
+    b = np.column_stack([rng.integers(50, 3000, n), rng.poisson(1.0, n), rng.poisson(3.0, n), rng.poisson(2.0, n)])
+    z = _independent_features(a, b)
+    p = 1 / (1 + np.exp(-(beta[0] + z @ np.asarray(beta[1:]))))
+    draw = rng.random(n)
+    if not ties:
+        return (draw < p).astype(float), a, b
+    values = np.where(draw < p * 0.9, 1.0, np.where(draw < p * 0.9 + 0.1, 0.5, 0.0))
+    return values, a, b
+
+
+def _independent_features(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The documented normalisation, written out again: (a-b)/(a+b+1), over its rms about zero."""
+    out = np.empty(a.shape, dtype=float)
+    for j in range(a.shape[1]):
+        d = np.array([(x - y) / (x + y + 1) for x, y in zip(a[:, j], b[:, j], strict=True)])
+        rms = np.sqrt(np.sum(d * d) / d.size)
+        out[:, j] = d / rms if rms > 0 else 0.0
+    return out
+
+
+def test_coefficients_match_a_statsmodels_glm_and_recover_planted_values() -> None:
+    planted = [-0.3, 1.2, 0.0, 0.4, -0.5]
+    values, a, b = _planted(5, 4000, planted)
+    fitted = style_controlled(values, a.tolist(), b.tolist(), resamples=300, seed=2)
+    assert fitted is not None and fitted.win_rate is not None and fitted.note is None
+    glm = sm.GLM(values, sm.add_constant(_independent_features(a, b)), family=sm.families.Binomial()).fit()
+    assert fitted.intercept == pytest.approx(glm.params[0], abs=1e-7)
+    assert fitted.win_rate.value == pytest.approx(1 / (1 + np.exp(-glm.params[0])), abs=1e-9)
+    assert list(fitted.coefficients) == list(FEATURES)
+    for index, name in enumerate(FEATURES):
+        coefficient = fitted.coefficients[name]
+        assert coefficient.value == pytest.approx(glm.params[index + 1], abs=1e-7)
+        assert coefficient.low is not None and coefficient.high is not None
+        # The bootstrap interval is about as wide as the GLM's Wald interval and holds the planted value.
+        assert coefficient.high - coefficient.low == pytest.approx(2 * 1.96 * glm.bse[index + 1], rel=0.3)
+        assert coefficient.low - 0.05 < planted[index + 1] < coefficient.high + 0.05
+
+
+def test_an_ordinary_small_sample_matches_statsmodels_too() -> None:
+    values, a, b = _planted(9, 60, [0.2, 0.8, 0.3, 0.0, 0.0], ties=True)
+    fitted = style_controlled(values, a.tolist(), b.tolist(), resamples=200)
+    assert fitted is not None and fitted.win_rate is not None
+    glm = sm.GLM(values, sm.add_constant(_independent_features(a, b)), family=sm.families.Binomial()).fit()
+    assert [fitted.intercept, *(e.value for e in fitted.coefficients.values())] == pytest.approx(
+        list(glm.params), abs=1e-6
+    )
+
+
+def test_a_constant_or_rare_feature_is_left_out_and_named() -> None:
+    values, a, b = _planted(6, 500, [0.1, 1.0, 0.0, 0.5, 0.0], ties=True)
+    a[:, 1] = b[:, 1] = 0  # nobody writes headers: the same (zero) difference everywhere
+    b[:, 3] = a[:, 3]
+    a[:3, 3] += 1  # bold differs on three items only
+    fitted = style_controlled(values, a.tolist(), b.tolist(), resamples=100)
+    assert fitted is not None and fitted.win_rate is not None
+    assert fitted.left_out == {
+        "headers": "the same on every item",
+        "bold": f"differs on 3 items (needs {MIN_ITEMS_PER_FEATURE})",
+    }
+    z = _independent_features(a, b)[:, [0, 2]]
+    glm = sm.GLM(values, sm.add_constant(z), family=sm.families.Binomial()).fit()
+    assert fitted.coefficients["length"].value == pytest.approx(glm.params[1], abs=1e-7)
+    assert fitted.coefficients["lists"].value == pytest.approx(glm.params[2], abs=1e-7)
+
+
+def test_no_style_difference_at_all_gives_the_raw_win_rate() -> None:
+    style = [[100, 1, 2, 0]] * 12
+    values = [1.0, 0.0, 1.0, 1.0, 0.5, 0.0, 1.0, 1.0, 0.0, 1.0, 0.5, 1.0]
+    fitted = style_controlled(values, style, style, resamples=200)
+    assert fitted is not None and fitted.win_rate is not None and fitted.coefficients == {}
+    assert set(fitted.left_out) == set(FEATURES)
+    assert fitted.win_rate.value == pytest.approx(np.mean(values), abs=1e-9)  # intercept-only MLE
+
+
+def test_perfect_separation_says_so_instead_of_a_number() -> None:
+    rng = np.random.default_rng(3)
+    a = [[int(x), 0, 0, 0] for x in rng.integers(50, 500, 30)]
+    b = [[int(x), 0, 0, 0] for x in rng.integers(50, 500, 30)]
+    longer_wins = [1.0 if x[0] > y[0] else 0.0 for x, y in zip(a, b, strict=True)]
+    fitted = style_controlled(longer_wins, a, b, resamples=50)
+    assert fitted is not None and fitted.win_rate is None and fitted.coefficients == {}
+    assert fitted.note is not None and "perfect separation" in fitted.note
+    # statsmodels agrees there is no finite maximum: its fit drives the deviance to zero with an
+    # ever larger coefficient, until its iteration limit stops it at a meaningless number.
+    z = _independent_features(np.array(a), np.array(b))[:, :1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        glm = sm.GLM(longer_wins, sm.add_constant(z), family=sm.families.Binomial()).fit(maxiter=100)
+    assert glm.deviance < 1e-6 and abs(glm.params[1]) > 30
+
+
+def test_edges_n_zero_one_two_and_all_equal() -> None:
+    assert style_controlled([], [], []) is None
+    one = style_controlled([1.0], [[10, 0, 1, 0]], [[20, 0, 0, 0]])
+    assert one is not None and one.win_rate is None and one.note is not None and "too few" in one.note
+    two = style_controlled([1.0, 0.0], [[10, 0, 0, 0], [30, 0, 0, 0]], [[20, 0, 0, 0], [5, 0, 0, 0]])
+    assert two is not None and two.win_rate is None and two.note is not None and "too few" in two.note
+    rng = np.random.default_rng(4)
+    a = rng.integers(1, 100, (20, 4)).tolist()
+    b = rng.integers(1, 100, (20, 4)).tolist()
+    all_a = style_controlled([1.0] * 20, a, b)
+    assert all_a is not None and all_a.win_rate is None and all_a.note is not None and "every verdict" in all_a.note
+
+
+def test_fewer_than_ten_items_give_a_point_estimate_without_interval() -> None:
+    a = [[100, 0, 0, 0], [300, 0, 0, 0], [50, 0, 0, 0], [400, 0, 0, 0], [120, 0, 0, 0], [90, 0, 0, 0]]
+    b = [[200, 0, 0, 0], [100, 0, 0, 0], [60, 0, 0, 0], [100, 0, 0, 0], [100, 0, 0, 0], [300, 0, 0, 0]]
+    values = [1.0, 1.0, 0.0, 0.0, 1.0, 0.5]
+    fitted = style_controlled(values, a, b, resamples=100)
+    assert fitted is not None and fitted.win_rate is not None
+    assert fitted.win_rate.low is None and fitted.win_rate.no_interval is not None
+    z = _independent_features(np.array(a), np.array(b))[:, :1]
+    glm = sm.GLM(values, sm.add_constant(z), family=sm.families.Binomial()).fit()
+    assert fitted.coefficients["length"].value == pytest.approx(glm.params[1], abs=1e-7)
+
+
+def test_leaderboard_rows_carry_each_systems_style_fit_against_the_baseline() -> None:
+    rng = np.random.default_rng(12)
+    first, second, values, style_a, style_b = [], [], [], [], []
+    for name, skill in (("sys-x", 0.6), ("sys-y", -0.4)):
+        for _ in range(150):
+            own = [int(rng.integers(50, 2000)), int(rng.poisson(1)), int(rng.poisson(3)), int(rng.poisson(2))]
+            base = [int(rng.integers(50, 2000)), int(rng.poisson(1)), int(rng.poisson(3)), int(rng.poisson(2))]
+            win = float(rng.random() < 1 / (1 + np.exp(-skill)))
+            if rng.random() < 0.5:  # the baseline shown as A on about half the items
+                first.append("base"), second.append(name), values.append(1 - win)
+                style_a.append(base), style_b.append(own)
+            else:
+                first.append(name), second.append("base"), values.append(win)
+                style_a.append(own), style_b.append(base)
+    board = build(
+        first,
+        second,
+        values,
+        [s[0] for s in style_a],
+        [s[0] for s in style_b],
+        resamples=100,
+        style_a=style_a,
+        style_b=style_b,
+    )
+    assert board is not None and board.baseline == "base"
+    for row in board.rows:
+        if row.system == "base":
+            assert row.style_controlled is None
+            continue
+        own_values, own, other = [], [], []
+        for a, b, value, sa, sb in zip(first, second, values, style_a, style_b, strict=True):
+            if row.system in (a, b):
+                mine = a == row.system
+                own_values.append(value if mine else 1 - value)
+                own.append(sa if mine else sb)
+                other.append(sb if mine else sa)
+        z = _independent_features(np.array(own), np.array(other))
+        glm = sm.GLM(own_values, sm.add_constant(z), family=sm.families.Binomial()).fit()
+        fitted = row.style_controlled
+        assert fitted is not None and fitted.win_rate is not None
+        assert fitted.intercept == pytest.approx(glm.params[0], abs=1e-7)
+
+
+def test_intervals_are_withheld_when_many_resamples_separate() -> None:
+    # The longer answer wins on every item but one: the whole sample has a finite fit, while
+    # about a third of the resamples leave that item out and separate perfectly.
+    lengths = [(100 + 40 * i, 120 + 40 * i) if i % 2 else (130 + 40 * i, 100 + 40 * i) for i in range(14)]
+    a = [[x, 0, 0, 0] for x, _ in lengths]
+    b = [[y, 0, 0, 0] for _, y in lengths]
+    values = [1.0 if x > y else 0.0 for x, y in lengths]
+    values[3] = 1.0 - values[3]
+    fitted = style_controlled(values, a, b, resamples=200)
+    assert fitted is not None and fitted.win_rate is not None
+    assert fitted.win_rate.low is None and fitted.win_rate.no_interval is not None
+    assert "resamples have no finite fit" in fitted.win_rate.no_interval
+    glm = sm.GLM(
+        values, sm.add_constant(_independent_features(np.array(a), np.array(b))[:, :1]), family=sm.families.Binomial()
+    ).fit()
+    assert fitted.coefficients["length"].value == pytest.approx(glm.params[1], abs=1e-6)
