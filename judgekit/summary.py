@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.length_control import LengthControlled
+from judgekit.stats.picks import ListwiseMetrics
 from judgekit.stats.style_control import StyleControlled
 
 SUMMARY_VERSION = 1
@@ -369,7 +370,7 @@ class Summary(BaseModel):
     """complete: every item has a row; incomplete: stopped by a budget or errors remain;
     interrupted: stopped by Ctrl-C (run the same command again to finish)."""
     run_dir: str
-    kind: Literal["pairwise", "pointwise"]
+    kind: Literal["pairwise", "pointwise", "listwise"]
     judge: str
     template: dict[str, Any]
     dataset: dict[str, Any]
@@ -378,6 +379,8 @@ class Summary(BaseModel):
     counts: Counts
     pairwise: PairwiseMetrics | None = None
     pointwise: PointwiseMetrics | None = None
+    listwise: ListwiseMetrics | None = None
+    """A listwise (best-of-N) run: how often each model's answer was picked."""
     bias: BiasMetrics | None = None
     human: HumanAgreement | HumanCorrelation | None = None
     orders: OrderAccuracy | None = None

@@ -48,6 +48,8 @@ class ItemOutcome:
     probabilities: dict[str, float] | None = None
     votes: int | None = None
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
+    pick: int | None = None
+    """Listwise: the data position (0-based) of the answer picked (see `metrics.listwise`)."""
 
 
 @dataclass
@@ -70,6 +72,10 @@ class ItemFacts:
     style_a: tuple[int, int, int, int] = (0, 0, 0, 0)
     """Pairwise: answer_a's style counts (length, headers, list items, bold; see `metrics.style`)."""
     style_b: tuple[int, int, int, int] = (0, 0, 0, 0)
+    models: tuple[str, ...] | None = None
+    """Listwise: the model behind each answer."""
+    answers: int = 0
+    """Listwise: how many answers the item offers."""
 
     @classmethod
     def of(cls, item: Item) -> ItemFacts:
@@ -89,6 +95,8 @@ class ItemFacts:
             human_scores=item.human_scores,
             style_a=style_counts(item.answer_a or "") if pairwise else (0, 0, 0, 0),
             style_b=style_counts(item.answer_b or "") if pairwise else (0, 0, 0, 0),
+            models=item.models,
+            answers=len(item.answers or ()),
         )
 
 
@@ -96,6 +104,10 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
     """The outcome of one item from its judge rows (keyed by call); `disagreement` is one of ORDER_RULES."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
+    if facts.kind == "listwise":
+        from judgekit.metrics.listwise import listwise_outcome
+
+        return listwise_outcome(facts, rows)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
         for row in (first, second):
@@ -140,6 +152,8 @@ class Aggregation:
     """Every model named by the items (for the self-preference warning)."""
     human_anchored: HumanAnchored | None = None
     """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
+    listwise: Any = None
+    """A `stats.picks.ListwiseMetrics` for a listwise (best-of-N) run."""
 
 
 def aggregate(
@@ -181,7 +195,12 @@ def aggregate(
     human: HumanAgreement | HumanCorrelation | None = None
     board = None
     orders = None
-    if kind == "pairwise":
+    listwise = None
+    if kind == "listwise":
+        from judgekit.metrics.listwise import listwise_metrics
+
+        listwise = listwise_metrics(facts, outcomes, judge_rows)
+    elif kind == "pairwise":
         from judgekit.metrics.bias import bias_metrics
         from judgekit.metrics.order_effects import order_accuracy
 
@@ -215,8 +234,11 @@ def aggregate(
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
         orders=orders,
-        models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
+        models={
+            name for fact in facts for name in (fact.model, fact.model_a, fact.model_b, *(fact.models or ())) if name
+        },
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
+        listwise=listwise,
     )
 
 

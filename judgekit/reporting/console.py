@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.judging.pricing import format_usd
+from judgekit.reporting.listwise_rows import listwise_rows
 from judgekit.reporting.style_rows import style_cell, style_rows
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import (
@@ -55,6 +56,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
             rows.append(("Length-controlled win rate of A", _pct(controlled.win_rate)))
             rows.append(("Length coefficient (> 0: longer wins)", _num(controlled.length_coefficient, 2)))
         rows.extend(style_rows(pairwise.style_controlled, _pct, lambda estimate: _num(estimate, 2)))
+    rows.extend(listwise_rows(summary.listwise, _pct))
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
