@@ -27,6 +27,7 @@ from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
+from judgekit.stats.picks import ListwiseMetrics
 from judgekit.stats.proportions import share
 from judgekit.stats.style_control import style_controlled
 from judgekit.summary import HumanAnchored, OrderAccuracy, RaterCeiling
@@ -85,6 +86,8 @@ class ComparisonRow(BaseModel):
     """Pairwise: the win rate of A with length and markdown style controlled for (stats/style_control.py)."""
     style_coefficients: dict[str, Estimate] = Field(default_factory=dict)
     """Pairwise: log-odds per standard deviation of each fitted style feature."""
+    listwise: ListwiseMetrics | None = None
+    """Listwise (best of N): each model's pick rate, the first-shown rate, rotation agreement."""
     mean_score: Estimate | None = None
     position_consistency: Estimate | None = None
     """Pairwise under --positions swap: share of items given the same verdict in both orders."""
@@ -196,6 +199,12 @@ def build_row(
         unscored_rate=share(answered),
         wall_s=judged.wall_s,
     )
+    if judged.kind == "listwise":
+        from judgekit.metrics.listwise import listwise_metrics
+
+        row.listwise = listwise_metrics(facts, outcomes, [r for r in judged.rows if r.role == "judge"])
+        _add_cost(row, judged, price)
+        return row
     if judged.kind == "pairwise":
         human = human_agreement(facts, outcomes, options)
         if human is not None:
