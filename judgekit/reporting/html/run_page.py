@@ -17,6 +17,7 @@ from judgekit.reporting.html.optional import (
     looks_like_rate,
     unknown_fields,
 )
+from judgekit.reporting.html.listwise import listwise_sections
 from judgekit.reporting.html.pointwise import pointwise_sections
 from judgekit.reporting.html.run_data import RunData, as_estimate, pretty_json
 from judgekit.reporting.html.view import (
@@ -36,7 +37,10 @@ from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
 def build_run_page(data: RunData) -> Page:
     summary = data.summary
     cards = _headline(summary, length_control(summary))
-    sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
+    if summary.kind == "listwise":
+        sections = listwise_sections(data)
+    else:
+        sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
     sections.extend(_extra_sections(summary))
     template = summary.template
     subtitle = [
