@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgekit.stats.difficulty import DifficultyControlled
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.length_control import LengthControlled
 from judgekit.stats.picks import ListwiseMetrics
@@ -346,6 +347,8 @@ class LeaderboardRow(BaseModel):
     length_coefficient: Estimate | None = None
     style_controlled: StyleControlled | None = None
     """With a baseline: the style-controlled fit against it (win rate and style coefficients)."""
+    difficulty_controlled_win_rate: Estimate | None = None
+    """With a baseline: the length-controlled win rate with a per-instruction difficulty term (AlpacaEval's model)."""
 
 
 class Leaderboard(BaseModel):
@@ -358,6 +361,8 @@ class Leaderboard(BaseModel):
     """strength (Bradley-Terry) or win_rate when strengths cannot be fitted."""
     rows: list[LeaderboardRow] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    difficulty: DifficultyControlled | None = None
+    """With a baseline: the joint fit with a term per system, the length difference and a term per instruction."""
 
 
 class Summary(BaseModel):

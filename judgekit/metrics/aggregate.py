@@ -13,7 +13,7 @@ from typing import Any
 
 from judgekit.metrics import distribution
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
-from judgekit.metrics.style import style_counts
+from judgekit.metrics.style import instruction_key, style_counts
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
@@ -72,6 +72,8 @@ class ItemFacts:
     style_a: tuple[int, int, int, int] = (0, 0, 0, 0)
     """Pairwise: answer_a's style counts (length, headers, list items, bold; see `metrics.style`)."""
     style_b: tuple[int, int, int, int] = (0, 0, 0, 0)
+    instruction: str = ""
+    """A short hash of the conversation the answers reply to: the same request in several rows."""
     models: tuple[str, ...] | None = None
     """Listwise: the model behind each answer."""
     answers: int = 0
@@ -97,6 +99,7 @@ class ItemFacts:
             style_b=style_counts(item.answer_b or "") if pairwise else (0, 0, 0, 0),
             models=item.models,
             answers=len(item.answers or ()),
+            instruction=instruction_key(item),
         )
 
 
@@ -341,6 +344,7 @@ def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: d
         **options,
         style_a=[fact.style_a for fact, _ in compared],
         style_b=[fact.style_b for fact, _ in compared],
+        instructions=[fact.instruction for fact, _ in compared],
     )
 
 

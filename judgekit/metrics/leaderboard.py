@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from judgekit.stats import bradley_terry
+from judgekit.stats.difficulty import DifficultyControlled, difficulty_controlled
 from judgekit.stats.intervals import DEFAULT_RESAMPLES
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.proportions import share
@@ -33,6 +34,7 @@ def build(
     seed: int = 0,
     style_a: Sequence[Sequence[int]] | None = None,
     style_b: Sequence[Sequence[int]] | None = None,
+    instructions: Sequence[str] | None = None,
 ) -> Leaderboard | None:
     """The leaderboard of scored comparisons (values: the first system's credit); None for two systems."""
     systems = sorted(set(first) | set(second))
@@ -77,6 +79,13 @@ def build(
     rows.sort(key=order)
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
+    difficulty = None
+    if baseline is not None and instructions is not None:
+        lengths = (length_a, length_b)
+        difficulty = _with_difficulty(baseline, first, second, values, lengths, instructions, resamples, seed)
+        for row in rows:
+            if difficulty is not None and row.system in difficulty.win_rates:
+                row.difficulty_controlled_win_rate = difficulty.win_rates[row.system]
     return Leaderboard(
         systems=len(systems),
         comparisons=len(values),
@@ -84,7 +93,30 @@ def build(
         ranked_by="strength" if strengths else "win_rate",
         rows=rows,
         notes=notes,
+        difficulty=difficulty,
     )
+
+
+def _with_difficulty(
+    baseline: str,
+    first: Sequence[str],
+    second: Sequence[str],
+    values: Sequence[float],
+    lengths: tuple[Sequence[float], Sequence[float]],
+    instructions: Sequence[str],
+    resamples: int,
+    seed: int,
+) -> DifficultyControlled | None:
+    """Every system against the baseline with a term per instruction (AlpacaEval's LC model)."""
+    systems, asked, credit, own, base = [], [], [], [], []
+    for a, b, value, la, lb, instruction in zip(first, second, values, *lengths, instructions, strict=True):
+        mine = b == baseline
+        systems.append(a if mine else b)
+        asked.append(instruction)
+        credit.append(value if mine else 1.0 - value)
+        own.append(la if mine else lb)
+        base.append(lb if mine else la)
+    return difficulty_controlled(systems, asked, credit, own, base, resamples=resamples, seed=seed)
 
 
 def _against_baseline(

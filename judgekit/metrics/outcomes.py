@@ -99,7 +99,8 @@ def _fingerprint(turns: Sequence[tuple[str, str]], texts: Sequence[str | None]) 
 
 def _item_fingerprint(item: Item) -> str:
     turns = [(message.role, message.content) for message in item.turns]
-    return _fingerprint(turns, [item.answer, item.answer_a, item.answer_b, item.context, item.reference])
+    texts = [item.answer, item.answer_a, item.answer_b, item.context, item.reference]
+    return _fingerprint(turns, texts + list(item.answers or ()))  # listwise answers only where there are some
 
 
 def _row_fingerprint(row: Mapping[str, Any], mapping: Mapping[str, str]) -> str:

@@ -10,7 +10,10 @@ header.
 
 from __future__ import annotations
 
+import hashlib
 import re
+
+from judgekit.schema import Item
 
 _HEADER = re.compile(r"^ {0,3}#{1,6}[ \t]+\S")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
@@ -36,3 +39,10 @@ def style_counts(text: str) -> StyleCounts:
             items += 1
         bold += len(_BOLD.findall(line))
     return (len(text), headers, items, bold)
+
+
+def instruction_key(item: Item) -> str:
+    """The same key for rows that answer the same conversation (the instruction of AlpacaEval's
+    difficulty term), short enough to keep per item."""
+    text = "\x00".join(f"{turn.role}\x01{turn.content}" for turn in item.turns)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]

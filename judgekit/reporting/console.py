@@ -382,7 +382,8 @@ def _print_leaderboard(summary: Summary, console: Any) -> None:
     table = Table(
         title=f"Leaderboard ({board.systems} systems{against}; ranked by {board.ranked_by})", title_justify="left"
     )
-    for header in ("#", "system", "W / L / T", "win rate", "BT strength", "LC win rate", "SC win rate"):
+    headers = ("#", "system", "W / L / T", "win rate", "BT strength", "LC win rate", "SC win rate", "LC + difficulty")
+    for header in headers:
         table.add_column(header)
     for row in board.rows:
         table.add_row(
@@ -393,7 +394,10 @@ def _print_leaderboard(summary: Summary, console: Any) -> None:
             row.strength.format(digits=2) if row.strength else "–",
             row.length_controlled_win_rate.format(percent=True) if row.length_controlled_win_rate else "–",
             style_cell(row.style_controlled),
+            row.difficulty_controlled_win_rate.format(percent=True) if row.difficulty_controlled_win_rate else "–",
         )
     console.print(table)
     for note in board.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
+    if board.difficulty is not None and board.difficulty.note:
+        console.print(f"[yellow]note:[/yellow] LC + difficulty: {board.difficulty.note}")

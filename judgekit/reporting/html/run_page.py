@@ -8,6 +8,7 @@ from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.reporting.html import derive, humans, plots
 from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_cards, bias_section
 from judgekit.reporting.html.item_table import item_table
+from judgekit.reporting.html.listwise import listwise_sections
 from judgekit.reporting.html.manifest import manifest_table
 from judgekit.reporting.html.optional import (
     LengthControl,
@@ -17,7 +18,6 @@ from judgekit.reporting.html.optional import (
     looks_like_rate,
     unknown_fields,
 )
-from judgekit.reporting.html.listwise import listwise_sections
 from judgekit.reporting.html.pointwise import pointwise_sections
 from judgekit.reporting.html.run_data import RunData, as_estimate, pretty_json
 from judgekit.reporting.html.view import (
