@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import statsmodels.api as sm
 
 from judgekit.metrics.leaderboard import build
 from judgekit.metrics.style import style_counts
+from judgekit.stats.difficulty import difficulty_controlled
 from judgekit.stats.style_control import FEATURES, MIN_ITEMS_PER_FEATURE, style_controlled
 
 MARKDOWN = """# Title
@@ -221,3 +223,116 @@ def test_intervals_are_withheld_when_many_resamples_separate() -> None:
         values, sm.add_constant(_independent_features(np.array(a), np.array(b))[:, :1]), family=sm.families.Binomial()
     ).fit()
     assert fitted.coefficients["length"].value == pytest.approx(glm.params[1], abs=1e-6)
+
+
+def _alpaca_like(seed: int, instructions: int, systems: dict[str, float], gamma: float) -> dict[str, Any]:
+    """Several systems judged against one baseline on the same instructions, with planted terms."""
+    rng = np.random.default_rng(seed)
+    delta = rng.normal(0.0, 1.0, instructions)
+    rows: dict[str, list[Any]] = {"systems": [], "instructions": [], "own": [], "base": []}
+    for i in range(instructions):
+        for name in systems:
+            rows["systems"].append(name)
+            rows["instructions"].append(f"i{i:04d}")
+            rows["own"].append(float(rng.integers(50, 2000)))
+            rows["base"].append(float(rng.integers(50, 2000)))
+    difference = np.array(rows["own"]) - np.array(rows["base"])
+    eta = (
+        np.array([systems[s] for s in rows["systems"]])
+        + gamma * np.tanh(difference / difference.std(ddof=1))
+        + delta[[int(i[1:]) for i in rows["instructions"]]]
+    )
+    rows["values"] = list((rng.random(eta.size) < 1 / (1 + np.exp(-eta))).astype(float))
+    rows["values"][3] = 0.5  # a tie counts one half
+    return rows
+
+
+def _statsmodels_difficulty(rows: dict[str, Any]) -> tuple[dict[str, float], float, int]:
+    """The same model as a statsmodels GLM: system dummies, the length feature, instruction
+    dummies (the first kept instruction as reference), on the instructions not decided outright."""
+    systems, instructions = np.array(rows["systems"]), np.array(rows["instructions"])
+    values = np.array(rows["values"])
+    difference = np.array(rows["own"]) - np.array(rows["base"])
+    z = np.tanh(difference / difference.std(ddof=1))
+    decided = {}
+    for name in np.unique(instructions):
+        outcomes = values[instructions == name]
+        if np.all(outcomes == 1.0) or np.all(outcomes == 0.0):
+            decided[name] = float(outcomes[0])
+    keep = ~np.isin(instructions, list(decided))
+    names, kept = np.unique(systems), np.unique(instructions[keep])
+    design = np.column_stack(
+        [(systems[keep] == n).astype(float) for n in names]
+        + [z[keep]]
+        + [(instructions[keep] == i).astype(float) for i in kept[1:]]
+    )
+    glm = sm.GLM(values[keep], design, family=sm.families.Binomial()).fit(tol=1e-12)
+    theta = dict(zip(names, glm.params[: names.size], strict=True))
+    delta = {kept[0]: 0.0, **dict(zip(kept[1:], glm.params[names.size + 1 :], strict=True))}
+    rates = {}
+    for name in names:
+        mine = instructions[systems == name]
+        predicted = [decided[i] if i in decided else 1 / (1 + np.exp(-(theta[name] + delta[i]))) for i in mine]
+        rates[str(name)] = float(np.mean(predicted))
+    return rates, float(glm.params[names.size]), len(decided)
+
+
+def test_difficulty_term_matches_a_statsmodels_glm_with_instruction_dummies() -> None:
+    rows = _alpaca_like(21, 120, {"sys-a": 0.7, "sys-b": 0.0, "sys-c": -0.6}, gamma=0.8)
+    fitted = difficulty_controlled(
+        rows["systems"], rows["instructions"], rows["values"], rows["own"], rows["base"], resamples=200
+    )
+    assert fitted is not None and fitted.note is None and fitted.length_coefficient is not None
+    rates, gamma, decided = _statsmodels_difficulty(rows)
+    assert fitted.length_coefficient.value == pytest.approx(gamma, abs=1e-6)
+    assert fitted.decided == decided and fitted.instructions == 120 and fitted.comparisons == 360
+    for name, rate in rates.items():
+        assert fitted.win_rates[name].value == pytest.approx(rate, abs=1e-7)
+        assert fitted.win_rates[name].low is not None and fitted.win_rates[name].n == 120
+    # The planted order of the systems comes out of the fit.
+    assert fitted.win_rates["sys-a"].value > fitted.win_rates["sys-b"].value > fitted.win_rates["sys-c"].value
+
+
+def test_difficulty_term_edges() -> None:
+    assert difficulty_controlled([], [], [], [], []) is None
+    one_system = difficulty_controlled(["s"] * 3, ["i1", "i2", "i3"], [1.0, 0.0, 1.0], [1, 2, 3], [3, 2, 1])
+    assert one_system is not None and one_system.win_rates == {} and one_system.note is not None
+    assert "two or more systems" in one_system.note
+    no_overlap = difficulty_controlled(["a", "b"], ["i1", "i2"], [1.0, 0.0], [1, 2], [3, 2])
+    assert no_overlap is not None and no_overlap.note is not None and "same instructions" in no_overlap.note
+    # System a beats the baseline wherever b loses: a's term runs off to infinity.
+    separated = difficulty_controlled(
+        ["a", "b"] * 6,
+        [f"i{i // 2}" for i in range(12)],
+        [1.0, 0.0] * 6,
+        [10, 50, 20, 30, 40, 10, 70, 20, 15, 35, 60, 45],
+        [30, 20, 10, 40, 20, 50, 30, 10, 25, 25, 20, 15],
+    )
+    assert separated is not None and separated.win_rates == {} and separated.note is not None
+    assert "no finite fit" in separated.note
+    assert separated.decided == 0
+
+
+def test_the_leaderboard_carries_the_difficulty_fit_against_its_baseline() -> None:
+    rows = _alpaca_like(22, 60, {"sys-a": 0.5, "sys-b": -0.5}, gamma=0.5)
+    first, second, values, length_a, length_b, asked = [], [], [], [], [], []
+    for index, (name, instruction, value, own, base) in enumerate(
+        zip(rows["systems"], rows["instructions"], rows["values"], rows["own"], rows["base"], strict=True)
+    ):
+        if index % 2:  # the baseline as answer A on every other comparison
+            first.append("base"), second.append(name), values.append(1 - value)
+            length_a.append(base), length_b.append(own)
+        else:
+            first.append(name), second.append("base"), values.append(value)
+            length_a.append(own), length_b.append(base)
+        asked.append(instruction)
+    board = build(first, second, values, length_a, length_b, resamples=100, instructions=asked)
+    assert board is not None and board.baseline == "base" and board.difficulty is not None
+    rates, gamma, _ = _statsmodels_difficulty(rows)
+    assert board.difficulty.length_coefficient is not None
+    assert board.difficulty.length_coefficient.value == pytest.approx(gamma, abs=1e-6)
+    by_system = {row.system: row for row in board.rows}
+    for name, rate in rates.items():
+        estimate = by_system[name].difficulty_controlled_win_rate
+        assert estimate is not None and estimate.value == pytest.approx(rate, abs=1e-7)
+    assert by_system["base"].difficulty_controlled_win_rate is None
