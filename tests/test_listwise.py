@@ -145,8 +145,17 @@ def test_resume_batch_report_and_gate_agree(picker: FakeProvider, data: Path) ->
     assert batch["listwise"]["candidates"] == resumed["listwise"]["candidates"]
     report = summary_of(run("report", "run", "--format", "json"))
     assert report["listwise"] == resumed["listwise"]
+    reparsed = summary_of(run("report", "run", "--reparse", "--format", "json"))
+    assert reparsed["listwise"] == resumed["listwise"]
+    assert {r["item_id"]: r["pick"] for r in rows_of("run")} == {r["item_id"]: r["pick"] for r in rows_of("bat")}
     shown = run("report", "run")
     assert shown.exit_code == 0 and "Picked as best: strong-1" in shown.output
+    page = run("report", "run", "--html", "page.html")
+    assert page.exit_code == 0, page.output
+    html = Path("page.html").read_text()
+    assert "Picks" in html and "strong-1" in html and "7 / 10" in html
+    refused = run("diff", "run", "bat")
+    assert refused.exit_code == 2 and "listwise" in refused.output
     assert run("gate", "run", "--max-unscored", "0.1").exit_code == 0
     assert run("gate", "run", "--max-unscored", "0.1", "--min-items", "11").exit_code == 1
 

@@ -91,9 +91,11 @@ def test_eval_report_and_resume_carry_the_style_fit(styled: Path) -> None:
     # report on the directory rebuilds the same fit, and prints it.
     again = summary_of(run("report", "run", "--format", "json"))
     assert again["pairwise"]["style_controlled"] == fitted
-    shown = run("report", "run")
+    shown = run("report", "run", "--html", "page.html")
     assert shown.exit_code == 0 and "Style-controlled win rate of A" in shown.output
     assert "Style coefficient: lists" in shown.output
+    html = Path("page.html").read_text()
+    assert "Style-controlled win rate" in html and "coefficients per sd: length" in html
     # --resume of a finished run makes no call and reports the same.
     resumed = summary_of(run("eval", "--resume", "run", "--format", "json", "-q"))
     assert resumed["pairwise"]["style_controlled"] == fitted

@@ -101,6 +101,13 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         cards.append(
             estimate_card("length_controlled", "Length-controlled win rate", win_rate, percent=True, note=note)
         )
+        styled = pairwise.style_controlled
+        if styled is not None:
+            terms = "; ".join(f"{name} {c.format(digits=2)}" for name, c in styled.coefficients.items())
+            note = styled.note or (f"coefficients per sd: {terms}" if terms else "no style difference to fit")
+            cards.append(
+                estimate_card("style_controlled", "Style-controlled win rate", styled.win_rate, percent=True, note=note)
+            )
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
