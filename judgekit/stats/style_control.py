@@ -123,7 +123,7 @@ def style_controlled(
         return empty.model_copy(
             update={"note": "no finite fit: the style features fully determine the verdicts (perfect separation)"}
         )
-    draws = _bootstrap(design, y, resamples, seed)
+    draws = _bootstrap(design, y, resamples, seed, beta)
     finite = draws[np.all(np.isfinite(draws), axis=1)]
     failed = 1.0 - finite.shape[0] / max(1, draws.shape[0])
 
@@ -144,7 +144,7 @@ def style_controlled(
     )
 
 
-def _bootstrap(design: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+def _bootstrap(design: np.ndarray, y: np.ndarray, resamples: int, seed: int, start: np.ndarray) -> np.ndarray:
     """Coefficients refitted on bootstrap resamples of the items (NaN rows where no finite fit)."""
     rng = np.random.default_rng(seed)
     n = y.size
@@ -153,6 +153,6 @@ def _bootstrap(design: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> 
     while done < resamples:
         size = min(per_batch, resamples - done)
         counts = logit.bootstrap_counts(rng, size, n)
-        out.append(logit.fit(design, counts * y, counts))
+        out.append(logit.fit(design, counts * y, counts, start=start))
         done += size
     return np.vstack(out) if out else np.empty((0, design.shape[1]))
