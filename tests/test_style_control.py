@@ -336,3 +336,40 @@ def test_the_leaderboard_carries_the_difficulty_fit_against_its_baseline() -> No
         estimate = by_system[name].difficulty_controlled_win_rate
         assert estimate is not None and estimate.value == pytest.approx(rate, abs=1e-7)
     assert by_system["base"].difficulty_controlled_win_rate is None
+
+
+def test_the_bundled_alpacaeval_annotations_style_fit_matches_statsmodels() -> None:
+    """The README's figures for alpaca-7b: style-controlled 24.89%, from the file's own texts."""
+    import json
+    from pathlib import Path
+
+    from tests.helpers import run
+
+    path = Path(__file__).parent.parent / "datasets/alpaca_eval/annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
+    result = run(
+        "agreement",
+        path,
+        "--pred",
+        "preference",
+        "--kind",
+        "pairwise",
+        "--format",
+        "json",
+        "--field",
+        "answer_a=output_2",
+        "--field",
+        "answer_b=output_1",
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["rows"][0]
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    values = np.array([{2: 1.0, 1: 0.0, 0: 0.5}[r["preference"]] for r in rows])
+    a = np.array([style_counts(r["output_2"]) for r in rows])
+    b = np.array([style_counts(r["output_1"]) for r in rows])
+    z = _independent_features(a, b)[:, [0, 2]]  # headers differ on 8 items, bold on 1: left out
+    glm = sm.GLM(values, sm.add_constant(z), family=sm.families.Binomial()).fit()
+    assert row["style_controlled_win_rate"]["value"] == pytest.approx(1 / (1 + np.exp(-glm.params[0])), abs=1e-9)
+    assert round(row["style_controlled_win_rate"]["value"] * 100, 2) == 24.89
+    assert set(row["style_coefficients"]) == {"length", "lists"}
+    assert row["style_coefficients"]["lists"]["value"] == pytest.approx(glm.params[2], abs=1e-7)
+    assert round(row["length_controlled_win_rate"]["value"] * 100, 2) == 25.68

@@ -44,5 +44,9 @@ def style_counts(text: str) -> StyleCounts:
 def instruction_key(item: Item) -> str:
     """The same key for rows that answer the same conversation (the instruction of AlpacaEval's
     difficulty term), short enough to keep per item."""
-    text = "\x00".join(f"{turn.role}\x01{turn.content}" for turn in item.turns)
+    return text_key("\x00".join(f"{turn.role}\x01{turn.content}" for turn in item.turns))
+
+
+def text_key(text: str) -> str:
+    """A short, stable key of a text (judgments read from a file's columns key their requests so)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
