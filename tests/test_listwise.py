@@ -269,3 +269,15 @@ def test_candidate_picks_by_hand_and_at_the_edges() -> None:
     assert one[0].pick_rate.low == pytest.approx(0.025)  # Clopper-Pearson at 1 of 1
     with pytest.raises(ValueError, match="not among"):
         candidate_picks([["x", "y"]], ["z"])
+
+
+def test_the_embedded_judge_reads_listwise_picks_from_text(data: Path) -> None:
+    from judgekit.config import EvalConfig
+    from judgekit.judging import embedded
+
+    chosen = embedded.settings("listwise")
+    assert chosen["prompt"] == "listwise/direct" and chosen["positions"] == "random" and "score_method" not in chosen
+    filled = embedded.fill_defaults(EvalConfig(dataset=str(data), judge=embedded.DEFAULT_JUDGE))
+    assert filled.prompt == "listwise/direct" and filled.score_method is None
+    mine = embedded.fill_defaults(EvalConfig(dataset=str(data), judge=embedded.DEFAULT_JUDGE, prompt="listwise/best"))
+    assert mine.prompt == "listwise/best"
