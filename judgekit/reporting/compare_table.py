@@ -94,7 +94,8 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
     from rich.table import Table
 
     level = "" if comparison.level == "item" else f", {comparison.level} level by {comparison.group_by}"
-    title = f"judgekit compare · {comparison.kind} · ranked by {comparison.ranked_by}{level} (95% CIs)"
+    ranked = "" if comparison.kind == "listwise" else f" · ranked by {comparison.ranked_by}{level}"  # no human labels
+    title = f"judgekit compare · {comparison.kind}{ranked} (95% CIs)"
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("prompt · judge", overflow="fold", min_width=12)
