@@ -309,3 +309,12 @@ def test_the_cache_serves_calls_a_random_run_already_made(biased: FakeProvider, 
     assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "a").exit_code == 0
     unsure = sum(item["unsure"] for item in expected(rows, 0.8).values())
     assert biased.count() == len(rows) + unsure  # only the second orders were new
+
+
+def test_listwise_data_is_refused_before_any_call(biased: FakeProvider, tmp_path: Path) -> None:
+    rows = [{"id": "q0", "question": "Which?", "answers": ["one", "two", "three"]}]
+    data = write_jsonl(tmp_path / "l.jsonl", rows)
+    result = run("eval", data, "-j", JUDGE, "--positions", "adaptive", "-q")
+    assert result.exit_code == 2, result.output
+    assert "--positions adaptive judges pairs" in result.stderr
+    assert biased.count() == 0

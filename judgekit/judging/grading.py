@@ -16,7 +16,7 @@ from typing import Any
 
 from judgekit.backends.base import Capabilities
 from judgekit.config import EvalConfig
-from judgekit.errors import DatasetError, GenerationError, TemplateError
+from judgekit.errors import DatasetError, GenerationError, TemplateError, UsageError
 from judgekit.inputs.criteria import Criterion
 from judgekit.inputs.domains import Domain, domain_of
 from judgekit.inputs.prompts import AuxTemplate, Template
@@ -187,6 +187,8 @@ class Grading:
             temperature=config.temperature,
             score_pair_templates=pairs,
         )
+        if config.positions == "adaptive" and self.kind == "listwise":
+            raise UsageError("--positions adaptive judges pairs; for listwise data use random, fixed or swap")
         if config.positions == "adaptive" and self.kind == "pairwise" and self.scoring.method == "parse":
             self.scoring = replace(self.scoring, warnings=(*self.scoring.warnings, ADAPTIVE_WITHOUT_CONFIDENCE))
         unasked = requested != "samples" and config.samples is None

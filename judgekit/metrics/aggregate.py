@@ -16,6 +16,7 @@ from judgekit.metrics import distribution
 from judgekit.metrics.adaptive import adaptive_info, adaptive_outcome
 from judgekit.metrics.confidence import confidence_info
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
+from judgekit.metrics.style import instruction_key, style_counts
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
@@ -54,6 +55,8 @@ class ItemOutcome:
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
     method: str | None = None
     """How the verdict became a number (parse, logprobs, samples): names its confidence's source."""
+    pick: int | None = None
+    """Listwise: the data position (0-based) of the answer picked (see `metrics.listwise`)."""
 
 
 @dataclass
@@ -73,6 +76,15 @@ class ItemFacts:
     metadata: dict[str, Any] = field(default_factory=dict)
     human_scores: tuple[float, ...] | None = None
     """Each human rater's score, when the data holds several (human_score is their mean)."""
+    style_a: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Pairwise: answer_a's style counts (length, headers, list items, bold; see `metrics.style`)."""
+    style_b: tuple[int, int, int, int] = (0, 0, 0, 0)
+    instruction: str = ""
+    """A short hash of the conversation the answers reply to: the same request in several rows."""
+    models: tuple[str, ...] | None = None
+    """Listwise: the model behind each answer."""
+    answers: int = 0
+    """Listwise: how many answers the item offers."""
 
     @classmethod
     def of(cls, item: Item) -> ItemFacts:
@@ -90,6 +102,11 @@ class ItemFacts:
             length_b=len(item.answer_b or "") if pairwise else 0,
             metadata=item.metadata,
             human_scores=item.human_scores,
+            style_a=style_counts(item.answer_a or "") if pairwise else (0, 0, 0, 0),
+            style_b=style_counts(item.answer_b or "") if pairwise else (0, 0, 0, 0),
+            models=item.models,
+            answers=len(item.answers or ()),
+            instruction=instruction_key(item),
         )
 
 
@@ -100,6 +117,10 @@ def item_outcome(
     `swap_below` the threshold of a --positions adaptive run (None for any other; see `adaptive`)."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
+    if facts.kind == "listwise":
+        from judgekit.metrics.listwise import listwise_outcome
+
+        return listwise_outcome(facts, rows)
     if swap_below is not None and any(call in rows for call in SWAP_CALLS):  # (a panel's rows are "single")
         return adaptive_outcome(facts.id, rows, swap_below, disagreement)
     if all(call in rows for call in SWAP_CALLS):
@@ -152,6 +173,8 @@ class Aggregation:
     """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
     confidence: ConfidenceInfo | None = None
     adaptive: AdaptiveInfo | None = None
+    listwise: Any = None
+    """A `stats.picks.ListwiseMetrics` for a listwise (best-of-N) run."""
 
 
 def aggregate(
@@ -198,7 +221,12 @@ def aggregate(
     human: HumanAgreement | HumanCorrelation | None = None
     board = None
     orders = None
-    if kind == "pairwise":
+    listwise = None
+    if kind == "listwise":
+        from judgekit.metrics.listwise import listwise_metrics
+
+        listwise = listwise_metrics(facts, outcomes, judge_rows)
+    elif kind == "pairwise":
         from judgekit.metrics.bias import bias_metrics
         from judgekit.metrics.order_effects import order_accuracy
 
@@ -233,12 +261,15 @@ def aggregate(
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
         orders=orders,
-        models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
+        models={
+            name for fact in facts for name in (fact.model, fact.model_a, fact.model_b, *(fact.models or ())) if name
+        },
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
         confidence=confidence_info(outcomes, swap_below),
         adaptive=adaptive_info((by_item.get(f.id, {}) for f in facts), outcomes, swap_below)
         if swapped_adaptively
         else None,
+        listwise=listwise,
     )
 
 
@@ -300,6 +331,7 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         if (estimate := pairwise_stats.win_rate(values, **options)) is not None
     }
     from judgekit.stats.length_control import length_controlled
+    from judgekit.stats.style_control import style_controlled
 
     values = [pairwise_stats.OUTCOME_VALUE[v] for v in verdicts if v is not None]
     return PairwiseMetrics(
@@ -313,6 +345,9 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         standard_error=pairwise_stats.standard_error(values),
         length_controlled=length_controlled(
             values, [fact.length_a for fact, _ in scored], [fact.length_b for fact, _ in scored], **options
+        ),
+        style_controlled=style_controlled(
+            values, [fact.style_a for fact, _ in scored], [fact.style_b for fact, _ in scored], **options
         ),
     )
 
@@ -335,6 +370,9 @@ def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: d
         [fact.length_a for fact, _ in compared],
         [fact.length_b for fact, _ in compared],
         **options,
+        style_a=[fact.style_a for fact, _ in compared],
+        style_b=[fact.style_b for fact, _ in compared],
+        instructions=[fact.instruction for fact, _ in compared],
     )
 
 
