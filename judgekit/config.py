@@ -52,6 +52,10 @@ class EvalConfig(BaseModel):
     """Overrides the template's temperature."""
     max_tokens: int | None = None
     """Overrides the template's max_tokens."""
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    """OpenAI reasoning models (o-series, gpt-5): how much they reason before answering."""
+    thinking_budget: int | None = Field(default=None, ge=1)
+    """Anthropic extended thinking: the tokens the judge may think for before its verdict."""
     limit: int | None = Field(default=None, ge=1)
     """Judge only the first N items (at least 1)."""
     max_chars: int = 100_000
