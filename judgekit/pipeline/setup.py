@@ -18,7 +18,18 @@ from judgekit.inputs.datasets import ReadOptions, parse_field_options
 from judgekit.redact import MASK
 from judgekit.reporting.messages import say
 
-RUN_CHANGING = ("judge", "mode", "prompt", "positions", "score_method", "fields", "criterion", "rubric")
+RUN_CHANGING = (
+    "judge",
+    "mode",
+    "prompt",
+    "positions",
+    "score_method",
+    "fields",
+    "criterion",
+    "rubric",
+    "reasoning_effort",
+    "thinking_budget",
+)
 """Options that decide the verdicts: `--resume` refuses them when they differ from the stored run.
 (`--limit` is not one: it says how many items to judge, so `--resume DIR --limit N` grows a run.)"""
 

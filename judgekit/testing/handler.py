@@ -18,6 +18,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from judgekit.testing.rules import refusal
 from judgekit.testing.wire import FakeRequest, Reply, anthropic_body, openai_body, parse_request
 
 if TYPE_CHECKING:
@@ -119,6 +120,11 @@ class Handler(BaseHTTPRequestHandler):
         if provider.models is not None and request.model not in provider.models:
             provider.record(request, "not_found", 404)
             self.error_reply(api, 404, "not_found_error", f"The model `{request.model}` does not exist")
+            return True
+        refused = refusal(request)
+        if refused is not None:
+            provider.record(request, "bad_request", 400)
+            self.error_reply(api, 400, "invalid_request_error", refused)
             return True
         return False
 
