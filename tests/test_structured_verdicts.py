@@ -19,7 +19,6 @@ import pytest
 from judgekit.errors import TemplateError
 from judgekit.inputs.parsing import read_verdict, weigh_with_logprobs
 from judgekit.inputs.template_files import load, load_file
-
 from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams, TokenLogprob, VerdictSpec
 from judgekit.store.cache import request_key
 from judgekit.testing.batches import BatchBehaviour
