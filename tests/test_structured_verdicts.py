@@ -8,19 +8,28 @@ records the request bodies and refuses what the real services refuse (a non-stri
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from judgekit.api import execute, finish, open_run_dir, prepare
+from judgekit.backends.azure import AzureOpenAIBackend
+from judgekit.backends.base import BackendOptions
+from judgekit.backends.mock import MockBackend
+from judgekit.config import EvalConfig
 from judgekit.errors import TemplateError
 from judgekit.inputs.parsing import read_verdict, weigh_with_logprobs
 from judgekit.inputs.template_files import load, load_file
+from judgekit.judging.reparse import reparse_run
 from judgekit.schema import Completion, JudgeRequest, Message, SamplingParams, TokenLogprob, VerdictSpec
 from judgekit.store.cache import request_key
+from judgekit.store.rundir import RunDir
 from judgekit.testing.batches import BatchBehaviour
 from judgekit.testing.rules import refusal
 from judgekit.testing.server import FakeProvider, FakeRequest, Reply
@@ -291,3 +300,38 @@ def test_a_reply_with_a_json_object_to_an_offered_tool_is_a_tool_call() -> None:
     request = FakeRequest("anthropic", "m", [], "", {"tools": [{"name": "t", "input_schema": {"type": "object"}}]})
     content = anthropic_body(request, Reply(text='{"verdict": "A"}'))["content"]
     assert content == [{"type": "tool_use", "id": "toolu_fake", "name": "t", "input": {"verdict": "A"}}]
+
+
+def test_reparse_of_a_structured_run_sees_the_prompts_it_sent(pairs: Path, both: Any) -> None:
+    both()
+    summary_of(_eval(pairs, "openai/gpt-x"))
+
+    result = reparse_run(RunDir(Path("run")))
+    assert (result.read, result.changed, result.prompt_differs) == (6, 0, 0)
+
+
+def test_a_backend_that_cannot_hold_a_schema_is_read_by_the_pattern_with_a_warning(pairs: Path) -> None:
+
+    backend = MockBackend(BackendOptions())
+    backend.capabilities = replace(backend.capabilities, structured=False)
+    config = EvalConfig(dataset=str(pairs), judge="mock/first", prompt="pairwise/structured", out="plain")
+    prepared = prepare(config, backend=backend)
+    open_run_dir(prepared)
+    asyncio.run(execute(prepared))
+    summary = finish(prepared.run_dir)
+    assert summary.counts.scored == 6
+    assert any("cannot ask for a structured verdict" in warning for warning in summary.warnings)
+    texts = [row["completion"]["texts"][0] for row in rows_of("plain")]
+    assert all(text.endswith("[[A]]") or text.endswith("[[B]]") for text in texts)  # prose, read by the pattern
+
+
+def test_azure_sends_the_same_response_format(monkeypatch: pytest.MonkeyPatch) -> None:
+
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "k")
+    backend = AzureOpenAIBackend(BackendOptions())
+    request = JudgeRequest(model="d", messages=(Message(role="user", content="q"),), structured=CHOICE.json_schema())
+    body = backend.request_body(request)
+    assert body["response_format"]["json_schema"] == {"name": "verdict", "schema": CHOICE.json_schema(), "strict": True}
+    assert refusal(FakeRequest("azure", "d", [], "", body)) is None
