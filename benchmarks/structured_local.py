@@ -4,8 +4,9 @@ Run with `make bench-structured` (or `python benchmarks/structured_local.py --it
 the embedded judge's model (`make install`) and takes a few minutes on a laptop: each call reads a
 long MT-Bench prompt on the CPU.
 
-Two runs judge the same human-labelled pairs (the first N of datasets/mt_bench_human_200.jsonl)
-exactly as `judgekit eval` does with no judge given (local/qwen2.5-coder-1.5b, both answer
+Two runs judge the same human-labelled pairs (the N shortest of datasets/mt_bench_human_200.jsonl,
+counted in characters of question and answers, to keep CPU time down; `--first` takes the first N
+instead) exactly as `judgekit eval` does with no judge given (local/qwen2.5-coder-1.5b, both answer
 orders, verdict probabilities), and differ in one thing:
 
 - pattern: the embedded judge's own template, pairwise/direct, read by its [[A]] pattern;
@@ -42,6 +43,19 @@ def structured_copy(folder: Path) -> Path:
     )
     path = folder / "direct-structured.jinja"
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def sample(folder: Path, items: int, first: bool) -> Path:
+    """The pairs to judge, written as a JSONL file in `folder`."""
+    lines = DATA.read_text(encoding="utf-8").splitlines()
+    if not first:
+        rows = [json.loads(line) for line in lines]
+        size = [len(row["input"]) + len(row["output_1"]) + len(row["output_2"]) for row in rows]
+        order = sorted(range(len(lines)), key=lambda index: (size[index], index))
+        lines = [lines[index] for index in sorted(order[:items])]
+    path = folder / "pairs.jsonl"
+    path.write_text("\n".join(lines[:items]) + "\n", encoding="utf-8")
     return path
 
 
@@ -86,13 +100,15 @@ def judge_once(name: str, prompt: str, data: Path, out: Path, items: int, thread
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20, help="pairs to judge (each in both orders)")
+    parser.add_argument("--first", action="store_true", help="the first N pairs instead of the N shortest")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for the model")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "structured.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         variants = [("pattern", "pairwise/direct"), ("structured", str(structured_copy(work)))]
-        results = [judge_once(name, prompt, DATA, work, args.items, args.threads) for name, prompt in variants]
+        data = sample(work, args.items, args.first)
+        results = [judge_once(name, prompt, data, work, args.items, args.threads) for name, prompt in variants]
     print(
         f"{'variant':<11} {'calls':>5} {'unscored':>8} {'rate':>6} {'scored items':>12} {'agreement':>9} {'wall s':>7}"
     )
@@ -105,7 +121,9 @@ def main() -> None:
         if row["unscored_reasons"]:
             print(f"{'':<11} unscored: {row['unscored_reasons']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"dataset": DATA.name, "items": args.items, "results": results}, indent=2) + "\n")
+    chosen = "first" if args.first else "shortest"
+    record = {"dataset": DATA.name, "items": args.items, "chosen": chosen, "results": results}
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written to {args.out}")
 
 
