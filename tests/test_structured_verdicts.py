@@ -155,6 +155,7 @@ def test_the_bundled_structured_templates_validate() -> None:
     for name in ("pairwise/structured", "pointwise/structured"):
         result = run("prompts", "validate", name)
         assert result.exit_code == 0, result.output
+        assert "structured (JSON field" in result.output
     assert load("pairwise/structured").meta.verdict.structured is not None
 
 
