@@ -18,8 +18,8 @@ PanelRule = Literal["majority", "unanimous", "mean"]
 """How a panel's votes become one verdict (see compare/panel.py)."""
 DomainName = Literal["general", "coding", "math", "auto"]
 """Which built-in prompt grades an item; auto picks by the item's category (see inputs/domains.py)."""
-ReasoningEffort = Literal["minimal", "low", "medium", "high"]
-"""OpenAI reasoning models' reasoning_effort (see judging/reasoning.py)."""
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+"""OpenAI reasoning models' reasoning_effort, as the openai SDK lists it; each model accepts some of them."""
 
 DEFAULT_RESAMPLES = 2000
 """Bootstrap resamples per interval, unless a run says otherwise."""
