@@ -191,3 +191,11 @@ def test_reparse_keeps_the_truncated_reason(pairs: Path, both: Any) -> None:
 def test_the_fake_refuses_what_the_services_refuse(api: str, body: dict[str, Any], refused: str | None) -> None:
     found = refusal(FakeRequest(api, "m", [], "", {"model": "m", "messages": [], **body}))
     assert (found is None) if refused is None else (refused in str(found))
+
+
+def test_thinking_that_uses_the_whole_limit_is_truncated_not_read_from_the_thinking(pairs: Path, both: Any) -> None:
+    # Only a thinking block comes back (holding a marker), cut off by max_tokens: no verdict.
+    both(lambda request: Reply(text="", thinking="Surely [[A]] is better", finish="length"))
+    summary = json.loads(_eval(pairs, "anthropic/claude-x", *THINKING).stdout)
+    assert summary["counts"]["unscored_reasons"] == {"truncated": 4}
+    assert {row["completion"]["texts"][0] for row in rows_of("run")} == {""}
