@@ -14,7 +14,11 @@ orders, verdict probabilities), and differ in one thing:
   (and room for the JSON: 16 tokens), so the answer is held to {"verdict": "A" | "B" | "C"} by a
   llama.cpp grammar.
 
-For each: judge calls, unscored calls and their reasons, items with a verdict, agreement with the
+The same two runs are made with the tiny SmolLM2-135M-Instruct (`local/smollm2-135m`, the test
+suite's model), which often fails to write the [[A]] marker: where a judge cannot follow the
+format, the structured verdict is what keeps its calls from being wasted. `--judge` picks others.
+
+For each judge and variant: judge calls, unscored calls and their reasons, items with a verdict, agreement with the
 human label on those items, and wall time. Results are printed and written to
 bench-results/structured.json. A benchmark, not a test: nothing here asserts a number.
 """
@@ -59,7 +63,9 @@ def sample(folder: Path, items: int, first: bool) -> Path:
     return path
 
 
-def judge_once(name: str, prompt: str, data: Path, out: Path, items: int, threads: int | None) -> dict[str, Any]:
+def judge_once(
+    judge: str, name: str, prompt: str, data: Path, out: Path, items: int, threads: int | None
+) -> dict[str, Any]:
     from judgekit.api import run_eval
     from judgekit.config import EvalConfig
     from judgekit.judging import embedded
@@ -67,14 +73,14 @@ def judge_once(name: str, prompt: str, data: Path, out: Path, items: int, thread
 
     config = EvalConfig(
         dataset=str(data),
-        judge=embedded.DEFAULT_JUDGE,
+        judge=judge,
         prompt=prompt,
         positions=embedded.POSITIONS,
         score_method=embedded.SCORE_METHOD,
         limit=items,
         threads=threads,
         cache=False,
-        out=str(out / name),
+        out=str(out / f"{judge.replace('/', '-')}-{name}"),
     )
     started = time.perf_counter()
     result = run_eval(config)
@@ -84,6 +90,7 @@ def judge_once(name: str, prompt: str, data: Path, out: Path, items: int, thread
     human = result.summary.human
     agreement = getattr(getattr(human, "agreement", None), "value", None)
     return {
+        "judge": judge,
         "variant": name,
         "judge_calls": len(rows),
         "unscored_calls": len(unscored),
@@ -98,8 +105,15 @@ def judge_once(name: str, prompt: str, data: Path, out: Path, items: int, thread
 
 
 def main() -> None:
+    from judgekit.judging import embedded
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20, help="pairs to judge (each in both orders)")
+    parser.add_argument(
+        "--judge",
+        action="append",
+        help="a local judge to measure (repeatable; default: the embedded judge and local/smollm2-135m)",
+    )
     parser.add_argument("--first", action="store_true", help="the first N pairs instead of the N shortest")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for the model")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "structured.json")
@@ -115,11 +129,11 @@ def main() -> None:
     for row in results:
         agreement = "-" if row["human_agreement"] is None else f"{row['human_agreement']:.3f}"
         print(
-            f"{row['variant']:<11} {row['judge_calls']:>5} {row['unscored_calls']:>8} {row['unscored_rate']:>6.1%} "
+            f"{row['judge']:<28} {row['variant']:<11} {row['judge_calls']:>5} {row['unscored_calls']:>8} {row['unscored_rate']:>6.1%} "
             f"{row['items_scored']:>5} of {row['items']:<4} {agreement:>9} {row['wall_s']:>7}"
         )
         if row["unscored_reasons"]:
-            print(f"{'':<11} unscored: {row['unscored_reasons']}")
+            print(f"{'':<40} unscored: {row['unscored_reasons']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     chosen = "first" if args.first else "shortest"
     record = {"dataset": DATA.name, "items": args.items, "chosen": chosen, "results": results}
