@@ -122,15 +122,21 @@ def main() -> None:
         work = Path(folder)
         variants = [("pattern", "pairwise/direct"), ("structured", str(structured_copy(work)))]
         data = sample(work, args.items, args.first)
-        results = [judge_once(name, prompt, data, work, args.items, args.threads) for name, prompt in variants]
+        judges = args.judge or [embedded.DEFAULT_JUDGE, "local/smollm2-135m"]
+        results = [
+            judge_once(judge, name, prompt, data, work, args.items, args.threads)
+            for judge in judges
+            for name, prompt in variants
+        ]
     print(
-        f"{'variant':<11} {'calls':>5} {'unscored':>8} {'rate':>6} {'scored items':>12} {'agreement':>9} {'wall s':>7}"
+        f"{'judge':<28} {'variant':<11} {'calls':>5} {'unscored':>8} {'rate':>6} {'scored items':>12} "
+        f"{'agreement':>9} {'wall s':>7}"
     )
     for row in results:
         agreement = "-" if row["human_agreement"] is None else f"{row['human_agreement']:.3f}"
         print(
-            f"{row['judge']:<28} {row['variant']:<11} {row['judge_calls']:>5} {row['unscored_calls']:>8} {row['unscored_rate']:>6.1%} "
-            f"{row['items_scored']:>5} of {row['items']:<4} {agreement:>9} {row['wall_s']:>7}"
+            f"{row['judge']:<28} {row['variant']:<11} {row['judge_calls']:>5} {row['unscored_calls']:>8} "
+            f"{row['unscored_rate']:>6.1%} {row['items_scored']:>5} of {row['items']:<4} {agreement:>9} {row['wall_s']:>7}"
         )
         if row["unscored_reasons"]:
             print(f"{'':<40} unscored: {row['unscored_reasons']}")
