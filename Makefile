@@ -47,6 +47,7 @@ format: $(BIN)/judgekit
 
 bench: $(BIN)/judgekit
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/cascade_bench.py
 
 # Optional: needs the embedded judge's model (make install); a few minutes on the CPU.
 bench-structured: $(BIN)/judgekit

@@ -33,6 +33,7 @@ from judgekit.reporting.messages import say
 if TYPE_CHECKING:
     from judgekit.batch.driver import BatchOptions, BatchResult
     from judgekit.compare.runs import CompareOptions, CompareResult
+    from judgekit.pipeline.cascade_path import CascadeSpec
     from judgekit.summary import Summary
 
 
@@ -52,6 +53,8 @@ class EvalRequest:
     quiet: bool = False
     yes: bool = False
     """Agreed beforehand to a score-method fallback that multiplies the judge calls."""
+    cascade: CascadeSpec | None = None
+    """--cascade: judges tried in turn, each next one only on the items the one before was unsure of."""
 
     @property
     def is_panel(self) -> bool:
@@ -66,6 +69,10 @@ def refuse(options: list[str], why: str) -> None:
 
 def eval_run(request: EvalRequest) -> int:
     """`judgekit eval`: check everything, judge, then the one ending; returns the exit code."""
+    if request.cascade is not None:
+        from judgekit.pipeline.cascade_path import cascade_run
+
+        return cascade_run(request, request.cascade)
     if request.is_panel:
         refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
         return _panel(request)  # compare_run checks the report targets
