@@ -147,11 +147,12 @@ def _run_end(result: EvalResult, prepared: Prepared) -> RunEnd:
             f"rate limits lowered the requests in flight from {config.concurrency} to as few as "
             f"{result.lowest_concurrency} (--adaptive)"
         )
-    return _ended(result, notes)
+    return run_end_of(result, notes)
 
 
-def _ended(result: EvalResult, notes: list[str]) -> RunEnd:
-    """The ending of one finished run (interactive or batch): gated on its own directory."""
+def run_end_of(result: EvalResult, notes: list[str]) -> RunEnd:
+    """The ending of one finished run (interactive or batch, or a pytest session's calls): gated on
+    its own directory."""
     return RunEnd(
         run_dir=result.run_dir,
         summary=result.summary,
@@ -292,7 +293,7 @@ def _batch_end(outcome: BatchResult) -> RunEnd:
         f"run directory: {result.run_dir} ({counters.calls} answers collected from batches, "
         f"{counters.cached} from cache, {summary.counts.scored + summary.counts.unscored} items judged in all)"
     ]
-    end = _ended(result, notes)
+    end = run_end_of(result, notes)
     if outcome.running:
         # Results are partial: show them, but gate only once every batch is collected.
         end.run_dir = None
