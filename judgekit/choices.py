@@ -19,6 +19,8 @@ PanelRule = Literal["majority", "unanimous", "mean"]
 """How a panel's votes become one verdict (see compare/panel.py)."""
 DomainName = Literal["general", "coding", "math", "auto"]
 """Which built-in prompt grades an item; auto picks by the item's category (see inputs/domains.py)."""
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+"""OpenAI reasoning models' reasoning_effort, as the openai SDK lists it; each model accepts some of them."""
 
 DEFAULT_SWAP_BELOW = 0.8
 """--swap-below: a verdict less sure than this is unsure (adaptive judges its other order)."""

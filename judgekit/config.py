@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from judgekit.choices import DEFAULT_SWAP_BELOW, DomainName, OrderRule, Positions, ScoreMethod
+from judgekit.choices import DEFAULT_SWAP_BELOW, DomainName, OrderRule, Positions, ReasoningEffort, ScoreMethod
 from judgekit.errors import UsageError
 from judgekit.stats.intervals import DEFAULT_RESAMPLES
 
@@ -55,6 +55,10 @@ class EvalConfig(BaseModel):
     """Overrides the template's temperature."""
     max_tokens: int | None = None
     """Overrides the template's max_tokens."""
+    reasoning_effort: ReasoningEffort | None = None
+    """OpenAI reasoning models (o-series, gpt-5): how much they reason before answering."""
+    thinking_budget: int | None = Field(default=None, ge=1)
+    """Anthropic extended thinking: the tokens the judge may think for before its verdict."""
     limit: int | None = Field(default=None, ge=1)
     """Judge only the first N items (at least 1)."""
     max_chars: int = 100_000

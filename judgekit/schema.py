@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from judgekit.choices import DomainName, Positions, ScoreMethod
 
@@ -90,6 +90,21 @@ class Item(BaseModel):
         return self.turns[:-1]
 
 
+class StructuredVerdict(BaseModel):
+    """A verdict asked for as a JSON object (front matter `verdict: {..., structured: {...}}`).
+
+    judgekit asks each backend for the object the way it can enforce it (a JSON schema, a forced
+    tool call, a grammar) and reads the verdict from `field`: a choice's key (e.g. "A") or a
+    score, interpreted exactly as the pattern's group would be. `reasoning` names an optional
+    free-text field written before the verdict, so the judge explains first.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str = Field(default="verdict", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    reasoning: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
 class VerdictSpec(BaseModel):
     """How a template asks for its verdict and how to read it back (front matter `verdict:`).
 
@@ -109,6 +124,55 @@ class VerdictSpec(BaseModel):
     choices: dict[str, str | float] | None = None
     scale: tuple[float, float] | None = None
     ignore_case: bool = False
+    structured: StructuredVerdict | None = None
+    """Ask for the verdict as JSON (`structured: true` takes the defaults); the pattern still reads
+    an answer from a provider that ignores the request."""
+
+    @field_validator("structured", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        return None if value is False else value
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out when unset, so manifests and run ids of templates without it stay as they were.
+        data: dict[str, Any] = handler(self)
+        if data.get("structured") is None:
+            data.pop("structured", None)
+        return data
+
+    def json_schema(self) -> dict[str, Any] | None:
+        """The JSON schema of the structured verdict object (None when the verdict is plain text).
+
+        It keeps to what strict structured-output modes accept: every property required, no
+        additional properties. A choice is an enum of the choice keys; a score is a number
+        inside the scale (a whole number when both ends of the scale are whole).
+        """
+        if self.structured is None:
+            return None
+        properties: dict[str, Any] = {}
+        if self.structured.reasoning:
+            properties[self.structured.reasoning] = {"type": "string"}
+        if self.type == "choice":
+            assert self.choices is not None
+            properties[self.structured.field] = {"type": "string", "enum": list(self.choices)}
+        else:
+            assert self.scale is not None
+            low, high = self.scale
+            whole = float(low).is_integer() and float(high).is_integer()
+            properties[self.structured.field] = {
+                "type": "integer" if whole else "number",
+                "minimum": int(low) if whole else low,
+                "maximum": int(high) if whole else high,
+            }
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": list(properties),
+            "additionalProperties": False,
+        }
 
 
 class SamplingParams(BaseModel):
@@ -122,6 +186,20 @@ class SamplingParams(BaseModel):
     seed: int | None = None
     logprobs: bool = False
     top_logprobs: int | None = None
+    reasoning_effort: str | None = None
+    """OpenAI reasoning models: how hard to think (--reasoning-effort)."""
+    thinking_budget: int | None = None
+    """Anthropic extended thinking: tokens the judge may think for (--thinking-budget)."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # The reasoning options are left out when unset: cache keys and run ids made before they
+        # existed stay valid.
+        data: dict[str, Any] = handler(self)
+        for name in ("reasoning_effort", "thinking_budget"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 class JudgeRequest(BaseModel):
@@ -136,6 +214,9 @@ class JudgeRequest(BaseModel):
     expect: VerdictSpec | None = None
     """The verdict format the caller will parse. Never sent to a provider and not part of the
     cache key; it lets the mock backend answer in the template's own format."""
+    structured: dict[str, Any] | None = None
+    """The JSON schema the answer must follow (a structured verdict), sent to the provider in its
+    own way (response_format, a forced tool, a grammar); part of the cache key when set."""
 
 
 class TokenLogprob(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from itertools import islice
 
 from judgekit.errors import RunDirError, UsageError
+from judgekit.inputs.parsing import TRUNCATED
 from judgekit.judging.planning import grading_info
 from judgekit.judging.pricing import resolve_prices, spent
 from judgekit.judging.scoring import scoring_info
@@ -186,6 +187,12 @@ def _warnings(result: Aggregation, manifest: RunManifest) -> list[str]:
         warnings.append(
             f"{counts.unscored} of {counts.items} items are unscored (no valid verdict); "
             "they are left out of every rate"
+        )
+    cut = counts.unscored_reasons.get(TRUNCATED)
+    if cut:
+        warnings.append(
+            f"{cut} unscored items ran out of tokens before their verdict (the answer reached the token limit); "
+            "raise --max-tokens"
         )
     if counts.errors:
         warnings.append(f"{counts.errors} items failed after retries; run the same command again to retry only them")

@@ -4,11 +4,18 @@ Reads ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) and ANTHROPIC_BASE_URL. The Me
 returns no token log-probabilities and one sample per request, which the capabilities say, so
 probability-weighted scores fall back to sampling. anthropic 2.x dropped the `temperature`
 keyword from `messages.create`, so it travels in the request body.
+
+A structured verdict is asked for as a call of one tool (`record_verdict`, whose input schema
+is the verdict's), forced with `tool_choice`; the tool call's input is the answer. Extended
+thinking (`--thinking-budget`) does not allow a forced tool, so with it the tool is offered
+(`tool_choice: auto`) and an answer in prose is read by the template's pattern. The verdict
+is never read from a thinking block.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from typing import Any
 
@@ -19,6 +26,8 @@ from judgekit.schema import Completion, JudgeRequest
 
 OFFICIAL_URL = "https://api.anthropic.com"
 PLACEHOLDER_KEY = "judgekit-no-key"
+VERDICT_TOOL = "record_verdict"
+"""The tool a structured verdict is asked through: its input schema is the verdict's schema."""
 
 
 class AnthropicBackend:
@@ -45,7 +54,7 @@ class AnthropicBackend:
         self._credentials = {"api_key": api_key, "auth_token": auth_token if api_key is None else None}
         self._timeout = options.timeout
         self._client: Any = None
-        self.capabilities = Capabilities(logprobs=False, n=False, seed=False)
+        self.capabilities = Capabilities(logprobs=False, n=False, seed=False, structured=True, thinking=True)
 
     @property
     def _anthropic(self) -> Any:
@@ -88,6 +97,13 @@ class AnthropicBackend:
             body["system"] = system
         if request.params.temperature is not None:
             body["temperature"] = request.params.temperature
+        budget = request.params.thinking_budget
+        if budget is not None:
+            body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        if request.structured is not None:
+            tool = {"name": VERDICT_TOOL, "description": "Record your verdict.", "input_schema": request.structured}
+            body["tools"] = [tool]
+            body["tool_choice"] = {"type": "auto"} if budget is not None else {"type": "tool", "name": VERDICT_TOOL}
         return body
 
     async def complete(self, request: JudgeRequest) -> Completion:
@@ -119,8 +135,16 @@ def completion_from_message(response: Any) -> Completion:
     if isinstance(response, str):  # the SDK hands back a body that is not JSON as text
         raise ProviderError(f"the server returned no message{snippet(response)}", kind="malformed", retryable=True)
     blocks = getattr(response, "content", None) or []
-    text = "".join(getattr(block, "text", "") or "" for block in blocks if getattr(block, "type", "") == "text")
-    if not text.strip():
+    tool = next(
+        (b for b in blocks if getattr(b, "type", "") == "tool_use" and getattr(b, "name", "") == VERDICT_TOOL), None
+    )
+    if tool is not None:  # a structured verdict: the tool call's input is the answer
+        text = json.dumps(getattr(tool, "input", None), ensure_ascii=False)
+    else:  # thinking blocks are left out: the verdict is in the text that follows them
+        text = "".join(getattr(block, "text", "") or "" for block in blocks if getattr(block, "type", "") == "text")
+    stop_reason = getattr(response, "stop_reason", None)
+    if not text.strip() and stop_reason != "max_tokens":
+        # An empty answer that the token limit ended (thinking used it all) is unscored as truncated.
         raise ProviderError("the server returned an empty message", kind="malformed", retryable=True)
     usage = getattr(response, "usage", None)
     return Completion(
@@ -128,5 +152,5 @@ def completion_from_message(response: Any) -> Completion:
         prompt_tokens=getattr(usage, "input_tokens", None),
         completion_tokens=getattr(usage, "output_tokens", None),
         model=getattr(response, "model", None),
-        finish_reason=getattr(response, "stop_reason", None),
+        finish_reason=stop_reason,
     )

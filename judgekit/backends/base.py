@@ -21,6 +21,13 @@ class Capabilities:
     temperature: bool = True
     concurrent: bool = True
     """Can serve many requests at once (an in-process model serves one at a time)."""
+    structured: bool = False
+    """Can hold an answer to a JSON schema (a structured verdict): response_format, a forced tool
+    call or a grammar. Without it a structured template's answers are read by its pattern."""
+    reasoning_effort: bool = False
+    """Takes OpenAI's `reasoning_effort` (o-series and gpt-5 models)."""
+    thinking: bool = False
+    """Takes Anthropic's extended thinking budget."""
     scripted: bool = False
     """Answers what it was told to, not what a model wrote (the mock judge): a run of deliberately
     unparseable answers is a dry run of the unscored path, not a mismatch to stop early for."""

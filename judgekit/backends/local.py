@@ -15,6 +15,10 @@ How one request is answered:
   the rest is evaluated;
 - tokens are then generated one at a time from the logits of the last position only, up to
   `max_tokens`: the arg-max at temperature 0, a seeded draw otherwise;
+- a structured verdict (a JSON schema on the request) is held to a grammar: llama-cpp-python
+  turns the schema into GBNF (`json_schema_to_gbnf`, what its own `response_format` with a
+  schema does) and llama.cpp's grammar sampler masks every token that would break it before
+  the token is chosen, so the answer is JSON of that shape unless `max_tokens` cuts it off;
 - when log-probabilities are requested, the top alternatives of every generated token come
   from those same logits, in the OpenAI `top_logprobs` shape, so probability-weighted scores
   and swap-averaged pairwise verdicts work as with an API that returns logprobs.
@@ -39,6 +43,7 @@ from typing import Any
 
 from judgekit.backends.base import BackendOptions, Capabilities
 from judgekit.backends.cpu import physical_cores
+from judgekit.backends.grammar import candidate_array, constrain, grammar_for
 from judgekit.backends.local_models import ResolvedModel, resolve
 from judgekit.errors import FatalProviderError, MissingDependencyError, ProviderError, UsageError
 from judgekit.schema import Completion, JudgeRequest, Message, TokenLogprob
@@ -89,6 +94,9 @@ class LlamaEngine:
         self._formatter: Any = None
         self._vocab: Any = None
         self._piece_cache: dict[int, str] = {}
+        self._grammars: dict[str, bytes] = {}
+        """GBNF text per JSON schema (converted once per run)."""
+        self._candidates: Any = None
 
     # -- loading ----------------------------------------------------------------------------
     def load(self) -> None:
@@ -171,7 +179,10 @@ class LlamaEngine:
         generated = 0
         finish = "stop"
         for sample in range(max(1, params.n)):
-            text, tokens, sample_logprobs, finish_reason = self._generate(prompt, max_tokens, params, rng, stop)
+            with grammar_for(self._vocab, request.structured, self._grammars) as grammar:
+                text, tokens, sample_logprobs, finish_reason = self._generate(
+                    prompt, max_tokens, params, rng, stop, grammar
+                )
             texts.append(text)
             generated += tokens
             if sample == 0:
@@ -192,6 +203,7 @@ class LlamaEngine:
         params: Any,
         rng: Any,
         stop: Callable[[], bool],
+        grammar: Any = None,
     ) -> tuple[str, int, list[TokenLogprob] | None, str]:
         import llama_cpp
         import numpy as np
@@ -229,10 +241,14 @@ class LlamaEngine:
                 if stop():
                     raise Cancelled()
                 logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+                if grammar is not None:
+                    logits = self._constrain(grammar, logits)
                 token = choose(logits, params.temperature, rng)
                 if llama_cpp.llama_vocab_is_eog(self._vocab, token):
                     finish = "stop"
                     break
+                if grammar is not None:
+                    llama_cpp.llama_sampler_accept(grammar, token)
                 piece = decoder.feed(self._token_bytes(token))
                 if want_logprobs:
                     entries.append(logprob_entry(logits, token, piece, top_k, self._token_text))
@@ -253,6 +269,11 @@ class LlamaEngine:
                 last = entries[-1]
                 entries[-1] = last.model_copy(update={"token": last.token + tail})
         return "".join(pieces), len(generated), entries if want_logprobs else None, finish
+
+    def _constrain(self, grammar: Any, logits: Any) -> Any:
+        if self._candidates is None:
+            self._candidates = candidate_array(len(logits))
+        return constrain(grammar, logits, self._candidates)
 
     def _reusable_prefix(self, prompt: list[int]) -> int:
         """How many leading prompt tokens are already in the KV cache (at least one is re-run for logits)."""
@@ -287,7 +308,7 @@ class LocalBackend:
         except ImportError:
             raise MissingDependencyError("llama-cpp-python", extra="local", purpose="local/ judges") from None
         self.capabilities = Capabilities(
-            logprobs=True, max_top_logprobs=DEFAULT_TOP_LOGPROBS, n=True, seed=True, concurrent=False
+            logprobs=True, max_top_logprobs=DEFAULT_TOP_LOGPROBS, n=True, seed=True, concurrent=False, structured=True
         )
         threads = options.extra.get("threads") or os.environ.get("JUDGEKIT_THREADS")
         self.threads: int = _positive_int(threads, "threads") or physical_cores()

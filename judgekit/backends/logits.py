@@ -70,6 +70,8 @@ def top_alternatives(
     for index in ordered:
         text = token_text(index)
         value = float(logprobs[index])
+        if value == -math.inf:  # a token a grammar forbids is no alternative
+            continue
         merged[text] = float(np.logaddexp(merged[text], value)) if text in merged else value
     return merged, ordered
 

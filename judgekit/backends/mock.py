@@ -3,12 +3,15 @@
 Behaviours: `random` (a stable pseudo-random verdict per prompt), `first` (always prefers the
 answer shown first, or gives the top score), `second` (the answer shown second, or the bottom
 score), `tie` (a tie, or the middle of the scale) and `unparseable` (text with no verdict).
+A structured template gets the JSON object its schema asks for (behaviour
+`unparseable` still answers prose, which the pattern cannot read).
 Its numbers mean nothing; use it to check data, templates, options and CI wiring for free.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 from judgekit.backends.base import BackendOptions, Capabilities
 from judgekit.errors import UsageError
@@ -21,7 +24,7 @@ class MockBackend:
     provider = "mock"
 
     def __init__(self, options: BackendOptions) -> None:
-        self.capabilities = Capabilities(logprobs=False, n=True, seed=True, scripted=True)
+        self.capabilities = Capabilities(logprobs=False, n=True, seed=True, structured=True, scripted=True)
 
     @property
     def endpoint(self) -> str:
@@ -39,7 +42,10 @@ class MockBackend:
         texts = []
         for sample in range(request.params.n):
             digest = hashlib.sha256(f"{sample}:{prompt}".encode()).digest()
-            texts.append(_answer(behaviour, request.expect, digest[0] / 255))
+            if request.structured is not None and request.expect is not None and behaviour != "unparseable":
+                texts.append(_json_answer(behaviour, request.expect, digest[0] / 255))
+            else:
+                texts.append(_answer(behaviour, request.expect, digest[0] / 255))
         tokens = sum(len(message.content) for message in request.messages) // 4
         return Completion(
             texts=texts,
@@ -62,18 +68,40 @@ def _answer(behaviour: str, spec: VerdictSpec | None, draw: float) -> str:
     return f"{preface}\n{_verdict(behaviour, spec, draw)}"
 
 
+def _json_answer(behaviour: str, spec: VerdictSpec, draw: float) -> str:
+    """A structured verdict: the JSON object the template's schema asks for."""
+    assert spec.structured is not None
+    answer: dict[str, object] = {}
+    if spec.structured.reasoning:
+        answer[spec.structured.reasoning] = "Mock judgment from judgekit's mock backend; no model was called."
+    answer[spec.structured.field] = _value(behaviour, spec, draw)
+    return json.dumps(answer)
+
+
+def _value(behaviour: str, spec: VerdictSpec, draw: float) -> str | int:
+    """The choice key or score a behaviour gives (choice and score verdicts)."""
+    position = {"first": 1.0, "second": 0.0, "tie": 0.5}.get(behaviour, draw)
+    if spec.type == "choice":
+        return _choice(spec, position)
+    assert spec.scale
+    low, high = spec.scale
+    return round(low + position * (high - low))
+
+
+def _choice(spec: VerdictSpec, position: float) -> str:
+    assert spec.choices
+    by_outcome = {outcome: choice for choice, outcome in spec.choices.items()}
+    if {"first", "second"} <= set(by_outcome):
+        outcome = "first" if position > 0.6 else "second" if position < 0.4 else "tie"
+        return by_outcome.get(outcome, by_outcome["first"])
+    ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index]
+    return ordered[min(len(ordered) - 1, int(position * len(ordered)))]
+
+
 def _verdict(behaviour: str, spec: VerdictSpec, draw: float) -> str:
     position = {"first": 1.0, "second": 0.0, "tie": 0.5}.get(behaviour, draw)
     if spec.type == "choice":
-        assert spec.choices
-        by_outcome = {outcome: choice for choice, outcome in spec.choices.items()}
-        if {"first", "second"} <= set(by_outcome):
-            outcome = "first" if position > 0.6 else "second" if position < 0.4 else "tie"
-            choice = by_outcome.get(outcome, by_outcome["first"])
-        else:
-            ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index]
-            choice = ordered[min(len(ordered) - 1, int(position * len(ordered)))]
-        return spec.format.format(choice=choice)
+        return spec.format.format(choice=_choice(spec, position))
     assert spec.scale
     low, high = spec.scale
     score = round(low + position * (high - low))

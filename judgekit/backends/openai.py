@@ -19,6 +19,8 @@ from judgekit.schema import Completion, JudgeRequest, TokenLogprob
 
 OFFICIAL_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "judgekit-no-key"
+SCHEMA_NAME = "verdict"
+"""The name a structured verdict's JSON schema is sent under (response_format.json_schema.name)."""
 
 
 class OpenAIBackend:
@@ -33,7 +35,9 @@ class OpenAIBackend:
             raise MissingDependencyError("openai", purpose=f"{self.provider}/ judges")
         self._timeout = options.timeout
         self._client: Any = None
-        self.capabilities = Capabilities(logprobs=True, max_top_logprobs=20, n=True, seed=True)
+        self.capabilities = Capabilities(
+            logprobs=True, max_top_logprobs=20, n=True, seed=True, structured=True, reasoning_effort=True
+        )
         self._send_temperature = True
         self._warned: set[str] = set()
         self._configure(options)
@@ -135,6 +139,12 @@ class OpenAIBackend:
         if params.logprobs:
             body["logprobs"] = True
             body["top_logprobs"] = params.top_logprobs or 20
+        if params.reasoning_effort is not None:
+            body["reasoning_effort"] = params.reasoning_effort
+        if request.structured is not None:
+            # Strict mode: the server holds the answer to the schema (every field required, no others).
+            schema = {"name": SCHEMA_NAME, "schema": request.structured, "strict": True}
+            body["response_format"] = {"type": "json_schema", "json_schema": schema}
         return body
 
     async def _complete(self, request: JudgeRequest) -> Completion:
@@ -167,8 +177,11 @@ def completion_from_response(response: Any, logprobs: bool) -> Completion:
         raise ProviderError(
             f"the server returned no chat completion choices{snippet(body)}", kind="malformed", retryable=True
         )
-    texts = [(choice.message.content or "") if choice.message else "" for choice in choices]
-    if not any(text.strip() for text in texts):
+    # A refusal to fill a schema comes as `refusal` instead of content: kept as the answer (unscored).
+    texts = [_message_text(choice.message) for choice in choices]
+    if not any(text.strip() for text in texts) and choices[0].finish_reason != "length":
+        # An empty answer cut off by the token limit (a reasoning model that spent it all on
+        # reasoning) is an answer: unscored as truncated, not retried for the same result.
         raise ProviderError("the server returned an empty completion", kind="malformed", retryable=True)
     usage = getattr(response, "usage", None)
     return Completion(
@@ -179,6 +192,12 @@ def completion_from_response(response: Any, logprobs: bool) -> Completion:
         model=getattr(response, "model", None),
         finish_reason=choices[0].finish_reason,
     )
+
+
+def _message_text(message: Any) -> str:
+    if message is None:
+        return ""
+    return str(message.content or getattr(message, "refusal", None) or "")
 
 
 def _logprobs(choice: Any) -> list[TokenLogprob] | None:

@@ -23,6 +23,8 @@ def compare_command(
     resamples: compare_options.CompareResamples = DEFAULT_RESAMPLES,
     temperature: compare_options.CompareTemperature = None,
     max_tokens: compare_options.CompareMaxTokens = None,
+    reasoning_effort: options.ReasoningEffort = None,
+    thinking_budget: options.ThinkingBudget = None,
     base_url: compare_options.CompareBaseUrl = None,
     field: compare_options.CompareField = None,
     limit: compare_options.CompareLimit = None,
@@ -81,6 +83,7 @@ _SAME_NAME = (
     "max_retries", "retry_base_delay", "max_calls", "max_errors", "cache_dir", "fresh", "group_by", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
     "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement", "swap_below",
+    "reasoning_effort", "thinking_budget",
 )  # fmt: skip
 """compare's options that are EvalConfig fields of the same name."""
 

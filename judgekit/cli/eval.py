@@ -28,6 +28,8 @@ def eval_command(
     seed: options.Seed = 0,
     temperature: options.Temperature = None,
     max_tokens: options.MaxTokens = None,
+    reasoning_effort: options.ReasoningEffort = None,
+    thinking_budget: options.ThinkingBudget = None,
     base_url: options.BaseUrl = None,
     field: options.Field = None,
     limit: options.Limit = None,
@@ -228,7 +230,8 @@ _CONFIG_OPTIONS = {
     "concurrency", "timeout", "max_retries", "retry_base_delay", "max_calls", "max_errors", "no_cache", "cache_dir",
     "adaptive", "max_cost", "price_in", "price_out", "out", "runs_dir", "fresh", "group_by", "level", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
-    "reference_prompt", "endpoint_concurrency", "threads", "labels_are_random",
+    "reference_prompt", "endpoint_concurrency", "threads", "labels_are_random", "reasoning_effort",
+    "thinking_budget",
 }  # fmt: skip
 """eval's options that are EvalConfig fields (under their config names, see `_RENAMED`)."""
 

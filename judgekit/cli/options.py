@@ -124,6 +124,27 @@ MaxTokens = Annotated[
     typer.Option(help="Longest judge answer in tokens (default: the template's).", rich_help_panel=JUDGE_PANEL),
 ]
 
+ReasoningEffort = Annotated[
+    Optional[choices.ReasoningEffort],
+    typer.Option(
+        help="OpenAI reasoning judges (o-series, gpt-5): how much they reason before the verdict. Sent as "
+        "reasoning_effort, with no temperature; reasoning counts toward --max-tokens.",
+        rich_help_panel=JUDGE_PANEL,
+        show_default=False,
+    ),
+]
+
+ThinkingBudget = Annotated[
+    Optional[int],
+    typer.Option(
+        min=1024,
+        help="Anthropic judges: extended thinking with this many tokens (at least 1024, below --max-tokens). "
+        "The verdict is read from the answer after the thinking.",
+        rich_help_panel=JUDGE_PANEL,
+        show_default=False,
+    ),
+]
+
 BaseUrl = Annotated[
     Optional[list[str]],
     typer.Option(

@@ -69,6 +69,8 @@ def validate_command(
         problems.extend(self_test(template))
         allowed = set(VARIABLES)
         what = f"{template.meta.kind}, verdict {template.meta.verdict.type}"
+        if template.meta.verdict.structured is not None:
+            what += f", structured (JSON field '{template.meta.verdict.structured.field}')"
         notes.extend(_judge_notes(template, used))
     unknown = sorted(used - allowed)
     if unknown:

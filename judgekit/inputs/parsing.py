@@ -10,6 +10,11 @@ The rules, in order:
    value, the verdict is ambiguous.
 4. The value must be one of the allowed choices or inside the score scale.
 
+A template with a structured verdict (`verdict.structured`) asked for a JSON object: an answer
+that is one is read from its verdict field alone, with the same checks (an allowed choice, a
+score inside the scale). An answer that is not JSON (a provider that ignored the request) is
+read by the pattern, as above.
+
 Anything that fails a rule is `unscored` with a short reason; it is never turned into a loss,
 a tie or a zero. When token log-probabilities are available the distribution over the allowed
 values at the verdict token gives probabilities and a probability-weighted score.
@@ -17,6 +22,7 @@ values at the verdict token gives probabilities and a probability-weighted score
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -26,6 +32,11 @@ from functools import lru_cache
 from typing import Literal
 
 from judgekit.schema import Completion, TokenLogprob, VerdictSpec
+
+TRUNCATED = "truncated"
+"""The unscored reason of an answer the token limit cut off before its verdict (summaries count it)."""
+CUT_OFF = ("length", "max_tokens")
+"""Finish reasons that mean the token limit ended the answer (OpenAI's and Anthropic's words)."""
 
 QUOTE_CONTEXT = 16
 """Characters of matching context around a marker that make it a quotation, not a verdict."""
@@ -55,6 +66,10 @@ def compile_pattern(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 
 def read_verdict(text: str, spec: VerdictSpec, sources: Sequence[str] = ()) -> Reading:
     """Read one verdict from `text`; `sources` are the prompt texts the judge may quote."""
+    if spec.structured is not None:
+        structured = read_structured(text, spec)
+        if structured is not None:
+            return structured
     regex = compile_pattern(spec.pattern, spec.ignore_case)
     matches = list(regex.finditer(text))
     if not matches:
@@ -69,6 +84,63 @@ def read_verdict(text: str, spec: VerdictSpec, sources: Sequence[str] = ()) -> R
         if other.start() >= line_start and _normalised_groups(other, spec) != last_value:
             return Reading("unscored", reason="ambiguous verdict: different markers on the last verdict line")
     return _interpret(last, spec)
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def read_structured(text: str, spec: VerdictSpec) -> Reading | None:
+    """The verdict of a JSON answer to a structured template; None when the answer is not a JSON
+    object (then the pattern reads it)."""
+    assert spec.structured is not None
+    stripped = text.strip()
+    fenced = _FENCE.match(stripped)
+    try:
+        data = json.loads(fenced.group(1) if fenced else stripped)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    name = spec.structured.field
+    if name not in data:
+        return Reading("unscored", reason=f"no verdict found (the JSON answer has no '{name}' field)")
+    value = data[name]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return Reading(
+            "unscored", reason=f"{value!r} is not an allowed choice" if spec.type == "choice" else "not a number"
+        )
+    token = value if isinstance(value, str) else _fmt(float(value))
+    span = _value_span(text, name, value)
+    if spec.type == "choice":
+        outcome = choice_outcome(token, spec)
+        if outcome is None:
+            return Reading("unscored", reason=f"{token!r} is not an allowed choice", span=span)
+        return Reading("ok", value=outcome, span=span)
+    score = _number(token, spec)
+    if isinstance(score, str):
+        return Reading("unscored", reason=score, span=span)
+    return Reading("ok", value=score, span=span)
+
+
+def _value_span(text: str, name: str, value: str | float) -> tuple[int, int] | None:
+    """Where the verdict value sits in the raw JSON text (so its token's probabilities can be read)."""
+    keys = list(re.finditer(rf'"{re.escape(name)}"\s*:\s*"?', text))
+    if not keys:
+        return None
+    start = keys[-1].end()
+    if isinstance(value, str):
+        return (start, start + len(value)) if text.startswith(value, start) else None
+    number = _NUMBER.match(text, start)
+    return number.span() if number else None
+
+
+def cut_off(reading: Reading, finish_reason: str | None, max_tokens: int) -> Reading:
+    """An unscored reading of an answer the token limit ended becomes `truncated`, with the fix."""
+    if reading.status == "ok" or finish_reason not in CUT_OFF:
+        return reading
+    why = f"the answer reached the {max_tokens}-token limit before its verdict; raise --max-tokens"
+    return Reading("unscored", reason=f"{TRUNCATED} ({why})", method=reading.method)
 
 
 def _normalised_groups(match: re.Match[str], spec: VerdictSpec) -> tuple[str, ...]:

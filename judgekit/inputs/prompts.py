@@ -7,7 +7,8 @@ A template file looks like::
     description: What the template is for.
     follows: The study whose method it follows.
     verdict: {type: choice, pattern: '\\[\\[(A|B|C)\\]\\]', format: '[[{choice}]]',
-              choices: {A: first, B: second, C: tie}}
+              choices: {A: first, B: second, C: tie},
+              structured: {field: verdict, reasoning: explanation}}   # optional: ask for JSON
     params: {temperature: 0, max_tokens: 1024}
     system: The system message (also a Jinja template).
     ---
@@ -118,6 +119,11 @@ class FrontMatter(BaseModel):
             raise ValueError("a listwise template's verdict is of type choice (the number of the best answer)")
         if verdict.type == "score_pair" and self.kind != "pairwise":
             raise ValueError("verdict type score_pair is for pairwise templates")
+        structured = verdict.structured
+        if structured is not None and verdict.type == "score_pair":
+            raise ValueError("verdict.structured reads one choice or one score; type score_pair cannot be structured")
+        if structured is not None and structured.reasoning == structured.field:
+            raise ValueError("verdict.structured: reasoning and field must name different fields")
         unknown = [name for name in self.requires if name not in VARIABLES]
         if unknown:
             raise ValueError(f"requires names unknown variables: {', '.join(unknown)}")

@@ -6,6 +6,7 @@ inside them are neutralised first, so an answer cannot fake the judge's verdict.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,4 +132,11 @@ def self_test(template: Template) -> list[str]:
         reading = read_verdict(f"Some reasoning.\n{text}", spec)
         if reading.status != "ok" or reading.value != expected:
             problems.append(f"verdict.format writes {text!r} but verdict.pattern reads it as {reading.value!r}")
+    if spec.structured is not None and spec.type == "choice" and spec.choices:
+        # The JSON a schema-held answer carries must read back as the same outcomes.
+        for choice, outcome in spec.choices.items():
+            answer = json.dumps({spec.structured.field: choice})
+            reading = read_verdict(answer, spec)
+            if reading.status != "ok" or reading.value != outcome:
+                problems.append(f"the structured answer {answer} reads as {reading.value!r}, not {outcome!r}")
     return problems

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from judgekit.errors import ProviderError
-from judgekit.inputs.parsing import Reading, read_samples, read_verdict, weigh_with_logprobs
+from judgekit.inputs.parsing import Reading, cut_off, read_samples, read_verdict, weigh_with_logprobs
 from judgekit.inputs.prompts import Template
 from judgekit.inputs.template_inputs import item_variables
 from judgekit.judging import listwise
@@ -55,6 +55,8 @@ class JudgeSetup:
     seed: int = 0
     method: ScoreMethod = "parse"
     """How a verdict becomes a number: parsed text, log-probability weighting, or sample mean."""
+    schema: dict[str, Any] | None = None
+    """The JSON schema of a structured verdict, asked of the backend (None: a plain-text verdict)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,9 @@ def _planned(
     expect = setup.template.meta.verdict
     if order is not None:
         expect = listwise.expected_picks(expect, len(order))
-    request = JudgeRequest(model=setup.model, messages=messages, params=setup.params, expect=expect)
+    request = JudgeRequest(
+        model=setup.model, messages=messages, params=setup.params, expect=expect, structured=setup.schema
+    )
     return PlannedCall(item=item, call=call, swapped=swapped, request=request, order=order)
 
 
@@ -129,7 +133,7 @@ def read(planned: PlannedCall, completion: Completion, setup: JudgeSetup) -> Rea
     reading = read_verdict(completion.text, spec, sources)
     if setup.method == "logprobs":
         reading = weigh_with_logprobs(reading, completion, spec)
-    return reading
+    return cut_off(reading, completion.finish_reason, planned.request.params.max_tokens)
 
 
 def base_row(planned: PlannedCall, setup: JudgeSetup, request_hash: str, **fields: Any) -> Judgment:

@@ -32,6 +32,7 @@ from judgekit.judging.auxiliary import (
     write_steps,
 )
 from judgekit.judging.pricing import Prices
+from judgekit.judging.reasoning import check_reasoning
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
 from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
@@ -204,6 +205,17 @@ class Grading:
             )
         for template in self.all_templates():
             self.base_params[template.name] = self._params(template, judge_call=isinstance(template, Template))
+        judge_limits = [self.base_params[template.name].max_tokens for template in self.judge_templates()]
+        check_reasoning(config, capabilities, judge, judge_limits)
+        unenforced = [
+            t.name for t in self.judge_templates() if t.meta.verdict.structured and not capabilities.structured
+        ]
+        if unenforced:
+            note = (
+                f"the {provider} backend cannot ask for a structured verdict; the answers to {unenforced[0]} "
+                "are read by its verdict pattern"
+            )
+            self.scoring = replace(self.scoring, warnings=(*self.scoring.warnings, note))
 
     def _params(self, template: Template | AuxTemplate, judge_call: bool) -> SamplingParams:
         config = self.config
@@ -213,7 +225,14 @@ class Grading:
             max_tokens=(config.max_tokens if judge_call and config.max_tokens else None) or defaults.max_tokens,
             seed=config.seed if self._capabilities.seed else None,
         )
-        return self.scoring.apply(params) if judge_call else params
+        if not judge_call:
+            return params
+        params = self.scoring.apply(params)
+        if config.reasoning_effort is not None or config.thinking_budget is not None:
+            # Reasoning models take only their default temperature: none is sent.
+            reasoning = {"reasoning_effort": config.reasoning_effort, "thinking_budget": config.thinking_budget}
+            params = params.model_copy(update={"temperature": None, **reasoning})
+        return params
 
     def setup_for(self, template: Template) -> calls.JudgeSetup:
         setup = self._setups.get(template.name)
@@ -226,6 +245,7 @@ class Grading:
                 positions=self.config.positions,
                 seed=self.config.seed,
                 method=self.scoring.method,
+                schema=template.meta.verdict.json_schema() if self._capabilities.structured else None,
             )
             self._setups[template.name] = setup
         return setup

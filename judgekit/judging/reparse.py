@@ -110,6 +110,7 @@ def _setup(manifest: RunManifest, template: Template) -> calls.JudgeSetup:
         positions=manifest.config.positions,
         seed=manifest.seed,
         method=manifest.method or "parse",  # type: ignore[arg-type]
+        schema=template.meta.verdict.json_schema(),  # every built-in backend sends it
     )
 
 
@@ -142,7 +143,9 @@ def reparse_run(run_dir: RunDir) -> ReparseResult:
         row_setup = setups.get(row.template or template.name)
         if row_setup is None:
             other = templates.get(row.template or "")
-            row_setup = setups[row.template or ""] = replace(setup, template=other) if other else setup
+            schema = other.meta.verdict.json_schema() if other else None
+            row_setup = replace(setup, template=other, schema=schema) if other else setup
+            setups[row.template or ""] = row_setup
         plan_key = (item.id, row_setup.template.name)
         if plan_key not in plans:
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
-from judgekit.inputs.parsing import read_samples, read_verdict
+from judgekit.inputs.parsing import cut_off, read_samples, read_verdict
 from judgekit.judging import calls
 from judgekit.judging.runner import CallResult, Executor
 from judgekit.redact import redact
@@ -110,6 +110,7 @@ def _sample_row(
     else:
         sources = [message.content for message in planned.request.messages]
         reading = read_verdict(result.completion.text, setup.template.meta.verdict, sources)
+        reading = cut_off(reading, result.completion.finish_reason, planned.request.params.max_tokens)
         row.status = "ok" if reading.status == "ok" else "unscored"
         row.reason = reading.reason
         row.completion = result.completion

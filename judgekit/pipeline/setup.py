@@ -20,6 +20,7 @@ from judgekit.reporting.messages import say
 
 RUN_CHANGING = (
     "judge", "mode", "prompt", "positions", "swap_below", "score_method", "fields", "criterion", "rubric",
+    "reasoning_effort", "thinking_budget",
 )  # fmt: skip
 """Options that decide the verdicts: `--resume` refuses them when they differ from the stored run.
 (`--limit` is not one: it says how many items to judge, so `--resume DIR --limit N` grows a run.)"""

@@ -65,6 +65,9 @@ def request_key(provider: str, endpoint: str, request: JudgeRequest) -> str:
     for message in request.messages:
         _feed(digest, message.role)
         _feed(digest, message.content)
+    if request.structured is not None:  # fed only when set: older keys stay valid
+        _feed(digest, "structured")
+        _feed(digest, json.dumps(request.structured, sort_keys=True))
     return digest.hexdigest()
 
 

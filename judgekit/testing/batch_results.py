@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from judgekit.testing.batch_model import REQUEST_FAULTS, BatchLedger, FakeBatch
+from judgekit.testing.rules import refusal
 from judgekit.testing.wire import Reply, anthropic_body, openai_body, parse_request
 
 
@@ -25,6 +26,11 @@ def answer(ledger: BatchLedger, batch: FakeBatch, *, answered: int, rest: str, s
             batch.results[custom_id] = {"kind": rest}
             continue
         request = parse_request(batch.api, body)
+        refused = refusal(request)
+        if refused is not None:  # what the service refuses interactively it refuses in a batch too
+            provider.record(request, "bad_request", 400, batch.id)
+            batch.results[custom_id] = {"kind": "errored", "fault": "bad_request", "message": refused}
+            continue
         fault = _request_fault(ledger)
         if fault is not None:
             provider.record(request, fault, REQUEST_FAULTS[fault][0], batch.id)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from judgekit.testing.bedrock import BEDROCK
 from judgekit.testing.dialect import Dialect
 from judgekit.testing.gemini import GEMINI
+from judgekit.testing.rules import refusal
 from judgekit.testing.vertex import VERTEX
 from judgekit.testing.wire import FakeRequest, Reply, anthropic_body, openai_body, parse_request
 
@@ -132,6 +133,11 @@ class Handler(BaseHTTPRequestHandler):
         if provider.models is not None and request.model not in provider.models:
             provider.record(request, "not_found", 404)
             self.error_reply(api, 404, "not_found_error", f"The model `{request.model}` does not exist")
+            return True
+        refused = refusal(request)
+        if refused is not None:
+            provider.record(request, "bad_request", 400)
+            self.error_reply(api, 400, "invalid_request_error", refused)
             return True
         return False
 

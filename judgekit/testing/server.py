@@ -24,17 +24,28 @@ It listens on 127.0.0.1 only, on a free port chosen by the OS.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
+from typing import Any
 
 from judgekit.testing.batches import BatchBehaviour, BatchService
 from judgekit.testing.handler import Handler, Server
 from judgekit.testing.wire import FakeRequest, Reply, Responder
 
-__all__ = ["FakeProvider", "FakeRequest", "Faults", "Recorded", "Reply", "Responder", "default_responder"]
+__all__ = [
+    "FakeProvider",
+    "FakeRequest",
+    "Faults",
+    "Recorded",
+    "Reply",
+    "Responder",
+    "answer_to_schema",
+    "default_responder",
+]
 
 
 @dataclass
@@ -76,12 +87,29 @@ class Recorded:
 
 
 def default_responder(request: FakeRequest) -> Reply | str:
-    """Answers in judgekit's built-in formats: first answer wins, or a rating of 7."""
+    """Answers in judgekit's built-in formats: first answer wins, or a rating of 7; a request for
+    JSON of a schema gets an object of it (the first allowed value, or 7 within the bounds)."""
+    if request.schema is not None:
+        return json.dumps(answer_to_schema(request.schema))
     if "Rating: [[" in request.prompt:
         return "The answer is reasonable.\nRating: [[7]]"
     if "[[score of A, score of B]]" in request.prompt:
         return "Both are fine; the first is better.\n[[8, 6]]"
     return "Answer A is better.\n[[A]]"
+
+
+def answer_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object that follows a flat verdict schema: enums take their first value, numbers 7
+    (moved inside minimum/maximum), strings a sentence."""
+    answer: dict[str, Any] = {}
+    for name, spec in (schema.get("properties") or {}).items():
+        if "enum" in spec:
+            answer[name] = spec["enum"][0]
+        elif spec.get("type") in ("integer", "number"):
+            answer[name] = min(max(7, spec.get("minimum", 7)), spec.get("maximum", 7))
+        else:
+            answer[name] = "The first answer is better."
+    return answer
 
 
 class FakeProvider:

@@ -43,6 +43,26 @@ class FakeRequest:
         return "\n".join(parts)
 
     @property
+    def schema(self) -> dict[str, Any] | None:
+        """The JSON schema the answer was asked to follow: OpenAI's `response_format` json_schema,
+        or the input schema of the one tool offered to an Anthropic model."""
+        response_format = self.body.get("response_format") or {}
+        if response_format.get("type") == "json_schema":
+            found = (response_format.get("json_schema") or {}).get("schema")
+            return found if isinstance(found, dict) else None
+        tools = self.body.get("tools") or []
+        if len(tools) == 1 and isinstance(tools[0].get("input_schema"), dict):
+            schema: dict[str, Any] = tools[0]["input_schema"]
+            return schema
+        return None
+
+    @property
+    def thinking_budget(self) -> int | None:
+        """Anthropic extended thinking: the budget asked for (None when thinking is off)."""
+        thinking = self.body.get("thinking") or {}
+        return int(thinking["budget_tokens"]) if thinking.get("type") == "enabled" else None
+
+    @property
     def key(self) -> str:
         """A hash of what identifies the request's content (model, messages, sampling)."""
         stable = {k: v for k, v in self.body.items() if k not in ("stream",)}
@@ -59,6 +79,10 @@ class Reply:
     distribution: dict[str, float] | None = None
     samples: tuple[str, ...] = ()
     """OpenAI `n` > 1: the texts of the choices in turn (cycled); empty: every choice says `text`."""
+    finish: str | None = None
+    """"length": the answer was cut off by the token limit (Anthropic's stop_reason max_tokens)."""
+    thinking: str = "Weighing the two answers against the request."
+    """The thinking block of an Anthropic answer when extended thinking was asked for."""
 
 
 Responder = Callable[[FakeRequest], "Reply | str"]
@@ -132,7 +156,7 @@ def openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
                 "role": "assistant",
                 "content": reply.samples[index % len(reply.samples)] if reply.samples else reply.text,
             },
-            "finish_reason": "stop",
+            "finish_reason": "length" if reply.finish in ("length", "max_tokens") else "stop",
             "logprobs": {"content": token_logprobs(reply, top)} if want_logprobs else None,
         }
         choices.append(choice)
@@ -150,15 +174,35 @@ def openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
     }
 
 
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def anthropic_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
     prompt_tokens, completion_tokens = usage_tokens(request, reply)
+    content: list[dict[str, Any]] = []
+    if request.thinking_budget is not None:
+        content.append({"type": "thinking", "thinking": reply.thinking, "signature": "fake-signature"})
+    tool_input = _json_object(reply.text) if request.schema is not None else None
+    if tool_input is not None:  # a structured answer to an offered tool is a call of that tool
+        tool = request.body["tools"][0]["name"]
+        content.append({"type": "tool_use", "id": "toolu_fake", "name": tool, "input": tool_input})
+    elif reply.text:
+        content.append({"type": "text", "text": reply.text})
+    stop_reason = "tool_use" if tool_input is not None else "end_turn"
+    if reply.finish in ("length", "max_tokens"):
+        stop_reason = "max_tokens"
     return {
         "id": "msg_fake",
         "type": "message",
         "role": "assistant",
         "model": request.model,
-        "content": [{"type": "text", "text": reply.text}] if reply.text else [],
-        "stop_reason": "end_turn",
+        "content": content,
+        "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens},
     }
