@@ -56,6 +56,7 @@ def finish(
         positions=config.positions,
         disagreement=config.order_disagreement,
         labels_are_random=labels_are_random or config.labels_are_random,
+        checklist_calls=_checklist_calls(manifest),
     )
     counts = _call_counts(result, all_rows)
     counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
@@ -85,9 +86,19 @@ def finish(
         grading=grading_info(manifest.resolved.get("grading"), all_rows),
         cost=_cost(manifest, all_rows),
         human_anchored=result.human_anchored,
+        checklist=result.checklist,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
+
+
+def _checklist_calls(manifest: RunManifest) -> str | None:
+    """each or all for a judge's checklist run; None otherwise, and for a panel's combined run,
+    whose rows are the panel's item scores (each member's run holds its per-criterion verdicts)."""
+    if manifest.panel is not None:
+        return None
+    calls = manifest.resolved.get("grading", {}).get("checklist")
+    return str(calls) if calls else None
 
 
 def _stored_resumed(run_dir: RunDir) -> int:

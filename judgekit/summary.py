@@ -354,6 +354,51 @@ class Leaderboard(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class CriterionHumans(BaseModel):
+    """One checklist criterion against a human's verdicts on it."""
+
+    n: int
+    """Criteria graded by both the judge and a human."""
+    agreement: Estimate | None = None
+    """Share of those where the judge's met / not met equals the human's (exact interval)."""
+    kappa: Estimate | None = None
+    """Cohen's kappa (bootstrap interval); absent or NaN-free only when both verdicts vary."""
+
+
+class CriterionMetrics(BaseModel):
+    """One checklist criterion across the items that carry it."""
+
+    name: str
+    points: float | None
+    """Its points (None when items give it different points)."""
+    items: int
+    """Items whose checklist holds it."""
+    graded: int
+    """Items where the judge gave it a valid verdict."""
+    unscored: int
+    """Items where the judge answered but no verdict for it could be read."""
+    met: int
+    pass_rate: Estimate | None = None
+    """met / graded, with its exact Clopper-Pearson interval."""
+    human: CriterionHumans | None = None
+
+
+class ChecklistMetrics(BaseModel):
+    """Checklist grading: each item's score is the points of the criteria met over the positive
+    points possible, clipped to [0, 1]. An item with any unscored criterion is unscored
+    (fail-closed); its graded criteria still count in the per-criterion rates."""
+
+    calls: str
+    """each (one call per criterion) or all (one call grading every criterion)."""
+    mean_score: Estimate | None = None
+    """Mean item score over the scored items (bootstrap interval)."""
+    criteria: list[CriterionMetrics] = Field(default_factory=list)
+    unscored_criteria: int = 0
+    """Criterion verdicts that could not be read, over all items."""
+    human: CriterionHumans | None = None
+    """Every criterion pooled, against the human verdicts (data with human_rubric)."""
+
+
 class Summary(BaseModel):
     """Everything a run measured, plus what is needed to reproduce it."""
 
@@ -393,3 +438,5 @@ class Summary(BaseModel):
     """Mode, domain, criterion, evaluation steps, templates used and generated references."""
     cost: Cost | None = None
     """The run's cost, when token prices are known for the judge (see `judgekit.judging.pricing`)."""
+    checklist: ChecklistMetrics | None = None
+    """Checklist grading: per-criterion pass rates, the mean checklist score, agreement per criterion."""

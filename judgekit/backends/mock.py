@@ -39,7 +39,10 @@ class MockBackend:
         texts = []
         for sample in range(request.params.n):
             digest = hashlib.sha256(f"{sample}:{prompt}".encode()).digest()
-            texts.append(_answer(behaviour, request.expect, digest[0] / 255))
+            if request.expect is not None and request.expect_criteria:
+                texts.append(_checklist_answer(behaviour, request.expect, digest, request.expect_criteria))
+            else:
+                texts.append(_answer(behaviour, request.expect, digest[0] / 255))
         tokens = sum(len(message.content) for message in request.messages) // 4
         return Completion(
             texts=texts,
@@ -62,6 +65,21 @@ def _answer(behaviour: str, spec: VerdictSpec | None, draw: float) -> str:
     return f"{preface}\n{_verdict(behaviour, spec, draw)}"
 
 
+def _checklist_answer(behaviour: str, spec: VerdictSpec, digest: bytes, criteria: int) -> str:
+    """A verdict line per criterion, for checklist templates that grade every criterion at once."""
+    preface = "Mock judgment from judgekit's mock backend; no model was called."
+    if behaviour == "unparseable":
+        return f"{preface}\nI cannot decide."
+    assert spec.choices
+    ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index]
+    lines = []
+    for number in range(1, criteria + 1):
+        draw = {"first": 1.0, "second": 0.0, "tie": 0.5}.get(behaviour, digest[number % len(digest)] / 255)
+        choice = ordered[min(len(ordered) - 1, int(draw * len(ordered)))]
+        lines.append(spec.format.format(choice=choice, number=number))
+    return "\n".join([preface, *lines])
+
+
 def _verdict(behaviour: str, spec: VerdictSpec, draw: float) -> str:
     position = {"first": 1.0, "second": 0.0, "tie": 0.5}.get(behaviour, draw)
     if spec.type == "choice":
@@ -73,7 +91,7 @@ def _verdict(behaviour: str, spec: VerdictSpec, draw: float) -> str:
         else:
             ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index]
             choice = ordered[min(len(ordered) - 1, int(position * len(ordered)))]
-        return spec.format.format(choice=choice)
+        return spec.format.format(choice=choice, number=1)
     assert spec.scale
     low, high = spec.scale
     score = round(low + position * (high - low))

@@ -70,6 +70,7 @@ def eval_command(
     steps: options.Steps = None,
     generate_reference: options.GenerateReference = False,
     rubric: options.Rubric = None,
+    checklist: options.Checklist = None,
     score_method: options.ScoreMethod = None,
     samples: options.Samples = None,
     steps_prompt: options.StepsPrompt = None,
@@ -167,7 +168,7 @@ _CONFIG_OPTIONS = {
     "truncate",
     "concurrency", "timeout", "max_retries", "retry_base_delay", "max_calls", "max_errors", "no_cache", "cache_dir",
     "adaptive", "max_cost", "price_in", "price_out", "out", "runs_dir", "fresh", "group_by", "level", "domain",
-    "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
+    "criterion", "steps", "generate_reference", "rubric", "checklist", "score_method", "samples", "steps_prompt",
     "reference_prompt", "endpoint_concurrency", "threads", "labels_are_random",
 }  # fmt: skip
 """eval's options that are EvalConfig fields (under their config names, see `_RENAMED`)."""

@@ -13,12 +13,13 @@ from typing import Any
 
 from judgekit.metrics import distribution
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
-from judgekit.schema import Item, Judgment, Label
+from judgekit.schema import Item, Judgment, Label, RubricItem
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.proportions import share
 from judgekit.summary import (
     BiasMetrics,
+    ChecklistMetrics,
     Counts,
     HumanAgreement,
     HumanAnchored,
@@ -66,6 +67,10 @@ class ItemFacts:
     metadata: dict[str, Any] = field(default_factory=dict)
     human_scores: tuple[float, ...] | None = None
     """Each human rater's score, when the data holds several (human_score is their mean)."""
+    rubric_items: tuple[RubricItem, ...] | None = None
+    """Checklist grading: the item's criteria."""
+    human_rubric: tuple[bool | None, ...] | None = None
+    """Checklist grading: a human's verdict per criterion."""
 
     @classmethod
     def of(cls, item: Item) -> ItemFacts:
@@ -83,6 +88,8 @@ class ItemFacts:
             length_b=len(item.answer_b or "") if pairwise else 0,
             metadata=item.metadata,
             human_scores=item.human_scores,
+            rubric_items=item.rubric_items,
+            human_rubric=item.human_rubric,
         )
 
 
@@ -90,6 +97,8 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
     """The outcome of one item from its judge rows (keyed by call); `disagreement` is one of ORDER_RULES."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
+    if facts.rubric_items is not None and "single" not in rows:  # a panel's combined row is "single"
+        return _checklist_outcome(facts.id, facts.rubric_items, rows)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
         for row in (first, second):
@@ -113,6 +122,15 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
     return ItemOutcome(facts.id, "ok", verdict=single.verdict, score=single.score, probabilities=single.probabilities)
 
 
+def _checklist_outcome(item_id: str, rubric: tuple[RubricItem, ...], rows: Mapping[str, Judgment]) -> ItemOutcome:
+    from judgekit.metrics.checklist import item_score, verdicts_of
+
+    found = verdicts_of(rubric, rows)
+    if found.status != "ok":
+        return ItemOutcome(item_id, found.status, reason=found.reason)
+    return ItemOutcome(item_id, "ok", score=item_score(rubric, found))
+
+
 @dataclass
 class Aggregation:
     """Metrics of a run, ready to be placed in a Summary."""
@@ -134,6 +152,8 @@ class Aggregation:
     """Every model named by the items (for the self-preference warning)."""
     human_anchored: HumanAnchored | None = None
     """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
+    checklist: ChecklistMetrics | None = None
+    """Checklist grading: per-criterion pass rates and agreement, the mean checklist score."""
 
 
 def aggregate(
@@ -151,6 +171,7 @@ def aggregate(
     positions: str | None = None,
     disagreement: str | None = None,
     labels_are_random: bool = False,
+    checklist_calls: str | None = None,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
@@ -160,7 +181,7 @@ def aggregate(
     columns renamed by --field to their canonical names; `positions` is the run's answer order
     (for the bias figures) and `disagreement` the rule for swapped orders that disagree
     (ORDER_RULES); `labels_are_random` skips the check that human labels were not obviously
-    selected (see `human_anchored`).
+    selected (see `human_anchored`); `checklist_calls` (each or all) marks a checklist run.
     """
     from judgekit.metrics.human_anchored import human_anchored
 
@@ -175,6 +196,7 @@ def aggregate(
     human: HumanAgreement | HumanCorrelation | None = None
     board = None
     orders = None
+    checklist = None
     if kind == "pairwise":
         from judgekit.metrics.bias import bias_metrics
         from judgekit.metrics.order_effects import order_accuracy
@@ -192,6 +214,9 @@ def aggregate(
     else:
         from judgekit.metrics import levels
 
+        if checklist_calls is not None:  # item scores are fractions of the points: no choices, scale 0-1
+            scale, choices = (0.0, 1.0), None
+            checklist = _checklist(checklist_calls, facts, by_item, outcomes, options)
         chosen = levels.resolve_level(level, group_by)
         human = levels.human_correlation(
             facts, outcomes, level=chosen, group_by=group_by, renamed=renamed, options=options
@@ -211,6 +236,27 @@ def aggregate(
         orders=orders,
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
+        checklist=checklist,
+    )
+
+
+def _checklist(
+    calls: str,
+    facts: list[ItemFacts],
+    by_item: Mapping[str, Mapping[str, Judgment]],
+    outcomes: list[ItemOutcome],
+    options: dict[str, int],
+) -> ChecklistMetrics:
+    from judgekit.metrics.checklist import checklist_metrics, verdicts_of
+
+    graded = [fact for fact in facts if fact.rubric_items is not None]
+    return checklist_metrics(
+        calls,
+        [fact.rubric_items for fact in graded if fact.rubric_items is not None],
+        [fact.human_rubric for fact in graded],
+        [verdicts_of(fact.rubric_items, by_item.get(fact.id, {})) for fact in graded if fact.rubric_items is not None],
+        [outcome.score for outcome in outcomes if outcome.score is not None],
+        options,
     )
 
 
