@@ -32,6 +32,10 @@ class RunFacts:
     positions: str
     has_human_labels: bool
     has_human_scores: bool
+    checklist: bool = False
+    """The items are graded on checklist criteria."""
+    panel: bool = False
+    """The run is a panel's combined run."""
 
     @classmethod
     def of(cls, manifest: RunManifest) -> RunFacts:
@@ -42,6 +46,8 @@ class RunFacts:
             positions=manifest.config.positions,
             has_human_labels=manifest.dataset.has_human_labels,
             has_human_scores=manifest.dataset.has_human_scores,
+            checklist=manifest.dataset.has_checklists,
+            panel=manifest.panel is not None,
         )
 
     @property

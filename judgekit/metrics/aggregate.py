@@ -222,6 +222,9 @@ def aggregate(
             facts, outcomes, level=chosen, group_by=group_by, renamed=renamed, options=options
         )
         pointwise = _pointwise(facts, outcomes, scale, method, options, choices)
+        if checklist is not None:
+            scores = [outcome.score for outcome in outcomes if outcome.score is not None]
+            pointwise.distribution, pointwise.distribution_bins = distribution.fraction_bins(scores)
     return Aggregation(
         kind=kind,
         counts=counts,

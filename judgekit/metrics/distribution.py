@@ -57,6 +57,13 @@ def score_bins(
     return _ranges(scores, distinct[0], distinct[-1]), f"{RANGES} equal ranges of the observed scores"
 
 
+def fraction_bins(scores: Sequence[float]) -> tuple[dict[str, int], str | None]:
+    """Scores that are fractions from 0 to 1 (checklist scores) in equal ranges."""
+    if not scores:
+        return {}, None
+    return _ranges(scores, 0.0, 1.0), f"{RANGES} equal ranges of the 0-1 scale"
+
+
 def _per_choice(scores: Sequence[float], choices: Mapping[str, float]) -> tuple[dict[str, int], str]:
     names: dict[float, str] = {}
     for name, value in choices.items():

@@ -68,6 +68,11 @@ def eval_run(request: EvalRequest) -> int:
     """`judgekit eval`: check everything, judge, then the one ending; returns the exit code."""
     if request.is_panel:
         refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
+        refuse(
+            ["--min-criterion-pass"] if request.post.gates.min_criterion_pass else [],
+            "with a panel of judges: the panel combines item scores, each judge's run keeps its per-criterion "
+            "verdicts (gate one with `judgekit gate RUN_DIR`)",
+        )
         return _panel(request)  # compare_run checks the report targets
     request.post.check_targets()
     panel_options = [
@@ -380,7 +385,7 @@ def gate_run(run_dir: str, post: PostRun) -> int:
     if not post.checks_gates:
         raise UsageError(
             "no gate given: pass at least one of --min-win-rate, --min-score, --min-pass-rate, --max-unscored, "
-            "--max-flip-rate, --min-agreement, --max-position-bias, --max-length-bias "
+            "--max-flip-rate, --min-agreement, --max-position-bias, --max-length-bias, --min-criterion-pass "
             "(or a report: --junit, --markdown)"
         )
     post.check_targets()
