@@ -35,7 +35,9 @@ from judgekit.store.rundir import JUDGMENTS, TEMPLATE_COPY, RunDir
 
 BACKUP_SUFFIX = ".bak"
 
-_PARSED_FIELDS = ("status", "verdict", "shown", "score", "scores", "probabilities", "valid_mass", "method", "reason")
+_PARSED_FIELDS = (
+    "status", "verdict", "shown", "score", "scores", "criteria", "probabilities", "valid_mass", "method", "reason",
+)  # fmt: skip
 
 
 @dataclass

@@ -1,0 +1,115 @@
+"""Checklist grading on every run path: --batch (and batch collect), --resume, a panel, compare,
+and report / --reparse on the run directory; each gives the item scores worked by hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from judgekit.testing.batches import BatchBehaviour
+from judgekit.testing.server import FakeProvider
+from tests.checklist_helpers import ROWS, SCORES, checklist_responder
+from tests.helpers import rows_of, run, summary_of, write_jsonl
+from tests.test_checklist import TEMPLATES, item_scores
+
+FAST = ["--poll-interval", "0.02"]
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "data.jsonl", ROWS)
+
+
+@pytest.fixture
+def batch_server(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
+    server = fake_provider(checklist_responder, batches=BatchBehaviour())
+    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-checklist-0123456789")
+    return server
+
+
+def _criteria(summary: dict[str, Any]) -> dict[str, Any]:
+    return {criterion["name"]: criterion for criterion in summary["checklist"]["criteria"]}
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_batch_gives_the_interactive_checklist(batch_server: FakeProvider, data: Path, template: str) -> None:
+    common = ["eval", data, "-j", "openai/judge", "--prompt", template, "--format", "json", "-q", "--no-cache"]
+    batched = summary_of(run(*common, "--out", "batched", "--batch", *FAST))
+    assert item_scores("batched") == pytest.approx(SCORES)
+    assert all(row["batch_id"] for row in rows_of("batched"))
+    interactive = summary_of(run(*common, "--out", "interactive"))
+    assert batched["checklist"] == interactive["checklist"]
+
+
+def test_batch_collect_applies_a_criterion_gate(batch_server: FakeProvider, data: Path) -> None:
+    detached = run("eval", data, "-j", "openai/judge", "-q", "--out", "run", "--batch", "--detach", *FAST)
+    assert detached.exit_code == 0, detached.output
+    collected = run("batch", "collect", "run", "-q", *FAST, "--min-criterion-pass", "dates=0.5", "--min-items", "1")
+    assert collected.exit_code == 1, collected.output
+    assert "gate FAILED: --min-criterion-pass dates" in collected.stderr
+    assert item_scores("run") == pytest.approx(SCORES)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_resume_finishes_the_criteria_left(judge: Callable[..., FakeProvider], data: Path, template: str) -> None:
+    server = judge(checklist_responder)
+    first = run("eval", data, "-j", "openai/judge", "--prompt", template, "-q", "--out", "run", "--max-calls", "2")
+    assert first.exit_code == 3, first.output
+    assert rows_of("run") and any(score is None for score in item_scores("run").values())
+    before = server.count(None)
+    resumed = run("eval", "--resume", "run", "-q", "--max-calls", "1000", "--format", "json")
+    summary = summary_of(resumed)
+    assert item_scores("run") == pytest.approx(SCORES)
+    assert summary["counts"]["scored"] == 4
+    calls = 4 if template.endswith("_all") else 12
+    assert server.count(None) - before == calls - 2  # nothing asked twice
+
+
+def test_a_panel_combines_the_judges_checklist_scores(data: Path) -> None:
+    result = run("eval", data, "-j", "mock/first", "-j", "mock/second", "-q", "--out", "pan", "--format", "json")
+    assert result.exit_code == 0, result.output
+    panel = json.loads((Path("pan") / "panel" / "summary.json").read_text())
+    # mock/first meets every criterion, mock/second none; the panel's rule for scores is the mean.
+    firsts = {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.75}  # (5 + 3 - 8) / 8 = 0; (2 + 2 - 1) / 4
+    expected = sum((firsts[key] + 0.0) / 2 for key in firsts) / 4
+    assert panel["pointwise"]["mean"]["value"] == pytest.approx(expected)
+    assert panel["checklist"] is None  # per-criterion verdicts stay in each judge's own run
+    members = [
+        json.loads(path.read_text()) for path in Path("pan").glob("*/summary.json") if path.parent.name != "panel"
+    ]
+    assert sorted(member["checklist"]["criteria"][0]["met"] for member in members) == [0, 2 + 1]
+
+
+def test_compare_ranks_the_two_checklist_templates(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    judge(checklist_responder)
+    humans = {"a": 1.0, "b": 0.0, "c": 0.4, "d": 0.2}
+    rows = [{**row, "human_score": humans[row["id"]]} for row in ROWS]
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+    result = run(
+        "compare", data, "-j", "openai/judge", "-p", TEMPLATES[0], "-p", TEMPLATES[1], "--out", "cmp", "-q",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    runs = sorted(path.parent for path in Path("cmp").glob("*/summary.json"))
+    assert len(runs) == 2
+    for run_dir in runs:
+        assert item_scores(str(run_dir)) == pytest.approx(SCORES)
+
+
+def test_report_and_reparse_rebuild_the_checklist(judge: Callable[..., FakeProvider], data: Path) -> None:
+    judge(checklist_responder)
+    first = summary_of(
+        run("eval", data, "-j", "openai/judge", "-q", "--out", "run", "--format", "json", "-p", TEMPLATES[1])
+    )
+    reported = summary_of(run("report", "run", "--format", "json"))
+    assert reported["checklist"] == first["checklist"]
+    reparsed = run("report", "run", "--reparse", "--format", "json")
+    assert summary_of(reparsed)["checklist"] == first["checklist"]
+    assert "0 changed" in reparsed.stderr
+    gated = run("gate", "run", "--min-criterion-pass", "apples=0.6", "--min-items", "1")
+    assert gated.exit_code == 0, gated.output
