@@ -384,14 +384,18 @@ class CriterionMetrics(BaseModel):
 
 
 class ChecklistMetrics(BaseModel):
-    """Checklist grading: each item's score is the points of the criteria met over the positive
-    points possible, clipped to [0, 1]. An item with any unscored criterion is unscored
-    (fail-closed); its graded criteria still count in the per-criterion rates."""
+    """Checklist grading (see `judgekit.metrics.checklist`): each item's score is the points of the
+    criteria met over the positive points possible; the run's score is their mean clipped to [0, 1].
+    An item with any unscored criterion is unscored (fail-closed); its graded criteria still count
+    in the per-criterion rates."""
 
     calls: str
     """each (one call per criterion) or all (one call grading every criterion)."""
-    mean_score: Estimate | None = None
-    """Mean item score over the scored items (bootstrap interval)."""
+    score: Estimate | None = None
+    """The run's checklist score: the mean item score clipped to [0, 1], its bootstrap interval's
+    ends clipped too (as HealthBench reports it); also the run's pointwise mean score."""
+    mean_item_score: Estimate | None = None
+    """The mean item score before clipping (below 0 when penalties outweigh what was met)."""
     criteria: list[CriterionMetrics] = Field(default_factory=list)
     unscored_criteria: int = 0
     """Criterion verdicts that could not be read, over all items."""

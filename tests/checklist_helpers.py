@@ -29,11 +29,11 @@ ROWS: list[dict[str, Any]] = [
 ]
 SCORES = {
     "a": (5 + 3) / 8,  # every positive criterion met
-    "b": 0.0,  # (5 - 8) / 8 is below zero: clipped
+    "b": -3 / 8,  # (5 - 8) / 8: penalties outweigh what was met (only the run's mean is clipped)
     "c": 3 / 8,
     "d": (2 - 1) / 4,
 }
-"""Each item's score worked by hand: points met over the positive points possible, clipped to [0, 1]."""
+"""Each item's score worked by hand: points met over the positive points possible."""
 MET = {"apples": (2, 3), "pears": (2, 3), "poison": (1, 3), "figs": (1, 1), "dates": (0, 1), "mold": (1, 1)}
 """Per criterion: (met, graded), by hand from ROWS."""
 

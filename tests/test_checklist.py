@@ -48,7 +48,8 @@ def test_a_checklist_is_scored_by_hand(server: FakeProvider, tmp_path: Path, tem
     assert item_scores("run") == pytest.approx(SCORES)
     mean = sum(SCORES.values()) / len(SCORES)
     assert summary["pointwise"]["mean"]["value"] == pytest.approx(mean)
-    assert summary["checklist"]["mean_score"]["value"] == pytest.approx(mean)
+    assert summary["checklist"]["score"]["value"] == pytest.approx(mean)  # 0.3125: inside [0, 1]
+    assert summary["checklist"]["mean_item_score"]["value"] == pytest.approx(mean)
     assert summary["checklist"]["calls"] == ("all" if template.endswith("_all") else "each")
     criteria = {criterion["name"]: criterion for criterion in summary["checklist"]["criteria"]}
     assert list(criteria) == ["apples", "pears", "poison", "figs", "dates", "mold"]
@@ -63,19 +64,36 @@ def test_a_checklist_is_scored_by_hand(server: FakeProvider, tmp_path: Path, tem
     assert calls == (4 if template.endswith("_all") else 12)  # one call per item, or one per criterion
 
 
-def test_negative_points_take_points_away_and_the_score_is_clipped() -> None:
+def test_negative_points_take_points_away() -> None:
     from judgekit.metrics.checklist import checklist_score
 
     points = [5, 3, -8]
     assert checklist_score(points, [True, True, False]) == 1.0
     assert checklist_score(points, [True, True, True]) == pytest.approx(0.0)  # (8 - 8) / 8
-    assert checklist_score(points, [True, False, True]) == 0.0  # -3 / 8, clipped
+    assert checklist_score(points, [True, False, True]) == pytest.approx(-3 / 8)
+    assert checklist_score(points, [False, False, True]) == pytest.approx(-1.0)
     assert checklist_score(points, [False, True, False]) == pytest.approx(3 / 8)
     assert checklist_score([2, 2, -1], [True, True, True]) == pytest.approx(3 / 4)
-    # Only positive points are possible: a met negative criterion never raises the ceiling.
+    # Only positive points are possible: a negative criterion never raises the ceiling.
     assert checklist_score([4, -4], [False, False]) == 0.0
     with pytest.raises(ValueError):
         checklist_score([-1, -2], [True, False])
+
+
+def test_the_run_score_is_the_mean_clipped_to_0_1(server: FakeProvider, tmp_path: Path) -> None:
+    # Twelve items, ten of which meet only the penalty: item scores -8/8 and 8/8.
+    rows = [
+        {"id": str(i), "question": "Q?", "answer": "poison" if i < 10 else "apples pears", "rubric_items": FRUIT}
+        for i in range(12)
+    ]
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+    summary = summary_of(evaluate(data))
+    raw = summary["checklist"]["mean_item_score"]
+    assert raw["value"] == pytest.approx((10 * -1.0 + 2 * 1.0) / 12)
+    score = summary["checklist"]["score"]
+    assert score["value"] == 0.0 and summary["pointwise"]["mean"] == score
+    assert raw["high"] is not None and raw["high"] < 0  # the whole interval is below 0: clipped to [0, 0]
+    assert score["low"] is None and score["no_interval"]  # a zero-width interval is not reported
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -90,7 +108,7 @@ def test_all_criteria_unscored(server: FakeProvider, tmp_path: Path, template: s
     assert "gate FAILED: --min-criterion-pass c0" in result.stderr
     summary = json.loads(result.stdout)
     assert summary["counts"]["scored"] == 0 and summary["counts"]["unscored"] == 3
-    assert summary["pointwise"]["mean"] is None and summary["checklist"]["mean_score"] is None
+    assert summary["pointwise"]["mean"] is None and summary["checklist"]["score"] is None
     assert summary["checklist"]["unscored_criteria"] == 6
     for criterion in summary["checklist"]["criteria"]:
         assert criterion["graded"] == 0 and criterion["unscored"] == 3 and criterion["pass_rate"] is None
@@ -100,8 +118,8 @@ def test_all_criteria_unscored(server: FakeProvider, tmp_path: Path, template: s
 def test_one_item(server: FakeProvider, tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "data.jsonl", ROWS[:1])
     summary = summary_of(evaluate(data))
-    assert summary["checklist"]["mean_score"]["value"] == 1.0
-    assert summary["checklist"]["mean_score"]["low"] is None  # no bootstrap interval on one item
+    assert summary["checklist"]["score"]["value"] == 1.0
+    assert summary["checklist"]["score"]["low"] is None  # no bootstrap interval on one item
     apples = summary["checklist"]["criteria"][0]
     exact = binomtest(1, 1).proportion_ci(method="exact")
     assert apples["pass_rate"]["value"] == 1.0 and apples["pass_rate"]["low"] == pytest.approx(exact.low)
@@ -138,7 +156,8 @@ def test_a_missing_criterion_makes_its_item_unscored_fail_closed(server: FakePro
     summary = summary_of(evaluate(data, "--prompt", "pointwise/checklist_all"))
     assert summary["counts"]["unscored"] == 1 and summary["unscored_items"] == ["a"]
     # Never scored over the criteria that happened to be read: only item b counts in the mean.
-    assert summary["pointwise"]["mean"]["value"] == SCORES["b"]
+    assert summary["checklist"]["mean_item_score"]["value"] == SCORES["b"] == -3 / 8
+    assert summary["checklist"]["score"]["value"] == 0.0
     criteria_out = {criterion["name"]: criterion for criterion in summary["checklist"]["criteria"]}
     assert (criteria_out["apples"]["met"], criteria_out["apples"]["graded"]) == (2, 2)  # a's graded verdicts count
     assert criteria_out["skip"]["unscored"] == 1 and criteria_out["skip"]["graded"] == 0

@@ -222,9 +222,10 @@ def aggregate(
             facts, outcomes, level=chosen, group_by=group_by, renamed=renamed, options=options
         )
         pointwise = _pointwise(facts, outcomes, scale, method, options, choices)
-        if checklist is not None:
+        if checklist is not None:  # the run's score is HealthBench's clipped mean (gates, reports, compare)
             scores = [outcome.score for outcome in outcomes if outcome.score is not None]
             pointwise.distribution, pointwise.distribution_bins = distribution.fraction_bins(scores)
+            pointwise.mean = checklist.score
     return Aggregation(
         kind=kind,
         counts=counts,

@@ -1,11 +1,15 @@
 """Checklist grading: an item's score from its criterion verdicts, and the per-criterion figures.
 
-An item's score is the points of the criteria the judge found met over the points possible,
-where only positive points count as possible, clipped to [0, 1] (HealthBench's rubric score):
+As HealthBench scores a rubric (Arora et al., 2025; its published grader), an item's score is the
+points of the criteria the judge found met over the points possible, where only positive points
+count as possible:
 
-    score = clip( sum(points_i for met criteria i) / sum(points_i for points_i > 0), 0, 1 )
+    item score = sum(points_i for met criteria i) / sum(points_i for points_i > 0)
 
-A met criterion with negative points (something the answer should not do) takes points away.
+A met criterion with negative points (something the answer should not do) takes points away, so
+an item's score is at most 1 and may fall below 0. The run's score is the mean item score clipped
+to [0, 1]; its bootstrap interval is the interval of the unclipped mean with both ends clipped
+(clipping is monotone, so this is the percentile interval of the clipped bootstrap means).
 
 Fail-closed: an item with any criterion the judge gave no valid verdict for is unscored (it is
 never scored over the criteria that happened to be read); those criteria it did grade still count
@@ -23,18 +27,31 @@ from dataclasses import dataclass, field
 from judgekit.inputs.checklists import ALL_CALL, call_name
 from judgekit.schema import Judgment, RubricItem
 from judgekit.stats import agreement as pairwise_stats
-from judgekit.stats.intervals import mean_estimate
+from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.stats.proportions import proportion_estimate
 from judgekit.summary import ChecklistMetrics, CriterionHumans, CriterionMetrics
 
 
 def checklist_score(points: Sequence[float], met: Sequence[bool]) -> float:
-    """Points earned over positive points possible, clipped to [0, 1]."""
+    """Points earned over positive points possible (at most 1; below 0 when penalties outweigh)."""
     possible = sum(value for value in points if value > 0)
     if possible <= 0:
         raise ValueError("a checklist needs at least one criterion with positive points")
     earned = sum(value for value, was_met in zip(points, met, strict=True) if was_met)
-    return min(1.0, max(0.0, earned / possible))
+    return earned / possible
+
+
+def clipped(estimate: Estimate | None) -> Estimate | None:
+    """The run's score: a mean of item scores, and its interval's ends, clipped to [0, 1]."""
+    if estimate is None:
+        return None
+
+    def clip(value: float | None) -> float | None:
+        return None if value is None else min(1.0, max(0.0, value))
+
+    # Validated anew, so an interval clipped to zero width is dropped with its reason.
+    values = {"value": clip(estimate.value), "low": clip(estimate.low), "high": clip(estimate.high)}
+    return Estimate.model_validate({**estimate.model_dump(), **values})
 
 
 @dataclass
@@ -120,9 +137,11 @@ def checklist_metrics(
     criteria = [_criterion(name, tally, options) for name, tally in tallies.items()]
     pooled = [pair for tally in tallies.values() for pair in tally.pairs]
     any_human = any(human is not None for human in humans)
+    mean = mean_estimate(list(scores), resamples=options["resamples"], seed=options["seed"])
     return ChecklistMetrics(
         calls=calls,
-        mean_score=mean_estimate(list(scores), resamples=options["resamples"], seed=options["seed"]),
+        score=clipped(mean),
+        mean_item_score=mean,
         criteria=criteria,
         unscored_criteria=sum(tally.unscored for tally in tallies.values()),
         human=_humans(pooled, options) if any_human else None,

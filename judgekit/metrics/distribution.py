@@ -58,10 +58,12 @@ def score_bins(
 
 
 def fraction_bins(scores: Sequence[float]) -> tuple[dict[str, int], str | None]:
-    """Scores that are fractions from 0 to 1 (checklist scores) in equal ranges."""
+    """Checklist scores (at most 1, below 0 when penalties outweigh) in equal ranges from 0, or
+    from the lowest score when one is negative, to 1."""
     if not scores:
         return {}, None
-    return _ranges(scores, 0.0, 1.0), f"{RANGES} equal ranges of the 0-1 scale"
+    low = min(0.0, min(scores))
+    return _ranges(scores, low, 1.0), f"{RANGES} equal ranges from {low:.3g} to 1"
 
 
 def _per_choice(scores: Sequence[float], choices: Mapping[str, float]) -> tuple[dict[str, int], str]:
