@@ -53,8 +53,8 @@ class RunFacts:
     @property
     def pass_fail_values(self) -> tuple[float, float] | None:
         """(fail value, pass value) when the template is a pointwise pass/fail template."""
-        if self.kind != "pointwise" or self.verdict.get("type") != "choice":
-            return None
+        if self.kind != "pointwise" or self.verdict.get("type") != "choice" or self.checklist:
+            return None  # a checklist item's score is a share of points, not a pass/fail verdict
         return pass_fail_values(self.verdict.get("choices"))
 
     @property
