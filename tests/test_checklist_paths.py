@@ -113,3 +113,22 @@ def test_report_and_reparse_rebuild_the_checklist(judge: Callable[..., FakeProvi
     assert "0 changed" in reparsed.stderr
     gated = run("gate", "run", "--min-criterion-pass", "apples=0.6", "--min-items", "1")
     assert gated.exit_code == 0, gated.output
+
+
+def test_reports_and_score_gates_of_a_checklist_run(judge: Callable[..., FakeProvider], data: Path) -> None:
+    judge(checklist_responder)
+    assert run("eval", data, "-j", "openai/judge", "-q", "--out", "run").exit_code == 0
+    gated = run("gate", "run", "--min-score", "0.3", "--min-items", "1", "--markdown", "summary.md", "--junit", "r.xml")
+    assert gated.exit_code == 0, gated.output  # the run's score 0.3125 (the clipped mean) clears 0.3
+    markdown = Path("summary.md").read_text()
+    assert "Checklist criteria (one call per criterion)" in markdown
+    assert "| apples | 5 | 2 / 3 | 66.7% \\[9.4, 99.2\\] | 0 |" in markdown
+    assert run("gate", "run", "--min-score", "0.32", "--min-items", "1").exit_code == 1
+    # An item's score is a share of points, not a pass/fail verdict: --min-pass-rate needs --pass-score.
+    refused = run("gate", "run", "--min-pass-rate", "0.5")
+    assert refused.exit_code == 2 and "--pass-score" in refused.stderr
+    passing = run("gate", "run", "--min-pass-rate", "0.5", "--pass-score", "0.3", "--min-items", "1")
+    assert passing.exit_code == 0, passing.output  # a (1.0) and c (0.375) of four items: 50%
+    html = run("report", "run", "--html", "report.html")
+    assert html.exit_code == 0, html.output
+    assert Path("report.html").stat().st_size > 0
