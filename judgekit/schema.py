@@ -49,6 +49,9 @@ class RubricItem(BaseModel):
     name: str
     """Identifies the criterion across items (per-criterion pass rates, gates, agreement): the
     data's own `name` or `id`, else the criterion text itself."""
+    tags: tuple[str, ...] = ()
+    """Groups the criterion belongs to (e.g. HealthBench's `axis:accuracy`): the summary scores
+    each tag over its criteria alone."""
 
 
 class Item(BaseModel):

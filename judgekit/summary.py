@@ -397,6 +397,9 @@ class ChecklistMetrics(BaseModel):
     mean_item_score: Estimate | None = None
     """The mean item score before clipping (below 0 when penalties outweigh what was met)."""
     criteria: list[CriterionMetrics] = Field(default_factory=list)
+    by_tag: dict[str, Estimate] = Field(default_factory=dict)
+    """Per tag of the criteria: each scored item's score over its criteria with that tag alone
+    (items whose tagged criteria have no positive points are left out), mean clipped to [0, 1]."""
     unscored_criteria: int = 0
     """Criterion verdicts that could not be read, over all items."""
     human: CriterionHumans | None = None

@@ -283,3 +283,14 @@ def test_rubric_items_mapped_with_field_from_a_csv_cell(server: FakeProvider, tm
             writer.writerow([row["id"], row["question"], row["answer"], json.dumps(row["rubric_items"])])
     summary_of(evaluate(data, "--field", "rubric_items=checks"))
     assert item_scores("run") == pytest.approx(SCORES)
+
+
+def test_each_tag_is_scored_over_its_own_criteria(server: FakeProvider, tmp_path: Path) -> None:
+    tags = {"apples": ["axis:a"], "pears": ["axis:a", "axis:b"], "poison": ["axis:b"]}
+    tagged = [{**criterion, "tags": tags[criterion["name"]]} for criterion in FRUIT]
+    data = write_jsonl(tmp_path / "data.jsonl", [{**row, "rubric_items": tagged} for row in ROWS[:3]])
+    by_tag = summary_of(evaluate(data))["checklist"]["by_tag"]
+    # axis:a (apples 5, pears 3): a 8/8, b 5/8, c 3/8. axis:b (pears 3, poison -8): a 3/3, b -8/3, c 3/3.
+    assert by_tag["axis:a"]["value"] == pytest.approx((1 + 5 / 8 + 3 / 8) / 3)
+    assert by_tag["axis:b"]["value"] == 0.0  # (1 - 8/3 + 1) / 3 < 0: clipped, as the run's score is
+    assert by_tag["axis:a"]["n"] == 3

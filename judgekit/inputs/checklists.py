@@ -83,7 +83,15 @@ def _rubric_item(entry: Any, index: int, fail: Fail, field: str) -> RubricItem:
     name = next((entry[key] for key in _NAME_KEYS if entry.get(key) is not None), None)
     if name is not None and (isinstance(name, bool) or not isinstance(name, (str, int)) or not str(name).strip()):
         raise fail(field, f"{where}: 'name' must be a short text")
-    return RubricItem(criterion=text.strip(), points=float(points), name=str(name).strip() if name else text.strip())
+    tags = entry.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag.strip() for tag in tags):
+        raise fail(field, f"{where}: 'tags' must be a list of short texts")
+    return RubricItem(
+        criterion=text.strip(),
+        points=float(points),
+        name=str(name).strip() if name else text.strip(),
+        tags=tuple(tag.strip() for tag in tags),
+    )
 
 
 def human_rubric_of(value: Any, fail: Fail, field: str = "human_rubric") -> tuple[bool | None, ...] | dict[str, bool]:

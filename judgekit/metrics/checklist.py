@@ -142,10 +142,31 @@ def checklist_metrics(
         calls=calls,
         score=clipped(mean),
         mean_item_score=mean,
+        by_tag=_by_tag(rubrics, found, options),
         criteria=criteria,
         unscored_criteria=sum(tally.unscored for tally in tallies.values()),
         human=_humans(pooled, options) if any_human else None,
     )
+
+
+def _by_tag(
+    rubrics: Sequence[tuple[RubricItem, ...]], found: Sequence[CriterionVerdicts], options: Mapping[str, int]
+) -> dict[str, Estimate]:
+    """Each tag's score: per scored item, its tagged criteria scored alone; the mean clipped to [0, 1]."""
+    scores: dict[str, list[float]] = {}
+    for rubric, item in zip(rubrics, found, strict=True):
+        if item.status != "ok":
+            continue
+        for tag in sorted({tag for criterion in rubric for tag in criterion.tags}):
+            tagged = [(c.points, v == 1.0) for c, v in zip(rubric, item.verdicts, strict=True) if tag in c.tags]
+            if any(points > 0 for points, _ in tagged):
+                points, met = zip(*tagged, strict=True)
+                scores.setdefault(tag, []).append(checklist_score(points, met))
+    estimates = {
+        tag: clipped(mean_estimate(values, resamples=options["resamples"], seed=options["seed"]))
+        for tag, values in sorted(scores.items())
+    }
+    return {tag: estimate for tag, estimate in estimates.items() if estimate is not None}
 
 
 def _criterion(name: str, tally: _Tally, options: Mapping[str, int]) -> CriterionMetrics:

@@ -48,3 +48,8 @@ def print_checklist(checklist: ChecklistMetrics, console: Any) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+    if checklist.by_tag:
+        tags = ", ".join(
+            f"{tag} {estimate.format(digits=2)} (n={estimate.n})" for tag, estimate in checklist.by_tag.items()
+        )
+        console.print(f"Checklist score by tag: {tags}")
