@@ -97,7 +97,7 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         raise UsageError(
             f"--order-disagreement {config.order_disagreement} needs --positions swap (only then are two orders judged)"
         )
-    shared = load_checklist(config.checklist) if config.checklist else None
+    shared = load_checklist(config.checklist) if config.checklist else ()
     dataset = Dataset(
         config.dataset,
         ReadOptions(fields=config.fields, max_chars=config.max_chars, truncate=config.truncate, checklist=shared),

@@ -294,3 +294,16 @@ def test_each_tag_is_scored_over_its_own_criteria(server: FakeProvider, tmp_path
     assert by_tag["axis:a"]["value"] == pytest.approx((1 + 5 / 8 + 3 / 8) / 3)
     assert by_tag["axis:b"]["value"] == 0.0  # (1 - 8/3 + 1) / 3 < 0: clipped, as the run's score is
     assert by_tag["axis:a"]["n"] == 3
+
+
+def test_the_embedded_default_judge_keeps_the_checklist_templates(tmp_path: Path) -> None:
+    from judgekit.judging.embedded import DEFAULT_JUDGE
+    from judgekit.pipeline.setup import new_run_config
+
+    data = write_jsonl(tmp_path / "data.jsonl", ROWS)
+    config = new_run_config(str(data), {}, judges=[], field_options=[], base_urls=[], baseline=None)
+    assert config.judge == DEFAULT_JUDGE
+    assert config.prompt is None and config.score_method is None  # not the verdict-probability defaults
+    from judgekit.judging.planning import plan_checklist
+
+    assert plan_checklist(config, "pointwise").primary.name == "pointwise/checklist"

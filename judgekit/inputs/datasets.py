@@ -71,7 +71,9 @@ class ReadOptions:
     truncate: bool = False
     """Cut texts longer than `max_chars` instead of rejecting them."""
     checklist: tuple[RubricItem, ...] | None = None
-    """Checklist criteria (`--checklist FILE`) for every row without its own `rubric_items`."""
+    """Checklist criteria (`--checklist FILE`) for every row without its own `rubric_items`; an
+    empty tuple says there is none. None (not told) lets a reader that never grades, e.g. a
+    first look at the data's kind, pass over `human_rubric` in rows without criteria."""
 
 
 @dataclass
@@ -311,10 +313,12 @@ def _checklist_fields(
     from judgekit.inputs.checklists import align_human, human_rubric_of, rubric_items_of
 
     fields: dict[str, Any] = {}
-    items = rubric_items_of(values["rubric_items"], fail) if "rubric_items" in values else shared
+    items = rubric_items_of(values["rubric_items"], fail) if "rubric_items" in values else shared or None
     if items is not None:
         fields["rubric_items"] = items
     if "human_rubric" in values:
+        if items is None and shared is None:
+            return fields  # this reader was not told the shared checklist (see ReadOptions.checklist)
         if items is None:
             raise fail("human_rubric", "human verdicts per criterion need a checklist (rubric_items or --checklist)")
         fields["human_rubric"] = align_human(human_rubric_of(values["human_rubric"], fail), items, fail)
