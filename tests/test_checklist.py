@@ -307,3 +307,20 @@ def test_the_embedded_default_judge_keeps_the_checklist_templates(tmp_path: Path
     from judgekit.judging.planning import plan_checklist
 
     assert plan_checklist(config, "pointwise").primary.name == "pointwise/checklist"
+
+
+def test_human_verdicts_align_with_a_shared_checklist(server: FakeProvider, tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "question": "Q?", "answer": "apples", "human_rubric": [True, True]},
+        {"id": "b", "question": "Q?", "answer": "pears", "human_rubric": {"pears": True}},
+    ]
+    data = write_jsonl(tmp_path / "data.jsonl", rows)
+    summary = summary_of(evaluate(data, "--checklist", _criteria_file(tmp_path)))
+    criteria = {criterion["name"]: criterion for criterion in summary["checklist"]["criteria"]}
+    assert criteria["apples"]["human"]["n"] == 1  # b's human did not grade apples
+    assert criteria["apples"]["human"]["agreement"]["value"] == 1.0
+    assert criteria["pears"]["human"]["n"] == 2
+    assert criteria["pears"]["human"]["agreement"]["value"] == 0.5  # the judge: a not met, b met
+    missing = write_jsonl(tmp_path / "bad.jsonl", rows[:1])
+    refused = evaluate(missing, out="other")  # human verdicts, but no checklist to align them with
+    assert refused.exit_code == 2 and "need a checklist" in refused.stderr

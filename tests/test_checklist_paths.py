@@ -132,3 +132,23 @@ def test_reports_and_score_gates_of_a_checklist_run(judge: Callable[..., FakePro
     html = run("report", "run", "--html", "report.html")
     assert html.exit_code == 0, html.output
     assert Path("report.html").stat().st_size > 0
+
+
+def test_a_failed_criterion_call_fails_its_item_and_a_rerun_retries_only_it(
+    judge: Callable[..., FakeProvider], data: Path
+) -> None:
+    from judgekit.testing.server import Faults
+
+    server = judge(checklist_responder, faults=Faults(script=["bad_request"]))
+    common = ["eval", data, "-j", "openai/judge", "-q", "--out", "run", "--concurrency", "1", "--format", "json"]
+    first = run(*common)
+    assert first.exit_code == 3, first.output  # one item failed, beyond --max-errors 0
+    summary = json.loads(first.stdout)
+    assert summary["counts"]["errors"] == 1 and summary["counts"]["scored"] == 3
+    failed = summary["failed_items"][0]
+    assert summary["checklist"]["mean_item_score"]["n"] == 3
+    before = server.count(None)
+    again = summary_of(run(*common))
+    assert server.count(None) - before == 1  # only the failed criterion's call is made again
+    assert again["counts"]["scored"] == 4 and failed in SCORES
+    assert item_scores("run") == pytest.approx(SCORES)
