@@ -17,12 +17,11 @@ from typing import Any
 from judgekit.backends.base import Capabilities
 from judgekit.config import EvalConfig
 from judgekit.errors import DatasetError, GenerationError, TemplateError
-from judgekit.inputs.checklists import load_checklist
 from judgekit.inputs.criteria import Criterion
 from judgekit.inputs.domains import Domain, domain_of
 from judgekit.inputs.prompts import AuxTemplate, Template
 from judgekit.inputs.template_inputs import OPTIONAL_ITEM_FIELDS, item_variables, missing_requirements, neutralise
-from judgekit.judging import calls
+from judgekit.judging import calls, checklists
 from judgekit.judging.auxiliary import (
     REFERENCE_CALL,
     RUN_ITEM,
@@ -102,7 +101,7 @@ class Grading:
         """Reject a row its template cannot grade (called for every row before anything is written)."""
         template = self.template_for(item)
         path = self.config.dataset
-        self._check_checklist(item, template)
+        checklists.check_row(item, template, path)
         if self.mode == "reference" and item.reference is None and self.reference_template is None:
             raise DatasetError(
                 path,
@@ -157,27 +156,6 @@ class Grading:
                 raise DatasetError(path, item.line, absent[0], f"cannot render: {exc}") from None
             if self.reference_template is not None and self._generates_reference_for(item, template):
                 self.reference_template.render(item_variables(item, self.reference_template))
-
-    def _check_checklist(self, item: Item, template: Template) -> None:
-        """A checklist template needs criteria in every row; any other template must not be given some."""
-        path = self.config.dataset
-        if template.meta.checklist is not None and not item.rubric_items:
-            raise DatasetError(
-                path,
-                item.line,
-                "rubric_items",
-                f"template {template.name} grades a checklist but the row has none "
-                "(add rubric_items: [{criterion, points}], map a column with --field rubric_items=COLUMN, "
-                "or pass --checklist FILE)",
-            )
-        if template.meta.checklist is None and item.rubric_items is not None:
-            raise DatasetError(
-                path,
-                item.line,
-                "rubric_items",
-                f"the row has checklist criteria but template {template.name} does not grade checklists "
-                "(use --prompt pointwise/checklist, or drop the column)",
-            )
 
     def _variables_of(self, template: Template) -> set[str]:
         names = self._template_variables.get(template.name)
@@ -273,17 +251,8 @@ class Grading:
             "rubric": self.rubric,
             "generate_reference": self.reference_template is not None,
             "scoring": self.scoring.describe(),
-            **self._describe_checklist(),
+            **checklists.describe(self.primary, self.config.checklist),
         }
-
-    def _describe_checklist(self) -> dict[str, Any]:
-        """Checklist runs only (other runs keep their ids): the calls, and the shared criteria,
-        which the data file's hash does not cover."""
-        if self.primary.meta.checklist is None:
-            return {}
-        shared = self.config.checklist
-        criteria = [item.model_dump() for item in load_checklist(shared)] if shared else None
-        return {"checklist": self.primary.meta.checklist, "checklist_items": criteria}
 
     # -- the run ----------------------------------------------------------------------------
     async def start(self, executor: Executor, run_dir: Path, earlier: Iterable[Judgment]) -> None:

@@ -98,7 +98,10 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
     if not rows:
         return ItemOutcome(facts.id, "pending")
     if facts.rubric_items is not None and "single" not in rows:  # a panel's combined row is "single"
-        return _checklist_outcome(facts.id, facts.rubric_items, rows)
+        from judgekit.metrics.checklist import checklist_outcome
+
+        status, score, reason = checklist_outcome(facts.rubric_items, rows)
+        return ItemOutcome(facts.id, status, score=score, reason=reason)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
         for row in (first, second):
@@ -120,15 +123,6 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
     if single.status != "ok":
         return ItemOutcome(facts.id, single.status, reason=single.reason)
     return ItemOutcome(facts.id, "ok", verdict=single.verdict, score=single.score, probabilities=single.probabilities)
-
-
-def _checklist_outcome(item_id: str, rubric: tuple[RubricItem, ...], rows: Mapping[str, Judgment]) -> ItemOutcome:
-    from judgekit.metrics.checklist import item_score, verdicts_of
-
-    found = verdicts_of(rubric, rows)
-    if found.status != "ok":
-        return ItemOutcome(item_id, found.status, reason=found.reason)
-    return ItemOutcome(item_id, "ok", score=item_score(rubric, found))
 
 
 @dataclass
@@ -214,9 +208,11 @@ def aggregate(
     else:
         from judgekit.metrics import levels
 
-        if checklist_calls is not None:  # item scores are fractions of the points: no choices, scale 0-1
+        if checklist_calls is not None:  # item scores are shares of the points: no choices, scale 0-1
             scale, choices = (0.0, 1.0), None
-            checklist = _checklist(checklist_calls, facts, by_item, outcomes, options)
+            from judgekit.metrics.checklist import checklist_section
+
+            checklist = checklist_section(checklist_calls, facts, by_item, outcomes, options)
         chosen = levels.resolve_level(level, group_by)
         human = levels.human_correlation(
             facts, outcomes, level=chosen, group_by=group_by, renamed=renamed, options=options
@@ -241,26 +237,6 @@ def aggregate(
         models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
         checklist=checklist,
-    )
-
-
-def _checklist(
-    calls: str,
-    facts: list[ItemFacts],
-    by_item: Mapping[str, Mapping[str, Judgment]],
-    outcomes: list[ItemOutcome],
-    options: dict[str, int],
-) -> ChecklistMetrics:
-    from judgekit.metrics.checklist import checklist_metrics, verdicts_of
-
-    graded = [fact for fact in facts if fact.rubric_items is not None]
-    return checklist_metrics(
-        calls,
-        [fact.rubric_items for fact in graded if fact.rubric_items is not None],
-        [fact.human_rubric for fact in graded],
-        [verdicts_of(fact.rubric_items, by_item.get(fact.id, {})) for fact in graded if fact.rubric_items is not None],
-        [outcome.score for outcome in outcomes if outcome.score is not None],
-        options,
     )
 
 

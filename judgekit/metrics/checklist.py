@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from judgekit.inputs.checklists import ALL_CALL, call_name
 from judgekit.schema import Judgment, RubricItem
@@ -30,6 +31,9 @@ from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.stats.proportions import proportion_estimate
 from judgekit.summary import ChecklistMetrics, CriterionHumans, CriterionMetrics
+
+if TYPE_CHECKING:
+    from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 
 
 def checklist_score(points: Sequence[float], met: Sequence[bool]) -> float:
@@ -92,6 +96,33 @@ def _settled(rubric: Sequence[RubricItem], verdicts: list[float | None], reason:
         why = f"{missing} of {len(rubric)} criteria unscored ({reason})" if reason else f"{missing} criteria unscored"
         return CriterionVerdicts("unscored", verdicts, why)
     return CriterionVerdicts("ok", verdicts)
+
+
+def checklist_outcome(
+    rubric: Sequence[RubricItem], rows: Mapping[str, Judgment]
+) -> tuple[str, float | None, str | None]:
+    """An item's (status, score, reason) from its judge rows (see the module docstring)."""
+    found = verdicts_of(rubric, rows)
+    return found.status, item_score(rubric, found), found.reason
+
+
+def checklist_section(
+    calls: str,
+    facts: Sequence[ItemFacts],
+    by_item: Mapping[str, Mapping[str, Judgment]],
+    outcomes: Sequence[ItemOutcome],
+    options: Mapping[str, int],
+) -> ChecklistMetrics:
+    """The summary's checklist section of a run's items and judge rows."""
+    graded = [(fact.rubric_items, fact) for fact in facts if fact.rubric_items is not None]
+    return checklist_metrics(
+        calls,
+        [rubric for rubric, _ in graded],
+        [fact.human_rubric for _, fact in graded],
+        [verdicts_of(rubric, by_item.get(fact.id, {})) for rubric, fact in graded],
+        [outcome.score for outcome in outcomes if outcome.score is not None],
+        options,
+    )
 
 
 def item_score(rubric: Sequence[RubricItem], found: CriterionVerdicts) -> float | None:
