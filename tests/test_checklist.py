@@ -324,3 +324,34 @@ def test_human_verdicts_align_with_a_shared_checklist(server: FakeProvider, tmp_
     missing = write_jsonl(tmp_path / "bad.jsonl", rows[:1])
     refused = evaluate(missing, out="other")  # human verdicts, but no checklist to align them with
     assert refused.exit_code == 2 and "need a checklist" in refused.stderr
+
+
+VERDICTS = {
+    "pairwise": "{type: choice, pattern: '(A|B)', format: '{choice}', choices: {A: first, B: second}}",
+    "not 0/1": "{type: choice, pattern: '(Y|N)', format: '{choice}', choices: {Y: 2, N: 0}}",
+    "two groups": "{type: choice, pattern: 'C(\\d+) (Y|N)', format: 'C{number} {choice}', choices: {Y: 1, N: 0}}",
+    "one group": "{type: choice, pattern: '(Y|N)', format: '{choice}', choices: {Y: 1, N: 0}}",
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "calls", "verdict", "message"),
+    [
+        ("pairwise", "each", "pairwise", "pointwise with a choice verdict"),
+        ("pointwise", "each", "not 0/1", "map to 1 (met) and 0 (not met)"),
+        ("pointwise", "all", "two groups", None),
+        ("pointwise", "all", "one group", "needs 2 group(s)"),
+    ],
+)
+def test_checklist_front_matter_is_checked(
+    tmp_path: Path, kind: str, calls: str, verdict: str, message: str | None
+) -> None:
+    body = "{{ rubric_item }}" if calls == "each" else "{% for c in rubric_items %}{{ c }}{% endfor %}"
+    front = [f"kind: {kind}", f"checklist: {calls}", f"verdict: {VERDICTS[verdict]}", "description: mine"]
+    path = tmp_path / "mine.jinja"
+    path.write_text("\n".join(["---", *front, "---", "{{ answer }} " + body, ""]))
+    result = run("prompts", "validate", path)
+    if message is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 2 and message in result.output, result.output
