@@ -93,9 +93,9 @@ def finish(
 
 
 def _checklist_calls(manifest: RunManifest) -> str | None:
-    """each or all for a judge's checklist run; None otherwise, and for a panel's combined run,
-    whose rows are the panel's item scores (each member's run holds its per-criterion verdicts)."""
-    if manifest.panel is not None:
+    """each or all for a checklist run; None otherwise, and for a panel that averaged its judges'
+    item scores (`--panel-rule mean`: each member's run holds its per-criterion verdicts)."""
+    if manifest.panel is not None and manifest.panel.rule not in ("majority", "unanimous"):
         return None
     calls = manifest.resolved.get("grading", {}).get("checklist")
     return str(calls) if calls else None

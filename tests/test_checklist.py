@@ -197,7 +197,7 @@ def test_criterion_gates_refused_where_they_cannot_apply(judge: Callable[..., Fa
     assert result.exit_code == 2 and "applies to checklist runs" in result.stderr
     checklist = write_jsonl(tmp_path / "data.jsonl", ROWS)
     panel = run("eval", checklist, "-j", "mock/first", "-j", "mock/second", "-q", "--min-criterion-pass", "0.5")
-    assert panel.exit_code == 2 and "with a panel of judges" in panel.stderr
+    assert panel.exit_code == 2 and "with a panel that averages" in panel.stderr
 
 
 def test_agreement_with_human_verdicts_per_criterion(server: FakeProvider, tmp_path: Path) -> None:

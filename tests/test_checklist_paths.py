@@ -12,7 +12,7 @@ import pytest
 
 from judgekit.testing.batches import BatchBehaviour
 from judgekit.testing.server import FakeProvider
-from tests.checklist_helpers import ROWS, SCORES, checklist_responder
+from tests.checklist_helpers import FRUIT, ROWS, SCORES, checklist_responder
 from tests.helpers import rows_of, run, summary_of, write_jsonl
 from tests.test_checklist import TEMPLATES, item_scores
 
@@ -70,7 +70,7 @@ def test_resume_finishes_the_criteria_left(judge: Callable[..., FakeProvider], d
     assert server.count(None) - before == calls - 2  # nothing asked twice
 
 
-def test_a_panel_combines_the_judges_checklist_scores(data: Path) -> None:
+def test_a_panel_averages_the_judges_checklist_scores_by_default(data: Path) -> None:
     result = run("eval", data, "-j", "mock/first", "-j", "mock/second", "-q", "--out", "pan", "--format", "json")
     assert result.exit_code == 0, result.output
     panel = json.loads((Path("pan") / "panel" / "summary.json").read_text())
@@ -83,6 +83,59 @@ def test_a_panel_combines_the_judges_checklist_scores(data: Path) -> None:
         json.loads(path.read_text()) for path in Path("pan").glob("*/summary.json") if path.parent.name != "panel"
     ]
     assert sorted(member["checklist"]["criteria"][0]["met"] for member in members) == [0, 2 + 1]
+    refused = run("gate", "pan/panel", "--min-criterion-pass", "0.5")
+    assert refused.exit_code == 2 and "--panel-rule majority" in refused.stderr
+
+
+def test_a_majority_panel_votes_per_criterion(judge: Callable[..., FakeProvider], data: Path) -> None:
+    judge(checklist_responder)
+    judges = ["-j", "mock/first", "-j", "mock/second", "-j", "openai/judge"]
+    common = ["eval", data, *judges, "-q", "--format", "json", "--panel-rule", "majority"]
+    # mock/first says met and mock/second not met to everything: the fake judge's verdict decides.
+    result = run(*common, "--out", "pan", "--min-criterion-pass", "apples=0.6", "--min-items", "1")
+    assert result.exit_code == 0, result.output
+    assert item_scores("pan/panel") == pytest.approx(SCORES)
+    panel = json.loads((Path("pan") / "panel" / "summary.json").read_text())
+    assert _criteria(panel)["apples"]["met"] == 2 and _criteria(panel)["dates"]["met"] == 0
+    assert run("gate", "pan/panel", "--min-criterion-pass", "apples=0.7", "--min-items", "1").exit_code == 1
+    # Two judges who disagree on every criterion have no majority anywhere: every item is unscored.
+    tied = run("eval", data, "-j", "mock/first", "-j", "mock/second", "-q", "--out", "tied", "--panel-rule", "majority")
+    assert tied.exit_code == 0, tied.output
+    tied_summary = json.loads((Path("tied") / "panel" / "summary.json").read_text())
+    assert tied_summary["counts"]["unscored"] == 4
+    assert all(criterion["graded"] == 0 for criterion in tied_summary["checklist"]["criteria"])
+    unanimous = run("eval", data, *judges[:4], "-q", "--out", "una", "--panel-rule", "unanimous", "--quorum", "1")
+    assert unanimous.exit_code == 0, unanimous.output
+    assert json.loads((Path("una") / "panel" / "summary.json").read_text())["counts"]["unscored"] == 4
+
+
+def test_a_criterion_short_of_its_quorum() -> None:
+    from judgekit.compare.checklist_panel import vote_checklist
+    from judgekit.metrics.aggregate import ItemFacts
+    from judgekit.schema import Item, Judgment, Message, RubricItem
+
+    rubric = tuple(RubricItem(**criterion) for criterion in FRUIT)
+    item = Item(id="a", line=1, turns=(Message(role="user", content="Q"),), answer="A", rubric_items=rubric)
+    fact = ItemFacts.of(item)
+
+    def rows(*verdicts: float | None, status: str = "ok") -> dict[str, Judgment]:
+        made = {}
+        for number, verdict in enumerate(verdicts, start=1):
+            state = status if verdict is not None or status != "ok" else "unscored"
+            made[f"criterion-{number}"] = Judgment(
+                item_id="a", call=f"criterion-{number}", judge="j", request_hash="h", status=state, score=verdict
+            )
+        return made
+
+    met = rows(1.0, 1.0, 0.0)
+    outcome = vote_checklist(fact, [met, rows(1.0, None, 0.0), rows(0.0, 1.0, 0.0)], "majority", 2)
+    assert outcome.status == "ok" and outcome.criteria == [1.0, 1.0, 0.0]  # criterion 2: two votes, both met
+    assert outcome.score == 1.0 and outcome.votes == 2
+    split = vote_checklist(fact, [met, rows(0.0, 0.0, 0.0)], "majority", 2)
+    assert split.status == "unscored" and split.criteria == [None, None, 0.0]  # 1 against 1: no majority
+    failed = rows(None, None, None, status="error")
+    short = vote_checklist(fact, [met, failed, {}], "majority", 2)
+    assert short.status == "error" and "quorum 2" in str(short.reason)  # a re-run may reach the quorum
 
 
 def test_compare_ranks_the_two_checklist_templates(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:

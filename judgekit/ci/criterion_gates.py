@@ -57,8 +57,9 @@ def check_criterion_gates(checklist: bool, panel: bool) -> None:
         raise UsageError(f"{OPTION} applies to checklist runs (rubric_items in the data, or --checklist FILE)")
     if panel:
         raise UsageError(
-            f"{OPTION} gates one judge's per-criterion verdicts; a panel combines item scores only "
-            "(gate a member's run directory with `judgekit gate RUN_DIR`)"
+            f"{OPTION} needs per-criterion verdicts; this panel averaged its judges' item scores "
+            "(--panel-rule majority or unanimous votes per criterion; "
+            "or gate a judge's run with `judgekit gate RUN_DIR`)"
         )
 
 

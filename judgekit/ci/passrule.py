@@ -35,7 +35,8 @@ class RunFacts:
     checklist: bool = False
     """The items are graded on checklist criteria."""
     panel: bool = False
-    """The run is a panel's combined run."""
+    """The run is a panel's that averaged its judges' scores (`--panel-rule mean`): it holds no
+    per-criterion verdicts of its own."""
 
     @classmethod
     def of(cls, manifest: RunManifest) -> RunFacts:
@@ -47,7 +48,7 @@ class RunFacts:
             has_human_labels=manifest.dataset.has_human_labels,
             has_human_scores=manifest.dataset.has_human_scores,
             checklist=manifest.dataset.has_checklists,
-            panel=manifest.panel is not None,
+            panel=manifest.panel is not None and manifest.panel.rule == "mean",
         )
 
     @property

@@ -48,6 +48,8 @@ class ItemOutcome:
     probabilities: dict[str, float] | None = None
     votes: int | None = None
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
+    criteria: list[float | None] | None = None
+    """Checklist panels voting per criterion: the panel's verdict on each criterion (None: none)."""
 
 
 @dataclass

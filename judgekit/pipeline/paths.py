@@ -68,10 +68,11 @@ def eval_run(request: EvalRequest) -> int:
     """`judgekit eval`: check everything, judge, then the one ending; returns the exit code."""
     if request.is_panel:
         refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
+        averaged = request.panel_rule in (None, "mean")  # scores averaged: no per-criterion panel verdicts
         refuse(
-            ["--min-criterion-pass"] if request.post.gates.min_criterion_pass else [],
-            "with a panel of judges: the panel combines item scores, each judge's run keeps its per-criterion "
-            "verdicts (gate one with `judgekit gate RUN_DIR`)",
+            ["--min-criterion-pass"] if request.post.gates.min_criterion_pass and averaged else [],
+            "with a panel that averages its judges' item scores: pass --panel-rule majority (or unanimous) "
+            "to vote per criterion",
         )
         return _panel(request)  # compare_run checks the report targets
     request.post.check_targets()
