@@ -21,7 +21,7 @@ Label = Literal["A", "B", "tie"]
 """A pairwise outcome in the dataset's own terms: answer_a won, answer_b won, or a tie."""
 Shown = Literal["first", "second", "tie"]
 """A pairwise outcome in the order the judge saw the answers."""
-Kind = Literal["pairwise", "pointwise"]
+Kind = Literal["pairwise", "pointwise", "listwise"]
 Status = Literal["ok", "unscored", "error"]
 """ok: a verdict was read; unscored: the judge answered but no valid verdict could be read;
 error: the call failed after every retry (nothing was paid for twice; a re-run retries it)."""
@@ -71,6 +71,10 @@ class Item(BaseModel):
     """Pairwise: the first answer in the dataset (its outcome label is "A")."""
     answer_b: str | None = None
     """Pairwise: the second answer in the dataset (its outcome label is "B")."""
+    answers: tuple[str, ...] | None = None
+    """Listwise: two or more answers to the request, one of which the judge picks as best."""
+    models: tuple[str, ...] | None = None
+    """Listwise: the model behind each of `answers`, in the same order (distinct names)."""
     model: str | None = None
     model_a: str | None = None
     model_b: str | None = None
@@ -97,6 +101,8 @@ class Item(BaseModel):
 
     @property
     def kind(self) -> Kind:
+        if self.answers is not None:
+            return "listwise"
         return "pairwise" if self.answer_a is not None else "pointwise"
 
     @property
@@ -222,6 +228,10 @@ class Judgment(BaseModel):
     criteria: tuple[float | None, ...] | None = None
     """Checklist calls that grade every criterion at once: each criterion's verdict in order
     (1 met, 0 not met, None when no valid verdict was read for it)."""
+    order: tuple[int, ...] | None = None
+    """Listwise: the dataset positions (0-based) of the answers in the order they were shown."""
+    pick: int | None = None
+    """Listwise: the dataset position (0-based) of the answer the judge picked, mapped back."""
     probabilities: dict[str, float] | None = None
     """Pairwise: P(A), P(B), P(tie); pointwise: P(score) for each allowed score."""
     valid_mass: float | None = None

@@ -46,6 +46,7 @@ VARIABLES: dict[str, str] = {
     "answer": "pointwise: the answer to judge",
     "answer_a": "pairwise: the answer shown first (judgekit may swap the dataset's answers)",
     "answer_b": "pairwise: the answer shown second",
+    "answers": "listwise: the answers in the order shown (judgekit shuffles them per item), a list of texts",
     "reference": "a reference answer (absent unless the data or --generate-reference gives one)",
     "context": "source text the answer must be faithful to",
     "category": "the item's category",
@@ -112,10 +113,16 @@ class FrontMatter(BaseModel):
             outcomes = set(verdict.choices.values())
             if self.kind == "pairwise" and not outcomes <= {"first", "second", "tie"}:
                 raise ValueError("pairwise verdict.choices must map to first, second or tie")
+            if self.kind == "listwise" and not all(
+                isinstance(value, (int, float)) and value == int(value) and 1 <= value <= 9 for value in outcomes
+            ):
+                raise ValueError("listwise verdict.choices must map to answer numbers 1-9 in the order shown")
             if self.kind == "pointwise" and not all(isinstance(value, (int, float)) for value in outcomes):
                 raise ValueError("pointwise verdict.choices must map to numbers (e.g. pass: 1, fail: 0)")
         elif verdict.scale is None:
             raise ValueError(f"verdict.scale [low, high] is required for type {verdict.type}")
+        if verdict.type != "choice" and self.kind == "listwise":
+            raise ValueError("a listwise template's verdict is of type choice (the number of the best answer)")
         if verdict.type == "score_pair" and self.kind != "pairwise":
             raise ValueError("verdict type score_pair is for pairwise templates")
         if self.checklist is not None and (self.kind != "pointwise" or verdict.type != "choice"):

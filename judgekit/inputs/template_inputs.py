@@ -61,11 +61,11 @@ def _defang(marker: str, regex: Any) -> str:
 
 
 def item_variables(
-    item: Item, template: Template | AuxTemplate, shown: tuple[str, str] | None = None
+    item: Item, template: Template | AuxTemplate, shown: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
     """The variables one item offers a template (absent fields stay undefined).
 
-    `shown` gives the pairwise answers in the order they are shown (swapped or not).
+    `shown` gives the pairwise (or listwise) answers in the order they are shown.
     """
     values: dict[str, Any] = {
         "question": item.question,
@@ -75,6 +75,9 @@ def item_variables(
     }
     if item.kind == "pointwise":
         values["answer"] = item.answer
+    elif item.kind == "listwise":
+        answers = shown if shown is not None else item.answers or ()
+        values["answers"] = [neutralise(answer, template) for answer in answers]
     else:
         first, second = shown if shown is not None else (item.answer_a, item.answer_b)
         values["answer_a"], values["answer_b"] = first, second

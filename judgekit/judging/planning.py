@@ -33,6 +33,8 @@ def plan_grading(config: EvalConfig, data_kind: Kind, checklists: bool = False) 
     `checklists`: the data's first row carries checklist criteria (`rubric_items`)."""
     if checklists or config.checklist:
         return plan_checklist(config, data_kind)
+    if data_kind == "listwise":
+        refuse_for_listwise(config)
     mode = config.mode
     if mode is None and (config.criterion or config.steps):
         mode = "geval"
@@ -75,7 +77,7 @@ def plan_checklist(config: EvalConfig, data_kind: Kind) -> Grading:
     """Checklist grading: one verdict per criterion, by a template that declares `checklist`."""
     source = "--checklist" if config.checklist else "the data's rubric_items"
     if data_kind != "pointwise":
-        raise UsageError(f"checklist grading ({source}) scores single answers, but the data is pairwise")
+        raise UsageError(f"checklist grading ({source}) scores single answers, but the data is {data_kind}")
     given = [
         option
         for option, value in (
@@ -103,6 +105,29 @@ def plan_checklist(config: EvalConfig, data_kind: Kind) -> Grading:
     grading = Grading(config=config, kind="pointwise", mode="checklist", templates={"general": template})
     _add_inputs(grading, config)
     return grading
+
+
+def refuse_for_listwise(config: EvalConfig) -> None:
+    """Options that have no meaning when the judge picks one of several answers (exit 2, one line)."""
+    given = [
+        option
+        for option, value in (
+            ("--mode", config.mode),
+            ("--domain", None if config.domain == "general" else config.domain),
+            ("--rubric", config.rubric),
+            ("--criterion", config.criterion),
+            ("--steps", config.steps),
+            ("--generate-reference", config.generate_reference or None),
+            ("--order-disagreement", config.order_disagreement),
+            ("--score-method", None if config.score_method in (None, "auto", "parse") else config.score_method),
+            ("--samples", config.samples),
+        )
+        if value is not None
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with listwise data (rows with 'answers'): the judge picks one answer"
+        )
 
 
 def _plan_geval(config: EvalConfig, data_kind: Kind) -> Grading:

@@ -36,8 +36,18 @@ from judgekit.store.rundir import JUDGMENTS, TEMPLATE_COPY, RunDir
 BACKUP_SUFFIX = ".bak"
 
 _PARSED_FIELDS = (
-    "status", "verdict", "shown", "score", "scores", "criteria", "probabilities", "valid_mass", "method", "reason",
-)  # fmt: skip
+    "status",
+    "verdict",
+    "shown",
+    "score",
+    "scores",
+    "pick",
+    "criteria",
+    "probabilities",
+    "valid_mass",
+    "method",
+    "reason",
+)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 
 from judgekit.metrics import distribution
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
+from judgekit.metrics.style import instruction_key, style_counts
 from judgekit.schema import Item, Judgment, Label, RubricItem
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
@@ -50,6 +51,8 @@ class ItemOutcome:
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
     criteria: list[float | None] | None = None
     """Checklist panels voting per criterion: the panel's verdict on each criterion (None: none)."""
+    pick: int | None = None
+    """Listwise: the data position (0-based) of the answer picked (see `metrics.listwise`)."""
 
 
 @dataclass
@@ -73,6 +76,15 @@ class ItemFacts:
     """Checklist grading: the item's criteria."""
     human_rubric: tuple[bool | None, ...] | None = None
     """Checklist grading: a human's verdict per criterion."""
+    style_a: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Pairwise: answer_a's style counts (length, headers, list items, bold; see `metrics.style`)."""
+    style_b: tuple[int, int, int, int] = (0, 0, 0, 0)
+    instruction: str = ""
+    """A short hash of the conversation the answers reply to: the same request in several rows."""
+    models: tuple[str, ...] | None = None
+    """Listwise: the model behind each answer."""
+    answers: int = 0
+    """Listwise: how many answers the item offers."""
 
     @classmethod
     def of(cls, item: Item) -> ItemFacts:
@@ -92,6 +104,11 @@ class ItemFacts:
             human_scores=item.human_scores,
             rubric_items=item.rubric_items,
             human_rubric=item.human_rubric,
+            style_a=style_counts(item.answer_a or "") if pairwise else (0, 0, 0, 0),
+            style_b=style_counts(item.answer_b or "") if pairwise else (0, 0, 0, 0),
+            models=item.models,
+            answers=len(item.answers or ()),
+            instruction=instruction_key(item),
         )
 
 
@@ -104,6 +121,10 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
 
         status, score, reason = checklist_outcome(facts.rubric_items, rows)
         return ItemOutcome(facts.id, status, score=score, reason=reason)
+    if facts.kind == "listwise":
+        from judgekit.metrics.listwise import listwise_outcome
+
+        return listwise_outcome(facts, rows)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
         for row in (first, second):
@@ -150,6 +171,8 @@ class Aggregation:
     """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
     checklist: ChecklistMetrics | None = None
     """Checklist grading: per-criterion pass rates and agreement, the mean checklist score."""
+    listwise: Any = None
+    """A `stats.picks.ListwiseMetrics` for a listwise (best-of-N) run."""
 
 
 def aggregate(
@@ -193,7 +216,12 @@ def aggregate(
     board = None
     orders = None
     checklist = None
-    if kind == "pairwise":
+    listwise = None
+    if kind == "listwise":
+        from judgekit.metrics.listwise import listwise_metrics
+
+        listwise = listwise_metrics(facts, outcomes, judge_rows)
+    elif kind == "pairwise":
         from judgekit.metrics.bias import bias_metrics
         from judgekit.metrics.order_effects import order_accuracy
 
@@ -236,9 +264,12 @@ def aggregate(
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
         orders=orders,
-        models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
+        models={
+            name for fact in facts for name in (fact.model, fact.model_a, fact.model_b, *(fact.models or ())) if name
+        },
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
         checklist=checklist,
+        listwise=listwise,
     )
 
 
@@ -300,6 +331,7 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         if (estimate := pairwise_stats.win_rate(values, **options)) is not None
     }
     from judgekit.stats.length_control import length_controlled
+    from judgekit.stats.style_control import style_controlled
 
     values = [pairwise_stats.OUTCOME_VALUE[v] for v in verdicts if v is not None]
     return PairwiseMetrics(
@@ -313,6 +345,9 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         standard_error=pairwise_stats.standard_error(values),
         length_controlled=length_controlled(
             values, [fact.length_a for fact, _ in scored], [fact.length_b for fact, _ in scored], **options
+        ),
+        style_controlled=style_controlled(
+            values, [fact.style_a for fact, _ in scored], [fact.style_b for fact, _ in scored], **options
         ),
     )
 
@@ -335,6 +370,9 @@ def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: d
         [fact.length_a for fact, _ in compared],
         [fact.length_b for fact, _ in compared],
         **options,
+        style_a=[fact.style_a for fact, _ in compared],
+        style_b=[fact.style_b for fact, _ in compared],
+        instructions=[fact.instruction for fact, _ in compared],
     )
 
 

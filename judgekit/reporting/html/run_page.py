@@ -10,6 +10,7 @@ from judgekit.reporting.html.anchored import anchored_section
 from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_cards, bias_section
 from judgekit.reporting.html.checklist import checklist_sections
 from judgekit.reporting.html.item_table import item_table
+from judgekit.reporting.html.listwise import listwise_sections
 from judgekit.reporting.html.manifest import manifest_table
 from judgekit.reporting.html.optional import (
     LengthControl,
@@ -38,7 +39,10 @@ from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
 def build_run_page(data: RunData) -> Page:
     summary = data.summary
     cards = _headline(summary, length_control(summary))
-    sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
+    if summary.kind == "listwise":
+        sections = listwise_sections(data)
+    else:
+        sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
     sections.extend(checklist_sections(summary))
     if summary.human_anchored is not None:
         sections.append(anchored_section(summary.human_anchored))
@@ -102,6 +106,13 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         cards.append(
             estimate_card("length_controlled", "Length-controlled win rate", win_rate, percent=True, note=note)
         )
+        styled = pairwise.style_controlled
+        if styled is not None:
+            terms = "; ".join(f"{name} {c.format(digits=2)}" for name, c in styled.coefficients.items())
+            note = styled.note or (f"coefficients per sd: {terms}" if terms else "no style difference to fit")
+            cards.append(
+                estimate_card("style_controlled", "Style-controlled win rate", styled.win_rate, percent=True, note=note)
+            )
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
