@@ -24,6 +24,7 @@ from judgekit.backends.base import Backend, BackendOptions, ChecksModels, Report
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig, check_same_run
 from judgekit.errors import DatasetError, RunDirError, UsageError
+from judgekit.inputs.checklists import load_checklist
 from judgekit.inputs.datasets import Dataset, DatasetInfo, ReadOptions
 from judgekit.inputs.prompts import Template
 from judgekit.judging import calls
@@ -100,13 +101,15 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         raise UsageError(
             f"--order-disagreement {config.order_disagreement} needs --positions swap (only then are two orders judged)"
         )
+    shared = load_checklist(config.checklist) if config.checklist else ()
     dataset = Dataset(
-        config.dataset, ReadOptions(fields=config.fields, max_chars=config.max_chars, truncate=config.truncate)
+        config.dataset,
+        ReadOptions(fields=config.fields, max_chars=config.max_chars, truncate=config.truncate, checklist=shared),
     )
     first = next(iter(dataset), None)
     if first is None:
         raise DatasetError(config.dataset, None, None, "no rows")
-    grading = plan_grading(config, first.kind)
+    grading = plan_grading(config, first.kind, checklists=first.rubric_items is not None)
     template = grading.primary
     # grading.check also renders one row per template, so a template mistake stops us here.
     for judge_template in grading.judge_templates():

@@ -94,6 +94,8 @@ class EvalConfig(BaseModel):
     """Have the judge write a reference answer for items that lack one."""
     rubric: str | None = None
     """A rubric file for items without their own rubric (text, or YAML/JSON score -> description)."""
+    checklist: str | None = None
+    """A checklist file (YAML/JSON list of {criterion, points}) for items without `rubric_items`."""
     score_method: ScoreMethod | None = None
     """How a verdict becomes a number; default parse (auto under geval, samples with `samples`)."""
     samples: int | None = None

@@ -75,6 +75,10 @@ class DatasetRecord(BaseModel):
     has_human_labels: bool = False
     has_human_scores: bool = False
     has_categories: bool = False
+    has_checklists: bool = False
+    """Items carry checklist criteria (`rubric_items` or `--checklist`)."""
+    has_human_rubric: bool = False
+    """Items carry a human's verdict per checklist criterion (`human_rubric`)."""
 
 
 class PanelRecord(BaseModel):

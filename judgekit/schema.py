@@ -36,6 +36,24 @@ class Message(BaseModel):
     content: str
 
 
+class RubricItem(BaseModel):
+    """One criterion of a checklist rubric: what the answer must (or must not) do, and its points.
+
+    Negative points mark something the answer should not do (e.g. -5 for a harmful statement):
+    meeting such a criterion takes points away."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    criterion: str
+    points: float
+    name: str
+    """Identifies the criterion across items (per-criterion pass rates, gates, agreement): the
+    data's own `name` or `id`, else the criterion text itself."""
+    tags: tuple[str, ...] = ()
+    """Groups the criterion belongs to (e.g. HealthBench's `axis:accuracy`): the summary scores
+    each tag over its criteria alone."""
+
+
 class Item(BaseModel):
     """One validated dataset row, in judgekit's canonical field names."""
 
@@ -74,6 +92,12 @@ class Item(BaseModel):
     """Pointwise: each human rater's score, when the data holds a list of them."""
     metadata: dict[str, Any] = Field(default_factory=dict)
     """Every other column of the row, kept for grouping (e.g. doc_id, system_id)."""
+    rubric_items: tuple[RubricItem, ...] | None = None
+    """Checklist grading: the criteria the answer is graded on, one verdict each (from the data,
+    or from `--checklist FILE` for every item)."""
+    human_rubric: tuple[bool | None, ...] | None = None
+    """Checklist grading: a human's verdict on each criterion, in the order of `rubric_items`
+    (None where the human did not grade it)."""
 
     @property
     def kind(self) -> Kind:
@@ -217,6 +241,9 @@ class JudgeRequest(BaseModel):
     structured: dict[str, Any] | None = None
     """The JSON schema the answer must follow (a structured verdict), sent to the provider in its
     own way (response_format, a forced tool, a grammar); part of the cache key when set."""
+    expect_criteria: int | None = None
+    """Checklist templates that grade every criterion in one call: how many verdicts the answer
+    must hold (like `expect`, never sent and not part of the cache key)."""
 
 
 class TokenLogprob(BaseModel):
@@ -279,6 +306,9 @@ class Judgment(BaseModel):
     """Pointwise score (probability-weighted or sample mean when `method` says so)."""
     scores: tuple[float, float] | None = None
     """Pairwise "score both" templates: (score of A, score of B), mapped back."""
+    criteria: tuple[float | None, ...] | None = None
+    """Checklist calls that grade every criterion at once: each criterion's verdict in order
+    (1 met, 0 not met, None when no valid verdict was read for it)."""
     order: tuple[int, ...] | None = None
     """Listwise: the dataset positions (0-based) of the answers in the order they were shown."""
     pick: int | None = None

@@ -59,6 +59,7 @@ def finish(
         disagreement=config.order_disagreement,
         labels_are_random=labels_are_random or config.labels_are_random,
         swap_below=config.swap_below,
+        checklist_calls=_checklist_calls(manifest),
     )
     counts = _call_counts(result, all_rows)
     counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
@@ -91,6 +92,7 @@ def finish(
         human_anchored=result.human_anchored,
         confidence=result.confidence,
         adaptive=result.adaptive,
+        checklist=result.checklist,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     run_dir.write_outcomes(outcome_line(outcome) for outcome in result.outcomes)
@@ -109,6 +111,15 @@ def outcome_line(outcome: ItemOutcome) -> dict[str, object]:
         line["confidence"] = round(confidence.value, 6)
         line["confidence_source"] = confidence.source
     return line
+
+
+def _checklist_calls(manifest: RunManifest) -> str | None:
+    """each or all for a checklist run; None otherwise, and for a panel that averaged its judges'
+    item scores (`--panel-rule mean`: each member's run holds its per-criterion verdicts)."""
+    if manifest.panel is not None and manifest.panel.rule not in ("majority", "unanimous"):
+        return None
+    calls = manifest.resolved.get("grading", {}).get("checklist")
+    return str(calls) if calls else None
 
 
 def _stored_resumed(run_dir: RunDir) -> int:

@@ -400,6 +400,58 @@ class AdaptiveInfo(BaseModel):
     (a selected, unsure subset: not comparable with a swap run's flip rate)."""
 
 
+class CriterionHumans(BaseModel):
+    """One checklist criterion against a human's verdicts on it."""
+
+    n: int
+    """Criteria graded by both the judge and a human."""
+    agreement: Estimate | None = None
+    """Share of those where the judge's met / not met equals the human's (exact interval)."""
+    kappa: Estimate | None = None
+    """Cohen's kappa (bootstrap interval); absent or NaN-free only when both verdicts vary."""
+
+
+class CriterionMetrics(BaseModel):
+    """One checklist criterion across the items that carry it."""
+
+    name: str
+    points: float | None
+    """Its points (None when items give it different points)."""
+    items: int
+    """Items whose checklist holds it."""
+    graded: int
+    """Items where the judge gave it a valid verdict."""
+    unscored: int
+    """Items where the judge answered but no verdict for it could be read."""
+    met: int
+    pass_rate: Estimate | None = None
+    """met / graded, with its exact Clopper-Pearson interval."""
+    human: CriterionHumans | None = None
+
+
+class ChecklistMetrics(BaseModel):
+    """Checklist grading (see `judgekit.metrics.checklist`): each item's score is the points of the
+    criteria met over the positive points possible; the run's score is their mean clipped to [0, 1].
+    An item with any unscored criterion is unscored (fail-closed); its graded criteria still count
+    in the per-criterion rates."""
+
+    calls: str
+    """each (one call per criterion) or all (one call grading every criterion)."""
+    score: Estimate | None = None
+    """The run's checklist score: the mean item score clipped to [0, 1], its bootstrap interval's
+    ends clipped too (as HealthBench reports it); also the run's pointwise mean score."""
+    mean_item_score: Estimate | None = None
+    """The mean item score before clipping (below 0 when penalties outweigh what was met)."""
+    criteria: list[CriterionMetrics] = Field(default_factory=list)
+    by_tag: dict[str, Estimate] = Field(default_factory=dict)
+    """Per tag of the criteria: each scored item's score over its criteria with that tag alone
+    (items whose tagged criteria have no positive points are left out), mean clipped to [0, 1]."""
+    unscored_criteria: int = 0
+    """Criterion verdicts that could not be read, over all items."""
+    human: CriterionHumans | None = None
+    """Every criterion pooled, against the human verdicts (data with human_rubric)."""
+
+
 class Summary(BaseModel):
     """Everything a run measured, plus what is needed to reproduce it."""
 
@@ -445,3 +497,5 @@ class Summary(BaseModel):
     """Mean confidence and the share below the threshold, when the verdicts carry one."""
     adaptive: AdaptiveInfo | None = None
     """--positions adaptive: calls made and saved, and the flip rate where both orders were judged."""
+    checklist: ChecklistMetrics | None = None
+    """Checklist grading: per-criterion pass rates, the mean checklist score, agreement per criterion."""

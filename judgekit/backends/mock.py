@@ -44,6 +44,8 @@ class MockBackend:
             digest = hashlib.sha256(f"{sample}:{prompt}".encode()).digest()
             if request.structured is not None and request.expect is not None and behaviour != "unparseable":
                 texts.append(_json_answer(behaviour, request.expect, digest[0] / 255))
+            elif request.expect is not None and request.expect_criteria:
+                texts.append(_checklist_answer(behaviour, request.expect, digest, request.expect_criteria))
             else:
                 texts.append(_answer(behaviour, request.expect, digest[0] / 255))
         tokens = sum(len(message.content) for message in request.messages) // 4
@@ -98,10 +100,25 @@ def _choice(spec: VerdictSpec, position: float) -> str:
     return ordered[min(len(ordered) - 1, int(position * len(ordered)))]
 
 
+def _checklist_answer(behaviour: str, spec: VerdictSpec, digest: bytes, criteria: int) -> str:
+    """A verdict line per criterion, for checklist templates that grade every criterion at once."""
+    preface = "Mock judgment from judgekit's mock backend; no model was called."
+    if behaviour == "unparseable":
+        return f"{preface}\nI cannot decide."
+    assert spec.choices
+    ordered = sorted(spec.choices, key=lambda name: float(spec.choices[name]))  # type: ignore[index]
+    lines = []
+    for number in range(1, criteria + 1):
+        draw = {"first": 1.0, "second": 0.0, "tie": 0.5}.get(behaviour, digest[number % len(digest)] / 255)
+        choice = ordered[min(len(ordered) - 1, int(draw * len(ordered)))]
+        lines.append(spec.format.format(choice=choice, number=number))
+    return "\n".join([preface, *lines])
+
+
 def _verdict(behaviour: str, spec: VerdictSpec, draw: float) -> str:
     position = {"first": 1.0, "second": 0.0, "tie": 0.5}.get(behaviour, draw)
     if spec.type == "choice":
-        return spec.format.format(choice=_choice(spec, position))
+        return spec.format.format(choice=_choice(spec, position), number=1)
     assert spec.scale
     low, high = spec.scale
     score = round(low + position * (high - low))

@@ -71,6 +71,8 @@ class GateOptions:
     min_agreement: float | None = None
     max_position_bias: float | None = None
     max_length_bias: float | None = None
+    min_criterion_pass: tuple[tuple[str, float], ...] | None = None
+    """Checklist runs: (criterion name, least pass rate) pairs; the name `*` gates every criterion."""
     pass_score: float | None = None
     """Not a gate: the score an item needs to pass (for --min-pass-rate and JUnit)."""
     on_ci_bound: CiBound = "none"
@@ -95,6 +97,10 @@ class GateOptions:
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= top:
                 raise UsageError(f"{_option(name)} {value:g}: choose a distance from 0 to {top:g}")
+        if self.min_criterion_pass is not None:
+            from judgekit.ci.criterion_gates import normalised
+
+            object.__setattr__(self, "min_criterion_pass", normalised(self.min_criterion_pass) or None)
         if self.on_ci_bound not in ("none", "lower", "upper"):
             raise UsageError(f"--on-ci-bound {self.on_ci_bound}: choose none, lower or upper")
         check_min_items(self.min_items)
@@ -155,6 +161,10 @@ def check_options(options: GateOptions, facts: RunFacts) -> None:
             "both orders are judged)"
         )
     _check_bias_options(options, facts)
+    if options.min_criterion_pass is not None:
+        from judgekit.ci.criterion_gates import check_criterion_gates
+
+        check_criterion_gates(facts.checklist, facts.panel)
     if options.min_agreement is not None:
         has_human = facts.has_human_labels if pairwise else facts.has_human_scores
         if not has_human:
@@ -285,6 +295,10 @@ def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
         else:
             agreement = human.agreement if isinstance(human, HumanAgreement) else None
             results.append(check("--min-agreement", "agreement with humans", "min", options.min_agreement, agreement))
+    if options.min_criterion_pass is not None:
+        from judgekit.ci.criterion_gates import evaluate_criterion_gates
+
+        results.extend(evaluate_criterion_gates(options.min_criterion_pass, summary, check))
     return results
 
 

@@ -32,6 +32,11 @@ class RunFacts:
     positions: str
     has_human_labels: bool
     has_human_scores: bool
+    checklist: bool = False
+    """The items are graded on checklist criteria."""
+    panel: bool = False
+    """The run is a panel's that averaged its judges' scores (`--panel-rule mean`): it holds no
+    per-criterion verdicts of its own."""
 
     @classmethod
     def of(cls, manifest: RunManifest) -> RunFacts:
@@ -42,13 +47,15 @@ class RunFacts:
             positions=manifest.config.positions,
             has_human_labels=manifest.dataset.has_human_labels,
             has_human_scores=manifest.dataset.has_human_scores,
+            checklist=manifest.dataset.has_checklists,
+            panel=manifest.panel is not None and manifest.panel.rule == "mean",
         )
 
     @property
     def pass_fail_values(self) -> tuple[float, float] | None:
         """(fail value, pass value) when the template is a pointwise pass/fail template."""
-        if self.kind != "pointwise" or self.verdict.get("type") != "choice":
-            return None
+        if self.kind != "pointwise" or self.verdict.get("type") != "choice" or self.checklist:
+            return None  # a checklist item's score is a share of points, not a pass/fail verdict
         return pass_fail_values(self.verdict.get("choices"))
 
     @property

@@ -84,6 +84,7 @@ def collect_command(
     min_agreement: gating.MinAgreement = None,
     max_position_bias: gating.MaxPositionBias = None,
     max_length_bias: gating.MaxLengthBias = None,
+    min_criterion_pass: gating.MinCriterionPass = None,
     on_ci_bound: gating.OnCiBound = gating.CiBoundChoice.NONE,
     min_items: gating.MinItems = None,
     junit: gating.Junit = None,

@@ -56,6 +56,7 @@ def compare_command(
     steps: options.Steps = None,
     generate_reference: options.GenerateReference = False,
     rubric: options.Rubric = None,
+    checklist: options.Checklist = None,
     score_method: options.ScoreMethod = None,
     samples: options.Samples = None,
     steps_prompt: options.StepsPrompt = None,
@@ -81,7 +82,7 @@ def compare_command(
 _SAME_NAME = (
     "dataset", "positions", "seed", "temperature", "max_tokens", "limit", "concurrency", "timeout",
     "max_retries", "retry_base_delay", "max_calls", "max_errors", "cache_dir", "fresh", "group_by", "domain",
-    "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
+    "criterion", "steps", "generate_reference", "rubric", "checklist", "score_method", "samples", "steps_prompt",
     "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement", "swap_below",
     "reasoning_effort", "thinking_budget",
 )  # fmt: skip

@@ -107,6 +107,17 @@ MaxLengthBias = Annotated[
         show_default=False,
     ),
 ]
+MinCriterionPass = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--min-criterion-pass",
+        metavar="NAME=RATE",
+        help="Exit 1 unless checklist criterion NAME is met on at least RATE of the items that graded it; "
+        "RATE alone gates every criterion. Repeatable (checklist runs).",
+        rich_help_panel=GATES_PANEL,
+        show_default=False,
+    ),
+]
 OnCiBound = Annotated[
     CiBoundChoice,
     typer.Option(
@@ -164,7 +175,9 @@ def gate_options(
     max_position_bias: float | None = None,
     max_length_bias: float | None = None,
     min_items: int | None = None,
+    min_criterion_pass: list[str] | None = None,
 ) -> GateOptions:
+    from judgekit.ci.criterion_gates import parse_criterion_gates
     from judgekit.ci.gates import DEFAULT_MIN_ITEMS, GateOptions
 
     return GateOptions(
@@ -179,6 +192,7 @@ def gate_options(
         max_length_bias=max_length_bias,
         on_ci_bound=on_ci_bound.value,
         min_items=DEFAULT_MIN_ITEMS if min_items is None else min_items,
+        min_criterion_pass=parse_criterion_gates(min_criterion_pass) if min_criterion_pass else None,
     )
 
 
@@ -209,6 +223,7 @@ GATE_OPTIONS = (
     "max_length_bias",
     "on_ci_bound",
     "min_items",
+    "min_criterion_pass",
 )
 """The gate parameters every gating command declares (with the annotated types above)."""
 

@@ -264,6 +264,15 @@ Rubric = Annotated[
     ),
 ]
 
+Checklist = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Checklist file (YAML/JSON list of {criterion, points}) graded per criterion for items without "
+        "their own rubric_items.",
+        rich_help_panel=GRADING_PANEL,
+    ),
+]
+
 ScoreMethod = Annotated[
     Optional[choices.ScoreMethod],
     typer.Option(

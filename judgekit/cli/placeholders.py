@@ -28,6 +28,8 @@ BY_NAME: dict[str, str] = {
     "dataset": "FILE",
     "steps": "FILE",
     "rubric": "FILE",
+    "checklist": "FILE",
+    "min_criterion_pass": "NAME=RATE",
     "criterion": "CRITERION",
     "group_by": "COLUMN",
     "pred": "COLUMN",

@@ -204,6 +204,13 @@ def pipeline_variables(
             extra["rubric"] = neutralise(rubric, template)
         if generate_reference and item.reference is None and "reference" in used:
             extra["reference"] = PLACEHOLDER_REFERENCE
+        if item.rubric_items and used & {"rubric_item", "rubric_items"}:
+            from dataclasses import replace
+
+            from judgekit.inputs.checklists import shown
+
+            criteria = [replace(one, text=neutralise(one.text, template)) for one in shown(item.rubric_items)]
+            extra["rubric_items"], extra["rubric_item"] = criteria, criteria[0]  # render shows the first criterion
     return extra
 
 

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import combinations
 
+from judgekit.compare.checklist_panel import VOTING_RULES, rows_by_item, vote_checklist
 from judgekit.compare.statistics import InterJudgeAgreement
 from judgekit.errors import UsageError
 from judgekit.metrics.aggregate import ItemOutcome
@@ -72,7 +73,12 @@ def combine(
     first = sets[0]
     chosen, needed = resolve(first.kind, len(sets), rule, quorum)
     outcomes = []
+    checklist = chosen in VOTING_RULES and any(fact.rubric_items is not None for fact in first.facts)
+    member_rows = [rows_by_item(judged.rows) for judged in sets] if checklist else []
     for index, fact in enumerate(first.facts):
+        if checklist and fact.rubric_items is not None:  # a vote per criterion (`checklist_panel`)
+            outcomes.append(vote_checklist(fact, [rows.get(fact.id, {}) for rows in member_rows], chosen, needed))
+            continue
         members = [judged.outcomes[index] for judged in sets]
         outcomes.append(_vote(fact.id, members, first.kind, chosen, needed))
     judges = [judged.judge or judged.name for judged in sets]

@@ -13,6 +13,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+from judgekit.inputs.checklists import ALL_CALL
 from judgekit.manifest import PanelRecord, load_manifest
 from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
@@ -53,9 +54,12 @@ def write_panel_run(
 
 
 def _row(outcome: ItemOutcome, judge: str) -> Judgment:
+    # A checklist panel voting per criterion keeps its verdict on each criterion, so the panel's
+    # run reports per-criterion pass rates and gates on them like a judge's run.
     return Judgment(
         item_id=outcome.item_id,
-        call="single",
+        call="single" if outcome.criteria is None else ALL_CALL,
+        criteria=None if outcome.criteria is None else tuple(outcome.criteria),
         judge=judge,
         request_hash=f"panel:{outcome.item_id}",
         status=outcome.status,  # type: ignore[arg-type]

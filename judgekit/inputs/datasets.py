@@ -18,7 +18,7 @@ from judgekit.inputs.field_values import follow_path, human_scores_of, label_of,
 from judgekit.inputs.listwise import listwise_fields
 from judgekit.inputs.pairing import AnswerOrder, answer_order, cannot_follow, flip, follow_answers, swap_paired
 from judgekit.inputs.row_files import csv_rows, json_array_rows, jsonl_rows
-from judgekit.schema import Item, Kind, Label
+from judgekit.schema import Item, Kind, Label, RubricItem
 
 CANONICAL_FIELDS = (
     "id",
@@ -35,6 +35,8 @@ CANONICAL_FIELDS = (
     "rubric",
     "human_label",
     "human_score",
+    "rubric_items",
+    "human_rubric",
     "answers",
     "models",
 )
@@ -71,6 +73,10 @@ class ReadOptions:
     """Longest text accepted; longer texts are an error unless `truncate` is set."""
     truncate: bool = False
     """Cut texts longer than `max_chars` instead of rejecting them."""
+    checklist: tuple[RubricItem, ...] | None = None
+    """Checklist criteria (`--checklist FILE`) for every row without its own `rubric_items`; an
+    empty tuple says there is none. None (not told) lets a reader that never grades, e.g. a
+    first look at the data's kind, pass over `human_rubric` in rows without criteria."""
 
 
 @dataclass
@@ -89,6 +95,8 @@ class DatasetInfo:
     has_human_labels: bool = False
     has_human_scores: bool = False
     has_categories: bool = False
+    has_checklists: bool = False
+    has_human_rubric: bool = False
 
 
 def parse_field_options(specs: list[str]) -> dict[str, str]:
@@ -186,7 +194,7 @@ class Dataset:
         seen: dict[str, int] = {}
         rows = 0
         first: Item | None = None
-        labels = scores = categories = False
+        labels = scores = categories = checklists = human_rubric = False
         for item in self:
             if first is None:
                 first = item
@@ -210,6 +218,8 @@ class Dataset:
             labels = labels or item.human_label is not None
             scores = scores or item.human_score is not None
             categories = categories or item.category is not None
+            checklists = checklists or item.rubric_items is not None
+            human_rubric = human_rubric or item.human_rubric is not None
         if first is None:
             raise DatasetError(name, None, None, "no rows")
         if self.unmatched:
@@ -229,6 +239,8 @@ class Dataset:
             has_human_labels=labels,
             has_human_scores=scores,
             has_categories=categories,
+            has_checklists=checklists,
+            has_human_rubric=human_rubric,
         )
 
     def _item(self, index: int, line: int, row: dict[str, Any], mapping: dict[str, str], pairing: Pairing) -> Item:
@@ -284,6 +296,7 @@ class Dataset:
                 raise fail("human_label", str(exc)) from None
         if "human_score" in values:
             fields["human_score"], fields["human_scores"] = human_scores_of(values["human_score"], fail)
+        fields.update(_checklist_fields(values, self.options.checklist, fail))
         identifier = scalar_text(values["id"], "id", fail) if "id" in values else str(index)
         return Item(id=identifier, line=line, metadata=metadata, **fields)
 
@@ -300,6 +313,25 @@ class Dataset:
             self.truncated += 1
             text = text[:limit] + f"\n[... {len(text) - limit:,} characters cut by judgekit]"
         return text
+
+
+def _checklist_fields(
+    values: Mapping[str, Any], shared: tuple[RubricItem, ...] | None, fail: Callable[[str, str], DatasetError]
+) -> dict[str, Any]:
+    """A row's checklist (its own `rubric_items`, else the shared one) and its human verdicts."""
+    from judgekit.inputs.checklists import align_human, human_rubric_of, rubric_items_of
+
+    fields: dict[str, Any] = {}
+    items = rubric_items_of(values["rubric_items"], fail) if "rubric_items" in values else shared or None
+    if items is not None:
+        fields["rubric_items"] = items
+    if "human_rubric" in values:
+        if items is None and shared is None:
+            return fields  # this reader was not told the shared checklist (see ReadOptions.checklist)
+        if items is None:
+            raise fail("human_rubric", "human verdicts per criterion need a checklist (rubric_items or --checklist)")
+        fields["human_rubric"] = align_human(human_rubric_of(values["human_rubric"], fail), items, fail)
+    return fields
 
 
 def resolve_mapping(columns: tuple[str, ...], explicit: Mapping[str, str]) -> dict[str, str]:

@@ -57,6 +57,8 @@ class Reading:
     method: Literal["parse", "logprobs", "samples"] = "parse"
     reason: str | None = None
     span: tuple[int, int] | None = field(default=None, repr=False)
+    criteria: tuple[float | None, ...] | None = None
+    """Checklist calls that grade every criterion: each criterion's verdict (None: unscored)."""
 
 
 @lru_cache(maxsize=64)

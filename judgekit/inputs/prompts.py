@@ -56,6 +56,9 @@ VARIABLES: dict[str, str] = {
     "steps": "G-Eval: the numbered evaluation steps (generated once per criterion, or from --steps)",
     "metadata": "every other column of the row, as a mapping",
     "item_id": "the item's id",
+    "rubric_item": "checklist (one call per criterion): the criterion; prints as its text, with .number, .points, "
+    ".points_text, .name",
+    "rubric_items": "checklist (one call for all criteria): the list of criteria, each like rubric_item",
 }
 """Variables a template may use; a missing optional one is undefined (test with `is defined`)."""
 
@@ -90,6 +93,10 @@ class FrontMatter(BaseModel):
     """Strings that frame candidate text in the prompt; copies inside candidate text are altered."""
     role: Literal["judge"] = "judge"
     """A judge template reads a verdict; `role: steps | reference` makes an `AuxFrontMatter`."""
+    checklist: Literal["each", "all"] | None = None
+    """A checklist template grades an answer against criteria with points: `each` makes one call
+    per criterion (shows `rubric_item`); `all` one call for every criterion (shows `rubric_items`,
+    and its verdict pattern has two groups: the criterion's number, then the choice)."""
 
     @model_validator(mode="after")
     def _check_verdict(self) -> FrontMatter:
@@ -98,7 +105,7 @@ class FrontMatter(BaseModel):
             regex = compile_pattern(verdict.pattern, verdict.ignore_case)
         except Exception as exc:  # re.error carries the position of the mistake
             raise ValueError(f"verdict.pattern is not a valid regular expression: {exc}") from None
-        wanted = 2 if verdict.type == "score_pair" else 1
+        wanted = 2 if verdict.type == "score_pair" or self.checklist == "all" else 1
         if regex.groups != wanted:
             raise ValueError(f"verdict.pattern for type {verdict.type} needs {wanted} group(s), has {regex.groups}")
         if verdict.type == "choice":
@@ -124,6 +131,10 @@ class FrontMatter(BaseModel):
             raise ValueError("verdict.structured reads one choice or one score; type score_pair cannot be structured")
         if structured is not None and structured.reasoning == structured.field:
             raise ValueError("verdict.structured: reasoning and field must name different fields")
+        if self.checklist is not None and (self.kind != "pointwise" or verdict.type != "choice"):
+            raise ValueError("a checklist template is pointwise with a choice verdict (e.g. MET: 1, NOT_MET: 0)")
+        if self.checklist is not None and {float(value) for value in (verdict.choices or {}).values()} != {0.0, 1.0}:
+            raise ValueError("a checklist template's verdict.choices map to 1 (met) and 0 (not met)")
         unknown = [name for name in self.requires if name not in VARIABLES]
         if unknown:
             raise ValueError(f"requires names unknown variables: {', '.join(unknown)}")
@@ -343,12 +354,13 @@ class Template(_Renderable):
     def role(self) -> str:
         return "judge"
 
-    def example_verdict(self, value: str | float | tuple[float, float]) -> str:
-        """A verdict written in this template's format (used by the mock backend)."""
+    def example_verdict(self, value: str | float | tuple[float, float], number: int = 1) -> str:
+        """A verdict written in this template's format (used by the mock backend); `number` is the
+        criterion's number for checklist templates that grade every criterion in one call."""
         fmt = self.meta.verdict.format
         if isinstance(value, tuple):
             return fmt.format(first=_num(value[0]), second=_num(value[1]))
-        return fmt.format(choice=value, score=_num(value) if isinstance(value, float) else value)
+        return fmt.format(choice=value, score=_num(value) if isinstance(value, float) else value, number=number)
 
 
 def _num(value: float) -> str:

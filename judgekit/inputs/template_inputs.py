@@ -128,6 +128,8 @@ def self_test(template: Template) -> list[str]:
     elif spec.type == "score_pair" and spec.scale:
         low, high = spec.scale
         samples = [(template.example_verdict((float(high), float(low))), "first")]
+    if template.meta.checklist == "all":
+        return _checklist_self_test(template, samples)
     for text, expected in samples:
         reading = read_verdict(f"Some reasoning.\n{text}", spec)
         if reading.status != "ok" or reading.value != expected:
@@ -140,3 +142,18 @@ def self_test(template: Template) -> list[str]:
             if reading.status != "ok" or reading.value != outcome:
                 problems.append(f"the structured answer {answer} reads as {reading.value!r}, not {outcome!r}")
     return problems
+
+
+def _checklist_self_test(template: Template, samples: list[tuple[str, object]]) -> list[str]:
+    """An all-in-one checklist template: one verdict line per criterion, read back per criterion."""
+    from judgekit.inputs.checklist_verdicts import read_checklist
+
+    spec = template.meta.verdict
+    assert spec.choices is not None
+    choices = list(spec.choices)
+    lines = [template.example_verdict(choice, number) for number, choice in enumerate(choices, start=1)]
+    reading = read_checklist("Some reasoning.\n" + "\n".join(lines), spec, len(lines))
+    expected = tuple(float(spec.choices[choice]) for choice in choices)
+    if reading.verdicts != expected:
+        return [f"verdict.format writes {lines!r} but verdict.pattern reads them as {list(reading.verdicts)!r}"]
+    return []

@@ -18,16 +18,26 @@ stored, so "A" in a judgment always means the dataset's answer_a.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from judgekit.errors import ProviderError
+from judgekit.errors import ProviderError, TemplateError
 from judgekit.inputs.parsing import Reading, cut_off, read_samples, read_verdict, weigh_with_logprobs
 from judgekit.inputs.prompts import Template
 from judgekit.inputs.template_inputs import item_variables
 from judgekit.judging import listwise
 from judgekit.redact import redact
-from judgekit.schema import Completion, Item, JudgeRequest, Judgment, Label, Positions, SamplingParams, Shown
+from judgekit.schema import (
+    Completion,
+    Item,
+    JudgeRequest,
+    Judgment,
+    Label,
+    Positions,
+    SamplingParams,
+    Shown,
+    VerdictSpec,
+)
 
 ScoreMethod = Literal["parse", "logprobs", "samples"]
 
@@ -78,7 +88,9 @@ def shows_swapped(seed: int, item_id: str) -> bool:
 
 
 def plan(item: Item, setup: JudgeSetup, extra: dict[str, object] | None = None) -> list[PlannedCall]:
-    """The calls one item needs under the setup's position rule."""
+    """The calls one item needs under the setup's position rule (or its checklist)."""
+    if setup.template.meta.checklist is not None:
+        return _checklist_calls(item, setup, extra)
     if item.kind == "pointwise":
         return [_planned(item, setup, "single", False, extra)]
     if item.kind == "listwise":
@@ -124,16 +136,46 @@ def _planned(
     return PlannedCall(item=item, call=call, swapped=swapped, request=request, order=order)
 
 
+def _checklist_calls(item: Item, setup: JudgeSetup, extra: dict[str, object] | None) -> list[PlannedCall]:
+    """One call per criterion (`checklist: each`), or one call that shows every criterion (`all`)."""
+    from judgekit.inputs.checklists import ALL_CALL, call_name, shown
+    from judgekit.inputs.template_inputs import neutralise
+
+    if not item.rubric_items:
+        raise TemplateError(f"template {setup.template.name} grades a checklist, but item {item.id} has none")
+    criteria = [
+        replace(criterion, text=neutralise(criterion.text, setup.template)) for criterion in shown(item.rubric_items)
+    ]
+    if setup.template.meta.checklist == "all":
+        planned = _planned(item, setup, ALL_CALL, False, {**(extra or {}), "rubric_items": criteria})
+        request = planned.request.model_copy(update={"expect_criteria": len(criteria)})
+        return [replace(planned, request=request)]
+    return [
+        _planned(item, setup, call_name(criterion.number), False, {**(extra or {}), "rubric_item": criterion})
+        for criterion in criteria
+    ]
+
+
 def read(planned: PlannedCall, completion: Completion, setup: JudgeSetup) -> Reading:
     """Read the verdict of a completion the way the setup asks."""
     spec = setup.template.meta.verdict
     sources = [message.content for message in planned.request.messages]
+    if setup.template.meta.checklist == "all":
+        return _read_all(planned, completion, spec, sources)
     if setup.method == "samples" and len(completion.texts) > 1:
         return read_samples(completion.texts, spec, sources)
     reading = read_verdict(completion.text, spec, sources)
     if setup.method == "logprobs":
         reading = weigh_with_logprobs(reading, completion, spec)
     return cut_off(reading, completion.finish_reason, planned.request.params.max_tokens)
+
+
+def _read_all(planned: PlannedCall, completion: Completion, spec: VerdictSpec, sources: list[str]) -> Reading:
+    from judgekit.inputs.checklist_verdicts import read_checklist
+
+    count = planned.request.expect_criteria or 0
+    found = read_checklist(completion.text, spec, count, sources)
+    return Reading("ok" if found.complete else "unscored", reason=found.reason, criteria=found.verdicts)
 
 
 def base_row(planned: PlannedCall, setup: JudgeSetup, request_hash: str, **fields: Any) -> Judgment:
@@ -175,7 +217,9 @@ def to_judgment(
     )
     if planned.order is not None:
         row.order = planned.order
-    if reading.status != "ok":
+    if reading.criteria is not None:
+        row.criteria = reading.criteria
+    if reading.status != "ok" or reading.criteria is not None:
         return row
     if planned.item.kind == "listwise":
         pick, why = listwise.pick_of(reading.value, planned.order or ())

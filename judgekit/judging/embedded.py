@@ -30,10 +30,15 @@ POSITIONS = "swap"
 SCORE_METHOD = "logprobs"
 
 
-def settings(kind: str, *, positions: str | None = None, prompt: str | None = None) -> dict[str, Any]:
-    """EvalConfig values for the embedded judge on data of `kind`; explicit choices win."""
+def settings(
+    kind: str, *, positions: str | None = None, prompt: str | None = None, checklist: bool = False
+) -> dict[str, Any]:
+    """EvalConfig values for the embedded judge on data of `kind`; explicit choices win. A checklist
+    keeps its own templates, whose met / not met verdicts are read as written (parse)."""
     if kind == "listwise":  # one shuffled order per item, the pick read from the text
         return {"judge": DEFAULT_JUDGE, "positions": positions or "random", "prompt": prompt or "listwise/direct"}
+    if checklist:
+        return {"judge": DEFAULT_JUDGE, "positions": positions or POSITIONS, "prompt": prompt}
     return {
         "judge": DEFAULT_JUDGE,
         "positions": positions or POSITIONS,
@@ -48,7 +53,7 @@ def fill_defaults(config: EvalConfig) -> EvalConfig:
     Applied whenever the judge is the embedded model, named or not, so `judgekit eval` and
     `judgekit compare` grade the same items the same way.
     """
-    if config.judge != DEFAULT_JUDGE:
+    if config.judge != DEFAULT_JUDGE or grades_checklist(config.dataset, config.fields, config.checklist):
         return config
     update: dict[str, Any] = {}
     kind = config.mode or data_kind(config.dataset, config.fields)
@@ -65,7 +70,9 @@ def notice(chosen: dict[str, Any], kind: str) -> str:
     """The one stderr line that says which judge is used and how to choose another."""
     model = KNOWN_MODELS[DEFAULT_MODEL]
     how = f"{chosen['prompt']}, verdict probabilities"
-    if kind == "pairwise":
+    if "score_method" not in chosen:  # a checklist (see `settings`)
+        how = f"{chosen['prompt'] or 'pointwise/checklist'}, a met / not met verdict per criterion"
+    elif kind == "pairwise":
         how += " averaged over both answer orders" if chosen["positions"] == "swap" else ""
     return (
         f"no judge given: using the embedded local judge {DEFAULT_JUDGE} ({model.title.split(' (')[0]} "
@@ -79,3 +86,13 @@ def data_kind(dataset: str, fields: Mapping[str, str]) -> str:
 
     first = next(iter(Dataset(dataset, ReadOptions(fields=fields, truncate=True))), None)
     return first.kind if first is not None else "pairwise"
+
+
+def grades_checklist(dataset: str, fields: Mapping[str, str], checklist: str | None) -> bool:
+    """Whether the run grades checklists: a shared checklist file, or criteria in the first row."""
+    from judgekit.inputs.datasets import Dataset, ReadOptions
+
+    if checklist:
+        return True
+    first = next(iter(Dataset(dataset, ReadOptions(fields=fields, truncate=True))), None)
+    return first is not None and first.rubric_items is not None

@@ -21,7 +21,7 @@ from judgekit.inputs.criteria import Criterion
 from judgekit.inputs.domains import Domain, domain_of
 from judgekit.inputs.prompts import AuxTemplate, Template
 from judgekit.inputs.template_inputs import OPTIONAL_ITEM_FIELDS, item_variables, missing_requirements, neutralise
-from judgekit.judging import calls
+from judgekit.judging import calls, checklists
 from judgekit.judging.auxiliary import (
     REFERENCE_CALL,
     RUN_ITEM,
@@ -56,7 +56,7 @@ class Grading:
     config: EvalConfig
     kind: Kind
     mode: str
-    """plain, reference or geval."""
+    """plain, reference, geval or checklist."""
     templates: dict[Domain, Template]
     """The judge template per domain; a single entry ("general") unless --domain auto."""
     criterion: Criterion | None = None
@@ -107,6 +107,7 @@ class Grading:
         """Reject a row its template cannot grade (called for every row before anything is written)."""
         template = self.template_for(item)
         path = self.config.dataset
+        checklists.check_row(item, template, path)
         if self.mode == "reference" and item.reference is None and self.reference_template is None:
             raise DatasetError(
                 path,
@@ -279,6 +280,7 @@ class Grading:
             "rubric": self.rubric,
             "generate_reference": self.reference_template is not None,
             "scoring": self.scoring.describe(),
+            **checklists.describe(self.primary, self.config.checklist),
         }
 
     # -- the run ----------------------------------------------------------------------------

@@ -27,8 +27,12 @@ from judgekit.store.rundir import latest_rows
 
 
 # -- planning -----------------------------------------------------------------------------
-def plan_grading(config: EvalConfig, data_kind: Kind) -> Grading:
-    """Settle the templates and grading inputs from the options (no model, no backend)."""
+def plan_grading(config: EvalConfig, data_kind: Kind, checklists: bool = False) -> Grading:
+    """Settle the templates and grading inputs from the options (no model, no backend).
+
+    `checklists`: the data's first row carries checklist criteria (`rubric_items`)."""
+    if checklists or config.checklist:
+        return plan_checklist(config, data_kind)
     if data_kind == "listwise":
         refuse_for_listwise(config)
     mode = config.mode
@@ -44,6 +48,11 @@ def plan_grading(config: EvalConfig, data_kind: Kind) -> Grading:
         if config.domain != "general":
             raise UsageError("--domain picks among the built-in templates; drop it or drop --prompt")
         template = load(config.prompt)
+        if template.meta.checklist is not None:
+            raise UsageError(
+                f"template {template.name} grades a checklist: give the criteria as rubric_items in the data "
+                "or with --checklist FILE"
+            )
         if mode in ("pairwise", "pointwise") and template.meta.kind != mode:
             raise UsageError(f"template {template.name} is {template.meta.kind} but --mode is {mode}")
         if reference_mode and "reference" not in template.variables():
@@ -60,6 +69,40 @@ def plan_grading(config: EvalConfig, data_kind: Kind) -> Grading:
     else:
         templates = {"general": load(template_name(kind, config.domain, reference_mode))}
     grading = Grading(config=config, kind=kind, mode="reference" if reference_mode else "plain", templates=templates)
+    _add_inputs(grading, config)
+    return grading
+
+
+def plan_checklist(config: EvalConfig, data_kind: Kind) -> Grading:
+    """Checklist grading: one verdict per criterion, by a template that declares `checklist`."""
+    source = "--checklist" if config.checklist else "the data's rubric_items"
+    if data_kind != "pointwise":
+        raise UsageError(f"checklist grading ({source}) scores single answers, but the data is {data_kind}")
+    given = [
+        option
+        for option, value in (
+            ("--mode", config.mode not in (None, "pointwise")),
+            ("--domain", config.domain != "general"),
+            ("--criterion", config.criterion),
+            ("--steps", config.steps),
+            ("--generate-reference", config.generate_reference),
+            ("--score-method", config.score_method not in (None, "parse")),
+            ("--samples", config.samples is not None),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with checklist grading ({source}): each criterion is read "
+            "as met or not met"
+        )
+    template = load(config.prompt or "pointwise/checklist")
+    if template.meta.checklist is None:
+        raise UsageError(
+            f"{source} needs a checklist template; {template.name} is not one "
+            "(use --prompt pointwise/checklist or pointwise/checklist_all)"
+        )
+    grading = Grading(config=config, kind="pointwise", mode="checklist", templates={"general": template})
     _add_inputs(grading, config)
     return grading
 

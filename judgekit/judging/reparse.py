@@ -42,6 +42,7 @@ _PARSED_FIELDS = (
     "score",
     "scores",
     "pick",
+    "criteria",
     "probabilities",
     "valid_mass",
     "method",

@@ -17,13 +17,14 @@ from judgekit.metrics.adaptive import adaptive_info, adaptive_outcome
 from judgekit.metrics.confidence import confidence_info
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
 from judgekit.metrics.style import instruction_key, style_counts
-from judgekit.schema import Item, Judgment, Label
+from judgekit.schema import Item, Judgment, Label, RubricItem
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.proportions import share
 from judgekit.summary import (
     AdaptiveInfo,
     BiasMetrics,
+    ChecklistMetrics,
     ConfidenceInfo,
     Counts,
     HumanAgreement,
@@ -55,6 +56,8 @@ class ItemOutcome:
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
     method: str | None = None
     """How the verdict became a number (parse, logprobs, samples): names its confidence's source."""
+    criteria: list[float | None] | None = None
+    """Checklist panels voting per criterion: the panel's verdict on each criterion (None: none)."""
     pick: int | None = None
     """Listwise: the data position (0-based) of the answer picked (see `metrics.listwise`)."""
 
@@ -76,6 +79,10 @@ class ItemFacts:
     metadata: dict[str, Any] = field(default_factory=dict)
     human_scores: tuple[float, ...] | None = None
     """Each human rater's score, when the data holds several (human_score is their mean)."""
+    rubric_items: tuple[RubricItem, ...] | None = None
+    """Checklist grading: the item's criteria."""
+    human_rubric: tuple[bool | None, ...] | None = None
+    """Checklist grading: a human's verdict per criterion."""
     style_a: tuple[int, int, int, int] = (0, 0, 0, 0)
     """Pairwise: answer_a's style counts (length, headers, list items, bold; see `metrics.style`)."""
     style_b: tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -102,6 +109,8 @@ class ItemFacts:
             length_b=len(item.answer_b or "") if pairwise else 0,
             metadata=item.metadata,
             human_scores=item.human_scores,
+            rubric_items=item.rubric_items,
+            human_rubric=item.human_rubric,
             style_a=style_counts(item.answer_a or "") if pairwise else (0, 0, 0, 0),
             style_b=style_counts(item.answer_b or "") if pairwise else (0, 0, 0, 0),
             models=item.models,
@@ -117,6 +126,11 @@ def item_outcome(
     `swap_below` the threshold of a --positions adaptive run (None for any other; see `adaptive`)."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
+    if facts.rubric_items is not None and "single" not in rows:  # a panel's combined row is "single"
+        from judgekit.metrics.checklist import checklist_outcome
+
+        status, score, reason = checklist_outcome(facts.rubric_items, rows)
+        return ItemOutcome(facts.id, status, score=score, reason=reason)
     if facts.kind == "listwise":
         from judgekit.metrics.listwise import listwise_outcome
 
@@ -173,6 +187,8 @@ class Aggregation:
     """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
     confidence: ConfidenceInfo | None = None
     adaptive: AdaptiveInfo | None = None
+    checklist: ChecklistMetrics | None = None
+    """Checklist grading: per-criterion pass rates and agreement, the mean checklist score."""
     listwise: Any = None
     """A `stats.picks.ListwiseMetrics` for a listwise (best-of-N) run."""
 
@@ -193,6 +209,7 @@ def aggregate(
     disagreement: str | None = None,
     labels_are_random: bool = False,
     swap_below: float = DEFAULT_SWAP_BELOW,
+    checklist_calls: str | None = None,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
@@ -203,7 +220,7 @@ def aggregate(
     (for the bias figures) and `disagreement` the rule for swapped orders that disagree
     (ORDER_RULES); `labels_are_random` skips the check that human labels were not obviously
     selected (see `human_anchored`); `swap_below` is the confidence threshold (of --positions adaptive,
-    and of the summary's share of unsure verdicts).
+    and of the summary's share of unsure verdicts); `checklist_calls` (each or all) marks a checklist run.
     """
     from judgekit.metrics.human_anchored import human_anchored
 
@@ -221,6 +238,7 @@ def aggregate(
     human: HumanAgreement | HumanCorrelation | None = None
     board = None
     orders = None
+    checklist = None
     listwise = None
     if kind == "listwise":
         from judgekit.metrics.listwise import listwise_metrics
@@ -244,11 +262,20 @@ def aggregate(
     else:
         from judgekit.metrics import levels
 
+        if checklist_calls is not None:  # item scores are shares of the points: no choices, scale 0-1
+            scale, choices = (0.0, 1.0), None
+            from judgekit.metrics.checklist import checklist_section
+
+            checklist = checklist_section(checklist_calls, facts, by_item, outcomes, options)
         chosen = levels.resolve_level(level, group_by)
         human = levels.human_correlation(
             facts, outcomes, level=chosen, group_by=group_by, renamed=renamed, options=options
         )
         pointwise = _pointwise(facts, outcomes, scale, method, options, choices)
+        if checklist is not None:  # the run's score is HealthBench's clipped mean (gates, reports, compare)
+            scores = [outcome.score for outcome in outcomes if outcome.score is not None]
+            pointwise.distribution, pointwise.distribution_bins = distribution.fraction_bins(scores)
+            pointwise.mean = checklist.score
     return Aggregation(
         kind=kind,
         counts=counts,
@@ -269,6 +296,7 @@ def aggregate(
         adaptive=adaptive_info((by_item.get(f.id, {}) for f in facts), outcomes, swap_below)
         if swapped_adaptively
         else None,
+        checklist=checklist,
         listwise=listwise,
     )
 

@@ -57,6 +57,15 @@ def score_bins(
     return _ranges(scores, distinct[0], distinct[-1]), f"{RANGES} equal ranges of the observed scores"
 
 
+def fraction_bins(scores: Sequence[float]) -> tuple[dict[str, int], str | None]:
+    """Checklist scores (at most 1, below 0 when penalties outweigh) in equal ranges from 0, or
+    from the lowest score when one is negative, to 1."""
+    if not scores:
+        return {}, None
+    low = min(0.0, min(scores))
+    return _ranges(scores, low, 1.0), f"{RANGES} equal ranges from {low:.3g} to 1"
+
+
 def _per_choice(scores: Sequence[float], choices: Mapping[str, float]) -> tuple[dict[str, int], str]:
     names: dict[float, str] = {}
     for name, value in choices.items():

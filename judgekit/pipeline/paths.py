@@ -75,6 +75,12 @@ def eval_run(request: EvalRequest) -> int:
         return cascade_run(request, request.cascade)
     if request.is_panel:
         refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
+        averaged = request.panel_rule in (None, "mean")  # scores averaged: no per-criterion panel verdicts
+        refuse(
+            ["--min-criterion-pass"] if request.post.gates.min_criterion_pass and averaged else [],
+            "with a panel that averages its judges' item scores: pass --panel-rule majority (or unanimous) "
+            "to vote per criterion",
+        )
         return _panel(request)  # compare_run checks the report targets
     adaptive_batch = request.batch is not None and request.config.positions == "adaptive"
     refuse(["--batch"] if adaptive_batch else [], "with --positions adaptive (its second order waits for the first)")
@@ -394,7 +400,7 @@ def gate_run(run_dir: str, post: PostRun) -> int:
     if not post.checks_gates:
         raise UsageError(
             "no gate given: pass at least one of --min-win-rate, --min-score, --min-pass-rate, --max-unscored, "
-            "--max-flip-rate, --min-agreement, --max-position-bias, --max-length-bias "
+            "--max-flip-rate, --min-agreement, --max-position-bias, --max-length-bias, --min-criterion-pass "
             "(or a report: --junit, --markdown)"
         )
     post.check_targets()

@@ -53,7 +53,10 @@ def new_run_config(
         from judgekit.judging import embedded
 
         kind = "pairwise" if baseline else values.get("mode") or embedded.data_kind(dataset, fields)
-        chosen.update(embedded.settings(kind, positions=values.get("positions"), prompt=values.get("prompt")))
+        checklist = not baseline and embedded.grades_checklist(dataset, fields, values.get("checklist"))
+        chosen.update(
+            embedded.settings(kind, positions=values.get("positions"), prompt=values.get("prompt"), checklist=checklist)
+        )
         if values.get("score_method"):
             chosen["score_method"] = values["score_method"]
         say(embedded.notice(chosen, kind))

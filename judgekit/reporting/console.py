@@ -363,6 +363,10 @@ def print_summary(summary: Summary, console: Any) -> None:
         for name, estimate in summary.pointwise.by_model.items():
             by_model.add_row(name, estimate.format(percent=passing, digits=2), str(estimate.n))
         console.print(by_model)
+    if summary.checklist is not None:
+        from judgekit.reporting.checklist_table import print_checklist
+
+        print_checklist(summary.checklist, console)
     if summary.human_anchored is not None:
         print_anchored(summary.human_anchored, console)
     if isinstance(summary.human, HumanAgreement) and summary.human.calibration is not None:

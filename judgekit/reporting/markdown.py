@@ -88,6 +88,16 @@ def run_report(view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) 
     lines = [f"### judgekit · {summary.kind} · {cell(summary.judge)} · {cell(str(template.get('name', '?')))}"]
     lines += gates_section(gates)
     lines += ["", *_table(["metric", "value"], [[cell(label), cell(value)] for label, value in summary_rows(summary)])]
+    if summary.checklist is not None:
+        from judgekit.reporting.checklist_table import checklist_table, checklist_title
+
+        header, rows = checklist_table(summary.checklist)
+        lines += [
+            "",
+            f"**{checklist_title(summary.checklist)}**",
+            "",
+            *_table(header, [[cell(v) for v in row] for row in rows]),
+        ]
     lines += _calibration_lines(summary)
     failing, problems = [], []
     for item, outcome in zip(view.items, view.outcomes, strict=True):

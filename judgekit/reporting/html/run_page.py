@@ -8,6 +8,7 @@ from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.reporting.html import derive, humans, plots
 from judgekit.reporting.html.anchored import anchored_section
 from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_cards, bias_section
+from judgekit.reporting.html.checklist import checklist_sections
 from judgekit.reporting.html.item_table import item_table
 from judgekit.reporting.html.listwise import listwise_sections
 from judgekit.reporting.html.manifest import manifest_table
@@ -42,6 +43,7 @@ def build_run_page(data: RunData) -> Page:
         sections = listwise_sections(data)
     else:
         sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
+    sections.extend(checklist_sections(summary))
     if summary.human_anchored is not None:
         sections.append(anchored_section(summary.human_anchored))
     sections.extend(_extra_sections(summary))
