@@ -21,6 +21,12 @@ Label = Literal["A", "B", "tie"]
 """A pairwise outcome in the dataset's own terms: answer_a won, answer_b won, or a tie."""
 Shown = Literal["first", "second", "tie"]
 """A pairwise outcome in the order the judge saw the answers."""
+STRONG_OUTCOMES = ("first_strong", "second_strong")
+"""Graded pairwise templates (Arena-Hard's A>>B, B>>A): a clear preference for the answer shown
+first or second. Read back, it is the verdict "A" or "B" with `Judgment.strong` set."""
+DEFAULT_STRONG_WEIGHT = 3.0
+"""How many votes a strong preference counts for unless the template or --strong-weight says
+otherwise (Arena-Hard counts one as three)."""
 Kind = Literal["pairwise", "pointwise"]
 Status = Literal["ok", "unscored", "error"]
 """ok: a verdict was read; unscored: the judge answered but no valid verdict could be read;
@@ -103,6 +109,14 @@ class VerdictSpec(BaseModel):
     choices: dict[str, str | float] | None = None
     scale: tuple[float, float] | None = None
     ignore_case: bool = False
+    strong_weight: float | None = Field(default=None, gt=0)
+    """Graded pairwise templates (choices mapping to first_strong / second_strong): the votes a
+    strong preference counts for in win rates and Bradley-Terry strengths (default 3)."""
+
+    @property
+    def graded(self) -> bool:
+        """Whether the choices grade a preference as strong (A>>B) or plain (A>B)."""
+        return any(value in STRONG_OUTCOMES for value in (self.choices or {}).values())
 
 
 class SamplingParams(BaseModel):
@@ -188,6 +202,8 @@ class Judgment(BaseModel):
     """Pairwise verdict mapped back to the dataset's answers."""
     shown: Shown | None = None
     """Pairwise verdict in the order the judge saw the answers."""
+    strong: bool | None = None
+    """Graded templates: whether the preference was strong (A>>B or B>>A); None for other templates."""
     score: float | None = None
     """Pointwise score (probability-weighted or sample mean when `method` says so)."""
     scores: tuple[float, float] | None = None

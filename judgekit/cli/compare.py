@@ -47,6 +47,7 @@ def compare_command(
     panel_rule: options.PanelRule = None,
     quorum: options.Quorum = None,
     order_disagreement: options.OrderDisagreement = None,
+    strong_weight: options.StrongWeight = None,
     mode: options.Mode = None,
     domain: options.Domain = "general",
     criterion: options.Criterion = None,
@@ -79,6 +80,7 @@ _SAME_NAME = (
     "max_retries", "retry_base_delay", "max_calls", "max_errors", "cache_dir", "fresh", "group_by", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",
     "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement",
+    "strong_weight",
 )  # fmt: skip
 """compare's options that are EvalConfig fields of the same name."""
 

@@ -21,6 +21,7 @@ def eval_command(
     prompt: options.Prompt = None,
     positions: options.Positions = None,
     order_disagreement: options.OrderDisagreement = None,
+    strong_weight: options.StrongWeight = None,
     panel_rule: options.PanelRule = None,
     quorum: options.Quorum = None,
     seed: options.Seed = 0,
@@ -163,8 +164,8 @@ def _batch_options(given: dict[str, Any]) -> Any:
 
 _RENAMED = {"no_cache": "cache", "runs_dir": "runs_root"}
 _CONFIG_OPTIONS = {
-    "mode", "prompt", "positions", "order_disagreement", "seed", "temperature", "max_tokens", "limit", "max_chars",
-    "truncate",
+    "mode", "prompt", "positions", "order_disagreement", "strong_weight", "seed", "temperature", "max_tokens", "limit",
+    "max_chars", "truncate",
     "concurrency", "timeout", "max_retries", "retry_base_delay", "max_calls", "max_errors", "no_cache", "cache_dir",
     "adaptive", "max_cost", "price_in", "price_out", "out", "runs_dir", "fresh", "group_by", "level", "domain",
     "criterion", "steps", "generate_reference", "rubric", "score_method", "samples", "steps_prompt",

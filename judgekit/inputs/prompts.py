@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from judgekit.errors import TemplateError
 from judgekit.inputs.parsing import compile_pattern
-from judgekit.schema import Kind, Message, VerdictSpec
+from judgekit.schema import STRONG_OUTCOMES, Kind, Message, VerdictSpec
 
 TEMPLATE_SUFFIX = ".jinja"
 
@@ -103,12 +103,19 @@ class FrontMatter(BaseModel):
             if not verdict.choices:
                 raise ValueError("verdict.choices is required for type choice")
             outcomes = set(verdict.choices.values())
-            if self.kind == "pairwise" and not outcomes <= {"first", "second", "tie"}:
-                raise ValueError("pairwise verdict.choices must map to first, second or tie")
+            if self.kind == "pairwise" and not outcomes <= {"first", "second", "tie", *STRONG_OUTCOMES}:
+                raise ValueError(
+                    "pairwise verdict.choices must map to first, second or tie "
+                    "(graded templates also to first_strong, second_strong)"
+                )
+            if verdict.graded and (self.kind != "pairwise" or not {"first", "second"} <= outcomes):
+                raise ValueError("graded verdict.choices (first_strong, second_strong) need first and second too")
             if self.kind == "pointwise" and not all(isinstance(value, (int, float)) for value in outcomes):
                 raise ValueError("pointwise verdict.choices must map to numbers (e.g. pass: 1, fail: 0)")
         elif verdict.scale is None:
             raise ValueError(f"verdict.scale [low, high] is required for type {verdict.type}")
+        if verdict.strong_weight is not None and not verdict.graded:
+            raise ValueError("verdict.strong_weight needs choices that map to first_strong or second_strong")
         if verdict.type == "score_pair" and self.kind != "pairwise":
             raise ValueError("verdict type score_pair is for pairwise templates")
         unknown = [name for name in self.requires if name not in VARIABLES]

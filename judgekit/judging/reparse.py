@@ -35,7 +35,18 @@ from judgekit.store.rundir import JUDGMENTS, TEMPLATE_COPY, RunDir
 
 BACKUP_SUFFIX = ".bak"
 
-_PARSED_FIELDS = ("status", "verdict", "shown", "score", "scores", "probabilities", "valid_mass", "method", "reason")
+_PARSED_FIELDS = (
+    "status",
+    "verdict",
+    "shown",
+    "strong",
+    "score",
+    "scores",
+    "probabilities",
+    "valid_mass",
+    "method",
+    "reason",
+)
 
 
 @dataclass

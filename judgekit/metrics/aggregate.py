@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from judgekit.metrics import distribution
+from judgekit.metrics.graded import graded_metrics, grades_of, item_credit
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
@@ -47,6 +48,8 @@ class ItemOutcome:
     probabilities: dict[str, float] | None = None
     votes: int | None = None
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
+    grades: tuple[str, ...] | None = None
+    """Graded templates: the grade of each judged order (A>>B ... B>>A, see `metrics.graded`)."""
 
 
 @dataclass
@@ -102,7 +105,8 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
         if verdict is None:
             reason = "its two orders disagree (--order-disagreement drop)"
             return ItemOutcome(facts.id, "dropped", flipped=True, reason=reason, probabilities=probabilities)
-        return ItemOutcome(facts.id, "ok", verdict=verdict, flipped=flipped, probabilities=probabilities)
+        grades = grades_of(first, second)
+        return ItemOutcome(facts.id, "ok", verdict=verdict, flipped=flipped, probabilities=probabilities, grades=grades)
     if any(call in rows for call in SWAP_CALLS):
         return ItemOutcome(facts.id, "pending")
     single = rows.get("single")
@@ -110,7 +114,14 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
         return ItemOutcome(facts.id, "pending")
     if single.status != "ok":
         return ItemOutcome(facts.id, single.status, reason=single.reason)
-    return ItemOutcome(facts.id, "ok", verdict=single.verdict, score=single.score, probabilities=single.probabilities)
+    return ItemOutcome(
+        facts.id,
+        "ok",
+        verdict=single.verdict,
+        score=single.score,
+        probabilities=single.probabilities,
+        grades=grades_of(single),
+    )
 
 
 @dataclass
@@ -151,6 +162,7 @@ def aggregate(
     positions: str | None = None,
     disagreement: str | None = None,
     labels_are_random: bool = False,
+    strong_weight: float | None = None,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
@@ -160,7 +172,8 @@ def aggregate(
     columns renamed by --field to their canonical names; `positions` is the run's answer order
     (for the bias figures) and `disagreement` the rule for swapped orders that disagree
     (ORDER_RULES); `labels_are_random` skips the check that human labels were not obviously
-    selected (see `human_anchored`).
+    selected (see `human_anchored`); `strong_weight`, given only for a graded template, is the
+    votes a strong preference counts for (see `graded`).
     """
     from judgekit.metrics.human_anchored import human_anchored
 
@@ -179,7 +192,7 @@ def aggregate(
         from judgekit.metrics.bias import bias_metrics
         from judgekit.metrics.order_effects import order_accuracy
 
-        pairwise = _pairwise(facts, outcomes, options)
+        pairwise = _pairwise(facts, outcomes, options, strong_weight)
         swapped = any(outcome.flipped is not None for outcome in outcomes) or any(
             row.call in SWAP_CALLS for row in judge_rows
         )
@@ -188,7 +201,7 @@ def aggregate(
             orders = order_accuracy(facts, judge_rows, rule=disagreement)
         bias = bias_metrics(facts, outcomes, judge_rows, positions)
         human = human_agreement(facts, outcomes, options)
-        board = _leaderboard(facts, outcomes, options)
+        board = _leaderboard(facts, outcomes, options, strong_weight)
     else:
         from judgekit.metrics import levels
 
@@ -258,7 +271,9 @@ def _reason_key(reason: str) -> str:
     return reason.split(" (")[0]
 
 
-def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]) -> PairwiseMetrics:
+def _pairwise(
+    facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int], strong_weight: float | None
+) -> PairwiseMetrics:
     scored = [(fact, outcome) for fact, outcome in zip(facts, outcomes, strict=True) if outcome.verdict is not None]
     verdicts = [outcome.verdict for _, outcome in scored]
     tally = Counter(verdicts)
@@ -286,11 +301,19 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         length_controlled=length_controlled(
             values, [fact.length_a for fact, _ in scored], [fact.length_b for fact, _ in scored], **options
         ),
+        graded=None
+        if strong_weight is None
+        else graded_metrics(
+            [outcome.grades for outcome in outcomes if outcome.status == "ok"], strong_weight, **options
+        ),
     )
 
 
-def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]) -> Any:
-    """A leaderboard of the scored comparisons between named systems (None for fewer than three)."""
+def _leaderboard(
+    facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int], strong_weight: float | None
+) -> Any:
+    """A leaderboard of the scored comparisons between named systems (None for fewer than three);
+    a graded template's comparisons are weighted by their votes (see `graded`)."""
     from judgekit.metrics.leaderboard import build
 
     compared = [
@@ -300,12 +323,20 @@ def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: d
     ]
     if not compared:
         return None
+    graded = strong_weight is not None and all(outcome.grades for _, outcome in compared)
+    credits = [
+        item_credit(outcome.grades, strong_weight)
+        if strong_weight is not None and graded and outcome.grades
+        else (pairwise_stats.OUTCOME_VALUE[str(outcome.verdict)], 1.0)
+        for _, outcome in compared
+    ]
     return build(
         [str(fact.model_a) for fact, _ in compared],
         [str(fact.model_b) for fact, _ in compared],
-        [pairwise_stats.OUTCOME_VALUE[str(outcome.verdict)] for _, outcome in compared],
+        [value for value, _ in credits],
         [fact.length_a for fact, _ in compared],
         [fact.length_b for fact, _ in compared],
+        weights=[weight for _, weight in credits] if graded else None,
         **options,
     )
 
