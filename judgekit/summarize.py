@@ -93,7 +93,10 @@ def finish(
 
 def strong_weight_of(manifest: RunManifest) -> float | None:
     """The votes a strong preference counts for in a graded run (--strong-weight, else the
-    template's strong_weight, else 3); None when the run's template is not graded."""
+    template's strong_weight, else 3); None when the run's template is not graded, and for a
+    panel's combined run, whose verdict per item is its rule's label (each member run is graded)."""
+    if manifest.panel is not None:
+        return None
     try:
         spec = VerdictSpec.model_validate(manifest.template.verdict)
     except ValueError:  # a run directory from before the verdict was recorded

@@ -99,7 +99,7 @@ def strengths(
     y = np.asarray(values, dtype=float)
     w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
     n, m = y.size, design.shape[0]
-    point = strengths_values(first, second, values, w)
+    point = strengths_values(first, second, values, weights)
     if not all(np.isfinite(value) for value in point.values()):
         return None
     # Resampling items changes each pair's successes and trials: project the counts onto pairs.
