@@ -52,13 +52,21 @@ class Item(BaseModel):
     line: int
     """Where the row starts in its file (1-based line for JSONL/CSV, element for JSON)."""
     turns: tuple[Message, ...]
-    """The conversation up to and including the final user turn that the answers reply to."""
+    """The conversation up to and including the final user turn that the answers reply to
+    (with per-model conversations, only the system and user turns the two share)."""
     answer: str | None = None
     """Pointwise: the answer to judge."""
     answer_a: str | None = None
     """Pairwise: the first answer in the dataset (its outcome label is "A")."""
     answer_b: str | None = None
     """Pairwise: the second answer in the dataset (its outcome label is "B")."""
+    conversation: tuple[Message, ...] | None = None
+    """Pointwise, multi-turn: the whole conversation, ending with the assistant turn judged (`answer`)."""
+    conversation_a: tuple[Message, ...] | None = None
+    """Pairwise, per-model conversations (MT-Bench turn 2): A's own earlier turns and, last, the
+    assistant turn judged (`answer_a`); both conversations hold the same user turns."""
+    conversation_b: tuple[Message, ...] | None = None
+    """Pairwise, per-model conversations: B's conversation, ending with `answer_b`."""
     model: str | None = None
     model_a: str | None = None
     model_b: str | None = None

@@ -93,7 +93,7 @@ def _planned(item: Item, setup: JudgeSetup, call: str, swapped: bool, extra: dic
     shown = None
     if item.kind == "pairwise":
         shown = (item.answer_b, item.answer_a) if swapped else (item.answer_a, item.answer_b)
-    variables = item_variables(item, setup.template, shown)  # type: ignore[arg-type]
+    variables = item_variables(item, setup.template, shown, swapped=swapped)  # type: ignore[arg-type]
     if extra:
         variables.update(extra)
     messages = setup.template.render(variables)
