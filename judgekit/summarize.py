@@ -17,7 +17,8 @@ from judgekit.judging.scoring import scoring_info
 from judgekit.manifest import RunManifest, load_manifest
 from judgekit.metrics.aggregate import Aggregation, aggregate
 from judgekit.metrics.failures import failure_reasons
-from judgekit.schema import DEFAULT_STRONG_WEIGHT, Judgment, VerdictSpec
+from judgekit.metrics.graded import strong_weight_of
+from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir, latest_rows
 from judgekit.summary import Cost, Counts, Summary
 from judgekit.version import __version__
@@ -89,21 +90,6 @@ def finish(
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     return summary
-
-
-def strong_weight_of(manifest: RunManifest) -> float | None:
-    """The votes a strong preference counts for in a graded run (--strong-weight, else the
-    template's strong_weight, else 3); None when the run's template is not graded, and for a
-    panel's combined run, whose verdict per item is its rule's label (each member run is graded)."""
-    if manifest.panel is not None:
-        return None
-    try:
-        spec = VerdictSpec.model_validate(manifest.template.verdict)
-    except ValueError:  # a run directory from before the verdict was recorded
-        return None
-    if not spec.graded:
-        return None
-    return manifest.config.strong_weight or spec.strong_weight or DEFAULT_STRONG_WEIGHT
 
 
 def _stored_resumed(run_dir: RunDir) -> int:

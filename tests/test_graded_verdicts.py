@@ -312,10 +312,21 @@ def test_panel_members_and_compare_runs_report_grades(judge: Callable[..., FakeP
     assert member["pairwise"]["graded"]["counts"]["A>>B"] == 4
     # The panel's own verdict is its rule's label per item: no grades are claimed for it.
     assert json.loads(Path("pan/panel/summary.json").read_text())["pairwise"]["graded"] is None
-    compared = run("compare", data, "-j", "openai/one", "-p", "pairwise/graded", "-q", "--out", "cmp")
+    compared = run(
+        "compare", data, "-j", "openai/one", "-p", "pairwise/graded", "-q", "--out", "cmp", "--format", "json"
+    )
     assert compared.exit_code == 0, compared.output
+    assert json.loads(compared.stdout)["rows"][0]["graded_win_rate"]["value"] == 1.0
     row = json.loads(Path("cmp/pairwise_graded--openai_one/summary.json").read_text())
     assert row["pairwise"]["graded"]["win_rate"]["value"] == 1.0
+    # The table and the Markdown report name the weighted win rate and the grades.
+    shown = run("gate", "cmp/pairwise_graded--openai_one", "--markdown", "r.md")
+    assert shown.exit_code == 0, shown.output
+    markdown = Path("r.md").read_text()
+    assert "| Win rate of A by votes (strong = 3) | 100.0%" in markdown
+    assert (
+        "| Grades A&gt;&gt;B / A&gt;B / A=B / B&gt;A / B&gt;&gt;A | 8 / 0 / 0 / 0 / 0 |" in markdown
+    )  # compare judges both orders
 
 
 def test_batch_reads_grades(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from judgekit.schema import Judgment, Label
+from judgekit.manifest import RunManifest
+from judgekit.schema import DEFAULT_STRONG_WEIGHT, Judgment, Label, VerdictSpec
 from judgekit.stats.weighted import weighted_share
 from judgekit.summary import GradedMetrics
 
@@ -67,3 +68,18 @@ def graded_metrics(
             [value for value, _ in credits], [weight for _, weight in credits], resamples=resamples, seed=seed
         ),
     )
+
+
+def strong_weight_of(manifest: RunManifest) -> float | None:
+    """The votes a strong preference counts for in a graded run (--strong-weight, else the
+    template's strong_weight, else 3); None when the run's template is not graded, and for a
+    panel's combined run, whose verdict per item is its rule's label (each member run is graded)."""
+    if manifest.panel is not None:
+        return None
+    try:
+        spec = VerdictSpec.model_validate(manifest.template.verdict)
+    except ValueError:  # a run directory from before the verdict was recorded
+        return None
+    if not spec.graded:
+        return None
+    return manifest.config.strong_weight or spec.strong_weight or DEFAULT_STRONG_WEIGHT

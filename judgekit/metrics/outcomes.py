@@ -25,6 +25,7 @@ from judgekit.inputs.datasets import Dataset, Pairing, ReadOptions, resolve_pair
 from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.graded import strong_weight_of
 from judgekit.schema import Item, Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows
 
@@ -50,6 +51,8 @@ class JudgedSet:
     """How the two orders of a swap run were combined where they disagree (`aggregate.ORDER_RULES`)."""
     positions: str | None = None
     """The run's answer order (swap, random, fixed); None for judgments read from columns."""
+    strong_weight: float | None = None
+    """A graded template's votes for a strong preference (see `graded`); None for other runs."""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """Item id -> a hash of the texts the judge saw (question, answers, context, reference), so
     sets from different sources can be checked to hold the same data (empty: not known)."""
@@ -88,6 +91,7 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         renamed={column: canonical for canonical, column in mapping.items() if column != canonical},
         disagreement=rule,
         positions=manifest.config.positions,
+        strong_weight=strong_weight_of(manifest),
         fingerprints={item.id: _item_fingerprint(item) for item in items},
     )
 
