@@ -279,3 +279,18 @@ def test_the_converter_stops_on_a_missing_turn(tmp_path: Path) -> None:
     assert result.stderr.strip() == "mt_bench_conversations: question 1: m has 1 turn(s), fewer than --turn 2"
     first_turn = _convert(questions, answers, answers, "--turn", "1")
     assert first_turn.returncode == 0 and len(json.loads(first_turn.stdout)["conversation_a"]) == 2
+
+
+def test_fingerprints_cover_every_turn_of_both_conversations(tmp_path: Path) -> None:
+    """Run matching (compare, diff, agreement) tells data apart by a hash of what the judge saw:
+    the same from a run's items and from a data file's rows, and changed by an earlier reply."""
+    from judgekit.inputs.datasets import resolve_mapping
+    from judgekit.metrics.outcomes import _item_fingerprint, _row_fingerprint
+
+    row = conversation_rows(1)[0]
+    other = {**row, "conversation_b": chat("7", row["conversation_b"][3]["content"])}
+    items = list(Dataset(write_jsonl(tmp_path / "c.jsonl", [row, {**other, "id": "o"}])))
+    mapping = resolve_mapping(tuple(row), {})
+    assert _item_fingerprint(items[0]) == _row_fingerprint(row, mapping)
+    assert _item_fingerprint(items[1]) == _row_fingerprint(other, mapping)
+    assert _item_fingerprint(items[0]) != _item_fingerprint(items[1])  # only B's first reply differs

@@ -101,7 +101,18 @@ def _fingerprint(turns: Sequence[tuple[str, str]], texts: Sequence[str | None]) 
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+_CONVERSATIONS = ("conversation", "conversation_a", "conversation_b")
+
+
 def _item_fingerprint(item: Item) -> str:
+    chats = [getattr(item, name) for name in _CONVERSATIONS]
+    if any(chats):  # every turn of every conversation: the earlier replies differ between the answers
+        turns = [
+            (f"{name}:{message.role}", message.content)
+            for name, chat in zip(_CONVERSATIONS, chats, strict=True)
+            for message in chat or ()
+        ]
+        return _fingerprint(turns, [item.context, item.reference])
     turns = [(message.role, message.content) for message in item.turns]
     return _fingerprint(turns, [item.answer, item.answer_a, item.answer_b, item.context, item.reference])
 
@@ -113,6 +124,16 @@ def _row_fingerprint(row: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
         value = lookup_path(row, mapping[name]) if name in mapping else None
         return None if value is None or (value == "" and name in ("context", "reference")) else str(value)
 
+    chats = {name: lookup_path(row, mapping[name]) for name in _CONVERSATIONS if name in mapping}
+    if any(isinstance(chat, list) for chat in chats.values()):
+        turns = [
+            (f"{name}:{turn.get('role')}", str(turn.get("content")))
+            for name, chat in chats.items()
+            if isinstance(chat, list)
+            for turn in chat
+            if isinstance(turn, Mapping)
+        ]
+        return _fingerprint(turns, [text("context"), text("reference")])
     question = lookup_path(row, mapping["question"]) if "question" in mapping else None
     if isinstance(question, list):
         turns = [(str(turn.get("role")), str(turn.get("content"))) for turn in question if isinstance(turn, Mapping)]
