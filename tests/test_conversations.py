@@ -294,3 +294,11 @@ def test_fingerprints_cover_every_turn_of_both_conversations(tmp_path: Path) -> 
     assert _item_fingerprint(items[0]) == _row_fingerprint(row, mapping)
     assert _item_fingerprint(items[1]) == _row_fingerprint(other, mapping)
     assert _item_fingerprint(items[0]) != _item_fingerprint(items[1])  # only B's first reply differs
+
+
+def test_prompts_validate_checks_templates_against_conversation_rows() -> None:
+    rows = EXAMPLE / "conversations.jsonl"
+    assert run("prompts", "validate", "pairwise/multi_turn", "--dataset", rows).exit_code == 0
+    refused = run("prompts", "validate", "pairwise/verdict", "--dataset", rows)
+    assert refused.exit_code == 2
+    assert f"{rows}:1: field 'conversation_a': the row holds per-model conversations" in refused.output
