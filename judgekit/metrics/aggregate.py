@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from judgekit.metrics import distribution
-from judgekit.metrics.graded import graded_metrics, grades_of, item_credit
+from judgekit.metrics.graded import comparison_credits, graded_metrics, grades_of
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
@@ -323,20 +323,14 @@ def _leaderboard(
     ]
     if not compared:
         return None
-    graded = strong_weight is not None and all(outcome.grades for _, outcome in compared)
-    credits = [
-        item_credit(outcome.grades, strong_weight)
-        if strong_weight is not None and graded and outcome.grades
-        else (pairwise_stats.OUTCOME_VALUE[str(outcome.verdict)], 1.0)
-        for _, outcome in compared
-    ]
+    values, weights = comparison_credits([(o.verdict, o.grades) for _, o in compared], strong_weight)
     return build(
         [str(fact.model_a) for fact, _ in compared],
         [str(fact.model_b) for fact, _ in compared],
-        [value for value, _ in credits],
+        values,
         [fact.length_a for fact, _ in compared],
         [fact.length_b for fact, _ in compared],
-        weights=[weight for _, weight in credits] if graded else None,
+        weights=weights,
         **options,
     )
 

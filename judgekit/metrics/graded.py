@@ -29,6 +29,7 @@ _GRADE: dict[tuple[Label, bool], str] = {
     ("B", True): "B>>A",
 }
 _CREDIT = {"A>>B": 1.0, "A>B": 1.0, "A=B": 0.5, "B>A": 0.0, "B>>A": 0.0}
+_LABEL_CREDIT = {"A": 1.0, "tie": 0.5, "B": 0.0}
 
 
 def grade(verdict: Label, strong: bool) -> str:
@@ -46,6 +47,18 @@ def item_credit(grades: Sequence[str], strong_weight: float) -> tuple[float, flo
     weights = [votes(one, strong_weight) for one in grades]
     total = sum(weights)
     return sum(weight * _CREDIT[one] for one, weight in zip(grades, weights, strict=True)) / total, total
+
+
+def comparison_credits(
+    outcomes: Sequence[tuple[Label | None, Sequence[str] | None]], strong_weight: float | None
+) -> tuple[list[float], list[float] | None]:
+    """Each scored comparison's credit for A (from its (verdict, grades)) and, when the run is
+    graded and every comparison carries grades, the votes each counts for (None otherwise)."""
+    graded = strong_weight is not None and all(grades for _, grades in outcomes)
+    if not graded or strong_weight is None:
+        return [_LABEL_CREDIT[str(verdict)] for verdict, _ in outcomes], None
+    credits = [item_credit(grades or (), strong_weight) for _, grades in outcomes]
+    return [value for value, _ in credits], [weight for _, weight in credits]
 
 
 def grades_of(*rows: Judgment) -> tuple[str, ...] | None:
