@@ -175,3 +175,26 @@ def test_no_question_when_nothing_multiplies_unasked(
     result = run("eval", str(data), *judge_option, *args, "-q")
     assert result.exit_code == 0, result.output
     assert "falls back to" not in result.stderr or "samples per judge call:" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["panel", "compare"])
+def test_panels_and_comparisons_ask_before_a_multiplying_fallback(
+    judge: Callable[..., FakeProvider], tmp_path: Path, command: str
+) -> None:
+    server = judge()
+    data = pointwise(3)
+    judges = ["-j", "anthropic/claude-haiku-4-5", "-j", "openai/x"]
+    head = ["eval", str(data)] if command == "panel" else ["compare", str(data)]
+    args = [*head, *judges, "--score-method", "logprobs", "-q", "--out", "out"]
+    refused = run(*args)
+    assert refused.exit_code == 2, refused.output
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("judgekit: error:")]
+    assert len(errors) == 1 and "Traceback" not in refused.output
+    assert "anthropic/claude-haiku-4-5: --score-method logprobs falls back to 20 samples" in errors[0]
+    assert "openai/x" not in errors[0]  # openai has log-probabilities: nothing multiplied there
+    assert server.count() == 0
+
+    agreed = run(*args, "--yes")
+    assert agreed.exit_code in (0, 1), agreed.output
+    assert "falls back to 20 samples per judge call" in agreed.stderr
+    assert server.count() == 3 * 20 + 3

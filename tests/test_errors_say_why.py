@@ -184,3 +184,27 @@ def test_the_watch_stops_on_identical_client_errors_only() -> None:
     watch.on_failure(first)
     with pytest.raises(ProviderError, match="3 requests were rejected the same way"):
         watch.check()
+
+
+def test_a_server_never_reached_gets_few_retries_and_a_reached_one_all(tmp_path: Path) -> None:
+    from judgekit.errors import ProviderError
+    from judgekit.judging.watch import UNREACHED_RETRIES, RunWatch
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = write_jsonl(tmp_path / "d.jsonl", pairwise_rows(3))
+    url = f"http://127.0.0.1:{port}/v1"
+    result = run(
+        "eval", str(data), "-j", "openai/x", "--base-url", url, "--retry-base-delay", "0.01", "-c", "1", "-o", "r"
+    )
+    assert result.exit_code == 3
+    rows = [json.loads(row) for row in Path("r/judgments.jsonl").read_text().splitlines()]
+    assert [row["attempts"] for row in rows] == [1 + UNREACHED_RETRIES]  # not the default 1 + 6
+
+    watch = RunWatch()
+    refused = ProviderError("cannot connect", kind="connection", retryable=True)
+    assert watch.retries_for(refused, 6) == UNREACHED_RETRIES
+    watch.on_success()  # the server answered once: later connection failures are passing ones
+    assert watch.retries_for(refused, 6) == 6
+    assert RunWatch().retries_for(ProviderError("busy", kind="rate_limit", retryable=True), 6) == 6

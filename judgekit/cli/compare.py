@@ -61,6 +61,7 @@ def compare_command(
     max_chars: options.MaxChars = 100_000,
     truncate: options.Truncate = False,
     threads: run_options.Threads = None,
+    yes: run_options.Yes = False,
 ) -> None:
     """Compare prompts and judges against human labels: agreement, correlation, bias, cost.
 
@@ -123,4 +124,4 @@ def _run(given: dict[str, Any]) -> int:
     )
     as_json = given["output_format"] is FormatChoice.json
     post = gating.post_run(gating.gate_options(), html=given["html"], as_json=as_json, max_errors=given["max_errors"])
-    return compare_run(plan, post, quiet=given["quiet"])
+    return compare_run(plan, post, quiet=given["quiet"], yes=given["yes"])

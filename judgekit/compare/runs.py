@@ -111,10 +111,17 @@ def check_panel_options(panel: bool, rule: str | None, quorum: int | None) -> No
         raise UsageError("--panel-rule and --quorum go with --panel (several judges combined)")
 
 
-def run_compare(options: CompareOptions, progress: Callable[[], Progress] | None = None) -> CompareResult:
-    """Judge the dataset with every combination (resuming what exists) and compare them."""
+def run_compare(
+    options: CompareOptions,
+    progress: Callable[[], Progress] | None = None,
+    before_judging: Callable[[list[Prepared]], None] | None = None,
+) -> CompareResult:
+    """Judge the dataset with every combination (resuming what exists) and compare them;
+    `before_judging` sees every checked combination before the first call (to ask before spending)."""
     level: Level = resolve_level(options.level, options.group_by)
     directory, prepared = plan(options)
+    if before_judging is not None:
+        before_judging(prepared)
     sets: list[JudgedSet] = []
     result = CompareResult(comparison=Comparison(kind="pairwise", dataset="", ranked_by="", rows=[]))
     for one in prepared:

@@ -186,7 +186,7 @@ class Executor:
             except FatalProviderError:
                 raise
             except ProviderError as exc:
-                if not exc.retryable or attempt > self.options.max_retries:
+                if not exc.retryable or attempt > self.watch.retries_for(exc, self.options.max_retries):
                     self.watch.on_failure(exc)
                     return CallResult(None, exc, attempt, time.monotonic() - started, False, dict(retries), reasons)
                 reasons.setdefault(exc.kind, redact(str(exc)))

@@ -6,9 +6,11 @@ Two patterns are watched while a run makes its calls:
   back for every request built the same way; after `IDENTICAL_CLIENT_ERRORS` identical ones
   (same status, same message) no further request is sent and the run stops with the message.
   401, 403 and 404 stop the run at the first one already (`FatalProviderError`).
-- **No server at all.** A call that still cannot connect after every retry, before any request
-  of the run reached the server, means a wrong base URL or a server that is down; the run
-  stops with the URL and the cause instead of retrying every other item as long.
+- **No server at all.** A call that still cannot connect after `UNREACHED_RETRIES` retries,
+  before any request of the run reached the server, means a wrong base URL or a server that is
+  down; the run stops within seconds with the URL and the cause instead of spending the full
+  retry schedule (about a minute) on it. Once one request was answered, a connection failure is
+  taken as a passing one and gets every retry.
 - **No verdict in any answer.** When the first `FIRST_ANSWERS` judge answers all came back
   without a valid verdict, the template's verdict format and the judge do not match; the run
   stops and says why the answers were unscored, with one of them. (Not for the mock judge,
@@ -29,6 +31,8 @@ IDENTICAL_CLIENT_ERRORS = 3
 """Identical client errors (400, 422) after which no further request is sent."""
 FIRST_ANSWERS = 10
 """Judge answers that must all be unscored, from the start of a run, to stop it."""
+UNREACHED_RETRIES = 2
+"""Retries of a connection failure while no request of the run has reached the server yet."""
 CLIENT_ERROR_STATUSES = frozenset({400, 401, 403, 404, 422})
 EXAMPLE_CHARS = 200
 
@@ -59,6 +63,12 @@ class RunWatch:
     def on_success(self) -> None:
         """A request reached the server and was answered: connection failures are passing ones."""
         self._answered = True
+
+    def retries_for(self, error: ProviderError, configured: int) -> int:
+        """How many retries this failure gets: few while the server was never reached."""
+        if error.kind == "connection" and not self._answered:
+            return min(configured, UNREACHED_RETRIES)
+        return configured
 
     def check(self) -> None:
         """Raise once the run should stop (before the next request, and after recording a row)."""

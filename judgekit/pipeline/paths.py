@@ -81,7 +81,7 @@ def eval_run(request: EvalRequest) -> int:
     _refuse_selected_labels(prepared)
     for note in prepared.grading.notes():
         say(note)
-    agree_to_multiplied_calls(prepared, request.yes)
+    agree_to_multiplied_calls([prepared], request.yes)
     if request.batch is not None:
         return _batch(prepared, request)
     return _single(prepared, request)
@@ -180,17 +180,21 @@ def _panel(request: EvalRequest) -> int:
         group_by=config.group_by,
         out=config.out,
     )
-    return compare_run(options, request.post, quiet=request.quiet, gate_panel=True)
+    return compare_run(options, request.post, quiet=request.quiet, yes=request.yes, gate_panel=True)
 
 
-def compare_run(options: CompareOptions, post: PostRun, *, quiet: bool, gate_panel: bool = False) -> int:
+def compare_run(
+    options: CompareOptions, post: PostRun, *, quiet: bool, yes: bool = False, gate_panel: bool = False
+) -> int:
     """Judge with every prompt x judge, print the comparison, and end; a panel gates on its verdict."""
     from judgekit.compare.runs import run_compare
 
     if not gate_panel:
         refuse(post.given_gates_and_ci(), "with `judgekit compare` (gate one run with `judgekit gate RUN_DIR`)")
     post.check_targets()
-    result = run_compare(options, progress=_progress(quiet))
+    result = run_compare(
+        options, progress=_progress(quiet), before_judging=lambda prepared: agree_to_multiplied_calls(prepared, yes)
+    )
     end = _compare_end(result)
     if gate_panel:
         _gate_the_panel(end, result, options)
