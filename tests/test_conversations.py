@@ -302,3 +302,22 @@ def test_prompts_validate_checks_templates_against_conversation_rows() -> None:
     refused = run("prompts", "validate", "pairwise/verdict", "--dataset", rows)
     assert refused.exit_code == 2
     assert f"{rows}:1: field 'conversation_a': the row holds per-model conversations" in refused.output
+
+
+def test_baseline_joins_conversations_into_per_model_conversations(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    judge(marked_turn_judge)
+    candidate = [{"id": "1", "conversation": chat("5", "RIGHT 10")}, {"id": "2", "conversation": chat("5", "WRONG 3")}]
+    baseline = [{"id": "2", "conversation": chat("4", "RIGHT 10")}, {"id": "1", "conversation": chat("4", "WRONG 8")}]
+    new, old = write_jsonl(tmp_path / "new.jsonl", candidate), write_jsonl(tmp_path / "old.jsonl", baseline)
+    summary = summary_of(run("eval", new, "--baseline", old, "-j", "openai/judge", *MULTI, "-q", "--format", "json"))
+    # The candidate's reply wins item 1, the baseline's item 2, each after its own first reply.
+    assert (summary["pairwise"]["wins_a"], summary["pairwise"]["wins_b"]) == (1, 1)
+    assert (summary["pairwise"]["model_a"], summary["pairwise"]["model_b"]) == ("new", "old")
+    other = write_jsonl(
+        tmp_path / "other.jsonl", [{**baseline[0]}, {"id": "1", "conversation": chat("4", "x", "Why?")}]
+    )
+    refused = run("eval", new, "--baseline", other, "-j", "openai/judge", *MULTI, "-q")
+    assert refused.exit_code == 2
+    assert f"{other}:2: field 'conversation': its user turns differ from those of {new}:1" in refused.stderr
