@@ -321,3 +321,21 @@ def test_baseline_joins_conversations_into_per_model_conversations(
     refused = run("eval", new, "--baseline", other, "-j", "openai/judge", *MULTI, "-q")
     assert refused.exit_code == 2
     assert f"{other}:2: field 'conversation': its user turns differ from those of {new}:1" in refused.stderr
+
+
+def test_batch_collect_and_gate_on_conversations(
+    fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from judgekit.testing.batches import BatchBehaviour
+
+    server = fake_provider(marked_turn_judge, batches=BatchBehaviour())
+    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-conversations-0123456789")
+    data = write_jsonl(tmp_path / "c.jsonl", conversation_rows(4))
+    fast = ["--poll-interval", "0.02"]
+    detached = run("eval", data, "-j", "openai/judge", *MULTI, "--batch", "--detach", *fast, "-q", "--out", "run")
+    assert detached.exit_code == 0, detached.output
+    collected = summary_of(run("batch", "collect", "run", *fast, "-q", "--format", "json"))
+    assert collected["human"]["agreement"]["value"] == 1.0
+    gated = run("gate", "run", "--min-agreement", "0.9", "--min-items", "1")
+    assert gated.exit_code == 0, gated.output
