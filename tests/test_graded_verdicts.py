@@ -324,9 +324,12 @@ def test_panel_members_and_compare_runs_report_grades(judge: Callable[..., FakeP
     assert shown.exit_code == 0, shown.output
     markdown = Path("r.md").read_text()
     assert "| Win rate of A by votes (strong = 3) | 100.0%" in markdown
-    assert (
-        "| Grades A&gt;&gt;B / A&gt;B / A=B / B&gt;A / B&gt;&gt;A | 8 / 0 / 0 / 0 / 0 |" in markdown
-    )  # compare judges both orders
+    grades = "| Grades A&gt;&gt;B / A&gt;B / A=B / B&gt;A / B&gt;&gt;A | 8 / 0 / 0 / 0 / 0 |"
+    assert grades in markdown  # compare judges both orders: eight games
+    page = run("report", "cmp/pairwise_graded--openai_one", "--html", "g.html", "-q")
+    assert page.exit_code == 0, page.output
+    html = Path("g.html").read_text()
+    assert "Win rate of A by votes (strong = 3)" in html and "A&gt;&gt;B 8, A&gt;B 0" in html
 
 
 def test_batch_reads_grades(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> None:

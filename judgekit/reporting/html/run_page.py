@@ -97,6 +97,11 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         cards.append(
             estimate_card("length_controlled", "Length-controlled win rate", win_rate, percent=True, note=note)
         )
+        graded = pairwise.graded
+        if graded is not None:  # a graded template: A's share of the votes, and the grades behind it
+            grades = ", ".join(f"{name} {count}" for name, count in graded.counts.items())
+            label = f"Win rate of A by votes (strong = {graded.strong_weight:g})"
+            cards.append(estimate_card("graded_win_rate", label, graded.win_rate, percent=True, note=grades))
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
