@@ -197,6 +197,9 @@ def test_leaderboard_strengths_and_win_rates_use_the_votes(judge: Callable[..., 
     assert board["Y"]["win_rate"]["value"] == pytest.approx(4 / 8)
     assert board["Z"]["win_rate"]["value"] == pytest.approx(2 / 14)
     assert [row["system"] for row in summary["leaderboard"]["rows"]] == ["X", "Y", "Z"]
+    assert summary["leaderboard"]["notes"][0].startswith(
+        "graded verdicts: win rates and Bradley-Terry strengths count votes"
+    )
 
 
 def test_weighted_strengths_equal_a_fit_on_repeated_comparisons() -> None:

@@ -51,6 +51,11 @@ def build(
     everywhere = [name for name in systems if len(credit[name]) == len(values)]
     baseline = everywhere[0] if len(everywhere) == 1 else None
     notes: list[str] = []
+    if weights is not None:
+        notes.append(
+            "graded verdicts: win rates and Bradley-Terry strengths count votes (a strong preference several); "
+            "a length-controlled win rate weighs each comparison once, with its share of the votes as its outcome"
+        )
     strengths = bradley_terry.strengths(first, second, values, weights=weights, resamples=resamples, seed=seed)
     if strengths is None:
         notes.append(
