@@ -350,3 +350,14 @@ def test_batch_reads_grades(fake_provider: Callable[..., FakeProvider], monkeypa
     # Answer A holds GOOD in every item: both orders of all three map back to A>>B.
     assert graded["counts"] == {"A>>B": 6, "A>B": 0, "A=B": 0, "B>A": 0, "B>>A": 0}
     assert graded["win_rate"]["value"] == 1.0
+
+
+def test_weighted_strengths_at_the_edges() -> None:
+    assert bradley_terry.strengths([], [], [], weights=[]) is None
+    assert bradley_terry.strengths(["x"], ["y"], [1.0], weights=[3.0]) is None
+    # x wins every vote it plays: no finite maximum, so no strengths rather than an infinite one.
+    assert bradley_terry.strengths(["x", "y", "x"], ["y", "z", "z"], [1.0, 0.5, 1.0], weights=[3.0, 1.0, 1.0]) is None
+    # Two systems: the strength gap is the log-odds of the vote share, split evenly around zero.
+    two = bradley_terry.strengths(["x", "x"], ["y", "y"], [1.0, 0.0], weights=[3.0, 1.0], resamples=200)
+    assert two is not None
+    assert two["x"].value == pytest.approx(math.log(3) / 2) and two["y"].value == pytest.approx(-math.log(3) / 2)
