@@ -307,3 +307,21 @@ def test_cache_dir_option_and_no_cache(judge: Callable[..., FakeProvider], tmp_p
     assert "entries: 0" in run("cache", "stats").stdout
     assert run("eval", str(data), "-j", "openai/x", "-q", "--no-cache", "--out", "nocache").exit_code == 0
     assert server.count() == 4 and "entries: 0" in run("cache", "stats").stdout
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_identical_requests_in_flight_together_are_paid_once(
+    judge: Callable[..., FakeProvider], tmp_path: Path, cache: bool
+) -> None:
+    """Items with the same texts send the same request; with the cache on, the later one waits
+    for the earlier answer instead of paying again (as a cache hit a moment later would)."""
+    server = judge(latency=0.2)
+    same = {"question": "Same?", "answer_a": "GOOD answer", "answer_b": "BAD answer"}
+    rows = [{"id": f"copy-{index}", **same} for index in range(4)] + pairwise_rows(2)
+    data = write_jsonl(tmp_path / "copies.jsonl", rows)
+    args = ["eval", str(data), "-j", "openai/x", "--positions", "fixed", "-c", "8", "-o", "run", "-q"]
+    result = run(*args, *([] if cache else ["--no-cache"]))
+    assert result.exit_code == 0, result.output
+    assert server.count() == (3 if cache else 6)
+    verdicts = {row["item_id"]: row["verdict"] for row in rows_of("run")}
+    assert [verdicts[f"copy-{index}"] for index in range(4)] == ["A"] * 4

@@ -191,7 +191,9 @@ def test_summeval_coherence_correlates_per_document_the_geval_way(
             "--field", "human_score=scores.coherence", "--field", "model=system_id", "--format", "json", "-q",
         )
     )  # fmt: skip
-    assert server.count() == 1 + 320 and summary["counts"]["scored"] == 320
+    distinct = len({(row["source"], row["system_output"]) for row in rows})  # some summaries repeat
+    assert distinct < 320
+    assert server.count() == 1 + distinct and summary["counts"]["scored"] == 320  # a repeat is paid once
     run_dir = Path(summary["run_dir"])
     items = {item["id"]: item for item in map(json.loads, (run_dir / "items.jsonl").read_text().splitlines())}
     scores = {row["item_id"]: row["score"] for row in judge_rows(str(run_dir))}

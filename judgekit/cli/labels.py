@@ -21,6 +21,7 @@ app = typer.Typer(
 class StratifyChoice(str, Enum):
     none = "none"
     category = "category"
+    confidence = "confidence"
 
 
 @app.command("plan")
@@ -32,10 +33,14 @@ def plan_command(
     stratify: Annotated[
         StratifyChoice,
         typer.Option(
-            help="none: a simple random sample; category: per category, in proportion and at least 2 each "
-            "(the estimate then weights each category by its share of the items)."
+            help="none: a simple random sample; category: per category, in proportion and at least 2 each; "
+            "confidence (a pairwise run): per band of the judge's confidence, more labels where it is less sure "
+            "(the estimate then weights each stratum by its share of the items)."
         ),
     ] = StratifyChoice.none,
+    bands: Annotated[
+        Optional[int], typer.Option(min=1, help="With --stratify confidence: how many confidence bands (default 3).")
+    ] = None,
     pred: Annotated[
         Optional[str], typer.Option("--pred", help="With a data file: the column holding the judge's verdicts.")
     ] = None,
@@ -54,15 +59,31 @@ def plan_command(
     item's id, its stratum, the texts (no model names) and an empty human_label (pairwise: A, B
     or tie) or human_score (pointwise) to fill in; `judgekit labels merge` brings them back.
     """
+    from pathlib import Path
+
+    from judgekit.errors import UsageError
     from judgekit.inputs.datasets import parse_field_options
     from judgekit.inputs.labels import write_jsonl
-    from judgekit.metrics.label_plan import plan_labels, source_items
+    from judgekit.metrics.confidence_bands import DEFAULT_BANDS
+    from judgekit.metrics.label_plan import plan_labels, source_items, source_scale
     from judgekit.metrics.matching import load_sources
     from judgekit.metrics.outcomes import ColumnSpec
 
+    if bands is not None and stratify is not StratifyChoice.confidence:
+        raise UsageError("--bands applies to --stratify confidence")
+    if stratify is StratifyChoice.confidence and not Path(source).is_dir():
+        raise UsageError("--stratify confidence needs a run directory (the judge's confidence is in its judgments)")
     fields = parse_field_options(field or [])
     (judged,) = load_sources([source], ColumnSpec(pred=[pred] if pred else [], fields=fields))[:1]
-    plan = plan_labels(judged, source_items(source, fields), n=n, seed=seed, stratify=stratify.value)
+    plan = plan_labels(
+        judged,
+        source_items(source, fields),
+        n=n,
+        seed=seed,
+        stratify=stratify.value,
+        scale=source_scale(source),
+        bands=bands or DEFAULT_BANDS,
+    )
     if out:
         write_jsonl(out, plan.rows)
     if output_format is FormatChoice.json:  # the draw as one JSON object (with the rows unless --out has them)
@@ -78,6 +99,52 @@ def plan_command(
         f"drew {len(plan.rows)} of {plan.population} scored items (seed {seed}; {strata})"
         + (f" into {out}" if out else "")
     )
+
+
+@app.command("page")
+@handles_errors
+def page_command(
+    labels: Annotated[str, typer.Argument(help="The labelling file written by `judgekit labels plan`.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Where to write the page (one HTML file).")],
+    seed: Annotated[int, typer.Option(help="Seed of the order the two answers are shown in, per item.")] = 0,
+    scale: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Pointwise: the score scale LOW-HIGH (e.g. 1-10); by default the one the labelling file records."
+        ),
+    ] = None,
+    output_format: OutputFormat = FormatChoice.table,
+    quiet: Quiet = False,
+) -> None:
+    """Write an offline labelling page: one item at a time, blind, keys to label, export to JSONL.
+
+    Open it in any browser (no network needed). Pairwise answers are shown in a seeded random
+    order and mapped back to A/B on export; labels are kept in the browser until exported, and
+    `judgekit labels merge` reads the exported file as it is.
+    """
+    from judgekit.reporting.html.labelling import write_label_page
+
+    page = write_label_page(labels, out, seed=seed, scale=_parse_scale(scale) if scale is not None else None)
+    if output_format is FormatChoice.json:
+        print_json({"out": out, "rows": page.rows, "labelled": page.labelled, "storage_key": page.storage_key})
+    kind = "pairwise" if page.pairwise else "pointwise"
+    note(f"wrote a labelling page for {page.rows} {kind} items ({page.labelled} already labelled) to {out}")
+
+
+def _parse_scale(text: str) -> tuple[float, float]:
+    from judgekit.errors import UsageError
+
+    low, sep, high = text.strip().partition("-")
+    if low == "" and sep:  # a negative low end: -5-5
+        low, sep, high = high.partition("-")
+        low = "-" + low
+    try:
+        bounds = (float(low), float(high))
+    except ValueError:
+        raise UsageError(f"--scale {text!r}: expected LOW-HIGH, e.g. 1-10") from None
+    if not bounds[0] < bounds[1]:
+        raise UsageError(f"--scale {text!r}: the low end must be below the high end")
+    return bounds
 
 
 @app.command("merge")
@@ -97,6 +164,10 @@ def merge_command(
             "(to try the plan on data that is already fully labelled)."
         ),
     ] = None,
+    run: Annotated[
+        Optional[str],
+        typer.Option(help="For a plan drawn with --stratify confidence: the run it was drawn from (for the bands)."),
+    ] = None,
     field: Annotated[
         Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
     ] = None,
@@ -108,11 +179,18 @@ def merge_command(
 
     from judgekit.errors import UsageError
     from judgekit.inputs.datasets import parse_field_options
-    from judgekit.inputs.labels import merge_labels, write_jsonl
+    from judgekit.inputs.labels import merge_labels, plan_design, read_labelling_file, write_jsonl
+    from judgekit.metrics.label_plan import run_bands
 
     if Path(out).resolve() == Path(data).resolve():
         raise UsageError("--out must differ from --data: the merge writes a new file and leaves the data as it is")
-    merged = merge_labels(labels, data, fields=parse_field_options(field or []), column=column, from_column=from_column)
+    stratify, count = plan_design(labels, read_labelling_file(labels))
+    if run is not None and stratify != "confidence":
+        raise UsageError(f"--run applies to plans drawn with --stratify confidence; {labels} was not")
+    bands = run_bands(run, count) if run is not None and count is not None else None
+    merged = merge_labels(
+        labels, data, fields=parse_field_options(field or []), column=column, from_column=from_column, bands=bands
+    )
     write_jsonl(out, merged.rows)
     if output_format is FormatChoice.json:
         print_json(
@@ -128,7 +206,8 @@ def merge_command(
             }
         )
     waiting = f"; {merged.waiting} drawn items have no label yet and are left out" if merged.waiting else ""
-    strata = f"; each row's {merged.stratified_by} in label_stratum" if merged.stratified_by else ""
+    what = "confidence band" if merged.stratified_by == "confidence" else merged.stratified_by
+    strata = f"; each row's {what} in label_stratum" if merged.stratified_by else ""
     note(f"wrote {len(merged.rows)} rows to {out}: {merged.labelled} labelled in '{merged.column}'{waiting}{strata}")
     for remark in merged.notes:
         warn(f"note: {remark}")

@@ -5,7 +5,8 @@ A labelling file (written by `judgekit labels plan`) holds one JSON object per d
 or `human_score` (pointwise) for a person to fill in. Merging writes the dataset again as JSONL
 with the labels in one column (by default `human_label` or `human_score`, the names judgekit
 reads first) on every row: the label where one was given, empty elsewhere. Rows of a plan drawn
-per category also get `label_stratum` on every row, so that the estimate can weight the strata.
+per category also get `label_stratum` on every row, so that the estimate can weight the strata;
+for a plan drawn by judge confidence the caller passes every item's band (from the run).
 
 `from_column` takes the labels from a column of the dataset instead of the file: on data that is
 already fully labelled, it shows what the planned sample alone would have given.
@@ -27,6 +28,8 @@ from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 STRATUM_COLUMN = "label_stratum"
 """The column naming each row's stratum when the labels were drawn per stratum."""
 NO_CATEGORY = "(none)"
+UNBANDED = "(not scored when the plan was drawn)"
+"""The confidence band of rows the judge had not scored when a confidence plan was drawn."""
 
 
 @dataclass
@@ -65,8 +68,12 @@ def merge_labels(
     fields: Mapping[str, str] | None = None,
     column: str | None = None,
     from_column: str | None = None,
+    bands: Mapping[str, str] | None = None,
 ) -> Merged:
-    """The dataset's rows with the labels of the labelling file written into `column`."""
+    """The dataset's rows with the labels of the labelling file written into `column`.
+
+    `bands` (item id -> confidence band) is needed for a plan drawn by judge confidence.
+    """
     planned = read_labelling_file(labels_path)
     if not planned:
         raise DatasetError(labels_path, None, None, "no rows")
@@ -92,11 +99,13 @@ def merge_labels(
                 raise DatasetError(where, at, name, "empty: no label to take")
             waiting += 1
             continue
-        labels[position] = _checked(raw, pairwise, where, at, name)
+        labels[position] = checked_label(raw, pairwise, where, at, name)
     merged = Merged(rows=[], column=target, labelled=len(labels), waiting=waiting)
-    stratify = planned[0][1].get("stratified_by")
-    if stratify not in (None, "category"):
-        raise DatasetError(labels_path, planned[0][0], "stratified_by", f"unknown stratification {stratify!r}")
+    stratify = plan_design(labels_path, planned)[0]
+    if bands is not None and stratify != "confidence":
+        raise UsageError(f"--run applies to plans drawn with --stratify confidence; {labels_path} was not")
+    if stratify == "confidence":
+        _check_bands(labels_path, planned, bands)
     merged.stratified_by = stratify
     for index, (_, row) in enumerate(data):
         out = dict(row)
@@ -108,9 +117,44 @@ def merge_labels(
             out[target] = None
         if stratify == "category":
             out[STRATUM_COLUMN] = _category(row, fields or {}) or NO_CATEGORY
+        elif stratify == "confidence" and bands is not None:
+            out[STRATUM_COLUMN] = bands.get(ids[index], UNBANDED)
         merged.rows.append(out)
     merged.notes = _notes(merged, data, fields or {}, pairwise)
     return merged
+
+
+def plan_design(path: str, planned: list[tuple[int, dict[str, Any]]]) -> tuple[str | None, int | None]:
+    """How the plan was drawn: its stratification (None, category or confidence) and number of bands."""
+    if not planned:
+        return None, None
+    line, first = planned[0]
+    stratify = first.get("stratified_by")
+    if stratify not in (None, "category", "confidence"):
+        raise DatasetError(path, line, "stratified_by", f"unknown stratification {stratify!r}")
+    count = first.get("confidence_bands")
+    if stratify == "confidence" and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        raise DatasetError(path, line, "confidence_bands", f"expected the number of bands, got {count!r}")
+    return stratify, count if stratify == "confidence" else None
+
+
+def _check_bands(path: str, planned: list[tuple[int, dict[str, Any]]], bands: Mapping[str, str] | None) -> None:
+    """A confidence plan's bands come from its run: every drawn row must be in the band it was drawn from."""
+    if bands is None:
+        raise UsageError(
+            f"{path} was drawn by judge confidence: pass --run RUN_DIR (the run it was drawn from) "
+            "so that every row gets its confidence band"
+        )
+    for line, row in planned:
+        band = bands.get(str(row["id"]))
+        if band != row.get("stratum"):
+            raise DatasetError(
+                path,
+                line,
+                "stratum",
+                f"{row.get('stratum')!r}, but the run puts item {row['id']!r} in {band!r}: "
+                "is --run the run this plan was drawn from?",
+            )
 
 
 def _field(pairwise: bool) -> str:
@@ -131,7 +175,8 @@ def _category(row: dict[str, Any], fields: Mapping[str, str]) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _checked(raw: Any, pairwise: bool, path: str, line: int, column: str) -> Any:
+def checked_label(raw: Any, pairwise: bool, path: str, line: int, column: str) -> Any:
+    """A filled-in label as merged: A, B or tie (pairwise), else a finite number; a DatasetError otherwise."""
     if pairwise:
         key = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
         label = LABEL_ALIASES.get(key.lower())

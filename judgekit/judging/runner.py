@@ -137,6 +137,8 @@ class Executor:
         self.counters.spent_before_usd = self.spending.before
         self._rng = random.Random()
         self._on_row = on_row
+        self._in_flight: dict[str, asyncio.Future[Completion | None]] = {}
+        """Requests sent and not yet answered, by cache key (see `complete`)."""
         self.watch = RunWatch(first_answers=0 if backend.capabilities.scripted else FIRST_ANSWERS)
         """Stops the run when its first answers show the rest would be wasted (see watch.py)."""
 
@@ -144,11 +146,36 @@ class Executor:
         return request_key(self.backend.provider, self.backend.endpoint, request)
 
     async def complete(self, request: JudgeRequest, key: str) -> CallResult:
-        """Get a completion for `request` from the cache or the provider, with retries."""
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return CallResult(hit, None, 0, 0.0, True, {})
+        """Get a completion for `request` from the cache or the provider, with retries.
+
+        With the cache on, a request identical to one still in flight (two items with the same
+        texts) waits for that answer instead of paying for it twice, as it would have found it
+        in the cache had it come a moment later.
+        """
+        if self.cache is None:
+            return await self._request(request, key)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return CallResult(hit, None, 0, 0.0, True, {})
+        pending = self._in_flight.get(key)
+        if pending is not None:
+            answered = await asyncio.shield(pending)
+            if answered is not None:
+                return CallResult(answered, None, 0, 0.0, True, {})
+            return await self.complete(request, key)  # the first one failed: this one tries itself
+        pending = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = pending
+        completion: Completion | None = None
+        try:
+            result = await self._request(request, key)
+            completion = result.completion
+            return result
+        finally:
+            del self._in_flight[key]
+            pending.set_result(completion)
+
+    async def _request(self, request: JudgeRequest, key: str) -> CallResult:
+        """Ask the provider, retrying what can be retried; cache what it answers."""
         retries: Counter[str] = Counter()
         reasons: dict[str, str] = {}
         attempt = 0

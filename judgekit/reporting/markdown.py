@@ -17,6 +17,7 @@ from judgekit.ci.passrule import PassRule
 from judgekit.ci.runview import RunView
 from judgekit.reporting.console import summary_rows
 from judgekit.stats.intervals import Estimate
+from judgekit.summary import HumanAgreement, Summary
 
 ITEMS_SHOWN = 20
 """Items listed per table; the rest are counted (the JUnit file and judgments.jsonl have all)."""
@@ -87,6 +88,7 @@ def run_report(view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) 
     lines = [f"### judgekit · {summary.kind} · {cell(summary.judge)} · {cell(str(template.get('name', '?')))}"]
     lines += gates_section(gates)
     lines += ["", *_table(["metric", "value"], [[cell(label), cell(value)] for label, value in summary_rows(summary)])]
+    lines += _calibration_lines(summary)
     failing, problems = [], []
     for item, outcome in zip(view.items, view.outcomes, strict=True):
         if outcome.status in ("unscored", "error"):
@@ -106,6 +108,20 @@ def run_report(view: RunView, rule: PassRule, gates: Sequence[GateResult] = ()) 
         "",
     ]
     return "\n".join(lines)
+
+
+def _calibration_lines(summary: Summary) -> list[str]:
+    """The judge's reliability table (confidence bins against agreement with humans), when it has one."""
+    human = summary.human
+    calibration = human.calibration if isinstance(human, HumanAgreement) else None
+    if calibration is None or calibration.ece is None:
+        return []
+    rows = [
+        [f"{row.low:.1f}-{row.high:.1f}", str(row.n), f"{row.confidence:.3f}", f"{row.accuracy:.3f}"]
+        for row in calibration.bins
+    ]
+    title = f"**Judge calibration** ({cell(calibration.source)} against human labels; ECE {calibration.ece:.3f})"
+    return ["", title, "", *_table(["confidence", "items", "mean confidence", "agreement with humans"], rows)]
 
 
 def _change_rows(changes: Sequence[ItemChange]) -> list[list[str]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from judgekit.reporting.html import derive, plots
 from judgekit.reporting.html.run_data import RunData
-from judgekit.reporting.html.view import Figure, Section, Table, estimate_card, split_estimate
+from judgekit.reporting.html.view import Card, Figure, Section, Table, estimate_card, split_estimate
 from judgekit.stats.intervals import Estimate
-from judgekit.summary import HumanAgreement, HumanCorrelation
+from judgekit.summary import HumanAgreement, HumanCorrelation, JudgeCalibration
 
 VERDICTS = ["A", "B", "tie"]
 
@@ -49,7 +49,57 @@ def agreement_section(data: RunData, human: HumanAgreement) -> Section:
     )
     section.figures.append(Figure("confusion", "Confusion matrix", svg, table=None))
     section.tables.append(table)
+    add_calibration(section, human.calibration)
     return section
+
+
+def add_calibration(section: Section, calibration: JudgeCalibration | None) -> None:
+    """The judge's reliability plot and table with its ECE, or a note saying why there is none."""
+    if calibration is None:
+        section.notes.append(
+            "No calibration: the verdicts carry no confidence (it needs probabilities, from --score-method logprobs "
+            "or samples, or the two orders of --positions swap)."
+        )
+        return
+    if calibration.n == 0 or calibration.ece is None:
+        section.notes.append(f"No calibration: no labelled item has a {calibration.source} confidence.")
+        return
+    section.cards.append(
+        Card(
+            "Calibration error (ECE)",
+            f"{calibration.ece:.3f}",
+            n=calibration.n,
+            note=f"confidence from {calibration.source}; 0 is calibrated",
+            key="humans.ece",
+        )
+    )
+    title = f"Judge confidence against human agreement\nECE = {calibration.ece:.3f}, {calibration.n} items"
+    bins = [(row.confidence, row.accuracy, row.n) for row in calibration.bins]
+    table = Table(
+        ["confidence bin", "items", "mean confidence", "agreement with humans", "gap"],
+        [
+            [
+                f"{row.low:.1f}-{row.high:.1f}",
+                str(row.n),
+                f"{row.confidence:.3f}",
+                f"{row.accuracy:.3f}",
+                f"{row.accuracy - row.confidence:+.3f}",
+            ]
+            for row in calibration.bins
+        ],
+        caption=f"Reliability table ({calibration.source}; ECE = items-weighted mean |gap|)",
+    )
+    caption = (
+        f"The labelled items binned by the judge's confidence in its verdict ({calibration.source}); a dot's area "
+        "grows with its items. On the dashed diagonal the judge is right as often as it is confident; below it, "
+        "overconfident."
+    )
+    if len(bins) == 1:
+        caption += " Every item falls in one bin, so the plot has one point."
+    section.figures.append(
+        Figure("reliability", "Calibration", plots.reliability("reliability", bins, title=title), caption)
+    )
+    section.tables.append(table)
 
 
 def correlation_section(data: RunData, human: HumanCorrelation) -> Section:

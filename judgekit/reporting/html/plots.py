@@ -366,3 +366,30 @@ def scatter(prefix: str, points: Sequence[tuple[float, float]], *, title: str, x
         axes.set_title(title)
         axes.grid(True)
         return _svg(canvas, prefix, title.replace("\n", " "))
+
+
+def reliability(prefix: str, bins: Sequence[tuple[float, float, int]], *, title: str) -> str:
+    """A reliability plot: each confidence bin's mean confidence against its agreement with humans.
+
+    `bins` holds (mean confidence, agreement, items); a dot's area grows with its items. Points
+    on the dashed diagonal are calibrated; below it the judge is more confident than right.
+    """
+    with _figure(prefix, height=3.9, width=4.6) as canvas:
+        axes = canvas.axes
+        axes.plot([0.0, 1.0], [0.0, 1.0], color=MUTED, linestyle="--", lw=1, label="calibrated")
+        if bins:
+            xs, ys, counts = zip(*bins, strict=True)
+            axes.plot(xs, ys, color=ACCENT, lw=1, alpha=0.6)
+            axes.scatter(xs, ys, s=[DOT_AREA * 2 * count for count in counts], color=ACCENT, alpha=0.7, linewidths=0)
+        axes.set_xlim(-0.04, 1.04)
+        axes.set_ylim(-0.04, 1.04)
+        axes.set_xticks([0.0, 0.25, 0.5, 0.75, 1.0])
+        axes.set_yticks([0.0, 0.25, 0.5, 0.75, 1.0])
+        _percent_axis(axes, "x")
+        _percent_axis(axes, "y")
+        axes.set_xlabel("judge's confidence (bin mean)")
+        axes.set_ylabel("verdicts matching humans")
+        axes.set_title(title)
+        axes.grid(True)
+        axes.legend(loc="upper left", fontsize=8)
+        return _svg(canvas, prefix, title.replace("\n", " "))

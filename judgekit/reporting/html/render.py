@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
     return (files("judgekit.reporting.html") / "assets" / name).read_text(encoding="utf-8")
 
 
 @cache
-def _environment() -> Environment:
+def html_environment() -> Environment:
     from jinja2 import Environment, StrictUndefined
 
     return Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -37,15 +37,15 @@ def _environment() -> Environment:
 def render_page(page: Page) -> str:
     from markupsafe import Markup
 
-    script = _asset("report.js")
+    script = asset("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    template = _environment().from_string(_asset("page.html.jinja"))
+    template = html_environment().from_string(asset("page.html.jinja"))
     for section in page.sections:
         for figure in section.figures:
             figure.svg = Markup(figure.svg)  # matplotlib's output: labels inside are escaped by it
     html = template.render(
         page=page,
-        css=Markup(_asset("report.css")),
+        css=Markup(asset("report.css")),
         script=Markup(script),
         script_hash=f"sha256-{digest}",
         version=__version__,

@@ -6,6 +6,7 @@ from typing import Any
 
 from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.reporting.html import derive, humans, plots
+from judgekit.reporting.html.anchored import anchored_section
 from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_cards, bias_section
 from judgekit.reporting.html.item_table import item_table
 from judgekit.reporting.html.manifest import manifest_table
@@ -37,6 +38,8 @@ def build_run_page(data: RunData) -> Page:
     summary = data.summary
     cards = _headline(summary, length_control(summary))
     sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
+    if summary.human_anchored is not None:
+        sections.append(anchored_section(summary.human_anchored))
     sections.extend(_extra_sections(summary))
     template = summary.template
     subtitle = [
