@@ -361,3 +361,36 @@ def test_weighted_strengths_at_the_edges() -> None:
     two = bradley_terry.strengths(["x", "x"], ["y", "y"], [1.0, 0.0], weights=[3.0, 1.0], resamples=200)
     assert two is not None
     assert two["x"].value == pytest.approx(math.log(3) / 2) and two["y"].value == pytest.approx(-math.log(3) / 2)
+
+
+def test_graded_verdicts_of_conversations_through_the_anthropic_sdk(
+    fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The two formats together, through the other SDK: a graded template of our own over
+    per-model conversations, judged in both orders."""
+    server = fake_provider(strongly_good)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.anthropic_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-graded-0123456789")
+    template = tmp_path / "graded_turns.jinja"
+    source = load("pairwise/graded").source
+    body_start = source.index("---", 3) + 3
+    front = source[:body_start].replace("kind: pairwise", "kind: pairwise\nrequires: [conversation_a, conversation_b]")
+    body = "{% for t in conversation_a %}{{ t.role }}: {{ t.content }}\n{% endfor %}\n---\n"
+    body += (
+        "{% for t in conversation_b %}{{ t.role }}: {{ t.content }}\n{% endfor %}\nGrade as [[A>>B]] ... [[B>>A]].\n"
+    )
+    template.write_text(front + "\n" + body, encoding="utf-8")
+    chats = {
+        "good": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "GOOD reply"}],
+        "bad": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "BAD reply"}],
+    }
+    rows = [
+        {"id": "1", "conversation_a": chats["good"], "conversation_b": chats["bad"]},
+        {"id": "2", "conversation_a": chats["bad"], "conversation_b": chats["good"]},
+        {"id": "3", "conversation_a": chats["good"], "conversation_b": chats["bad"]},
+    ]
+    data = write_jsonl(tmp_path / "turns.jsonl", rows)
+    result = run("eval", data, "-j", "anthropic/judge", "-p", template, "--positions", "swap", "-q", "--format", "json")
+    graded = summary_of(result)["pairwise"]["graded"]
+    assert graded["counts"] == {"A>>B": 4, "A>B": 0, "A=B": 0, "B>A": 0, "B>>A": 2}
+    assert graded["win_rate"]["value"] == pytest.approx(12 / 18)  # 4 strong games for A, 2 for B, 3 votes each
