@@ -47,6 +47,7 @@ format: $(BIN)/judgekit
 
 bench: $(BIN)/judgekit
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/cascade_bench.py
 
 wheel-check: $(BIN)/judgekit
 	rm -rf dist

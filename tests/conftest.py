@@ -14,7 +14,7 @@ import pytest
 from judgekit.testing.server import FakeProvider, Faults, Responder, default_responder
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "AZURE_", "JUDGEKIT_")
+SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "AZURE_", "JUDGEKIT_", "GEMINI_", "GOOGLE_", "AWS_", "CLOUD_ML_")
 CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY")
 """Cleared too: on a CI runner they would make tests write annotations and step summaries."""
 
@@ -57,6 +57,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         if name.startswith(SECRET_PREFIXES) or name in CI_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("JUDGEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    # The cloud SDKs look for credentials in files under the home folder and on instance metadata
+    # servers (a link-local address): point them at nothing, so no test finds real credentials.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
     monkeypatch.setenv("JUDGEKIT_DISABLE_PLUGINS", "1")
     monkeypatch.setenv("JUDGEKIT_RETRY_BASE_DELAY", "0.01")
     work = tmp_path / "work"

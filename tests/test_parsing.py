@@ -131,3 +131,14 @@ def test_logprob_weighting_leaves_unscored_and_multi_token_alone() -> None:
     ]
     reading = weigh_with_logprobs(read_verdict(text, POINTWISE), Completion(texts=[text], logprobs=tokens), POINTWISE)
     assert reading.method == "parse" and reading.value == 10.0
+
+
+@pytest.mark.parametrize("n", [3, 7, 20])
+def test_unanimous_samples_give_a_share_of_exactly_one(n: int) -> None:
+    # Adding 1/20 twenty times gives 1.0000000000000002, which the calibration table refused.
+    pairwise = read_samples(["[[A]]"] * n, PAIRWISE)
+    pointwise = read_samples(["Rating: [[7]]"] * n, POINTWISE)
+    assert pairwise.probabilities is not None and set(pairwise.probabilities.values()) == {1.0}
+    assert pointwise.probabilities == {"7": 1.0}
+    split = read_samples(["[[A]]"] * (n - 1) + ["[[B]]"], PAIRWISE)
+    assert split.probabilities is not None and sorted(split.probabilities.values()) == [1 / n, (n - 1) / n]

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -208,3 +209,55 @@ def test_verdict_passes_on_its_threshold_and_never_without_a_verdict(
     verdict = Verdict(kind, status, score, min_score, "mock/first", "Rating: [[7]]")
     assert bool(verdict) is passed and verdict.passed is passed
     assert "mock/first said: 'Rating: [[7]]'" in repr(verdict)
+
+
+def test_the_session_ends_as_judgekit_eval_does_with_its_reports(pytester: pytest.Pytester) -> None:
+    """One ending for every path: the plugin's runs go through pipeline.ending.end_run, so the summary
+    table, the gate lines and the --junit / --html reports are those of `judgekit eval`."""
+    shutil.copy(EXAMPLE, pytester.path / EXAMPLE.name)
+    (pytester.path / "out").mkdir()
+    result = _run(
+        pytester, "--judgekit-judge", "mock/second", "--judgekit-positions", "fixed", "--judgekit-min-win-rate", "0.5",
+        "--judgekit-min-items", "3", "--judgekit-junit", "out/report.xml", "--judgekit-html", "out/report.html",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1, failed=3)  # mock/second scores the answers 1: the pointwise tests fail
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*judgekit*",
+            "run directory: runs/pointwise",
+            "*judgekit · pointwise · mock/second · pointwise/score*",
+            "*Items scored / unscored / failed * 3 / 0 / 0 of 3*",
+            "*HTML report: out/report-pointwise.html",
+            "run directory: runs/pairwise",
+            "*Wins A / wins B / ties * 0 / 3 / 0*",
+            "*gate FAILED: --judgekit-min-win-rate 50.0%: win rate of A 0.0%*below the threshold",
+            "*JUnit report: out/report-pairwise.xml (3 items: *",
+        ]
+    )
+    # Several runs in the session: each report file carries its run's name.
+    assert sorted(path.name for path in (pytester.path / "out").iterdir()) == [
+        "report-pairwise.html",
+        "report-pairwise.xml",
+        "report-pointwise.html",
+        "report-pointwise.xml",
+    ]
+    suites = ElementTree.parse(pytester.path / "out" / "report-pairwise.xml").getroot()
+    failures = [case.get("name") for case in suites.iter("testcase") if case.find("failure") is not None]
+    assert any("min-win-rate" in str(name) for name in failures), failures
+    assert "<html" in (pytester.path / "out" / "report-pointwise.html").read_text()[:500].lower()
+
+
+def test_one_run_writes_its_report_where_asked_and_a_bad_target_stops_the_session_first(
+    pytester: pytest.Pytester,
+) -> None:
+    shutil.copy(EXAMPLE, pytester.path / EXAMPLE.name)
+    result = _run(pytester, "-k", "good", "--judgekit-judge", "mock/first", "--judgekit-junit", "report.xml")
+    result.assert_outcomes(passed=3, deselected=1)
+    assert result.ret == 0 and (pytester.path / "report.xml").is_file()
+    result.stdout.fnmatch_lines(["*JUnit report: report.xml (3 items: 0 failing, *"])
+    (pytester.path / "folder").mkdir()
+    refused = _run(pytester, "-k", "good", "--judgekit-judge", "mock/first", "--judgekit-junit", "folder")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*--judgekit-junit folder: is a folder; give a file name"])
+    assert "Traceback" not in refused.stdout.str() + refused.stderr.str()

@@ -43,6 +43,11 @@ def panel(data: Path, *extra: str) -> Any:
     return cli("eval", data, "-j", "mock/first", "-j", "mock/second", "-j", "mock/random", "-q", "--out", "pan", *extra)
 
 
+def cascade(data: Path, *extra: str) -> Any:
+    # Under swap the order agreement is the confidence: mock/first flips every item to a tie.
+    return cli("eval", data, "--cascade", "mock/random,mock/first", "--positions", "swap", "-q", "--out", "cas", *extra)
+
+
 def batch(data: Path, *extra: str) -> Any:
     return cli("eval", data, "-j", "openai/judge", "-q", "--out", "run", "--batch", *FAST_BATCH, *extra)
 
@@ -67,6 +72,7 @@ def collected(data: Path, *extra: str) -> Any:
 GATED_PATHS: dict[str, Callable[..., Any]] = {
     "single": single,
     "panel": panel,
+    "cascade": cascade,
     "batch": batch,
     "resume": resumed,
     "gate": gated_dir,
@@ -117,7 +123,7 @@ def test_html_on_every_path_that_offers_it(path: str, data: Path, request: pytes
     assert Path("page.html").read_text().startswith("<!DOCTYPE html>")
 
 
-@pytest.mark.parametrize("path", ["single", "panel", "batch", "resume", "collect", "gate"])
+@pytest.mark.parametrize("path", ["single", "panel", "cascade", "batch", "resume", "collect", "gate"])
 def test_format_json_prints_only_json(path: str, data: Path, request: pytest.FixtureRequest) -> None:
     _needs_server(path, request)
     result = GATED_PATHS[path](data, *PASSING, "--format", "json")
@@ -132,6 +138,16 @@ def test_panel_gates_on_the_panel_verdict_and_says_so(data: Path) -> None:
     regated = cli("gate", "pan/panel", *PASSING)
     assert regated.exit_code == 0, regated.output
     assert cli("report", "pan/panel", "--format", "json").exit_code == 0
+
+
+def test_a_cascade_gates_on_its_verdicts_and_says_so(data: Path) -> None:
+    result = cascade(data, *FAILING)
+    assert result.exit_code == 1
+    assert "use the cascade's verdicts" in result.stderr
+    assert cli("gate", "cas/cascade", *PASSING).exit_code == 0
+    reported = cli("report", "cas/cascade", "--format", "json")
+    assert reported.exit_code == 0, reported.output
+    assert json.loads(reported.stdout)["counts"]["items"] == 8
 
 
 def test_a_detached_gate_is_kept_for_collect(data: Path, batch_server: FakeProvider) -> None:

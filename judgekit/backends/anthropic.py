@@ -25,6 +25,8 @@ class AnthropicBackend:
     """Messages through the official anthropic SDK."""
 
     provider = "anthropic"
+    key_variable = "ANTHROPIC_API_KEY"
+    """Named when the server refuses the credentials."""
 
     def __init__(self, options: BackendOptions) -> None:
         if importlib.util.find_spec("anthropic") is None:
@@ -95,7 +97,7 @@ class AnthropicBackend:
         try:
             response = await self.client.messages.create(**kwargs)
         except self._anthropic.APIError as exc:
-            raise translate_sdk_error(self._anthropic, exc, request.model, self.endpoint, "ANTHROPIC_API_KEY") from None
+            raise translate_sdk_error(self._anthropic, exc, request.model, self.endpoint, self.key_variable) from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # The SDK could not decode the body (invalid JSON, unexpected shape): retryable.
             raise ProviderError(

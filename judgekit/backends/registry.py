@@ -25,6 +25,9 @@ BUILTIN: dict[str, str] = {
     "openai": "judgekit.backends.openai:create",
     "anthropic": "judgekit.backends.anthropic:create",
     "azure": "judgekit.backends.azure:create",
+    "gemini": "judgekit.backends.gemini:create",
+    "bedrock": "judgekit.backends.bedrock:create",
+    "vertex": "judgekit.backends.vertex:create",
     "local": "judgekit.backends.local:create",
     "mock": "judgekit.backends.mock:create",
 }

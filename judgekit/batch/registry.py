@@ -45,7 +45,7 @@ def batch_api_for(backend: Backend) -> BatchAPI:
         names = " and ".join(f"{name}/" for name in _ADAPTERS)
         raise UsageError(
             f"--batch works with {names} judges (their batch APIs); "
-            f"{backend.provider}/ has none, so run without --batch"
+            f"judgekit has no batch adapter for {backend.provider}/ judges, so run without --batch"
         )
     if not isinstance(backend, BuildsRequestBodies):
         raise UsageError("--batch sends its batches to one server: give one --base-url, not several")

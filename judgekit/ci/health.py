@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from judgekit.judging.watch import example
+from judgekit.metrics.cascade import ABSTAINED
 from judgekit.store.rundir import RunDir
 from judgekit.summary import Summary
 
@@ -37,7 +38,9 @@ def why_failed(summary: Summary) -> str:
 def no_verdicts(summary: Summary, run_dir: str | Path | None = None) -> str | None:
     """When items were judged but none got a valid verdict: the parse reasons and one answer."""
     counts = summary.counts
-    if counts.scored or not counts.unscored:
+    # A cascade's abstentions are items left to humans on purpose, not answers that failed to parse.
+    abstained = sum(number for reason, number in counts.unscored_reasons.items() if reason.startswith(ABSTAINED))
+    if counts.scored or counts.unscored <= abstained:
         return None
     reasons = ", ".join(f"{reason} ({number})" for reason, number in counts.unscored_reasons.items())
     answer = first_unscored_answer(Path(run_dir or summary.run_dir))

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from judgekit.cli import gating, options, run_options
+from judgekit.cli import cascade_options, gating, options, run_options
 from judgekit.cli.choices import FormatChoice, RetryChoice
 from judgekit.cli.common import fail, handles_errors
 
@@ -89,6 +89,10 @@ def eval_command(
     threads: run_options.Threads = None,
     yes: run_options.Yes = False,
     labels_are_random: options.LabelsAreRandom = False,
+    cascade: cascade_options.Cascade = None,
+    escalate_below: cascade_options.EscalateBelow = None,
+    abstain_below: cascade_options.AbstainBelow = None,
+    target_agreement: cascade_options.TargetAgreement = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -110,9 +114,16 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     if (given["detach"] or given["estimate"] or given["resubmit"]) and not given["batch"]:
         raise fail("--detach, --estimate and --resubmit go with --batch", 2)
     values = _config_values({name: value for name, value in given.items() if name in _CONFIG_OPTIONS})
-    judges = list(given["judge"] or [])
-    if given["resume"]:
-        config = _resumed(ctx, given, values)
+    cascading = given["cascade"] or (given["resume"] and _is_cascade(given["resume"]))
+    if cascading and not _typed(ctx, "judge"):
+        given["judge"] = None  # a default judge (JUDGEKIT_JUDGE, a settings file) gives way to a cascade
+    stored = _stored_cascade(given)
+    cascade = stored.spec if stored is not None else _cascade_spec(given)
+    judges = list(given["judge"] or []) if cascade is None else cascade.judges
+    if stored is not None:  # --resume OUT of a cascade: the options its first stage's run holds
+        config = _resumed(ctx, given, values, str(stored.stage_one)).model_copy(update={"out": str(stored.out)})
+    elif given["resume"]:
+        config = _resumed(ctx, given, values, given["resume"])
     else:
         config = new_run_config(
             given["dataset"],
@@ -125,11 +136,58 @@ def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     batch = _batch_options(given) if given["batch"] else None
     panel = {"panel_rule": given["panel_rule"], "quorum": given["quorum"]}
     return eval_run(
-        EvalRequest(config, post, judges=judges, batch=batch, quiet=given["quiet"], yes=given["yes"], **panel)
+        EvalRequest(
+            config, post, judges=judges, batch=batch, quiet=given["quiet"], yes=given["yes"], cascade=cascade, **panel
+        )
     )
 
 
-def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) -> Any:
+def _is_cascade(path: str) -> bool:
+    from judgekit.pipeline.cascade_path import stored_cascade
+
+    return stored_cascade(path) is not None
+
+
+def _stored_cascade(given: dict[str, Any]) -> Any:
+    """The cascade `--resume` names (None for another directory); it keeps its judges and thresholds."""
+    from judgekit.pipeline.cascade_path import stored_cascade
+    from judgekit.pipeline.paths import refuse
+
+    stored = stored_cascade(given["resume"]) if given["resume"] else None
+    if stored is not None:
+        names = ("judge", "cascade", "escalate_below", "abstain_below", "target_agreement")
+        refuse(
+            [f"--{name.replace('_', '-')}" for name in names if given[name]],
+            f"with --resume {given['resume']}: a cascade keeps its judges and thresholds",
+        )
+    return stored
+
+
+def _cascade_spec(given: dict[str, Any]) -> Any:
+    """--cascade and its options as a CascadeSpec (None without --cascade); refused where they cannot apply."""
+    from judgekit.pipeline.cascade_path import CascadeSpec
+    from judgekit.pipeline.paths import refuse
+
+    tuning = [
+        f"--{name.replace('_', '-')}"
+        for name in ("escalate_below", "abstain_below", "target_agreement")
+        if given[name] is not None
+    ]
+    judges = cascade_options.cascade_judges(given["cascade"])
+    if not judges:
+        refuse(tuning, "without --cascade")
+        return None
+    refuse(["--judge"] if given["judge"] else [], "with --cascade, which names the judges")
+    refuse(["--resume"] if given["resume"] else [], "with --cascade; `--resume OUT` alone resumes a cascade")
+    return CascadeSpec(
+        judges=judges,
+        escalate_below=given["escalate_below"],
+        abstain_below=given["abstain_below"],
+        target_agreement=given["target_agreement"],
+    )
+
+
+def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any], run_dir: str) -> Any:
     """--resume: the stored configuration, checked against the judging options given now."""
     from judgekit.pipeline.setup import resumed_config
 
@@ -144,7 +202,7 @@ def _resumed(ctx: typer.Context, given: dict[str, Any], values: dict[str, Any]) 
         from judgekit.backends.pool import endpoint_settings
 
         explicit.update(endpoint_settings(given["base_url"]))
-    return resumed_config(given["resume"], explicit, dataset=given["dataset"], baseline=given["baseline"])
+    return resumed_config(run_dir, explicit, dataset=given["dataset"], baseline=given["baseline"])
 
 
 def _batch_options(given: dict[str, Any]) -> Any:
@@ -182,6 +240,12 @@ def _config_values(given: dict[str, Any]) -> dict[str, Any]:
             value = not value
         values[_RENAMED.get(name, name)] = value.value if isinstance(value, Enum) else value
     return values
+
+
+def _typed(ctx: typer.Context, option: str) -> bool:
+    """Whether the option was typed on the command line (not a default, an environment variable or a file)."""
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def _given_on_command_line(ctx: typer.Context, config_name: str) -> bool:

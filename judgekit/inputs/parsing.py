@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -169,14 +170,10 @@ def read_samples(texts: Sequence[str], spec: VerdictSpec, sources: Sequence[str]
     share = len(valid) / len(readings)
     if spec.type == "score":
         scores = [float(reading.value) for reading in valid if isinstance(reading.value, float)]
-        counts: dict[str, float] = {}
-        for score in scores:
-            counts[_fmt(score)] = counts.get(_fmt(score), 0.0) + 1.0 / len(scores)
+        # Shares as count / total: adding 1/n n times can pass 1 (20 x 1/20 = 1.0000000000000002).
+        counts = {key: number / len(scores) for key, number in Counter(_fmt(score) for score in scores).items()}
         return Reading("ok", value=sum(scores) / len(scores), probabilities=counts, valid_mass=share, method="samples")
-    tallies: dict[str, float] = {}
-    for reading in valid:
-        key = str(reading.value)
-        tallies[key] = tallies.get(key, 0.0) + 1.0 / len(valid)
+    tallies = {key: number / len(valid) for key, number in Counter(str(reading.value) for reading in valid).items()}
     best = max(tallies, key=lambda key: tallies[key])
     value: str | float = best
     if spec.type == "choice" and spec.choices and not isinstance(next(iter(spec.choices.values())), str):

@@ -50,6 +50,17 @@ BUILTIN_PRICES: dict[str, tuple[float, float]] = {
     "anthropic/claude-3-haiku": (0.25, 1.25),
 }
 
+GEMINI_PRICES_CHECKED = "2026-03"
+"""When the Gemini prices were last compared (Gemini API, paid tier, prompts up to 200k tokens).
+Bedrock and Vertex AI prices differ by region and are not in the table: give --price-in/--price-out."""
+
+GEMINI_PRICES: dict[str, tuple[float, float]] = {
+    "gemini/gemini-2.5-pro": (1.25, 10.00),
+    "gemini/gemini-2.5-flash": (0.30, 2.50),
+    "gemini/gemini-2.5-flash-lite": (0.10, 0.40),
+}
+"""Thinking tokens are billed as output; the gemini backend counts them into completion tokens."""
+
 BATCH_DISCOUNT = 0.5
 """Batch requests cost half the list price (OpenAI Batch API, Anthropic Message Batches)."""
 
@@ -72,9 +83,10 @@ class Prices:
 def builtin_prices(judge: str) -> Prices | None:
     """The table's prices for `provider/model` (or a dated snapshot of it), if it has them."""
     for name in (judge, _SNAPSHOT_SUFFIX.sub("", judge)):
-        if name in BUILTIN_PRICES:
-            price_in, price_out = BUILTIN_PRICES[name]
-            return Prices(price_in, price_out, f"built-in list price of {name} (checked {PRICES_CHECKED})")
+        for table, checked in ((BUILTIN_PRICES, PRICES_CHECKED), (GEMINI_PRICES, GEMINI_PRICES_CHECKED)):
+            if name in table:
+                price_in, price_out = table[name]
+                return Prices(price_in, price_out, f"built-in list price of {name} (checked {checked})")
     return None
 
 

@@ -33,6 +33,7 @@ from judgekit.reporting.messages import say
 if TYPE_CHECKING:
     from judgekit.batch.driver import BatchOptions, BatchResult
     from judgekit.compare.runs import CompareOptions, CompareResult
+    from judgekit.pipeline.cascade_path import CascadeSpec
     from judgekit.summary import Summary
 
 
@@ -52,6 +53,8 @@ class EvalRequest:
     quiet: bool = False
     yes: bool = False
     """Agreed beforehand to a score-method fallback that multiplies the judge calls."""
+    cascade: CascadeSpec | None = None
+    """--cascade: judges tried in turn, each next one only on the items the one before was unsure of."""
 
     @property
     def is_panel(self) -> bool:
@@ -66,6 +69,10 @@ def refuse(options: list[str], why: str) -> None:
 
 def eval_run(request: EvalRequest) -> int:
     """`judgekit eval`: check everything, judge, then the one ending; returns the exit code."""
+    if request.cascade is not None:
+        from judgekit.pipeline.cascade_path import cascade_run
+
+        return cascade_run(request, request.cascade)
     if request.is_panel:
         refuse(["--batch"] if request.batch else [], "with a panel of judges (-j given more than once)")
         return _panel(request)  # compare_run checks the report targets
@@ -140,11 +147,12 @@ def _run_end(result: EvalResult, prepared: Prepared) -> RunEnd:
             f"rate limits lowered the requests in flight from {config.concurrency} to as few as "
             f"{result.lowest_concurrency} (--adaptive)"
         )
-    return _ended(result, notes)
+    return run_end_of(result, notes)
 
 
-def _ended(result: EvalResult, notes: list[str]) -> RunEnd:
-    """The ending of one finished run (interactive or batch): gated on its own directory."""
+def run_end_of(result: EvalResult, notes: list[str]) -> RunEnd:
+    """The ending of one finished run (interactive or batch, or a pytest session's calls): gated on
+    its own directory."""
     return RunEnd(
         run_dir=result.run_dir,
         summary=result.summary,
@@ -285,7 +293,7 @@ def _batch_end(outcome: BatchResult) -> RunEnd:
         f"run directory: {result.run_dir} ({counters.calls} answers collected from batches, "
         f"{counters.cached} from cache, {summary.counts.scored + summary.counts.unscored} items judged in all)"
     ]
-    end = _ended(result, notes)
+    end = run_end_of(result, notes)
     if outcome.running:
         # Results are partial: show them, but gate only once every batch is collected.
         end.run_dir = None

@@ -1,6 +1,7 @@
 """How the fake provider answers one HTTP request: a chat call, with its injected fault, or a batch route.
 
-A chat request is read (OpenAI, Azure OpenAI or Anthropic by its path), checked as the real
+A chat request is read (OpenAI, Azure OpenAI or Anthropic by its path, or one of the dialects
+in `DIALECTS`: Gemini, Bedrock's Converse, Claude on Vertex AI), checked as the real
 service checks it (Azure's api-version, the key, the model), then given the fault `Faults`
 draws for it (or a 429 over capacity) or the responder's answer. Batch and file routes go to
 `BatchService.handle`.
@@ -18,12 +19,18 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from judgekit.testing.bedrock import BEDROCK
+from judgekit.testing.dialect import Dialect
+from judgekit.testing.gemini import GEMINI
+from judgekit.testing.vertex import VERTEX
 from judgekit.testing.wire import FakeRequest, Reply, anthropic_body, openai_body, parse_request
 
 if TYPE_CHECKING:
     from judgekit.testing.server import FakeProvider
 
 _AZURE_PATH = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
+DIALECTS: dict[str, Dialect] = {dialect.api: dialect for dialect in (GEMINI, BEDROCK, VERTEX)}
+"""The providers served beside OpenAI's and Anthropic's formats, by their `api` name."""
 _LINGER_AT_ONCE = b"\x01\x00\x00\x00\x00\x00\x00\x00"
 """SO_LINGER on with a zero timeout: closing sends a reset instead of a clean end."""
 
@@ -89,6 +96,12 @@ class Handler(BaseHTTPRequestHandler):
             return None
         path, _, query = self.path.partition("?")
         path = path.rstrip("/")
+        for dialect in DIALECTS.values():
+            params = dialect.route(path)
+            if params is not None:
+                request = dialect.parse(body, params)
+                request.query = dict(urllib.parse.parse_qsl(query))
+                return request
         deployment = _AZURE_PATH.fullmatch(path)
         if deployment:
             api = "azure"
@@ -166,7 +179,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "empty":
             reply = Reply(text="")
         self.provider.record(request, fault, 200)
-        if api in ("openai", "azure"):
+        if api in DIALECTS:
+            self.json_reply(200, DIALECTS[api].answer(request, reply))
+        elif api in ("openai", "azure"):
             self.json_reply(200, openai_body(request, reply))
         else:
             self.json_reply(200, anthropic_body(request, reply))
@@ -184,6 +199,9 @@ class Handler(BaseHTTPRequestHandler):
             return True
 
     def _sent_key(self, api: str) -> str:
+        if api in DIALECTS:
+            query = dict(urllib.parse.parse_qsl(self.path.partition("?")[2]))
+            return DIALECTS[api].sent_key({name.lower(): value for name, value in self.headers.items()}, query)
         if api == "azure" and self.headers.get("api-key"):
             return self.headers.get("api-key") or ""
         if api in ("openai", "azure"):
@@ -198,8 +216,10 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         if self.provider.faults.echo_key:
             message = f"{message} (request made with key {self._sent_key(api)})"
-        if api == "anthropic":
-            body: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
+        if api in DIALECTS:
+            status, body, headers = DIALECTS[api].error(status, message, dict(headers or {}))
+        elif api == "anthropic":
+            body = {"type": "error", "error": {"type": kind, "message": message}}
         else:
             body = {"error": {"message": message, "type": kind, "code": None}}
         self.json_reply(status, body, headers)

@@ -3,7 +3,10 @@
 It speaks the wire formats the official SDKs expect (`POST /v1/chat/completions`,
 `POST /v1/messages`, and Azure OpenAI's `POST /openai/deployments/<deployment>/chat/completions
 ?api-version=...` with an `api-key` header or an Entra ID bearer token), so the real `openai`
-(also its Azure client) and `anthropic` clients can be pointed at it with a base URL. A
+(also its Azure client) and `anthropic` clients can be pointed at it with a base URL. The same
+server speaks the dialects in `judgekit.testing.dialect`: Gemini's `generateContent`
+(google-genai), Bedrock's Converse (boto3) and Claude's `rawPredict` on Vertex AI (anthropic's
+Vertex client), each in its own module. A
 `responder` function decides what the "judge" says; `Faults` injects latency, 429s with or
 without Retry-After, 500s, stalls past the client's timeout, connection resets,
 malformed JSON, empty answers, HTML pages and 400s, and can rate-limit whatever exceeds a capacity of requests

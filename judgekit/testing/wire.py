@@ -23,7 +23,8 @@ class FakeRequest:
     """One chat request as the fake server understood it."""
 
     api: str
-    """"openai", "anthropic" or "azure" (OpenAI's format at an Azure deployment URL)."""
+    """"openai", "anthropic", "azure" (OpenAI's format at an Azure deployment URL), or a dialect's
+    name ("gemini", "bedrock", "vertex")."""
     model: str
     """The body's model; for Azure, the deployment named in the URL."""
     messages: list[dict[str, Any]]
@@ -31,6 +32,8 @@ class FakeRequest:
     body: dict[str, Any]
     query: dict[str, str] = field(default_factory=dict)
     """The URL's query parameters (Azure's api-version)."""
+    params: dict[str, str] = field(default_factory=dict)
+    """What the URL's path named (Gemini's API version, Vertex's project and region)."""
 
     @property
     def prompt(self) -> str:
@@ -80,7 +83,7 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _logprobs(reply: Reply, top: int) -> list[dict[str, Any]]:
+def token_logprobs(reply: Reply, top: int) -> list[dict[str, Any]]:
     tokens = _tokens(reply.text)
     target = -1
     if reply.at is not None and reply.distribution:
@@ -110,7 +113,7 @@ def _logprobs(reply: Reply, top: int) -> list[dict[str, Any]]:
     return entries
 
 
-def _usage_tokens(request: FakeRequest, reply: Reply) -> tuple[int, int]:
+def usage_tokens(request: FakeRequest, reply: Reply) -> tuple[int, int]:
     return max(1, len(request.prompt) // 4), max(1, len(reply.text) // 4)
 
 
@@ -118,14 +121,14 @@ def openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
     n = int(request.body.get("n") or 1)
     want_logprobs = bool(request.body.get("logprobs"))
     top = int(request.body.get("top_logprobs") or 0)
-    prompt_tokens, completion_tokens = _usage_tokens(request, reply)
+    prompt_tokens, completion_tokens = usage_tokens(request, reply)
     choices = []
     for index in range(n):
         choice: dict[str, Any] = {
             "index": index,
             "message": {"role": "assistant", "content": reply.text},
             "finish_reason": "stop",
-            "logprobs": {"content": _logprobs(reply, top)} if want_logprobs else None,
+            "logprobs": {"content": token_logprobs(reply, top)} if want_logprobs else None,
         }
         choices.append(choice)
     return {
@@ -143,7 +146,7 @@ def openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
 
 
 def anthropic_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
-    prompt_tokens, completion_tokens = _usage_tokens(request, reply)
+    prompt_tokens, completion_tokens = usage_tokens(request, reply)
     return {
         "id": "msg_fake",
         "type": "message",

@@ -194,6 +194,8 @@ def _item_extras(item: Item, reason: str | None) -> list[tuple[str, str]]:
 
 def _call(row: Judgment) -> Call:
     name = CALL_NAMES.get(row.call, row.call)
+    if row.request_hash.startswith("cascade:"):  # a cascade's combined row: say whose verdict it kept
+        name = f"cascade verdict, from {row.judge}"
     if row.role == "aux":
         name = f"{row.call} (prepared once for the judge)"
     if row.verdict is not None:
