@@ -83,7 +83,8 @@ class PairwiseMetrics(BaseModel):
     length_controlled: LengthControlled | None = None
     """The win rate of A with the answers' length difference controlled for (a logistic model)."""
     graded: GradedMetrics | None = None
-    """Graded templates only: per-grade counts and the vote-weighted win rate of A."""
+    """Graded templates only: per-grade counts and the vote-weighted win rate of A (absent when no
+    row carries a grade: every item unscored, or verdicts combined by a panel or a cascade)."""
 
 
 class PointwiseMetrics(BaseModel):

@@ -394,3 +394,15 @@ def test_graded_verdicts_of_conversations_through_the_anthropic_sdk(
     graded = summary_of(result)["pairwise"]["graded"]
     assert graded["counts"] == {"A>>B": 4, "A>B": 0, "A=B": 0, "B>A": 0, "B>>A": 2}
     assert graded["win_rate"]["value"] == pytest.approx(12 / 18)  # 4 strong games for A, 2 for B, 3 votes each
+
+
+def test_a_cascade_s_stages_report_grades_and_its_combined_verdict_claims_none(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "c.jsonl", _good_bad_rows(4))
+    result = run(
+        "eval", data, "--cascade", "mock/first,mock/second", "-p", "pairwise/graded", "--positions", "swap",
+        "-q", "--out", "cas",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    stage = json.loads(Path("cas/stage1-mock_first/summary.json").read_text())
+    assert stage["pairwise"]["graded"]["counts"] == {"A>>B": 0, "A>B": 4, "A=B": 0, "B>A": 4, "B>>A": 0}
+    assert json.loads(Path("cas/cascade/summary.json").read_text())["pairwise"]["graded"] is None

@@ -301,8 +301,9 @@ def _pairwise(
         length_controlled=length_controlled(
             values, [fact.length_a for fact, _ in scored], [fact.length_b for fact, _ in scored], **options
         ),
+        # Rows combined elsewhere (a panel's or a cascade's verdicts) carry no grades: none are claimed.
         graded=None
-        if strong_weight is None
+        if strong_weight is None or not any(outcome.grades for outcome in outcomes)
         else graded_metrics(
             [outcome.grades for outcome in outcomes if outcome.status == "ok"], strong_weight, **options
         ),
