@@ -42,7 +42,11 @@ from judgekit.version import __version__
 if TYPE_CHECKING:
     from judgekit.judging.reparse import ReparseResult
 
-DEFAULT_TEMPLATES: dict[str, str] = {"pairwise": "pairwise/verdict", "pointwise": "pointwise/score"}
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "pairwise": "pairwise/verdict",
+    "pointwise": "pointwise/score",
+    "listwise": "listwise/best",
+}
 
 
 @dataclass

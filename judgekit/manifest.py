@@ -23,7 +23,7 @@ from judgekit.errors import RunDirError
 from judgekit.store.rundir import RunDir
 
 MANIFEST_VERSION = 1
-Kind = Literal["pairwise", "pointwise"]
+Kind = Literal["pairwise", "pointwise", "listwise"]
 
 
 class TemplateRecord(BaseModel):
@@ -51,6 +51,8 @@ class TemplateRecord(BaseModel):
         """A pointwise choice template's scores per label, e.g. {PASS: 1, FAIL: 0}; None otherwise
         (a pairwise choice template maps its labels to answer positions, not to scores)."""
         choices = self.verdict.get("choices") if self.verdict.get("type") == "choice" else None
+        if self.kind == "listwise":
+            return None  # a listwise choice is a shown position, not a score
         if not choices or not all(_is_number(value) for value in choices.values()):
             return None
         return {str(label): float(value) for label, value in choices.items()}
@@ -111,7 +113,7 @@ class RunManifest(BaseModel):
     @property
     def kind(self) -> Kind:
         kind = self.resolved.get("kind") or self.dataset.kind or self.template.kind
-        return "pairwise" if kind == "pairwise" else "pointwise"
+        return kind if kind in ("pairwise", "listwise") else "pointwise"
 
     @property
     def seed(self) -> int:

@@ -27,7 +27,7 @@ first or second. Read back, it is the verdict "A" or "B" with `Judgment.strong` 
 DEFAULT_STRONG_WEIGHT = 3.0
 """How many votes a strong preference counts for unless the template or --strong-weight says
 otherwise (Arena-Hard counts one as three)."""
-Kind = Literal["pairwise", "pointwise"]
+Kind = Literal["pairwise", "pointwise", "listwise"]
 Status = Literal["ok", "unscored", "error"]
 """ok: a verdict was read; unscored: the judge answered but no valid verdict could be read;
 error: the call failed after every retry (nothing was paid for twice; a re-run retries it)."""
@@ -67,6 +67,10 @@ class Item(BaseModel):
     assistant turn judged (`answer_a`); both conversations hold the same user turns."""
     conversation_b: tuple[Message, ...] | None = None
     """Pairwise, per-model conversations: B's conversation, ending with `answer_b`."""
+    answers: tuple[str, ...] | None = None
+    """Listwise: two or more answers to the request, one of which the judge picks as best."""
+    models: tuple[str, ...] | None = None
+    """Listwise: the model behind each of `answers`, in the same order (distinct names)."""
     model: str | None = None
     model_a: str | None = None
     model_b: str | None = None
@@ -87,6 +91,8 @@ class Item(BaseModel):
 
     @property
     def kind(self) -> Kind:
+        if self.answers is not None:
+            return "listwise"
         return "pairwise" if self.answer_a is not None else "pointwise"
 
     @property
@@ -216,6 +222,10 @@ class Judgment(BaseModel):
     """Pointwise score (probability-weighted or sample mean when `method` says so)."""
     scores: tuple[float, float] | None = None
     """Pairwise "score both" templates: (score of A, score of B), mapped back."""
+    order: tuple[int, ...] | None = None
+    """Listwise: the dataset positions (0-based) of the answers in the order they were shown."""
+    pick: int | None = None
+    """Listwise: the dataset position (0-based) of the answer the judge picked, mapped back."""
     probabilities: dict[str, float] | None = None
     """Pairwise: P(A), P(B), P(tie); pointwise: P(score) for each allowed score."""
     valid_mass: float | None = None

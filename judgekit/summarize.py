@@ -75,6 +75,7 @@ def finish(
         counts=counts,
         pairwise=result.pairwise,
         pointwise=result.pointwise,
+        listwise=result.listwise,
         bias=result.bias,
         human=result.human,
         orders=result.orders,

@@ -13,8 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgekit.stats.difficulty import DifficultyControlled
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.length_control import LengthControlled
+from judgekit.stats.picks import ListwiseMetrics
+from judgekit.stats.style_control import StyleControlled
 
 SUMMARY_VERSION = 1
 
@@ -85,6 +88,8 @@ class PairwiseMetrics(BaseModel):
     graded: GradedMetrics | None = None
     """Graded templates only: per-grade counts and the vote-weighted win rate of A (absent when no
     row carries a grade: every item unscored, or verdicts combined by a panel or a cascade)."""
+    style_controlled: StyleControlled | None = None
+    """The win rate of A with length, headers, list items and bold spans controlled for (Arena style)."""
 
 
 class PointwiseMetrics(BaseModel):
@@ -355,6 +360,10 @@ class LeaderboardRow(BaseModel):
     length_controlled_win_rate: Estimate | None = None
     """With a baseline: the win rate against it with the length difference controlled for."""
     length_coefficient: Estimate | None = None
+    style_controlled: StyleControlled | None = None
+    """With a baseline: the style-controlled fit against it (win rate and style coefficients)."""
+    difficulty_controlled_win_rate: Estimate | None = None
+    """With a baseline: the length-controlled win rate with a per-instruction difficulty term (AlpacaEval's model)."""
 
 
 class Leaderboard(BaseModel):
@@ -367,6 +376,8 @@ class Leaderboard(BaseModel):
     """strength (Bradley-Terry) or win_rate when strengths cannot be fitted."""
     rows: list[LeaderboardRow] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    difficulty: DifficultyControlled | None = None
+    """With a baseline: the joint fit with a term per system, the length difference and a term per instruction."""
 
 
 class Summary(BaseModel):
@@ -379,7 +390,7 @@ class Summary(BaseModel):
     """complete: every item has a row; incomplete: stopped by a budget or errors remain;
     interrupted: stopped by Ctrl-C (run the same command again to finish)."""
     run_dir: str
-    kind: Literal["pairwise", "pointwise"]
+    kind: Literal["pairwise", "pointwise", "listwise"]
     judge: str
     template: dict[str, Any]
     dataset: dict[str, Any]
@@ -388,6 +399,8 @@ class Summary(BaseModel):
     counts: Counts
     pairwise: PairwiseMetrics | None = None
     pointwise: PointwiseMetrics | None = None
+    listwise: ListwiseMetrics | None = None
+    """A listwise (best-of-N) run: how often each model's answer was picked."""
     bias: BiasMetrics | None = None
     human: HumanAgreement | HumanCorrelation | None = None
     orders: OrderAccuracy | None = None

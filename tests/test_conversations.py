@@ -117,6 +117,7 @@ BAD_ROWS: list[tuple[str, dict[str, Any], str]] = [
     ("fewer turns", {"conversation_a": chat("5", "10"), "conversation_b": chat("6", "12")[2:]}, "conversation_b"),
     ("one side", {"conversation_a": chat("5", "10")}, "conversation_b"),
     ("with answers", {"conversation_a": chat("5", "10"), "conversation_b": chat("6", "12"), "answer_a": "x"}, "answer_a"),
+    ("with listwise answers", {"conversation_a": chat("5", "10"), "conversation_b": chat("6", "12"), "answers": ["x", "y"]}, "answers"),
     ("with a question", {"conversation_a": chat("5", "10"), "conversation_b": chat("6", "12"), "question": "q"}, "question"),
     ("both kinds", {"conversation": chat("5", "10"), "conversation_a": chat("5", "10")}, "conversation"),
 ]  # fmt: skip

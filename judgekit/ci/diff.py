@@ -86,6 +86,11 @@ def _scales(before: RunView, after: RunView, rescale: bool) -> tuple[Scale | Non
             f"{before.path} is a {before.kind} run and {after.path} a {after.kind} run; diff needs one kind "
             "(a win rate and a mean score cannot be put on one scale)"
         )
+    if before.kind == "listwise":
+        raise UsageError(
+            "diff compares pairwise win rates or pointwise scores; for listwise runs compare the pick rates "
+            "of `judgekit report` on each, or judge both with `judgekit compare`"
+        )
     if before.kind == "pairwise":
         if rescale:
             raise UsageError("--rescale applies to pointwise runs; pairwise runs compare win rates, already 0 to 1")

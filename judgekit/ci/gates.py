@@ -114,8 +114,16 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+LISTWISE_GATES = ("max_unscored",)
+"""The gates a listwise (best-of-N) run can be held to: its metrics are per-model pick rates."""
+
+
 def check_options(options: GateOptions, facts: RunFacts) -> None:
     """Raise UsageError for any option that cannot apply to this run (before judging)."""
+    if facts.kind == "listwise":
+        given = [_option(name) for name in options.given() if name not in LISTWISE_GATES]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be used with a listwise run (only --max-unscored applies)")
     pairwise = facts.kind == "pairwise"
     if options.min_win_rate is not None and not pairwise:
         raise UsageError(

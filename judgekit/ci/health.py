@@ -42,6 +42,9 @@ def no_verdicts(summary: Summary, run_dir: str | Path | None = None) -> str | No
     abstained = sum(number for reason, number in counts.unscored_reasons.items() if reason.startswith(ABSTAINED))
     if counts.scored or counts.unscored <= abstained:
         return None
+    read = summary.listwise.p_first if summary.listwise is not None else None
+    if read is not None and read.n:
+        return None  # the judge's picks were read; its rotations never agreed (a finding, not a format fault)
     reasons = ", ".join(f"{reason} ({number})" for reason, number in counts.unscored_reasons.items())
     answer = first_unscored_answer(Path(run_dir or summary.run_dir))
     shown = f"; an answer: {example(answer)}" if answer is not None else ""

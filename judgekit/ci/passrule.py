@@ -88,6 +88,8 @@ class PassRule:
             return f"an item passes with a score of at least {self.pass_score:g}"
         if self.pass_fail is not None:
             return f"an item passes with the pass verdict ({self.pass_fail[1]:g})"
+        if self.kind == "listwise":
+            return "picks are not checked per item (a listwise run ranks models by how often each is picked)"
         return "scores are not checked per item (give --pass-score N to fail items scoring below N)"
 
     def passes(self, outcome: ItemOutcome) -> bool | None:

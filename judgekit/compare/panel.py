@@ -13,6 +13,8 @@ The votes are combined by a named rule:
   such a majority the item is a tie. For scores, the score more than half of the votes gave;
   without one the item has no panel verdict (unscored).
 - unanimous: every vote must agree; otherwise a tie (pairwise) or no verdict (scores).
+- listwise (best of N): majority (default) or unanimous over the picked answers; an item
+  without such a pick is unscored. mean does not apply.
 - mean (pointwise default): pairwise, the mean of the judges' P(A), P(B), P(tie) (a judge
   without probabilities counts its verdict as certain) and the most likely label wins, an exact
   draw between the leaders being a tie; for scores, the mean score.
@@ -40,7 +42,7 @@ from judgekit.stats.intervals import DEFAULT_RESAMPLES
 from judgekit.stats.raters import fleiss_kappa
 
 PANEL_RULES = ("majority", "unanimous", "mean")
-DEFAULT_RULE = {"pairwise": "majority", "pointwise": "mean"}
+DEFAULT_RULE = {"pairwise": "majority", "pointwise": "mean", "listwise": "majority"}
 _LABELS: tuple[Label, ...] = ("A", "B", "tie")
 
 
@@ -54,6 +56,8 @@ def resolve(kind: str, judges: int, rule: str | None, quorum: int | None) -> tup
     chosen = rule or DEFAULT_RULE[kind]
     if chosen not in PANEL_RULES:
         raise UsageError(f"--panel-rule {chosen}: choose one of {', '.join(PANEL_RULES)}")
+    if kind == "listwise" and chosen == "mean":
+        raise UsageError("--panel-rule mean cannot be used with a listwise run (picks have no mean): use majority")
     needed = default_quorum(judges) if quorum is None else quorum
     if not 1 <= needed <= judges:
         raise UsageError(f"--quorum {needed}: a panel of {judges} judges needs a quorum from 1 to {judges}")
@@ -88,6 +92,8 @@ def combine(
 def _is_vote(outcome: ItemOutcome, kind: str) -> bool:
     if outcome.status != "ok":
         return False
+    if kind == "listwise":
+        return outcome.pick is not None
     return outcome.verdict is not None if kind == "pairwise" else outcome.score is not None
 
 
@@ -95,7 +101,10 @@ def _vote(item_id: str, members: Sequence[ItemOutcome], kind: str, rule: str, qu
     votes = [outcome for outcome in members if _is_vote(outcome, kind)]
     if len(votes) < quorum:
         return _short_of_quorum(item_id, members, len(votes), quorum)
-    outcome = _pairwise(item_id, votes, rule) if kind == "pairwise" else _pointwise(item_id, votes, rule)
+    if kind == "listwise":
+        outcome = _listwise(item_id, votes, rule)
+    else:
+        outcome = _pairwise(item_id, votes, rule) if kind == "pairwise" else _pointwise(item_id, votes, rule)
     outcome.votes = len(votes)
     return outcome
 
@@ -136,6 +145,16 @@ def _pointwise(item_id: str, votes: Sequence[ItemOutcome], rule: str) -> ItemOut
     return ItemOutcome(item_id, "unscored", reason=f"the panel's {len(scores)} votes do not {what}")
 
 
+def _listwise(item_id: str, votes: Sequence[ItemOutcome], rule: str) -> ItemOutcome:
+    """The answer more than half of the votes picked (all of them, unanimous); else unscored."""
+    pick, count = Counter(vote.pick for vote in votes).most_common(1)[0]
+    needed = len(votes) if rule == "unanimous" else len(votes) // 2 + 1
+    if count >= needed:
+        return ItemOutcome(item_id, "ok", pick=pick)
+    what = "agree" if rule == "unanimous" else "pick one answer by a majority"
+    return ItemOutcome(item_id, "unscored", reason=f"the panel's {len(votes)} votes do not {what}")
+
+
 def _short_of_quorum(item_id: str, members: Sequence[ItemOutcome], votes: int, quorum: int) -> ItemOutcome:
     # A failed or unjudged member comes first: running the same command again may reach the quorum.
     statuses = {outcome.status for outcome in members}
@@ -155,6 +174,8 @@ def _label(outcome: ItemOutcome) -> str | None:
         return str(outcome.verdict)
     if outcome.score is not None:
         return f"{outcome.score:g}"
+    if outcome.pick is not None:
+        return f"answer {outcome.pick + 1}"
     return None
 
 

@@ -61,6 +61,7 @@ def _row(outcome: ItemOutcome, judge: str) -> Judgment:
         status=outcome.status,  # type: ignore[arg-type]
         verdict=outcome.verdict,
         score=outcome.score,
+        pick=outcome.pick,
         probabilities=outcome.probabilities,
         reason=outcome.reason,
     )

@@ -28,7 +28,9 @@ from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
 from judgekit.stats.length_control import length_controlled
+from judgekit.stats.picks import ListwiseMetrics
 from judgekit.stats.proportions import share
+from judgekit.stats.style_control import style_controlled
 from judgekit.summary import HumanAnchored, OrderAccuracy, RaterCeiling
 
 COMPARISON_VERSION = 1
@@ -83,6 +85,12 @@ class ComparisonRow(BaseModel):
     """Pairwise, graded templates: A's share of the votes, a strong preference counting strong_weight."""
     length_coefficient: Estimate | None = None
     """Pairwise: log-odds per unit of tanh(length difference / sd); > 0 favours longer answers."""
+    style_controlled_win_rate: Estimate | None = None
+    """Pairwise: the win rate of A with length and markdown style controlled for (stats/style_control.py)."""
+    style_coefficients: dict[str, Estimate] = Field(default_factory=dict)
+    """Pairwise: log-odds per standard deviation of each fitted style feature."""
+    listwise: ListwiseMetrics | None = None
+    """Listwise (best of N): each model's pick rate, the first-shown rate, rotation agreement."""
     mean_score: Estimate | None = None
     position_consistency: Estimate | None = None
     """Pairwise under --positions swap: share of items given the same verdict in both orders."""
@@ -194,6 +202,12 @@ def build_row(
         unscored_rate=share(answered),
         wall_s=judged.wall_s,
     )
+    if judged.kind == "listwise":
+        from judgekit.metrics.listwise import listwise_metrics
+
+        row.listwise = listwise_metrics(facts, outcomes, [r for r in judged.rows if r.role == "judge"])
+        _add_cost(row, judged, price)
+        return row
     if judged.kind == "pairwise":
         human = human_agreement(facts, outcomes, options)
         if human is not None:
@@ -229,6 +243,9 @@ def build_row(
         fitted = length_controlled(values, [f.length_a for f, _ in scored], [f.length_b for f, _ in scored], **options)
         if fitted is not None:
             row.length_controlled_win_rate, row.length_coefficient = fitted.win_rate, fitted.length_coefficient
+        styled = style_controlled(values, [f.style_a for f, _ in scored], [f.style_b for f, _ in scored], **options)
+        if styled is not None:
+            row.style_controlled_win_rate, row.style_coefficients = styled.win_rate, styled.coefficients
     else:
         row.mean_score = mean_estimate([o.score for o in outcomes if o.score is not None], **options)
         row.human_n = len(paired_values(facts, outcomes))

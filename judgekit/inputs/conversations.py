@@ -63,7 +63,7 @@ def conversation_fields(values: Mapping[str, Any], fail: Fail, text: Text) -> di
         return {}
     if "conversation" in present and len(present) > 1:
         raise fail("conversation", "a row has either 'conversation' (pointwise) or 'conversation_a'/'conversation_b'")
-    for other in ("question", "answer", "answer_a", "answer_b"):
+    for other in ("question", "answer", "answer_a", "answer_b", "answers"):
         if other in values:
             raise fail(
                 other,

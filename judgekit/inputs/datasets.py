@@ -16,6 +16,7 @@ from typing import Any
 from judgekit.errors import DatasetError, UsageError
 from judgekit.inputs.conversations import conversation_fields
 from judgekit.inputs.field_values import follow_path, human_scores_of, label_of, scalar_text, turns_of
+from judgekit.inputs.listwise import listwise_fields
 from judgekit.inputs.pairing import AnswerOrder, answer_order, cannot_follow, flip, follow_answers, swap_paired
 from judgekit.inputs.row_files import csv_rows, json_array_rows, jsonl_rows
 from judgekit.schema import Item, Kind, Label
@@ -38,6 +39,8 @@ CANONICAL_FIELDS = (
     "conversation",
     "conversation_a",
     "conversation_b",
+    "answers",
+    "models",
 )
 """Field names judgekit understands; `--field NAME=COLUMN` maps a file's columns onto them."""
 
@@ -265,6 +268,12 @@ class Dataset:
         for key in _NAME_FIELDS:
             if key in values:
                 fields[key] = scalar_text(values[key], key, fail)
+        if "answers" in values:
+            fields.update(listwise_fields(values, fail, lambda value, key: self._text_field(value, key, fail)))
+            identifier = scalar_text(values["id"], "id", fail) if "id" in values else str(index)
+            return Item(id=identifier, line=line, metadata=metadata, **fields)
+        if "models" in values:
+            raise fail("models", "'models' names the answers of a listwise row; add 'answers' (a list)")
         has_a, has_b = "answer_a" in fields, "answer_b" in fields
         if has_a != has_b:
             missing = "answer_b" if has_a else "answer_a"
@@ -359,6 +368,8 @@ def _plain_mapping(columns: tuple[str, ...], explicit: Mapping[str, str]) -> dic
 
 
 def _kind_mismatch(wanted: Kind, found: Kind) -> str:
+    if wanted == "listwise":
+        return "listwise judging needs 'answers', a list of two or more answers (and 'models', one name each)"
     if wanted == "pairwise":
         return "pairwise judging needs answer_a and answer_b; map them with --field answer_a=COLUMN"
     return f"pointwise judging needs an 'answer' column but the row is {found}"

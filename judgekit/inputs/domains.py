@@ -22,7 +22,11 @@ MATH_CATEGORIES = frozenset({"math", "maths", "mathematics", "arithmetic", "reas
 CODING_CATEGORIES = frozenset({"coding", "code", "programming"})
 """Categories that `--domain auto` grades with the coding prompt."""
 
-GENERAL_TEMPLATES: dict[Kind, str] = {"pairwise": "pairwise/verdict", "pointwise": "pointwise/score"}
+GENERAL_TEMPLATES: dict[Kind, str] = {
+    "pairwise": "pairwise/verdict",
+    "pointwise": "pointwise/score",
+    "listwise": "listwise/best",
+}
 """The default templates (general domain, no reference)."""
 
 

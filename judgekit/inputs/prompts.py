@@ -49,6 +49,7 @@ VARIABLES: dict[str, str] = {
     "conversation": "pointwise, multi-turn data: the whole conversation, a list of {role, content}; the last is judged",
     "conversation_a": "pairwise, per-model conversations: the conversation shown first (its last turn is answer_a)",
     "conversation_b": "pairwise, per-model conversations: the conversation shown second (its last turn is answer_b)",
+    "answers": "listwise: the answers in the order shown (judgekit shuffles them per item), a list of texts",
     "reference": "a reference answer (absent unless the data or --generate-reference gives one)",
     "context": "source text the answer must be faithful to",
     "category": "the item's category",
@@ -113,12 +114,18 @@ class FrontMatter(BaseModel):
                 )
             if verdict.graded and (self.kind != "pairwise" or not {"first", "second"} <= outcomes):
                 raise ValueError("graded verdict.choices (first_strong, second_strong) need first and second too")
+            if self.kind == "listwise" and not all(
+                isinstance(value, (int, float)) and value == int(value) and 1 <= value <= 9 for value in outcomes
+            ):
+                raise ValueError("listwise verdict.choices must map to answer numbers 1-9 in the order shown")
             if self.kind == "pointwise" and not all(isinstance(value, (int, float)) for value in outcomes):
                 raise ValueError("pointwise verdict.choices must map to numbers (e.g. pass: 1, fail: 0)")
         elif verdict.scale is None:
             raise ValueError(f"verdict.scale [low, high] is required for type {verdict.type}")
         if verdict.strong_weight is not None and not verdict.graded:
             raise ValueError("verdict.strong_weight needs choices that map to first_strong or second_strong")
+        if verdict.type != "choice" and self.kind == "listwise":
+            raise ValueError("a listwise template's verdict is of type choice (the number of the best answer)")
         if verdict.type == "score_pair" and self.kind != "pairwise":
             raise ValueError("verdict type score_pair is for pairwise templates")
         unknown = [name for name in self.requires if name not in VARIABLES]

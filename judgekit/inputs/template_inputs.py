@@ -61,12 +61,13 @@ def _defang(marker: str, regex: Any) -> str:
 
 
 def item_variables(
-    item: Item, template: Template | AuxTemplate, shown: tuple[str, str] | None = None, *, swapped: bool = False
+    item: Item, template: Template | AuxTemplate, shown: tuple[str, ...] | None = None, *, swapped: bool = False
 ) -> dict[str, Any]:
     """The variables one item offers a template (absent fields stay undefined).
 
-    `shown` gives the pairwise answers in the order they are shown; `swapped` says answer_b is
-    shown first, and so is its whole conversation when the item holds per-model conversations.
+    `shown` gives the pairwise (or listwise) answers in the order they are shown; `swapped` says
+    answer_b is shown first, and so is its whole conversation when the item holds per-model
+    conversations.
     """
     values: dict[str, Any] = {
         "question": item.question,
@@ -76,6 +77,9 @@ def item_variables(
     }
     if item.kind == "pointwise":
         values["answer"] = item.answer
+    elif item.kind == "listwise":
+        answers = shown if shown is not None else item.answers or ()
+        values["answers"] = [neutralise(answer, template) for answer in answers]
     else:
         first, second = shown if shown is not None else (item.answer_a, item.answer_b)
         values["answer_a"], values["answer_b"] = first, second

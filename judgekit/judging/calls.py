@@ -22,6 +22,7 @@ from judgekit.errors import ProviderError
 from judgekit.inputs.parsing import Reading, read_samples, read_verdict, weigh_with_logprobs
 from judgekit.inputs.prompts import Template
 from judgekit.inputs.template_inputs import item_variables
+from judgekit.judging import listwise
 from judgekit.redact import redact
 from judgekit.schema import (
     STRONG_OUTCOMES,
@@ -71,6 +72,8 @@ class PlannedCall:
     call: str
     swapped: bool
     request: JudgeRequest
+    order: tuple[int, ...] | None = None
+    """Listwise: the data positions of the answers in the order shown (see `listwise.py`)."""
 
 
 def shows_swapped(seed: int, item_id: str) -> bool:
@@ -83,24 +86,37 @@ def plan(item: Item, setup: JudgeSetup, extra: dict[str, object] | None = None) 
     """The calls one item needs under the setup's position rule."""
     if item.kind == "pointwise":
         return [_planned(item, setup, "single", False, extra)]
+    if item.kind == "listwise":
+        shown_orders = listwise.orders(setup.positions, setup.seed, item.id, len(item.answers or ()))
+        return [_planned(item, setup, call, False, extra, order) for call, order in shown_orders]
     if setup.positions == "swap":
         return [_planned(item, setup, "AB", False, extra), _planned(item, setup, "BA", True, extra)]
     swapped = setup.positions == "random" and shows_swapped(setup.seed, item.id)
     return [_planned(item, setup, "single", swapped, extra)]
 
 
-def _planned(item: Item, setup: JudgeSetup, call: str, swapped: bool, extra: dict[str, object] | None) -> PlannedCall:
-    shown = None
+def _planned(
+    item: Item,
+    setup: JudgeSetup,
+    call: str,
+    swapped: bool,
+    extra: dict[str, object] | None,
+    order: tuple[int, ...] | None = None,
+) -> PlannedCall:
+    shown: tuple[str | None, ...] | None = None
     if item.kind == "pairwise":
         shown = (item.answer_b, item.answer_a) if swapped else (item.answer_a, item.answer_b)
+    elif order is not None and item.answers is not None:
+        shown = tuple(item.answers[position] for position in order)
     variables = item_variables(item, setup.template, shown, swapped=swapped)  # type: ignore[arg-type]
     if extra:
         variables.update(extra)
     messages = setup.template.render(variables)
-    request = JudgeRequest(
-        model=setup.model, messages=messages, params=setup.params, expect=setup.template.meta.verdict
-    )
-    return PlannedCall(item=item, call=call, swapped=swapped, request=request)
+    expect = setup.template.meta.verdict
+    if order is not None:
+        expect = listwise.expected_picks(expect, len(order))
+    request = JudgeRequest(model=setup.model, messages=messages, params=setup.params, expect=expect)
+    return PlannedCall(item=item, call=call, swapped=swapped, request=request, order=order)
 
 
 def read(planned: PlannedCall, completion: Completion, setup: JudgeSetup) -> Reading:
@@ -152,7 +168,15 @@ def to_judgment(
         valid_mass=reading.valid_mass,
         completion=completion,
     )
+    if planned.order is not None:
+        row.order = planned.order
     if reading.status != "ok":
+        return row
+    if planned.item.kind == "listwise":
+        pick, why = listwise.pick_of(reading.value, planned.order or ())
+        if pick is None:
+            return row.model_copy(update={"status": "unscored", "reason": why, "method": None})
+        row.pick = pick
         return row
     if planned.item.kind == "pairwise":
         outcome = str(reading.value)

@@ -8,7 +8,9 @@ strongly swayed by the order of the answers, so it is used the way that corrects
   verdict probabilities are averaged (log-probabilities read at the verdict token);
 - the prompts ask for the verdict alone (`pairwise/direct`, `pointwise/direct`), so a call
   costs a few generated tokens instead of a paragraph: a 2-core laptop judges a pair in
-  seconds.
+  seconds;
+- listwise (best-of-N) items are shown once in a shuffled order with `listwise/direct`, and
+  the pick is read from the text (a pick has no probabilities to average).
 
 Anything the user sets explicitly (`--positions`, `--prompt`) wins over these defaults.
 """
@@ -30,6 +32,8 @@ SCORE_METHOD = "logprobs"
 
 def settings(kind: str, *, positions: str | None = None, prompt: str | None = None) -> dict[str, Any]:
     """EvalConfig values for the embedded judge on data of `kind`; explicit choices win."""
+    if kind == "listwise":  # one shuffled order per item, the pick read from the text
+        return {"judge": DEFAULT_JUDGE, "positions": positions or "random", "prompt": prompt or "listwise/direct"}
     return {
         "judge": DEFAULT_JUDGE,
         "positions": positions or POSITIONS,
@@ -47,10 +51,13 @@ def fill_defaults(config: EvalConfig) -> EvalConfig:
     if config.judge != DEFAULT_JUDGE:
         return config
     update: dict[str, Any] = {}
+    kind = config.mode or data_kind(config.dataset, config.fields)
+    if kind == "listwise":  # a pick is read from the text: no verdict probabilities to weigh
+        return config if config.prompt else config.model_copy(update={"prompt": "listwise/direct"})
     if config.score_method is None and config.samples is None:
         update["score_method"] = SCORE_METHOD
     if config.prompt is None and config.mode in (None, "pairwise", "pointwise"):
-        update["prompt"] = TEMPLATES[config.mode or data_kind(config.dataset, config.fields)]
+        update["prompt"] = TEMPLATES[kind]
     return config.model_copy(update=update) if update else config
 
 

@@ -29,6 +29,8 @@ from judgekit.store.rundir import latest_rows
 # -- planning -----------------------------------------------------------------------------
 def plan_grading(config: EvalConfig, data_kind: Kind) -> Grading:
     """Settle the templates and grading inputs from the options (no model, no backend)."""
+    if data_kind == "listwise":
+        refuse_for_listwise(config)
     mode = config.mode
     if mode is None and (config.criterion or config.steps):
         mode = "geval"
@@ -60,6 +62,29 @@ def plan_grading(config: EvalConfig, data_kind: Kind) -> Grading:
     grading = Grading(config=config, kind=kind, mode="reference" if reference_mode else "plain", templates=templates)
     _add_inputs(grading, config)
     return grading
+
+
+def refuse_for_listwise(config: EvalConfig) -> None:
+    """Options that have no meaning when the judge picks one of several answers (exit 2, one line)."""
+    given = [
+        option
+        for option, value in (
+            ("--mode", config.mode),
+            ("--domain", None if config.domain == "general" else config.domain),
+            ("--rubric", config.rubric),
+            ("--criterion", config.criterion),
+            ("--steps", config.steps),
+            ("--generate-reference", config.generate_reference or None),
+            ("--order-disagreement", config.order_disagreement),
+            ("--score-method", None if config.score_method in (None, "auto", "parse") else config.score_method),
+            ("--samples", config.samples),
+        )
+        if value is not None
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with listwise data (rows with 'answers'): the judge picks one answer"
+        )
 
 
 def _plan_geval(config: EvalConfig, data_kind: Kind) -> Grading:

@@ -42,6 +42,7 @@ _PARSED_FIELDS = (
     "strong",
     "score",
     "scores",
+    "pick",
     "probabilities",
     "valid_mass",
     "method",

@@ -14,6 +14,7 @@ from typing import Any
 from judgekit.metrics import distribution
 from judgekit.metrics.graded import comparison_credits, graded_metrics, grades_of
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
+from judgekit.metrics.style import instruction_key, style_counts
 from judgekit.schema import Item, Judgment, Label
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.intervals import DEFAULT_RESAMPLES, Estimate, mean_estimate
@@ -50,6 +51,8 @@ class ItemOutcome:
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
     grades: tuple[str, ...] | None = None
     """Graded templates: the grade of each judged order (A>>B ... B>>A, see `metrics.graded`)."""
+    pick: int | None = None
+    """Listwise: the data position (0-based) of the answer picked (see `metrics.listwise`)."""
 
 
 @dataclass
@@ -69,6 +72,15 @@ class ItemFacts:
     metadata: dict[str, Any] = field(default_factory=dict)
     human_scores: tuple[float, ...] | None = None
     """Each human rater's score, when the data holds several (human_score is their mean)."""
+    style_a: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Pairwise: answer_a's style counts (length, headers, list items, bold; see `metrics.style`)."""
+    style_b: tuple[int, int, int, int] = (0, 0, 0, 0)
+    instruction: str = ""
+    """A short hash of the conversation the answers reply to: the same request in several rows."""
+    models: tuple[str, ...] | None = None
+    """Listwise: the model behind each answer."""
+    answers: int = 0
+    """Listwise: how many answers the item offers."""
 
     @classmethod
     def of(cls, item: Item) -> ItemFacts:
@@ -86,6 +98,11 @@ class ItemFacts:
             length_b=len(item.answer_b or "") if pairwise else 0,
             metadata=item.metadata,
             human_scores=item.human_scores,
+            style_a=style_counts(item.answer_a or "") if pairwise else (0, 0, 0, 0),
+            style_b=style_counts(item.answer_b or "") if pairwise else (0, 0, 0, 0),
+            models=item.models,
+            answers=len(item.answers or ()),
+            instruction=instruction_key(item),
         )
 
 
@@ -93,6 +110,10 @@ def item_outcome(facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: s
     """The outcome of one item from its judge rows (keyed by call); `disagreement` is one of ORDER_RULES."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
+    if facts.kind == "listwise":
+        from judgekit.metrics.listwise import listwise_outcome
+
+        return listwise_outcome(facts, rows)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
         for row in (first, second):
@@ -145,6 +166,8 @@ class Aggregation:
     """Every model named by the items (for the self-preference warning)."""
     human_anchored: HumanAnchored | None = None
     """Judge-only, human-only and PPI++ estimates, when some scored items carry human references."""
+    listwise: Any = None
+    """A `stats.picks.ListwiseMetrics` for a listwise (best-of-N) run."""
 
 
 def aggregate(
@@ -188,7 +211,12 @@ def aggregate(
     human: HumanAgreement | HumanCorrelation | None = None
     board = None
     orders = None
-    if kind == "pairwise":
+    listwise = None
+    if kind == "listwise":
+        from judgekit.metrics.listwise import listwise_metrics
+
+        listwise = listwise_metrics(facts, outcomes, judge_rows)
+    elif kind == "pairwise":
         from judgekit.metrics.bias import bias_metrics
         from judgekit.metrics.order_effects import order_accuracy
 
@@ -222,8 +250,11 @@ def aggregate(
         unscored_items=[o.item_id for o in outcomes if o.status == "unscored"][:100],
         leaderboard=board,
         orders=orders,
-        models={name for fact in facts for name in (fact.model, fact.model_a, fact.model_b) if name},
+        models={
+            name for fact in facts for name in (fact.model, fact.model_a, fact.model_b, *(fact.models or ())) if name
+        },
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
+        listwise=listwise,
     )
 
 
@@ -287,6 +318,7 @@ def _pairwise(
         if (estimate := pairwise_stats.win_rate(values, **options)) is not None
     }
     from judgekit.stats.length_control import length_controlled
+    from judgekit.stats.style_control import style_controlled
 
     values = [pairwise_stats.OUTCOME_VALUE[v] for v in verdicts if v is not None]
     return PairwiseMetrics(
@@ -306,6 +338,9 @@ def _pairwise(
         if strong_weight is None or not any(outcome.grades for outcome in outcomes)
         else graded_metrics(
             [outcome.grades for outcome in outcomes if outcome.status == "ok"], strong_weight, **options
+        ),
+        style_controlled=style_controlled(
+            values, [fact.style_a for fact, _ in scored], [fact.style_b for fact, _ in scored], **options
         ),
     )
 
@@ -333,6 +368,9 @@ def _leaderboard(
         [fact.length_b for fact, _ in compared],
         weights=weights,
         **options,
+        style_a=[fact.style_a for fact, _ in compared],
+        style_b=[fact.style_b for fact, _ in compared],
+        instructions=[fact.instruction for fact, _ in compared],
     )
 
 

@@ -13,9 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from judgekit.stats import bradley_terry
+from judgekit.stats.difficulty import DifficultyControlled, difficulty_controlled
 from judgekit.stats.intervals import DEFAULT_RESAMPLES
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.proportions import share
+from judgekit.stats.style_control import style_controlled
 from judgekit.stats.weighted import weighted_share
 from judgekit.summary import Leaderboard, LeaderboardRow
 
@@ -32,6 +34,9 @@ def build(
     weights: Sequence[float] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    style_a: Sequence[Sequence[int]] | None = None,
+    style_b: Sequence[Sequence[int]] | None = None,
+    instructions: Sequence[str] | None = None,
 ) -> Leaderboard | None:
     """The leaderboard of scored comparisons (values: the first system's credit); None for two systems.
 
@@ -79,6 +84,8 @@ def build(
         )
         if baseline is not None and name != baseline:
             _against_baseline(row, name, first, second, values, length_a, length_b, resamples, seed)
+            if style_a is not None and style_b is not None:
+                _style_against_baseline(row, name, first, second, values, style_a, style_b, resamples, seed)
         rows.append(row)
 
     def order(row: LeaderboardRow) -> float:
@@ -88,6 +95,13 @@ def build(
     rows.sort(key=order)
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
+    difficulty = None
+    if baseline is not None and instructions is not None:
+        lengths = (length_a, length_b)
+        difficulty = _with_difficulty(baseline, first, second, values, lengths, instructions, resamples, seed)
+        for row in rows:
+            if difficulty is not None and row.system in difficulty.win_rates:
+                row.difficulty_controlled_win_rate = difficulty.win_rates[row.system]
     return Leaderboard(
         systems=len(systems),
         comparisons=len(values),
@@ -95,7 +109,30 @@ def build(
         ranked_by="strength" if strengths else "win_rate",
         rows=rows,
         notes=notes,
+        difficulty=difficulty,
     )
+
+
+def _with_difficulty(
+    baseline: str,
+    first: Sequence[str],
+    second: Sequence[str],
+    values: Sequence[float],
+    lengths: tuple[Sequence[float], Sequence[float]],
+    instructions: Sequence[str],
+    resamples: int,
+    seed: int,
+) -> DifficultyControlled | None:
+    """Every system against the baseline with a term per instruction (AlpacaEval's LC model)."""
+    systems, asked, credit, own, base = [], [], [], [], []
+    for a, b, value, la, lb, instruction in zip(first, second, values, *lengths, instructions, strict=True):
+        mine = b == baseline
+        systems.append(a if mine else b)
+        asked.append(instruction)
+        credit.append(value if mine else 1.0 - value)
+        own.append(la if mine else lb)
+        base.append(lb if mine else la)
+    return difficulty_controlled(systems, asked, credit, own, base, resamples=resamples, seed=seed)
 
 
 def _against_baseline(
@@ -124,3 +161,30 @@ def _against_baseline(
     if fitted is not None:
         row.length_controlled_win_rate = fitted.win_rate
         row.length_coefficient = fitted.length_coefficient
+
+
+def _style_against_baseline(
+    row: LeaderboardRow,
+    name: str,
+    first: Sequence[str],
+    second: Sequence[str],
+    values: Sequence[float],
+    style_a: Sequence[Sequence[int]],
+    style_b: Sequence[Sequence[int]],
+    resamples: int,
+    seed: int,
+) -> None:
+    """Style-controlled win rate of `name` against the baseline, from its own comparisons."""
+    own_values: list[float] = []
+    own_style: list[Sequence[int]] = []
+    other_style: list[Sequence[int]] = []
+    for a, b, value, sa, sb in zip(first, second, values, style_a, style_b, strict=True):
+        if a == name:
+            own_values.append(value)
+            own_style.append(sa)
+            other_style.append(sb)
+        elif b == name:
+            own_values.append(1.0 - value)
+            own_style.append(sb)
+            other_style.append(sa)
+    row.style_controlled = style_controlled(own_values, own_style, other_style, resamples=resamples, seed=seed)

@@ -26,6 +26,7 @@ from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.metrics.graded import strong_weight_of
+from judgekit.metrics.style import style_counts, text_key
 from judgekit.schema import Item, Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows
 
@@ -114,7 +115,8 @@ def _item_fingerprint(item: Item) -> str:
         ]
         return _fingerprint(turns, [item.context, item.reference])
     turns = [(message.role, message.content) for message in item.turns]
-    return _fingerprint(turns, [item.answer, item.answer_a, item.answer_b, item.context, item.reference])
+    texts = [item.answer, item.answer_a, item.answer_b, item.context, item.reference]
+    return _fingerprint(turns, texts + list(item.answers or ()))  # listwise answers only where there are some
 
 
 def _row_fingerprint(row: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
@@ -359,6 +361,9 @@ def _facts(
         length_a=len(text("answer_a") or "") if pairwise else len(text("answer") or ""),
         length_b=len(text("answer_b") or "") if pairwise else 0,
         metadata=pairing.row(row) if pairwise else row,
+        style_a=style_counts(text("answer_a") or "") if pairwise else (0, 0, 0, 0),
+        style_b=style_counts(text("answer_b") or "") if pairwise else (0, 0, 0, 0),
+        instruction=text_key(text("question") or ""),
     )
 
 

@@ -94,7 +94,8 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
     from rich.table import Table
 
     level = "" if comparison.level == "item" else f", {comparison.level} level by {comparison.group_by}"
-    title = f"judgekit compare · {comparison.kind} · ranked by {comparison.ranked_by}{level} (95% CIs)"
+    ranked = "" if comparison.kind == "listwise" else f" · ranked by {comparison.ranked_by}{level}"  # no human labels
+    title = f"judgekit compare · {comparison.kind}{ranked} (95% CIs)"
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("prompt · judge", overflow="fold", min_width=12)
@@ -115,6 +116,8 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
     console.print(table)
     if comparison.kind == "pairwise":
         _print_verdicts(comparison, console)
+    if comparison.kind == "listwise":
+        _print_picks(comparison, console)
     if comparison.best_vs_runner_up is not None:
         console.print(comparison.best_vs_runner_up.statement)
     elif len(comparison.rows) > 1:
@@ -161,6 +164,7 @@ def _print_verdicts(comparison: Comparison, console: Any) -> None:
         "win rate of B %",
         "LC win rate of A %",
         "length coef.",
+        "SC win rate of A %",
     ):
         table.add_column(header, overflow="fold")
     for row in comparison.rows:
@@ -182,5 +186,23 @@ def _print_verdicts(comparison: Comparison, console: Any) -> None:
             pct(b),
             pct(row.length_controlled_win_rate),
             num(row.length_coefficient, 2),
+            pct(row.style_controlled_win_rate),
         )
+    console.print(table)
+
+
+def _print_picks(comparison: Comparison, console: Any) -> None:
+    """Listwise rows: each model's pick rate per prompt · judge (and per panel)."""
+    from rich.table import Table
+
+    names = sorted({c.name for row in comparison.rows if row.listwise for c in row.listwise.candidates})
+    table = Table(title="Picked as best, % (95% CI)", title_justify="left")
+    table.add_column("prompt · judge", overflow="fold")
+    for name in names:
+        table.add_column(name, overflow="fold")
+    table.add_column("P(first shown picked) %", overflow="fold")
+    for row in comparison.rows:
+        by_name = {c.name: c.pick_rate for c in row.listwise.candidates} if row.listwise else {}
+        first = row.listwise.p_first if row.listwise else None
+        table.add_row(row.name, *(pct(by_name.get(name)) for name in names), pct(first))
     console.print(table)

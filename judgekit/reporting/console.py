@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.judging.pricing import format_usd
+from judgekit.reporting.listwise_rows import listwise_rows
+from judgekit.reporting.style_rows import style_cell, style_rows
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import (
     AnchoredEstimate,
@@ -58,6 +60,8 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         if controlled is not None and controlled.win_rate is not None:
             rows.append(("Length-controlled win rate of A", _pct(controlled.win_rate)))
             rows.append(("Length coefficient (> 0: longer wins)", _num(controlled.length_coefficient, 2)))
+        rows.extend(style_rows(pairwise.style_controlled, _pct, lambda estimate: _num(estimate, 2)))
+    rows.extend(listwise_rows(summary.listwise, _pct))
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
@@ -383,7 +387,8 @@ def _print_leaderboard(summary: Summary, console: Any) -> None:
     table = Table(
         title=f"Leaderboard ({board.systems} systems{against}; ranked by {board.ranked_by})", title_justify="left"
     )
-    for header in ("#", "system", "W / L / T", "win rate", "BT strength", "LC win rate"):
+    headers = ("#", "system", "W / L / T", "win rate", "BT strength", "LC win rate", "SC win rate", "LC + difficulty")
+    for header in headers:
         table.add_column(header)
     for row in board.rows:
         table.add_row(
@@ -393,7 +398,11 @@ def _print_leaderboard(summary: Summary, console: Any) -> None:
             row.win_rate.format(percent=True) if row.win_rate else "–",
             row.strength.format(digits=2) if row.strength else "–",
             row.length_controlled_win_rate.format(percent=True) if row.length_controlled_win_rate else "–",
+            style_cell(row.style_controlled),
+            row.difficulty_controlled_win_rate.format(percent=True) if row.difficulty_controlled_win_rate else "–",
         )
     console.print(table)
     for note in board.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
+    if board.difficulty is not None and board.difficulty.note:
+        console.print(f"[yellow]note:[/yellow] LC + difficulty: {board.difficulty.note}")

@@ -9,6 +9,7 @@ from judgekit.reporting.html import derive, humans, plots
 from judgekit.reporting.html.anchored import anchored_section
 from judgekit.reporting.html.bias import ESTIMATE_HEADERS, bias_cards, bias_section
 from judgekit.reporting.html.item_table import item_table
+from judgekit.reporting.html.listwise import listwise_sections
 from judgekit.reporting.html.manifest import manifest_table
 from judgekit.reporting.html.optional import (
     LengthControl,
@@ -37,7 +38,10 @@ from judgekit.summary import HumanAgreement, HumanCorrelation, Summary
 def build_run_page(data: RunData) -> Page:
     summary = data.summary
     cards = _headline(summary, length_control(summary))
-    sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
+    if summary.kind == "listwise":
+        sections = listwise_sections(data)
+    else:
+        sections = _pairwise_sections(data) if summary.kind == "pairwise" else pointwise_sections(data)
     if summary.human_anchored is not None:
         sections.append(anchored_section(summary.human_anchored))
     sections.extend(_extra_sections(summary))
@@ -105,6 +109,13 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
             grades = ", ".join(f"{name} {count}" for name, count in graded.counts.items())
             label = f"Win rate of A by votes (strong = {graded.strong_weight:g})"
             cards.append(estimate_card("graded_win_rate", label, graded.win_rate, percent=True, note=grades))
+        styled = pairwise.style_controlled
+        if styled is not None:
+            terms = "; ".join(f"{name} {c.format(digits=2)}" for name, c in styled.coefficients.items())
+            note = styled.note or (f"coefficients per sd: {terms}" if terms else "no style difference to fit")
+            cards.append(
+                estimate_card("style_controlled", "Style-controlled win rate", styled.win_rate, percent=True, note=note)
+            )
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
