@@ -59,7 +59,8 @@ def build(
     if weights is not None:
         notes.append(
             "graded verdicts: win rates and Bradley-Terry strengths count votes (a strong preference several); "
-            "a length- or style-controlled win rate weighs each comparison once, with its share of the votes as its outcome"
+            "a length- or style-controlled win rate weighs each comparison once, "
+            "with its share of the votes as its outcome"
         )
     strengths = bradley_terry.strengths(first, second, values, weights=weights, resamples=resamples, seed=seed)
     if strengths is None:
