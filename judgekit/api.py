@@ -111,6 +111,11 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         raise DatasetError(config.dataset, None, None, "no rows")
     grading = plan_grading(config, first.kind, checklists=first.rubric_items is not None)
     template = grading.primary
+    if config.strong_weight is not None and not template.meta.verdict.graded:
+        raise UsageError(
+            f"--strong-weight applies to graded templates (A>>B ... B>>A, e.g. --prompt pairwise/graded); "
+            f"{template.name} is not one"
+        )
     # grading.check also renders one row per template, so a template mistake stops us here.
     for judge_template in grading.judge_templates():
         judge_template.check_variables()
@@ -195,7 +200,8 @@ def open_run_dir(prepared: Prepared) -> list[Judgment]:
     if run_dir.exists() and not config.fresh:
         # Names each deciding setting that differs (old -> new); a larger or smaller --limit is the same run.
         check_same_run(run_dir.path, run_dir.read_manifest(), prepared.manifest.as_dict())
-        run_dir.follow(prepared.run_id, config.limit, config.order_disagreement)  # e.g. grown from --limit 5
+        # e.g. grown from --limit 5, or re-aggregated under another --order-disagreement or --strong-weight
+        run_dir.follow(prepared.run_id, config.limit, config.order_disagreement, config.strong_weight)
         return run_dir.load_judgments(repair=True)
     if run_dir.path.exists() and any(run_dir.path.iterdir()) and not run_dir.exists() and not config.fresh:
         raise RunDirError(f"{run_dir.path} exists and is not a judgekit run directory; choose another --out")

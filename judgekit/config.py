@@ -50,6 +50,9 @@ class EvalConfig(BaseModel):
     """--positions swap: the item verdict when the two orders disagree (see `metrics.orders`);
     None: the mean of the two orders' probabilities when both carry them, else tie. It decides no
     judgment, so it is not part of the run id: resuming with another rule re-aggregates the run."""
+    strong_weight: float | None = Field(default=None, gt=0)
+    """Graded templates: the votes a strong preference (A>>B) counts for; None: the template's
+    `strong_weight`, else 3. Like order_disagreement it decides no judgment (not in the run id)."""
     seed: int = 0
     temperature: float | None = None
     """Overrides the template's temperature."""

@@ -21,6 +21,12 @@ Label = Literal["A", "B", "tie"]
 """A pairwise outcome in the dataset's own terms: answer_a won, answer_b won, or a tie."""
 Shown = Literal["first", "second", "tie"]
 """A pairwise outcome in the order the judge saw the answers."""
+STRONG_OUTCOMES = ("first_strong", "second_strong")
+"""Graded pairwise templates (Arena-Hard's A>>B, B>>A): a clear preference for the answer shown
+first or second. Read back, it is the verdict "A" or "B" with `Judgment.strong` set."""
+DEFAULT_STRONG_WEIGHT = 3.0
+"""How many votes a strong preference counts for unless the template or --strong-weight says
+otherwise (Arena-Hard counts one as three)."""
 Kind = Literal["pairwise", "pointwise", "listwise"]
 Status = Literal["ok", "unscored", "error"]
 """ok: a verdict was read; unscored: the judge answered but no valid verdict could be read;
@@ -64,13 +70,21 @@ class Item(BaseModel):
     line: int
     """Where the row starts in its file (1-based line for JSONL/CSV, element for JSON)."""
     turns: tuple[Message, ...]
-    """The conversation up to and including the final user turn that the answers reply to."""
+    """The conversation up to and including the final user turn that the answers reply to
+    (with per-model conversations, only the system and user turns the two share)."""
     answer: str | None = None
     """Pointwise: the answer to judge."""
     answer_a: str | None = None
     """Pairwise: the first answer in the dataset (its outcome label is "A")."""
     answer_b: str | None = None
     """Pairwise: the second answer in the dataset (its outcome label is "B")."""
+    conversation: tuple[Message, ...] | None = None
+    """Pointwise, multi-turn: the whole conversation, ending with the assistant turn judged (`answer`)."""
+    conversation_a: tuple[Message, ...] | None = None
+    """Pairwise, per-model conversations (MT-Bench turn 2): A's own earlier turns and, last, the
+    assistant turn judged (`answer_a`); both conversations hold the same user turns."""
+    conversation_b: tuple[Message, ...] | None = None
+    """Pairwise, per-model conversations: B's conversation, ending with `answer_b`."""
     answers: tuple[str, ...] | None = None
     """Listwise: two or more answers to the request, one of which the judge picks as best."""
     models: tuple[str, ...] | None = None
@@ -198,6 +212,15 @@ class VerdictSpec(BaseModel):
             "additionalProperties": False,
         }
 
+    strong_weight: float | None = Field(default=None, gt=0)
+    """Graded pairwise templates (choices mapping to first_strong / second_strong): the votes a
+    strong preference counts for in win rates and Bradley-Terry strengths (default 3)."""
+
+    @property
+    def graded(self) -> bool:
+        """Whether the choices grade a preference as strong (A>>B) or plain (A>B)."""
+        return any(value in STRONG_OUTCOMES for value in (self.choices or {}).values())
+
 
 class SamplingParams(BaseModel):
     """Everything sent to the model besides the messages that can change its answer."""
@@ -302,6 +325,8 @@ class Judgment(BaseModel):
     """Pairwise verdict mapped back to the dataset's answers."""
     shown: Shown | None = None
     """Pairwise verdict in the order the judge saw the answers."""
+    strong: bool | None = None
+    """Graded templates: whether the preference was strong (A>>B or B>>A); None for other templates."""
     score: float | None = None
     """Pointwise score (probability-weighted or sample mean when `method` says so)."""
     scores: tuple[float, float] | None = None

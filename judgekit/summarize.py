@@ -19,6 +19,7 @@ from judgekit.manifest import RunManifest, load_manifest
 from judgekit.metrics.aggregate import Aggregation, ItemOutcome, aggregate
 from judgekit.metrics.confidence import item_confidence
 from judgekit.metrics.failures import failure_reasons
+from judgekit.metrics.graded import strong_weight_of
 from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir, latest_rows
 from judgekit.summary import Cost, Counts, Summary
@@ -60,6 +61,7 @@ def finish(
         labels_are_random=labels_are_random or config.labels_are_random,
         swap_below=config.swap_below,
         checklist_calls=_checklist_calls(manifest),
+        strong_weight=strong_weight_of(manifest),
     )
     counts = _call_counts(result, all_rows)
     counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)

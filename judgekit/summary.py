@@ -57,6 +57,18 @@ class Counts(BaseModel):
     completion_tokens: int = 0
 
 
+class GradedMetrics(BaseModel):
+    """Graded templates (A>>B, A>B, A=B, B>A, B>>A): every judged order is a game, a strong
+    preference counting `strong_weight` votes and any other verdict one (Arena-Hard's rule)."""
+
+    strong_weight: float
+    counts: dict[str, int] = Field(default_factory=dict)
+    """Judge verdicts per grade, in the dataset's terms (A is answer_a); under --positions swap
+    both orders of a scored item count."""
+    win_rate: Estimate | None = None
+    """A's share of the weighted votes, ties counting one half (bootstrap interval over items)."""
+
+
 class PairwiseMetrics(BaseModel):
     model_a: str | None = None
     model_b: str | None = None
@@ -73,6 +85,9 @@ class PairwiseMetrics(BaseModel):
     """Standard error of the win rate (sample standard deviation / sqrt(n)), as AlpacaEval reports it."""
     length_controlled: LengthControlled | None = None
     """The win rate of A with the answers' length difference controlled for (a logistic model)."""
+    graded: GradedMetrics | None = None
+    """Graded templates only: per-grade counts and the vote-weighted win rate of A (absent when no
+    row carries a grade: every item unscored, or verdicts combined by a panel or a cascade)."""
     style_controlled: StyleControlled | None = None
     """The win rate of A with length, headers, list items and bold spans controlled for (Arena style)."""
 

@@ -50,6 +50,7 @@ def compare_command(
     quorum: options.Quorum = None,
     order_disagreement: options.OrderDisagreement = None,
     swap_below: options.SwapBelow = DEFAULT_SWAP_BELOW,
+    strong_weight: options.StrongWeight = None,
     mode: options.Mode = None,
     domain: options.Domain = "general",
     criterion: options.Criterion = None,
@@ -84,7 +85,7 @@ _SAME_NAME = (
     "max_retries", "retry_base_delay", "max_calls", "max_errors", "cache_dir", "fresh", "group_by", "domain",
     "criterion", "steps", "generate_reference", "rubric", "checklist", "score_method", "samples", "steps_prompt",
     "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement", "swap_below",
-    "reasoning_effort", "thinking_budget",
+    "reasoning_effort", "thinking_budget", "strong_weight",
 )  # fmt: skip
 """compare's options that are EvalConfig fields of the same name."""
 

@@ -96,6 +96,16 @@ OrderDisagreement = Annotated[
     ),
 ]
 
+StrongWeight = Annotated[
+    Optional[float],
+    typer.Option(
+        help="Graded templates (A>>B ... B>>A): the votes a strong preference counts for in win rates and "
+        "Bradley-Terry strengths. Default: the template's strong_weight, else 3 (Arena-Hard).",
+        rich_help_panel=JUDGE_PANEL,
+        show_default=False,
+    ),
+]
+
 PanelRule = Annotated[
     Optional[choices.PanelRule],
     typer.Option(

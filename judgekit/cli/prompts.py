@@ -277,7 +277,7 @@ def render_command(
         if not isinstance(template, AuxTemplate) and chosen.kind != template.meta.kind:
             raise fail(f"template {template.name} is {template.meta.kind} but item {item} is {chosen.kind}", 2)
         shown = (chosen.answer_b, chosen.answer_a) if swapped and chosen.kind == "pairwise" else None
-        variables = item_variables(chosen, template, shown)  # type: ignore[arg-type]
+        variables = item_variables(chosen, template, shown, swapped=swapped)  # type: ignore[arg-type]
         variables.update(
             pipeline_variables(
                 template,

@@ -116,6 +116,7 @@ def _render_rows(
     """Render every row of `dataset` with the template; the first problem is appended and stops it.
     Returns how many rows rendered."""
     from judgekit.errors import TemplateError
+    from judgekit.inputs.conversations import conversation_mismatch
     from judgekit.inputs.datasets import Dataset, ReadOptions, parse_field_options
     from judgekit.inputs.prompts import AuxTemplate
     from judgekit.inputs.template_inputs import item_variables, missing_requirements
@@ -134,6 +135,10 @@ def _render_rows(
             missing += [name for name in criterion.requires if getattr(item, name) is None]
         if missing:
             problems.append(f"{dataset}:{item.line}: field '{missing[0]}': needed by the template but missing")
+            break
+        mismatch = None if isinstance(template, AuxTemplate) else conversation_mismatch(item, template.name, used)
+        if mismatch is not None:
+            problems.append(f"{dataset}:{item.line}: field '{mismatch[0]}': {mismatch[1]}")
             break
         try:
             variables = item_variables(item, template)

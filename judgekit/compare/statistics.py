@@ -21,6 +21,7 @@ from judgekit.compare.significance import (
     best_against_runner_up,
 )
 from judgekit.compare.significance import without_claim as without_claim  # re-exported: its old home
+from judgekit.metrics.graded import graded_metrics
 from judgekit.metrics.human_anchored import human_anchored
 from judgekit.metrics.levels import Level, human_correlation, paired_values
 from judgekit.metrics.outcomes import JudgedSet
@@ -80,6 +81,8 @@ class ComparisonRow(BaseModel):
     standard_error: float | None = None
     """Pairwise: standard error of the win rate, sample sd / sqrt(n) (AlpacaEval's definition)."""
     length_controlled_win_rate: Estimate | None = None
+    graded_win_rate: Estimate | None = None
+    """Pairwise, graded templates: A's share of the votes, a strong preference counting strong_weight."""
     length_coefficient: Estimate | None = None
     """Pairwise: log-odds per unit of tanh(length difference / sd); > 0 favours longer answers."""
     style_controlled_win_rate: Estimate | None = None
@@ -234,6 +237,9 @@ def build_row(
         row.win_rate = share(values)
         row.standard_error = pairwise_stats.standard_error(values)
         row.wins_a, row.wins_b, row.ties = values.count(1.0), values.count(0.0), values.count(0.5)
+        if judged.strong_weight is not None:
+            grades = [o.grades for o in outcomes if o.status == "ok"]
+            row.graded_win_rate = graded_metrics(grades, judged.strong_weight, **options).win_rate
         fitted = length_controlled(values, [f.length_a for f, _ in scored], [f.length_b for f, _ in scored], **options)
         if fitted is not None:
             row.length_controlled_win_rate, row.length_coefficient = fitted.win_rate, fitted.length_coefficient

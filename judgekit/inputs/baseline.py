@@ -5,6 +5,10 @@ category, rubric). Rows are joined on `id` when every row of both files has one,
 the question text (the whole conversation for multi-turn rows). The joined row shows the
 candidate as answer A and the baseline as answer B, so the win rate is the candidate's.
 
+Rows that hold a whole `conversation` (each model's own earlier replies) join into per-model
+conversations (`conversation_a`, `conversation_b`): the key is then the user turns, which the
+two conversations must share.
+
 Every join key must appear exactly once in each file: a key missing from the other file, or a
 key repeated within one file, is an error naming the file, the line and the key, because a
 comparison over mismatched items would quietly measure something else.
@@ -20,7 +24,7 @@ from typing import Any
 
 from judgekit.errors import DatasetError
 from judgekit.inputs.datasets import Dataset, ReadOptions, resolve_mapping
-from judgekit.schema import Item
+from judgekit.schema import Item, Message
 from judgekit.store.rundir import atomic_write
 
 _CARRIED = ("reference", "context", "category", "rubric")
@@ -38,9 +42,15 @@ class Joined:
 
 
 def _question_key(item: Item) -> str:
+    if item.conversation is not None:  # each model's own replies differ: the user turns are the key
+        return json.dumps([[turn.role, turn.content.strip()] for turn in _user_turns(item)], ensure_ascii=False)
     if len(item.turns) == 1:
         return item.question.strip()
     return json.dumps([[turn.role, turn.content.strip()] for turn in item.turns], ensure_ascii=False)
+
+
+def _user_turns(item: Item) -> list[Message]:
+    return [turn for turn in item.conversation or () if turn.role != "assistant"]
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -114,15 +124,9 @@ def join(candidate: str, baseline: str, options: ReadOptions, directory: str | P
 
 
 def _pair(new: Item, old: Item, key: str, new_side: _Side, old_side: _Side) -> dict[str, Any]:
-    question: Any = new.question if len(new.turns) == 1 else [turn.model_dump() for turn in new.turns]
-    row: dict[str, Any] = {
-        "id": new.id,
-        "question": question,
-        "answer_a": new.answer,
-        "answer_b": old.answer,
-        "model_a": new.model or Path(new_side.name).stem,
-        "model_b": old.model or Path(old_side.name).stem,
-    }
+    row: dict[str, Any] = {"id": new.id, **_texts(new, old, new_side, old_side)}
+    row["model_a"] = new.model or Path(new_side.name).stem
+    row["model_b"] = old.model or Path(old_side.name).stem
     for name in _CARRIED:
         value = getattr(new, name) or getattr(old, name)
         if value is not None:
@@ -131,3 +135,26 @@ def _pair(new: Item, old: Item, key: str, new_side: _Side, old_side: _Side) -> d
     row["candidate_line"] = new.line
     row["baseline_line"] = old.line
     return row
+
+
+def _texts(new: Item, old: Item, new_side: _Side, old_side: _Side) -> dict[str, Any]:
+    """The joined row's question and answers, or its two per-model conversations."""
+    if new.conversation is None and old.conversation is None:
+        question: Any = new.question if len(new.turns) == 1 else [turn.model_dump() for turn in new.turns]
+        return {"question": question, "answer_a": new.answer, "answer_b": old.answer}
+    for item, side, other in ((new, new_side, old_side), (old, old_side, new_side)):
+        if item.conversation is None:
+            raise DatasetError(
+                side.name, item.line, "conversation", f"has no conversation, but its match in {other.name} has one"
+            )
+    if _user_turns(new) != _user_turns(old):
+        raise DatasetError(
+            old_side.name,
+            old.line,
+            "conversation",
+            f"its user turns differ from those of {new_side.name}:{new.line}; both must continue the same conversation",
+        )
+    return {
+        "conversation_a": [turn.model_dump() for turn in new.conversation or ()],
+        "conversation_b": [turn.model_dump() for turn in old.conversation or ()],
+    }

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
+from judgekit.inputs.conversations import conversation_fields
 from judgekit.inputs.field_values import follow_path, human_scores_of, label_of, scalar_text, turns_of
 from judgekit.inputs.listwise import listwise_fields
 from judgekit.inputs.pairing import AnswerOrder, answer_order, cannot_follow, flip, follow_answers, swap_paired
@@ -37,6 +38,9 @@ CANONICAL_FIELDS = (
     "human_score",
     "rubric_items",
     "human_rubric",
+    "conversation",
+    "conversation_a",
+    "conversation_b",
     "answers",
     "models",
 )
@@ -50,9 +54,10 @@ DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
     "model": ("generator",),
     "model_a": ("generator_1",),
     "model_b": ("generator_2",),
-    "human_label": ("label",),
+    "human_label": ("label", "winner"),
 }
-"""Column names used when the canonical one is absent (AlpacaEval and LLMBar use these)."""
+"""Column names used when the canonical one is absent (AlpacaEval and LLMBar use these; Chatbot
+Arena's and MT-Bench's human judgments name the preferred answer `winner`)."""
 
 _ANSWER_FIELDS = ("answer", "answer_a", "answer_b")
 _TEXT_FIELDS = ("answer", "answer_a", "answer_b", "reference", "context", "rubric")
@@ -262,10 +267,13 @@ class Dataset:
             column = mapping.get(canonical) or self.options.fields.get(canonical) or canonical
             return DatasetError(name, line, column, problem)
 
-        if "question" not in values:
-            raise fail("question", "missing (map a column to it with --field question=COLUMN)")
-        turns = turns_of(values["question"], fail)
-        fields: dict[str, Any] = {"turns": turns}
+        fields: dict[str, Any] = conversation_fields(
+            values, fail, lambda value, key: self._text_field(value, key, fail)
+        )
+        if not fields:
+            if "question" not in values:
+                raise fail("question", "missing (map a column to it with --field question=COLUMN)")
+            fields["turns"] = turns_of(values["question"], fail)
         for key in _TEXT_FIELDS:
             if key in values:
                 fields[key] = self._text_field(values[key], key, fail)

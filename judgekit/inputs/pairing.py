@@ -16,6 +16,9 @@ the labels describe the wrong answer:
   three). The model of each answer is the model column with the same suffix (`generator_3`),
   or none; a label naming the file's first or second answer cannot follow, and reading one is
   an error.
+
+Per-model conversations (`conversation_a`/`conversation_b`) are a file's pair of answers in the
+same way: remapping them moves the models, labels and paired columns exactly as above.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from judgekit.schema import Label
 
 AnswerOrder = Literal["file", "swapped", "other"]
 
-_PAIRED_FIELDS = (("answer_a", "model_a"), ("answer_b", "model_b"))
+_ANSWER_PAIRS = (("answer_a", "answer_b"), ("conversation_a", "conversation_b"))
+"""Fields that hold the two answers: plain answers, or whole per-model conversations."""
+_MODEL_FIELDS = ("model_a", "model_b")
 _MODEL_STEMS = ("model", "generator")
 _LETTER_SIDE = re.compile(r"^(?P<stem>.+?)(?P<sep>[_\-. ])(?P<token>[A-Za-z])$")
 _NUMBER_SIDE = re.compile(r"^(?P<stem>.+?)(?P<sep>[_\-. ]?)(?P<token>\d+)$")
@@ -39,13 +44,20 @@ _FLIPPED: dict[Label, Label] = {"A": "B", "B": "A", "tie": "tie"}
 def answer_order(default: Mapping[str, str], chosen: Mapping[str, str]) -> AnswerOrder:
     """How the chosen answer columns relate to the file's own pair (`default` is the mapping
     without any --field, `chosen` the one with it)."""
-    file_pair = (default.get("answer_a"), default.get("answer_b"))
-    pair = (chosen.get("answer_a"), chosen.get("answer_b"))
+    file_pair, pair = answer_pair(default), answer_pair(chosen)
     if None in file_pair or pair == file_pair:
         return "file"
     if pair == file_pair[::-1]:
         return "swapped"
     return "other"
+
+
+def answer_pair(mapping: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The columns of the two answers a mapping names: answer_a/answer_b, else the conversations."""
+    for first, second in _ANSWER_PAIRS:
+        if first in mapping or second in mapping:
+            return mapping.get(first), mapping.get(second)
+    return None, None
 
 
 def follow_answers(
@@ -61,12 +73,13 @@ def follow_answers(
     if order == "file":
         return mapping
     available = list(columns)
-    for (answer_field, model_field), (_, other_model) in zip(_PAIRED_FIELDS, _PAIRED_FIELDS[::-1], strict=True):
+    answers = answer_pair(chosen)
+    for side, model_field in enumerate(_MODEL_FIELDS):
         if model_field in explicit:
             continue
         mapping.pop(model_field, None)
         swapped = order == "swapped"
-        source = default.get(other_model) if swapped else _model_column(available, chosen.get(answer_field))
+        source = default.get(_MODEL_FIELDS[1 - side]) if swapped else _model_column(available, answers[side])
         if source is not None:
             mapping[model_field] = source
     return mapping
@@ -121,8 +134,9 @@ def flip(label: Label) -> Label:
 
 def cannot_follow(what: str, default: Mapping[str, str], chosen: Mapping[str, str]) -> str:
     """Why labels cannot follow an "other" answer mapping, in one sentence."""
+    (file_a, file_b), (shown_a, shown_b) = answer_pair(default), answer_pair(chosen)
     return (
-        f"{what} say which of the file's answers {default.get('answer_a')} and {default.get('answer_b')} "
-        f"was preferred, but --field shows {chosen.get('answer_a')} as A and {chosen.get('answer_b')} as B; "
-        "map answer_a and answer_b to those two columns (in either order) so the labels can follow"
+        f"{what} say which of the file's answers {file_a} and {file_b} "
+        f"was preferred, but --field shows {shown_a} as A and {shown_b} as B; "
+        "map the two answers to those two columns (in either order) so the labels can follow"
     )

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from judgekit.errors import TemplateError
 from judgekit.inputs.parsing import compile_pattern
-from judgekit.schema import Kind, Message, VerdictSpec
+from judgekit.schema import STRONG_OUTCOMES, Kind, Message, VerdictSpec
 
 TEMPLATE_SUFFIX = ".jinja"
 
@@ -47,6 +47,9 @@ VARIABLES: dict[str, str] = {
     "answer": "pointwise: the answer to judge",
     "answer_a": "pairwise: the answer shown first (judgekit may swap the dataset's answers)",
     "answer_b": "pairwise: the answer shown second",
+    "conversation": "pointwise, multi-turn data: the whole conversation, a list of {role, content}; the last is judged",
+    "conversation_a": "pairwise, per-model conversations: the conversation shown first (its last turn is answer_a)",
+    "conversation_b": "pairwise, per-model conversations: the conversation shown second (its last turn is answer_b)",
     "answers": "listwise: the answers in the order shown (judgekit shuffles them per item), a list of texts",
     "reference": "a reference answer (absent unless the data or --generate-reference gives one)",
     "context": "source text the answer must be faithful to",
@@ -112,8 +115,13 @@ class FrontMatter(BaseModel):
             if not verdict.choices:
                 raise ValueError("verdict.choices is required for type choice")
             outcomes = set(verdict.choices.values())
-            if self.kind == "pairwise" and not outcomes <= {"first", "second", "tie"}:
-                raise ValueError("pairwise verdict.choices must map to first, second or tie")
+            if self.kind == "pairwise" and not outcomes <= {"first", "second", "tie", *STRONG_OUTCOMES}:
+                raise ValueError(
+                    "pairwise verdict.choices must map to first, second or tie "
+                    "(graded templates also to first_strong, second_strong)"
+                )
+            if verdict.graded and (self.kind != "pairwise" or not {"first", "second"} <= outcomes):
+                raise ValueError("graded verdict.choices (first_strong, second_strong) need first and second too")
             if self.kind == "listwise" and not all(
                 isinstance(value, (int, float)) and value == int(value) and 1 <= value <= 9 for value in outcomes
             ):
@@ -122,6 +130,8 @@ class FrontMatter(BaseModel):
                 raise ValueError("pointwise verdict.choices must map to numbers (e.g. pass: 1, fail: 0)")
         elif verdict.scale is None:
             raise ValueError(f"verdict.scale [low, high] is required for type {verdict.type}")
+        if verdict.strong_weight is not None and not verdict.graded:
+            raise ValueError("verdict.strong_weight needs choices that map to first_strong or second_strong")
         if verdict.type != "choice" and self.kind == "listwise":
             raise ValueError("a listwise template's verdict is of type choice (the number of the best answer)")
         if verdict.type == "score_pair" and self.kind != "pairwise":

@@ -62,11 +62,13 @@ def _defang(marker: str, regex: Any) -> str:
 
 
 def item_variables(
-    item: Item, template: Template | AuxTemplate, shown: tuple[str, ...] | None = None
+    item: Item, template: Template | AuxTemplate, shown: tuple[str, ...] | None = None, *, swapped: bool = False
 ) -> dict[str, Any]:
     """The variables one item offers a template (absent fields stay undefined).
 
-    `shown` gives the pairwise (or listwise) answers in the order they are shown.
+    `shown` gives the pairwise (or listwise) answers in the order they are shown; `swapped` says
+    answer_b is shown first, and so is its whole conversation when the item holds per-model
+    conversations.
     """
     values: dict[str, Any] = {
         "question": item.question,
@@ -92,6 +94,14 @@ def item_variables(
     values["history"] = [
         {"role": turn["role"], "content": neutralise(turn["content"], template)} for turn in values["history"]
     ]
+    conversations = {
+        "conversation": item.conversation,
+        "conversation_a": item.conversation_b if swapped else item.conversation_a,
+        "conversation_b": item.conversation_a if swapped else item.conversation_b,
+    }
+    for name, chat in conversations.items():
+        if chat is not None:
+            values[name] = [{"role": turn.role, "content": neutralise(turn.content, template)} for turn in chat]
     return values
 
 

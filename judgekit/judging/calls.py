@@ -28,6 +28,7 @@ from judgekit.inputs.template_inputs import item_variables
 from judgekit.judging import listwise
 from judgekit.redact import redact
 from judgekit.schema import (
+    STRONG_OUTCOMES,
     Completion,
     Item,
     JudgeRequest,
@@ -123,7 +124,7 @@ def _planned(
         shown = (item.answer_b, item.answer_a) if swapped else (item.answer_a, item.answer_b)
     elif order is not None and item.answers is not None:
         shown = tuple(item.answers[position] for position in order)
-    variables = item_variables(item, setup.template, shown)  # type: ignore[arg-type]
+    variables = item_variables(item, setup.template, shown, swapped=swapped)  # type: ignore[arg-type]
     if extra:
         variables.update(extra)
     messages = setup.template.render(variables)
@@ -228,11 +229,14 @@ def to_judgment(
         row.pick = pick
         return row
     if planned.item.kind == "pairwise":
-        shown = str(reading.value)
+        outcome = str(reading.value)
+        shown, strong = _graded(outcome)
         if shown not in ("first", "second", "tie"):
-            return row.model_copy(update={"status": "unscored", "reason": f"unexpected outcome {shown!r}"})
+            return row.model_copy(update={"status": "unscored", "reason": f"unexpected outcome {outcome!r}"})
         row.shown = shown  # type: ignore[assignment]
         row.verdict = _TO_LABEL[(shown, planned.swapped)]
+        if setup.template.meta.verdict.graded:
+            row.strong = strong
         if reading.pair is not None:
             first, second = reading.pair
             row.scores = (second, first) if planned.swapped else (first, second)
@@ -246,9 +250,17 @@ def to_judgment(
     return row
 
 
+def _graded(outcome: str) -> tuple[str, bool]:
+    """A pairwise outcome without its grade: "first_strong" is a strong "first"."""
+    if outcome in STRONG_OUTCOMES:
+        return outcome.removesuffix("_strong"), True
+    return outcome, False
+
+
 def _probabilities_to_labels(probabilities: dict[str, float], swapped: bool) -> dict[str, float]:
     labelled: dict[str, float] = {"A": 0.0, "B": 0.0, "tie": 0.0}
-    for shown, probability in probabilities.items():
+    for outcome, probability in probabilities.items():
+        shown = _graded(outcome)[0]
         if shown in ("first", "second", "tie"):
             labelled[_TO_LABEL[(shown, swapped)]] += probability
     return labelled

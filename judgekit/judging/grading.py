@@ -17,6 +17,7 @@ from typing import Any
 from judgekit.backends.base import Capabilities
 from judgekit.config import EvalConfig
 from judgekit.errors import DatasetError, GenerationError, TemplateError, UsageError
+from judgekit.inputs.conversations import conversation_mismatch
 from judgekit.inputs.criteria import Criterion
 from judgekit.inputs.domains import Domain, domain_of
 from judgekit.inputs.prompts import AuxTemplate, Template
@@ -134,6 +135,7 @@ class Grading:
                 missing[0],
                 f"template {template.name} needs '{missing[0]}' but the row has none{hints.get(missing[0], '')}",
             )
+        self._check_conversations(item, template)
         if self.criterion is not None:
             for name in self.criterion.requires:
                 if getattr(item, name) is None:
@@ -162,6 +164,13 @@ class Grading:
                 raise DatasetError(path, item.line, absent[0], f"cannot render: {exc}") from None
             if self.reference_template is not None and self._generates_reference_for(item, template):
                 self.reference_template.render(item_variables(item, self.reference_template))
+
+    def _check_conversations(self, item: Item, template: Template) -> None:
+        """Per-model conversations need a template that shows them, and such a template needs them:
+        otherwise the judge would see one turn without the turns before it, or nothing at all."""
+        problem = conversation_mismatch(item, template.name, self._variables_of(template))
+        if problem is not None:
+            raise DatasetError(self.config.dataset, item.line, *problem)
 
     def _variables_of(self, template: Template) -> set[str]:
         names = self._template_variables.get(template.name)

@@ -39,6 +39,7 @@ _PARSED_FIELDS = (
     "status",
     "verdict",
     "shown",
+    "strong",
     "score",
     "scores",
     "pick",

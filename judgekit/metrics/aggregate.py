@@ -15,6 +15,7 @@ from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.metrics import distribution
 from judgekit.metrics.adaptive import adaptive_info, adaptive_outcome
 from judgekit.metrics.confidence import confidence_info
+from judgekit.metrics.graded import comparison_credits, graded_metrics, grades_of
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
 from judgekit.metrics.style import instruction_key, style_counts
 from judgekit.schema import Item, Judgment, Label, RubricItem
@@ -58,6 +59,8 @@ class ItemOutcome:
     """How the verdict became a number (parse, logprobs, samples): names its confidence's source."""
     criteria: list[float | None] | None = None
     """Checklist panels voting per criterion: the panel's verdict on each criterion (None: none)."""
+    grades: tuple[str, ...] | None = None
+    """Graded templates: the grade of each judged order (A>>B ... B>>A, see `metrics.graded`)."""
     pick: int | None = None
     """Listwise: the data position (0-based) of the answer picked (see `metrics.listwise`)."""
 
@@ -149,8 +152,15 @@ def item_outcome(
         if verdict is None:
             reason = "its two orders disagree (--order-disagreement drop)"
             return ItemOutcome(facts.id, "dropped", flipped=True, reason=reason, probabilities=probabilities)
+        grades = grades_of(first, second)
         return ItemOutcome(
-            facts.id, "ok", verdict=verdict, flipped=flipped, probabilities=probabilities, method=first.method
+            facts.id,
+            "ok",
+            verdict=verdict,
+            flipped=flipped,
+            probabilities=probabilities,
+            method=first.method,
+            grades=grades,
         )
     if any(call in rows for call in SWAP_CALLS):
         return ItemOutcome(facts.id, "pending")
@@ -160,7 +170,13 @@ def item_outcome(
     if single.status != "ok":
         return ItemOutcome(facts.id, single.status, reason=single.reason)
     return ItemOutcome(
-        facts.id, "ok", single.verdict, single.score, probabilities=single.probabilities, method=single.method
+        facts.id,
+        "ok",
+        verdict=single.verdict,
+        score=single.score,
+        probabilities=single.probabilities,
+        method=single.method,
+        grades=grades_of(single),
     )
 
 
@@ -210,6 +226,7 @@ def aggregate(
     labels_are_random: bool = False,
     swap_below: float = DEFAULT_SWAP_BELOW,
     checklist_calls: str | None = None,
+    strong_weight: float | None = None,
 ) -> Aggregation:
     """Combine rows per item and compute every metric that applies to the run.
 
@@ -220,7 +237,9 @@ def aggregate(
     (for the bias figures) and `disagreement` the rule for swapped orders that disagree
     (ORDER_RULES); `labels_are_random` skips the check that human labels were not obviously
     selected (see `human_anchored`); `swap_below` is the confidence threshold (of --positions adaptive,
-    and of the summary's share of unsure verdicts); `checklist_calls` (each or all) marks a checklist run.
+    and of the summary's share of unsure verdicts); `checklist_calls` (each or all) marks a checklist run;
+    `strong_weight`, given only for a graded template, is the votes a strong preference counts for
+    (see `graded`).
     """
     from judgekit.metrics.human_anchored import human_anchored
 
@@ -248,7 +267,7 @@ def aggregate(
         from judgekit.metrics.bias import bias_metrics
         from judgekit.metrics.order_effects import order_accuracy
 
-        pairwise = _pairwise(facts, outcomes, options)
+        pairwise = _pairwise(facts, outcomes, options, strong_weight)
         swapped = any(outcome.flipped is not None for outcome in outcomes) or any(
             row.call in SWAP_CALLS for row in judge_rows
         )
@@ -258,7 +277,7 @@ def aggregate(
             orders = None if adaptive else order_accuracy(facts, judge_rows, rule=disagreement)
         bias = bias_metrics(facts, outcomes, judge_rows, positions)
         human = human_agreement(facts, outcomes, options)
-        board = _leaderboard(facts, outcomes, options)
+        board = _leaderboard(facts, outcomes, options, strong_weight)
     else:
         from judgekit.metrics import levels
 
@@ -345,7 +364,9 @@ def _reason_key(reason: str) -> str:
     return reason.split(" (")[0]
 
 
-def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]) -> PairwiseMetrics:
+def _pairwise(
+    facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int], strong_weight: float | None
+) -> PairwiseMetrics:
     scored = [(fact, outcome) for fact, outcome in zip(facts, outcomes, strict=True) if outcome.verdict is not None]
     verdicts = [outcome.verdict for _, outcome in scored]
     tally = Counter(verdicts)
@@ -374,14 +395,23 @@ def _pairwise(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict
         length_controlled=length_controlled(
             values, [fact.length_a for fact, _ in scored], [fact.length_b for fact, _ in scored], **options
         ),
+        # Rows combined elsewhere (a panel's or a cascade's verdicts) carry no grades: none are claimed.
+        graded=None
+        if strong_weight is None or not any(outcome.grades for outcome in outcomes)
+        else graded_metrics(
+            [outcome.grades for outcome in outcomes if outcome.status == "ok"], strong_weight, **options
+        ),
         style_controlled=style_controlled(
             values, [fact.style_a for fact, _ in scored], [fact.style_b for fact, _ in scored], **options
         ),
     )
 
 
-def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int]) -> Any:
-    """A leaderboard of the scored comparisons between named systems (None for fewer than three)."""
+def _leaderboard(
+    facts: list[ItemFacts], outcomes: list[ItemOutcome], options: dict[str, int], strong_weight: float | None
+) -> Any:
+    """A leaderboard of the scored comparisons between named systems (None for fewer than three);
+    a graded template's comparisons are weighted by their votes (see `graded`)."""
     from judgekit.metrics.leaderboard import build
 
     compared = [
@@ -391,12 +421,14 @@ def _leaderboard(facts: list[ItemFacts], outcomes: list[ItemOutcome], options: d
     ]
     if not compared:
         return None
+    values, weights = comparison_credits([(o.verdict, o.grades) for _, o in compared], strong_weight)
     return build(
         [str(fact.model_a) for fact, _ in compared],
         [str(fact.model_b) for fact, _ in compared],
-        [pairwise_stats.OUTCOME_VALUE[str(outcome.verdict)] for _, outcome in compared],
+        values,
         [fact.length_a for fact, _ in compared],
         [fact.length_b for fact, _ in compared],
+        weights=weights,
         **options,
         style_a=[fact.style_a for fact, _ in compared],
         style_b=[fact.style_b for fact, _ in compared],

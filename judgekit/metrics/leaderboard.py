@@ -18,6 +18,7 @@ from judgekit.stats.intervals import DEFAULT_RESAMPLES
 from judgekit.stats.length_control import length_controlled
 from judgekit.stats.proportions import share
 from judgekit.stats.style_control import style_controlled
+from judgekit.stats.weighted import weighted_share
 from judgekit.summary import Leaderboard, LeaderboardRow
 
 __all__ = ["Leaderboard", "LeaderboardRow", "build"]
@@ -30,24 +31,38 @@ def build(
     length_a: Sequence[float],
     length_b: Sequence[float],
     *,
+    weights: Sequence[float] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     style_a: Sequence[Sequence[int]] | None = None,
     style_b: Sequence[Sequence[int]] | None = None,
     instructions: Sequence[str] | None = None,
 ) -> Leaderboard | None:
-    """The leaderboard of scored comparisons (values: the first system's credit); None for two systems."""
+    """The leaderboard of scored comparisons (values: the first system's credit); None for two systems.
+
+    `weights` (graded verdicts): the votes each comparison counts for; win rates and strengths
+    then weigh each comparison by them, and a comparison is a win, loss or tie by its credit."""
     systems = sorted(set(first) | set(second))
     if len(systems) < 3:
         return None
+    votes = [1.0] * len(values) if weights is None else list(weights)
     credit: dict[str, list[float]] = defaultdict(list)
-    for a, b, value in zip(first, second, values, strict=True):
+    weight: dict[str, list[float]] = defaultdict(list)
+    for a, b, value, vote in zip(first, second, values, votes, strict=True):
         credit[a].append(value)
         credit[b].append(1.0 - value)
+        weight[a].append(vote)
+        weight[b].append(vote)
     everywhere = [name for name in systems if len(credit[name]) == len(values)]
     baseline = everywhere[0] if len(everywhere) == 1 else None
     notes: list[str] = []
-    strengths = bradley_terry.strengths(first, second, values, resamples=resamples, seed=seed)
+    if weights is not None:
+        notes.append(
+            "graded verdicts: win rates and Bradley-Terry strengths count votes (a strong preference several); "
+            "a length- or style-controlled win rate weighs each comparison once, "
+            "with its share of the votes as its outcome"
+        )
+    strengths = bradley_terry.strengths(first, second, values, weights=weights, resamples=resamples, seed=seed)
     if strengths is None:
         notes.append(
             "Bradley-Terry strengths cannot be fitted: the comparisons do not link every system, "
@@ -60,10 +75,12 @@ def build(
             system=name,
             rank=0,
             comparisons=len(own),
-            wins=sum(value == 1.0 for value in own),
-            losses=sum(value == 0.0 for value in own),
+            wins=sum(value > 0.5 for value in own),
+            losses=sum(value < 0.5 for value in own),
             ties=sum(value == 0.5 for value in own),
-            win_rate=share(own),
+            win_rate=share(own)
+            if weights is None
+            else weighted_share(own, weight[name], resamples=resamples, seed=seed),
             strength=strengths.get(name) if strengths else None,
         )
         if baseline is not None and name != baseline:

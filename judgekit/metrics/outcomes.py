@@ -26,6 +26,7 @@ from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
 from judgekit.metrics.adaptive import adaptive_threshold
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.graded import strong_weight_of
 from judgekit.metrics.style import style_counts, text_key
 from judgekit.schema import Item, Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows
@@ -52,6 +53,8 @@ class JudgedSet:
     """How the two orders of a swap run were combined where they disagree (`aggregate.ORDER_RULES`)."""
     positions: str | None = None
     """The run's answer order (swap, random, fixed); None for judgments read from columns."""
+    strong_weight: float | None = None
+    """A graded template's votes for a strong preference (see `graded`); None for other runs."""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """Item id -> a hash of the texts the judge saw (question, answers, context, reference), so
     sets from different sources can be checked to hold the same data (empty: not known)."""
@@ -91,6 +94,7 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         renamed={column: canonical for canonical, column in mapping.items() if column != canonical},
         disagreement=rule,
         positions=manifest.config.positions,
+        strong_weight=strong_weight_of(manifest),
         fingerprints={item.id: _item_fingerprint(item) for item in items},
     )
 
@@ -100,7 +104,18 @@ def _fingerprint(turns: Sequence[tuple[str, str]], texts: Sequence[str | None]) 
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+_CONVERSATIONS = ("conversation", "conversation_a", "conversation_b")
+
+
 def _item_fingerprint(item: Item) -> str:
+    chats = [getattr(item, name) for name in _CONVERSATIONS]
+    if any(chats):  # every turn of every conversation: the earlier replies differ between the answers
+        turns = [
+            (f"{name}:{message.role}", message.content)
+            for name, chat in zip(_CONVERSATIONS, chats, strict=True)
+            for message in chat or ()
+        ]
+        return _fingerprint(turns, [item.context, item.reference])
     turns = [(message.role, message.content) for message in item.turns]
     texts = [item.answer, item.answer_a, item.answer_b, item.context, item.reference]
     return _fingerprint(turns, texts + list(item.answers or ()))  # listwise answers only where there are some
@@ -113,6 +128,16 @@ def _row_fingerprint(row: Mapping[str, Any], mapping: Mapping[str, str]) -> str:
         value = lookup_path(row, mapping[name]) if name in mapping else None
         return None if value is None or (value == "" and name in ("context", "reference")) else str(value)
 
+    chats = {name: lookup_path(row, mapping[name]) for name in _CONVERSATIONS if name in mapping}
+    if any(isinstance(chat, list) for chat in chats.values()):
+        turns = [
+            (f"{name}:{turn.get('role')}", str(turn.get("content")))
+            for name, chat in chats.items()
+            if isinstance(chat, list)
+            for turn in chat
+            if isinstance(turn, Mapping)
+        ]
+        return _fingerprint(turns, [text("context"), text("reference")])
     question = lookup_path(row, mapping["question"]) if "question" in mapping else None
     if isinstance(question, list):
         turns = [(str(turn.get("role")), str(turn.get("content"))) for turn in question if isinstance(turn, Mapping)]

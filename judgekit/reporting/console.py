@@ -52,6 +52,11 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         b = f"B ({pairwise.model_b})" if pairwise.model_b else "B"
         rows.append((f"Win rate of {a} over {b}", _pct(pairwise.win_rate)))
         rows.append(("Wins A / wins B / ties", f"{pairwise.wins_a} / {pairwise.wins_b} / {pairwise.ties}"))
+        graded = pairwise.graded
+        if graded is not None:
+            weight = f"{graded.strong_weight:g}"
+            rows.append((f"Win rate of A by votes (strong = {weight})", _pct(graded.win_rate)))
+            rows.append(("Grades " + " / ".join(graded.counts), " / ".join(str(n) for n in graded.counts.values())))
         controlled = pairwise.length_controlled
         if controlled is not None and controlled.win_rate is not None:
             rows.append(("Length-controlled win rate of A", _pct(controlled.win_rate)))

@@ -7,6 +7,10 @@ counts as half a win for each side. Strengths are then shifted to average zero, 
 reads as log-odds against an average system. Intervals resample the compared items with
 replacement and refit; resamples that cannot be fitted (a system that wins or loses every one of
 its comparisons in that resample) are dropped.
+
+A comparison may carry a weight, the votes it counts for (Arena-Hard counts a strong preference
+as three): its credit and its trial both count that many times, as if the comparison had been
+repeated, which is how Arena-Hard fits graded verdicts.
 """
 
 from __future__ import annotations
@@ -60,13 +64,16 @@ def _centred(beta: np.ndarray) -> np.ndarray:
     return np.asarray(full - full.mean(axis=1, keepdims=True))
 
 
-def strengths_values(first: Sequence[str], second: Sequence[str], values: Sequence[float]) -> dict[str, float]:
+def strengths_values(
+    first: Sequence[str], second: Sequence[str], values: Sequence[float], weights: Sequence[float] | None = None
+) -> dict[str, float]:
     """Point estimates of the centred strengths (NaN when the fit has no finite maximum)."""
     systems, design, membership = _grouped(first, second)
     y = np.asarray(values, dtype=float)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
     m = design.shape[0]
-    successes = np.bincount(membership, weights=y, minlength=m)
-    trials = np.bincount(membership, minlength=m).astype(float)
+    successes = np.bincount(membership, weights=y * w, minlength=m)
+    trials = np.bincount(membership, weights=w, minlength=m)
     beta = _centred(logit.fit(design, successes, trials))[0]
     return dict(zip(systems, (float(value) for value in beta), strict=True))
 
@@ -76,19 +83,23 @@ def strengths(
     second: Sequence[str],
     values: Sequence[float],
     *,
+    weights: Sequence[float] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
 ) -> dict[str, Estimate] | None:
     """Centred BT strengths with percentile-bootstrap intervals; None when they cannot be fitted.
 
-    `values` is the first system's credit per comparison: 1 win, 0.5 tie, 0 loss.
+    `values` is the first system's credit per comparison: 1 win, 0.5 tie, 0 loss (a weighted
+    comparison may hold a share between); `weights` the votes each comparison counts for (1 each
+    by default). The bootstrap resamples comparisons, each with its weight.
     """
     if len(first) < 2 or not connected(first, second):
         return None
     systems, design, membership = _grouped(first, second)
     y = np.asarray(values, dtype=float)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
     n, m = y.size, design.shape[0]
-    point = strengths_values(first, second, values)
+    point = strengths_values(first, second, values, weights)
     if not all(np.isfinite(value) for value in point.values()):
         return None
     # Resampling items changes each pair's successes and trials: project the counts onto pairs.
@@ -101,7 +112,7 @@ def strengths(
     while done < resamples:
         size = min(per_batch, resamples - done)
         counts = logit.bootstrap_counts(rng, size, n)
-        draws.append(_centred(logit.fit(design, (counts * y) @ projection, counts @ projection)))
+        draws.append(_centred(logit.fit(design, (counts * y * w) @ projection, (counts * w) @ projection)))
         done += size
     sample = np.vstack(draws)
     finite = sample[np.all(np.isfinite(sample), axis=1)]

@@ -105,19 +105,26 @@ class RunDir:
             raise RunDirError(f"{self.manifest_path}: the run manifest is not a JSON object")
         return data
 
-    def follow(self, run_id: str, limit: int | None, order_disagreement: str | None = None) -> None:
+    def follow(
+        self, run_id: str, limit: int | None, order_disagreement: str | None = None, strong_weight: float | None = None
+    ) -> None:
         """Record a resumed session's run id, --limit and --order-disagreement in run.json when they
         changed (a run grown from `--limit 5` to every item, or made before the run id left the
         limit out; the rule for swapped orders that disagree decides no judgment, only how the
-        two orders are combined when the run is aggregated)."""
+        two orders are combined when the run is aggregated; so does a graded template's --strong-weight)."""
         manifest = self.read_manifest()
         config = manifest.setdefault("config", {})
-        same = config.get("limit") == limit and config.get("order_disagreement") == order_disagreement
+        same = (
+            config.get("limit") == limit
+            and config.get("order_disagreement") == order_disagreement
+            and config.get("strong_weight") == strong_weight
+        )
         if manifest.get("run_id") == run_id and same:
             return
         manifest["run_id"] = run_id
         config["limit"] = limit
         config["order_disagreement"] = order_disagreement
+        config["strong_weight"] = strong_weight
         write_json(self.manifest_path, manifest)
 
     def start(self, manifest: dict[str, Any], template_source: str, items: Iterable[Item]) -> None:

@@ -26,6 +26,7 @@ COMPARE_METRICS: dict[str, tuple[str, bool, int, Group]] = {
     "mean_score": ("mean score", False, 2, "quality"),
     "win_rate": ("win rate of A", True, 3, "bias"),
     "length_controlled_win_rate": ("length-controlled win rate", True, 3, "bias"),
+    "graded_win_rate": ("win rate of A by votes (graded)", True, 3, "bias"),
     "style_controlled_win_rate": ("style-controlled win rate", True, 3, "bias"),
     "position_consistency": ("position consistency", True, 3, "bias"),
     "p_first": ("P(first shown preferred)", True, 3, "bias"),

@@ -106,6 +106,11 @@ def _headline(summary: Summary, length: LengthControl | None) -> list[Card]:
         cards.append(
             estimate_card("length_controlled", "Length-controlled win rate", win_rate, percent=True, note=note)
         )
+        graded = pairwise.graded
+        if graded is not None:  # a graded template: A's share of the votes, and the grades behind it
+            grades = ", ".join(f"{name} {count}" for name, count in graded.counts.items())
+            label = f"Win rate of A by votes (strong = {graded.strong_weight:g})"
+            cards.append(estimate_card("graded_win_rate", label, graded.win_rate, percent=True, note=grades))
         styled = pairwise.style_controlled
         if styled is not None:
             terms = "; ".join(f"{name} {c.format(digits=2)}" for name, c in styled.coefficients.items())
