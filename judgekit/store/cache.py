@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.schema import Completion, JudgeRequest, Judgment
+from judgekit.version import __version__
 
 CACHE_FILE = "completions.sqlite3"
 SCHEMA = """
@@ -65,6 +66,8 @@ def request_key(provider: str, endpoint: str, request: JudgeRequest) -> str:
     for message in request.messages:
         _feed(digest, message.role)
         _feed(digest, message.content)
+    if provider == "mock":  # its made-up answers may change between releases: never reuse older ones
+        _feed(digest, f"mock {__version__}")
     if request.structured is not None:  # fed only when set: older keys stay valid
         _feed(digest, "structured")
         _feed(digest, json.dumps(request.structured, sort_keys=True))
