@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TypeVar
 
 from judgekit.stats import bradley_terry
 from judgekit.stats.difficulty import DifficultyControlled, difficulty_controlled
@@ -22,6 +23,9 @@ from judgekit.stats.weighted import weighted_share
 from judgekit.summary import Leaderboard, LeaderboardRow
 
 __all__ = ["Leaderboard", "LeaderboardRow", "build"]
+
+Feature = TypeVar("Feature")
+"""An answer's feature in a comparison (its length, its style counts)."""
 
 
 def build(
@@ -148,16 +152,7 @@ def _against_baseline(
     seed: int,
 ) -> None:
     """Length-controlled win rate of `name` against the baseline, from its own comparisons."""
-    own_values, own_length, other_length = [], [], []
-    for a, b, value, la, lb in zip(first, second, values, length_a, length_b, strict=True):
-        if a == name:
-            own_values.append(value)
-            own_length.append(la)
-            other_length.append(lb)
-        elif b == name:
-            own_values.append(1.0 - value)
-            own_length.append(lb)
-            other_length.append(la)
+    own_values, own_length, other_length = _from_side_of(name, first, second, values, length_a, length_b)
     fitted = length_controlled(own_values, own_length, other_length, resamples=resamples, seed=seed)
     if fitted is not None:
         row.length_controlled_win_rate = fitted.win_rate
@@ -176,16 +171,29 @@ def _style_against_baseline(
     seed: int,
 ) -> None:
     """Style-controlled win rate of `name` against the baseline, from its own comparisons."""
+    own_values, own_style, other_style = _from_side_of(name, first, second, values, style_a, style_b)
+    row.style_controlled = style_controlled(own_values, own_style, other_style, resamples=resamples, seed=seed)
+
+
+def _from_side_of(
+    name: str,
+    first: Sequence[str],
+    second: Sequence[str],
+    values: Sequence[float],
+    feature_a: Sequence[Feature],
+    feature_b: Sequence[Feature],
+) -> tuple[list[float], list[Feature], list[Feature]]:
+    """`name`'s comparisons seen from its side: its credit, its answer's feature, the other's."""
     own_values: list[float] = []
-    own_style: list[Sequence[int]] = []
-    other_style: list[Sequence[int]] = []
-    for a, b, value, sa, sb in zip(first, second, values, style_a, style_b, strict=True):
+    own: list[Feature] = []
+    other: list[Feature] = []
+    for a, b, value, fa, fb in zip(first, second, values, feature_a, feature_b, strict=True):
         if a == name:
             own_values.append(value)
-            own_style.append(sa)
-            other_style.append(sb)
+            own.append(fa)
+            other.append(fb)
         elif b == name:
             own_values.append(1.0 - value)
-            own_style.append(sb)
-            other_style.append(sa)
-    row.style_controlled = style_controlled(own_values, own_style, other_style, resamples=resamples, seed=seed)
+            own.append(fb)
+            other.append(fa)
+    return own_values, own, other
