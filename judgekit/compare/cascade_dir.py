@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -71,12 +70,9 @@ def write_cascade_run(out: Path, first: JudgedSet, settled: Sequence[Settled], j
         }
     )
     run = RunDir(out / CASCADE_DIR)
-    if run.path.exists():
-        shutil.rmtree(run.path)
-    template = stage_one.path / "template.jinja"
-    source = template.read_text(encoding="utf-8") if template.exists() else ""
-    run.start(manifest.as_dict(), source, stage_one.iter_items())
-    run.rewrite_judgments(_row(one, name) for one in settled if one.outcome.status != "pending")
+    run.rebuild_from(
+        stage_one, manifest.as_dict(), (_row(one, name) for one in settled if one.outcome.status != "pending")
+    )
     return run
 
 

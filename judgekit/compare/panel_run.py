@@ -10,7 +10,6 @@ The directory is derived data: it is rebuilt from the members' runs every time t
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 from judgekit.inputs.checklists import ALL_CALL
@@ -43,13 +42,8 @@ def write_panel_run(
         }
     )
     panel = RunDir(directory / PANEL_DIR)
-    if panel.path.exists():
-        shutil.rmtree(panel.path)
-    template = first.path / "template.jinja"
-    source = template.read_text(encoding="utf-8") if template.exists() else ""
-    panel.start(manifest.as_dict(), source, first.iter_items())
     rows = [_row(outcome, combined.name) for outcome in combined.outcomes if outcome.status != "pending"]
-    panel.rewrite_judgments(rows)
+    panel.rebuild_from(first, manifest.as_dict(), rows)
     return panel
 
 

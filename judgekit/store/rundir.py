@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -215,6 +216,15 @@ class RunDir:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.judgments_path)
+
+    def rebuild_from(self, source: RunDir, manifest: dict[str, Any], rows: Iterable[Judgment]) -> None:
+        """Make this directory anew from `source`'s items and template with `manifest` and `rows`:
+        derived data (a panel's or a cascade's combined verdicts), replaced whole every time."""
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        template = source.path / "template.jinja"
+        self.start(manifest, template.read_text(encoding="utf-8") if template.exists() else "", source.iter_items())
+        self.rewrite_judgments(rows)
 
 
 class JudgmentWriter:
