@@ -15,10 +15,10 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
+from judgekit.inputs.rubrics import read_option_file
 from judgekit.schema import RubricItem
 
 Fail = Callable[[str, str], DatasetError]
@@ -138,13 +138,7 @@ def align_human(
 
 def load_checklist(path: str) -> tuple[RubricItem, ...]:
     """The checklist file of `--checklist`: a YAML/JSON list of {criterion, points} (or {criteria: [...]})."""
-    file = Path(path)
-    try:
-        content = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: checklist file not found (--checklist)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the checklist file ({exc})") from None
+    content = read_option_file(path, "checklist", "--checklist")
     import yaml
 
     try:

@@ -21,15 +21,20 @@ from judgekit.errors import UsageError
 _MAPPING_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def read_option_file(path: str, what: str, option: str) -> str:
+    """The text of a file named by an option; a missing or unreadable one is a one-line usage error."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: {what} file not found ({option})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the {what} file ({exc})") from None
+
+
 def load_rubric(path: str, scale: tuple[float, float] | None = None) -> str:
     """The rubric text from a file; score levels outside `scale` are an error naming the file."""
     file = Path(path)
-    try:
-        content = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: rubric file not found (--rubric)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the rubric file ({exc})") from None
+    content = read_option_file(path, "rubric", "--rubric")
     if not content.strip():
         raise UsageError(f"{path}: the rubric file is empty")
     if file.suffix.lower() not in _MAPPING_SUFFIXES:
