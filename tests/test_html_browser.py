@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from judgekit.reporting.html import write_comparison_report, write_run_report
-from judgekit.testing.browser import Browser, find_browser
+from judgekit.testing.browser import Browser
 from tests import report_runs
+from tests.browsers import headless_browser
 from tests.test_html_report import comparison
 
 PWNED_CHECK = "return [document.title, window.judgekitPwned === undefined ? null : window.judgekitPwned];"
@@ -29,12 +30,7 @@ PWNED_CHECK = "return [document.title, window.judgekitPwned === undefined ? null
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if find_browser() is None:
-        message = "headless Chromium is not installed (apt-get install chromium chromium-driver)"
-        if os.environ.get("JUDGEKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + "; JUDGEKIT_REQUIRE_BROWSER=1 asks for these tests to run")
-        pytest.skip(message)
-    with Browser() as opened:
+    with headless_browser() as opened:
         opened.emulate(width=1280)  # a 1280 x 900 viewport from the first test on (the window's is smaller)
         yield opened
 

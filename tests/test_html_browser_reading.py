@@ -22,8 +22,9 @@ import pytest
 from judgekit.reporting.html import write_compare_dir_report, write_comparison_report, write_run_report
 from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric
 from judgekit.stats.intervals import Estimate
-from judgekit.testing.browser import Browser, find_browser
+from judgekit.testing.browser import Browser
 from tests import report_runs
+from tests.browsers import headless_browser
 from tests.test_html_report import compare_json
 
 WIDTHS = (400, 1400)
@@ -31,12 +32,7 @@ WIDTHS = (400, 1400)
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if find_browser() is None:
-        message = "headless Chromium is not installed (apt-get install chromium chromium-driver)"
-        if os.environ.get("JUDGEKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + "; JUDGEKIT_REQUIRE_BROWSER=1 asks for these tests to run")
-        pytest.skip(message)
-    with Browser(width=1400) as opened:
+    with headless_browser(width=1400) as opened:
         yield opened
 
 

@@ -11,7 +11,6 @@ they skip, unless JUDGEKIT_REQUIRE_BROWSER=1, where they fail instead.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from judgekit.cli import app
-from judgekit.testing.browser import Browser, find_browser
+from judgekit.testing.browser import Browser
+from tests.browsers import headless_browser
 from tests.helpers import write_jsonl
 
 runner = CliRunner()
@@ -30,12 +30,7 @@ HOSTILE = "<script>window.judgekitPwned = 1</script><img src=x onerror='window.j
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if find_browser() is None:
-        message = "headless Chromium is not installed (apt-get install chromium chromium-driver)"
-        if os.environ.get("JUDGEKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(message + "; JUDGEKIT_REQUIRE_BROWSER=1 asks for these tests to run")
-        pytest.skip(message)
-    with Browser() as opened:
+    with headless_browser() as opened:
         yield opened
 
 
