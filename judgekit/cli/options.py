@@ -83,6 +83,18 @@ SwapBelow = Annotated[
     ),
 ]
 
+SwapAudit = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="With --positions adaptive, also judge this seeded share of the sure items in both orders, to "
+        "estimate (with an exact interval) how many of full swap's verdicts the run kept. 0.1 costs about a "
+        "tenth of the sure items' calls again.",
+        rich_help_panel=JUDGE_PANEL,
+    ),
+]
+
 Seed = Annotated[int, typer.Option(help="Seed for answer order, sampling and bootstrap.", rich_help_panel=JUDGE_PANEL)]
 
 OrderDisagreement = Annotated[

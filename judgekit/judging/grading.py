@@ -37,7 +37,7 @@ from judgekit.judging.reasoning import check_reasoning
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
 from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
-from judgekit.metrics.adaptive import needs_other_order
+from judgekit.metrics.adaptive import AdaptiveRule
 from judgekit.schema import Item, Judgment, Kind, SamplingParams
 from judgekit.store.rundir import atomic_write
 
@@ -198,6 +198,8 @@ class Grading:
             temperature=config.temperature,
             score_pair_templates=pairs,
         )
+        if config.swap_audit and (config.positions != "adaptive" or self.kind != "pairwise"):
+            raise UsageError("--swap-audit audits --positions adaptive on pairwise data; drop it for this run")
         if config.positions == "adaptive" and self.kind == "listwise":
             raise UsageError("--positions adaptive judges pairs; for listwise data use random, fixed or swap")
         if config.positions == "adaptive" and self.kind == "pairwise" and self.scoring.method == "parse":
@@ -345,8 +347,8 @@ class Grading:
         planned_calls = calls.plan(item, setup, extra)
         if len(planned_calls) == 1:
             first = await self._judge(planned_calls[0], setup, executor)
-            unsure = setup.positions == "adaptive" and needs_other_order(first, self.config.swap_below)
-            if unsure and item.kind == "pairwise":
+            rule = AdaptiveRule(self.config.swap_below, self.config.swap_audit, setup.seed)
+            if setup.positions == "adaptive" and item.kind == "pairwise" and rule.wants_other_order(first):
                 await self._judge(calls.other_order(planned_calls[0], setup, extra), setup, executor)
             return
         outcomes = await asyncio.gather(
