@@ -15,6 +15,7 @@ import pytest
 
 from judgekit.testing.rules import refusal
 from judgekit.testing.server import FakeProvider, FakeRequest, Reply
+from tests.cloud_helpers import point_clouds_at
 from tests.helpers import marker_responder, pairwise_rows, rows_of, run, summary_of, write_jsonl
 from tests.test_structured_verdicts import json_judge
 
@@ -28,33 +29,18 @@ THINKING = ["--thinking-budget", "2048", "--max-tokens", "4096"]
 
 
 @pytest.fixture
-def pairs(tmp_path: Path) -> Path:
-    return write_jsonl(tmp_path / "pairs.jsonl", pairwise_rows(6))
-
-
-@pytest.fixture
 def cloud(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeProvider]:
     """One fake serving Gemini, Bedrock and Vertex AI, with each SDK's settings pointed at it."""
 
     def start(responder: Any = json_judge) -> FakeProvider:
-        server = fake_provider(responder)
-        settings = {
-            "GOOGLE_GEMINI_BASE_URL": server.url,
-            "GEMINI_API_KEY": "gemini-key-0123456789abcdef",
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": server.url,
-            "AWS_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "AKIAFAKEJUDGEKIT0001",
-            "AWS_SECRET_ACCESS_KEY": "fake-secret-key-0123456789abcdefghijklmnop",
-            "ANTHROPIC_VERTEX_BASE_URL": f"{server.url}/v1",
-            "CLOUD_ML_REGION": "us-east5",
-            "ANTHROPIC_VERTEX_PROJECT_ID": "judge-project",
-            "GOOGLE_OAUTH_ACCESS_TOKEN": "ya29.fake-access-token-0123456789",
-        }
-        for name, value in settings.items():
-            monkeypatch.setenv(name, value)
-        return server
+        return point_clouds_at(fake_provider(responder), monkeypatch)
 
     return start
+
+
+@pytest.fixture
+def pairs(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "pairs.jsonl", pairwise_rows(6))
 
 
 def _eval(data: Path, judge: str, *extra: str, prompt: str = "pairwise/structured") -> Any:
