@@ -33,7 +33,7 @@ from judgekit.judging.auxiliary import (
     write_steps,
 )
 from judgekit.judging.pricing import Prices
-from judgekit.judging.reasoning import check_reasoning, check_score_method, scoring_capabilities
+from judgekit.judging.reasoning import check_reasoning, check_score_method, reasoning_fields, scoring_capabilities
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
 from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
@@ -240,13 +240,7 @@ class Grading:
             return params
         params = self.scoring.apply(params)
         if config.reasoning_effort is not None or config.thinking_budget is not None:
-            reasoning: dict[str, Any] = {
-                "reasoning_effort": config.reasoning_effort,
-                "thinking_budget": config.thinking_budget,
-            }
-            if config.reasoning_effort is not None or not self._capabilities.thinking_temperature:
-                reasoning["temperature"] = None  # these models take only their default temperature: none is sent
-            params = params.model_copy(update=reasoning)
+            params = params.model_copy(update=reasoning_fields(config, self._capabilities))
         return params
 
     def setup_for(self, template: Template) -> calls.JudgeSetup:

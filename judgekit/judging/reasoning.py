@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from judgekit.backends.base import Capabilities
 from judgekit.config import EvalConfig
@@ -76,3 +77,12 @@ def check_score_method(config: EvalConfig) -> None:
 def scoring_capabilities(config: EvalConfig, capabilities: Capabilities) -> Capabilities:
     """What the score method may count on: no log-probabilities from a reasoning model."""
     return replace(capabilities, logprobs=False) if config.reasoning_effort is not None else capabilities
+
+
+def reasoning_fields(config: EvalConfig, capabilities: Capabilities) -> dict[str, Any]:
+    """The sampling fields the reasoning options set: themselves, and no temperature where the model
+    takes only its default (every reasoning model but Gemini with a thinking budget)."""
+    fields: dict[str, Any] = {"reasoning_effort": config.reasoning_effort, "thinking_budget": config.thinking_budget}
+    if config.reasoning_effort is not None or not capabilities.thinking_temperature:
+        fields["temperature"] = None
+    return fields
