@@ -178,6 +178,18 @@ def test_thinking_with_a_structured_template_offers_the_tool_instead_of_forcing_
     assert {row["item_id"]: row["verdict"] for row in rows_of("run")} == labels()
 
 
+@pytest.mark.parametrize("provider", sorted(JUDGES))
+def test_thinking_that_uses_the_whole_limit_is_truncated_not_read_from_the_thinking(
+    pairs: Path, cloud: Any, provider: str
+) -> None:
+    server = cloud(lambda request: Reply(text="", thinking="Surely [[A]] is better", finish="length"))
+    result = _eval(pairs, JUDGES[provider], *THINKING, prompt="pairwise/verdict")
+    summary = json.loads(result.stdout)
+    assert summary["counts"]["unscored_reasons"] == {"truncated": 6}
+    assert {row["completion"]["texts"][0] for row in rows_of("run")} == {""}
+    assert server.count() == 6  # not retried: the same limit would cut it off again
+
+
 @pytest.mark.parametrize(
     ("judge", "extra", "message"),
     [

@@ -196,7 +196,10 @@ def completion_from_response(response: Any, logprobs: bool) -> Completion:
     """A `GenerateContentResponse` as a `Completion` (thought parts of thinking models left out)."""
     candidates = getattr(response, "candidates", None) or []
     texts = [_candidate_text(candidate) for candidate in candidates]
-    if not any(text.strip() for text in texts):
+    reason = getattr(candidates[0], "finish_reason", None) if candidates else None
+    finish = str(getattr(reason, "value", reason)).lower() if reason is not None else None
+    if not any(text.strip() for text in texts) and finish != "max_tokens":
+        # An empty answer that the token limit ended (thinking used it all) is unscored as truncated.
         blocked = getattr(getattr(response, "prompt_feedback", None), "block_reason", None)
         why = f" (the prompt was blocked: {blocked})" if blocked else ""
         raise ProviderError(f"the server returned an empty completion{why}", kind="malformed", retryable=True)
@@ -205,14 +208,13 @@ def completion_from_response(response: Any, logprobs: bool) -> Completion:
     thoughts = getattr(usage, "thoughts_token_count", None)
     if output_tokens is not None and thoughts:
         output_tokens += thoughts  # thinking tokens are billed as output
-    reason = getattr(candidates[0], "finish_reason", None)
     return Completion(
         texts=texts,
         logprobs=_logprobs(candidates[0]) if logprobs else None,
         prompt_tokens=getattr(usage, "prompt_token_count", None),
         completion_tokens=output_tokens,
         model=getattr(response, "model_version", None),
-        finish_reason=str(getattr(reason, "value", reason)).lower() if reason is not None else None,
+        finish_reason=finish,
     )
 
 
