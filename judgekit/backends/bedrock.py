@@ -11,9 +11,9 @@ endpoint. Converse returns one text and no token log-probabilities, which the ca
 Claude models (ids naming `anthropic.claude`) also take what the anthropic backend sends: a
 structured verdict as one forced tool in `toolConfig` (`record_verdict`, whose `inputSchema` is
 the verdict's schema; offered, not forced, with a thinking budget), read back from the `toolUse`
-block, and a thinking budget in `additionalModelRequestFields`. Other model families forced tool
-choice and thinking differ or lack, so they get neither: their structured templates are read by
-the pattern, and `--thinking-budget` is refused.
+block, and a thinking budget in `additionalModelRequestFields`. Other model families differ in
+forced tool choice and thinking, or lack them, so they get neither: their structured templates
+are read by the pattern (with a warning), and `--thinking-budget` is refused.
 
 boto3 is synchronous, so each call runs on a thread of the backend's own pool (as many threads
 as connections), and botocore's retries are off: the runner retries and backs off itself.
