@@ -64,7 +64,8 @@ class EvalConfig(BaseModel):
     reasoning_effort: ReasoningEffort | None = None
     """OpenAI reasoning models (o-series, gpt-5): how much they reason before answering."""
     thinking_budget: int | None = Field(default=None, ge=1)
-    """Anthropic extended thinking: the tokens the judge may think for before its verdict."""
+    """A thinking budget (Anthropic extended thinking, Gemini thinking_config): the tokens the judge may
+    think for before its verdict."""
     limit: int | None = Field(default=None, ge=1)
     """Judge only the first N items (at least 1)."""
     max_chars: int = 100_000

@@ -159,9 +159,9 @@ ReasoningEffort = Annotated[
 ThinkingBudget = Annotated[
     Optional[int],
     typer.Option(
-        min=1024,
-        help="Anthropic judges: extended thinking with this many tokens (at least 1024, below --max-tokens). "
-        "The verdict is read from the answer after the thinking.",
+        min=1,
+        help="Anthropic, Vertex, Bedrock Claude and Gemini judges: think for this many tokens before the verdict "
+        "(below --max-tokens; Claude takes at least 1024). The verdict is read from the answer after the thinking.",
         rich_help_panel=JUDGE_PANEL,
         show_default=False,
     ),

@@ -33,7 +33,7 @@ from judgekit.judging.auxiliary import (
     write_steps,
 )
 from judgekit.judging.pricing import Prices
-from judgekit.judging.reasoning import check_reasoning
+from judgekit.judging.reasoning import check_reasoning, check_score_method, reasoning_fields, scoring_capabilities
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
 from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
@@ -186,13 +186,14 @@ class Grading:
         """Settle the score method and the sampling parameters of every template for a backend."""
         config = self.config
         self.judge, self.model, self._capabilities = judge, model, capabilities
+        check_score_method(config)
         requested = config.score_method or (
             "auto" if self.mode == "geval" else "samples" if config.samples is not None else "parse"
         )
         pairs = [template.name for template in self.judge_templates() if template.meta.verdict.type == "score_pair"]
         self.scoring = choose(
             requested,
-            capabilities,
+            scoring_capabilities(config, capabilities),
             provider,
             samples=config.samples or DEFAULT_SAMPLES,
             temperature=config.temperature,
@@ -241,9 +242,7 @@ class Grading:
             return params
         params = self.scoring.apply(params)
         if config.reasoning_effort is not None or config.thinking_budget is not None:
-            # Reasoning models take only their default temperature: none is sent.
-            reasoning = {"reasoning_effort": config.reasoning_effort, "thinking_budget": config.thinking_budget}
-            params = params.model_copy(update={"temperature": None, **reasoning})
+            params = params.model_copy(update=reasoning_fields(config, self._capabilities))
         return params
 
     def setup_for(self, template: Template) -> calls.JudgeSetup:
