@@ -29,8 +29,12 @@ $(VENV)/.local-judge: $(BIN)/judgekit
 	$(BIN)/judgekit models prepare qwen2.5-coder-1.5b smollm2-135m
 	@touch $@
 
+# The suite runs on every core (pytest-xdist), one test file per worker at a time, so a file's
+# module-wide set-up (a browser, a loaded model) happens once. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
+
 test: $(BIN)/judgekit
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 demo: install
 	$(BIN)/python scripts/position_bias_demo.py

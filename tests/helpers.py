@@ -45,6 +45,10 @@ def marker_responder(request: Any) -> str:
     return "The first is better.\n[[A]]" if first_good < first_bad else "The second is better.\n[[B]]"
 
 
+FEW_RESAMPLES = ("--resamples", "100")
+"""For `agreement`/`compare` runs whose test reads point values, counts or text, never an interval's
+bounds: the point estimates do not depend on the resample count, and the bootstrap still runs."""
+
 runner = CliRunner()
 
 

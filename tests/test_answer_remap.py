@@ -17,6 +17,7 @@ from judgekit.inputs.datasets import Dataset, ReadOptions, resolve_mapping
 from judgekit.inputs.pairing import flip
 from judgekit.testing.server import FakeProvider
 from tests.gate_helpers import cli, start_judge, summary_json, write_jsonl
+from tests.helpers import FEW_RESAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 ALPACA = ROOT / "datasets" / "alpaca_eval" / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
@@ -176,7 +177,9 @@ def test_the_leaderboard_credits_the_system_that_wrote_the_answer(
 
 # -- agreement: the prediction column follows -------------------------------------------------
 def _agreement(*args: Any) -> dict[str, Any]:
-    result = cli("agreement", ALPACA, "--pred", "preference", "--kind", "pairwise", "--format", "json", *args)
+    result = cli(
+        "agreement", ALPACA, "--pred", "preference", "--kind", "pairwise", "--format", "json", *FEW_RESAMPLES, *args
+    )
     assert result.exit_code == 0, result.output
     return dict(json.loads(result.stdout))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from judgekit.testing.server import FakeProvider
-from tests.helpers import pairwise_rows, run, write_jsonl
+from tests.helpers import FEW_RESAMPLES, pairwise_rows, run, write_jsonl
 
 BUNDLED = Path(__file__).resolve().parents[1] / "datasets"
 ANSWER = re.compile(r"\[Start of Answer ([AB])\]\n(.*?)\n\[End of Answer \1\]", re.S)
@@ -144,13 +144,14 @@ def test_eval_with_three_judges_is_a_majority_panel_with_fleiss_kappa(judges: Fa
 
 def test_agreement_rederives_alpacaeval_win_rate_from_released_annotations() -> None:
     path = BUNDLED / "alpaca_eval" / "annotations_alpaca_eval_gpt4_alpaca-7b.jsonl"
-    result = json_of(run("agreement", str(path), "--pred", "preference", "--kind", "pairwise", "--format", "json"))
+    args = ["agreement", str(path), "--pred", "preference", "--kind", "pairwise", *FEW_RESAMPLES]
+    result = json_of(run(*args, "--format", "json"))
     [row] = result["rows"]
     # preference 1 = output_1 (text_davinci_003, answer A) preferred; alpaca-7b is B.
     assert (row["wins_b"], row["wins_a"], row["ties"]) == (205, 584, 16)
     assert round((1 - row["win_rate"]["value"]) * 100, 4) == 26.4596
     assert round(row["standard_error"] * 100, 4) == 1.5357
-    table = run("agreement", str(path), "--pred", "preference", "--kind", "pairwise")
+    table = run(*args)
     assert table.exit_code == 0 and "26.46" in table.stdout and "1.5357" in table.stdout
 
 

@@ -16,6 +16,7 @@ from sklearn.metrics import cohen_kappa_score
 from judgekit.metrics.distribution import score_bins
 from judgekit.testing.server import FakeProvider
 from tests.gate_helpers import PASS_FAIL_TEMPLATE, cli, points, start_judge, summary_json, write_jsonl
+from tests.helpers import FEW_RESAMPLES
 
 DEMO = Path(__file__).resolve().parents[1] / "datasets" / "demo" / "pairwise.jsonl"
 
@@ -196,7 +197,7 @@ def test_agreement_on_released_scores_reports_the_ceiling_per_judge(
         f'i{i},{judged[i]},"{json.dumps([int(h) for h in humans[i]])}"' for i in range(50)
     ]
     csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = cli("agreement", csv_path, "--pred", "judge", "--kind", "pointwise", "--format", "json")
+    result = cli("agreement", csv_path, "--pred", "judge", "--kind", "pointwise", "--format", "json", *FEW_RESAMPLES)
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)["rows"]
     means = humans.mean(axis=1)
@@ -204,7 +205,7 @@ def test_agreement_on_released_scores_reports_the_ceiling_per_judge(
     assert row["raters"]["alpha_interval"]["value"] == pytest.approx(
         krippendorff.alpha(reliability_data=humans.T.astype(float), level_of_measurement="interval")
     )
-    table = cli("agreement", csv_path, "--pred", "judge", "--kind", "pointwise")
+    table = cli("agreement", csv_path, "--pred", "judge", "--kind", "pointwise", *FEW_RESAMPLES)
     assert "ICC(A,1)" in table.stdout and "judge: Spearman with the mean of the other ratings: judge" in table.stdout
 
 
