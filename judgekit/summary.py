@@ -188,8 +188,9 @@ class JudgeCalibration(BaseModel):
     """The judge's confidence against its agreement with humans (a reliability table)."""
 
     source: str
-    """probability (the judge's probability for its verdict) or order agreement (under swap:
-    1 when both orders agreed, 1/2 when they did not)."""
+    """probability (the judge's probability for its verdict), panel votes (the share of a panel's
+    judges behind its verdict) or order agreement (under swap: 1 when both orders agreed, 1/2
+    when they did not)."""
     n: int
     """Labelled items with a verdict and a confidence."""
     bins: list[ReliabilityRow] = Field(default_factory=list)
@@ -384,14 +385,14 @@ class ConfidenceInfo(BaseModel):
     """How sure the judge was of its item verdicts (defined in `metrics.confidence`)."""
 
     n: int
-    """Scored items with a confidence (probability or agreement of both orders)."""
+    """Scored items with a confidence (probability, a panel's vote share or agreement of both orders)."""
     mean: float
     threshold: float
     """--swap-below: the confidence below which a verdict counts as unsure."""
     below: int
     below_share: float
     sources: dict[str, int] = Field(default_factory=dict)
-    """Items per source: logprobs, samples, probability (a panel's mean) or order agreement."""
+    """Items per source: logprobs, samples, probability (a panel's mean), panel votes or order agreement."""
 
 
 class AdaptiveInfo(BaseModel):

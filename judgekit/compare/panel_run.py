@@ -61,5 +61,12 @@ def _row(outcome: ItemOutcome, judge: str) -> Judgment:
         score=outcome.score,
         pick=outcome.pick,
         probabilities=outcome.probabilities,
+        panel_votes=None if outcome.backing is None or outcome.votes is None else (outcome.backing, outcome.votes),
+        strong=_strong(outcome.grades),
         reason=outcome.reason,
     )
+
+
+def _strong(grades: tuple[str, ...] | None) -> bool | None:
+    """The row's strong flag for the panel's one graded verdict (None: the verdict has no grade)."""
+    return None if not grades else grades[0] in ("A>>B", "B>>A")
