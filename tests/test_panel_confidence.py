@@ -17,6 +17,7 @@ from judgekit.metrics.confidence import Confidence, confidence_info, evidence_ki
 from judgekit.metrics.graded import graded_metrics, panel_grade
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.testing.server import FakeProvider
+from tests.gate_helpers import gate_lines
 from tests.helpers import rows_of, run, write_jsonl
 
 
@@ -232,6 +233,14 @@ def test_panel_run_carries_confidence_and_grades_on_every_path(
     alone = json.loads(Path("s/summary.json").read_text())
     assert alone["pairwise"]["graded"] == summary["pairwise"]["graded"]
     assert alone["leaderboard"] is not None and alone["leaderboard"] == summary["leaderboard"]
+    # --min-win-rate gates the headline win rate by verdicts (2.5 / 4) and says so on a graded run.
+    passed = run("gate", "pan/panel", "--min-win-rate", "0.6", "--min-items", "1")
+    assert passed.exit_code == 0, passed.output
+    failed = run("gate", "pan/panel", "--min-win-rate", "0.63", "--min-items", "1")
+    assert failed.exit_code == 1, failed.output
+    (line,) = gate_lines(failed.stderr)
+    head = "judgekit: gate FAILED: --min-win-rate 63.0%: win rate of A by verdicts (by votes, not gated: 56.2%) 62.5%"
+    assert line.startswith(head) and line.endswith("is below the threshold"), line
     # compare --panel shows the panel's weighted win rate beside its judges'.
     compared = run("compare", data, *_PANEL, "--panel", "-q", "--out", "cmp", "--format", "json")
     assert compared.exit_code == 0, compared.output
@@ -253,3 +262,16 @@ def _check_panel_summary(summary: dict[str, Any]) -> None:
     assert graded["counts"] == {"A>>B": 1, "A>B": 1, "A=B": 1, "B>A": 0, "B>>A": 1}
     assert graded["win_rate"]["value"] == pytest.approx(4.5 / 8)
     assert summary["pairwise"]["win_rate"]["value"] == pytest.approx(2.5 / 4)
+
+
+def test_the_gate_names_the_win_rate_it_checked() -> None:
+    from judgekit.ci.gates import win_rate_metric
+    from judgekit.stats.intervals import Estimate
+    from judgekit.summary import GradedMetrics
+
+    assert win_rate_metric(None) == "win rate of A"
+    counts = {"A>>B": 1, "A>B": 0, "A=B": 0, "B>A": 0, "B>>A": 0}
+    graded = GradedMetrics(strong_weight=3.0, counts=counts, win_rate=Estimate(value=0.5625, n=4))
+    assert win_rate_metric(graded) == "win rate of A by verdicts (by votes, not gated: 56.2%)"
+    unmeasured = GradedMetrics(strong_weight=3.0, counts=counts, win_rate=None)
+    assert win_rate_metric(unmeasured) == "win rate of A by verdicts (by votes, not gated: not measured)"
