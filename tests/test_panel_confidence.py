@@ -163,6 +163,8 @@ def test_combined_grades_give_the_weighted_win_rate_by_hand() -> None:
     # Votes: 3 (A) + 1 (A) + 3 (B) + 1 (tie, half to A) = 8; A's: 3 + 1 + 0 + 0.5 = 4.5.
     assert metrics.win_rate is not None and metrics.win_rate.value == pytest.approx(4.5 / 8)
     assert metrics.counts == {"A>>B": 1, "A>B": 1, "A=B": 1, "B>A": 0, "B>>A": 1}
+    # Under mean (verdicts without probabilities count as certain) the same labels win: same grades.
+    assert [o.grades for o in combine(sets, rule="mean").outcomes] == [o.grades for o in panel.outcomes]
     sets[0].strong_weight = 2.0  # judges that count strong differently: no common weight
     assert combine(sets, rule="majority").strong_weight is None
 
@@ -226,6 +228,11 @@ def test_panel_run_carries_confidence_and_grades_on_every_path(
     rebuilt = run("report", "pan/panel", "--format", "json")
     assert rebuilt.exit_code == 0, rebuilt.output
     _check_panel_summary(json.loads(rebuilt.stdout))
+    # The HTML report of the panel's run shows each verdict's confidence and the calibration.
+    page = run("report", "pan/panel", "--html", "panel.html", "-q")
+    assert page.exit_code == 0, page.output
+    html = Path("panel.html").read_text()
+    assert "confidence from panel votes" in html and ">0.67<" in html and ">0.33<" in html
     # The weighted win rate and Bradley-Terry of the panel's run are those of one judge giving
     # the panel's grades (the "solo" column: the hand-worked combined grades).
     solo = run("eval", data, "-j", "openai/solo", "-p", "pairwise/graded", "--positions", "fixed", "-q", "--out", "s")
