@@ -107,6 +107,9 @@ def test_pointwise_and_listwise_majorities() -> None:
     picks = [[ItemOutcome("0", "ok", pick=pick)] for pick in (0, 0, 1)]
     listwise = _panel(picks, "listwise", rule="majority")
     assert listwise.outcomes[0].pick == 0 and _confidences(listwise) == [2 / 3]
+    assert item_confidence(listwise.outcomes[0], "order agreement") is None
+    # One judge's rotations (N orders) are no two-order agreement: its pick claims no confidence.
+    assert item_confidence(ItemOutcome("0", "ok", pick=1, flipped=True)) is None
 
 
 def test_mean_rule_keeps_its_probability_and_a_table_uses_one_kind() -> None:

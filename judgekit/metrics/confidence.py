@@ -102,8 +102,11 @@ def evidence_kind(outcomes: Iterable[ItemOutcome]) -> SourceKind | None:
 def item_confidence(outcome: ItemOutcome, kind: SourceKind | None = None) -> Confidence | None:
     """The confidence of an item's verdict (see the module docstring); `kind` keeps to one kind
     of evidence (as a calibration table must), else probability is preferred to order agreement."""
-    if outcome.status != "ok" or (outcome.verdict is None and outcome.score is None and outcome.pick is None):
+    if outcome.status != "ok":
         return None
+    if outcome.verdict is None and outcome.score is None:  # a listwise pick: only a panel's vote share
+        share = panel_vote_share(outcome.backing, outcome.votes) if outcome.pick is not None else None
+        return None if share is None or kind not in (None, "panel votes") else Confidence(share, "panel votes")
     if kind in (None, "probability"):
         value = verdict_probability(outcome.verdict, outcome.score, outcome.probabilities)
         if value is not None:
