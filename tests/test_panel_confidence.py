@@ -256,6 +256,15 @@ def test_panel_run_carries_confidence_and_grades_on_every_path(
     assert compared.exit_code == 0, compared.output
     panel_row = next(row for row in json.loads(compared.stdout)["rows"] if row["name"].startswith("panel"))
     assert panel_row["graded_win_rate"]["value"] == pytest.approx(4.5 / 8)
+    # ... and its calibration (the same items, labels and vote shares as the panel's run); the
+    # judges alone (parsed verdicts in one order) carry no confidence, so none is claimed for them.
+    assert panel_row["calibration"]["source"] == "panel votes"
+    assert panel_row["calibration"]["ece"] == pytest.approx(1 / 3)
+    others = [row for row in json.loads(compared.stdout)["rows"] if row["name"] != panel_row["name"]]
+    assert len(others) == 3 and all(row["calibration"] is None for row in others)
+    table = run("report", "cmp")
+    assert table.exit_code == 0, table.output
+    assert "ECE (confidence)" in table.output and "0.333" in table.output and "panel votes" in table.output
 
 
 def _check_panel_summary(summary: dict[str, Any]) -> None:

@@ -52,6 +52,14 @@ def _per_order(row: ComparisonRow) -> str:
     return f"{orders.a_first.value * 100:.2f} / {orders.b_first.value * 100:.2f}\n{orders.mean.value * 100:.2f}"
 
 
+def _calibration(row: ComparisonRow) -> str:
+    """The expected calibration error and what the confidence was (probability, panel votes, ...)."""
+    calibration = row.calibration
+    if calibration is None or calibration.ece is None:
+        return "–"
+    return f"{calibration.ece:.3f}\n{calibration.source}"
+
+
 def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
     correlations = [
         ("Spearman", lambda r: num(r.spearman)),
@@ -68,6 +76,7 @@ def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
             ("Agree %", lambda r: pct(r.agreement)),
             ("Agree no ties %", lambda r: pct(r.agreement_without_ties)),
             ("Kappa", lambda r: num(r.kappa)),
+            ("ECE (confidence)", _calibration),
         ]
         if comparison.level != "item":
             columns += correlations
