@@ -2,7 +2,9 @@
 
 The panel's verdict per item is what `judgekit eval -j A -j B -j C` gates and reports on, so it
 is stored the way any run is: run.json (the first member's, naming the panel and its members),
-items.jsonl, and one judgments.jsonl row per item holding the combined verdict. `judgekit
+items.jsonl, and one judgments.jsonl row per item holding the combined verdict (with, under
+majority or unanimous, the votes behind it, `panel_votes`, and, when the judges graded, its
+grade, `strong`). `judgekit
 report`, `judgekit gate`, JUnit, Markdown and HTML then work on it like on any run, offline.
 The directory is derived data: it is rebuilt from the members' runs every time the panel ends.
 """
