@@ -264,7 +264,7 @@ def test_panel_run_carries_confidence_and_grades_on_every_path(
     assert len(others) == 3 and all(row["calibration"] is None for row in others)
     table = run("report", "cmp")
     assert table.exit_code == 0, table.output
-    assert "ECE (confidence)" in table.output and "0.333" in table.output and "panel votes" in table.output
+    assert "calibration error (ECE) 0.333 over 4 labelled items, confidence from panel votes" in table.output
 
 
 def _check_panel_summary(summary: dict[str, Any]) -> None:

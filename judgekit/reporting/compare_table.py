@@ -52,14 +52,6 @@ def _per_order(row: ComparisonRow) -> str:
     return f"{orders.a_first.value * 100:.2f} / {orders.b_first.value * 100:.2f}\n{orders.mean.value * 100:.2f}"
 
 
-def _calibration(row: ComparisonRow) -> str:
-    """The expected calibration error and what the confidence was (probability, panel votes, ...)."""
-    calibration = row.calibration
-    if calibration is None or calibration.ece is None:
-        return "–"
-    return f"{calibration.ece:.3f}\n{calibration.source}"
-
-
 def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
     correlations = [
         ("Spearman", lambda r: num(r.spearman)),
@@ -76,7 +68,6 @@ def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
             ("Agree %", lambda r: pct(r.agreement)),
             ("Agree no ties %", lambda r: pct(r.agreement_without_ties)),
             ("Kappa", lambda r: num(r.kappa)),
-            ("ECE (confidence)", _calibration),
         ]
         if comparison.level != "item":
             columns += correlations
@@ -138,6 +129,13 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
                 f"{row.name}: Spearman with the mean of the other ratings: judge {_short(ceiling.judge_spearman)}, "
                 f"one human {_short(ceiling.human_spearman)}; human-human alpha {_short(ceiling.alpha_interval)} "
                 f"({ceiling.raters} raters, {ceiling.items} items)"
+            )
+    for row in comparison.rows:  # a line each, not a column: the ranked table is wide already
+        calibration = row.calibration
+        if calibration is not None and calibration.ece is not None:
+            console.print(
+                f"{row.name}: calibration error (ECE) {calibration.ece:.3f} over {calibration.n} labelled items, "
+                f"confidence from {calibration.source}"
             )
     for panel in comparison.panels:
         method = "Cohen's kappa" if panel.method == "cohen" else "Fleiss' kappa"
