@@ -190,3 +190,18 @@ def test_resume_keeps_the_audit(overconfident: FakeProvider, tmp_path: Path) -> 
     assert run("eval", data, "-j", JUDGE, *args).exit_code == 0
     changed = run("eval", "--resume", "run", "--swap-audit", "0.5", "-q")
     assert changed.exit_code == 2 and "swap-audit 0.3 -> 0.5" in changed.stderr
+
+
+def test_panel_and_compare_members_audit(overconfident: FakeProvider, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", quality_rows(CLOSE[:8]))
+    args = [*LOGPROBS, "--positions", "adaptive", "--swap-audit", "1", "-q"]
+    panel = run("eval", data, "-j", JUDGE, "-j", "openai/other-model", *args, "--out", "panel")
+    assert panel.exit_code == 0, panel.output
+    compared = run("compare", data, "-j", JUDGE, *args, "--out", "cmp")
+    assert compared.exit_code == 0, compared.output
+    members = [*Path("panel").rglob("summary.json"), *Path("cmp").rglob("summary.json")]
+    members = [path for path in members if json.loads(path.read_text()).get("adaptive")]
+    assert len(members) == 3  # two panel judges and one compared judge
+    for path in members:
+        info = json.loads(path.read_text())["adaptive"]
+        assert (info["audit"], info["both_orders"], info["kept"]["value"]) == (1.0, 8, 1.0)
