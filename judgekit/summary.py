@@ -348,10 +348,13 @@ class Cost(BaseModel):
 
 
 class StageUsage(BaseModel):
-    """One judge of a cascade: the items it judged, the threshold it kept verdicts at, its calls and cost."""
+    """One judge of a cascade (the items it judged, the threshold it kept verdicts at, its calls and
+    cost) or of a panel (`member`: it judged every item; its calls and cost)."""
 
     stage: int
     judge: str
+    member: bool = False
+    """A panel's judge rather than a cascade's stage."""
     run_dir: str
     """The stage's own run directory (every figure below is over it, every session included)."""
     items: int
@@ -371,6 +374,11 @@ class StageUsage(BaseModel):
     failures: dict[str, int] = Field(default_factory=dict)
     cost_usd: float | None = None
     """At the judge's built-in price; None: no price is known for it."""
+
+    @property
+    def label(self) -> str:
+        """How reports name it: "stage 2 openai/gpt-4o" for a cascade, the judge alone in a panel."""
+        return self.judge if self.member else f"stage {self.stage} {self.judge}"
 
 
 class LeaderboardRow(BaseModel):
@@ -551,4 +559,4 @@ class Summary(BaseModel):
     checklist: ChecklistMetrics | None = None
     """Checklist grading: per-criterion pass rates, the mean checklist score, agreement per criterion."""
     stages: list[StageUsage] | None = None
-    """A cascade's verdicts: each judge's calls, tokens and cost (`counts` and `cost` add them up)."""
+    """A cascade's or a panel's verdicts: each judge's calls, tokens and cost (`counts` and `cost` add them up)."""

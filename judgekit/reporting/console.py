@@ -184,10 +184,9 @@ def cost_text(summary: Summary) -> str:
 
 
 def stages_cost_text(stages: list[StageUsage], cost: Cost | None) -> str:
-    """A cascade's cost: the total when every judge has a price, and each stage's part."""
+    """A cascade's or a panel's cost: the total when every judge has a price, and each judge's part."""
     parts = "; ".join(
-        f"stage {one.stage} {one.judge}: {'no price known' if one.cost_usd is None else format_usd(one.cost_usd)}"
-        for one in stages
+        f"{one.label}: {'no price known' if one.cost_usd is None else format_usd(one.cost_usd)}" for one in stages
     )
     total = format_usd(cost.usd) if cost is not None else "unknown"
     return f"{total} ({parts})"
@@ -289,7 +288,7 @@ def calls_phrase(summary: Summary) -> str:
     if counts.resumed:
         text += f" ({counts.resumed} resumed from an earlier session)"
     if summary.stages:
-        text += " (" + "; ".join(f"stage {one.stage} {one.judge}: {one.calls} made" for one in summary.stages) + ")"
+        text += " (" + "; ".join(f"{one.label}: {one.calls} made" for one in summary.stages) + ")"
     return text
 
 
