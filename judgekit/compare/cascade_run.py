@@ -19,7 +19,6 @@ from pathlib import Path
 from judgekit.api import EvalResult, Prepared, execute, prepare
 from judgekit.inputs.subsets import write_subset
 from judgekit.judging.progress import NullProgress, Progress
-from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, without_confidence
 from judgekit.metrics.cascade_thresholds import (
     DEFAULT_ERROR_LEVEL,
@@ -32,6 +31,7 @@ from judgekit.metrics.cascade_thresholds import (
     split_labelled,
     stage_error_level,
 )
+from judgekit.metrics.items import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
 from judgekit.store.rundir import RunDir, slug
 

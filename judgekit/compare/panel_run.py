@@ -17,7 +17,7 @@ from pathlib import Path
 from judgekit.errors import RunDirError
 from judgekit.inputs.checklists import ALL_CALL
 from judgekit.manifest import PanelRecord, load_manifest
-from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.items import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir
