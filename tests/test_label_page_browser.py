@@ -224,9 +224,11 @@ def _own_tab(browser: Browser) -> Iterator[None]:
     """A new tab for one test (scripts injected into it stay there), closed afterwards."""
     home = browser.driver.current_window_handle
     browser.driver.switch_to.new_window("tab")
+    own = browser.driver.current_window_handle
     try:
         yield
     finally:
+        browser.driver.switch_to.window(own)
         browser.driver.close()
         browser.driver.switch_to.window(home)
 
@@ -292,3 +294,47 @@ def test_labels_an_older_page_kept_in_local_storage_move_over_once(browser: Brow
         assert _settled(browser) == "saved" and _state(browser)["progress"] == "2 of 6 labelled"
         _press(browser, "e")
         assert _exported_labels(downloads) == ["B", "tie"] + [None] * 4
+
+
+# Holds a write transaction on the labels' store from another tab, so the page's own writes wait
+# behind it (IndexedDB runs overlapping readwrite transactions one after the other).
+HOLD_THE_STORE = """
+const done = arguments[arguments.length - 1];
+const request = indexedDB.open("judgekit-labels", 1);
+request.onsuccess = () => {
+  const store = request.result.transaction(["labels", "places"], "readwrite").objectStore("labels");
+  const keepBusy = () => { if (!window.released) store.get(0).onsuccess = keepBusy; };
+  keepBusy();
+  done("held");
+};
+request.onerror = () => done(String(request.error));
+"""
+
+
+def test_a_label_reads_saved_only_once_its_write_completes(browser: Browser, tmp_path: Path) -> None:
+    plan = write_jsonl(
+        tmp_path / "plan.jsonl",
+        [{"id": index, "question": "Held?", "answer": f"answer {index}", "human_score": None} for index in range(3)],
+    )
+    page = tmp_path / "held.html"
+    assert runner.invoke(app, ["labels", "page", str(plan), "-o", str(page)]).exit_code == 0
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    _open(browser, page, downloads)  # loaded (its read would wait behind the held store too)
+    home = browser.driver.current_window_handle
+    with _own_tab(browser):
+        holder = browser.driver.current_window_handle
+        _open(browser, page, downloads)
+        assert browser.driver.execute_async_script(HOLD_THE_STORE) == "held"
+        browser.driver.switch_to.window(home)
+        _press(browser, "7", "\ue007", "k")
+        assert browser.run("return document.body.dataset.storage;") == "saving"
+        assert _saved_note(browser) == "saving…" and "saving…" in browser.text()
+        _press(browser, "j", "4", ".")  # a score half typed while the first write waits...
+        browser.driver.switch_to.window(holder)
+        browser.run("window.released = true;")
+        browser.driver.switch_to.window(home)
+        assert _settled(browser) == "saved"  # ...is still there when the write completes
+        _press(browser, "5", "\ue007", "k")
+        assert _settled(browser) == "saved" and _saved_note(browser) == "saved"
+        assert _state(browser)["current"] == "4.5"

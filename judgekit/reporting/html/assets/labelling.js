@@ -77,7 +77,8 @@
         else unsaved[id] = true;
       });
       if (storage === "saving" && pending === 0) setStorage("saved");
-      render();
+      // Only the note: a full render would also empty a score the labeller is typing meanwhile.
+      setText($("current-saved"), savedNote(idOf(items[at])));
       return done;
     };
     return store.write(changes, at).then(
