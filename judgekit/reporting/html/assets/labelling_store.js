@@ -28,7 +28,11 @@ const judgekitLabelStore = (function () {
         request.result.createObjectStore(LABELS);
         request.result.createObjectStore(PLACES);
       };
-      request.onsuccess = () => resolve(request.result);
+      request.onsuccess = () => {
+        // A later version of the page upgrading the store: step aside (this tab's writes then fail, visibly).
+        request.result.onversionchange = () => request.result.close();
+        resolve(request.result);
+      };
       request.onerror = () => reject(request.error || new Error("the browser refused to open its storage"));
     });
   }
