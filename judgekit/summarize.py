@@ -16,6 +16,7 @@ from judgekit.judging.planning import grading_info
 from judgekit.judging.pricing import resolve_prices, spent
 from judgekit.judging.scoring import scoring_info
 from judgekit.manifest import RunManifest, load_manifest
+from judgekit.metrics.adaptive import kept_warning
 from judgekit.metrics.aggregate import Aggregation, ItemOutcome, aggregate
 from judgekit.metrics.confidence import item_confidence
 from judgekit.metrics.failures import failure_reasons
@@ -60,6 +61,7 @@ def finish(
         disagreement=config.order_disagreement,
         labels_are_random=labels_are_random or config.labels_are_random,
         swap_below=config.swap_below,
+        swap_audit=config.swap_audit,
         checklist_calls=_checklist_calls(manifest),
         strong_weight=strong_weight_of(manifest),
     )
@@ -218,6 +220,9 @@ def _warnings(result: Aggregation, manifest: RunManifest) -> list[str]:
         )
     if result.bias is not None:
         warnings.extend(flag.message for flag in result.bias.flags)
+    audit = kept_warning(result.adaptive)
+    if audit:
+        warnings.append(audit)
     scoring = manifest.resolved.get("grading", {}).get("scoring") or {}
     warnings.extend(scoring.get("warnings") or [])
     truncated = manifest.dataset.truncated

@@ -413,6 +413,15 @@ class AdaptiveInfo(BaseModel):
     flip_rate: Estimate | None = None
     """Of the items with a verdict in both orders: the share whose verdict changed with the order
     (a selected, unsure subset: not comparable with a swap run's flip rate)."""
+    audit: float = 0.0
+    """--swap-audit: the share of sure first verdicts also judged in the other order."""
+    audited: int = 0
+    """Sure items judged in both orders by the audit."""
+    audit_changed: int = 0
+    """Of those, the items whose combined verdict differs from their first order's."""
+    kept: Estimate | None = None
+    """Estimated share of full swap's verdicts the run kept (see `metrics.adaptive`): exact when
+    every item got both orders, None when sure items were judged once and none was audited."""
 
 
 class CriterionHumans(BaseModel):

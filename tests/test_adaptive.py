@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.judging.calls import shows_swapped
 from judgekit.testing.judges import QualityJudge, answer_text
 from judgekit.testing.server import FakeProvider
@@ -27,6 +28,9 @@ LOGPROBS = ["--score-method", "logprobs"]
 GAPS = [3.0, 0.2, 2.5, 0.5, 4.0, 0.1, 1.2, 2.0]
 """Quality gap of the better answer over the worse one, per item (bias 1.0 below)."""
 BIAS = 1.0
+THRESHOLD = 0.8
+"""The --swap-below these tests give: with GAPS, some first verdicts fall below it and some do not."""
+ADAPTIVE = ["--positions", "adaptive", "--swap-below", str(THRESHOLD)]
 
 
 def quality_rows(gaps: list[float]) -> list[dict[str, Any]]:
@@ -96,9 +100,9 @@ def summary(run_dir: str | Path) -> dict[str, Any]:
 def test_only_unsure_items_get_the_other_order(biased: FakeProvider, tmp_path: Path) -> None:
     rows = quality_rows(GAPS)
     data = write_jsonl(tmp_path / "d.jsonl", rows)
-    result = run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run")
+    result = run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "run")
     assert result.exit_code == 0, result.output
-    want = expected(rows, 0.8)
+    want = expected(rows, THRESHOLD)
     unsure = sum(item["unsure"] for item in want.values())
     assert 0 < unsure < len(rows)  # the data exercises both branches
     assert biased.count() == len(rows) + unsure
@@ -125,7 +129,7 @@ def test_only_unsure_items_get_the_other_order(biased: FakeProvider, tmp_path: P
     values = [item["confidence"] for item in want.values()]
     assert confidence["n"] == len(rows)
     assert confidence["mean"] == pytest.approx(sum(values) / len(values), abs=1e-5)
-    assert confidence["below"] == sum(value < 0.8 for value in values)
+    assert confidence["below"] == sum(value < THRESHOLD for value in values)
 
 
 def test_agrees_with_full_swap_where_it_matters(biased: FakeProvider, tmp_path: Path) -> None:
@@ -133,13 +137,13 @@ def test_agrees_with_full_swap_where_it_matters(biased: FakeProvider, tmp_path: 
     rows = quality_rows(GAPS)
     data = write_jsonl(tmp_path / "d.jsonl", rows)
     swap = run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "swap", "-q", "--out", "swap")
-    adaptive = run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "adaptive")
+    adaptive = run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "adaptive")
     assert swap.exit_code == 0 and adaptive.exit_code == 0
     truth = {row["id"]: row["label"] for row in rows}
     swapped = {key: line["verdict"] for key, line in outcomes("swap").items()}
     assert swapped == truth
     adaptive_verdicts = {key: line["verdict"] for key, line in outcomes("adaptive").items()}
-    wrong_alone = [key for key, item in expected(rows, 0.8).items() if item["verdict"] != truth[key]]
+    wrong_alone = [key for key, item in expected(rows, THRESHOLD).items() if item["verdict"] != truth[key]]
     assert {key for key in truth if adaptive_verdicts[key] != truth[key]} == set(wrong_alone)
 
 
@@ -155,7 +159,7 @@ def test_threshold_edges(biased: FakeProvider, tmp_path: Path, threshold: str, s
 def test_one_item(biased: FakeProvider, tmp_path: Path) -> None:
     rows = quality_rows([0.1])
     data = write_jsonl(tmp_path / "d.jsonl", rows)
-    result = run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run")
+    result = run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "run")
     assert result.exit_code == 0, result.output
     assert biased.count() == 2  # a gap of 0.1 under a bias of 1 is unsure in either order
     info = summary("run")["adaptive"]
@@ -165,7 +169,7 @@ def test_one_item(biased: FakeProvider, tmp_path: Path) -> None:
 def test_all_ties_get_both_orders(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
     server = judge(QualityJudge(tie=0.9))
     data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS[:4]))
-    result = run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run")
+    result = run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "run")
     assert result.exit_code == 0, result.output
     assert server.count() == 8
     assert {line["verdict"] for line in outcomes("run").values()} == {"tie"}
@@ -175,7 +179,7 @@ def test_all_ties_get_both_orders(judge: Callable[..., FakeProvider], tmp_path: 
 def test_all_unscored_get_both_orders_and_stay_unscored(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
     server = judge(lambda request: "I would rather not say.")
     data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS[:3]))
-    result = run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run")
+    result = run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "run")
     assert result.exit_code == 3, result.output  # no item got a verdict: the run failed (documented)
     assert server.count() == 6
     assert summary("run")["counts"]["unscored"] == 3
@@ -206,7 +210,7 @@ def test_stopped_between_the_orders_is_pending_and_resumes_without_paying_twice(
 ) -> None:
     rows = quality_rows([0.1, 3.0, 0.2])
     data = write_jsonl(tmp_path / "d.jsonl", rows)
-    args = ["-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--concurrency", "1"]
+    args = ["-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--concurrency", "1"]
     stopped = run("eval", data, *args, "--out", "run", "--max-calls", "1")
     assert stopped.exit_code == 3, stopped.output
     assert outcomes("run")["item-0"]["status"] == "pending"  # its first order was unsure
@@ -225,12 +229,12 @@ def test_resume_keeps_the_threshold(biased: FakeProvider, tmp_path: Path) -> Non
     assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run").exit_code == 0
     changed = run("eval", "--resume", "run", "--swap-below", "0.9", "-q")
     assert changed.exit_code == 2
-    assert "swap-below 0.8 -> 0.9" in changed.stderr
+    assert f"swap-below {DEFAULT_SWAP_BELOW} -> 0.9" in changed.stderr
 
 
 def test_report_rebuilds_the_same_outcomes_offline(biased: FakeProvider, tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS))
-    assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run").exit_code == 0
+    assert run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "run").exit_code == 0
     before, calls = (Path("run") / "outcomes.jsonl").read_text(), biased.count()
     (Path("run") / "outcomes.jsonl").unlink()
     report = run("report", "run", "--format", "json", "--html", "page.html")
@@ -247,9 +251,9 @@ def test_report_rebuilds_the_same_outcomes_offline(biased: FakeProvider, tmp_pat
 def test_panel_members_judge_adaptively(biased: FakeProvider, tmp_path: Path) -> None:
     rows = quality_rows(GAPS)
     data = write_jsonl(tmp_path / "d.jsonl", rows)
-    result = run("eval", data, "-j", JUDGE, "-j", "openai/other-model", *LOGPROBS, "--positions", "adaptive", "-q")
+    result = run("eval", data, "-j", JUDGE, "-j", "openai/other-model", *LOGPROBS, *ADAPTIVE, "-q")
     assert result.exit_code == 0, result.output
-    unsure = sum(item["unsure"] for item in expected(rows, 0.8).values())
+    unsure = sum(item["unsure"] for item in expected(rows, THRESHOLD).values())
     assert biased.count() == 2 * (len(rows) + unsure)
     members = [path for path in Path("runs").rglob("summary.json") if path.parent.name != "panel"]
     assert len(members) == 2
@@ -261,9 +265,9 @@ def test_panel_members_judge_adaptively(biased: FakeProvider, tmp_path: Path) ->
 def test_compare_judges_adaptively(biased: FakeProvider, tmp_path: Path) -> None:
     rows = quality_rows(GAPS)
     data = write_jsonl(tmp_path / "d.jsonl", rows)
-    result = run("compare", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "cmp")
+    result = run("compare", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "cmp")
     assert result.exit_code == 0, result.output
-    unsure = sum(item["unsure"] for item in expected(rows, 0.8).values())
+    unsure = sum(item["unsure"] for item in expected(rows, THRESHOLD).values())
     assert biased.count() == len(rows) + unsure
     member = next(Path("cmp").rglob("summary.json"))
     assert json.loads(member.read_text())["adaptive"]["calls"] == len(rows) + unsure
@@ -280,7 +284,8 @@ def test_vote_share_of_samples_decides_the_other_order(judge: Callable[..., Fake
 
     server = judge(responder)
     data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS[:3]))
-    args = ["--score-method", "samples", "--samples", "4", "--positions", "adaptive", "-q", "--out", "run"]
+    args = ["--score-method", "samples", "--samples", "4", "--positions", "adaptive", "--swap-below", "0.8"]
+    args += ["-q", "--out", "run"]
     result = run("eval", data, "-j", JUDGE, *args)
     assert result.exit_code == 0, result.output
     assert server.count() == 3 + 1
@@ -292,7 +297,7 @@ def test_vote_share_of_samples_decides_the_other_order(judge: Callable[..., Fake
 
 def test_gate_on_an_adaptive_run(biased: FakeProvider, tmp_path: Path) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS))
-    assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "run").exit_code == 0
+    assert run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "run").exit_code == 0
     calls = biased.count()
     passed = run("gate", "run", "--min-win-rate", "0.01", "--min-items", "1", "--max-position-bias", "0.5")
     assert passed.exit_code == 0, passed.output
@@ -306,15 +311,15 @@ def test_the_cache_serves_calls_a_random_run_already_made(biased: FakeProvider, 
     data = write_jsonl(tmp_path / "d.jsonl", rows)
     assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "random", "-q", "--out", "r").exit_code == 0
     assert biased.count() == len(rows)
-    assert run("eval", data, "-j", JUDGE, *LOGPROBS, "--positions", "adaptive", "-q", "--out", "a").exit_code == 0
-    unsure = sum(item["unsure"] for item in expected(rows, 0.8).values())
+    assert run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "a").exit_code == 0
+    unsure = sum(item["unsure"] for item in expected(rows, THRESHOLD).values())
     assert biased.count() == len(rows) + unsure  # only the second orders were new
 
 
 def test_listwise_data_is_refused_before_any_call(biased: FakeProvider, tmp_path: Path) -> None:
     rows = [{"id": "q0", "question": "Which?", "answers": ["one", "two", "three"]}]
     data = write_jsonl(tmp_path / "l.jsonl", rows)
-    result = run("eval", data, "-j", JUDGE, "--positions", "adaptive", "-q")
+    result = run("eval", data, "-j", JUDGE, *ADAPTIVE, "-q")
     assert result.exit_code == 2, result.output
     assert "--positions adaptive judges pairs" in result.stderr
     assert biased.count() == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from judgekit.testing.server import FakeProvider
+from tests.cloud_helpers import point_clouds_at
 from tests.gate_helpers import cli
 
 DATA = Path(__file__).resolve().parents[1] / "datasets" / "demo" / "pointwise.jsonl"
@@ -21,21 +22,7 @@ def clouds(fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.Monke
     server = fake_provider(
         lambda request: f"Fine.\nRating: [[{ {'gemini': 6, 'bedrock': 7, 'vertex': 8}[request.api] }]]"
     )
-    settings = {
-        "GOOGLE_GEMINI_BASE_URL": server.url,
-        "GEMINI_API_KEY": "gemini-key",
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": server.url,
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "AKIAFAKE0000",
-        "AWS_SECRET_ACCESS_KEY": "fake-secret",
-        "ANTHROPIC_VERTEX_BASE_URL": server.url,
-        "CLOUD_ML_REGION": "us-east5",
-        "ANTHROPIC_VERTEX_PROJECT_ID": "judge-project",
-        "GOOGLE_OAUTH_ACCESS_TOKEN": "ya29.fake",
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    return server
+    return point_clouds_at(server, monkeypatch)
 
 
 def test_a_panel_of_three_cloud_judges(clouds: FakeProvider) -> None:

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.inputs.parsing import read_samples
-from judgekit.metrics.adaptive import adaptive_info, adaptive_outcome, adaptive_threshold, needs_other_order
+from judgekit.metrics.adaptive import AdaptiveRule, adaptive_info, adaptive_outcome, adaptive_rule, needs_other_order
 from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.confidence import Confidence, confidence_info, item_confidence, row_confidence
 from judgekit.schema import Judgment, VerdictSpec
@@ -114,28 +115,31 @@ def test_which_first_answers_need_the_other_order(first: Judgment, threshold: fl
     assert needs_other_order(first, threshold) is needed
 
 
+RULE = AdaptiveRule(threshold=0.8)
+
+
 def test_outcome_of_one_order() -> None:
     sure = row("BA", verdict="B", probabilities={"A": 0.1, "B": 0.9}, method="logprobs")
-    assert adaptive_outcome("x", {"BA": sure}, 0.8, None) == ItemOutcome(
+    assert adaptive_outcome("x", {"BA": sure}, RULE, None) == ItemOutcome(
         "x", "ok", verdict="B", probabilities=sure.probabilities, method="logprobs"
     )
     unsure = row(verdict="A", probabilities={"A": 0.6, "B": 0.4}, method="logprobs")
-    assert adaptive_outcome("x", {"AB": unsure}, 0.8, None).status == "pending"
-    assert adaptive_outcome("x", {"AB": row(status="error", reason="boom")}, 0.8, None).status == "error"
-    assert adaptive_outcome("x", {}, 0.8, None).status == "pending"
+    assert adaptive_outcome("x", {"AB": unsure}, RULE, None).status == "pending"
+    assert adaptive_outcome("x", {"AB": row(status="error", reason="boom")}, RULE, None).status == "error"
+    assert adaptive_outcome("x", {}, RULE, None).status == "pending"
 
 
 def test_outcome_of_both_orders() -> None:
     unscored = row("AB", status="unscored", reason="no verdict")
     answered = row("BA", verdict="B")
-    assert adaptive_outcome("x", {"AB": unscored, "BA": answered}, 0.8, None).verdict == "B"
-    both_unscored = adaptive_outcome("x", {"AB": unscored, "BA": row("BA", status="unscored")}, 0.8, None)
+    assert adaptive_outcome("x", {"AB": unscored, "BA": answered}, RULE, None).verdict == "B"
+    both_unscored = adaptive_outcome("x", {"AB": unscored, "BA": row("BA", status="unscored")}, RULE, None)
     assert both_unscored.status == "unscored"
     tie, decisive = row("AB", verdict="tie"), row("BA", verdict="A")
-    assert adaptive_outcome("x", {"AB": tie, "BA": decisive}, 0.8, "decisive").verdict == "A"
-    assert adaptive_outcome("x", {"AB": tie, "BA": decisive}, 0.8, "tie").verdict == "tie"
-    assert adaptive_outcome("x", {"AB": tie, "BA": decisive}, 0.8, "drop").status == "dropped"
-    agreed = adaptive_outcome("x", {"AB": row(verdict="A"), "BA": row("BA", verdict="A")}, 0.8, None)
+    assert adaptive_outcome("x", {"AB": tie, "BA": decisive}, RULE, "decisive").verdict == "A"
+    assert adaptive_outcome("x", {"AB": tie, "BA": decisive}, RULE, "tie").verdict == "tie"
+    assert adaptive_outcome("x", {"AB": tie, "BA": decisive}, RULE, "drop").status == "dropped"
+    agreed = adaptive_outcome("x", {"AB": row(verdict="A"), "BA": row("BA", verdict="A")}, RULE, None)
     assert (agreed.verdict, agreed.flipped) == ("A", False)
 
 
@@ -148,18 +152,19 @@ def test_calls_saved_by_hand() -> None:
         ItemOutcome("3", "pending"),  # stopped between its orders: not counted yet
         ItemOutcome("4", "pending"),
     ]
-    info = adaptive_info(rows, outcomes, 0.8)
+    info = adaptive_info(rows, outcomes, RULE)
     assert (info.items, info.both_orders, info.calls, info.full_swap_calls, info.saved) == (3, 1, 4, 6, 2)
     assert info.calls_per_item == pytest.approx(4 / 3, abs=1e-4)
     assert info.flip_rate is not None and (info.flip_rate.value, info.flip_rate.n) == (1.0, 1)
-    empty = adaptive_info([], [], 0.8)
+    empty = adaptive_info([], [], RULE)
     assert (empty.items, empty.calls, empty.calls_per_item, empty.flip_rate) == (0, 0, 0.0, None)
 
 
-def test_threshold_applies_only_to_adaptive_runs() -> None:
-    assert adaptive_threshold("swap", 0.5) is None
-    assert adaptive_threshold("adaptive", 0.5) == 0.5
-    assert adaptive_threshold("adaptive", None) == 0.8
+def test_rule_applies_only_to_adaptive_runs() -> None:
+    assert adaptive_rule("swap", 0.5) is None
+    assert adaptive_rule("adaptive", 0.5) == AdaptiveRule(0.5, 0.0, 0)
+    assert adaptive_rule("adaptive", None, None, None) == AdaptiveRule(DEFAULT_SWAP_BELOW, 0.0, 0)
+    assert adaptive_rule("adaptive", 0.6, 0.2, 7) == AdaptiveRule(0.6, 0.2, 7)
 
 
 def test_adaptive_flip_rate_is_reported_but_never_flagged() -> None:

@@ -87,7 +87,8 @@ def test_thinking_with_a_structured_template_offers_the_tool_instead_of_forcing_
     [
         ("anthropic/c", ["--reasoning-effort", "low"], "--reasoning-effort needs an OpenAI-compatible judge"),
         ("mock/first", ["--reasoning-effort", "low"], "--reasoning-effort needs an OpenAI-compatible judge"),
-        ("openai/o", ["--thinking-budget", "2048"], "--thinking-budget needs an Anthropic judge"),
+        ("openai/o", ["--thinking-budget", "2048"], "--thinking-budget needs a judge that can think"),
+        ("anthropic/c", ["--thinking-budget", "512", "--max-tokens", "4096"], "at least 1024 tokens for anthropic/c"),
         ("anthropic/c", ["--thinking-budget", "2048"], "pass --max-tokens 3072 or more"),
         ("anthropic/c", [*THINKING, "--temperature", "0"], "drop --temperature"),
         ("openai/o", ["--reasoning-effort", "low", "--thinking-budget", "2048"], "cannot be combined"),
@@ -107,7 +108,10 @@ def test_a_panel_refuses_an_option_one_of_its_judges_cannot_take(pairs: Path, bo
     server = both()
     result = run("eval", pairs, "-j", "anthropic/c", "-j", "openai/o", *THINKING, "-q", "--out", "pan")
     assert result.exit_code == 2, result.output
-    assert "--thinking-budget needs an Anthropic judge (anthropic/); openai/o cannot take it" in result.stderr
+    assert (
+        "--thinking-budget needs a judge that can think (anthropic/, vertex/, gemini/, bedrock/ Claude); openai/o cannot take it"
+        in result.stderr
+    )
     assert server.count() == 0
 
 
@@ -141,6 +145,39 @@ def test_resume_keeps_the_reasoning_options_and_refuses_to_change_them(pairs: Pa
     resumed = run("eval", "--resume", "run", "--format", "json", "-q", "--max-calls", "100")
     assert summary_of(resumed)["counts"]["scored"] == 4
     assert [e.request.body["reasoning_effort"] for e in server.recorded] == ["medium"] * 4
+
+
+# -- reasoning models return no log-probabilities ----------------------------------------------------
+LOGPROBS_WITH_EFFORT = ["--reasoning-effort", "low", "--score-method", "logprobs"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["eval", "-j", "openai/o"],
+        ["eval", "-j", "openai/o", "-j", "openai/p"],
+        ["eval", "-j", "openai/o", "--batch", *FAST_BATCH],
+        ["compare", "-j", "openai/o", "-p", "pairwise/verdict", "-p", "pairwise/direct"],
+    ],
+    ids=["one judge", "panel", "batch", "compare"],
+)
+def test_logprobs_with_a_reasoning_effort_is_refused_on_every_path(pairs: Path, both: Any, command: list[str]) -> None:
+    server = both(batches=BatchBehaviour())
+    result = run(command[0], pairs, *command[1:], *LOGPROBS_WITH_EFFORT, "-q", "--out", "out")
+    assert result.exit_code == 2, result.output
+    assert "--score-method logprobs cannot go with --reasoning-effort" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert server.count() == 0
+
+
+def test_auto_weighs_samples_for_a_reasoning_model(pairs: Path, both: Any) -> None:
+    server = both()
+    result = _eval(pairs, "openai/o", "--reasoning-effort", "low", "--score-method", "auto", "--samples", "3")
+    summary = summary_of(result)
+    assert summary["counts"]["scored"] == 4
+    assert summary["scoring"]["method"] == "samples"
+    bodies = [entry.request.body for entry in server.recorded]
+    assert bodies and all("logprobs" not in body and "temperature" not in body for body in bodies)
 
 
 # -- cut off by the token limit ----------------------------------------------------------------

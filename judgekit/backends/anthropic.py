@@ -28,6 +28,9 @@ OFFICIAL_URL = "https://api.anthropic.com"
 PLACEHOLDER_KEY = "judgekit-no-key"
 VERDICT_TOOL = "record_verdict"
 """The tool a structured verdict is asked through: its input schema is the verdict's schema."""
+VERDICT_TOOL_DESCRIPTION = "Record your verdict."
+CAPABILITIES = Capabilities(logprobs=False, n=False, seed=False, structured=True, thinking=True)
+"""Claude's Messages API, wherever it is served (Anthropic, Vertex AI)."""
 
 
 class AnthropicBackend:
@@ -54,7 +57,7 @@ class AnthropicBackend:
         self._credentials = {"api_key": api_key, "auth_token": auth_token if api_key is None else None}
         self._timeout = options.timeout
         self._client: Any = None
-        self.capabilities = Capabilities(logprobs=False, n=False, seed=False, structured=True, thinking=True)
+        self.capabilities = CAPABILITIES
 
     @property
     def _anthropic(self) -> Any:
@@ -101,7 +104,7 @@ class AnthropicBackend:
         if budget is not None:
             body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         if request.structured is not None:
-            tool = {"name": VERDICT_TOOL, "description": "Record your verdict.", "input_schema": request.structured}
+            tool = {"name": VERDICT_TOOL, "description": VERDICT_TOOL_DESCRIPTION, "input_schema": request.structured}
             body["tools"] = [tool]
             body["tool_choice"] = {"type": "auto"} if budget is not None else {"type": "tool", "name": VERDICT_TOOL}
         return body

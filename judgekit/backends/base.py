@@ -27,7 +27,11 @@ class Capabilities:
     reasoning_effort: bool = False
     """Takes OpenAI's `reasoning_effort` (o-series and gpt-5 models)."""
     thinking: bool = False
-    """Takes Anthropic's extended thinking budget."""
+    """Takes a thinking budget (Anthropic's extended thinking, Gemini's thinking_config)."""
+    thinking_minimum: int = 1024
+    """The smallest thinking budget the provider takes (Anthropic's is 1,024 tokens)."""
+    thinking_temperature: bool = False
+    """Takes a temperature beside a thinking budget (Gemini); Anthropic takes only its default."""
     scripted: bool = False
     """Answers what it was told to, not what a model wrote (the mock judge): a run of deliberately
     unparseable answers is a dry run of the unscored path, not a mismatch to stop early for."""
@@ -74,6 +78,13 @@ class ChecksModels(Protocol):
     """Can reject a model name offline, before a run starts (the mock's behaviours, say)."""
 
     def check_model(self, model: str) -> None: ...
+
+
+@runtime_checkable
+class CapabilitiesPerModel(Protocol):
+    """Can do more with some models than with others (Bedrock hosts many model families)."""
+
+    def capabilities_for(self, model: str) -> Capabilities: ...
 
 
 @runtime_checkable

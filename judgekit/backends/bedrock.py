@@ -8,6 +8,13 @@ instance role, or a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK; AWS_REGION (or 
 AWS_DEFAULT_REGION, or the profile's region) picks the region; --base-url or AWS_ENDPOINT_URL_BEDROCK_RUNTIME another
 endpoint. Converse returns one text and no token log-probabilities, which the capabilities say.
 
+Claude models (ids naming `anthropic.claude`) also take what the anthropic backend sends: a
+structured verdict as one forced tool in `toolConfig` (`record_verdict`, whose `inputSchema` is
+the verdict's schema; offered, not forced, with a thinking budget), read back from the `toolUse`
+block, and a thinking budget in `additionalModelRequestFields`. Other model families differ in
+forced tool choice and thinking, or lack them, so they get neither: their structured templates
+are read by the pattern (with a warning), and `--thinking-budget` is refused.
+
 boto3 is synchronous, so each call runs on a thread of the backend's own pool (as many threads
 as connections), and botocore's retries are off: the runner retries and backs off itself.
 """
@@ -16,10 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
+from judgekit.backends.anthropic import VERDICT_TOOL, VERDICT_TOOL_DESCRIPTION
 from judgekit.backends.base import BackendOptions, Capabilities
 from judgekit.backends.failures import classify_status, retry_after_seconds, root_cause
 from judgekit.errors import (
@@ -39,6 +49,8 @@ CONNECTIONS = 32
 """Threads and pooled connections; the runner's --concurrency bounds the calls in flight below this."""
 _AUTH_CODES = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"}
 _THROTTLING_CODES = {"ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"}
+CLAUDE = "anthropic.claude"
+"""In every Claude model id and inference profile (`us.anthropic.claude-sonnet-4-5-...`)."""
 
 
 class BedrockBackend:
@@ -79,6 +91,12 @@ class BedrockBackend:
         self._pool: ThreadPoolExecutor | None = None
         self.capabilities = Capabilities(logprobs=False, n=False, seed=False)
 
+    def capabilities_for(self, model: str) -> Capabilities:
+        """Claude on Bedrock takes a forced tool and a thinking budget; other families get neither."""
+        if CLAUDE in model:
+            return replace(self.capabilities, structured=True, thinking=True)
+        return self.capabilities
+
     @property
     def timeout(self) -> float:
         return float(self._timeout)
@@ -117,6 +135,18 @@ class BedrockBackend:
         body: dict[str, Any] = {"modelId": request.model, "messages": messages, "inferenceConfig": inference}
         if system:
             body["system"] = system
+        budget = request.params.thinking_budget
+        if budget is not None:  # passed through to Claude as the Messages API's own field
+            body["additionalModelRequestFields"] = {"thinking": {"type": "enabled", "budget_tokens": budget}}
+        if request.structured is not None:
+            spec = {
+                "name": VERDICT_TOOL,
+                "description": VERDICT_TOOL_DESCRIPTION,
+                "inputSchema": {"json": request.structured},
+            }
+            # Claude refuses a forced tool while thinking: then the tool is offered and prose is read by the pattern.
+            choice = {"auto": {}} if budget is not None else {"tool": {"name": VERDICT_TOOL}}
+            body["toolConfig"] = {"tools": [{"toolSpec": spec}], "toolChoice": choice}
         return body
 
     async def complete(self, request: JudgeRequest) -> Completion:
@@ -176,10 +206,17 @@ class BedrockBackend:
 
 
 def completion_from_converse(response: Any) -> Completion:
-    """A Converse response (a dict) as a `Completion`."""
+    """A Converse response (a dict) as a `Completion`: the verdict tool's input when it was called,
+    else the text blocks (reasoning blocks are left out)."""
     message = (response.get("output") or {}).get("message") or {}
-    text = "".join(str(block.get("text", "")) for block in message.get("content") or [] if "text" in block)
-    if not text.strip():
+    blocks = [block for block in message.get("content") or [] if isinstance(block, dict)]
+    tool = next((b["toolUse"] for b in blocks if (b.get("toolUse") or {}).get("name") == VERDICT_TOOL), None)
+    if tool is not None:
+        text = json.dumps(tool.get("input"), ensure_ascii=False)
+    else:
+        text = "".join(str(block.get("text", "")) for block in blocks if "text" in block)
+    if not text.strip() and response.get("stopReason") != "max_tokens":
+        # An empty answer that the token limit ended (thinking used it all) is unscored as truncated.
         raise ProviderError("the server returned an empty message", kind="malformed", retryable=True)
     usage = response.get("usage") or {}
     return Completion(

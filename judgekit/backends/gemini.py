@@ -7,6 +7,11 @@ system instruction, `n` samples are `candidate_count` candidates, and log-probab
 from `response_logprobs` with the top `logprobs` alternatives at each step (Gemini allows at
 most 20). The SDK's own retries are off: the runner retries and honours the server's wait, which
 Gemini gives in Retry-After or in a RetryInfo detail of the error body.
+
+A structured verdict is asked for with `response_mime_type: application/json` and the verdict's
+schema in `response_json_schema`, which takes JSON Schema as it is (`response_schema` takes
+Google's OpenAPI subset, without `additionalProperties`); the answer is the JSON text. A thinking
+budget goes in `thinking_config`; thought parts are never read for the verdict.
 """
 
 from __future__ import annotations
@@ -55,7 +60,16 @@ class GeminiBackend:
         self._timeout = options.timeout
         self._client: Any = None
         self._http: Any = None
-        self.capabilities = Capabilities(logprobs=True, max_top_logprobs=MAX_TOP_LOGPROBS, n=True, seed=True)
+        self.capabilities = Capabilities(
+            logprobs=True,
+            max_top_logprobs=MAX_TOP_LOGPROBS,
+            n=True,
+            seed=True,
+            structured=True,
+            thinking=True,
+            thinking_minimum=1,
+            thinking_temperature=True,
+        )
 
     @property
     def timeout(self) -> float:
@@ -108,6 +122,11 @@ class GeminiBackend:
         if params.logprobs:
             config["response_logprobs"] = True
             config["logprobs"] = min(params.top_logprobs or MAX_TOP_LOGPROBS, MAX_TOP_LOGPROBS)
+        if params.thinking_budget is not None:
+            config["thinking_config"] = {"thinking_budget": params.thinking_budget}
+        if request.structured is not None:
+            config["response_mime_type"] = "application/json"
+            config["response_json_schema"] = request.structured
         return contents, config
 
     async def complete(self, request: JudgeRequest) -> Completion:
@@ -177,7 +196,10 @@ def completion_from_response(response: Any, logprobs: bool) -> Completion:
     """A `GenerateContentResponse` as a `Completion` (thought parts of thinking models left out)."""
     candidates = getattr(response, "candidates", None) or []
     texts = [_candidate_text(candidate) for candidate in candidates]
-    if not any(text.strip() for text in texts):
+    reason = getattr(candidates[0], "finish_reason", None) if candidates else None
+    finish = str(getattr(reason, "value", reason)).lower() if reason is not None else None
+    if not any(text.strip() for text in texts) and finish != "max_tokens":
+        # An empty answer that the token limit ended (thinking used it all) is unscored as truncated.
         blocked = getattr(getattr(response, "prompt_feedback", None), "block_reason", None)
         why = f" (the prompt was blocked: {blocked})" if blocked else ""
         raise ProviderError(f"the server returned an empty completion{why}", kind="malformed", retryable=True)
@@ -186,14 +208,13 @@ def completion_from_response(response: Any, logprobs: bool) -> Completion:
     thoughts = getattr(usage, "thoughts_token_count", None)
     if output_tokens is not None and thoughts:
         output_tokens += thoughts  # thinking tokens are billed as output
-    reason = getattr(candidates[0], "finish_reason", None)
     return Completion(
         texts=texts,
         logprobs=_logprobs(candidates[0]) if logprobs else None,
         prompt_tokens=getattr(usage, "prompt_token_count", None),
         completion_tokens=output_tokens,
         model=getattr(response, "model_version", None),
-        finish_reason=str(getattr(reason, "value", reason)).lower() if reason is not None else None,
+        finish_reason=finish,
     )
 
 

@@ -8,7 +8,8 @@ Credentials: a ready access token in GOOGLE_OAUTH_ACCESS_TOKEN (`gcloud auth pri
 else Application Default Credentials found by google-auth (`pip install 'judgekit-cli[vertex]'`):
 GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, or the metadata server
 of a Google Cloud machine. They are looked up when the backend is made, so a run without them
-stops before its first call. Request body, parsing and failures are the anthropic backend's.
+stops before its first call. Request body, parsing and failures are the anthropic backend's, and
+so are a structured verdict (the forced `record_verdict` tool) and a thinking budget.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import importlib.util
 import os
 from typing import Any
 
-from judgekit.backends.anthropic import AnthropicBackend
-from judgekit.backends.base import BackendOptions, Capabilities
+from judgekit.backends.anthropic import CAPABILITIES, AnthropicBackend
+from judgekit.backends.base import BackendOptions
 from judgekit.errors import FatalProviderError, MissingCredentialsError, MissingDependencyError, ProviderError
 from judgekit.redact import redact
 from judgekit.schema import Completion, JudgeRequest
@@ -61,7 +62,7 @@ class VertexBackend(AnthropicBackend):
         self._base_url = options.base_url or os.environ.get(BASE_URL_VARIABLE) or None
         self._timeout = options.timeout
         self._client: Any = None
-        self.capabilities = Capabilities(logprobs=False, n=False, seed=False)
+        self.capabilities = CAPABILITIES
 
     @property
     def client(self) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from judgekit.errors import RunDirError
 from judgekit.manifest import RunManifest, load_manifest
-from judgekit.metrics.adaptive import adaptive_threshold
+from judgekit.metrics.adaptive import adaptive_rule
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.schema import Item, Judgment
 from judgekit.store.rundir import RunDir
@@ -82,8 +82,9 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunView:
         if row.role == "judge":
             by_item[row.item_id][row.call] = row  # a later row (a retry) replaces an earlier one
     rule = manifest.config.order_disagreement
-    below = adaptive_threshold(manifest.config.positions, manifest.config.swap_below)
-    outcomes = [item_outcome(ItemFacts.of(item), by_item.get(item.id, {}), rule, below) for item in items]
+    config = manifest.config
+    adaptive = adaptive_rule(config.positions, config.swap_below, config.swap_audit, config.seed)
+    outcomes = [item_outcome(ItemFacts.of(item), by_item.get(item.id, {}), rule, adaptive) for item in items]
     return RunView(run_dir.path, manifest, summary, items, outcomes, dict(by_item))
 
 

@@ -50,6 +50,7 @@ def compare_command(
     quorum: options.Quorum = None,
     order_disagreement: options.OrderDisagreement = None,
     swap_below: options.SwapBelow = DEFAULT_SWAP_BELOW,
+    swap_audit: options.SwapAudit = 0.0,
     strong_weight: options.StrongWeight = None,
     mode: options.Mode = None,
     domain: options.Domain = "general",
@@ -84,7 +85,7 @@ _SAME_NAME = (
     "dataset", "positions", "seed", "temperature", "max_tokens", "limit", "concurrency", "timeout",
     "max_retries", "retry_base_delay", "max_calls", "max_errors", "cache_dir", "fresh", "group_by", "domain",
     "criterion", "steps", "generate_reference", "rubric", "checklist", "score_method", "samples", "steps_prompt",
-    "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement", "swap_below",
+    "reference_prompt", "max_chars", "truncate", "threads", "order_disagreement", "swap_below", "swap_audit",
     "reasoning_effort", "thinking_budget", "strong_weight",
 )  # fmt: skip
 """compare's options that are EvalConfig fields of the same name."""

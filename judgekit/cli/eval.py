@@ -23,6 +23,7 @@ def eval_command(
     positions: options.Positions = None,
     order_disagreement: options.OrderDisagreement = None,
     swap_below: options.SwapBelow = DEFAULT_SWAP_BELOW,
+    swap_audit: options.SwapAudit = 0.0,
     strong_weight: options.StrongWeight = None,
     panel_rule: options.PanelRule = None,
     quorum: options.Quorum = None,
@@ -228,7 +229,8 @@ def _batch_options(given: dict[str, Any]) -> Any:
 
 _RENAMED = {"no_cache": "cache", "runs_dir": "runs_root"}
 _CONFIG_OPTIONS = {
-    "mode", "prompt", "positions", "order_disagreement", "swap_below", "strong_weight", "seed", "temperature",
+    "mode", "prompt", "positions", "order_disagreement", "swap_below", "swap_audit", "strong_weight", "seed",
+    "temperature",
     "max_tokens", "limit",
     "max_chars", "truncate",
     "concurrency", "timeout", "max_retries", "retry_base_delay", "max_calls", "max_errors", "no_cache", "cache_dir",

@@ -83,6 +83,18 @@ SwapBelow = Annotated[
     ),
 ]
 
+SwapAudit = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="With --positions adaptive, also judge this seeded share of the sure items in both orders, to "
+        "estimate (with an exact interval) how many of full swap's verdicts the run kept. 0.1 costs about a "
+        "tenth of the sure items' calls again.",
+        rich_help_panel=JUDGE_PANEL,
+    ),
+]
+
 Seed = Annotated[int, typer.Option(help="Seed for answer order, sampling and bootstrap.", rich_help_panel=JUDGE_PANEL)]
 
 OrderDisagreement = Annotated[
@@ -147,9 +159,9 @@ ReasoningEffort = Annotated[
 ThinkingBudget = Annotated[
     Optional[int],
     typer.Option(
-        min=1024,
-        help="Anthropic judges: extended thinking with this many tokens (at least 1024, below --max-tokens). "
-        "The verdict is read from the answer after the thinking.",
+        min=1,
+        help="Anthropic, Vertex, Bedrock Claude and Gemini judges: think for this many tokens before the verdict "
+        "(below --max-tokens; Claude takes at least 1024). The verdict is read from the answer after the thinking.",
         rich_help_panel=JUDGE_PANEL,
         show_default=False,
     ),

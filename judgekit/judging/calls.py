@@ -17,7 +17,6 @@ stored, so "A" in a judgment always means the dataset's answer_a.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -39,6 +38,7 @@ from judgekit.schema import (
     Shown,
     VerdictSpec,
 )
+from judgekit.stats.draws import item_coin
 
 ScoreMethod = Literal["parse", "logprobs", "samples"]
 
@@ -84,8 +84,7 @@ class PlannedCall:
 
 def shows_swapped(seed: int, item_id: str) -> bool:
     """The seeded coin of `--positions random`: stable per (seed, item id), fair across items."""
-    digest = hashlib.sha256(f"{seed}\x00{item_id}".encode()).digest()
-    return bool(digest[0] & 1)
+    return item_coin(seed, item_id)
 
 
 def plan(item: Item, setup: JudgeSetup, extra: dict[str, object] | None = None) -> list[PlannedCall]:

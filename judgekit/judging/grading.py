@@ -33,11 +33,11 @@ from judgekit.judging.auxiliary import (
     write_steps,
 )
 from judgekit.judging.pricing import Prices
-from judgekit.judging.reasoning import check_reasoning
+from judgekit.judging.reasoning import check_reasoning, check_score_method, reasoning_fields, scoring_capabilities
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
 from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
-from judgekit.metrics.adaptive import needs_other_order
+from judgekit.metrics.adaptive import AdaptiveRule
 from judgekit.schema import Item, Judgment, Kind, SamplingParams
 from judgekit.store.rundir import atomic_write
 
@@ -186,18 +186,21 @@ class Grading:
         """Settle the score method and the sampling parameters of every template for a backend."""
         config = self.config
         self.judge, self.model, self._capabilities = judge, model, capabilities
+        check_score_method(config)
         requested = config.score_method or (
             "auto" if self.mode == "geval" else "samples" if config.samples is not None else "parse"
         )
         pairs = [template.name for template in self.judge_templates() if template.meta.verdict.type == "score_pair"]
         self.scoring = choose(
             requested,
-            capabilities,
+            scoring_capabilities(config, capabilities),
             provider,
             samples=config.samples or DEFAULT_SAMPLES,
             temperature=config.temperature,
             score_pair_templates=pairs,
         )
+        if config.swap_audit and (config.positions != "adaptive" or self.kind != "pairwise"):
+            raise UsageError("--swap-audit audits --positions adaptive on pairwise data; drop it for this run")
         if config.positions == "adaptive" and self.kind == "listwise":
             raise UsageError("--positions adaptive judges pairs; for listwise data use random, fixed or swap")
         if config.positions == "adaptive" and self.kind == "pairwise" and self.scoring.method == "parse":
@@ -239,9 +242,7 @@ class Grading:
             return params
         params = self.scoring.apply(params)
         if config.reasoning_effort is not None or config.thinking_budget is not None:
-            # Reasoning models take only their default temperature: none is sent.
-            reasoning = {"reasoning_effort": config.reasoning_effort, "thinking_budget": config.thinking_budget}
-            params = params.model_copy(update={"temperature": None, **reasoning})
+            params = params.model_copy(update=reasoning_fields(config, self._capabilities))
         return params
 
     def setup_for(self, template: Template) -> calls.JudgeSetup:
@@ -345,8 +346,8 @@ class Grading:
         planned_calls = calls.plan(item, setup, extra)
         if len(planned_calls) == 1:
             first = await self._judge(planned_calls[0], setup, executor)
-            unsure = setup.positions == "adaptive" and needs_other_order(first, self.config.swap_below)
-            if unsure and item.kind == "pairwise":
+            rule = AdaptiveRule(self.config.swap_below, self.config.swap_audit, setup.seed)
+            if setup.positions == "adaptive" and item.kind == "pairwise" and rule.wants_other_order(first):
                 await self._judge(calls.other_order(planned_calls[0], setup, extra), setup, executor)
             return
         outcomes = await asyncio.gather(

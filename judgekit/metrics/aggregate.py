@@ -13,7 +13,7 @@ from typing import Any
 
 from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.metrics import distribution
-from judgekit.metrics.adaptive import adaptive_info, adaptive_outcome
+from judgekit.metrics.adaptive import AdaptiveRule, adaptive_info, adaptive_outcome, adaptive_rule
 from judgekit.metrics.confidence import confidence_info
 from judgekit.metrics.graded import comparison_credits, graded_metrics, grades_of
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
@@ -123,10 +123,13 @@ class ItemFacts:
 
 
 def item_outcome(
-    facts: ItemFacts, rows: Mapping[str, Judgment], disagreement: str | None = None, swap_below: float | None = None
+    facts: ItemFacts,
+    rows: Mapping[str, Judgment],
+    disagreement: str | None = None,
+    adaptive: AdaptiveRule | None = None,
 ) -> ItemOutcome:
     """The outcome of one item from its judge rows (keyed by call); `disagreement` is one of ORDER_RULES,
-    `swap_below` the threshold of a --positions adaptive run (None for any other; see `adaptive`)."""
+    `adaptive` the rule of a --positions adaptive run (None for any other; see `adaptive`)."""
     if not rows:
         return ItemOutcome(facts.id, "pending")
     if facts.rubric_items is not None and "single" not in rows:  # a panel's combined row is "single"
@@ -138,8 +141,8 @@ def item_outcome(
         from judgekit.metrics.listwise import listwise_outcome
 
         return listwise_outcome(facts, rows)
-    if swap_below is not None and any(call in rows for call in SWAP_CALLS):  # (a panel's rows are "single")
-        return adaptive_outcome(facts.id, rows, swap_below, disagreement)
+    if adaptive is not None and any(call in rows for call in SWAP_CALLS):  # (a panel's rows are "single")
+        return adaptive_outcome(facts.id, rows, adaptive, disagreement)
     if all(call in rows for call in SWAP_CALLS):
         first, second = rows["AB"], rows["BA"]
         for row in (first, second):
@@ -225,6 +228,7 @@ def aggregate(
     disagreement: str | None = None,
     labels_are_random: bool = False,
     swap_below: float = DEFAULT_SWAP_BELOW,
+    swap_audit: float = 0.0,
     checklist_calls: str | None = None,
     strong_weight: float | None = None,
 ) -> Aggregation:
@@ -237,7 +241,8 @@ def aggregate(
     (for the bias figures) and `disagreement` the rule for swapped orders that disagree
     (ORDER_RULES); `labels_are_random` skips the check that human labels were not obviously
     selected (see `human_anchored`); `swap_below` is the confidence threshold (of --positions adaptive,
-    and of the summary's share of unsure verdicts); `checklist_calls` (each or all) marks a checklist run;
+    and of the summary's share of unsure verdicts) and `swap_audit` adaptive's audit share;
+    `checklist_calls` (each or all) marks a checklist run;
     `strong_weight`, given only for a graded template, is the votes a strong preference counts for
     (see `graded`).
     """
@@ -246,8 +251,8 @@ def aggregate(
     facts = [ItemFacts.of(item) for item in items]
     by_item, judge_rows = _judge_rows(facts, rows)
     adaptive = positions == "adaptive"
-    threshold = swap_below if adaptive else None
-    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), disagreement, threshold) for fact in facts]
+    rule = adaptive_rule(positions, swap_below, swap_audit, seed)
+    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), disagreement, rule) for fact in facts]
     counts = _counts(outcomes)
     swapped_adaptively = adaptive and any(row.call in SWAP_CALLS for row in judge_rows)
     kind = facts[0].kind if facts else "pointwise"
@@ -312,8 +317,8 @@ def aggregate(
         },
         human_anchored=human_anchored(facts, outcomes, labels_are_random=labels_are_random),
         confidence=confidence_info(outcomes, swap_below),
-        adaptive=adaptive_info((by_item.get(f.id, {}) for f in facts), outcomes, swap_below)
-        if swapped_adaptively
+        adaptive=adaptive_info((by_item.get(f.id, {}) for f in facts), outcomes, rule)
+        if swapped_adaptively and rule is not None
         else None,
         checklist=checklist,
         listwise=listwise,

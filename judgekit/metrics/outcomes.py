@@ -24,7 +24,7 @@ from judgekit.errors import DatasetError, UsageError
 from judgekit.inputs.datasets import Dataset, Pairing, ReadOptions, resolve_pairing
 from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
-from judgekit.metrics.adaptive import adaptive_threshold
+from judgekit.metrics.adaptive import adaptive_rule
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.metrics.graded import strong_weight_of
 from judgekit.metrics.style import style_counts, text_key
@@ -77,8 +77,9 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
             by_item[row.item_id][row.call] = row
     facts = [ItemFacts.of(item) for item in items]
     rule = manifest.config.order_disagreement
-    below = adaptive_threshold(manifest.config.positions, manifest.config.swap_below)
-    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), rule, below) for fact in facts]
+    config = manifest.config
+    adaptive = adaptive_rule(config.positions, config.swap_below, config.swap_audit, config.seed)
+    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), rule, adaptive) for fact in facts]
     mapping = manifest.dataset.mapping
     template = manifest.template.name or None
     judge = manifest.judge or None

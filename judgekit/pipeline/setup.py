@@ -19,7 +19,7 @@ from judgekit.redact import MASK
 from judgekit.reporting.messages import say
 
 RUN_CHANGING = (
-    "judge", "mode", "prompt", "positions", "swap_below", "score_method", "fields", "criterion", "rubric",
+    "judge", "mode", "prompt", "positions", "swap_below", "swap_audit", "score_method", "fields", "criterion", "rubric",
     "reasoning_effort", "thinking_budget",
 )  # fmt: skip
 """Options that decide the verdicts: `--resume` refuses them when they differ from the stored run.

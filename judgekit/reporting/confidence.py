@@ -26,5 +26,9 @@ def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
         )
         if adaptive.flip_rate is not None:
             text += f", {adaptive.flip_rate.format(percent=True)} of them flipped"
+        if adaptive.audit:
+            text += f"; audit: {adaptive.audit_changed} of {adaptive.audited} sure verdicts changed"
+        if adaptive.kept is not None:
+            text += f"; full swap's verdicts kept: {adaptive.kept.format(percent=True)}"
         rows.append(("Adaptive order", text))
     return rows

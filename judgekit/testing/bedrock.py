@@ -2,7 +2,14 @@
 
     POST /model/<model id, URL-encoded>/converse
     {"messages": [{"role": "user", "content": [{"text": ...}]}], "system": [{"text": ...}],
-     "inferenceConfig": {"maxTokens", "temperature"}}
+     "inferenceConfig": {"maxTokens", "temperature"},
+     "toolConfig": {"tools": [{"toolSpec": {"name", "inputSchema": {"json": ...}}}], "toolChoice": ...},
+     "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": ...}}}
+
+With one tool offered, a reply whose text is a JSON object is a call of that tool (a `toolUse`
+block, stop reason `tool_use`), as Claude answers a forced tool; prose stays a text block (a
+model that ignored the tool). With thinking on (Claude's field, passed through), the message
+starts with a `reasoningContent` block.
 
 botocore signs every request (SigV4) or sends a Bedrock API key as a bearer token; the fake
 checks only the access key id named in the signature's scope (or the token), never the
@@ -19,7 +26,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from judgekit.testing.wire import FakeRequest, Reply, usage_tokens
+from judgekit.testing.wire import FakeRequest, Reply, json_object, usage_tokens
 
 _PATH = re.compile(r"/model/(?P<model>[^/]+)/converse")
 _SCOPE = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/")
@@ -60,9 +67,20 @@ class BedrockDialect:
 
     def answer(self, request: FakeRequest, reply: Reply) -> dict[str, Any]:
         prompt_tokens, completion_tokens = usage_tokens(request, reply)
+        content: list[dict[str, Any]] = []
+        if request.thinking_budget is not None:
+            thought = {"reasoningText": {"text": reply.thinking, "signature": "fake-signature"}}
+            content.append({"reasoningContent": thought})
+        tool_input = json_object(reply.text) if request.schema is not None else None
+        if tool_input is not None:
+            name = request.body["toolConfig"]["tools"][0]["toolSpec"]["name"]
+            content.append({"toolUse": {"toolUseId": "tooluse_fake", "name": name, "input": tool_input}})
+        elif reply.text:
+            content.append({"text": reply.text})
+        stop = "tool_use" if tool_input is not None else "end_turn"
         return {
-            "output": {"message": {"role": "assistant", "content": [{"text": reply.text}] if reply.text else []}},
-            "stopReason": "end_turn",
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": "max_tokens" if reply.finish in ("length", "max_tokens") else stop,
             "usage": {
                 "inputTokens": prompt_tokens,
                 "outputTokens": completion_tokens,

@@ -3,13 +3,19 @@
     POST /<version>/models/<model>:generateContent      key in x-goog-api-key (or ?key=)
     {"contents": [{"role": "user", "parts": [{"text": ...}]}], "systemInstruction": {...},
      "generationConfig": {"temperature", "maxOutputTokens", "candidateCount",
-                          "responseLogprobs", "logprobs", "seed"}}
+                          "responseLogprobs", "logprobs", "seed", "responseMimeType",
+                          "responseJsonSchema", "thinkingConfig": {"thinkingBudget"}}}
 
 The answer carries `candidateCount` candidates; with `responseLogprobs` each has a
 `logprobsResult` (the chosen token and the top `logprobs` alternatives at every step). Errors
 have Google's shape, `{"error": {"code", "message", "status", "details"}}`: a refused key is a
 400 whose ErrorInfo says API_KEY_INVALID, as the real service answers, and a 429 names its wait
 both in Retry-After and in a RetryInfo detail.
+
+A JSON answer is the reply's text as it is: the responder writes JSON for a request with a schema
+(`FakeRequest.schema`), or prose, which is a service that ignored the schema. With a thinking
+budget above 0 each candidate starts with a thought part (`"thought": true`), billed in
+`thoughtsTokenCount`, as thinking models answer.
 """
 
 from __future__ import annotations
@@ -58,22 +64,28 @@ class GeminiDialect:
         count = int(config.get("candidateCount") or 1)
         prompt_tokens, completion_tokens = usage_tokens(request, reply)
         candidates = []
+        thinks = bool(request.thinking_budget)
+        thoughts = [{"text": reply.thinking, "thought": True}] if thinks else []
         for index in range(count):
             candidate: dict[str, Any] = {
-                "content": {"role": "model", "parts": [{"text": reply.text}] if reply.text else []},
-                "finishReason": "STOP",
+                "content": {"role": "model", "parts": thoughts + ([{"text": reply.text}] if reply.text else [])},
+                "finishReason": "MAX_TOKENS" if reply.finish in ("length", "max_tokens") else "STOP",
                 "index": index,
             }
             if config.get("responseLogprobs"):
                 candidate["logprobsResult"] = _logprobs_result(reply, int(config.get("logprobs") or 0))
             candidates.append(candidate)
+        thought_tokens = max(1, len(reply.thinking) // 4) * count if thinks else 0
+        usage = {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": completion_tokens * count,
+            "totalTokenCount": prompt_tokens + completion_tokens * count + thought_tokens,
+        }
+        if thinks:
+            usage["thoughtsTokenCount"] = thought_tokens
         return {
             "candidates": candidates,
-            "usageMetadata": {
-                "promptTokenCount": prompt_tokens,
-                "candidatesTokenCount": completion_tokens * count,
-                "totalTokenCount": prompt_tokens + completion_tokens * count,
-            },
+            "usageMetadata": usage,
             "modelVersion": request.model,
             "responseId": "fake-gemini-response",
         }

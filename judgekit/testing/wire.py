@@ -45,21 +45,33 @@ class FakeRequest:
     @property
     def schema(self) -> dict[str, Any] | None:
         """The JSON schema the answer was asked to follow: OpenAI's `response_format` json_schema,
-        or the input schema of the one tool offered to an Anthropic model."""
-        response_format = self.body.get("response_format") or {}
+        the input schema of the one tool offered to an Anthropic model (or through Bedrock's
+        Converse), or Gemini's `responseJsonSchema` (`responseSchema`)."""
+        body = self.body
+        response_format = body.get("response_format") or {}
+        config = body.get("generationConfig") or {}
+        tools = body.get("tools") or [
+            tool.get("toolSpec") or {} for tool in (body.get("toolConfig") or {}).get("tools") or []
+        ]
         if response_format.get("type") == "json_schema":
             found = (response_format.get("json_schema") or {}).get("schema")
-            return found if isinstance(found, dict) else None
-        tools = self.body.get("tools") or []
-        if len(tools) == 1 and isinstance(tools[0].get("input_schema"), dict):
-            schema: dict[str, Any] = tools[0]["input_schema"]
-            return schema
-        return None
+        elif "responseJsonSchema" in config or "responseSchema" in config:
+            found = config.get("responseJsonSchema") or config.get("responseSchema")
+        elif len(tools) == 1:
+            found = tools[0].get("input_schema") or (tools[0].get("inputSchema") or {}).get("json")
+        else:
+            found = None
+        return found if isinstance(found, dict) else None
 
     @property
     def thinking_budget(self) -> int | None:
-        """Anthropic extended thinking: the budget asked for (None when thinking is off)."""
-        thinking = self.body.get("thinking") or {}
+        """The thinking budget asked for (None when thinking is off): Anthropic's `thinking` (passed
+        through Bedrock's `additionalModelRequestFields`) or Gemini's `thinkingConfig`."""
+        gemini = gemini_thinking_budget(self.body.get("generationConfig") or {})
+        if gemini is not None:
+            return gemini
+        thinking = self.body.get("thinking") or (self.body.get("additionalModelRequestFields") or {}).get("thinking")
+        thinking = thinking or {}
         return int(thinking["budget_tokens"]) if thinking.get("type") == "enabled" else None
 
     @property
@@ -67,6 +79,14 @@ class FakeRequest:
         """A hash of what identifies the request's content (model, messages, sampling)."""
         stable = {k: v for k, v in self.body.items() if k not in ("stream",)}
         return hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()
+
+
+def gemini_thinking_budget(config: dict[str, Any]) -> int | None:
+    """The budget in a Gemini `thinkingConfig`. Google's JSON reads a field by its proto name too, and
+    google-genai sends the fields inside it as it holds them (`thinking_budget`)."""
+    thinking = config.get("thinkingConfig") or {}
+    budget = thinking.get("thinkingBudget", thinking.get("thinking_budget"))
+    return None if budget is None else int(budget)
 
 
 @dataclass
@@ -174,7 +194,8 @@ def openai_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
     }
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
+def json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object a reply's text holds, or None (prose: a reply that ignored a schema)."""
     try:
         data = json.loads(text)
     except ValueError:
@@ -187,7 +208,7 @@ def anthropic_body(request: FakeRequest, reply: Reply) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     if request.thinking_budget is not None:
         content.append({"type": "thinking", "thinking": reply.thinking, "signature": "fake-signature"})
-    tool_input = _json_object(reply.text) if request.schema is not None else None
+    tool_input = json_object(reply.text) if request.schema is not None else None
     if tool_input is not None:  # a structured answer to an offered tool is a call of that tool
         tool = request.body["tools"][0]["name"]
         content.append({"type": "tool_use", "id": "toolu_fake", "name": tool, "input": tool_input})

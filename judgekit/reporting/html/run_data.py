@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.errors import RunDirError
 from judgekit.manifest import load_manifest
-from judgekit.metrics.adaptive import adaptive_threshold
+from judgekit.metrics.adaptive import adaptive_rule
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.reporting.html.derive import Bootstrap
 from judgekit.schema import Item, Judgment
@@ -62,10 +62,12 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunData:
         latest[row.item_id][row.call] = row  # a retried call's newer row replaces the failed one
     facts = [ItemFacts.of(item) for item in items]
     outcomes = []
-    below = adaptive_threshold(config.get("positions"), config.get("swap_below"))
+    adaptive = adaptive_rule(
+        config.get("positions"), config.get("swap_below"), config.get("swap_audit"), config.get("seed")
+    )
     for fact in facts:
         judge_rows = {call: row for call, row in latest.get(fact.id, {}).items() if row.role == "judge"}
-        outcomes.append(item_outcome(fact, judge_rows, config.get("order_disagreement"), below))
+        outcomes.append(item_outcome(fact, judge_rows, config.get("order_disagreement"), adaptive))
     calls = {
         item_id: sorted(rows.values(), key=lambda row: (CALL_ORDER.get(row.call, 9), row.call))
         for item_id, rows in latest.items()

@@ -1,0 +1,108 @@
+"""--positions adaptive on the embedded local judge, against public human labels.
+
+Run with `make bench-adaptive` (or `python benchmarks/adaptive_local.py --items 100`). It needs the
+embedded judge's model (`make install`); on a 2-core machine 100 items take about 10 minutes.
+
+The N shortest pairs of datasets/mt_bench_human_200.jsonl (MT-Bench human judgments, counted in
+characters of question and answers, to keep CPU time down) are judged once under `--positions
+swap` exactly as `judgekit eval` does with no judge given (local/qwen2.5-coder-1.5b, verdict
+probabilities). Every other rule is then run through the same judge cache: `random` asks for one
+of the two orders swap asked for, and `adaptive` for the same first call plus the other order
+when unsure, so their answers are swap's own and cost no new model time. What each rule would
+have paid is the number of distinct judge calls it needed (the run's `judgments.jsonl`).
+
+For each rule: calls per item, the share of swap's verdicts it reproduces, and agreement with the
+human label (ties counted as disagreement, as `summary.human.agreement` does). Printed as a
+Markdown table and written to bench-results/adaptive_local.json. A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "datasets" / "mt_bench_human_200.jsonl"
+HUMAN_VERDICT = {1: "A", 2: "B"}
+
+
+def shortest_pairs(path: Path, items: int) -> dict[str, str]:
+    """Write the N shortest labelled pairs to `path`; return the human verdict per item id."""
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows.sort(key=lambda row: len(row["input"]) + len(row["output_1"]) + len(row["output_2"]))
+    chosen = rows[:items]
+    path.write_text("".join(json.dumps(row) + "\n" for row in chosen), encoding="utf-8")
+    return {row["id"]: HUMAN_VERDICT.get(row["label"], "tie") for row in chosen}
+
+
+def judge(data: Path, out: Path, env: dict[str, str], extra: list[str]) -> tuple[dict[str, str | None], int]:
+    """Run `judgekit eval`; return each item's verdict and the number of distinct judge calls."""
+    command = [sys.executable, "-m", "judgekit", "eval", str(data), "-q", "--out", str(out), "--fresh", *extra]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1):  # 1: a gate or a warning-as-failure, the verdicts are still there
+        raise SystemExit(f"judgekit eval {' '.join(extra)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    outcomes = [json.loads(line) for line in (out / "outcomes.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in (out / "judgments.jsonl").read_text(encoding="utf-8").splitlines()]
+    calls = len({(row["item_id"], row["call"]) for row in rows if row.get("role", "judge") == "judge"})
+    return {entry["item_id"]: entry.get("verdict") for entry in outcomes}, calls
+
+
+def share(matches: list[bool]) -> float:
+    return sum(matches) / len(matches) if matches else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.75, 0.8, 0.9])
+    parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "adaptive_local.json")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "JUDGEKIT_"))}
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        env["JUDGEKIT_CACHE_DIR"] = str(work / "cache")
+        human = shortest_pairs(work / "pairs.jsonl", args.items)
+        rules = [("swap", ["--positions", "swap"]), ("random", ["--positions", "random"])]
+        rules += [(f"adaptive {t:g}", ["--positions", "adaptive", "--swap-below", str(t)]) for t in args.thresholds]
+        verdicts: dict[str, dict[str, str | None]] = {}
+        entries: list[dict[str, Any]] = []
+        for name, extra in rules:
+            verdicts[name], calls = judge(work / "pairs.jsonl", work / name.replace(" ", "-"), env, extra)
+            entries.append({"rule": name, "calls": calls})
+            print(f"{name}: {calls} calls", file=sys.stderr)
+    swap = verdicts["swap"]
+    for entry in entries:
+        got = verdicts[entry["rule"]]
+        entry["calls_per_item"] = round(entry["calls"] / len(human), 4)
+        entry["swap_verdicts_recovered"] = round(share([got.get(key) == swap.get(key) for key in human]), 4)
+        entry["agreement_with_humans"] = round(share([got.get(key) == human[key] for key in human]), 4)
+    print(table(entries, len(human)))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"items": len(human), "rules": entries}, indent=2) + "\n", encoding="utf-8")
+    print(f"(written to {args.output})", file=sys.stderr)
+    return 0
+
+
+def table(entries: list[dict[str, Any]], items: int) -> str:
+    lines = [
+        f"{items} shortest MT-Bench human-labelled pairs, embedded judge (local/qwen2.5-coder-1.5b, logprobs).",
+        "",
+        "| order | calls | calls per item | full-swap verdicts recovered | agreement with humans |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for entry in entries:
+        lines.append(
+            f"| {entry['rule']} | {entry['calls']} | {entry['calls_per_item']:.2f} | "
+            f"{entry['swap_verdicts_recovered']:.1%} | {entry['agreement_with_humans']:.1%} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
