@@ -10,10 +10,14 @@ label), each item with a difficulty d drawn uniformly from [0, 1]:
 
 Each setting runs `judgekit eval` as a user would (log-probabilities, fixed order, no cache):
 the strong judge alone, the cheap judge alone, a cascade at the default `--escalate-below`, and a
-cascade with `--target-agreement 0.9`. Reported per setting: calls per judge, cost at the
-built-in prices, coverage, accuracy against the known answers, and the share of the strong
-judge's verdicts the setting recovers (on the items both gave a verdict). Results are printed
-and written to bench-results/cascade.json. Nothing here asserts a number.
+cascade with `--target-agreement 0.9` (thresholds whose disagreement bound on the calibration
+half is at most 0.1, at the default `--error-level 0.1`). Reported per setting: calls per judge
+and cost at the built-in prices (from the run's summary, which for a cascade adds up its
+stages), coverage, accuracy against the known answers, and the share of the strong judge's
+verdicts the setting recovers (on the items both gave a verdict); for the target setting, each
+stage's threshold, the calibration items it kept and the bound, and the held-apart coverage and
+agreement. Results are printed and written to bench-results/cascade.json. Nothing here asserts
+a number.
 """
 
 from __future__ import annotations
@@ -84,16 +88,14 @@ def run_setting(name: str, args: list[str], data_path: Path, work: Path) -> dict
     judged = from_run_dir(run_dir)
     verdicts = {outcome.item_id: outcome.verdict for outcome in judged.outcomes if outcome.status == "ok"}
     row: dict[str, Any] = {"setting": name, "verdicts": verdicts}
+    summary = json.loads(result.stdout)  # a cascade's summary counts the calls its stages made
+    stages = summary.get("stages") or [{"judge": args[1], "calls": summary["counts"]["calls"]}]
+    row["calls"] = {stage["judge"]: stage["calls"] for stage in stages}
+    row["cost_usd"] = (summary.get("cost") or {}).get("usd", 0.0)
     if (out / "cascade.json").exists():
         record = json.loads((out / "cascade.json").read_text())
-        row["calls"] = {stage["judge"]: stage["calls"] for stage in record["stages"]}
-        row["cost_usd"] = sum(stage["cost_usd"] or 0.0 for stage in record["stages"])
         if record.get("target"):
             row["target"] = record["target"]
-    else:
-        summary = json.loads(result.stdout)
-        row["calls"] = {args[1]: summary["counts"]["calls"]}
-        row["cost_usd"] = (summary.get("cost") or {}).get("usd", 0.0)
     return row
 
 
@@ -147,9 +149,36 @@ def main() -> int:
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"items": len(data), "seed": args.seed, "rows": rows}, indent=2) + "\n")
+    lines.extend(_target_lines(rows))
     print("\n".join(lines))
     print(f"\n(written to {args.output})", file=sys.stderr)
     return 0
+
+
+def _target_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """What --target-agreement chose per stage (threshold, kept calibration items, the disagreement bound)
+    and what the held-apart half measured."""
+    lines = []
+    for row in rows:
+        target = row.get("target")
+        if not target:
+            continue
+        stages = []
+        for index, (threshold, kept, bound) in enumerate(
+            zip(target["thresholds"], target["kept"], target["disagreement_bounds"], strict=True), start=1
+        ):
+            chosen = "none trusted" if threshold is None else f">= {threshold:.3f}, keeps {kept}, bound {bound:.3f}"
+            stages.append(f"stage {index} {chosen}")
+        agreement = target.get("agreement") or {}
+        coverage = target.get("coverage") or {}
+        lines.append(
+            f"{row['setting']}: error level {target['error_level']:g} ({target['stage_error_level']:g} per stage), "
+            f"{target['calibration_items']} calibration items: {'; '.join(stages)}; held apart "
+            f"({target['held_apart_items']} items): coverage {coverage.get('value', 0):.3f}, "
+            f"agreement {agreement.get('value', float('nan')):.3f} "
+            f"[{agreement.get('low', float('nan')):.3f}, {agreement.get('high', float('nan')):.3f}]"
+        )
+    return lines
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from judgekit.config import EvalConfig
 from judgekit.errors import RunDirError
 from judgekit.store.rundir import RunDir
+from judgekit.summary import StageUsage
 
 MANIFEST_VERSION = 1
 Kind = Literal["pairwise", "pointwise", "listwise"]
@@ -92,6 +93,14 @@ class PanelRecord(BaseModel):
     """The members' run directories."""
 
 
+class CascadeRecord(BaseModel):
+    """For a cascade's combined run (`<out>/cascade/`): its judges and what each stage's run did, so the
+    combined run reports the calls and cost that were made in the stages' own directories."""
+
+    judges: list[str]
+    stages: list[StageUsage]
+
+
 class RunManifest(BaseModel):
     """run.json: how a run's judgments were made (enough to resume, re-parse or re-aggregate)."""
 
@@ -113,6 +122,7 @@ class RunManifest(BaseModel):
     """Where requests went (credentials removed)."""
     versions: dict[str, str] = Field(default_factory=dict)
     panel: PanelRecord | None = None
+    cascade: CascadeRecord | None = None
 
     @property
     def kind(self) -> Kind:

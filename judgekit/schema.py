@@ -340,6 +340,9 @@ class Judgment(BaseModel):
     """Listwise: the dataset position (0-based) of the answer the judge picked, mapped back."""
     probabilities: dict[str, float] | None = None
     """Pairwise: P(A), P(B), P(tie); pointwise: P(score) for each allowed score."""
+    panel_votes: tuple[int, int] | None = None
+    """A panel's combined row under majority or unanimous: (judges whose own verdict is the
+    panel's, judges that gave a valid verdict); the verdict's confidence (`metrics.confidence`)."""
     valid_mass: float | None = None
     """Log-probability methods: the probability mass that fell on valid verdicts."""
     method: Literal["parse", "logprobs", "samples"] | None = None

@@ -23,7 +23,7 @@ from judgekit.metrics.failures import failure_reasons
 from judgekit.metrics.graded import strong_weight_of
 from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir, latest_rows
-from judgekit.summary import Cost, Counts, Summary
+from judgekit.summary import Cost, Counts, StageUsage, Summary
 from judgekit.version import __version__
 
 
@@ -67,6 +67,9 @@ def finish(
     )
     counts = _call_counts(result, all_rows)
     counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
+    stages = manifest.cascade.stages if manifest.cascade is not None else None
+    if stages is not None:
+        _add_stages(counts, stages)  # the calls were made in the stages' own run directories
     if status == "complete" and (counts.pending or counts.errors):
         status = "incomplete"
     summary = Summary(
@@ -92,11 +95,12 @@ def finish(
         leaderboard=result.leaderboard,
         scoring=scoring_info(manifest.resolved.get("grading", {}).get("scoring"), all_rows),
         grading=grading_info(manifest.resolved.get("grading"), all_rows),
-        cost=_cost(manifest, all_rows),
+        cost=_cost(manifest, all_rows) if stages is None else _stages_cost(stages),
         human_anchored=result.human_anchored,
         confidence=result.confidence,
         adaptive=result.adaptive,
         checklist=result.checklist,
+        stages=stages,
     )
     run_dir.write_summary(summary.model_dump(mode="json"))
     run_dir.write_outcomes(outcome_line(outcome) for outcome in result.outcomes)
@@ -173,6 +177,29 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
             counts.retries[kind] = counts.retries.get(kind, 0) + number
     counts.failure_reasons = failure_reasons(latest, all_rows)
     return counts
+
+
+def _add_stages(counts: Counts, stages: list[StageUsage]) -> None:
+    """A cascade's combined run holds no call of its own: its calls, tokens and failures are its stages'."""
+    counts.calls = sum(stage.calls for stage in stages)
+    counts.cached = sum(stage.cached for stage in stages)
+    counts.requests = sum(stage.requests for stage in stages)
+    counts.resumed = sum(stage.resumed for stage in stages)
+    counts.prompt_tokens = sum(stage.prompt_tokens for stage in stages)
+    counts.completion_tokens = sum(stage.completion_tokens for stage in stages)
+    counts.retries, counts.failures = {}, {}
+    for stage in stages:
+        for total, part in ((counts.retries, stage.retries), (counts.failures, stage.failures)):
+            for kind, number in part.items():
+                total[kind] = total.get(kind, 0) + number
+
+
+def _stages_cost(stages: list[StageUsage]) -> Cost | None:
+    """A cascade's cost: its stages' together, each at its judge's price; None when one has no price."""
+    if any(stage.cost_usd is None for stage in stages):
+        return None
+    total = round(sum(stage.cost_usd or 0.0 for stage in stages), 6)
+    return Cost(usd=total, list_usd=total, source="each stage at its judge's price (see stages)")
 
 
 def _cost(manifest: RunManifest, rows: list[Judgment]) -> Cost | None:

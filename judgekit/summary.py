@@ -188,8 +188,9 @@ class JudgeCalibration(BaseModel):
     """The judge's confidence against its agreement with humans (a reliability table)."""
 
     source: str
-    """probability (the judge's probability for its verdict) or order agreement (under swap:
-    1 when both orders agreed, 1/2 when they did not)."""
+    """probability (the judge's probability for its verdict), panel votes (the share of a panel's
+    judges behind its verdict) or order agreement (under swap: 1 when both orders agreed, 1/2
+    when they did not)."""
     n: int
     """Labelled items with a verdict and a confidence."""
     bins: list[ReliabilityRow] = Field(default_factory=list)
@@ -338,12 +339,38 @@ class Cost(BaseModel):
     """The same answers at list price (equal to `usd` for a run without batches)."""
     batch_answers: int = 0
     """Answers that came from provider batches (charged at the batch price)."""
-    price_in: float
-    """US dollars per million input tokens."""
-    price_out: float
-    """US dollars per million output tokens."""
+    price_in: float | None = None
+    """US dollars per million input tokens (None: a cascade, each stage at its judge's price; see `stages`)."""
+    price_out: float | None = None
+    """US dollars per million output tokens (None as for `price_in`)."""
     source: str
     """Where the prices came from (the built-in table and its date, or --price-in/--price-out)."""
+
+
+class StageUsage(BaseModel):
+    """One judge of a cascade: the items it judged, the threshold it kept verdicts at, its calls and cost."""
+
+    stage: int
+    judge: str
+    run_dir: str
+    """The stage's own run directory (every figure below is over it, every session included)."""
+    items: int
+    escalated: int = 0
+    """Items it passed on to the next judge."""
+    threshold: float | None = None
+    """Below this confidence a verdict escalated (the last stage: was left for humans); None: none trusted."""
+    disagreement_bound: float | None = None
+    """--target-agreement: the upper bound on the disagreement of the calibration verdicts it kept."""
+    calls: int = 0
+    cached: int = 0
+    requests: int = 0
+    resumed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: dict[str, int] = Field(default_factory=dict)
+    failures: dict[str, int] = Field(default_factory=dict)
+    cost_usd: float | None = None
+    """At the judge's built-in price; None: no price is known for it."""
 
 
 class LeaderboardRow(BaseModel):
@@ -384,14 +411,14 @@ class ConfidenceInfo(BaseModel):
     """How sure the judge was of its item verdicts (defined in `metrics.confidence`)."""
 
     n: int
-    """Scored items with a confidence (probability or agreement of both orders)."""
+    """Scored items with a confidence (probability, a panel's vote share or agreement of both orders)."""
     mean: float
     threshold: float
     """--swap-below: the confidence below which a verdict counts as unsure."""
     below: int
     below_share: float
     sources: dict[str, int] = Field(default_factory=dict)
-    """Items per source: logprobs, samples, probability (a panel's mean) or order agreement."""
+    """Items per source: logprobs, samples, probability (a panel's mean), panel votes or order agreement."""
 
 
 class AdaptiveInfo(BaseModel):
@@ -523,3 +550,5 @@ class Summary(BaseModel):
     """--positions adaptive: calls made and saved, and the flip rate where both orders were judged."""
     checklist: ChecklistMetrics | None = None
     """Checklist grading: per-criterion pass rates, the mean checklist score, agreement per criterion."""
+    stages: list[StageUsage] | None = None
+    """A cascade's verdicts: each judge's calls, tokens and cost (`counts` and `cost` add them up)."""

@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from scipy import stats
 
 from judgekit.testing.server import FakeProvider, FakeRequest, Reply
 from tests.helpers import run, write_jsonl
+from tests.test_cascade_guarantee import binomial_bound, reference_scan
 
 CHEAP, STRONG = "openai/gpt-4o-mini", "openai/gpt-4o"
 Script = Mapping[int, "tuple[str, float] | None"]
@@ -126,6 +127,68 @@ def test_cost_per_judge_is_what_each_stage_was_charged(judge: Callable[..., Fake
     assert (first["judge"], second["judge"]) == (CHEAP, STRONG)
 
 
+def test_the_cascades_summary_counts_the_calls_its_stages_made(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    cheap: Script = {0: ("A", 0.95), 1: ("A", 0.6), 2: ("B", 0.5), 3: ("A", 0.9)}
+    server = judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": SURE_STRONG}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(4))
+    result = cascade(data, "--format", "json", "--markdown", "run.md")
+    assert result.exit_code == 0, result.output
+    assert calls(server) == {"gpt-4o-mini": 4, "gpt-4o": 2}
+    stages = report()["stages"]
+    completions = [
+        json.loads(line)["completion"]
+        for stage in stages
+        for line in (Path(stage["run_dir"]) / "judgments.jsonl").read_text().splitlines()
+    ]
+    tokens = {name: sum(one[name] for one in completions) for name in ("prompt_tokens", "completion_tokens")}
+    for shown in (json.loads(result.stdout), json.loads(Path("out/cascade/summary.json").read_text())):
+        counts = shown["counts"]
+        assert (counts["calls"], counts["cached"], counts["requests"]) == (6, 0, 6)
+        assert (counts["prompt_tokens"], counts["completion_tokens"]) == (
+            tokens["prompt_tokens"],
+            tokens["completion_tokens"],
+        )
+        assert [(one["judge"], one["items"], one["calls"]) for one in shown["stages"]] == [
+            (CHEAP, 4, 4),
+            (STRONG, 2, 2),
+        ]
+        assert [one["cost_usd"] for one in shown["stages"]] == [stage["cost_usd"] for stage in stages]
+        assert shown["cost"]["usd"] == pytest.approx(sum(stage["cost_usd"] for stage in stages), abs=2e-6)
+        assert shown["cost"]["price_in"] is None
+    said = f"6 made, 0 from cache (stage 1 {CHEAP}: 4 made; stage 2 {STRONG}: 2 made)"
+    assert said in Path("run.md").read_text()
+    again = run("report", "out/cascade", "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["counts"]["calls"] == 6 and len(json.loads(again.stdout)["stages"]) == 2
+    table = run("report", "out/cascade", "--html", "page.html")
+    assert table.exit_code == 0, table.output
+    assert "6 made, 0 from cache" in table.stdout
+    page = Path("page.html").read_text()
+    assert f"{CHEAP}: 4 items, 4 calls made, 0 from the cache" in page and "6 (6 made)" in page
+    gated = run("gate", "out/cascade", "--max-unscored", "0.5", "--min-items", "1", "--markdown", "gate.md")
+    assert gated.exit_code == 0, gated.output
+    assert "come from another judge" not in gated.stderr  # each row names its stage's judge, as the record says
+    assert said in Path("gate.md").read_text()
+
+
+def test_a_stage_without_a_price_leaves_the_cascades_cost_unknown(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", rows(3))
+    options = ["--cascade", "mock/random,mock/first", "--positions", "swap", "--abstain-below", "0.9"]
+    result = run("eval", data, *options, "--out", "out", "-q", "--format", "json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["cost"] is None and shown["counts"]["calls"] == sum(one["calls"] for one in shown["stages"]) > 0
+    assert all(one["cost_usd"] is None for one in shown["stages"])
+    gated = run("gate", "out/cascade", "--max-unscored", "1", "--min-items", "1", "--markdown", "gate.md")
+    assert gated.exit_code == 0, gated.output
+    assert (
+        "| Cost | unknown (stage 1 mock/random: no price known; stage 2 mock/first: no price known) |"
+        in Path("gate.md").read_text()
+    )
+
+
 @pytest.mark.parametrize("cache", [[], ["--no-cache"]])
 def test_running_it_again_repeats_no_call(judge: Callable[..., FakeProvider], tmp_path: Path, cache: list[str]) -> None:
     cheap: Script = {0: ("A", 0.95), 1: ("A", 0.6), 2: None, 3: ("B", 0.7)}
@@ -160,34 +223,63 @@ def test_abstained_items_go_to_a_file_labels_plan_reads(judge: Callable[..., Fak
     assert all(row["human_label"] is None for row in drawn)
 
 
-def test_target_agreement_chooses_the_thresholds_worked_by_hand(
-    judge: Callable[..., FakeProvider], tmp_path: Path
-) -> None:
-    # Seed 0 permutes the 8 labelled items as [2 4 3 6 5 0 1 7]: items 2, 4, 3, 6 calibrate, 5, 0, 1, 7 are held apart.
-    cheap: Script = {
-        0: ("A", 0.95), 1: ("B", 0.90), 2: ("A", 0.85), 3: ("A", 0.75),
-        4: ("B", 0.70), 5: ("A", 0.65), 6: ("A", 0.60), 7: ("B", 0.55),
-    }  # fmt: skip
-    # Stage 1 calibration (confidence, right?): (0.85, yes) (0.70, no) (0.75, yes) (0.60, yes). From 0.60 up: 3/4;
-    # from 0.70: 2/3; from 0.75: 2/2 >= 0.9, so the threshold is 0.75 and items 4, 5, 6, 7 escalate.
-    strong: Script = {4: ("A", 0.90), 5: ("A", 0.95), 6: ("B", 0.70), 7: ("A", 0.60)}
-    # Stage 2 calibration: (0.90, yes) (0.70, no): from 0.70 up 1/2, from 0.90 1/1: threshold 0.90; 6 and 7 abstain.
+def test_target_agreement_chooses_guaranteed_thresholds(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
+    # 200 items the humans all call A. The cheap judge's confidence falls from 0.99 by 0.002 per item and it
+    # is wrong on every tenth item from item 67 on; the strong judge is sure (0.97 down by 0.001) and wrong on
+    # every fourth item from item 180 on. Seed 0 splits the labelled items; the thresholds must be what a scan written from the
+    # definition (tests/test_cascade_guarantee.py, bound by root-finding on scipy's binomial tail) finds at
+    # error level 0.1 / 2 judges.
+    n = 200
+    cheap: Script = {i: ("B" if i >= 60 and i % 10 == 7 else "A", round(0.99 - 0.002 * i, 4)) for i in range(n)}
+    strong: Script = {i: ("B" if i >= 180 and i % 4 == 0 else "A", round(0.97 - 0.001 * i, 4)) for i in range(n)}
     server = judge(scripted({"gpt-4o-mini": cheap, "gpt-4o": strong}))
-    data = write_jsonl(tmp_path / "d.jsonl", rows(8))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(n))
     result = cascade(data, "--target-agreement", "0.9")
     assert result.exit_code == 0, result.output
-    assert judged_questions(server, "gpt-4o") == {4, 5, 6, 7}
+
+    order = np.random.default_rng(0).permutation(n)
+    calibration = {int(index) for index in order[:100]}
+    pairs_one = [(confidence_of(cheap, i), says_a(cheap, i)) for i in sorted(calibration)]
+    first = reference_scan(pairs_one, 0.9, 0.05)
+    escalated = {i for i in range(n) if confidence_of(cheap, i) < first}
+    pairs_two = [(confidence_of(strong, i), says_a(strong, i)) for i in sorted(calibration & escalated)]
+    second = reference_scan(pairs_two, 0.9, 0.05)
+    assert first < 1 and second < 1  # the scenario keeps verdicts from both judges
+    assert judged_questions(server, "gpt-4o") == escalated
+
     target = report()["target"]
-    assert target["thresholds"] == [pytest.approx(0.75), pytest.approx(0.90)]
-    assert (target["calibration_items"], target["held_apart_items"], target["evidence"]) == (4, 4, [4, 2])
-    # Held apart: 0 (A, kept at stage 1, right), 1 (B, kept at stage 1, wrong), 5 (A 0.95, kept, right), 7 abstains.
-    assert target["coverage"]["value"] == 0.75 and target["coverage"]["n"] == 4
-    agreement = target["agreement"]
-    assert agreement["value"] == pytest.approx(2 / 3) and agreement["n"] == 3
-    assert agreement["low"] == pytest.approx(stats.beta.ppf(0.025, 2, 2))
-    assert agreement["high"] == pytest.approx(0.975 ** (1 / 3))
-    assert report()["sources"] == {CHEAP: 4, STRONG: 2, "abstained": 2}
-    assert "coverage 0.750 (3 of 4), agreement 0.667" in result.stderr
+    assert target["thresholds"] == [pytest.approx(first), pytest.approx(second)]
+    assert (target["error_level"], target["stage_error_level"], target["fewest"]) == (0.1, 0.05, 29)
+    kept = [sum(value >= first for value, _ in pairs_one), sum(value >= second for value, _ in pairs_two)]
+    assert target["kept"] == kept and target["evidence"] == [len(pairs_one), len(pairs_two)]
+    wrong = [
+        sum(not right for value, right in pairs if value >= threshold)
+        for pairs, threshold in ((pairs_one, first), (pairs_two, second))
+    ]
+    bounds = [binomial_bound(k, m, 0.05) for k, m in zip(wrong, kept, strict=True)]
+    assert target["disagreement_bounds"] == [pytest.approx(bound, abs=1e-9) for bound in bounds]
+    assert all(bound <= 0.1 for bound in bounds)
+    assert [stage["disagreement_bound"] for stage in report()["stages"]] == target["disagreement_bounds"]
+
+    held = [i for i in range(n) if i not in calibration]
+    kept_held = [i for i in held if confidence_of(cheap, i) >= first or confidence_of(strong, i) >= second]
+    right = [i for i in kept_held if says_a(cheap if confidence_of(cheap, i) >= first else strong, i)]
+    assert target["coverage"]["value"] == pytest.approx(len(kept_held) / 100)
+    assert target["agreement"]["value"] == pytest.approx(len(right) / len(kept_held))
+    assert f"disagreement <= {bounds[0]:.3f} with 95% confidence" in result.stderr
+    assert "--target-agreement 0.9 at error level 0.1 (each stage at 0.05)" in result.stderr
+
+
+def confidence_of(script: Script, item: int) -> float:
+    answer = script[item]
+    assert answer is not None
+    return answer[1]
+
+
+def says_a(script: Script, item: int) -> bool:
+    answer = script[item]
+    assert answer is not None
+    return answer[0] == "A"
 
 
 def test_every_item_confident_never_calls_the_next_judge(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
@@ -250,6 +342,10 @@ SERVER_OPTIONS: list[tuple[list[str], str]] = [
     (["--price-in", "1", "--price-out", "2"], "--price-in/--price-out cannot be used with --cascade"),
     (["--escalate-below", "1.5"], "--escalate-below 1.5"),
     (["--target-agreement", "0.9", "--abstain-below", "0.5"], "cannot be used with --target-agreement"),
+    (["--error-level", "0.05"], "--error-level cannot be used without --target-agreement"),
+    (["--target-agreement", "0.9", "--error-level", "1"], "--error-level 1: give a chance above 0 and below 1"),
+    (["--target-agreement", "0.9", "--error-level", "0"], "--error-level 0: give a chance above 0 and below 1"),
+    (["--target-agreement", "1"], "no finite number of labels can guarantee agreement 1"),
     (["--resume", "elsewhere"], "--resume cannot be used with --cascade"),
 ]
 
@@ -272,6 +368,9 @@ def test_cascade_options_without_a_cascade_are_refused(judge: Callable[..., Fake
     result = run("eval", data, "-j", CHEAP, "--abstain-below", "0.5")
     assert result.exit_code == 2
     assert "--abstain-below cannot be used without --cascade" in result.stderr
+    level = run("eval", data, "-j", CHEAP, "--error-level", "0.05")
+    assert level.exit_code == 2
+    assert "--error-level cannot be used without --cascade" in level.stderr
     assert server.recorded == []
 
 
@@ -331,9 +430,11 @@ def test_resume_names_the_cascade_and_repeats_no_call(
     assert report()["abstain_below"] == 0.9 and json.loads(resumed.stdout)["counts"]["scored"] == 4
     again = run("eval", "--resume", where, "-q")
     assert again.exit_code == 0 and calls(server) == {"gpt-4o-mini": 4, "gpt-4o": 4}
-    refused = run("eval", "--resume", where, "--escalate-below", "0.5")
-    assert refused.exit_code == 2
-    assert "a cascade keeps its judges and thresholds" in refused.stderr
+    for option, value in (("--escalate-below", "0.5"), ("--error-level", "0.2"), ("--abstain-below", "0")):
+        refused = run("eval", "--resume", where, option, value)
+        assert refused.exit_code == 2
+        assert f"{option} cannot be used with --resume" in refused.stderr
+        assert "a cascade keeps its judges and thresholds" in refused.stderr
 
 
 def test_a_pointwise_cascade_reads_the_likeliest_score(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
@@ -391,18 +492,51 @@ def test_a_fallback_that_multiplies_calls_is_asked_for_once(tmp_path: Path) -> N
     assert report()["stages"][0]["calls"] == 3  # one request per item, 20 samples in it
 
 
-@pytest.mark.parametrize(("n", "said"), [(1, "no labelled item was held apart"), (2, "coverage 1.000 (1 of 1)")])
+@pytest.mark.parametrize(("n", "said"), [(1, "no labelled item was held apart"), (2, "coverage 0.000 (0 of 1)")])
 def test_target_agreement_on_one_or_two_labelled_items(
     judge: Callable[..., FakeProvider], tmp_path: Path, n: int, said: str
 ) -> None:
     judge(scripted({"gpt-4o-mini": dict.fromkeys(range(n), ("A", 0.7)), "gpt-4o": SURE_STRONG}))
     data = write_jsonl(tmp_path / "d.jsonl", rows(n))
-    result = cascade(data, "--target-agreement", "0.9")
+    result = cascade(data, "--target-agreement", "0.9", "--error-level", "0.2")
     assert result.exit_code == 0, result.output
     target = report()["target"]
     assert (target["calibration_items"], target["held_apart_items"]) == (1, n - 1)
-    assert target["thresholds"][0] == pytest.approx(0.7)  # the one calibration verdict is right
+    assert target["thresholds"] == [None, None]  # one right verdict guarantees nothing
+    assert target["kept"] == [0, 0] and target["disagreement_bounds"] == [None, None]
+    assert report()["sources"] == {"abstained": n}
     assert said in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "no threshold of stage" in line]
+    assert len(lines) == 2  # one line per stage that trusts nothing
+    # Each of the two judges at 0.2 / 2 = 0.1: 22 agreeing items are the fewest (0.9^22 <= 0.1 < 0.9^21).
+    assert "1 calibration items reached it with a verdict and a confidence; at least 22 are needed" in lines[0]
+    assert "(the items it judged escalated)" in lines[0] and "were left for humans" in lines[1]
+    resumed = run("eval", "--resume", "out", "-q")
+    assert resumed.exit_code == 0, resumed.output
+    assert report()["error_level"] == 0.2 and report()["target"]["stage_error_level"] == pytest.approx(0.1)
+
+
+def test_target_agreement_that_no_threshold_passes_says_where_it_stopped(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    # The cheap judge's 30 most confident verdicts are all wrong: its first test (the 22 most confident calibration
+    # verdicts, one judge at error level 0.1) fails, so nothing of it is kept although its other 30 are right.
+    cheap: Script = {i: ("B" if i < 30 else "A", round(0.99 - 0.005 * i, 3)) for i in range(60)}
+    judge(scripted({"gpt-4o-mini": cheap}))
+    data = write_jsonl(tmp_path / "d.jsonl", rows(60))
+    result = cascade(data, "--target-agreement", "0.9", judges=CHEAP)
+    assert result.exit_code == 0, result.output
+    target = report()["target"]
+    assert target["thresholds"] == [None] and (target["stage_error_level"], target["fewest"]) == (0.1, 22)
+    (line,) = [line for line in result.stderr.splitlines() if "no threshold of stage 1" in line]
+    calibration = {int(index) for index in np.random.default_rng(0).permutation(60)[:30]}
+    top = sorted(calibration)[:22]  # confidence falls with the item number: the 22 most confident
+    wrong = sum(i < 30 for i in top)
+    assert (
+        f"its 22 most confident calibration verdicts (confidence >= {confidence_of(cheap, top[-1]):g}) include {wrong}"
+        in line
+    )
+    assert report()["sources"] == {"abstained": 60}
 
 
 def test_a_default_judge_from_the_environment_gives_way_to_the_cascade(

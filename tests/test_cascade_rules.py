@@ -1,5 +1,6 @@
-"""The rules of a cascade on their own: confidence per item, who escalates, abstention, and the
-thresholds `--target-agreement` picks (each against numbers worked by hand)."""
+"""The rules of a cascade on their own: confidence per item, who escalates, abstention, the split
+and the held-apart figures of `--target-agreement` (each against numbers worked by hand; the
+thresholds it picks are checked in tests/test_cascade_guarantee.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, sources, without_confidence
-from judgekit.metrics.cascade_thresholds import NEVER_TRUSTED, held_apart, pick_threshold, split_labelled
+from judgekit.metrics.cascade_thresholds import held_apart, split_labelled
 
 
 def facts(labels: list[str | None]) -> list[ItemFacts]:
@@ -66,26 +67,6 @@ def test_abstention_after_the_last_judge() -> None:
     assert settled[1].outcome.reason is not None and "0.600 < 0.9" in settled[1].outcome.reason
     assert settled[2].outcome is unscored  # its own reason is kept
     assert sources(settled) == {"j": 1, "abstained": 2, "error": 1}
-
-
-@pytest.mark.parametrize(
-    ("pairs", "target", "expected"),
-    [
-        ([], 0.9, NEVER_TRUSTED),  # n = 0: nothing to trust
-        ([(0.7, True)], 0.9, 0.7),  # n = 1
-        ([(0.7, False)], 0.9, NEVER_TRUSTED),
-        ([(0.6, True), (0.9, True)], 1.0, 0.6),  # every verdict right: the lowest confidence keeps all
-        ([(0.6, False), (0.9, False)], 0.1, NEVER_TRUSTED),  # none right
-        # All equal: 3 of 4 agree, which reaches 0.75 and not 0.8.
-        ([(0.5, True), (0.5, True), (0.5, False), (0.5, True)], 0.75, 0.5),
-        ([(0.5, True), (0.5, True), (0.5, False), (0.5, True)], 0.8, NEVER_TRUSTED),
-        # From 0.55 up: 3/5; from 0.6: 3/4; from 0.7: 2/3; from 0.8: 2/2. Target 0.7 -> 0.6; 0.9 -> 0.8.
-        ([(0.55, False), (0.6, True), (0.7, False), (0.8, True), (0.95, True)], 0.7, 0.6),
-        ([(0.55, False), (0.6, True), (0.7, False), (0.8, True), (0.95, True)], 0.9, 0.8),
-    ],
-)
-def test_pick_threshold_by_hand(pairs: list[tuple[float, bool]], target: float, expected: float) -> None:
-    assert pick_threshold(pairs, target) == expected
 
 
 def test_split_is_seeded_and_halves_the_labelled_items() -> None:

@@ -313,8 +313,9 @@ def test_panel_members_and_compare_runs_report_grades(judge: Callable[..., FakeP
     assert result.exit_code == 0, result.output
     member = json.loads(Path("pan/pairwise_graded--openai_one/summary.json").read_text())
     assert member["pairwise"]["graded"]["counts"]["A>>B"] == 4
-    # The panel's own verdict is its rule's label per item: no grades are claimed for it.
-    assert json.loads(Path("pan/panel/summary.json").read_text())["pairwise"]["graded"] is None
+    # Every judge said A>>B, so the panel's verdict keeps that grade (`metrics.graded.panel_grade`).
+    panel = json.loads(Path("pan/panel/summary.json").read_text())["pairwise"]["graded"]
+    assert panel["counts"]["A>>B"] == 4 and panel["win_rate"]["value"] == 1.0
     compared = run(
         "compare", data, "-j", "openai/one", "-p", "pairwise/graded", "-q", "--out", "cmp", "--format", "json"
     )

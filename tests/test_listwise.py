@@ -186,6 +186,15 @@ def test_a_panel_takes_the_majority_pick_and_compare_reports_each_row(picker: Fa
     assert picks == {"strong-1": (7, 10), "middle-2": (2, 10), "weak-3": (1, 10)}  # two of three agree
     panel_summary = summary_of(run("report", "pan/panel", "--format", "json"))
     assert picks_of(panel_summary) == picks
+    # Each pick's confidence is the share of the judges' picks behind it, counted from their runs.
+    members = [rows_of(path.parent) for path in Path("pan").glob("*/judgments.jsonl") if path.parent.name != "panel"]
+    assert len(members) == 3
+    chosen = {row["item_id"]: row["pick"] for row in rows_of("pan/panel")}
+    for line in rows_of("pan/panel", "outcomes.jsonl"):
+        voted = [row["pick"] for rows in members for row in rows if row["item_id"] == line["item_id"]]
+        assert line["confidence"] == round(voted.count(chosen[line["item_id"]]) / len(voted), 6)
+        assert line["confidence_source"] == "panel votes"
+    assert panel_summary["confidence"]["sources"] == {"panel votes": 10}
     compared = run("compare", data, "-j", "openai/judge", "-q", "--out", "cmp", "--format", "json")
     assert compared.exit_code == 0, compared.output
     row = json.loads(compared.stdout)["rows"][0]

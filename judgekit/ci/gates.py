@@ -1,6 +1,6 @@
 """Quality gates: thresholds on a run's metrics that decide a CI job's exit code.
 
-    --min-win-rate    win rate of the candidate A, ties counting one half      (pairwise)
+    --min-win-rate    win rate of A by verdicts, ties one half (graded runs too)   (pairwise)
     --min-score       mean score                                               (pointwise)
     --min-pass-rate   share of scored items that pass (see `passrule`)         (pointwise)
     --max-unscored    share of answered items with no valid verdict            (any run)
@@ -49,7 +49,7 @@ from judgekit.errors import UsageError
 from judgekit.metrics.bias import deviation
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.proportions import share
-from judgekit.summary import HumanAgreement, HumanCorrelation
+from judgekit.summary import GradedMetrics, HumanAgreement, HumanCorrelation
 
 Bound = Literal["min", "max"]
 CiBound = Literal["none", "lower", "upper"]
@@ -258,7 +258,8 @@ def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
     check = Checker(options.on_ci_bound, options.min_items)
     if options.min_win_rate is not None:
         win_rate = summary.pairwise.win_rate if summary.pairwise else None
-        results.append(check("--min-win-rate", "win rate of A", "min", options.min_win_rate, win_rate))
+        metric = win_rate_metric(summary.pairwise.graded if summary.pairwise else None)
+        results.append(check("--min-win-rate", metric, "min", options.min_win_rate, win_rate))
     if options.min_score is not None:
         mean = summary.pointwise.mean if summary.pointwise else None
         results.append(check("--min-score", "mean score", "min", options.min_score, mean, percent=False))
@@ -300,6 +301,16 @@ def evaluate(options: GateOptions, view: RunView) -> list[GateResult]:
 
         results.extend(evaluate_criterion_gates(options.min_criterion_pass, summary, check))
     return results
+
+
+def win_rate_metric(graded: GradedMetrics | None) -> str:
+    """What --min-win-rate checks: the win rate of A by verdicts (ties one half), the summary's
+    headline. On a graded run the summary also shows the win rate by votes (a strong preference
+    counting several); the gate names the one it checked and shows the other beside it."""
+    if graded is None:
+        return "win rate of A"
+    by_votes = "not measured" if graded.win_rate is None else f"{graded.win_rate.value * 100:.1f}%"
+    return f"win rate of A by verdicts (by votes, not gated: {by_votes})"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def _at(manifest: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 def run_warnings(view: RunView) -> list[str]:
     """Judge rows that were made with another judge or template than the run's manifest says
-    (possible only if a run directory was edited or assembled by hand)."""
+    (possible only if a run directory was edited or assembled by hand; a cascade's rows name the
+    judge of their stage, which its record lists)."""
     judges: Counter[str] = Counter()
     hashes: Counter[str] = Counter()
     for calls in view.rows.values():
@@ -47,7 +48,9 @@ def run_warnings(view: RunView) -> list[str]:
                 hashes[row.template_hash] += 1
     warnings = []
     manifest_judge = view.manifest.judge
-    others = {judge: n for judge, n in judges.items() if judge != manifest_judge}
+    cascade = view.manifest.cascade
+    expected = {manifest_judge, *(cascade.judges if cascade is not None else [])}
+    others = {judge: n for judge, n in judges.items() if judge not in expected}
     if others:
         listed = ", ".join(f"{judge} ({n} rows)" for judge, n in sorted(others.items()))
         warnings.append(f"{view.path}: some verdicts come from another judge than {manifest_judge}: {listed}")

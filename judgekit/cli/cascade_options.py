@@ -49,6 +49,17 @@ TargetAgreement = Annotated[
     ),
 ]
 
+ErrorLevel = Annotated[
+    Optional[float],
+    typer.Option(
+        help="With --target-agreement: the chance, at most, that the chosen thresholds keep verdicts agreeing with "
+        "the humans less often than the target (each judge is tested at this divided by the number of judges). "
+        "Default 0.1: the target holds with probability at least 90%.",
+        rich_help_panel=CASCADE_PANEL,
+        show_default=False,
+    ),
+]
+
 
 def cascade_judges(given: list[str] | None) -> list[str]:
     """`--cascade A,B --cascade C` as [A, B, C] (judge specs hold no commas)."""

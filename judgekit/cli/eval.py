@@ -100,6 +100,7 @@ def eval_command(
     escalate_below: cascade_options.EscalateBelow = None,
     abstain_below: cascade_options.AbstainBelow = None,
     target_agreement: cascade_options.TargetAgreement = None,
+    error_level: cascade_options.ErrorLevel = None,
 ) -> None:
     """Judge a dataset of model outputs and summarise the verdicts.
 
@@ -162,9 +163,9 @@ def _stored_cascade(given: dict[str, Any]) -> Any:
 
     stored = stored_cascade(given["resume"]) if given["resume"] else None
     if stored is not None:
-        names = ("judge", "cascade", "escalate_below", "abstain_below", "target_agreement")
+        names = ("judge", "cascade", "escalate_below", "abstain_below", "target_agreement", "error_level")
         refuse(
-            [f"--{name.replace('_', '-')}" for name in names if given[name]],
+            [f"--{name.replace('_', '-')}" for name in names if given[name] not in (None, [])],
             f"with --resume {given['resume']}: a cascade keeps its judges and thresholds",
         )
     return stored
@@ -177,7 +178,7 @@ def _cascade_spec(given: dict[str, Any]) -> Any:
 
     tuning = [
         f"--{name.replace('_', '-')}"
-        for name in ("escalate_below", "abstain_below", "target_agreement")
+        for name in ("escalate_below", "abstain_below", "target_agreement", "error_level")
         if given[name] is not None
     ]
     judges = cascade_options.cascade_judges(given["cascade"])
@@ -191,6 +192,7 @@ def _cascade_spec(given: dict[str, Any]) -> Any:
         escalate_below=given["escalate_below"],
         abstain_below=given["abstain_below"],
         target_agreement=given["target_agreement"],
+        error_level=given["error_level"],
     )
 
 

@@ -24,12 +24,13 @@ from pydantic import BaseModel
 from judgekit.compare.cascade_run import StageRecord
 from judgekit.inputs.datasets import Dataset
 from judgekit.inputs.subsets import write_subset
-from judgekit.manifest import load_manifest
+from judgekit.manifest import CascadeRecord, load_manifest
 from judgekit.metrics.cascade import Settled
 from judgekit.metrics.cascade_thresholds import TargetReport
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir, write_json
+from judgekit.summary import StageUsage
 
 CASCADE_DIR = "cascade"
 ABSTAIN_FILE = "abstained.jsonl"
@@ -45,6 +46,8 @@ class CascadeReport(BaseModel):
     """The threshold given (None with --target-agreement, which chooses one per stage)."""
     abstain_below: float | None
     target_agreement: float | None = None
+    error_level: float | None = None
+    """With --target-agreement: the chance, at most, that the chosen thresholds miss it."""
     stages: list[dict[str, Any]]
     """Per stage that ran: judge, run_dir, items, escalated, threshold, calls, cached, cost_usd, errors."""
     sources: dict[str, int]
@@ -59,14 +62,19 @@ def cascade_name(judges: Sequence[str]) -> str:
     return f"cascade ({' -> '.join(judges)})"
 
 
-def write_cascade_run(out: Path, first: JudgedSet, settled: Sequence[Settled], judges: Sequence[str]) -> RunDir:
-    """Write `<out>/cascade/` from the first stage's run and the settled outcomes (summary not yet built)."""
+def write_cascade_run(
+    out: Path, first: JudgedSet, settled: Sequence[Settled], judges: Sequence[str], stages: Sequence[StageRecord]
+) -> RunDir:
+    """Write `<out>/cascade/` from the first stage's run and the settled outcomes (summary not yet built);
+    its run.json records what each stage did, which its summary reports as the cascade's calls and cost."""
     stage_one = RunDir(Path(str(first.run_dir)))
     name = cascade_name(judges)
+    record = CascadeRecord(judges=list(judges), stages=[StageUsage.model_validate(asdict(one)) for one in stages])
     manifest = load_manifest(stage_one).model_copy(
         update={
             "judge": name,
             "run_id": "cascade-" + hashlib.sha256("\n".join(judges).encode()).hexdigest()[:12],
+            "cascade": record,
         }
     )
     run = RunDir(out / CASCADE_DIR)

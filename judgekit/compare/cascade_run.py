@@ -16,18 +16,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from judgekit.api import Prepared, execute, prepare
+from judgekit.api import EvalResult, Prepared, execute, prepare
 from judgekit.inputs.subsets import write_subset
 from judgekit.judging.progress import NullProgress, Progress
 from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, without_confidence
 from judgekit.metrics.cascade_thresholds import (
+    DEFAULT_ERROR_LEVEL,
     NEVER_TRUSTED,
+    Guarantee,
     Split,
     calibration_pairs,
     pick_threshold,
     shown_threshold,
     split_labelled,
+    stage_error_level,
 )
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
 from judgekit.store.rundir import RunDir, slug
@@ -42,6 +45,8 @@ class CascadeOptions:
     escalate_below: float
     abstain_below: float | None = None
     target_agreement: float | None = None
+    error_level: float = DEFAULT_ERROR_LEVEL
+    """With `target_agreement`: the chance, at most, that the thresholds miss it (shared by the stages)."""
     seed: int = 0
     max_cost: float | None = None
     """A spending limit for this session over every stage together (US dollars)."""
@@ -58,8 +63,16 @@ class StageRecord:
     escalated: int = 0
     threshold: float | None = None
     """Below this confidence a verdict escalates (the last stage: abstains); None: none trusted."""
+    disagreement_bound: float | None = None
+    """`--target-agreement`: the upper bound on the disagreement of the calibration verdicts it kept."""
     calls: int = 0
     cached: int = 0
+    requests: int = 0
+    resumed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
     cost_usd: float | None = None
     errors: int = 0
     stop_reason: str | None = None
@@ -75,6 +88,7 @@ class StagesResult:
     split: Split | None = None
     thresholds: list[float] = field(default_factory=list)
     evidence: list[int] = field(default_factory=list)
+    guarantees: list[Guarantee] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -105,21 +119,11 @@ def run_stages(
             if options.target_agreement is not None:
                 result.split = split_labelled(judged.facts, options.seed)
         last = stage == len(planned)
-        threshold = _threshold(judged, options, result, last)
-        counts = outcome.summary.counts
-        record = StageRecord(
-            stage=stage,
-            judge=str(one.spec),
-            run_dir=str(outcome.run_dir),
-            items=len(judged.facts),
-            threshold=shown_threshold(threshold) if (not last or _abstains(options)) else None,
-            calls=counts.calls,
-            cached=counts.cached,
-            cost_usd=outcome.summary.cost.usd if outcome.summary.cost else None,
-            errors=counts.errors,
-            stop_reason=outcome.stop_reason,
-            wall_s=round(time.monotonic() - started, 3),
-        )
+        guarantee = _guarantee(judged, options, result)
+        threshold = guarantee.threshold if guarantee is not None else _given_threshold(options, last)
+        shown = shown_threshold(threshold) if (not last or _abstains(options)) else None
+        record = _record(stage, outcome, judged, shown, guarantee)
+        record.wall_s = round(time.monotonic() - started, 3)
         result.stages.append(record)
         reaching = []
         for outcome_of_item in judged.outcomes:
@@ -146,6 +150,32 @@ def run_stages(
     assert result.first is not None
     result.settled = [settled[fact.id] for fact in result.first.facts]
     return result
+
+
+def _record(
+    stage: int, outcome: EvalResult, judged: JudgedSet, threshold: float | None, guarantee: Guarantee | None
+) -> StageRecord:
+    """What one stage did, from its run's summary (every session on its directory counted)."""
+    counts = outcome.summary.counts
+    return StageRecord(
+        stage=stage,
+        judge=judged.name,
+        run_dir=str(outcome.run_dir),
+        items=len(judged.facts),
+        threshold=threshold,
+        disagreement_bound=guarantee.passed.bound if guarantee is not None and guarantee.passed else None,
+        calls=counts.calls,
+        cached=counts.cached,
+        requests=counts.requests,
+        resumed=counts.resumed,
+        prompt_tokens=counts.prompt_tokens,
+        completion_tokens=counts.completion_tokens,
+        retries=dict(counts.retries),
+        failures=dict(counts.failures),
+        cost_usd=outcome.summary.cost.usd if outcome.summary.cost else None,
+        errors=counts.errors,
+        stop_reason=outcome.stop_reason,
+    )
 
 
 def _abstains(options: CascadeOptions) -> bool:
@@ -183,19 +213,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _threshold(judged: JudgedSet, options: CascadeOptions, result: StagesResult, last: bool) -> float:
-    """The stage's threshold: given, or chosen on the calibration items (`--target-agreement`)."""
+def _given_threshold(options: CascadeOptions, last: bool) -> float:
+    """A stage's threshold as given: `--escalate-below`, or `--abstain-below` after the last judge."""
+    if last:
+        return options.abstain_below if options.abstain_below is not None else 0.0
+    return options.escalate_below
+
+
+def _guarantee(judged: JudgedSet, options: CascadeOptions, result: StagesResult) -> Guarantee | None:
+    """`--target-agreement`: the stage's threshold chosen on the calibration items (None without it)."""
     if options.target_agreement is None or result.split is None:
-        if last:
-            return options.abstain_below if options.abstain_below is not None else 0.0
-        return options.escalate_below
+        return None
     values = [confidence(outcome) for outcome in judged.outcomes]
     verdicts = [outcome.verdict if outcome.status == "ok" else None for outcome in judged.outcomes]
     pairs = calibration_pairs(judged.facts, values, verdicts, result.split.calibration)
-    chosen = pick_threshold(pairs, options.target_agreement)
-    result.thresholds.append(chosen)
+    level = stage_error_level(options.error_level, len(options.judges))
+    guarantee = pick_threshold(pairs, options.target_agreement, level)
+    result.thresholds.append(guarantee.threshold)
     result.evidence.append(len(pairs))
-    return chosen
+    result.guarantees.append(guarantee)
+    return guarantee
 
 
 def _leave_pending(settled: dict[str, Settled], reaching: list[str], stage: int) -> None:

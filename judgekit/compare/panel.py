@@ -19,6 +19,11 @@ The votes are combined by a named rule:
   without probabilities counts its verdict as certain) and the most likely label wins, an exact
   draw between the leaders being a tie; for scores, the mean score.
 
+Under majority and unanimous each verdict keeps how many of its votes stood behind it
+(`ItemOutcome.backing`): its confidence is that share of the votes (`metrics.confidence`, source
+"panel votes"). When every voting judge gave a graded verdict (A>>B ... B>>A), the panel's verdict
+keeps a grade under any rule (`metrics.graded.panel_grade`).
+
 Inter-judge agreement is Cohen's kappa for two judges and Fleiss' kappa for three or more, over
 the items every judge scored; scores are taken as categories. Cohen's kappa of every pair (and
 Spearman's rho for scores) is reported beside it.
@@ -34,6 +39,7 @@ from judgekit.compare.checklist_panel import VOTING_RULES, rows_by_item, vote_ch
 from judgekit.compare.statistics import InterJudgeAgreement
 from judgekit.errors import UsageError
 from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.graded import panel_grade
 from judgekit.metrics.matching import check_same_items
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Label
@@ -92,6 +98,8 @@ def combine(
         judge=None,
         renamed=first.renamed,
         positions=first.positions if len({judged.positions for judged in sets}) == 1 else None,
+        # Graded members that count a strong preference alike: the panel's grades count the same.
+        strong_weight=first.strong_weight if len({judged.strong_weight for judged in sets}) == 1 else None,
     )
 
 
@@ -124,11 +132,18 @@ def _pairwise(item_id: str, votes: Sequence[ItemOutcome], rule: str) -> ItemOutc
         leaders = [label for label in _LABELS if mean[label] >= best - 1e-12]  # float sums: 0.1 + 0.2
         # An exact draw between labels is a tie, not a win for whichever label is listed first.
         verdict: Label = leaders[0] if len(leaders) == 1 else "tie"
-        return ItemOutcome(item_id, "ok", verdict=verdict, probabilities=mean)
+        return ItemOutcome(item_id, "ok", verdict=verdict, probabilities=mean, grades=_grades(verdict, votes))
     tally = Counter(vote.verdict for vote in votes)
     label, count = tally.most_common(1)[0]
     needed = len(votes) if rule == "unanimous" else len(votes) // 2 + 1
-    return ItemOutcome(item_id, "ok", verdict=label if count >= needed else "tie")
+    verdict = label if count >= needed and label is not None else "tie"
+    return ItemOutcome(item_id, "ok", verdict=verdict, backing=tally[verdict], grades=_grades(verdict, votes))
+
+
+def _grades(verdict: Label, votes: Sequence[ItemOutcome]) -> tuple[str, ...] | None:
+    """The panel verdict's one grade when every vote is graded (`metrics.graded.panel_grade`)."""
+    found = panel_grade(verdict, [(vote.verdict, vote.grades) for vote in votes])
+    return None if found is None else (found,)
 
 
 def _distribution(vote: ItemOutcome) -> dict[str, float]:
@@ -146,7 +161,7 @@ def _pointwise(item_id: str, votes: Sequence[ItemOutcome], rule: str) -> ItemOut
     score, count = tally.most_common(1)[0]
     needed = len(scores) if rule == "unanimous" else len(scores) // 2 + 1
     if count >= needed:
-        return ItemOutcome(item_id, "ok", score=score)
+        return ItemOutcome(item_id, "ok", score=score, backing=count)
     what = "agree" if rule == "unanimous" else "give one score by a majority"
     return ItemOutcome(item_id, "unscored", reason=f"the panel's {len(scores)} votes do not {what}")
 
@@ -156,7 +171,7 @@ def _listwise(item_id: str, votes: Sequence[ItemOutcome], rule: str) -> ItemOutc
     pick, count = Counter(vote.pick for vote in votes).most_common(1)[0]
     needed = len(votes) if rule == "unanimous" else len(votes) // 2 + 1
     if count >= needed:
-        return ItemOutcome(item_id, "ok", pick=pick)
+        return ItemOutcome(item_id, "ok", pick=pick, backing=count)
     what = "agree" if rule == "unanimous" else "pick one answer by a majority"
     return ItemOutcome(item_id, "unscored", reason=f"the panel's {len(votes)} votes do not {what}")
 

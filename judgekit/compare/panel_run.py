@@ -2,7 +2,9 @@
 
 The panel's verdict per item is what `judgekit eval -j A -j B -j C` gates and reports on, so it
 is stored the way any run is: run.json (the first member's, naming the panel and its members),
-items.jsonl, and one judgments.jsonl row per item holding the combined verdict. `judgekit
+items.jsonl, and one judgments.jsonl row per item holding the combined verdict (with, under
+majority or unanimous, the votes behind it, `panel_votes`, and, when the judges graded, its
+grade, `strong`). `judgekit
 report`, `judgekit gate`, JUnit, Markdown and HTML then work on it like on any run, offline.
 The directory is derived data: it is rebuilt from the members' runs every time the panel ends.
 """
@@ -61,5 +63,12 @@ def _row(outcome: ItemOutcome, judge: str) -> Judgment:
         score=outcome.score,
         pick=outcome.pick,
         probabilities=outcome.probabilities,
+        panel_votes=None if outcome.backing is None or outcome.votes is None else (outcome.backing, outcome.votes),
+        strong=_strong(outcome.grades),
         reason=outcome.reason,
     )
+
+
+def _strong(grades: tuple[str, ...] | None) -> bool | None:
+    """The row's strong flag for the panel's one graded verdict (None: the verdict has no grade)."""
+    return None if not grades else grades[0] in ("A>>B", "B>>A")

@@ -31,7 +31,7 @@ from judgekit.stats.length_control import length_controlled
 from judgekit.stats.picks import ListwiseMetrics
 from judgekit.stats.proportions import share
 from judgekit.stats.style_control import style_controlled
-from judgekit.summary import HumanAnchored, OrderAccuracy, RaterCeiling
+from judgekit.summary import HumanAnchored, JudgeCalibration, OrderAccuracy, RaterCeiling
 
 COMPARISON_VERSION = 1
 
@@ -59,6 +59,9 @@ class ComparisonRow(BaseModel):
     """Pairwise: the same over items where neither the judge nor the humans called a tie."""
     kappa: Estimate | None = None
     """Pairwise: Cohen's kappa of the verdicts with the human labels (A / B / tie)."""
+    calibration: JudgeCalibration | None = None
+    """Pairwise with human labels: the verdicts' confidence against their agreement (a panel's
+    majority or unanimous verdicts: the share of its votes behind each; `metrics.confidence`)."""
     spearman: Estimate | None = None
     kendall: Estimate | None = None
     pearson: Estimate | None = None
@@ -217,6 +220,7 @@ def build_row(
                 human.agreement_without_ties,
                 human.kappa,
             )
+            row.calibration = human.calibration
         judge_rows = [r for r in judged.rows if r.role == "judge"]
         bias = bias_metrics(facts, outcomes, judge_rows, judged.positions)
         row.orders = order_accuracy(facts, judge_rows, rule=judged.disagreement)

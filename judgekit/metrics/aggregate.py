@@ -55,6 +55,8 @@ class ItemOutcome:
     probabilities: dict[str, float] | None = None
     votes: int | None = None
     """Panels: how many judges gave a valid verdict for the item (the effective panel size)."""
+    backing: int | None = None
+    """Panels voting by majority or unanimous: how many of the `votes` gave the panel's verdict."""
     method: str | None = None
     """How the verdict became a number (parse, logprobs, samples): names its confidence's source."""
     criteria: list[float | None] | None = None
@@ -180,6 +182,8 @@ def item_outcome(
         probabilities=single.probabilities,
         method=single.method,
         grades=grades_of(single),
+        backing=None if single.panel_votes is None else single.panel_votes[0],
+        votes=None if single.panel_votes is None else single.panel_votes[1],
     )
 
 

@@ -2,8 +2,9 @@
 
 A verdict's confidence is defined once, in `confidence.py`: the judge's probability for it when
 the verdicts carry probabilities (log-probabilities or samples, averaged over both orders under
-swap), else, with both orders, their agreement (1 when they agreed, 1/2 when they disagreed). One
-kind of evidence is used for the whole table. The reliability table bins the labelled
+swap), else, for a panel's majority or unanimous verdict, the share of its votes behind it, else,
+with both orders, their agreement (1 when they agreed, 1/2 when they disagreed). One kind of
+evidence is used for the whole table. The reliability table bins the labelled
 items by confidence and compares each bin's confidence with how often the verdict matched the
 humans; the expected calibration error (ECE) sums the gaps (see `stats.calibration`).
 """

@@ -1,13 +1,29 @@
 """Thresholds of a cascade chosen from human labels (`--target-agreement`), checked on held-apart items.
 
 The labelled items are split in two with a seeded permutation (`--seed`): the first half (the
-larger one when the count is odd) calibrates, the second is held apart. At each stage, among
-the calibration items that reached it and got a verdict with a confidence, the threshold is the
-lowest confidence c at which the items with confidence >= c agree with the humans at least as
-often as the target (so as many items as possible keep the stage's verdict); when no c reaches
-the target, or no calibration item reached the stage, no verdict of that stage is trusted
-(every item it saw escalates, or abstains after the last judge). Each kept group then agrees at
-the target on the calibration items, so the verdicts kept from all stages together do too.
+larger one when the count is odd) calibrates, the second is held apart.
+
+At each stage the threshold is chosen so that, with probability at least 1 - delta over the
+draw of the calibration items, the verdicts it keeps disagree with the humans at most 1 - target
+of the time (the rule of Jung et al., "Trust or Escalate", 2024, in spirit). Among the
+calibration items that reached the stage with a verdict and a confidence, the candidates are
+their confidences, tested from the highest down: at candidate c, the items with confidence >= c
+are kept, and c passes when the exact one-sided upper bound on their disagreement rate (the
+binomial tail at level delta, `stats.proportions.upper_bound`) is at most 1 - target. The scan
+stops at the first candidate that fails and keeps the last that passed: testing in a fixed
+order and stopping at the first failure keeps the chance of passing any candidate whose true
+disagreement is too high at delta, with no correction for the number of candidates.
+
+Candidates that keep too few items to pass even if every one agreed are not tested (skipped, not
+failed): at target 0.9 and delta 0.1 that is any candidate keeping fewer than 22 items. Which
+candidates those are depends on the confidences alone, never on the labels, so skipping them
+leaves the guarantee as it was. When no candidate passes, or no calibration item reached the
+stage, no verdict of that stage is trusted (every item it saw escalates, or abstains after the
+last judge).
+
+The verdicts the cascade keeps are a mixture of the stages' kept verdicts, so they meet the
+target whenever every stage's do; each of the K stages is tested at delta / K, so that holds for
+all of them together with probability at least 1 - delta (a union bound).
 
 The held-apart items never chose anything: the coverage (items that kept a verdict) and the
 agreement of the kept verdicts with the humans are measured on them, each with its exact
@@ -16,6 +32,7 @@ Clopper-Pearson interval.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,10 +42,12 @@ from pydantic import BaseModel
 from judgekit.metrics.aggregate import ItemFacts
 from judgekit.metrics.cascade import Settled
 from judgekit.stats.intervals import Estimate
-from judgekit.stats.proportions import proportion_estimate
+from judgekit.stats.proportions import proportion_estimate, upper_bound
 
 NEVER_TRUSTED = float("inf")
-"""The threshold of a stage none of whose verdicts reached the target."""
+"""The threshold of a stage none of whose verdicts can be guaranteed to reach the target."""
+DEFAULT_ERROR_LEVEL = 0.1
+"""`--error-level` when not given: the guarantee holds with probability at least 90%."""
 
 
 @dataclass(frozen=True)
@@ -47,17 +66,73 @@ def split_labelled(facts: Sequence[ItemFacts], seed: int) -> Split:
     return Split(calibration, held)
 
 
-def pick_threshold(pairs: Sequence[tuple[float, bool]], target: float) -> float:
-    """The lowest confidence c with agreement >= target among the pairs with confidence >= c.
+def stage_error_level(error_level: float, stages: int) -> float:
+    """The level each of `stages` stages is tested at, so that all hold together at `error_level`."""
+    return error_level / max(stages, 1)
 
-    `pairs` holds (confidence, agrees with the humans) per calibration item; NEVER_TRUSTED when
-    no c reaches the target (or there are no pairs).
-    """
-    for candidate in sorted({value for value, _ in pairs}):
-        kept = [agrees for value, agrees in pairs if value >= candidate]
-        if sum(kept) >= target * len(kept):
-            return candidate
-    return NEVER_TRUSTED
+
+def fewest_items(target: float, level: float) -> int | None:
+    """The fewest kept items that could guarantee `target` at `level` (were every one right); None: no
+    number can (a target of 1)."""
+    allowed = 1.0 - target
+    if allowed <= 0.0:
+        return None
+    guess = max(1, math.ceil(math.log(level) / math.log1p(-allowed)))
+    while guess > 1 and upper_bound(0, guess - 1, level) <= allowed:
+        guess -= 1  # the logarithms are rounded: settle the count on the bound itself
+    while upper_bound(0, guess, level) > allowed:
+        guess += 1
+    return guess
+
+
+@dataclass(frozen=True)
+class Test:
+    """One candidate threshold tested on the calibration items."""
+
+    threshold: float
+    kept: int
+    """Calibration items with confidence >= threshold."""
+    disagreements: int
+    """Of those, the ones whose verdict differs from the human label."""
+    bound: float
+    """The exact one-sided upper bound on their disagreement rate at the stage's level."""
+
+
+@dataclass(frozen=True)
+class Guarantee:
+    """What the scan found at one stage."""
+
+    passed: Test | None
+    """The lowest candidate that passed (None: none did, the stage trusts no verdict)."""
+    failed: Test | None
+    """The candidate the scan stopped at (None: it ran out of candidates)."""
+    fewest: int | None
+    """The fewest kept items that could pass (None: no number can)."""
+
+    @property
+    def threshold(self) -> float:
+        return NEVER_TRUSTED if self.passed is None else self.passed.threshold
+
+
+def pick_threshold(pairs: Sequence[tuple[float, bool]], target: float, level: float) -> Guarantee:
+    """The fixed-sequence scan of the module's docstring over (confidence, agrees with the humans) pairs."""
+    fewest = fewest_items(target, level)
+    allowed = 1.0 - target
+    ordered = sorted(pairs, key=lambda pair: -pair[0])
+    passed: Test | None = None
+    kept = wrong = 0
+    for index, (value, agrees) in enumerate(ordered):
+        kept += 1
+        wrong += not agrees
+        if index + 1 < len(ordered) and ordered[index + 1][0] == value:
+            continue  # a candidate keeps every item at its confidence
+        if fewest is None or kept < fewest:
+            continue  # could not pass whatever the labels: not tested
+        test = Test(value, kept, wrong, upper_bound(wrong, kept, level))
+        if test.bound > allowed:
+            return Guarantee(passed, test, fewest)
+        passed = test
+    return Guarantee(passed, None, fewest)
 
 
 def calibration_pairs(
@@ -78,6 +153,10 @@ class TargetReport(BaseModel):
     """What `--target-agreement` chose and what it reached on the held-apart items."""
 
     target: float
+    error_level: float = DEFAULT_ERROR_LEVEL
+    """delta: the chance, at most, that a chosen threshold keeps verdicts below the target."""
+    stage_error_level: float = DEFAULT_ERROR_LEVEL
+    """The level each stage was tested at (delta / the number of judges)."""
     seed: int
     calibration_items: int
     held_apart_items: int
@@ -85,6 +164,13 @@ class TargetReport(BaseModel):
     """Per stage that ran: the confidence a verdict needs to be kept (None: none was trusted)."""
     evidence: list[int]
     """Per stage that ran: calibration items with a verdict and a confidence that chose its threshold."""
+    kept: list[int] = []
+    """Per stage that ran: the calibration items its threshold kept (0: none trusted)."""
+    disagreement_bounds: list[float | None] = []
+    """Per stage that ran: the upper bound on the kept verdicts' disagreement with the humans at the
+    stage's level (at most 1 - target; None: none trusted)."""
+    fewest: int | None = None
+    """The fewest calibration items a stage must keep, all agreeing, to pass at the stage's level."""
     coverage: Estimate | None = None
     """Held-apart items that kept a verdict (not abstained, not unscored), of all held-apart items."""
     agreement: Estimate | None = None

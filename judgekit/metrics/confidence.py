@@ -7,6 +7,15 @@ The confidence of a verdict is, in this order of preference:
   P(verdict); under both orders the two orders' probabilities are averaged first, so the
   confidence is P(combined verdict). Pointwise, the verdict is the probability-weighted score,
   which is no single value, so the confidence is the probability of the most likely score.
+- else, for a panel's verdict under `--panel-rule majority` or `unanimous`, the share of the
+  panel's votes behind it: of the judges that gave the item a valid verdict (its effective panel
+  size; an unscored or failed judge does not count), the share whose own verdict is the panel's.
+  A 2-1 majority is 2/3, a 3-0 one 1; a tie the rule falls back to when no label wins is backed
+  by the judges that said tie, so a 1-1 split is 0 (no judge stands behind the tie) and a
+  1-1-1 split 1/3. Under unanimous every decisive verdict is therefore 1 and only forced ties
+  fall lower. Pointwise and listwise panels the same, with the score or pick. An item without a
+  panel verdict (below the quorum, no majority score) has none, never 0. (A `mean` panel
+  carries the mean of its judges' probabilities instead: the first case.)
 - else, when the item was judged in both orders, the agreement of the two: 1 when both orders
   gave the same verdict, 1/2 when they disagreed (one order out of two stood behind the verdict).
 - else none: a verdict parsed from text alone says nothing about how sure the judge was.
@@ -27,12 +36,13 @@ from judgekit.summary import ConfidenceInfo
 if TYPE_CHECKING:
     from judgekit.metrics.aggregate import ItemOutcome
 
-ConfidenceSource = Literal["logprobs", "samples", "probability", "order agreement"]
+ConfidenceSource = Literal["logprobs", "samples", "probability", "panel votes", "order agreement"]
 """Where a confidence came from: token probabilities, vote shares of samples, probabilities of
-another origin (a panel's mean distribution), or the agreement of the two answer orders."""
+another origin (a panel's mean distribution), the share of a panel's judges behind its verdict,
+or the agreement of the two answer orders."""
 
-SourceKind = Literal["probability", "order agreement"]
-"""The two kinds of evidence (logprobs, samples and other probabilities are all "probability")."""
+SourceKind = Literal["probability", "panel votes", "order agreement"]
+"""The kinds of evidence (logprobs, samples and other probabilities are all "probability")."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,14 @@ def verdict_probability(
     return None
 
 
+def panel_vote_share(backing: int | None, votes: int | None) -> float | None:
+    """The share of a panel's valid votes behind its verdict; None without votes (never 0 for
+    "nobody voted": a verdict no judge voted on has no confidence, not a low one)."""
+    if backing is None or not votes:
+        return None
+    return backing / votes
+
+
 def _probability_source(method: str | None) -> ConfidenceSource:
     return "logprobs" if method == "logprobs" else "samples" if method == "samples" else "probability"
 
@@ -69,10 +87,13 @@ def row_confidence(row: Judgment) -> Confidence | None:
 
 def evidence_kind(outcomes: Iterable[ItemOutcome]) -> SourceKind | None:
     """The one kind of evidence a table over these outcomes should use: probability where any
-    verdict carries one, else the agreement of both orders where any item has both, else None."""
+    verdict carries one, else a panel's vote share where any verdict has one, else the agreement
+    of both orders where any item has both, else None."""
     listed = list(outcomes)
     if any(outcome.probabilities for outcome in listed):
         return "probability"
+    if any(panel_vote_share(outcome.backing, outcome.votes) is not None for outcome in listed):
+        return "panel votes"
     if any(outcome.flipped is not None for outcome in listed):
         return "order agreement"
     return None
@@ -81,12 +102,19 @@ def evidence_kind(outcomes: Iterable[ItemOutcome]) -> SourceKind | None:
 def item_confidence(outcome: ItemOutcome, kind: SourceKind | None = None) -> Confidence | None:
     """The confidence of an item's verdict (see the module docstring); `kind` keeps to one kind
     of evidence (as a calibration table must), else probability is preferred to order agreement."""
-    if outcome.status != "ok" or (outcome.verdict is None and outcome.score is None):
+    if outcome.status != "ok":
         return None
+    if outcome.verdict is None and outcome.score is None:  # a listwise pick: only a panel's vote share
+        share = panel_vote_share(outcome.backing, outcome.votes) if outcome.pick is not None else None
+        return None if share is None or kind not in (None, "panel votes") else Confidence(share, "panel votes")
     if kind in (None, "probability"):
         value = verdict_probability(outcome.verdict, outcome.score, outcome.probabilities)
         if value is not None:
             return Confidence(value, _probability_source(outcome.method))
+    if kind in (None, "panel votes"):
+        share = panel_vote_share(outcome.backing, outcome.votes)
+        if share is not None:
+            return Confidence(share, "panel votes")
     if kind in (None, "order agreement") and outcome.flipped is not None:
         return Confidence(0.5 if outcome.flipped else 1.0, "order agreement")
     return None

@@ -7,6 +7,13 @@ a plain preference or a tie as one. Each judged order of an item is one game: un
 verdict. An item's credit for A is the weighted share of its games' votes, and its weight the
 votes it cast; a win rate is the weighted mean of the credits, so it equals the share of all
 votes A won, ties counting one half.
+
+A panel's combined verdict (`compare.panel`) keeps a grade when every judge that voted gave a
+graded verdict: its direction is the panel's verdict (a tie is A=B), and it is strong only when
+more than half of the judges whose own verdict has that direction said strong, a judge saying
+strong when more than half of its games (both, under swap) carry a strong grade. The panel plays
+one game per item, so its vote-weighted win rate and Bradley-Terry strengths count one
+(strong_weight or 1 votes) per item.
 """
 
 from __future__ import annotations
@@ -61,6 +68,19 @@ def comparison_credits(
     return [value for value, _ in credits], [weight for _, weight in credits]
 
 
+def panel_grade(verdict: Label, members: Sequence[tuple[Label | None, Sequence[str] | None]]) -> str | None:
+    """The grade of a panel's verdict from its voting judges' (verdict, grades); None unless
+    every one of them carries grades (see the module docstring)."""
+    if not members or any(not grades for _, grades in members):
+        return None
+    if verdict == "tie":
+        return grade("tie", False)
+    strong_grade = grade(verdict, True)
+    behind = [grades or () for own, grades in members if own == verdict]
+    strong = sum(1 for grades in behind if 2 * sum(one == strong_grade for one in grades) > len(grades))
+    return grade(verdict, 2 * strong > len(behind))
+
+
 def grades_of(*rows: Judgment) -> tuple[str, ...] | None:
     """The grades of an item's judge rows; None unless every row carries a graded verdict."""
     found = tuple(grade(row.verdict, row.strong) for row in rows if row.verdict is not None and row.strong is not None)
@@ -85,10 +105,8 @@ def graded_metrics(
 
 def strong_weight_of(manifest: RunManifest) -> float | None:
     """The votes a strong preference counts for in a graded run (--strong-weight, else the
-    template's strong_weight, else 3); None when the run's template is not graded, and for a
-    panel's combined run, whose verdict per item is its rule's label (each member run is graded)."""
-    if manifest.panel is not None:
-        return None
+    template's strong_weight, else 3); None when the run's template is not graded. A panel's
+    combined run holds the first member's record: its judges share the template and options."""
     try:
         spec = VerdictSpec.model_validate(manifest.template.verdict)
     except ValueError:  # a run directory from before the verdict was recorded

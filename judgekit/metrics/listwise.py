@@ -35,7 +35,16 @@ def listwise_outcome(facts: ItemFacts, rows: Mapping[str, Judgment]) -> ItemOutc
     (best, most), *rest = tally.most_common()
     if rest and rest[0][1] == most:
         return ItemOutcome(facts.id, "unscored", reason="rotations split between answers", flipped=True)
-    return ItemOutcome(facts.id, "ok", pick=best, flipped=len(tally) > 1 if rotations else None)
+    if rotations:
+        return ItemOutcome(facts.id, "ok", pick=best, flipped=len(tally) > 1)
+    voted = calls[0].panel_votes  # a panel's combined row: the votes behind its pick
+    return ItemOutcome(
+        facts.id,
+        "ok",
+        pick=best,
+        backing=None if voted is None else voted[0],
+        votes=None if voted is None else voted[1],
+    )
 
 
 def listwise_metrics(

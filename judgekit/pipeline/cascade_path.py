@@ -35,7 +35,14 @@ from judgekit.errors import InputError, Interrupted, UsageError
 from judgekit.judging.embedded import fill_defaults
 from judgekit.judging.pricing import format_usd
 from judgekit.metrics.cascade import DEFAULT_ESCALATE_BELOW, sources
-from judgekit.metrics.cascade_thresholds import TargetReport, held_apart, shown_threshold
+from judgekit.metrics.cascade_thresholds import (
+    DEFAULT_ERROR_LEVEL,
+    TargetReport,
+    fewest_items,
+    held_apart,
+    shown_threshold,
+    stage_error_level,
+)
 from judgekit.pipeline.confirm import agree_to_multiplied_calls
 from judgekit.pipeline.ending import RunEnd, end_run
 from judgekit.reporting.messages import say
@@ -48,12 +55,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CascadeSpec:
-    """What `--cascade`, `--escalate-below`, `--abstain-below` and `--target-agreement` asked for."""
+    """What `--cascade`, `--escalate-below`, `--abstain-below`, `--target-agreement` and `--error-level` asked for."""
 
     judges: list[str]
     escalate_below: float | None = None
     abstain_below: float | None = None
     target_agreement: float | None = None
+    error_level: float | None = None
 
     def check(self) -> None:
         """Usage mistakes, before anything is read."""
@@ -64,9 +72,17 @@ class CascadeSpec:
         for flag, value in (("--escalate-below", self.escalate_below), ("--abstain-below", self.abstain_below)):
             if value is not None and not 0.0 <= value <= 1.0:
                 raise UsageError(f"{flag} {value:g}: a confidence threshold lies between 0 and 1")
+        if self.error_level is not None:
+            if self.target_agreement is None:
+                raise UsageError("--error-level cannot be used without --target-agreement, whose guarantee it sets")
+            if not 0.0 < self.error_level < 1.0:
+                raise UsageError(f"--error-level {self.error_level:g}: give a chance above 0 and below 1")
         if self.target_agreement is not None:
-            if not 0.0 < self.target_agreement <= 1.0:
-                raise UsageError(f"--target-agreement {self.target_agreement:g}: give a share above 0 and at most 1")
+            if not 0.0 < self.target_agreement < 1.0:
+                raise UsageError(
+                    f"--target-agreement {self.target_agreement:g}: give a share above 0 and below 1 "
+                    "(no finite number of labels can guarantee agreement 1)"
+                )
             given = [
                 flag
                 for flag, value in (("--escalate-below", self.escalate_below), ("--abstain-below", self.abstain_below))
@@ -107,6 +123,7 @@ def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
         escalate_below=spec.escalate_below if spec.escalate_below is not None else DEFAULT_ESCALATE_BELOW,
         abstain_below=spec.abstain_below,
         target_agreement=spec.target_agreement,
+        error_level=spec.error_level if spec.error_level is not None else DEFAULT_ERROR_LEVEL,
         seed=config.seed,
         max_cost=config.max_cost,
     )
@@ -172,7 +189,7 @@ def confidence_source(prepared: Prepared) -> str | None:
 def _ending(result: StagesResult, planned: list[Prepared], spec: CascadeSpec, options: CascadeOptions) -> RunEnd:
     assert result.first is not None
     out = options.out
-    run = write_cascade_run(out, result.first, result.settled, spec.judges)
+    run = write_cascade_run(out, result.first, result.settled, spec.judges, result.stages)
     stopped = {
         f"stage {stage.stage} ({stage.judge})": stage.stop_reason for stage in result.stages if stage.stop_reason
     }
@@ -192,7 +209,7 @@ def _ending(result: StagesResult, planned: list[Prepared], spec: CascadeSpec, op
         }
     )
     write_report(out, report)
-    notes = [*result.notes, *_lines(report)]
+    notes = [*result.notes, *_untrusted(result, options), *_lines(report)]
     return RunEnd(
         run_dir=run.path,
         summary=summary,
@@ -210,6 +227,7 @@ def _report(spec: CascadeSpec, options: CascadeOptions, planned: list[Prepared])
         escalate_below=None if spec.target_agreement is not None else options.escalate_below,
         abstain_below=spec.abstain_below,
         target_agreement=spec.target_agreement,
+        error_level=options.error_level if spec.target_agreement is not None else None,
         stages=[],
         sources={},
         abstained=0,
@@ -244,6 +262,7 @@ def stored_cascade(path: str) -> StoredCascade | None:
         escalate_below=report.escalate_below,
         abstain_below=report.abstain_below,
         target_agreement=report.target_agreement,
+        error_level=report.error_level,
     )
     return StoredCascade(folder, spec, stage_dir(folder, 1, report.judges[0]))
 
@@ -252,13 +271,19 @@ def _target_report(result: StagesResult, options: CascadeOptions) -> TargetRepor
     if options.target_agreement is None or result.split is None or result.first is None:
         return None
     coverage, agreement = held_apart(result.settled, result.first.facts, result.split.held_apart)
+    level = stage_error_level(options.error_level, len(options.judges))
     return TargetReport(
         target=options.target_agreement,
+        error_level=options.error_level,
+        stage_error_level=level,
         seed=options.seed,
         calibration_items=len(result.split.calibration),
         held_apart_items=len(result.split.held_apart),
         thresholds=[shown_threshold(value) for value in result.thresholds],
         evidence=list(result.evidence),
+        kept=[0 if one.passed is None else one.passed.kept for one in result.guarantees],
+        disagreement_bounds=[None if one.passed is None else one.passed.bound for one in result.guarantees],
+        fewest=fewest_items(options.target_agreement, level),
         coverage=coverage,
         agreement=agreement,
     )
@@ -285,6 +310,37 @@ def _lines(report: CascadeReport) -> list[str]:
     return lines
 
 
+def _untrusted(result: StagesResult, options: CascadeOptions) -> list[str]:
+    """One line per stage `--target-agreement` could trust no verdict of, saying why."""
+    if options.target_agreement is None:
+        return []
+    target = options.target_agreement
+    level = stage_error_level(options.error_level, len(options.judges))
+    lines = []
+    for record, guarantee, evidence in zip(result.stages, result.guarantees, result.evidence, strict=True):
+        if guarantee.passed is not None:
+            continue
+        failed = guarantee.failed
+        if failed is not None:
+            why = (
+                f"its {failed.kept} most confident calibration verdicts (confidence >= {failed.threshold:g}) include "
+                f"{failed.disagreements} that disagree with the humans: disagreement could be up to "
+                f"{failed.bound:.3f} > {1 - target:.3g}"
+            )
+        else:
+            why = (
+                f"{evidence} calibration items reached it with a verdict and a confidence; at least "
+                f"{guarantee.fewest} are needed, all agreeing with the humans"
+            )
+        went = "were left for humans" if record.stage == len(options.judges) else "escalated"
+        lines.append(
+            f"warning: --target-agreement {target:g}: no threshold of stage {record.stage} ({record.judge}) can "
+            f"guarantee it at error level {level:.3g}: {why}; none of its verdicts is trusted "
+            f"(the items it judged {went})"
+        )
+    return lines
+
+
 def _moved(report: CascadeReport, stage: dict[str, Any]) -> str:
     """`, N escalated (below T)` for a stage that passed items on, `, N abstained (...)` for the last."""
     threshold = stage["threshold"]
@@ -297,13 +353,20 @@ def _moved(report: CascadeReport, stage: dict[str, Any]) -> str:
 
 
 def _target_line(target: TargetReport) -> str:
+    sure = f"{1 - target.stage_error_level:.1%}".replace(".0%", "%")
     chosen = ", ".join(
-        f"stage {index} {'none trusted' if value is None else f'>= {value:g}'} ({evidence} items)"
-        for index, (value, evidence) in enumerate(zip(target.thresholds, target.evidence, strict=True), start=1)
+        f"stage {index} none trusted ({evidence} items)"
+        if value is None or bound is None
+        else f"stage {index} >= {value:g} (keeps {kept} of {evidence} items; disagreement <= {bound:.3f} "
+        f"with {sure} confidence)"
+        for index, (value, evidence, kept, bound) in enumerate(
+            zip(target.thresholds, target.evidence, target.kept, target.disagreement_bounds, strict=True), start=1
+        )
     )
     head = (
-        f"--target-agreement {target.target:g}: thresholds chosen on {target.calibration_items} calibration "
-        f"items (seed {target.seed}): {chosen}"
+        f"--target-agreement {target.target:g} at error level {target.error_level:g} (each stage at "
+        f"{target.stage_error_level:.3g}): thresholds chosen on {target.calibration_items} calibration items "
+        f"(seed {target.seed}): {chosen}"
     )
     if target.coverage is None:
         return f"{head}; no labelled item was held apart to check them on"

@@ -130,6 +130,13 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
                 f"one human {_short(ceiling.human_spearman)}; human-human alpha {_short(ceiling.alpha_interval)} "
                 f"({ceiling.raters} raters, {ceiling.items} items)"
             )
+    for row in comparison.rows:  # a line each, not a column: the ranked table is wide already
+        calibration = row.calibration
+        if calibration is not None and calibration.ece is not None:
+            console.print(
+                f"{row.name}: calibration error (ECE) {calibration.ece:.3f} over {calibration.n} labelled items, "
+                f"confidence from {calibration.source}"
+            )
     for panel in comparison.panels:
         method = "Cohen's kappa" if panel.method == "cohen" else "Fleiss' kappa"
         kappa = panel.kappa.format() if panel.kappa else "–"

@@ -12,11 +12,13 @@ from judgekit.stats.intervals import Estimate
 from judgekit.summary import (
     AnchoredEstimate,
     BiasMetrics,
+    Cost,
     HumanAgreement,
     HumanAnchored,
     HumanCorrelation,
     JudgeCalibration,
     OrderAccuracy,
+    StageUsage,
     Summary,
 )
 
@@ -117,7 +119,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     for kind, messages in counts.failure_reasons.items():  # what the server said, not just how often
         rows.extend((f"Why: {kind}" if number == 0 else "", message) for number, message in enumerate(messages))
     rows.append(("Tokens in / out", f"{counts.prompt_tokens:,} / {counts.completion_tokens:,}"))
-    if summary.cost is not None:
+    if summary.cost is not None or summary.stages:
         rows.append(("Cost", cost_text(summary)))
     return rows
 
@@ -169,7 +171,9 @@ def order_rows(orders: OrderAccuracy) -> list[tuple[str, str]]:
 def cost_text(summary: Summary) -> str:
     """What the run was charged; with batch answers, the list price beside it."""
     cost = summary.cost
-    assert cost is not None
+    if summary.stages:
+        return stages_cost_text(summary.stages, cost)
+    assert cost is not None and cost.price_in is not None and cost.price_out is not None
     prices = f"${cost.price_in:g} / ${cost.price_out:g} per M tokens"
     if cost.batch_answers and cost.list_usd is not None:
         return (
@@ -177,6 +181,16 @@ def cost_text(summary: Summary) -> str:
             f"{format_usd(cost.list_usd)} at list price ({prices})"
         )
     return f"{format_usd(cost.usd)} ({prices})"
+
+
+def stages_cost_text(stages: list[StageUsage], cost: Cost | None) -> str:
+    """A cascade's cost: the total when every judge has a price, and each stage's part."""
+    parts = "; ".join(
+        f"stage {one.stage} {one.judge}: {'no price known' if one.cost_usd is None else format_usd(one.cost_usd)}"
+        for one in stages
+    )
+    total = format_usd(cost.usd) if cost is not None else "unknown"
+    return f"{total} ({parts})"
 
 
 def human_correlation_rows(human: HumanCorrelation) -> list[tuple[str, str]]:
@@ -274,6 +288,8 @@ def calls_phrase(summary: Summary) -> str:
     text = f"{counts.calls} made, {counts.cached} from cache"
     if counts.resumed:
         text += f" ({counts.resumed} resumed from an earlier session)"
+    if summary.stages:
+        text += " (" + "; ".join(f"stage {one.stage} {one.judge}: {one.calls} made" for one in summary.stages) + ")"
     return text
 
 

@@ -60,3 +60,22 @@ def share(values: Sequence[float] | np.ndarray) -> Estimate | None:
     if data.size and not np.all(np.isin(data, (0.0, 0.5, 1.0))):
         raise ValueError("a share is a mean of 0, 1/2 and 1 values")
     return proportion_estimate(float(data.sum()), int(data.size))
+
+
+def upper_bound(events: int, n: int, error_level: float) -> float:
+    """The exact one-sided upper confidence bound of a rate seen `events` times in `n` trials.
+
+    The largest rate p at which `events` or fewer would happen with probability at least
+    `error_level` (the binomial tail; Clopper-Pearson with the whole error on one side), so the
+    true rate lies below it with probability at least 1 - error_level. 1 when n is 0 (nothing
+    seen bounds nothing) or every trial was an event.
+    """
+    from scipy.special import betaincinv
+
+    if not 0.0 < error_level < 1.0:
+        raise ValueError(f"error level {error_level} outside (0, 1)")
+    if n < 0 or not 0 <= events <= n:
+        raise ValueError(f"events {events} outside 0..{n}")
+    if n == 0 or events == n:
+        return 1.0
+    return float(betaincinv(events + 1.0, float(n - events), 1.0 - error_level))

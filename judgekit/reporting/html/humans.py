@@ -58,7 +58,8 @@ def add_calibration(section: Section, calibration: JudgeCalibration | None) -> N
     if calibration is None:
         section.notes.append(
             "No calibration: the verdicts carry no confidence (it needs probabilities, from --score-method logprobs "
-            "or samples, or the two orders of --positions swap)."
+            "or samples, a panel's votes under --panel-rule majority or unanimous, or the two orders of "
+            "--positions swap)."
         )
         return
     if calibration.n == 0 or calibration.ece is None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from judgekit.judging.pricing import format_usd
 from judgekit.reporting.html.optional import label_of
 from judgekit.reporting.html.run_data import RunData
 from judgekit.reporting.html.view import Table
+from judgekit.summary import StageUsage
 
 CALL_COUNTS = ("calls", "cached", "resumed", "requests")
 """Counts shown together, so that their sum is the number of judge calls behind the run."""
@@ -51,6 +53,7 @@ def manifest_table(data: RunData) -> Table:
         rows.append(["versions", ", ".join(f"{name} {version}" for name, version in versions.items())])
     rows.append(["report made by judgekit", summary.judgekit_version])
     rows += _call_rows(summary.counts.calls, summary.counts.cached, summary.counts.resumed, summary.counts.requests)
+    rows += _stage_rows(summary.stages or [])
     for name, value in summary.counts.model_dump().items():
         if name in CALL_COUNTS or (value in (0, {}, None) and name not in ("prompt_tokens", "completion_tokens")):
             continue
@@ -64,6 +67,20 @@ def manifest_table(data: RunData) -> Table:
     for name, seconds in summary.timing.items():
         rows.append([name.replace("_s", "").replace("_", " ") + " (seconds)", f"{seconds:g}"])
     return Table(["", ""], rows, caption="Run manifest")
+
+
+def _stage_rows(stages: list[StageUsage]) -> list[list[str]]:
+    """A cascade: each judge's items, calls and cost (the call rows above add them up)."""
+    rows = []
+    for one in stages:
+        cost = "no price known" if one.cost_usd is None else format_usd(one.cost_usd)
+        rows.append(
+            [
+                f"cascade stage {one.stage}",
+                f"{one.judge}: {one.items:,} items, {one.calls:,} calls made, {one.cached:,} from the cache, {cost}",
+            ]
+        )
+    return rows
 
 
 def _call_rows(made: int, cached: int, resumed: int, requests: int) -> list[list[str]]:

@@ -1,0 +1,198 @@
+"""`--target-agreement`'s thresholds: an exact upper bound on the kept verdicts' disagreement, tested in
+a fixed sequence from the most confident candidate down (`metrics.cascade_thresholds`).
+
+The bound is checked against scipy's binomial and beta distributions, the scan against a
+reference written here from the definition (its bound found by root-finding on the binomial
+tail), and the guarantee by simulation: over many seeded repeats the chosen threshold keeps
+verdicts whose true agreement reaches the target in at least 1 - delta of them, where choosing
+by the point estimate, as the rule did before, reaches it about half the time."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+from judgekit.metrics.cascade_thresholds import NEVER_TRUSTED, fewest_items, pick_threshold, stage_error_level
+from judgekit.stats.proportions import upper_bound
+
+
+def binomial_bound(events: int, n: int, level: float) -> float:
+    """The rate p at which `events` or fewer of `n` happen with probability `level`, by root-finding."""
+    if n == 0 or events == n:
+        return 1.0
+    return float(optimize.brentq(lambda p: stats.binom.cdf(events, n, p) - level, 1e-12, 1 - 1e-12, xtol=1e-14))
+
+
+def reference_scan(pairs: Sequence[tuple[float, bool]], target: float, level: float) -> float:
+    """The lowest passing candidate of a scan from the highest confidence down that stops at the first
+    failure, skipping candidates too small to pass with every item agreeing; NEVER_TRUSTED if none."""
+    chosen = NEVER_TRUSTED
+    for candidate in sorted({value for value, _ in pairs}, reverse=True):
+        kept = [agrees for value, agrees in pairs if value >= candidate]
+        if binomial_bound(0, len(kept), level) > 1 - target:
+            continue
+        if binomial_bound(len(kept) - sum(kept), len(kept), level) > 1 - target:
+            break
+        chosen = candidate
+    return chosen
+
+
+@pytest.mark.parametrize(
+    ("events", "n", "level"),
+    [(0, 1, 0.1), (1, 2, 0.1), (0, 22, 0.1), (3, 40, 0.05), (17, 200, 0.1), (50, 1000, 0.01), (9, 10, 0.2)],
+)
+def test_upper_bound_is_the_binomial_tail_and_the_beta_quantile(events: int, n: int, level: float) -> None:
+    bound = upper_bound(events, n, level)
+    assert bound == pytest.approx(stats.beta.ppf(1 - level, events + 1, n - events), rel=1e-9)
+    assert stats.binom.cdf(events, n, bound) == pytest.approx(level, rel=1e-7)
+    assert bound == pytest.approx(binomial_bound(events, n, level), abs=1e-9)
+
+
+def test_upper_bound_at_the_edges() -> None:
+    assert upper_bound(0, 0, 0.1) == 1.0  # n = 0: nothing bounds the rate
+    assert upper_bound(1, 1, 0.1) == 1.0  # every trial an event
+    assert upper_bound(0, 1, 0.1) == pytest.approx(0.9)  # (1 - p)^1 = 0.1, worked by hand
+    assert upper_bound(0, 2, 0.1) == pytest.approx(1 - math.sqrt(0.1))  # (1 - p)^2 = 0.1
+    assert upper_bound(2, 2, 0.5) == 1.0
+    for bad in ((0, 1, 0.0), (0, 1, 1.0), (2, 1, 0.1), (-1, 3, 0.1)):
+        with pytest.raises(ValueError):
+            upper_bound(*bad)
+
+
+@pytest.mark.parametrize(
+    ("target", "level"), [(0.9, 0.1), (0.9, 0.05), (0.8, 0.1), (0.95, 0.01), (0.5, 0.5), (0.99, 0.1)]
+)
+def test_fewest_items_is_the_smallest_sample_that_can_pass(target: float, level: float) -> None:
+    fewest = fewest_items(target, level)
+    assert fewest is not None
+    assert stats.binom.cdf(0, fewest, 1 - target) <= level  # that many, all agreeing, pass
+    assert fewest == 1 or stats.binom.cdf(0, fewest - 1, 1 - target) > level  # one fewer cannot
+    assert fewest_items(1.0, level) is None  # agreement 1 cannot be guaranteed by any finite sample
+
+
+def test_fewest_items_worked_by_hand() -> None:
+    assert fewest_items(0.9, 0.1) == 22  # 0.9^21 = 0.109 > 0.1 >= 0.9^22 = 0.098
+    assert fewest_items(0.9, 0.05) == 29  # 0.9^28 = 0.052 > 0.05 >= 0.9^29 = 0.047
+    assert stage_error_level(0.1, 2) == 0.05 and stage_error_level(0.1, 1) == 0.1
+
+
+def agreeing(n: int, top: float = 0.99, step: float = 0.001) -> list[tuple[float, bool]]:
+    return [(round(top - step * index, 6), True) for index in range(n)]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 21])
+def test_too_few_calibration_items_trust_nothing(n: int) -> None:
+    found = pick_threshold(agreeing(n), 0.9, 0.1)
+    assert found.threshold == NEVER_TRUSTED and found.passed is None
+    assert found.failed is None and found.fewest == 22  # no candidate was even tested
+
+
+def test_all_agreeing_keeps_every_item_once_there_are_enough() -> None:
+    pairs = agreeing(22)
+    found = pick_threshold(pairs, 0.9, 0.1)
+    assert found.passed is not None
+    assert found.threshold == min(value for value, _ in pairs)
+    assert (found.passed.kept, found.passed.disagreements) == (22, 0)
+    assert found.passed.bound == pytest.approx(1 - 0.1 ** (1 / 22))  # (1 - p)^22 = 0.1
+    same = pick_threshold([(0.6, True)] * 30, 0.9, 0.1)  # all equal: one candidate keeping all 30
+    assert same.threshold == 0.6 and same.passed is not None and same.passed.kept == 30
+
+
+def test_none_agreeing_fails_at_the_first_candidate_tested() -> None:
+    pairs = [(value, False) for value, _ in agreeing(40)]
+    found = pick_threshold(pairs, 0.9, 0.1)
+    assert found.threshold == NEVER_TRUSTED
+    assert found.failed is not None and (found.failed.kept, found.failed.disagreements) == (22, 22)
+    assert found.failed.bound == 1.0
+
+
+def test_the_scan_stops_at_the_first_failure() -> None:
+    # 22 agreeing verdicts on top, then one that disagrees, then 100 agreeing ones. Kept from the bottom,
+    # 122 of 123 agree and the bound (0.031) would pass; but the scan fails at the 23rd item (1 of 23
+    # disagrees: bound 0.160 > 0.1) and stops there, keeping the top 22.
+    pairs = [*agreeing(22), (0.7, False), *agreeing(100, top=0.6)]
+    found = pick_threshold(pairs, 0.9, 0.1)
+    assert found.passed is not None and found.passed.kept == 22
+    assert found.threshold == pytest.approx(0.99 - 0.021)
+    assert found.failed is not None and (found.failed.threshold, found.failed.kept) == (0.7, 23)
+    assert found.failed.bound == pytest.approx(stats.beta.ppf(0.9, 2, 22))
+    assert binomial_bound(1, 123, 0.1) < 0.1  # what a scan that did not stop would have passed
+
+
+def test_the_scan_matches_a_reference_on_random_pairs() -> None:
+    rng = np.random.default_rng(7)
+    for repeat in range(60):
+        n = int(rng.integers(0, 120))
+        values = np.round(rng.uniform(0.5, 1.0, n), 2)  # rounded: many ties
+        pairs = [(float(value), bool(rng.random() < value)) for value in values]
+        target = float(rng.choice([0.7, 0.8, 0.9]))
+        level = float(rng.choice([0.05, 0.1, 0.2]))
+        assert pick_threshold(pairs, target, level).threshold == reference_scan(pairs, target, level), repeat
+
+
+def point_estimate_threshold(confidences: np.ndarray, agrees: np.ndarray, target: float) -> float:
+    """The rule before the guarantee: the lowest confidence whose kept items agree at least `target` of
+    the time on the calibration items (continuous confidences: no ties)."""
+    order = np.argsort(-confidences)
+    kept = np.arange(1, len(order) + 1)
+    reaching = np.nonzero(np.cumsum(agrees[order]) >= target * kept)[0]
+    return float(confidences[order][reaching[-1]]) if len(reaching) else NEVER_TRUSTED
+
+
+def tolerance(repeats: int, chance: float) -> float:
+    return 3 * math.sqrt(chance * (1 - chance) / repeats)  # three standard errors of a share of repeats
+
+
+def test_one_judge_reaches_the_target_in_at_least_one_minus_delta_of_repeats() -> None:
+    # Confidence c uniform on [0.5, 1], agreement with the humans with probability c (a calibrated judge).
+    # Keeping c >= t, the true disagreement is E[1 - c | c >= t] = (1 - t) / 2, at most 0.1 exactly when
+    # t >= 0.8: a threshold reaches the target 0.9 when it is at least 0.8.
+    rng = np.random.default_rng(2024)
+    repeats, n, target, delta = 400, 300, 0.9, 0.1
+    guaranteed = estimated = 0
+    for _ in range(repeats):
+        confidences = rng.uniform(0.5, 1.0, n)
+        agrees = rng.random(n) < confidences
+        chosen = pick_threshold(list(zip(confidences.tolist(), agrees.tolist(), strict=True)), target, delta)
+        guaranteed += chosen.threshold >= 0.8
+        estimated += point_estimate_threshold(confidences, agrees, target) >= 0.8
+    assert guaranteed / repeats >= 1 - delta - tolerance(repeats, 1 - delta)
+    assert abs(estimated / repeats - 0.5) <= 0.1  # the point estimate: about half the time
+
+
+def cascade_reaches_target(rng: np.random.Generator, n: int, held: int, guaranteed: bool) -> bool:
+    """One repeat of a two-judge cascade: thresholds from `n` calibration items, checked on `held` others."""
+    target, delta = 0.9, 0.1
+    level = stage_error_level(delta, 2)
+    first, second = rng.uniform(0.5, 1.0, n + held), rng.uniform(0.6, 1.0, n + held)
+    right_first, right_second = rng.random(n + held) < first, rng.random(n + held) < second
+
+    def threshold(confidences: np.ndarray, right: np.ndarray) -> float:
+        if not guaranteed:
+            return point_estimate_threshold(confidences, right, target)
+        return pick_threshold(list(zip(confidences.tolist(), right.tolist(), strict=True)), target, level).threshold
+
+    one = threshold(first[:n], right_first[:n])
+    escalated = np.nonzero(first[:n] < one)[0]
+    two = threshold(second[escalated], right_second[escalated])
+    keep_first = first[n:] >= one
+    keep_second = ~keep_first & (second[n:] >= two)
+    kept = int(keep_first.sum() + keep_second.sum())
+    right = int(right_first[n:][keep_first].sum() + right_second[n:][keep_second].sum())
+    return kept == 0 or right / kept >= target
+
+
+def test_a_two_judge_cascade_reaches_the_target_on_held_apart_items() -> None:
+    # Stage 1 as above; the items it does not keep go to a second calibrated judge whose confidence is
+    # uniform on [0.6, 1]. Each stage is tested at delta / 2; the cascade's kept verdicts are checked on
+    # 20,000 held-apart items per repeat, where the point-estimate rule falls short about half the time.
+    repeats, delta = 200, 0.1
+    rng = np.random.default_rng(11)
+    guaranteed = sum(cascade_reaches_target(rng, 1000, 20_000, guaranteed=True) for _ in range(repeats))
+    estimated = sum(cascade_reaches_target(rng, 1000, 20_000, guaranteed=False) for _ in range(repeats))
+    assert guaranteed / repeats >= 1 - delta - tolerance(repeats, 1 - delta)
+    assert abs(estimated / repeats - 0.5) <= 0.15
