@@ -21,7 +21,7 @@ from judgekit.metrics.items import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir
-from judgekit.summary import StageUsage, Summary
+from judgekit.summary import StageUsage, Summary, usage_of
 
 PANEL_DIR = "panel"
 
@@ -62,23 +62,11 @@ def _usage(members: list[JudgedSet]) -> list[StageUsage]:
             summary = Summary.model_validate(run_dir.read_summary())
         except (OSError, ValueError, RunDirError):
             return []
-        counts = summary.counts
+        judge = member.judge or member.name
+        where = str(run_dir.path)
         usage.append(
             StageUsage(
-                stage=number,
-                judge=member.judge or member.name,
-                member=True,
-                run_dir=str(run_dir.path),
-                items=len(member.facts),
-                calls=counts.calls,
-                cached=counts.cached,
-                requests=counts.requests,
-                resumed=counts.resumed,
-                prompt_tokens=counts.prompt_tokens,
-                completion_tokens=counts.completion_tokens,
-                retries=dict(counts.retries),
-                failures=dict(counts.failures),
-                cost_usd=summary.cost.usd if summary.cost else None,
+                stage=number, judge=judge, member=True, run_dir=where, items=len(member.facts), **usage_of(summary)
             )
         )
     return usage

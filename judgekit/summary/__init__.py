@@ -64,6 +64,7 @@ __all__ = [
     "ScoringInfo",
     "StageUsage",
     "Summary",
+    "usage_of",
 ]
 
 
@@ -319,3 +320,20 @@ class Summary(BaseModel):
     """Checklist grading: per-criterion pass rates, the mean checklist score, agreement per criterion."""
     stages: list[StageUsage] | None = None
     """A cascade's or a panel's verdicts: each judge's calls, tokens and cost (`counts` and `cost` add them up)."""
+
+
+def usage_of(summary: Summary) -> dict[str, Any]:
+    """A run's calls, tokens, retries, failures and cost as `StageUsage` fields (a cascade's stage or a
+    panel's judge, reported by the combined run)."""
+    counts = summary.counts
+    return {
+        "calls": counts.calls,
+        "cached": counts.cached,
+        "requests": counts.requests,
+        "resumed": counts.resumed,
+        "prompt_tokens": counts.prompt_tokens,
+        "completion_tokens": counts.completion_tokens,
+        "retries": dict(counts.retries),
+        "failures": dict(counts.failures),
+        "cost_usd": summary.cost.usd if summary.cost else None,
+    }
