@@ -1,7 +1,8 @@
 """--positions adaptive on the embedded local judge, against public human labels.
 
 Run with `make bench-adaptive` (or `python benchmarks/adaptive_local.py --items 100`). It needs the
-embedded judge's model (`make install`); on a 2-core machine 100 items take about 10 minutes.
+embedded judge's model (`make install`); on a 2-core machine 100 items take
+about 30 minutes (`--work DIR` keeps the answers, so a rerun or another threshold costs nothing).
 
 The N shortest pairs of datasets/mt_bench_human_200.jsonl (MT-Bench human judgments, counted in
 characters of question and answers, to keep CPU time down) are judged once under `--positions
@@ -62,10 +63,12 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.75, 0.8, 0.9])
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "adaptive_local.json")
+    parser.add_argument("--work", type=Path, help="keep the runs and the judge cache here (a rerun reuses the answers)")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "JUDGEKIT_"))}
     with tempfile.TemporaryDirectory() as directory:
-        work = Path(directory)
+        work = args.work or Path(directory)
+        work.mkdir(parents=True, exist_ok=True)
         env["JUDGEKIT_CACHE_DIR"] = str(work / "cache")
         human = shortest_pairs(work / "pairs.jsonl", args.items)
         rules = [("swap", ["--positions", "swap"]), ("random", ["--positions", "random"])]

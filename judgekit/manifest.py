@@ -91,6 +91,9 @@ class PanelRecord(BaseModel):
     judges: list[str]
     members: list[str]
     """The members' run directories."""
+    usage: list[StageUsage] = Field(default_factory=list)
+    """What each member's run did (calls, tokens, cost), which the panel's summary reports as its own:
+    the calls were made in the members' directories."""
 
 
 class CascadeRecord(BaseModel):

@@ -67,9 +67,9 @@ def finish(
     )
     counts = _call_counts(result, all_rows)
     counts.resumed = resumed if resumed is not None else _stored_resumed(run_dir)
-    stages = manifest.cascade.stages if manifest.cascade is not None else None
+    stages = _stages_of(manifest)
     if stages is not None:
-        _add_stages(counts, stages)  # the calls were made in the stages' own run directories
+        _add_stages(counts, stages)  # the calls were made in the stages' (members') own run directories
     if status == "complete" and (counts.pending or counts.errors):
         status = "incomplete"
     summary = Summary(
@@ -179,8 +179,17 @@ def _call_counts(result: Aggregation, all_rows: list[Judgment]) -> Counts:
     return counts
 
 
+def _stages_of(manifest: RunManifest) -> list[StageUsage] | None:
+    """A cascade's stages or a panel's members, when the run is their combined verdicts."""
+    if manifest.cascade is not None:
+        return manifest.cascade.stages
+    if manifest.panel is not None and manifest.panel.usage:
+        return manifest.panel.usage
+    return None
+
+
 def _add_stages(counts: Counts, stages: list[StageUsage]) -> None:
-    """A cascade's combined run holds no call of its own: its calls, tokens and failures are its stages'."""
+    """A combined run holds no call of its own: its calls, tokens and failures are its stages' (members')."""
     counts.calls = sum(stage.calls for stage in stages)
     counts.cached = sum(stage.cached for stage in stages)
     counts.requests = sum(stage.requests for stage in stages)
@@ -195,11 +204,12 @@ def _add_stages(counts: Counts, stages: list[StageUsage]) -> None:
 
 
 def _stages_cost(stages: list[StageUsage]) -> Cost | None:
-    """A cascade's cost: its stages' together, each at its judge's price; None when one has no price."""
+    """A cascade's (panel's) cost: its stages' (members') together, each at its judge's price; None when one
+    has no price."""
     if any(stage.cost_usd is None for stage in stages):
         return None
     total = round(sum(stage.cost_usd or 0.0 for stage in stages), 6)
-    return Cost(usd=total, list_usd=total, source="each stage at its judge's price (see stages)")
+    return Cost(usd=total, list_usd=total, source="each judge at its own price (see stages)")
 
 
 def _cost(manifest: RunManifest, rows: list[Judgment]) -> Cost | None:

@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import beta
 
 from judgekit.metrics.adaptive import AdaptiveRule, adaptive_info, kept_estimate, kept_warning
-from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.items import ItemOutcome
 from judgekit.schema import Judgment
 from judgekit.testing.judges import QualityJudge
 from judgekit.testing.server import FakeProvider

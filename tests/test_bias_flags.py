@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from judgekit.ci.gates import GateOptions
 from judgekit.cli import app
 from judgekit.errors import UsageError
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.bias import FLIP_RATE_FLAG, bias_metrics, deviation, flags
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.schema import Judgment, Label
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import BiasMetrics

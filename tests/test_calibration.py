@@ -11,8 +11,8 @@ from sklearn.calibration import calibration_curve
 from typer.testing import CliRunner
 
 from judgekit.cli import app
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.calibration import judge_calibration
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.stats.calibration import expected_calibration_error, reliability
 from tests.helpers import pairwise_rows, write_jsonl
 

@@ -8,9 +8,9 @@ import math
 
 import pytest
 
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, sources, without_confidence
 from judgekit.metrics.cascade_thresholds import held_apart, split_labelled
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 
 
 def facts(labels: list[str | None]) -> list[ItemFacts]:

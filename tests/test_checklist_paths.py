@@ -111,7 +111,7 @@ def test_a_majority_panel_votes_per_criterion(judge: Callable[..., FakeProvider]
 
 def test_a_criterion_short_of_its_quorum() -> None:
     from judgekit.compare.checklist_panel import vote_checklist
-    from judgekit.metrics.aggregate import ItemFacts
+    from judgekit.metrics.items import ItemFacts
     from judgekit.schema import Item, Judgment, Message, RubricItem
 
     rubric = tuple(RubricItem(**criterion) for criterion in FRUIT)

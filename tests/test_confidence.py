@@ -13,8 +13,8 @@ import pytest
 from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.inputs.parsing import read_samples
 from judgekit.metrics.adaptive import AdaptiveRule, adaptive_info, adaptive_outcome, adaptive_rule, needs_other_order
-from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.confidence import Confidence, confidence_info, item_confidence, row_confidence
+from judgekit.metrics.items import ItemOutcome
 from judgekit.schema import Judgment, VerdictSpec
 from judgekit.testing.server import FakeProvider
 from judgekit.testing.wire import Reply

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from judgekit.cli import app
 from judgekit.errors import UsageError
 from judgekit.inputs.labels import STRATUM_COLUMN
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.confidence_bands import UNKNOWN, band_weights, bands_by_id, confidence_bands
 from judgekit.metrics.human_anchored import human_anchored
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.label_plan import allocate, plan_labels
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Item, Message

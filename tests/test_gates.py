@@ -15,7 +15,7 @@ from judgekit.ci.gates import Checker, GateOptions, check_options
 from judgekit.ci.passrule import PassRule, RunFacts
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
-from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.items import ItemOutcome
 from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.testing.server import FakeProvider, Faults
 from tests.gate_helpers import (

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from judgekit.cli import app
 from judgekit.compare.statistics import SignificanceTest, without_claim
-from judgekit.metrics.aggregate import ItemFacts
 from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
+from judgekit.metrics.items import ItemFacts
 from judgekit.reporting.html import render_run_report, scales
 from judgekit.reporting.html.derive import ScoreScales
 from judgekit.reporting.html.manifest import _call_rows

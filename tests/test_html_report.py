@@ -23,7 +23,7 @@ from pydantic import Field
 from typer.testing import CliRunner
 
 from judgekit.cli import app
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.reporting.html import render_comparison_report, render_run_report
 from judgekit.reporting.html.compare_json import from_compare_json
 from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from judgekit.cli import app
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.human_anchored import human_anchored, selection_problem
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from tests.helpers import write_jsonl
 
 ppi_py = pytest.importorskip("ppi_py")

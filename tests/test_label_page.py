@@ -101,6 +101,20 @@ def test_mistakes_get_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "p.html").exists()
 
 
+def test_out_dash_writes_the_page_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = write_jsonl(tmp_path / "plan.jsonl", _rows())
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["labels", "page", str(plan), "-o", "-", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "-").exists()
+    assert result.stdout == build_label_page(str(plan), seed=2).html
+    assert "4 pairwise items (0 already labelled) to stdout" in result.stderr
+    both = runner.invoke(app, ["labels", "page", str(plan), "-o", "-", "--format", "json"])
+    assert both.exit_code == 2 and both.stdout == "" and both.stderr.count("\n") == 1
+    assert "-o - writes to stdout, where --format json writes its summary" in both.stderr
+    assert not (tmp_path / "-").exists()
+
+
 def test_pointwise_scale_from_the_option_or_the_file(tmp_path: Path) -> None:
     rows = [{"id": 1, "question": "q", "answer": "a", "human_score": 3, "scale": [1, 5]}]
     plan = write_jsonl(tmp_path / "scores.jsonl", rows)

@@ -73,6 +73,7 @@ def test_plan_is_seeded_blind_and_draws_only_scored_items(tmp_path: Path) -> Non
     assert len(drawn) == 59 and "q5" not in {row["id"] for row in drawn}
     assert all(row["human_label"] is None and "model_a" not in row for row in drawn)
     assert runner.invoke(app, args).stdout == first.stdout
+    assert "drew 59 of 59 scored items (seed 3)\n" in first.stderr  # one stratum, all: not named
     small = runner.invoke(app, ["labels", "plan", str(data), "--pred", "judge", "--n", "5", "--seed", "4"])
     other = runner.invoke(app, ["labels", "plan", str(data), "--pred", "judge", "--n", "5", "--seed", "5"])
     assert small.stdout != other.stdout
@@ -89,7 +90,7 @@ def test_plan_stratified_by_category_takes_two_from_the_small_one(tmp_path: Path
     assert strata.count("small") == 2 and strata.count("large") == 8
     assert all(row["stratified_by"] == "category" for row in drawn)
     assert all((row["stratum"] == "small") == (int(row["id"][1:]) < 5) for row in drawn)
-    assert "small 2 of 5" in result.stderr
+    assert "drew 10 of 100 scored items (seed 0; large 8 of 95, small 2 of 5)" in result.stderr
 
 
 def test_merge_writes_labels_and_leaves_the_rest_empty(tmp_path: Path) -> None:
@@ -212,3 +213,23 @@ def test_plan_and_merge_answer_in_json(tmp_path: Path) -> None:
         "stratified_by": None,
         "notes": [],
     }
+
+
+def test_out_dash_is_stdout_for_plan_and_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _data(tmp_path / "data.jsonl", total=10)
+    monkeypatch.chdir(tmp_path)
+    args = ["labels", "plan", str(data), "--pred", "judge", "--n", "3", "--seed", "2"]
+    planned = runner.invoke(app, [*args, "-o", "-"])
+    assert planned.exit_code == 0, planned.output
+    assert planned.stdout == runner.invoke(app, args).stdout and len(planned.stdout.splitlines()) == 3
+    plan = write_jsonl(
+        tmp_path / "plan.jsonl", [{**json.loads(line), "human_label": "B"} for line in planned.stdout.splitlines()]
+    )
+    merge = ["labels", "merge", str(plan), "--data", str(data), "-o", "-"]
+    merged = runner.invoke(app, merge)
+    assert merged.exit_code == 0, merged.output
+    assert [row["human_label"] for row in map(json.loads, merged.stdout.splitlines())].count("B") == 3
+    assert "wrote 10 rows to stdout: 3 labelled in 'human_label'" in merged.stderr
+    both = runner.invoke(app, [*merge, "--format", "json"])
+    assert both.exit_code == 2 and both.stdout == "" and both.stderr.count("\n") == 1
+    assert not (tmp_path / "-").exists()

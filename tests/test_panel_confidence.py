@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from judgekit.compare.panel import combine
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.confidence import Confidence, confidence_info, evidence_kind, item_confidence
 from judgekit.metrics.graded import graded_metrics, panel_grade
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.testing.server import FakeProvider
 from tests.gate_helpers import gate_lines

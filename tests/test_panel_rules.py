@@ -15,7 +15,7 @@ from judgekit.cli import app
 from judgekit.compare.panel import combine, default_quorum, resolve, vote_counts
 from judgekit.compare.runs import analyse
 from judgekit.errors import UsageError
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.testing.server import FakeProvider, Faults
 from tests.helpers import marker_responder, pairwise_rows, write_jsonl

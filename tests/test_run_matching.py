@@ -14,7 +14,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
 from judgekit.compare.significance import _bootstrap_result, best_against_runner_up
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.significance import mcnemar_exact, mcnemar_interval

@@ -24,7 +24,7 @@ from judgekit.ci.passrule import RunFacts
 from judgekit.ci.provenance import comparison_warnings
 from judgekit.ci.runview import RunView
 from judgekit.errors import InputError, UsageError
-from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.items import ItemOutcome
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.paired import PairedTest, sign_test, wilcoxon_test

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from judgekit.manifest import RunManifest
-from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.distribution import pass_fail_values, passes
+from judgekit.metrics.items import ItemOutcome
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from judgekit.errors import RunDirError
 from judgekit.manifest import RunManifest, load_manifest
 from judgekit.metrics.adaptive import adaptive_rule
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome, item_outcome
 from judgekit.schema import Item, Judgment
 from judgekit.store.rundir import RunDir
 from judgekit.summary import Summary

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from judgekit.cli.choices import FormatChoice
 from judgekit.cli.common import OutputFormat, Quiet, handles_errors, note, print_json, warn
+
+STDOUT = "-"
+"""`-o -`: write to stdout instead of a file."""
 
 app = typer.Typer(
     help="Human labels for human-anchored (PPI++) estimates: which items to label, and merging them back.",
@@ -48,7 +51,7 @@ def plan_command(
         Optional[list[str]], typer.Option("--field", "-f", help="Map a column onto a field: NAME=COLUMN.")
     ] = None,
     out: Annotated[
-        Optional[str], typer.Option("--out", "-o", help="Write the labelling file here (default: stdout).")
+        Optional[str], typer.Option("--out", "-o", help="Write the labelling file here (default, or -: stdout).")
     ] = None,
     output_format: OutputFormat = FormatChoice.table,
     quiet: Quiet = False,
@@ -73,6 +76,8 @@ def plan_command(
         raise UsageError("--bands applies to --stratify confidence")
     if stratify is StratifyChoice.confidence and not Path(source).is_dir():
         raise UsageError("--stratify confidence needs a run directory (the judge's confidence is in its judgments)")
+    if out == STDOUT:
+        out = None
     fields = parse_field_options(field or [])
     (judged,) = load_sources([source], ColumnSpec(pred=[pred] if pred else [], fields=fields))[:1]
     plan = plan_labels(
@@ -93,19 +98,25 @@ def plan_command(
             | ({"out": out} if out else {"rows": plan.rows})
         )
     elif not out:
-        sys.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in plan.rows))
-    strata = ", ".join(f"{name} {drawn} of {size}" for name, (size, drawn) in plan.allocation.items())
+        _rows_to_stdout(plan.rows)
     note(
-        f"drew {len(plan.rows)} of {plan.population} scored items (seed {seed}; {strata})"
+        f"drew {len(plan.rows)} of {plan.population} scored items ({_draw_of(plan.allocation, seed, stratify)})"
         + (f" into {out}" if out else "")
     )
+
+
+def _draw_of(allocation: dict[str, tuple[int, int]], seed: int, stratify: StratifyChoice) -> str:
+    """How the sample was drawn: the seed, and what each stratum gave (a simple random sample has one, all)."""
+    if stratify is StratifyChoice.none:
+        return f"seed {seed}"
+    return f"seed {seed}; " + ", ".join(f"{name} {drawn} of {size}" for name, (size, drawn) in allocation.items())
 
 
 @app.command("page")
 @handles_errors
 def page_command(
     labels: Annotated[str, typer.Argument(help="The labelling file written by `judgekit labels plan`.")],
-    out: Annotated[str, typer.Option("--out", "-o", help="Where to write the page (one HTML file).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Where to write the page (one HTML file; -: stdout).")],
     seed: Annotated[int, typer.Option(help="Seed of the order the two answers are shown in, per item.")] = 0,
     scale: Annotated[
         Optional[str],
@@ -122,13 +133,33 @@ def page_command(
     order and mapped back to A/B on export; labels are kept in the browser until exported, and
     `judgekit labels merge` reads the exported file as it is.
     """
-    from judgekit.reporting.html.labelling import write_label_page
+    from judgekit.redact import redact
+    from judgekit.reporting.html.labelling import build_label_page, write_label_page
 
-    page = write_label_page(labels, out, seed=seed, scale=_parse_scale(scale) if scale is not None else None)
+    _one_stdout(out, output_format)
+    bounds = _parse_scale(scale) if scale is not None else None
+    if out == STDOUT:
+        page = build_label_page(labels, seed=seed, scale=bounds)
+        sys.stdout.write(redact(page.html))
+    else:
+        page = write_label_page(labels, out, seed=seed, scale=bounds)
     if output_format is FormatChoice.json:
         print_json({"out": out, "rows": page.rows, "labelled": page.labelled, "storage_key": page.storage_key})
     kind = "pairwise" if page.pairwise else "pointwise"
-    note(f"wrote a labelling page for {page.rows} {kind} items ({page.labelled} already labelled) to {out}")
+    where = "stdout" if out == STDOUT else out
+    note(f"wrote a labelling page for {page.rows} {kind} items ({page.labelled} already labelled) to {where}")
+
+
+def _rows_to_stdout(rows: list[dict[str, Any]]) -> None:
+    sys.stdout.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+def _one_stdout(out: str, output_format: FormatChoice) -> None:
+    """`-o -` and `--format json` would both write to stdout: refuse the pair rather than mix them."""
+    from judgekit.errors import UsageError
+
+    if out == STDOUT and output_format is FormatChoice.json:
+        raise UsageError("-o - writes to stdout, where --format json writes its summary: give -o a file name")
 
 
 def _parse_scale(text: str) -> tuple[float, float]:
@@ -152,7 +183,7 @@ def _parse_scale(text: str) -> tuple[float, float]:
 def merge_command(
     labels: Annotated[str, typer.Argument(help="The labelling file, with human_label (or human_score) filled in.")],
     data: Annotated[str, typer.Option("--data", help="The dataset the items come from.")],
-    out: Annotated[str, typer.Option("--out", "-o", help="Where to write the merged dataset (JSONL).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Where to write the merged dataset (JSONL; -: stdout).")],
     column: Annotated[
         Optional[str],
         typer.Option(help="Column to write the labels into (default: human_label, or human_score for scores)."),
@@ -182,7 +213,8 @@ def merge_command(
     from judgekit.inputs.labels import merge_labels, plan_design, read_labelling_file, write_jsonl
     from judgekit.metrics.label_plan import run_bands
 
-    if Path(out).resolve() == Path(data).resolve():
+    _one_stdout(out, output_format)
+    if out != STDOUT and Path(out).resolve() == Path(data).resolve():
         raise UsageError("--out must differ from --data: the merge writes a new file and leaves the data as it is")
     stratify, count = plan_design(labels, read_labelling_file(labels))
     if run is not None and stratify != "confidence":
@@ -191,7 +223,10 @@ def merge_command(
     merged = merge_labels(
         labels, data, fields=parse_field_options(field or []), column=column, from_column=from_column, bands=bands
     )
-    write_jsonl(out, merged.rows)
+    if out == STDOUT:
+        _rows_to_stdout(merged.rows)
+    else:
+        write_jsonl(out, merged.rows)
     if output_format is FormatChoice.json:
         print_json(
             {
@@ -208,6 +243,7 @@ def merge_command(
     waiting = f"; {merged.waiting} drawn items have no label yet and are left out" if merged.waiting else ""
     what = "confidence band" if merged.stratified_by == "confidence" else merged.stratified_by
     strata = f"; each row's {what} in label_stratum" if merged.stratified_by else ""
-    note(f"wrote {len(merged.rows)} rows to {out}: {merged.labelled} labelled in '{merged.column}'{waiting}{strata}")
+    where = "stdout" if out == STDOUT else out
+    note(f"wrote {len(merged.rows)} rows to {where}: {merged.labelled} labelled in '{merged.column}'{waiting}{strata}")
     for remark in merged.notes:
         warn(f"note: {remark}")

@@ -19,7 +19,6 @@ from pathlib import Path
 from judgekit.api import EvalResult, Prepared, execute, prepare
 from judgekit.inputs.subsets import write_subset
 from judgekit.judging.progress import NullProgress, Progress
-from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.cascade import Settled, abstain, confidence, escalates, without_confidence
 from judgekit.metrics.cascade_thresholds import (
     DEFAULT_ERROR_LEVEL,
@@ -32,8 +31,10 @@ from judgekit.metrics.cascade_thresholds import (
     split_labelled,
     stage_error_level,
 )
+from judgekit.metrics.items import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
 from judgekit.store.rundir import RunDir, slug
+from judgekit.summary import usage_of
 
 SUBSETS = "subsets"
 
@@ -156,7 +157,6 @@ def _record(
     stage: int, outcome: EvalResult, judged: JudgedSet, threshold: float | None, guarantee: Guarantee | None
 ) -> StageRecord:
     """What one stage did, from its run's summary (every session on its directory counted)."""
-    counts = outcome.summary.counts
     return StageRecord(
         stage=stage,
         judge=judged.name,
@@ -164,17 +164,9 @@ def _record(
         items=len(judged.facts),
         threshold=threshold,
         disagreement_bound=guarantee.passed.bound if guarantee is not None and guarantee.passed else None,
-        calls=counts.calls,
-        cached=counts.cached,
-        requests=counts.requests,
-        resumed=counts.resumed,
-        prompt_tokens=counts.prompt_tokens,
-        completion_tokens=counts.completion_tokens,
-        retries=dict(counts.retries),
-        failures=dict(counts.failures),
-        cost_usd=outcome.summary.cost.usd if outcome.summary.cost else None,
-        errors=counts.errors,
+        errors=outcome.summary.counts.errors,
         stop_reason=outcome.stop_reason,
+        **usage_of(outcome.summary),
     )
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.checklist import CriterionVerdicts, item_score, verdicts_of
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.schema import Judgment
 
 VOTING_RULES = ("majority", "unanimous")

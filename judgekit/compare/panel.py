@@ -38,8 +38,8 @@ from itertools import combinations
 from judgekit.compare.checklist_panel import VOTING_RULES, rows_by_item, vote_checklist
 from judgekit.compare.statistics import InterJudgeAgreement
 from judgekit.errors import UsageError
-from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.graded import panel_grade
+from judgekit.metrics.items import ItemOutcome
 from judgekit.metrics.matching import check_same_items
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Label

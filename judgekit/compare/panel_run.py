@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from judgekit.errors import RunDirError
 from judgekit.inputs.checklists import ALL_CALL
 from judgekit.manifest import PanelRecord, load_manifest
-from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.items import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Judgment
 from judgekit.store.rundir import RunDir
+from judgekit.summary import StageUsage, Summary, usage_of
 
 PANEL_DIR = "panel"
 
@@ -40,6 +42,7 @@ def write_panel_run(
                 quorum=quorum,
                 judges=judges,
                 members=[str(member.run_dir) for member in members],
+                usage=_usage(members),
             ),
         }
     )
@@ -47,6 +50,26 @@ def write_panel_run(
     rows = [_row(outcome, combined.name) for outcome in combined.outcomes if outcome.status != "pending"]
     panel.rebuild_from(first, manifest.as_dict(), rows)
     return panel
+
+
+def _usage(members: list[JudgedSet]) -> list[StageUsage]:
+    """Each member's calls, tokens and cost from its own summary; none when a member has no summary yet
+    (then the panel's run reports no calls rather than a part of them)."""
+    usage = []
+    for number, member in enumerate(members, start=1):
+        run_dir = RunDir(Path(str(member.run_dir)))
+        try:
+            summary = Summary.model_validate(run_dir.read_summary())
+        except (OSError, ValueError, RunDirError):
+            return []
+        judge = member.judge or member.name
+        where = str(run_dir.path)
+        usage.append(
+            StageUsage(
+                stage=number, judge=judge, member=True, run_dir=where, items=len(member.facts), **usage_of(summary)
+            )
+        )
+    return usage
 
 
 def _row(outcome: ItemOutcome, judge: str) -> Judgment:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import BaseModel
 
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.levels import Level, groups_of, paired_values
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.stats import agreement as pairwise_stats

@@ -45,7 +45,7 @@ from judgekit.stats.proportions import METHOD, clopper_pearson, share
 from judgekit.summary import AdaptiveInfo
 
 if TYPE_CHECKING:
-    from judgekit.metrics.aggregate import ItemOutcome
+    from judgekit.metrics.items import ItemOutcome
 
 ORDER_CALLS = ("AB", "BA")
 AUDIT_DRAW = "adaptive audit"
@@ -102,7 +102,7 @@ def adaptive_outcome(
     item_id: str, rows: Mapping[str, Judgment], rule: AdaptiveRule, disagreement: str | None
 ) -> ItemOutcome:
     """The outcome of one item of an adaptive run from its order rows (keyed by call)."""
-    from judgekit.metrics.aggregate import ItemOutcome
+    from judgekit.metrics.items import ItemOutcome
 
     orders = [rows[call] for call in ORDER_CALLS if call in rows]
     if not orders:
@@ -131,7 +131,7 @@ def adaptive_outcome(
 
 
 def _one_order(item_id: str, row: Judgment) -> ItemOutcome:
-    from judgekit.metrics.aggregate import ItemOutcome
+    from judgekit.metrics.items import ItemOutcome
 
     return ItemOutcome(item_id, "ok", verdict=row.verdict, probabilities=row.probabilities, method=row.method)
 

@@ -41,7 +41,7 @@ from judgekit.stats.proportions import share
 from judgekit.summary import BiasFlag, BiasMetrics
 
 if TYPE_CHECKING:
-    from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+    from judgekit.metrics.items import ItemFacts, ItemOutcome
 
 FLIP_RATE_FLAG = 0.2
 """A flip rate whose whole interval lies above this is flagged: one verdict in five decided by the

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.confidence import evidence_kind, item_confidence
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.stats.calibration import expected_calibration_error, reliability
 from judgekit.summary import JudgeCalibration, ReliabilityRow
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.confidence import item_confidence
+from judgekit.metrics.items import ItemOutcome
 
 DEFAULT_ESCALATE_BELOW = 0.8
 """`--escalate-below` when not given: a verdict at 80% or more stays with its judge (under

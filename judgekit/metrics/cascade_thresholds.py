@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from judgekit.metrics.aggregate import ItemFacts
 from judgekit.metrics.cascade import Settled
+from judgekit.metrics.items import ItemFacts
 from judgekit.stats.intervals import Estimate
 from judgekit.stats.proportions import proportion_estimate, upper_bound
 

@@ -33,7 +33,7 @@ from judgekit.stats.proportions import proportion_estimate
 from judgekit.summary import ChecklistMetrics, CriterionHumans, CriterionMetrics
 
 if TYPE_CHECKING:
-    from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+    from judgekit.metrics.items import ItemFacts, ItemOutcome
 
 
 def checklist_score(points: Sequence[float], met: Sequence[bool]) -> float:

@@ -34,7 +34,7 @@ from judgekit.schema import Judgment
 from judgekit.summary import ConfidenceInfo
 
 if TYPE_CHECKING:
-    from judgekit.metrics.aggregate import ItemOutcome
+    from judgekit.metrics.items import ItemOutcome
 
 ConfidenceSource = Literal["logprobs", "samples", "probability", "panel votes", "order agreement"]
 """Where a confidence came from: token probabilities, vote shares of samples, probabilities of

@@ -18,8 +18,8 @@ import math
 from collections.abc import Mapping, Sequence
 
 from judgekit.errors import UsageError
-from judgekit.metrics.aggregate import ItemOutcome
 from judgekit.metrics.confidence import evidence_kind, item_confidence
+from judgekit.metrics.items import ItemOutcome
 
 DEFAULT_BANDS = 3
 ERROR_FLOOR = 0.05

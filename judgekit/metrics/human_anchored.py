@@ -23,7 +23,7 @@ import numpy as np
 
 from judgekit.errors import UsageError
 from judgekit.inputs.labels import STRATUM_COLUMN
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.schema import Item
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.stats.intervals import Estimate

@@ -23,7 +23,7 @@ from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.summary import HumanCorrelation
 
 if TYPE_CHECKING:
-    from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+    from judgekit.metrics.items import ItemFacts, ItemOutcome
 
 Level = Literal["item", "group", "system"]
 LEVELS: tuple[str, ...] = ("item", "group", "system")

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from judgekit.inputs.listwise import name_of
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.schema import Judgment
 from judgekit.stats.picks import ListwiseMetrics, candidate_picks
 from judgekit.stats.proportions import proportion_estimate

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from judgekit.errors import InputError, UsageError
-from judgekit.metrics.aggregate import ItemFacts
+from judgekit.metrics.items import ItemFacts
 from judgekit.metrics.outcomes import ColumnSpec, JudgedSet, from_columns, from_run_dir
 
 

@@ -25,8 +25,8 @@ from judgekit.inputs.datasets import Dataset, Pairing, ReadOptions, resolve_pair
 from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
 from judgekit.metrics.adaptive import adaptive_rule
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
 from judgekit.metrics.graded import strong_weight_of
+from judgekit.metrics.items import ItemFacts, ItemOutcome, item_outcome
 from judgekit.metrics.style import style_counts, text_key
 from judgekit.schema import Item, Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows

@@ -25,7 +25,7 @@ from judgekit.stats.intervals import Estimate
 from judgekit.summary import RaterCeiling
 
 if TYPE_CHECKING:
-    from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+    from judgekit.metrics.items import ItemFacts, ItemOutcome
 
 CATEGORY_LIMIT = 50
 """Most distinct scores (judge and human together) for which scores are taken as categories."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.compare.statistics import Comparison, ComparisonRow
-from judgekit.reporting.console import print_anchored
+from judgekit.reporting.human_rows import print_anchored
 from judgekit.stats.intervals import Estimate
 
 

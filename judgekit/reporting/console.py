@@ -5,43 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.judging.pricing import format_usd
+from judgekit.reporting.cells import num, pct
 from judgekit.reporting.confidence import confidence_rows
+from judgekit.reporting.human_rows import (
+    anchored_value,
+    human_correlation_rows,
+    order_rows,
+    print_anchored,
+    print_calibration,
+    worth_in_labels,
+)
 from judgekit.reporting.listwise_rows import listwise_rows
 from judgekit.reporting.style_rows import style_cell, style_rows
 from judgekit.stats.intervals import Estimate
 from judgekit.summary import (
-    AnchoredEstimate,
     BiasMetrics,
     Cost,
     HumanAgreement,
-    HumanAnchored,
     HumanCorrelation,
-    JudgeCalibration,
-    OrderAccuracy,
     StageUsage,
     Summary,
 )
 
 FLAGGED = "  · flagged (see warnings)"
-
-
-def _pct(estimate: Estimate | None) -> str:
-    if estimate is None:
-        return "–"
-    return f"{estimate.format(percent=True)}  ({_sample(estimate)})"
-
-
-def _num(estimate: Estimate | None, digits: int = 3) -> str:
-    if estimate is None:
-        return "–"
-    return f"{estimate.format(digits=digits)}  ({_sample(estimate)})"
-
-
-def _sample(estimate: Estimate) -> str:
-    """n, and why there is no interval when there is none."""
-    if estimate.low is None and estimate.no_interval:
-        return f"n={estimate.n}; no CI: {estimate.no_interval}"
-    return f"n={estimate.n}"
 
 
 def summary_rows(summary: Summary) -> list[tuple[str, str]]:
@@ -52,26 +38,26 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         pairwise = summary.pairwise
         a = f"A ({pairwise.model_a})" if pairwise.model_a else "A"
         b = f"B ({pairwise.model_b})" if pairwise.model_b else "B"
-        rows.append((f"Win rate of {a} over {b}", _pct(pairwise.win_rate)))
+        rows.append((f"Win rate of {a} over {b}", pct(pairwise.win_rate)))
         rows.append(("Wins A / wins B / ties", f"{pairwise.wins_a} / {pairwise.wins_b} / {pairwise.ties}"))
         graded = pairwise.graded
         if graded is not None:
             weight = f"{graded.strong_weight:g}"
-            rows.append((f"Win rate of A by votes (strong = {weight})", _pct(graded.win_rate)))
+            rows.append((f"Win rate of A by votes (strong = {weight})", pct(graded.win_rate)))
             rows.append(("Grades " + " / ".join(graded.counts), " / ".join(str(n) for n in graded.counts.values())))
         controlled = pairwise.length_controlled
         if controlled is not None and controlled.win_rate is not None:
-            rows.append(("Length-controlled win rate of A", _pct(controlled.win_rate)))
-            rows.append(("Length coefficient (> 0: longer wins)", _num(controlled.length_coefficient, 2)))
-        rows.extend(style_rows(pairwise.style_controlled, _pct, lambda estimate: _num(estimate, 2)))
-    rows.extend(listwise_rows(summary.listwise, _pct))
+            rows.append(("Length-controlled win rate of A", pct(controlled.win_rate)))
+            rows.append(("Length coefficient (> 0: longer wins)", num(controlled.length_coefficient, 2)))
+        rows.extend(style_rows(pairwise.style_controlled, pct, lambda estimate: num(estimate, 2)))
+    rows.extend(listwise_rows(summary.listwise, pct))
     if summary.pointwise is not None:
         pointwise = summary.pointwise
         scale = f" on {pointwise.scale[0]:g}-{pointwise.scale[1]:g}" if pointwise.scale else ""
         if pointwise.pass_rate is not None:
-            rows.append(("Pass rate", _pct(pointwise.pass_rate)))
+            rows.append(("Pass rate", pct(pointwise.pass_rate)))
         else:
-            rows.append((f"Mean score{scale}", _num(pointwise.mean, 2)))
+            rows.append((f"Mean score{scale}", num(pointwise.mean, 2)))
         if pointwise.distribution:
             bins = "  ".join(f"{key}:{value}" for key, value in pointwise.distribution.items())
             how = f"  ({pointwise.distribution_bins})" if pointwise.distribution_bins else ""
@@ -87,9 +73,9 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.extend(bias_rows(summary.bias))
     human = summary.human
     if isinstance(human, HumanAgreement):
-        rows.append(("Agreement with humans", _pct(human.agreement)))
-        rows.append(("Agreement with humans, no ties", _pct(human.agreement_without_ties)))
-        rows.append(("Cohen's kappa with humans", _num(human.kappa)))
+        rows.append(("Agreement with humans", pct(human.agreement)))
+        rows.append(("Agreement with humans, no ties", pct(human.agreement_without_ties)))
+        rows.append(("Cohen's kappa with humans", num(human.kappa)))
         calibration = human.calibration
         if calibration is not None and calibration.ece is not None:
             rows.append(
@@ -105,7 +91,8 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
         rows.append(
             (
                 f"Human-anchored {anchored.metric} (PPI++)",
-                f"{_value(overall.corrected, anchored)}  ({overall.labelled} labels, {_worth(overall)})",
+                f"{anchored_value(overall.corrected, anchored)}  "
+                f"({overall.labelled} labels, {worth_in_labels(overall)})",
             )
         )
     rows.extend(grading_rows(summary))
@@ -133,39 +120,19 @@ def bias_rows(bias: BiasMetrics) -> list[tuple[str, str]]:
     def mark(metric: str) -> str:
         return FLAGGED if metric in flagged else ""
 
-    first = _pct(bias.p_first) + ("" if bias.p_first_is_bias_estimate else f"  ({FIXED_ORDER_NOTE})")
+    first = pct(bias.p_first) + ("" if bias.p_first_is_bias_estimate else f"  ({FIXED_ORDER_NOTE})")
     rows = [("P(first shown preferred)", first + mark("p_first"))]
     if bias.flip_rate is not None:
         where = " (unsure items)" if bias.positions == "adaptive" else ""
-        rows.append((f"Flip rate under swapped order{where}", _pct(bias.flip_rate) + mark("flip_rate")))
-    rows.append(("P(longer answer wins)", _pct(bias.p_longer) + mark("p_longer")))
+        rows.append((f"Flip rate under swapped order{where}", pct(bias.flip_rate) + mark("flip_rate")))
+    rows.append(("P(longer answer wins)", pct(bias.p_longer) + mark("p_longer")))
     judge, human, versus = bias.judge_p_longer_vs_humans, bias.human_p_longer, bias.length_vs_humans
     if judge is not None and human is not None:
         text = f"{judge.value:.1%} / {human.value:.1%}  (n={judge.n})"
         rows.append(("P(longer picked): judge / humans, same items", text))
     if versus is not None:
-        rows.append(("Length bias given the human label (0: none)", _num(versus) + mark("length_vs_humans")))
+        rows.append(("Length bias given the human label (0: none)", num(versus) + mark("length_vs_humans")))
     return rows
-
-
-def order_rows(orders: OrderAccuracy) -> list[tuple[str, str]]:
-    """Accuracy against the human labels in each shown order, their mean, and combined."""
-
-    def share(estimate: Estimate | None) -> str:
-        return estimate.format(percent=True) if estimate is not None else "–"
-
-    combined = _pct(orders.combined)
-    if orders.dropped:
-        combined += f"  ({orders.dropped} dropped)"
-    return [
-        (
-            "Accuracy, A shown first / B shown first",
-            f"{share(orders.a_first)} / {share(orders.b_first)}  (n={orders.n})",
-        ),
-        ("Accuracy, mean of the two orders", _pct(orders.mean)),
-        ("Positional agreement (same verdict in both orders)", _pct(orders.positional_agreement)),
-        (f"Accuracy, orders combined ({orders.rule})", combined),
-    ]
 
 
 def cost_text(summary: Summary) -> str:
@@ -184,102 +151,12 @@ def cost_text(summary: Summary) -> str:
 
 
 def stages_cost_text(stages: list[StageUsage], cost: Cost | None) -> str:
-    """A cascade's cost: the total when every judge has a price, and each stage's part."""
+    """A cascade's or a panel's cost: the total when every judge has a price, and each judge's part."""
     parts = "; ".join(
-        f"stage {one.stage} {one.judge}: {'no price known' if one.cost_usd is None else format_usd(one.cost_usd)}"
-        for one in stages
+        f"{one.label}: {'no price known' if one.cost_usd is None else format_usd(one.cost_usd)}" for one in stages
     )
     total = format_usd(cost.usd) if cost is not None else "unknown"
     return f"{total} ({parts})"
-
-
-def human_correlation_rows(human: HumanCorrelation) -> list[tuple[str, str]]:
-    """Correlations, agreement on scores, the human-human ceiling and why any figure is missing."""
-    level = "" if human.level == "item" else f" ({human.level} level by {human.group_by}, {human.groups} groups)"
-    rows = [
-        (f"Spearman with humans{level}", _num(human.spearman)),
-        (f"Kendall tau-b with humans{level}", _num(human.kendall)),
-        (f"Pearson with humans{level}", _num(human.pearson)),
-    ]
-    for label, estimate in (
-        ("Weighted kappa with humans (linear)", human.kappa_linear),
-        ("Weighted kappa with humans (quadratic)", human.kappa_quadratic),
-        ("Krippendorff's alpha with humans (ordinal)", human.alpha_ordinal),
-        ("Krippendorff's alpha with humans (interval)", human.alpha_interval),
-        ("ICC(A,1) with humans", human.icc),
-    ):
-        if estimate is not None:
-            rows.append((label, _num(estimate)))
-    ceiling = human.raters
-    if ceiling is not None:
-        rows.append(("Human raters per item (most)", f"{ceiling.raters} ({ceiling.items} items with two or more)"))
-        rows.append(("Human-human alpha (interval)", _num(ceiling.alpha_interval)))
-        if ceiling.alpha_ordinal is not None:
-            rows.append(("Human-human alpha (ordinal)", _num(ceiling.alpha_ordinal)))
-        if ceiling.icc is not None:
-            rows.append(("Human-human ICC(1)", _num(ceiling.icc)))
-        rows.append(("Spearman, one human vs the rest", _num(ceiling.human_spearman)))
-        rows.append(("Spearman, judge vs the same rest", _num(ceiling.judge_spearman)))
-    rows.extend(("Note", note) for note in human.notes)
-    return rows
-
-
-def _value(estimate: Estimate, anchored: HumanAnchored) -> str:
-    return estimate.format(percent=anchored.metric != "mean score", digits=2)
-
-
-def _worth(estimate: AnchoredEstimate) -> str:
-    """What the judge was worth, in human labels."""
-    if estimate.effective_labels is None:
-        return "worth –"
-    gain = estimate.effective_labels / estimate.labelled
-    return f"worth {estimate.effective_labels:.1f} = {gain:.2f}x"
-
-
-def print_anchored(anchored: HumanAnchored, console: Any) -> None:
-    """Judge only, humans only and corrected side by side, overall and per category."""
-    from rich.table import Table
-
-    stratified = f", stratified by {anchored.stratified_by}" if anchored.stratified_by else ""
-    title = (
-        f"Human-anchored {anchored.metric} (PPI++: {anchored.labelled} of {anchored.items} scored items "
-        f"labelled{stratified}; normal 95% CIs)"
-    )
-    table = Table(title=title, title_justify="left")
-    for header in ("", "items", "labelled", "judge only", "humans only", "corrected (PPI++)", "worth (labels)", "λ"):
-        table.add_column(header, justify="right" if header in ("items", "labelled") else "left")
-    rows = [("all items", anchored.overall)] if anchored.overall else []
-    rows += list(anchored.by_category.items())
-    for name, estimate in rows:
-        assert estimate is not None
-        table.add_row(
-            name,
-            str(estimate.items),
-            str(estimate.labelled),
-            _value(estimate.judge_only, anchored),
-            _value(estimate.human_only, anchored),
-            _value(estimate.corrected, anchored),
-            f"{estimate.effective_labels:.1f}" if estimate.effective_labels is not None else "–",
-            " ".join(f"{value:.2f}" for value in estimate.lambdas.values()),
-        )
-    console.print(table)
-    for note in anchored.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
-
-
-def print_calibration(calibration: JudgeCalibration, console: Any) -> None:
-    """The reliability table: per confidence bin, how often the judge agreed with the humans."""
-    from rich.table import Table
-
-    ece = "–" if calibration.ece is None else f"{calibration.ece:.3f}"
-    table = Table(
-        title=f"Judge calibration ({calibration.source} against human labels; ECE {ece})", title_justify="left"
-    )
-    for header in ("confidence", "items", "mean confidence", "agreement with humans"):
-        table.add_column(header, justify="right")
-    for row in calibration.bins:
-        table.add_row(f"{row.low:.1f}-{row.high:.1f}", str(row.n), f"{row.confidence:.3f}", f"{row.accuracy:.3f}")
-    console.print(table)
 
 
 def calls_phrase(summary: Summary) -> str:
@@ -289,7 +166,7 @@ def calls_phrase(summary: Summary) -> str:
     if counts.resumed:
         text += f" ({counts.resumed} resumed from an earlier session)"
     if summary.stages:
-        text += " (" + "; ".join(f"stage {one.stage} {one.judge}: {one.calls} made" for one in summary.stages) + ")"
+        text += " (" + "; ".join(f"{one.label}: {one.calls} made" for one in summary.stages) + ")"
     return text
 
 

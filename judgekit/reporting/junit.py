@@ -30,7 +30,7 @@ from judgekit.ci.gates import GateResult
 from judgekit.ci.health import run_failure
 from judgekit.ci.passrule import PassRule
 from judgekit.ci.runview import RunView
-from judgekit.metrics.aggregate import ItemOutcome
+from judgekit.metrics.items import ItemOutcome
 from judgekit.redact import redact
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

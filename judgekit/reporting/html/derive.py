@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from judgekit.choices import DEFAULT_RESAMPLES
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.stats.agreement import OUTCOME_VALUE
 from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.stats.proportions import share

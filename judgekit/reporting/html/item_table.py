@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome
 from judgekit.metrics.confidence import item_confidence
+from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.reporting.html import derive
 from judgekit.reporting.html.run_data import RunData
 from judgekit.reporting.html.view import Call, Cell, Column, Filter, ItemRow, ItemTable

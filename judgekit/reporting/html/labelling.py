@@ -4,9 +4,11 @@ The page shows the rows of a labelling file (written by `judgekit labels plan`) 
 blind: only the conversation, the question and the answers, never a model name. For pairwise
 rows the two answers appear in a seeded random order per item ("Answer 1" may be the data's B);
 the page maps the choice back to A or B itself, so the labels it stores and exports are in the
-data's terms. Labels are kept in the browser's localStorage under a key made of the rows' ids
-and texts, so a closed tab or a reload loses nothing, and the export is the labelling file again
-with `human_label` (or `human_score`) filled in: `judgekit labels merge` reads it unchanged.
+data's terms. Labels are kept in the browser's IndexedDB, one record per item under a key made
+of the rows' ids and texts, and shown as saved only once the browser confirms the write, so a
+closed tab or a reload loses nothing (where the browser keeps nothing, the page says so). The
+export is the labelling file again with `human_label` (or `human_score`) filled in: `judgekit
+labels merge` reads it unchanged.
 
 As in the report, the script is inline and allowed by its hash, and a Content-Security-Policy
 forbids every network request. The rows travel as JSON in a data block (never run as script,
@@ -48,7 +50,7 @@ def first_shown(seed: int, item_id: str) -> str:
 
 
 def storage_key(rows: list[dict[str, Any]]) -> str:
-    """The localStorage key: the same ids and texts give the same key, whatever labels are filled in."""
+    """The page's storage key: the same ids and texts give the same key, whatever labels are filled in."""
     blank = [{key: value for key, value in row.items() if key not in LABEL_FIELDS} for row in rows]
     text = json.dumps(blank, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "judgekit-labels:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -135,7 +137,7 @@ def _row_scale(path: str, planned: list[tuple[int, dict[str, Any]]]) -> list[flo
 def _render(name: str, data: dict[str, Any]) -> str:
     from markupsafe import Markup
 
-    script = asset("labelling.js")
+    script = asset("labelling_store.js") + asset("labelling.js")  # one inline script, allowed by its hash
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # Inside <script type="application/json"> only "</script" could end the block: escape every <, > and &.

@@ -70,13 +70,13 @@ def manifest_table(data: RunData) -> Table:
 
 
 def _stage_rows(stages: list[StageUsage]) -> list[list[str]]:
-    """A cascade: each judge's items, calls and cost (the call rows above add them up)."""
+    """A cascade or a panel: each judge's items, calls and cost (the call rows above add them up)."""
     rows = []
     for one in stages:
         cost = "no price known" if one.cost_usd is None else format_usd(one.cost_usd)
         rows.append(
             [
-                f"cascade stage {one.stage}",
+                f"panel judge {one.stage}" if one.member else f"cascade stage {one.stage}",
                 f"{one.judge}: {one.items:,} items, {one.calls:,} calls made, {one.cached:,} from the cache, {cost}",
             ]
         )

@@ -19,7 +19,7 @@ from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.errors import RunDirError
 from judgekit.manifest import load_manifest
 from judgekit.metrics.adaptive import adaptive_rule
-from judgekit.metrics.aggregate import ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome, item_outcome
 from judgekit.reporting.html.derive import Bootstrap
 from judgekit.schema import Item, Judgment
 from judgekit.stats.intervals import Estimate

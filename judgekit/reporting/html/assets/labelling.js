@@ -1,4 +1,4 @@
-// judgekit labelling page: one item at a time, labels kept in localStorage, exported as JSONL.
+// judgekit labelling page: one item at a time, labels kept in IndexedDB (labelling_store.js), exported as JSONL.
 // Every text from the data is written with textContent: answers are shown, never interpreted.
 (function () {
   "use strict";
@@ -6,7 +6,6 @@
   const items = data.items;
   const pairwise = data.kind === "pairwise";
   const field = data.field;
-  const storeKey = data.key;
   const $ = (id) => document.getElementById(id);
   const idOf = (item) => String(item.row.id);
 
@@ -18,31 +17,106 @@
     if (given !== null && given !== undefined && given !== "") labels[idOf(item)] = given;
   });
   let at = 0;
-  let storing = true;
-  try {
-    const saved = JSON.parse(window.localStorage.getItem(storeKey) || "null");
-    if (saved && typeof saved === "object") {
-      Object.keys(saved.labels || {}).forEach((key) => {
-        if (saved.labels[key] === null) delete labels[key];
-        else labels[key] = saved.labels[key];
-      });
-      if (Number.isInteger(saved.at) && saved.at >= 0 && saved.at < items.length) at = saved.at;
-    }
-  } catch (error) {
-    storing = false;
-  }
-  const changed = {};
+  // Where the labels stand: loading (keys wait), saving, saved, or off (the browser keeps nothing).
+  let storage = "loading";
+  let store = null;
+  let pending = 0;
+  const saving = {}; // item id -> its writes not yet confirmed
+  const confirmed = {}; // item id -> true once its label is on disk
+  const unsaved = {}; // item id -> true: changed while the browser kept nothing
 
-  function save() {
-    if (!storing) return;
-    try {
-      const saved = JSON.parse(window.localStorage.getItem(storeKey) || "null") || {};
-      const stored = Object.assign({}, saved.labels || {}, changed);
-      window.localStorage.setItem(storeKey, JSON.stringify({ labels: stored, at: at }));
-    } catch (error) {
-      storing = false;
-      $("storage-warning").hidden = false;
+  function apply(stored) {
+    Object.keys(stored.labels).forEach((key) => {
+      if (stored.labels[key] === null) delete labels[key];
+      else labels[key] = stored.labels[key];
+    });
+    if (Number.isInteger(stored.at) && stored.at >= 0 && stored.at < items.length) at = stored.at;
+  }
+
+  function setStorage(state) {
+    storage = state;
+    document.body.dataset.storage = state;
+    const words = {
+      loading: "loading the saved labels…",
+      saving: "saving…",
+      saved: "all labels saved in this browser",
+      off: "labels NOT saved",
+    };
+    setText($("saved"), words[state]);
+  }
+
+  function fail(problem) {
+    setStorage("off");
+    setText(
+      $("storage-warning"),
+      "This browser is not keeping your labels (" +
+        problem +
+        "). Keep this tab open and export them with e before you close it."
+    );
+    $("storage-warning").hidden = false;
+  }
+
+  // Writes the labels of `ids` (and the place) in one transaction; resolves to whether it completed.
+  function persist(ids) {
+    if (storage === "off") {
+      ids.forEach((id) => (unsaved[id] = true));
+      return Promise.resolve(false);
     }
+    const changes = {};
+    ids.forEach((id) => {
+      changes[id] = Object.prototype.hasOwnProperty.call(labels, id) ? labels[id] : null;
+      saving[id] = (saving[id] || 0) + 1;
+    });
+    pending += 1;
+    setStorage("saving");
+    const settle = (done) => {
+      pending -= 1;
+      ids.forEach((id) => {
+        saving[id] -= 1;
+        if (done) confirmed[id] = true;
+        else unsaved[id] = true;
+      });
+      if (storage === "saving" && pending === 0) setStorage("saved");
+      // Only the note: a full render would also empty a score the labeller is typing meanwhile.
+      setText($("current-saved"), savedNote(idOf(items[at])));
+      return done;
+    };
+    return store.write(changes, at).then(
+      () => settle(true),
+      (error) => {
+        fail(judgekitLabelStore.reason(error, "a write failed"));
+        return settle(false);
+      }
+    );
+  }
+
+  // Brings in what this browser stored for the page, and once, labels an older page kept in localStorage.
+  function restore() {
+    const old = judgekitLabelStore.legacy(data.key);
+    judgekitLabelStore.open(data.key).then(
+      (opened) => {
+        store = opened;
+        apply(opened);
+        Object.keys(opened.labels).forEach((id) => (confirmed[id] = true));
+        setStorage("saved");
+        const moved = old ? Object.keys(old.labels).filter((id) => !(id in opened.labels)) : [];
+        if (old) apply({ labels: pick(old.labels, moved), at: opened.at === null ? old.at : null });
+        if (moved.length) persist(moved).then((done) => done && old.forget());
+        else if (old) old.forget();
+        render();
+      },
+      (error) => {
+        if (old) apply(old); // shown and exported, and left where it is
+        fail(judgekitLabelStore.reason(error, "its storage is unavailable"));
+        render();
+      }
+    );
+  }
+
+  function pick(source, ids) {
+    const chosen = {};
+    ids.forEach((id) => (chosen[id] = source[id]));
+    return chosen;
   }
 
   function has(item) {
@@ -115,28 +189,34 @@
       setText($("score-error"), "");
     }
     setText($("current"), describe(item));
+    setText($("current-saved"), savedNote(idOf(item)));
+  }
+
+  // A label reads "saved" only once the browser confirmed its write.
+  function savedNote(id) {
+    if (saving[id] > 0) return "saving…";
+    if (unsaved[id]) return "not saved in this browser";
+    return confirmed[id] && Object.prototype.hasOwnProperty.call(labels, id) ? "saved" : "";
   }
 
   function record(value) {
     const item = items[at];
     labels[idOf(item)] = value;
-    changed[idOf(item)] = value;
     if (at < items.length - 1) at += 1;
-    save();
+    persist([idOf(item)]);
     render();
   }
 
   function clear() {
     const item = items[at];
     delete labels[idOf(item)];
-    changed[idOf(item)] = null;
-    save();
+    persist([idOf(item)]);
     render();
   }
 
   function move(step) {
     at = Math.min(items.length - 1, Math.max(0, at + step));
-    save();
+    persist([]);
     render();
   }
 
@@ -148,7 +228,7 @@
         break;
       }
     }
-    save();
+    persist([]);
     render();
   }
 
@@ -207,6 +287,7 @@
   }
 
   document.addEventListener("keydown", (event) => {
+    if (storage === "loading") return; // the stored labels are not in yet: a key now could undo one
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.target === $("score")) {
       if (event.key === "Escape") $("score").blur();
@@ -223,15 +304,22 @@
     }
   });
 
+  const whenLoaded = (action) => (event) => {
+    if (storage === "loading") event.preventDefault();
+    else action(event);
+  };
   document.querySelectorAll("#choices button").forEach((button) => {
-    button.addEventListener("click", () => record(labelOf(items[at], button.dataset.choice)));
+    button.addEventListener(
+      "click",
+      whenLoaded(() => record(labelOf(items[at], button.dataset.choice)))
+    );
   });
-  $("previous").addEventListener("click", () => move(-1));
-  $("next").addEventListener("click", () => move(1));
-  $("next-open").addEventListener("click", nextOpen);
-  $("clear").addEventListener("click", clear);
-  $("export").addEventListener("click", exportFile);
-  $("score-form").addEventListener("submit", saveScore);
+  $("previous").addEventListener("click", whenLoaded(() => move(-1)));
+  $("next").addEventListener("click", whenLoaded(() => move(1)));
+  $("next-open").addEventListener("click", whenLoaded(nextOpen));
+  $("clear").addEventListener("click", whenLoaded(clear));
+  $("export").addEventListener("click", whenLoaded(exportFile));
+  $("score-form").addEventListener("submit", whenLoaded(saveScore));
 
   $("choices").hidden = !pairwise;
   $("score-form").hidden = pairwise;
@@ -244,12 +332,13 @@
       $("score").max = String(data.scale[1]);
     }
   }
-  $("storage-warning").hidden = storing;
   setText(
     $("keys"),
     (pairwise ? "Keys: 1, 2 or 3 (t) label the item and move on; " : "Keys: type a score and press Enter; ") +
       "← / → or k / j move; n goes to the next unlabelled item; x clears the label; e exports the JSONL " +
       "for judgekit labels merge. The answers are shown in a random order per item."
   );
+  setStorage("loading");
   render();
+  restore();
 })();

@@ -5,6 +5,10 @@ Clopper-Pearson for proportions, a percentile bootstrap for means, correlations 
 number of observations it rests on, and, when it has no interval, the reason (`no_interval`).
 Unscored and failed items are counted, never folded into a rate: a win rate is over the items
 with a valid verdict, and says how many those were.
+
+The models live in three modules: this one (counts, the pairwise/pointwise/bias/checklist
+figures and `Summary` itself), `human` (everything measured against human labels) and `calls`
+(score method, cost, stages, confidence, adaptive); every name is importable from here.
 """
 
 from __future__ import annotations
@@ -18,8 +22,50 @@ from judgekit.stats.intervals import Estimate
 from judgekit.stats.length_control import LengthControlled
 from judgekit.stats.picks import ListwiseMetrics
 from judgekit.stats.style_control import StyleControlled
+from judgekit.summary.calls import AdaptiveInfo, ConfidenceInfo, Cost, ScoringInfo, StageUsage
+from judgekit.summary.human import (
+    AnchoredEstimate,
+    CriterionHumans,
+    HumanAgreement,
+    HumanAnchored,
+    HumanCorrelation,
+    JudgeCalibration,
+    OrderAccuracy,
+    RaterCeiling,
+    ReliabilityRow,
+)
 
 SUMMARY_VERSION = 1
+
+__all__ = [
+    "SUMMARY_VERSION",
+    "AdaptiveInfo",
+    "AnchoredEstimate",
+    "BiasFlag",
+    "BiasMetrics",
+    "ChecklistMetrics",
+    "ConfidenceInfo",
+    "Cost",
+    "Counts",
+    "CriterionHumans",
+    "CriterionMetrics",
+    "GradedMetrics",
+    "HumanAgreement",
+    "HumanAnchored",
+    "HumanCorrelation",
+    "JudgeCalibration",
+    "Leaderboard",
+    "LeaderboardRow",
+    "OrderAccuracy",
+    "PairwiseMetrics",
+    "PointwiseMetrics",
+    "RaterCeiling",
+    "ReliabilityRow",
+    "ScoringInfo",
+    "StageUsage",
+    "Summary",
+    "usage_of",
+]
 
 
 class Counts(BaseModel):
@@ -150,229 +196,6 @@ class BiasMetrics(BaseModel):
     """Figures whose interval is clear of no bias (swap and random runs only)."""
 
 
-class OrderAccuracy(BaseModel):
-    """--positions swap with human labels: accuracy in each shown order, as LLMBar reports it.
-
-    Over the items with a human label and a valid verdict in both orders."""
-
-    n: int
-    a_first: Estimate | None
-    """Accuracy of the verdicts given with answer A shown first (the data's order)."""
-    b_first: Estimate | None
-    """Accuracy of the verdicts given with the answers swapped (B shown first)."""
-    mean: Estimate | None
-    """The mean of the two: LLMBar's accuracy (each item counts 0, 1/2 or 1)."""
-    both_right: Estimate | None
-    """Share of items right in both orders."""
-    positional_agreement: Estimate | None
-    """Share of items given the same verdict in both orders (LLMBar's positional agreement)."""
-    rule: str
-    """How disagreeing orders were combined for `combined` (mean, tie, decisive, drop)."""
-    combined: Estimate | None
-    """Accuracy of the item verdict after combining the orders under `rule` (dropped items left out)."""
-    dropped: int = 0
-    """Items left out of `combined` under the drop rule."""
-
-
-class ReliabilityRow(BaseModel):
-    low: float
-    high: float
-    n: int
-    confidence: float
-    """Mean confidence of the judge in its verdicts on the bin's items."""
-    accuracy: float
-    """Share of the bin's verdicts that matched the human label."""
-
-
-class JudgeCalibration(BaseModel):
-    """The judge's confidence against its agreement with humans (a reliability table)."""
-
-    source: str
-    """probability (the judge's probability for its verdict), panel votes (the share of a panel's
-    judges behind its verdict) or order agreement (under swap: 1 when both orders agreed, 1/2
-    when they did not)."""
-    n: int
-    """Labelled items with a verdict and a confidence."""
-    bins: list[ReliabilityRow] = Field(default_factory=list)
-    """Equal-width confidence bins (tenths), the empty ones left out."""
-    ece: float | None = None
-    """Expected calibration error: the item-weighted mean |accuracy - confidence| over the bins."""
-
-
-class HumanAgreement(BaseModel):
-    n: int
-    """Items with both a human label and a judge verdict."""
-    agreement: Estimate | None
-    """Judge verdict equals the human label (ties count as a class)."""
-    agreement_without_ties: Estimate | None
-    """The same over items where neither side is a tie."""
-    kappa: Estimate | None
-    """Cohen's kappa over A / B / tie."""
-    confusion: dict[str, dict[str, int]]
-    """counts[human label][judge verdict]."""
-    calibration: JudgeCalibration | None = None
-    """How well the judge's confidence predicts agreement with the humans (probabilities or swap)."""
-
-
-class RaterCeiling(BaseModel):
-    """Several human ratings per item: how well humans agree with each other, next to the judge."""
-
-    raters: int
-    """The most human ratings any item holds."""
-    items: int
-    """Items with a judge score and two or more human ratings (the figures below rest on these)."""
-    alpha_interval: Estimate | None = None
-    """Krippendorff's alpha (interval level) among the human ratings."""
-    alpha_ordinal: Estimate | None = None
-    """Krippendorff's alpha (ordinal level) among the human ratings."""
-    icc: Estimate | None = None
-    """One-way ICC(1) of a single human rating, over the items rated by all `raters` raters."""
-    human_spearman: Estimate | None = None
-    """Leave-one-out: Spearman of each human rating with the mean of the item's other ratings,
-    averaged over rating slots (the human-human ceiling)."""
-    judge_spearman: Estimate | None = None
-    """The judge's Spearman with the same leave-one-out means (the judge in a human's place)."""
-
-
-class HumanCorrelation(BaseModel):
-    n: int
-    spearman: Estimate | None
-    kendall: Estimate | None
-    pearson: Estimate | None
-    kappa_linear: Estimate | None = None
-    """Cohen's weighted kappa of judge and human scores, linear weights (item level)."""
-    kappa_quadratic: Estimate | None = None
-    """Cohen's weighted kappa, quadratic weights (item level)."""
-    alpha_ordinal: Estimate | None = None
-    """Krippendorff's alpha of judge and human scores, ordinal level (item level)."""
-    alpha_interval: Estimate | None = None
-    """Krippendorff's alpha of judge and human scores, interval level (item level)."""
-    icc: Estimate | None = None
-    """ICC(A,1), absolute agreement of the judge's and the human scores (item level)."""
-    raters: RaterCeiling | None = None
-    """With several human ratings per item: the human-human ceiling."""
-    notes: list[str] = Field(default_factory=list)
-    """Why a figure is missing (too few items, constant scores, too many distinct scores)."""
-    level: str = "item"
-    """item: all pairs at once; group: per group, then averaged; system: per-group means correlated."""
-    group_by: str | None = None
-    """The column that defines groups or systems."""
-    groups: int | None = None
-    """Groups (or systems) the coefficients rest on."""
-    groups_skipped: int | None = None
-    """Group level: groups left out because the judge's or the humans' scores were constant in them."""
-
-
-class AnchoredEstimate(BaseModel):
-    """One quantity three ways over the same scored items, each with a normal (CLT) 95% interval."""
-
-    judge_only: Estimate
-    """The judge's value over every scored item: biased by whatever biases the judge."""
-    human_only: Estimate
-    """The humans' value over the labelled items alone (weighted by stratum when stratified)."""
-    corrected: Estimate
-    """PPI++: the judge's value corrected by its error on the labelled items; unbiased for what
-    the humans would say over all the scored items, whatever the judge's bias."""
-    effective_labels: float | None
-    """Human labels that alone would give an interval as narrow as the corrected one:
-    labelled x var(human only) / var(corrected). None when both variances are zero."""
-    lambdas: dict[str, float] = Field(default_factory=dict)
-    """The power-tuning weight of the judge per stratum (0: the judge was of no use; 1: plain PPI)."""
-    labelled: int
-    items: int
-
-
-class HumanAnchored(BaseModel):
-    """Judge verdicts on every item anchored by human labels on a random sample (PPI++)."""
-
-    metric: str
-    """What is estimated: "win rate of A" (ties one half), "mean score" or "pass rate"."""
-    items: int
-    """Scored items: the population the estimates are about."""
-    labelled: int
-    """Scored items that also carry a human label or score."""
-    labelled_unscored: int = 0
-    """Labelled items the judge left unscored or failed on (left out, like every unscored item)."""
-    sample: str
-    """Why the labelled items are taken as a random sample: "checked" (no sign of selection found),
-    "asserted" (--labels-are-random) or "stratified" (drawn per stratum by `judgekit labels plan`)."""
-    stratified_by: str | None = None
-    """The column naming each item's stratum, when the labels were drawn per stratum."""
-    overall: AnchoredEstimate | None = None
-    by_category: dict[str, AnchoredEstimate] = Field(default_factory=dict)
-    refused: str | None = None
-    """Why no estimate was made: the labelled items do not look like a random sample."""
-    notes: list[str] = Field(default_factory=list)
-
-
-class ScoringInfo(BaseModel):
-    """How verdicts became numbers (`--score-method`)."""
-
-    requested: str
-    """What was asked for: auto, parse, logprobs or samples."""
-    method: str
-    """What was used: parse (the written verdict), logprobs (weighted by the probabilities of the
-    allowed verdict tokens) or samples (mean, or shares, of several sampled verdicts)."""
-    samples: int | None = None
-    """Samples per judge call under the samples method."""
-    sample_requests: str | None = None
-    """"one" (n samples in one request) or "separate" (one request per sample)."""
-    verdicts_by_method: dict[str, int] = Field(default_factory=dict)
-    """Judge verdicts read each way. Under logprobs a verdict whose token carries no alternatives
-    (or spans several tokens) keeps its parsed value and counts as parse."""
-    valid_mass: float | None = None
-    """Mean share of the probability (logprobs) or of the samples that fell on valid verdicts."""
-    valid_mass_min: float | None = None
-    """The smallest such share over the run's verdicts."""
-    mean_probabilities: dict[str, float] | None = None
-    """Pairwise: mean P(A), P(B), P(tie) over the items whose verdicts carry probabilities."""
-    notes: list[str] = Field(default_factory=list)
-    """Fallbacks and choices made when the method was resolved (also printed when the run starts)."""
-
-
-class Cost(BaseModel):
-    usd: float
-    """What the run directory's answers were charged at these prices, from the token counts
-    the provider reported: answers from a provider batch at the batch price (half the list
-    price), cached answers free. Every invocation on the directory counts."""
-    list_usd: float | None = None
-    """The same answers at list price (equal to `usd` for a run without batches)."""
-    batch_answers: int = 0
-    """Answers that came from provider batches (charged at the batch price)."""
-    price_in: float | None = None
-    """US dollars per million input tokens (None: a cascade, each stage at its judge's price; see `stages`)."""
-    price_out: float | None = None
-    """US dollars per million output tokens (None as for `price_in`)."""
-    source: str
-    """Where the prices came from (the built-in table and its date, or --price-in/--price-out)."""
-
-
-class StageUsage(BaseModel):
-    """One judge of a cascade: the items it judged, the threshold it kept verdicts at, its calls and cost."""
-
-    stage: int
-    judge: str
-    run_dir: str
-    """The stage's own run directory (every figure below is over it, every session included)."""
-    items: int
-    escalated: int = 0
-    """Items it passed on to the next judge."""
-    threshold: float | None = None
-    """Below this confidence a verdict escalated (the last stage: was left for humans); None: none trusted."""
-    disagreement_bound: float | None = None
-    """--target-agreement: the upper bound on the disagreement of the calibration verdicts it kept."""
-    calls: int = 0
-    cached: int = 0
-    requests: int = 0
-    resumed: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    retries: dict[str, int] = Field(default_factory=dict)
-    failures: dict[str, int] = Field(default_factory=dict)
-    cost_usd: float | None = None
-    """At the judge's built-in price; None: no price is known for it."""
-
-
 class LeaderboardRow(BaseModel):
     system: str
     rank: int
@@ -405,61 +228,6 @@ class Leaderboard(BaseModel):
     notes: list[str] = Field(default_factory=list)
     difficulty: DifficultyControlled | None = None
     """With a baseline: the joint fit with a term per system, the length difference and a term per instruction."""
-
-
-class ConfidenceInfo(BaseModel):
-    """How sure the judge was of its item verdicts (defined in `metrics.confidence`)."""
-
-    n: int
-    """Scored items with a confidence (probability, a panel's vote share or agreement of both orders)."""
-    mean: float
-    threshold: float
-    """--swap-below: the confidence below which a verdict counts as unsure."""
-    below: int
-    below_share: float
-    sources: dict[str, int] = Field(default_factory=dict)
-    """Items per source: logprobs, samples, probability (a panel's mean), panel votes or order agreement."""
-
-
-class AdaptiveInfo(BaseModel):
-    """--positions adaptive: what judging the other order only when unsure cost and found."""
-
-    threshold: float
-    """--swap-below."""
-    items: int
-    """Items judged in their first (seeded random) order."""
-    both_orders: int
-    """Items that were judged in the other order too (unsure, tie or unscored first)."""
-    calls: int
-    """Judge calls made: one per item and order."""
-    full_swap_calls: int
-    """What --positions swap would make: two per item."""
-    saved: int
-    calls_per_item: float
-    """calls / items: 1 is a single order, 2 full swap."""
-    flip_rate: Estimate | None = None
-    """Of the items with a verdict in both orders: the share whose verdict changed with the order
-    (a selected, unsure subset: not comparable with a swap run's flip rate)."""
-    audit: float = 0.0
-    """--swap-audit: the share of sure first verdicts also judged in the other order."""
-    audited: int = 0
-    """Sure items judged in both orders by the audit."""
-    audit_changed: int = 0
-    """Of those, the items whose combined verdict differs from their first order's."""
-    kept: Estimate | None = None
-    """Estimated share of full swap's verdicts the run kept (see `metrics.adaptive`): exact when
-    every item got both orders, None when sure items were judged once and none was audited."""
-
-
-class CriterionHumans(BaseModel):
-    """One checklist criterion against a human's verdicts on it."""
-
-    n: int
-    """Criteria graded by both the judge and a human."""
-    agreement: Estimate | None = None
-    """Share of those where the judge's met / not met equals the human's (exact interval)."""
-    kappa: Estimate | None = None
-    """Cohen's kappa (bootstrap interval); absent or NaN-free only when both verdicts vary."""
 
 
 class CriterionMetrics(BaseModel):
@@ -551,4 +319,21 @@ class Summary(BaseModel):
     checklist: ChecklistMetrics | None = None
     """Checklist grading: per-criterion pass rates, the mean checklist score, agreement per criterion."""
     stages: list[StageUsage] | None = None
-    """A cascade's verdicts: each judge's calls, tokens and cost (`counts` and `cost` add them up)."""
+    """A cascade's or a panel's verdicts: each judge's calls, tokens and cost (`counts` and `cost` add them up)."""
+
+
+def usage_of(summary: Summary) -> dict[str, Any]:
+    """A run's calls, tokens, retries, failures and cost as `StageUsage` fields (a cascade's stage or a
+    panel's judge, reported by the combined run)."""
+    counts = summary.counts
+    return {
+        "calls": counts.calls,
+        "cached": counts.cached,
+        "requests": counts.requests,
+        "resumed": counts.resumed,
+        "prompt_tokens": counts.prompt_tokens,
+        "completion_tokens": counts.completion_tokens,
+        "retries": dict(counts.retries),
+        "failures": dict(counts.failures),
+        "cost_usd": summary.cost.usd if summary.cost else None,
+    }
