@@ -58,9 +58,9 @@ bench: $(BIN)/judgekit
 bench-structured: $(BIN)/judgekit
 	$(BIN)/python benchmarks/structured_local.py --items 20
 
-# Optional: --positions adaptive on the embedded judge against MT-Bench human labels (~10 min on 2 cores).
+# Optional: --positions adaptive on the embedded judge against MT-Bench human labels (~20 min on 2 cores).
 bench-adaptive: $(BIN)/judgekit
-	$(BIN)/python benchmarks/adaptive_local.py --items 100
+	$(BIN)/python benchmarks/adaptive_local.py --items 60
 
 wheel-check: $(BIN)/judgekit
 	rm -rf dist

@@ -1,8 +1,8 @@
 """--positions adaptive on the embedded local judge, against public human labels.
 
-Run with `make bench-adaptive` (or `python benchmarks/adaptive_local.py --items 100`). It needs the
-embedded judge's model (`make install`); on a 2-core machine 100 items take
-about 30 minutes (`--work DIR` keeps the answers, so a rerun or another threshold costs nothing).
+Run with `make bench-adaptive` (or `python benchmarks/adaptive_local.py --items 60`). It needs the
+embedded judge's model (`make install`); on a 2-core machine 60 items take about 20 minutes
+(`--work DIR` keeps the answers, so a rerun with other thresholds costs nothing).
 
 The N shortest pairs of datasets/mt_bench_human_200.jsonl (MT-Bench human judgments, counted in
 characters of question and answers, to keep CPU time down) are judged once under `--positions
@@ -60,7 +60,7 @@ def share(matches: list[bool]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--items", type=int, default=60)
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.75, 0.8, 0.9])
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "adaptive_local.json")
     parser.add_argument("--work", type=Path, help="keep the runs and the judge cache here (a rerun reuses the answers)")

@@ -13,7 +13,7 @@ item (1 = a single order, 2 = full swap), the share of full swap's verdicts it r
 its agreement with the truth; the audited adaptive run also gives its own estimate of the
 share of swap's verdicts it kept (`--swap-audit 0.1`). The issue's goal for adaptive: at least 95% of full swap's
 verdicts for at most 1.4 calls per item. The embedded local judge on a public human-labelled set
-is not run here: on this machine's CPUs it takes far too long for a benchmark.
+is benchmarks/adaptive_local.py (`make bench-adaptive`; it needs the local model).
 
 Results are printed as a Markdown table and written to bench-results/positions.json.
 """
