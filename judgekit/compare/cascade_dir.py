@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +68,7 @@ def write_cascade_run(
     its run.json records what each stage did, which its summary reports as the cascade's calls and cost."""
     stage_one = RunDir(Path(str(first.run_dir)))
     name = cascade_name(judges)
-    record = CascadeRecord(judges=list(judges), stages=[StageUsage.model_validate(asdict(one)) for one in stages])
+    record = CascadeRecord(judges=list(judges), stages=[StageUsage.model_validate(one.model_dump()) for one in stages])
     manifest = load_manifest(stage_one).model_copy(
         update={
             "judge": name,
@@ -129,4 +128,4 @@ def write_report(out: Path, report: CascadeReport) -> Path:
 
 
 def stage_dicts(stages: Sequence[StageRecord]) -> list[dict[str, Any]]:
-    return [asdict(stage) for stage in stages]
+    return [stage.model_dump(exclude={"member"}) for stage in stages]

@@ -34,7 +34,7 @@ from judgekit.metrics.cascade_thresholds import (
 from judgekit.metrics.items import ItemOutcome
 from judgekit.metrics.outcomes import JudgedSet, from_run_dir
 from judgekit.store.rundir import RunDir, slug
-from judgekit.summary import usage_of
+from judgekit.summary import StageUsage, usage_of
 
 SUBSETS = "subsets"
 
@@ -53,28 +53,10 @@ class CascadeOptions:
     """A spending limit for this session over every stage together (US dollars)."""
 
 
-@dataclass
-class StageRecord:
-    """What one stage did (each figure over its run directory, every session included)."""
+class StageRecord(StageUsage):
+    """What one stage did (each figure over its run directory, every session included): what the
+    summary reports of it (`StageUsage`), and how this session's part of it ended."""
 
-    stage: int
-    judge: str
-    run_dir: str
-    items: int
-    escalated: int = 0
-    threshold: float | None = None
-    """Below this confidence a verdict escalates (the last stage: abstains); None: none trusted."""
-    disagreement_bound: float | None = None
-    """`--target-agreement`: the upper bound on the disagreement of the calibration verdicts it kept."""
-    calls: int = 0
-    cached: int = 0
-    requests: int = 0
-    resumed: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    retries: dict[str, int] = field(default_factory=dict)
-    failures: dict[str, int] = field(default_factory=dict)
-    cost_usd: float | None = None
     errors: int = 0
     stop_reason: str | None = None
     wall_s: float = 0.0
