@@ -159,12 +159,17 @@ def paired_estimate(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     unit: str = "items",
+    batched: Callable[..., np.ndarray] | None = None,
 ) -> Estimate | None:
     """A statistic of several aligned samples (e.g. judge and human scores) with a paired bootstrap CI.
 
     None when there is no data or the statistic is undefined on it (e.g. a correlation of
     constant data). Resamples whose statistic is undefined are dropped before the percentiles
     are taken; an interval is given only on enough items and when the resamples vary.
+
+    `batched`, when given, computes the statistic of every resample at once: it takes one
+    (resamples x n) array per sample, row r being resample r, and returns the resamples' values
+    (NaN where undefined). The resamples are the very ones the loop would draw.
     """
     arrays = [np.asarray(sample) for sample in samples]
     n = int(arrays[0].shape[0]) if arrays else 0
@@ -176,6 +181,11 @@ def paired_estimate(
     if n < MIN_BOOTSTRAP_ITEMS:
         return without_interval(value, n, too_few(n, unit))
     rng = np.random.default_rng(seed)
+    if batched is not None:
+        # One draw of every index at once gives the same indices as one row per resample.
+        picks = rng.integers(0, n, size=(resamples, n))
+        draws = np.asarray(batched(*(array[picks] for array in arrays)), dtype=float)
+        return percentile_interval(value, draws, n, resamples=resamples, unit=unit)
     draws = np.empty(resamples)
     for index in range(resamples):
         picks = rng.integers(0, n, size=n)
