@@ -204,14 +204,10 @@ def test_pointwise_conversations_are_rated_on_their_last_reply(
 
 
 # -- every path -----------------------------------------------------------------------------------------
-def test_panel_batch_resume_compare_and_report(
-    fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_panel_batch_resume_compare_and_report(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
     from judgekit.testing.batches import BatchBehaviour
 
-    server = fake_provider(marked_turn_judge, batches=BatchBehaviour())
-    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-conversations-0123456789")
+    judge(marked_turn_judge, batches=BatchBehaviour())  # the conftest fixture: server and OPENAI_* pointed at it
     data = write_jsonl(tmp_path / "c.jsonl", conversation_rows(4))
     base = ["eval", data, *MULTI, "--positions", "swap", "-q", "--format", "json"]
 
@@ -324,14 +320,10 @@ def test_baseline_joins_conversations_into_per_model_conversations(
     assert f"{other}:2: field 'conversation': its user turns differ from those of {new}:1" in refused.stderr
 
 
-def test_batch_collect_and_gate_on_conversations(
-    fake_provider: Callable[..., FakeProvider], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_batch_collect_and_gate_on_conversations(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
     from judgekit.testing.batches import BatchBehaviour
 
-    server = fake_provider(marked_turn_judge, batches=BatchBehaviour())
-    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-conversations-0123456789")
+    judge(marked_turn_judge, batches=BatchBehaviour())  # the conftest fixture: server and OPENAI_* pointed at it
     data = write_jsonl(tmp_path / "c.jsonl", conversation_rows(4))
     fast = ["--poll-interval", "0.02"]
     detached = run("eval", data, "-j", "openai/judge", *MULTI, "--batch", "--detach", *fast, "-q", "--out", "run")
