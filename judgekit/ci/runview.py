@@ -8,15 +8,13 @@ report can never disagree with the summary's counts.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
 from judgekit.errors import RunDirError
 from judgekit.manifest import RunManifest, load_manifest
-from judgekit.metrics.adaptive import adaptive_rule
-from judgekit.metrics.items import ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome, judge_rows_by_item, stored_outcomes
 from judgekit.schema import Item, Judgment
 from judgekit.store.rundir import RunDir
 from judgekit.summary import Summary
@@ -77,14 +75,8 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunView:
         summary = _stored_summary(run_dir)
     limit = manifest.limit
     items = list(islice(run_dir.iter_items(), limit) if limit else run_dir.iter_items())
-    by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
-    for row in run_dir.load_judgments():
-        if row.role == "judge":
-            by_item[row.item_id][row.call] = row  # a later row (a retry) replaces an earlier one
-    rule = manifest.config.order_disagreement
-    config = manifest.config
-    adaptive = adaptive_rule(config.positions, config.swap_below, config.swap_audit, config.seed)
-    outcomes = [item_outcome(ItemFacts.of(item), by_item.get(item.id, {}), rule, adaptive) for item in items]
+    by_item = judge_rows_by_item(run_dir.load_judgments())
+    outcomes = stored_outcomes(manifest.config, [ItemFacts.of(item) for item in items], by_item)
     return RunView(run_dir.path, manifest, summary, items, outcomes, dict(by_item))
 
 

@@ -16,7 +16,7 @@ from judgekit.metrics import distribution
 from judgekit.metrics.adaptive import adaptive_info, adaptive_rule
 from judgekit.metrics.confidence import confidence_info
 from judgekit.metrics.graded import comparison_credits, graded_metrics
-from judgekit.metrics.items import SWAP_CALLS, ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.items import SWAP_CALLS, ItemFacts, ItemOutcome, item_outcome, judge_rows_by_item
 from judgekit.metrics.orders import ORDER_RULES, combine_orders
 from judgekit.schema import Item, Judgment
 from judgekit.stats import agreement as pairwise_stats
@@ -185,10 +185,7 @@ def _judge_rows(
     facts: list[ItemFacts], rows: Iterable[Judgment]
 ) -> tuple[dict[str, dict[str, Judgment]], list[Judgment]]:
     """The latest judge row per item and call, and every judge row in item order."""
-    by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
-    for row in rows:
-        if row.role == "judge":
-            by_item[row.item_id][row.call] = row  # later rows replace earlier ones
+    by_item = judge_rows_by_item(rows)
     judge_rows: list[Judgment] = []
     for fact in facts:
         # In item order, whatever order the calls finished in (concurrent calls, batch results):

@@ -4,11 +4,13 @@ checklist's criteria or a listwise pick)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from judgekit.metrics.adaptive import AdaptiveRule, adaptive_outcome
+from judgekit.config import EvalConfig
+from judgekit.metrics.adaptive import AdaptiveRule, adaptive_outcome, adaptive_rule
 from judgekit.metrics.graded import grades_of
 from judgekit.metrics.orders import combine_orders
 from judgekit.metrics.style import instruction_key, style_counts
@@ -162,3 +164,20 @@ def item_outcome(
         backing=None if single.panel_votes is None else single.panel_votes[0],
         votes=None if single.panel_votes is None else single.panel_votes[1],
     )
+
+
+def judge_rows_by_item(rows: Iterable[Judgment]) -> dict[str, dict[str, Judgment]]:
+    """Each item's judge rows by call; a later row of a call (a retry) replaces an earlier one."""
+    by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
+    for row in rows:
+        if row.role == "judge":
+            by_item[row.item_id][row.call] = row
+    return by_item
+
+
+def stored_outcomes(
+    config: EvalConfig, facts: Sequence[ItemFacts], by_item: Mapping[str, Mapping[str, Judgment]]
+) -> list[ItemOutcome]:
+    """Each item's outcome, read with the run's own settings (order rule, adaptive threshold and audit)."""
+    adaptive = adaptive_rule(config.positions, config.swap_below, config.swap_audit, config.seed)
+    return [item_outcome(fact, by_item.get(fact.id, {}), config.order_disagreement, adaptive) for fact in facts]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +23,8 @@ from judgekit.errors import DatasetError, UsageError
 from judgekit.inputs.datasets import Dataset, Pairing, ReadOptions, resolve_pairing
 from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
-from judgekit.metrics.adaptive import adaptive_rule
 from judgekit.metrics.graded import strong_weight_of
-from judgekit.metrics.items import ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome, item_outcome, judge_rows_by_item, stored_outcomes
 from judgekit.metrics.style import style_counts, text_key
 from judgekit.schema import Item, Judgment, Label
 from judgekit.store.rundir import RunDir, latest_rows
@@ -71,15 +69,8 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
     if manifest.limit:
         items = items[: manifest.limit]
     rows = run_dir.load_judgments()
-    by_item: dict[str, dict[str, Judgment]] = defaultdict(dict)
-    for row in latest_rows(rows).values():
-        if row.role == "judge":
-            by_item[row.item_id][row.call] = row
     facts = [ItemFacts.of(item) for item in items]
-    rule = manifest.config.order_disagreement
-    config = manifest.config
-    adaptive = adaptive_rule(config.positions, config.swap_below, config.swap_audit, config.seed)
-    outcomes = [item_outcome(fact, by_item.get(fact.id, {}), rule, adaptive) for fact in facts]
+    outcomes = stored_outcomes(manifest.config, facts, judge_rows_by_item(rows))
     mapping = manifest.dataset.mapping
     template = manifest.template.name or None
     judge = manifest.judge or None
@@ -93,7 +84,7 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         judge=judge,
         run_dir=str(run_dir.path),
         renamed={column: canonical for canonical, column in mapping.items() if column != canonical},
-        disagreement=rule,
+        disagreement=manifest.config.order_disagreement,
         positions=manifest.config.positions,
         strong_weight=strong_weight_of(manifest),
         fingerprints={item.id: _item_fingerprint(item) for item in items},

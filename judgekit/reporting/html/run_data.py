@@ -18,8 +18,7 @@ from pydantic import BaseModel, ValidationError
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.errors import RunDirError
 from judgekit.manifest import load_manifest
-from judgekit.metrics.adaptive import adaptive_rule
-from judgekit.metrics.items import ItemFacts, ItemOutcome, item_outcome
+from judgekit.metrics.items import ItemFacts, ItemOutcome, judge_rows_by_item, stored_outcomes
 from judgekit.reporting.html.derive import Bootstrap
 from judgekit.schema import Item, Judgment
 from judgekit.stats.intervals import Estimate
@@ -45,7 +44,8 @@ class RunData:
 def load_run(path: str | Path, summary: Summary | None = None) -> RunData:
     """Everything the page shows about one run; `summary` defaults to the run's summary.json."""
     run_dir = RunDir(Path(path))
-    manifest = load_manifest(run_dir).as_dict()  # checked by the one loader; the page walks it by key
+    record = load_manifest(run_dir)
+    manifest = record.as_dict()  # checked by the one loader; the page walks it by key
     if summary is None:
         try:
             summary = Summary.model_validate(run_dir.read_summary())
@@ -57,17 +57,12 @@ def load_run(path: str | Path, summary: Summary | None = None) -> RunData:
     config = manifest.get("config", {})
     limit = config.get("limit")
     items = list(islice(run_dir.iter_items(), limit) if limit else run_dir.iter_items())
+    rows = run_dir.load_judgments()
     latest: dict[str, dict[str, Judgment]] = defaultdict(dict)
-    for row in run_dir.load_judgments():
+    for row in rows:
         latest[row.item_id][row.call] = row  # a retried call's newer row replaces the failed one
     facts = [ItemFacts.of(item) for item in items]
-    outcomes = []
-    adaptive = adaptive_rule(
-        config.get("positions"), config.get("swap_below"), config.get("swap_audit"), config.get("seed")
-    )
-    for fact in facts:
-        judge_rows = {call: row for call, row in latest.get(fact.id, {}).items() if row.role == "judge"}
-        outcomes.append(item_outcome(fact, judge_rows, config.get("order_disagreement"), adaptive))
+    outcomes = stored_outcomes(record.config, facts, judge_rows_by_item(rows))
     calls = {
         item_id: sorted(rows.values(), key=lambda row: (CALL_ORDER.get(row.call, 9), row.call))
         for item_id, rows in latest.items()
