@@ -37,7 +37,7 @@ from judgekit.judging.reasoning import check_reasoning, check_score_method, reas
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
 from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
-from judgekit.metrics.adaptive import AdaptiveRule
+from judgekit.metrics.adaptive import adaptive_rule
 from judgekit.schema import Item, Judgment, Kind, SamplingParams
 from judgekit.store.rundir import atomic_write
 
@@ -346,8 +346,8 @@ class Grading:
         planned_calls = calls.plan(item, setup, extra)
         if len(planned_calls) == 1:
             first = await self._judge(planned_calls[0], setup, executor)
-            rule = AdaptiveRule(self.config.swap_below, self.config.swap_audit, setup.seed)
-            if setup.positions == "adaptive" and item.kind == "pairwise" and rule.wants_other_order(first):
+            rule = adaptive_rule(setup.positions, self.config.swap_below, self.config.swap_audit, setup.seed)
+            if rule is not None and item.kind == "pairwise" and rule.wants_other_order(first):
                 await self._judge(calls.other_order(planned_calls[0], setup, extra), setup, executor)
             return
         outcomes = await asyncio.gather(
