@@ -18,6 +18,9 @@ def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
                 f"(n={confidence.n}; {sources})",
             )
         )
+    checked = summary.checklist.calibration if summary.checklist is not None else None
+    if checked is not None and checked.ece is not None:  # a checklist panel's, against human verdicts
+        rows.append((f"Calibration error (ECE, {checked.source})", f"{checked.ece:.3f}  (n={checked.n})"))
     adaptive = summary.adaptive
     if adaptive is not None:
         text = (
