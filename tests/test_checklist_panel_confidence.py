@@ -211,7 +211,11 @@ def test_a_majority_panel_reports_its_checklist_confidence_everywhere(
     markdown = Path("report.md").read_text()
     assert "Confidence: mean / below threshold" in markdown and f"{summary['confidence']['mean']:.3f}" in markdown
     assert f"ECE, {SOURCE}" in markdown and f"ECE {ECE:.3f}" in markdown
-    assert Path("page.html").read_text().startswith("<!DOCTYPE html>")  # the comparison's page (see compare tests)
+    # A panel's --html and --format json are its comparison's, whose panel row carries the same mean.
+    assert "0.815 (panel votes)" in Path("page.html").read_text()
+    compared = json.loads(Path("pan/compare.json").read_text())
+    panel_row = next(row for row in compared["rows"] if row["judge"] is None)
+    assert panel_row["confidence"]["mean"] == pytest.approx(sum(CONFIDENCE.values()) / 3, abs=1e-6)
     # `report` on the panel's run directory rebuilds the same figures from its rows alone.
     Path("pan/panel/summary.json").unlink()
     reported = run("report", "pan/panel", "--html", "run.html")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.compare.statistics import Comparison, ComparisonRow
+from judgekit.reporting.confidence import mean_confidence
 from judgekit.reporting.human_rows import print_anchored
 from judgekit.stats.intervals import Estimate
 
@@ -59,6 +60,7 @@ def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
         ("Pearson", lambda r: num(r.pearson)),
     ]
     common_tail = [
+        ("Mean confidence", lambda r: mean_confidence(r.confidence, "\n")),
         ("Unscored %", lambda r: pct(r.unscored_rate)),
         ("Tokens / cost", _cost),
         ("Wall / per call", _time),
