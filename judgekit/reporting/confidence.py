@@ -5,12 +5,12 @@ from __future__ import annotations
 from judgekit.summary import ConfidenceInfo, Summary
 
 
-def mean_confidence(confidence: ConfidenceInfo | None, separator: str = " ") -> str:
+def mean_confidence(confidence: ConfidenceInfo | None) -> str:
     """A mean confidence and where it came from, as the run summary names it ("0.833 (logprobs)");
     "–" for verdicts without one (`compare`'s rows: console, HTML)."""
     if confidence is None:
         return "–"
-    return f"{confidence.mean:.3f}{separator}({', '.join(confidence.sources)})"
+    return f"{confidence.mean:.3f} ({', '.join(confidence.sources)})"
 
 
 def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
