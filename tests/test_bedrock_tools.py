@@ -161,6 +161,9 @@ def test_a_panel_forces_the_families_that_can_be_and_warns_for_the_rest(pairs: P
     assert {name for name, found in warnings.items() if any(NOT_FORCED in w for w in found)} == {
         "pairwise_structured--bedrock_us.meta.llama3-3-70b-instruct-v1_0"
     }
+    # ... and said on stderr before the first call, naming the judge, as a run of one judge says it.
+    said = [line for line in result.stderr.splitlines() if NOT_FORCED in line]
+    assert len(said) == 1 and said[0].startswith(f"judgekit: {LLAMA}: warning: ")
 
 
 def test_compare_and_resume_force_the_tool_for_nova(pairs: Path, bedrock: Any) -> None:
