@@ -1,8 +1,9 @@
 """`--target-agreement`'s thresholds: an exact upper bound on the kept verdicts' disagreement, tested in
 a fixed sequence from the most confident candidate down (`metrics.cascade_thresholds`).
 
-The bound is checked against scipy's binomial and beta distributions, the scan against a
-reference written here from the definition (its bound found by root-finding on the binomial
+The bound is checked against scipy's binomial and beta distributions, the grid of candidates
+(where the kept share reaches 10%, ..., 100%) and the scan against references written here from
+the definitions (exact fractions for the grid, the bound found by root-finding on the binomial
 tail), and the guarantee by simulation: over many seeded repeats the chosen threshold keeps
 verdicts whose true agreement reaches the target in at least 1 - delta of them, where choosing
 by the point estimate, as the rule did before, reaches it about half the time."""
@@ -11,12 +12,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from judgekit.metrics.cascade_thresholds import NEVER_TRUSTED, fewest_items, pick_threshold, stage_error_level
+from judgekit.metrics.cascade_thresholds import (
+    GRID_STEPS,
+    NEVER_TRUSTED,
+    fewest_items,
+    grid_candidates,
+    pick_threshold,
+    stage_error_level,
+)
 from judgekit.stats.proportions import upper_bound
 
 
@@ -27,11 +36,30 @@ def binomial_bound(events: int, n: int, level: float) -> float:
     return float(optimize.brentq(lambda p: stats.binom.cdf(events, n, p) - level, 1e-12, 1 - 1e-12, xtol=1e-14))
 
 
-def reference_scan(pairs: Sequence[tuple[float, bool]], target: float, level: float) -> float:
-    """The lowest passing candidate of a scan from the highest confidence down that stops at the first
-    failure, skipping candidates too small to pass with every item agreeing; NEVER_TRUSTED if none."""
+def reference_grid(values: Sequence[float], steps: int = 10) -> list[float]:
+    """The grid from its definition: for each share j / steps, the highest distinct confidence whose kept
+    items (confidence >= it) make up at least that share, counted in exact fractions."""
+    if not values:
+        return []
+    distinct = sorted(set(values), reverse=True)
+    grid: set[float] = set()
+    for step in range(1, steps + 1):
+        share = Fraction(step, steps)
+        reaching = [value for value in distinct if Fraction(sum(v >= value for v in values), len(values)) >= share]
+        grid.add(reaching[0])
+    return sorted(grid, reverse=True)
+
+
+def reference_scan(
+    pairs: Sequence[tuple[float, bool]], target: float, level: float, every_confidence: bool = False
+) -> float:
+    """The lowest passing candidate of a scan from the highest candidate down that stops at the first
+    failure, skipping candidates too small to pass with every item agreeing; NEVER_TRUSTED if none. The
+    candidates are the grid; `every_confidence`: every distinct confidence (the rule before the grid)."""
+    values = [value for value, _ in pairs]
+    candidates = sorted(set(values), reverse=True) if every_confidence else reference_grid(values)
     chosen = NEVER_TRUSTED
-    for candidate in sorted({value for value, _ in pairs}, reverse=True):
+    for candidate in candidates:
         kept = [agrees for value, agrees in pairs if value >= candidate]
         if binomial_bound(0, len(kept), level) > 1 - target:
             continue
@@ -84,11 +112,44 @@ def agreeing(n: int, top: float = 0.99, step: float = 0.001) -> list[tuple[float
     return [(round(top - step * index, 6), True) for index in range(n)]
 
 
+def test_the_grid_worked_by_hand_and_at_the_edges() -> None:
+    assert GRID_STEPS == 10
+    values = [round(1 - 0.01 * index, 2) for index in range(25)]  # 1.00, 0.99, ..., 0.76
+    # Shares 10%, ..., 100% of 25 items are first reached by the 3rd, 5th, 8th, 10th, 13th, 15th, 18th, 20th,
+    # 23rd and 25th most confident item.
+    expected = [values[rank - 1] for rank in (3, 5, 8, 10, 13, 15, 18, 20, 23, 25)]
+    assert grid_candidates(values) == expected
+    assert grid_candidates(list(reversed(values))) == expected  # the order of the items plays no part
+    assert grid_candidates([]) == []  # n = 0
+    assert grid_candidates([0.7]) == [0.7]  # n = 1: one candidate keeping the item
+    assert grid_candidates([0.6, 0.9]) == [0.9, 0.6]  # n = 2: 10%-50% first reached by one item, the rest by two
+    assert grid_candidates([0.8] * 30) == [0.8]  # all equal: one candidate keeping all
+    assert grid_candidates([0.9, 0.8, 0.7, 0.6]) == [0.9, 0.8, 0.7, 0.6]  # fewer items than steps: one per item
+    # A tie at a grid point: 20 items at 0.95 hold the 10% and 20% points of 100, both one candidate keeping 20;
+    # the 30% point falls on the 30th most confident item.
+    tied = [0.95] * 20 + [round(0.9 - 0.001 * index, 4) for index in range(80)]
+    assert grid_candidates(tied)[:2] == [0.95, tied[29]]
+
+
+def test_the_grid_matches_its_definition_on_random_confidences() -> None:
+    rng = np.random.default_rng(3)
+    for repeat in range(200):
+        n = int(rng.integers(0, 60))
+        values = [float(value) for value in np.round(rng.uniform(0.5, 1.0, n), int(rng.integers(1, 4)))]
+        assert grid_candidates(values) == reference_grid(values), repeat
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 21])
 def test_too_few_calibration_items_trust_nothing(n: int) -> None:
     found = pick_threshold(agreeing(n), 0.9, 0.1)
     assert found.threshold == NEVER_TRUSTED and found.passed is None
     assert found.failed is None and found.fewest == 22  # no candidate was even tested
+
+
+def test_all_unscored_or_no_item_reaching_the_stage_trusts_nothing() -> None:
+    # calibration_pairs leaves out items without a verdict or a confidence: a stage none reached has no pairs.
+    found = pick_threshold([], 0.9, 0.05)
+    assert (found.threshold, found.passed, found.failed, found.fewest) == (NEVER_TRUSTED, None, None, 29)
 
 
 def test_all_agreeing_keeps_every_item_once_there_are_enough() -> None:
@@ -103,24 +164,41 @@ def test_all_agreeing_keeps_every_item_once_there_are_enough() -> None:
 
 
 def test_none_agreeing_fails_at_the_first_candidate_tested() -> None:
+    # Of 40 items the grid keeps 4, 8, ..., 40: the first that keeps 22 or more keeps 24.
     pairs = [(value, False) for value, _ in agreeing(40)]
     found = pick_threshold(pairs, 0.9, 0.1)
     assert found.threshold == NEVER_TRUSTED
-    assert found.failed is not None and (found.failed.kept, found.failed.disagreements) == (22, 22)
+    assert found.failed is not None and (found.failed.kept, found.failed.disagreements) == (24, 24)
     assert found.failed.bound == 1.0
 
 
 def test_the_scan_stops_at_the_first_failure() -> None:
-    # 22 agreeing verdicts on top, then one that disagrees, then 100 agreeing ones. Kept from the bottom,
-    # 122 of 123 agree and the bound (0.031) would pass; but the scan fails at the 23rd item (1 of 23
-    # disagrees: bound 0.160 > 0.1) and stops there, keeping the top 22.
-    pairs = [*agreeing(22), (0.7, False), *agreeing(100, top=0.6)]
+    # 100 items: the grid keeps 10, 20, ..., 100 and tests from 30 on (22 are needed). The 30 most confident
+    # agree (bound 1 - 0.1^(1/30) = 0.074: passes); 3 of the next 10 disagree, so 3 of 40 do (bound 0.161 > 0.1)
+    # and the scan stops there, keeping the top 30. Kept from the bottom, 97 of 100 agree and the bound (0.065)
+    # would pass, but a scan that went on past a failure would lose the guarantee.
+    pairs = [*agreeing(30), *[(round(0.95 - 0.001 * i, 6), i >= 3) for i in range(10)], *agreeing(60, top=0.6)]
     found = pick_threshold(pairs, 0.9, 0.1)
-    assert found.passed is not None and found.passed.kept == 22
-    assert found.threshold == pytest.approx(0.99 - 0.021)
-    assert found.failed is not None and (found.failed.threshold, found.failed.kept) == (0.7, 23)
-    assert found.failed.bound == pytest.approx(stats.beta.ppf(0.9, 2, 22))
-    assert binomial_bound(1, 123, 0.1) < 0.1  # what a scan that did not stop would have passed
+    assert found.passed is not None and (found.passed.kept, found.passed.disagreements) == (30, 0)
+    assert found.threshold == pytest.approx(0.99 - 0.029)
+    assert found.passed.bound == pytest.approx(1 - 0.1 ** (1 / 30))
+    assert found.failed is not None and (found.failed.threshold, found.failed.kept) == (pytest.approx(0.941), 40)
+    assert found.failed.bound == pytest.approx(stats.beta.ppf(0.9, 4, 37))
+    assert binomial_bound(3, 100, 0.1) < 0.1  # what a scan that did not stop would have passed
+
+
+def test_one_early_disagreement_no_longer_ends_the_scan() -> None:
+    # 200 calibration items, all agreeing but the most confident one. Tested at every distinct confidence (the
+    # rule before the grid), the first test keeps the 22 most confident, 1 of which disagrees: bound 0.167 > 0.1,
+    # and the stage trusted nothing. The grid's first test keeps 40 (20%; 10% is 20, too few to ever pass):
+    # 1 of 40, bound 0.094 <= 0.1, and every later candidate passes down to the least confident item.
+    pairs = [(0.999, False), *agreeing(199)]
+    assert reference_scan(pairs, 0.9, 0.1, every_confidence=True) == NEVER_TRUSTED
+    assert binomial_bound(1, 22, 0.1) > 0.1 and binomial_bound(1, 40, 0.1) <= 0.1
+    found = pick_threshold(pairs, 0.9, 0.1)
+    assert found.threshold == reference_scan(pairs, 0.9, 0.1) == min(value for value, _ in pairs)
+    assert found.passed is not None and (found.passed.kept, found.passed.disagreements) == (200, 1)
+    assert found.failed is None
 
 
 def test_the_scan_matches_a_reference_on_random_pairs() -> None:

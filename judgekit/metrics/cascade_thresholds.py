@@ -5,21 +5,35 @@ larger one when the count is odd) calibrates, the second is held apart.
 
 At each stage the threshold is chosen so that, with probability at least 1 - delta over the
 draw of the calibration items, the verdicts it keeps disagree with the humans at most 1 - target
-of the time (the rule of Jung et al., "Trust or Escalate", 2024, in spirit). Among the
-calibration items that reached the stage with a verdict and a confidence, the candidates are
-their confidences, tested from the highest down: at candidate c, the items with confidence >= c
-are kept, and c passes when the exact one-sided upper bound on their disagreement rate (the
-binomial tail at level delta, `stats.proportions.upper_bound`) is at most 1 - target. The scan
-stops at the first candidate that fails and keeps the last that passed: testing in a fixed
-order and stopping at the first failure keeps the chance of passing any candidate whose true
-disagreement is too high at delta, with no correction for the number of candidates.
+of the time (the rule of Jung et al., "Trust or Escalate", 2024, in spirit). The candidates form
+a coarse grid over the confidences of the calibration items that reached the stage with a verdict
+and a confidence: for j = 1, ..., GRID_STEPS, the confidence at which the kept share of those
+items first reaches j / GRID_STEPS (10%, 20%, ..., 100%). At candidate c the items with
+confidence >= c are kept (a tie at a grid point keeps all of it, so more than the share), and c
+passes when the exact one-sided upper bound on their disagreement rate (the binomial tail at
+level delta, `stats.proportions.upper_bound`) is at most 1 - target. The candidates are tested
+from the highest down; the scan stops at the first that fails and keeps the last that passed:
+testing in a fixed order and stopping at the first failure keeps the chance of passing any
+candidate whose true disagreement is too high at delta, with no correction for the number of
+candidates. The argument needs only that which candidates are tested, and in what order, is
+settled before any label is looked at. The grid is computed from the confidences alone, never
+the labels, so the guarantee is unchanged from when every distinct confidence was a candidate.
+
+Why a grid rather than every confidence: more candidates cost nothing in the level, but each is a
+test that can end the scan. Tested at every confidence, the scan begins with the few most
+confident items (22 at target 0.9, delta 0.1), where one disagreement already lifts the bound over
+1 - target and ends it, so the stage trusts nothing although a larger kept set would pass easily.
+With ten steps each test adds a tenth of the stage's items, enough for the bound to tighten
+between tests; the price is resolution (the chosen threshold can keep up to a tenth of the items
+fewer than the finest that would pass). Fewer calibration items than steps give fewer, distinct
+candidates (one per item), and confidences all equal give one, keeping every item.
 
 Candidates that keep too few items to pass even if every one agreed are not tested (skipped, not
 failed): at target 0.9 and delta 0.1 that is any candidate keeping fewer than 22 items. Which
 candidates those are depends on the confidences alone, never on the labels, so skipping them
 leaves the guarantee as it was. When no candidate passes, or no calibration item reached the
-stage, no verdict of that stage is trusted (every item it saw escalates, or abstains after the
-last judge).
+stage (none with a verdict and a confidence: all unscored, or no item escalated), no verdict of
+that stage is trusted (every item it saw escalates, or abstains after the last judge).
 
 The verdicts the cascade keeps are a mixture of the stages' kept verdicts, so they meet the
 target whenever every stage's do; each of the K stages is tested at delta / K, so that holds for
@@ -48,6 +62,9 @@ NEVER_TRUSTED = float("inf")
 """The threshold of a stage none of whose verdicts can be guaranteed to reach the target."""
 DEFAULT_ERROR_LEVEL = 0.1
 """`--error-level` when not given: the guarantee holds with probability at least 90%."""
+GRID_STEPS = 10
+"""Candidate thresholds per stage: where the kept share of its calibration items reaches 10%, 20%, ...,
+100% (coarse on purpose: see the module's docstring)."""
 
 
 @dataclass(frozen=True)
@@ -114,21 +131,31 @@ class Guarantee:
         return NEVER_TRUSTED if self.passed is None else self.passed.threshold
 
 
+def grid_candidates(confidences: Sequence[float], steps: int = GRID_STEPS) -> list[float]:
+    """The thresholds worth testing, most confident first: for each share j / steps (j = 1..steps), the
+    confidence of the item at which the kept share first reaches it. Kept at a candidate are all items
+    with that confidence or more, so a tie at a grid point keeps more than the share; grid points that
+    fall on the same confidence (ties, or fewer items than steps) are one candidate. Labels play no part."""
+    ordered = sorted(confidences, reverse=True)
+    candidates: list[float] = []
+    for step in range(1, steps + 1):
+        reached = -(-step * len(ordered) // steps)  # the fewest items whose share is at least step / steps
+        if reached and (not candidates or ordered[reached - 1] < candidates[-1]):
+            candidates.append(ordered[reached - 1])
+    return candidates
+
+
 def pick_threshold(pairs: Sequence[tuple[float, bool]], target: float, level: float) -> Guarantee:
     """The fixed-sequence scan of the module's docstring over (confidence, agrees with the humans) pairs."""
     fewest = fewest_items(target, level)
     allowed = 1.0 - target
-    ordered = sorted(pairs, key=lambda pair: -pair[0])
     passed: Test | None = None
-    kept = wrong = 0
-    for index, (value, agrees) in enumerate(ordered):
-        kept += 1
-        wrong += not agrees
-        if index + 1 < len(ordered) and ordered[index + 1][0] == value:
-            continue  # a candidate keeps every item at its confidence
-        if fewest is None or kept < fewest:
+    for candidate in grid_candidates([value for value, _ in pairs]):
+        kept = [agrees for value, agrees in pairs if value >= candidate]
+        if fewest is None or len(kept) < fewest:
             continue  # could not pass whatever the labels: not tested
-        test = Test(value, kept, wrong, upper_bound(wrong, kept, level))
+        wrong = len(kept) - sum(kept)
+        test = Test(candidate, len(kept), wrong, upper_bound(wrong, len(kept), level))
         if test.bound > allowed:
             return Guarantee(passed, test, fewest)
         passed = test
