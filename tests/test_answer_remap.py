@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from judgekit.errors import DatasetError
-from judgekit.inputs.datasets import Dataset, ReadOptions, resolve_mapping
+from judgekit.inputs.columns import resolve_mapping
+from judgekit.inputs.datasets import Dataset, ReadOptions
 from judgekit.inputs.pairing import flip
 from judgekit.testing.server import FakeProvider
 from tests.gate_helpers import cli, start_judge, summary_json, write_jsonl

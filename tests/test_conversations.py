@@ -281,7 +281,7 @@ def test_the_converter_stops_on_a_missing_turn(tmp_path: Path) -> None:
 def test_fingerprints_cover_every_turn_of_both_conversations(tmp_path: Path) -> None:
     """Run matching (compare, diff, agreement) tells data apart by a hash of what the judge saw:
     the same from a run's items and from a data file's rows, and changed by an earlier reply."""
-    from judgekit.inputs.datasets import resolve_mapping
+    from judgekit.inputs.columns import resolve_mapping
     from judgekit.metrics.outcomes import _item_fingerprint, _row_fingerprint
 
     row = conversation_rows(1)[0]

@@ -104,7 +104,7 @@ def collect_command(
     """
     from judgekit.api import config_from_run
     from judgekit.batch.driver import BatchOptions
-    from judgekit.pipeline.paths import collect_run
+    from judgekit.pipeline.batch_path import collect_run
 
     journal = _journal(run_dir)
     options = BatchOptions.from_stored(

@@ -115,7 +115,8 @@ def eval_command(
 
 def _run(ctx: typer.Context, given: dict[str, Any]) -> int:
     """Turn the parsed options into an `EvalRequest` and run it through the library."""
-    from judgekit.pipeline.paths import EvalRequest, eval_run
+    from judgekit.pipeline.paths import eval_run
+    from judgekit.pipeline.request import EvalRequest
     from judgekit.pipeline.setup import new_run_config
 
     post = gating.post_run_of(given, html=given["html"], as_json=given["output_format"] is FormatChoice.json)
@@ -159,7 +160,7 @@ def _is_cascade(path: str) -> bool:
 def _stored_cascade(given: dict[str, Any]) -> Any:
     """The cascade `--resume` names (None for another directory); it keeps its judges and thresholds."""
     from judgekit.pipeline.cascade_path import stored_cascade
-    from judgekit.pipeline.paths import refuse
+    from judgekit.pipeline.request import refuse
 
     stored = stored_cascade(given["resume"]) if given["resume"] else None
     if stored is not None:
@@ -174,7 +175,7 @@ def _stored_cascade(given: dict[str, Any]) -> Any:
 def _cascade_spec(given: dict[str, Any]) -> Any:
     """--cascade and its options as a CascadeSpec (None without --cascade); refused where they cannot apply."""
     from judgekit.pipeline.cascade_path import CascadeSpec
-    from judgekit.pipeline.paths import refuse
+    from judgekit.pipeline.request import refuse
 
     tuning = [
         f"--{name.replace('_', '-')}"

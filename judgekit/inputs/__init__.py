@@ -1,6 +1,7 @@
 """What a run reads: data rows, judge templates, and the rules for reading a judge's answer.
 
-    datasets.py   JSONL / CSV / JSON rows -> validated `Item`s (field mapping, file:line:field errors)
+    datasets.py   JSONL / CSV / JSON rows -> validated `Item`s (file:line:field errors)
+    columns.py          which column feeds each field (--field, names, aliases) and how a remap moves a pair
     row_files.py        rows out of JSONL, JSON-array and CSV files, with their line numbers
     field_values.py     one field of a row as a typed value (dotted paths, labels, scores, turns)
     baseline.py   join a candidate file and a baseline file into one pairwise dataset

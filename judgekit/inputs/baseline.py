@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError
-from judgekit.inputs.datasets import Dataset, ReadOptions, resolve_mapping
+from judgekit.inputs.columns import resolve_mapping
+from judgekit.inputs.datasets import Dataset, ReadOptions
 from judgekit.schema import Item, Message
 from judgekit.store.rundir import atomic_write
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
-from judgekit.inputs.datasets import Dataset, ReadOptions, resolve_mapping
+from judgekit.inputs.columns import resolve_mapping
+from judgekit.inputs.datasets import Dataset, ReadOptions
 from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 
 STRATUM_COLUMN = "label_stratum"

@@ -13,7 +13,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from judgekit.inputs.datasets import Dataset, resolve_pairing
+from judgekit.inputs.columns import resolve_pairing
+from judgekit.inputs.datasets import Dataset
 from judgekit.inputs.labels import write_jsonl
 
 

@@ -1,6 +1,7 @@
 """Making the judge calls: from items and templates to judgment rows in the run directory.
 
     grading.py    the grading plan: template per item, auxiliary calls, score method
+    row_checks.py what a row must hold for its template, mode and criterion
     calls.py      one item's planned calls (answer positions), and a judge answer -> judgment row
     runner.py     asyncio executor: bounded concurrency, retries (Retry-After), cache, budgets
     budget.py     --max-cost: the run directory's settled spending and the worst case in flight

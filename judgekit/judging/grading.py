@@ -21,7 +21,7 @@ from judgekit.inputs.conversations import conversation_mismatch
 from judgekit.inputs.criteria import Criterion
 from judgekit.inputs.domains import Domain, domain_of
 from judgekit.inputs.prompts import AuxTemplate, Template
-from judgekit.inputs.template_inputs import OPTIONAL_ITEM_FIELDS, item_variables, missing_requirements, neutralise
+from judgekit.inputs.template_inputs import OPTIONAL_ITEM_FIELDS, item_variables, neutralise
 from judgekit.judging import calls, checklists
 from judgekit.judging.auxiliary import (
     REFERENCE_CALL,
@@ -34,6 +34,7 @@ from judgekit.judging.auxiliary import (
 )
 from judgekit.judging.pricing import Prices
 from judgekit.judging.reasoning import check_reasoning, check_score_method, reasoning_fields, scoring_capabilities
+from judgekit.judging.row_checks import require_criterion_fields, require_fields
 from judgekit.judging.runner import Executor
 from judgekit.judging.sampling import judge_by_samples
 from judgekit.judging.scoring import DEFAULT_SAMPLES, Scoring, choose, multiplied_estimate
@@ -109,42 +110,16 @@ class Grading:
         template = self.template_for(item)
         path = self.config.dataset
         checklists.check_row(item, template, path)
-        if self.mode == "reference" and item.reference is None and self.reference_template is None:
-            raise DatasetError(
-                path,
-                item.line,
-                "reference",
-                "--mode reference needs a reference answer in every row; add a 'reference' column "
-                "(or map one with --field reference=COLUMN), or pass --generate-reference",
-            )
         supplied: dict[str, Any] = {}
         if self._generates_reference_for(item, template):
             supplied["reference"] = PLACEHOLDER_REFERENCE
         if self.rubric is not None:
             supplied["rubric"] = self.rubric
-        missing = missing_requirements(item, template, supplied)
-        if missing:
-            hints = {
-                "reference": " (add a 'reference' column, or pass --generate-reference)",
-                "rubric": " (add a 'rubric' column, or pass --rubric FILE)",
-                "context": " (add a 'context' column, or map one with --field context=COLUMN)",
-            }
-            raise DatasetError(
-                path,
-                item.line,
-                missing[0],
-                f"template {template.name} needs '{missing[0]}' but the row has none{hints.get(missing[0], '')}",
-            )
+        needs_reference = self.mode == "reference" and self.reference_template is None
+        require_fields(item, template, supplied, path, needs_reference=needs_reference)
         self._check_conversations(item, template)
         if self.criterion is not None:
-            for name in self.criterion.requires:
-                if getattr(item, name) is None:
-                    raise DatasetError(
-                        path,
-                        item.line,
-                        name,
-                        f"criterion {self.criterion.name} grades against a '{name}' field, but the row has none",
-                    )
+            require_criterion_fields(item, self.criterion, path)
         absent = [
             name
             for name in OPTIONAL_ITEM_FIELDS

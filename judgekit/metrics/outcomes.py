@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from judgekit.errors import DatasetError, UsageError
-from judgekit.inputs.datasets import Dataset, Pairing, ReadOptions, resolve_pairing
+from judgekit.inputs.columns import Pairing, resolve_pairing
+from judgekit.inputs.datasets import Dataset, ReadOptions
 from judgekit.inputs.field_values import LABEL_ALIASES, lookup_path
 from judgekit.manifest import load_manifest
 from judgekit.metrics.graded import strong_weight_of

@@ -45,11 +45,13 @@ from judgekit.metrics.cascade_thresholds import (
 )
 from judgekit.pipeline.confirm import agree_to_multiplied_calls
 from judgekit.pipeline.ending import RunEnd, end_run
+from judgekit.pipeline.request import progress_factory, refuse, refuse_selected_labels
+from judgekit.pipeline.single_end import run_page
 from judgekit.reporting.messages import say
 from judgekit.store.rundir import slug
 
 if TYPE_CHECKING:
-    from judgekit.pipeline.paths import EvalRequest
+    from judgekit.pipeline.request import EvalRequest
     from judgekit.stats.intervals import Estimate
 
 
@@ -96,8 +98,6 @@ class CascadeSpec:
 
 def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
     """Check, judge stage by stage, write `<out>/cascade`, then the one ending; the exit code."""
-    from judgekit.pipeline.paths import _progress, _refuse_selected_labels, _run_page, refuse
-
     spec.check()
     refuse(["--batch"] if request.batch else [], "with --cascade (each stage waits for the one before)")
     given = [
@@ -113,7 +113,7 @@ def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
     out = _out_dir(config, spec.judges)
     planned = _plan(config, spec, out)
     check_options(request.post.gates, RunFacts.of(planned[0].manifest))
-    _refuse_selected_labels(planned[0])
+    refuse_selected_labels(planned[0])
     for note in dict.fromkeys(note for prepared in planned for note in prepared.grading.notes()):
         say(note)  # once, however many judges it concerns
     agree_to_multiplied_calls(planned, request.yes)  # once for every judge (each counted on every item: at most)
@@ -129,13 +129,13 @@ def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
     )
     write_report(out, _report(spec, options, planned))  # what `--resume OUT` reads, should this session stop
     try:
-        result = run_stages(planned, options, _progress(request.quiet))
+        result = run_stages(planned, options, progress_factory(request.quiet))
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted: what the stages judged is kept under {out}; run the same command again to finish"
         ) from None
     end = _ending(result, planned, spec, options)
-    end.html_writer = _run_page(end.run_dir, end.summary) if end.run_dir else None
+    end.html_writer = run_page(end.run_dir, end.summary) if end.run_dir else None
     return end_run(end, request.post)
 
 

@@ -1,10 +1,10 @@
 """The ways a run can go, each ending in `ending.end_run`.
 
-    eval_run()     `judgekit eval`: one judge, a panel of judges (-j repeated), or --batch
+    eval_run()     `judgekit eval`: one judge, a panel of judges (-j repeated), --batch (batch_path.py)
+                   or --cascade (cascade_path.py)
     compare_run()  `judgekit compare`: prompts x judges against human labels
     report_run()   `judgekit report` on a run directory or a comparison's output directory
     gate_run()     `judgekit gate` on a run directory
-    collect_run()  `judgekit batch collect` on a `--batch` run
 
 Each path first refuses, before any call, every option that cannot apply to it (exit 2, one
 line naming the options): no option is ever silently dropped.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,49 +21,16 @@ from judgekit import api
 from judgekit.api import EvalResult, Prepared, finish, prepare, report
 from judgekit.ci.gates import check_options
 from judgekit.ci.passrule import RunFacts
-from judgekit.config import EvalConfig
 from judgekit.errors import Interrupted, UsageError
 from judgekit.judging.pricing import format_usd
-from judgekit.judging.progress import Progress, make_progress
 from judgekit.pipeline.confirm import agree_to_multiplied_calls
 from judgekit.pipeline.ending import PostRun, RunEnd, end_run
+from judgekit.pipeline.request import EvalRequest, progress_factory, refuse, refuse_selected_labels
+from judgekit.pipeline.single_end import run_end_of, run_page
 from judgekit.reporting.messages import say
 
 if TYPE_CHECKING:
-    from judgekit.batch.driver import BatchOptions, BatchResult
     from judgekit.compare.runs import CompareOptions, CompareResult
-    from judgekit.pipeline.cascade_path import CascadeSpec
-    from judgekit.summary import Summary
-
-
-@dataclass
-class EvalRequest:
-    """Everything `judgekit eval` was asked to do."""
-
-    config: EvalConfig
-    post: PostRun = field(default_factory=PostRun)
-    judges: list[str] = field(default_factory=list)
-    """More than one: a panel (each judge its own run, combined per item)."""
-    panel_rule: str | None = None
-    """A panel's rule (majority, unanimous, mean); None: the default for the data's kind."""
-    quorum: int | None = None
-    """Valid votes a panel item needs; None: a majority of the judges."""
-    batch: BatchOptions | None = None
-    quiet: bool = False
-    yes: bool = False
-    """Agreed beforehand to a score-method fallback that multiplies the judge calls."""
-    cascade: CascadeSpec | None = None
-    """--cascade: judges tried in turn, each next one only on the items the one before was unsure of."""
-
-    @property
-    def is_panel(self) -> bool:
-        return len(self.judges) > 1
-
-
-def refuse(options: list[str], why: str) -> None:
-    """Stop before any call: these options cannot apply to this path."""
-    if options:
-        raise UsageError(f"{', '.join(options)} cannot be used {why}")
 
 
 def eval_run(request: EvalRequest) -> int:
@@ -93,33 +59,19 @@ def eval_run(request: EvalRequest) -> int:
     refuse(panel_options, "without a panel of judges (repeat --judge)")
     prepared = prepare(request.config)
     check_options(request.post.gates, RunFacts.of(prepared.manifest))
-    _refuse_selected_labels(prepared)
+    refuse_selected_labels(prepared)
     for note in prepared.grading.notes():
         say(note)
     agree_to_multiplied_calls([prepared], request.yes)
     if request.batch is not None:
-        return _batch(prepared, request)
+        from judgekit.pipeline.batch_path import batch_run
+
+        return batch_run(prepared, request)
     return _single(prepared, request)
 
 
-def _refuse_selected_labels(prepared: Prepared) -> None:
-    from itertools import islice
-
-    from judgekit.metrics.human_anchored import refuse_selected_labels
-
-    config, info = prepared.config, prepared.info
-    if config.labels_are_random or not (info.has_human_labels or info.has_human_scores):
-        return  # nothing to check: no second pass over the data
-    items = islice(prepared.dataset, config.limit) if config.limit else iter(prepared.dataset)
-    refuse_selected_labels(items, labels_are_random=config.labels_are_random)
-
-
-def _progress(quiet: bool) -> Callable[[], Progress]:
-    return lambda: make_progress(enabled=not quiet)
-
-
 def _single(prepared: Prepared, request: EvalRequest) -> int:
-    progress = _progress(request.quiet)()
+    progress = progress_factory(request.quiet)()
     try:
         result = asyncio.run(api.execute(prepared, progress))
     except KeyboardInterrupt:
@@ -158,28 +110,6 @@ def _run_end(result: EvalResult, prepared: Prepared) -> RunEnd:
     return run_end_of(result, notes)
 
 
-def run_end_of(result: EvalResult, notes: list[str]) -> RunEnd:
-    """The ending of one finished run (interactive or batch, or a pytest session's calls): gated on
-    its own directory."""
-    return RunEnd(
-        run_dir=result.run_dir,
-        summary=result.summary,
-        notes=notes,
-        stop_reasons={"run": result.stop_reason} if result.stop_reason else {},
-        failed_items={"run": result.summary.counts.errors},
-        html_writer=_run_page(result.run_dir, result.summary),
-    )
-
-
-def _run_page(run_dir: Path, summary: Summary | None = None) -> Callable[[str], Path]:
-    def write(target: str) -> Path:
-        from judgekit.reporting.html import write_run_report
-
-        return write_run_report(run_dir, target, summary)
-
-    return write
-
-
 # -- panel --------------------------------------------------------------------------------------
 def _panel(request: EvalRequest) -> int:
     from judgekit.compare.runs import CompareOptions
@@ -209,7 +139,9 @@ def compare_run(
         refuse(post.given_gates_and_ci(), "with `judgekit compare` (gate one run with `judgekit gate RUN_DIR`)")
     post.check_targets()
     result = run_compare(
-        options, progress=_progress(quiet), before_judging=lambda prepared: agree_to_multiplied_calls(prepared, yes)
+        options,
+        progress=progress_factory(quiet),
+        before_judging=lambda prepared: agree_to_multiplied_calls(prepared, yes),
     )
     end = _compare_end(result)
     if gate_panel:
@@ -253,103 +185,6 @@ def _gate_the_panel(end: RunEnd, result: CompareResult, options: CompareOptions)
     end.gate_note = f"gates and CI reports use the panel's verdict ({combined.name}), stored in {panel.path}"
 
 
-# -- batch --------------------------------------------------------------------------------------
-def _batch(prepared: Prepared, request: EvalRequest) -> int:
-    from judgekit.pipeline.post_run_file import save_post_run
-
-    options = request.batch
-    assert options is not None
-    if options.estimate_only:
-        refuse(request.post.given(), "with --estimate (nothing is judged)")
-    outcome = _run_batches(prepared, options, request.quiet)
-    if options.estimate_only:
-        return 0
-    if outcome.running:
-        if request.post.given():
-            save_post_run(prepared.run_dir.path, request.post)
-            say(
-                f"{', '.join(request.post.given())} will be applied when the batches are collected "
-                f"(`judgekit batch collect {prepared.run_dir.path}`)"
-            )
-        if options.detach:
-            return _detached(outcome, request.post.as_json)
-    return end_run(_batch_end(outcome), request.post)
-
-
-def _run_batches(prepared: Prepared, options: BatchOptions, quiet: bool) -> BatchResult:
-    from judgekit.batch.driver import run_batch
-    from judgekit.batch.progress import BatchView
-
-    view = BatchView(quiet=quiet)
-    try:
-        return asyncio.run(run_batch(prepared, options, view))
-    except KeyboardInterrupt:
-        view.stop()
-        path = prepared.run_dir.path
-        if prepared.run_dir.exists():
-            finish(prepared.run_dir, status="interrupted")
-        raise Interrupted(
-            f"interrupted: everything collected is kept in {path}, and submitted batches keep running at the "
-            f"provider; run the same command again, or `judgekit batch collect {path}`, to pick them up"
-        ) from None
-
-
-def _batch_end(outcome: BatchResult) -> RunEnd:
-    result = outcome.result
-    summary, counters = result.summary, result.counters
-    notes = [
-        f"run directory: {result.run_dir} ({counters.calls} answers collected from batches, "
-        f"{counters.cached} from cache, {summary.counts.scored + summary.counts.unscored} items judged in all)"
-    ]
-    end = run_end_of(result, notes)
-    if outcome.running:
-        # Results are partial: show them, but gate only once every batch is collected.
-        end.run_dir = None
-        end.failed_items = {}
-        end.notes.append(
-            f"{len(outcome.running)} batch(es) are still running; collect them later with "
-            f"`judgekit batch collect {result.run_dir}` (gates and reports are applied then)"
-        )
-    return end
-
-
-def _detached(outcome: BatchResult, as_json: bool) -> int:
-    import json
-    import sys
-
-    path = outcome.result.run_dir
-    if as_json:
-        payload = {
-            "run_dir": str(path),
-            "batches": [record.model_dump(mode="json") for record in outcome.running],
-            "estimate": outcome.estimate,
-        }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-    else:
-        sys.stdout.write(f"{path}\n")
-    requests = sum(record.requests for record in outcome.running)
-    say(
-        f"{len(outcome.running)} batch(es) with {requests} requests are with the provider; follow them with "
-        f"`judgekit batch status {path}` and collect them with `judgekit batch collect {path}`"
-    )
-    return 0
-
-
-def collect_run(run_dir: str, options: BatchOptions, post: PostRun, *, quiet: bool) -> int:
-    """`judgekit batch collect`: pick up a run's batches, then the ending with the stored post-run options."""
-    from judgekit.api import config_from_run
-    from judgekit.pipeline.post_run_file import load_post_run
-
-    if not post.given():
-        post = load_post_run(Path(run_dir), as_json=post.as_json) or post
-    post.check_targets()
-    prepared = prepare(config_from_run(run_dir))
-    check_options(post.gates, RunFacts.of(prepared.manifest))
-    outcome = _run_batches(prepared, options, quiet)
-    end = _batch_end(outcome)
-    return end_run(end, post)
-
-
 # -- an existing directory ----------------------------------------------------------------------
 def report_run(run_dir: str, post: PostRun, *, reparse: bool = False, labels_are_random: bool = False) -> int:
     """`judgekit report`: rebuild a run's summary (or show a comparison's page) and end."""
@@ -373,7 +208,7 @@ def report_run(run_dir: str, post: PostRun, *, reparse: bool = False, labels_are
     end = RunEnd(
         run_dir=Path(run_dir),
         summary=summary,
-        html_writer=_run_page(Path(run_dir), summary),
+        html_writer=run_page(Path(run_dir), summary),
         pending=summary.counts.pending if post.checks_gates else 0,
         failed_items={"run": summary.counts.errors} if post.checks_gates else {},
     )
@@ -413,6 +248,6 @@ def gate_run(run_dir: str, post: PostRun) -> int:
         show="gates",
         pending=counts.pending,
         failed_items={"run": counts.errors},
-        html_writer=_run_page(view.path, view.summary),
+        html_writer=run_page(view.path, view.summary),
     )
     return end_run(end, post)

@@ -162,7 +162,7 @@ def _end(result: Any, post: PostRun) -> _Ended:
     """End one run as `judgekit eval` ends it, keeping what the ending prints for pytest's report."""
     from judgekit.errors import ExitCode, JudgekitError
     from judgekit.pipeline.ending import end_run
-    from judgekit.pipeline.paths import run_end_of
+    from judgekit.pipeline.single_end import run_end_of
 
     said = io.StringIO()
     try:
