@@ -25,6 +25,7 @@ JUDGES = {
     "vertex": "vertex/claude-sonnet-4-5@20250929",
 }
 NOVA = "bedrock/us.amazon.nova-lite-v1:0"
+LLAMA = "bedrock/us.meta.llama3-3-70b-instruct-v1:0"
 THINKING = ["--thinking-budget", "2048", "--max-tokens", "4096"]
 
 
@@ -104,9 +105,9 @@ def test_a_pointwise_rating_is_held_to_the_scale_on_gemini(tmp_path: Path, cloud
     assert schema["properties"]["rating"] == {"type": "integer", "minimum": 1, "maximum": 10}
 
 
-def test_a_bedrock_model_that_is_not_claude_is_read_by_the_pattern_with_a_warning(pairs: Path, cloud: Any) -> None:
+def test_a_bedrock_model_that_cannot_be_forced_is_read_by_the_pattern_with_a_warning(pairs: Path, cloud: Any) -> None:
     server = cloud(marker_responder)
-    summary = summary_of(_eval(pairs, NOVA, "--positions", "fixed"))
+    summary = summary_of(_eval(pairs, LLAMA, "--positions", "fixed"))
     assert summary["counts"]["scored"] == 6
     assert any("cannot ask for a structured verdict" in warning for warning in summary["warnings"])
     assert all("toolConfig" not in entry.request.body for entry in server.recorded)

@@ -8,11 +8,11 @@ instance role, or a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK; AWS_REGION (or 
 AWS_DEFAULT_REGION, or the profile's region) picks the region; --base-url or AWS_ENDPOINT_URL_BEDROCK_RUNTIME another
 endpoint. Converse returns one text and no token log-probabilities, which the capabilities say.
 
-Claude models (ids naming `anthropic.claude`) also take what the anthropic backend sends: a
-structured verdict as one forced tool in `toolConfig` (`record_verdict`, whose `inputSchema` is
-the verdict's schema; offered, not forced, with a thinking budget), read back from the `toolUse`
-block, and a thinking budget in `additionalModelRequestFields`. Other model families differ in
-forced tool choice and thinking, or lack them, so they get neither: their structured templates
+A structured verdict is asked for as one tool in `toolConfig` (`record_verdict`, whose
+`inputSchema` is the verdict's schema) that the model must call, read back from the `toolUse`
+block, from the families that can be made to call it (bedrock_models.py: Claude and Nova by name,
+Mistral Large with `any`); Claude also takes a thinking budget in `additionalModelRequestFields`
+(the tool is then offered, not forced). Other families get neither: their structured templates
 are read by the pattern (with a warning), and `--thinking-budget` is refused.
 
 boto3 is synchronous, so each call runs on a thread of the backend's own pool (as many threads
@@ -31,6 +31,7 @@ from typing import Any
 
 from judgekit.backends.anthropic import VERDICT_TOOL, VERDICT_TOOL_DESCRIPTION
 from judgekit.backends.base import BackendOptions, Capabilities
+from judgekit.backends.bedrock_models import family_of, tool_choice
 from judgekit.backends.failures import classify_status, retry_after_seconds, root_cause
 from judgekit.errors import (
     FatalProviderError,
@@ -49,8 +50,6 @@ CONNECTIONS = 32
 """Threads and pooled connections; the runner's --concurrency bounds the calls in flight below this."""
 _AUTH_CODES = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"}
 _THROTTLING_CODES = {"ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"}
-CLAUDE = "anthropic.claude"
-"""In every Claude model id and inference profile (`us.anthropic.claude-sonnet-4-5-...`)."""
 
 
 class BedrockBackend:
@@ -92,10 +91,11 @@ class BedrockBackend:
         self.capabilities = Capabilities(logprobs=False, n=False, seed=False)
 
     def capabilities_for(self, model: str) -> Capabilities:
-        """Claude on Bedrock takes a forced tool and a thinking budget; other families get neither."""
-        if CLAUDE in model:
-            return replace(self.capabilities, structured=True, thinking=True)
-        return self.capabilities
+        """A structured verdict for the families that can be made to call a tool; thinking for Claude."""
+        family = family_of(model)
+        if family is None:
+            return self.capabilities
+        return replace(self.capabilities, structured=family.forced_by is not None, thinking=family.thinking)
 
     @property
     def timeout(self) -> float:
@@ -138,14 +138,13 @@ class BedrockBackend:
         budget = request.params.thinking_budget
         if budget is not None:  # passed through to Claude as the Messages API's own field
             body["additionalModelRequestFields"] = {"thinking": {"type": "enabled", "budget_tokens": budget}}
-        if request.structured is not None:
+        choice = tool_choice(family_of(request.model), VERDICT_TOOL, thinking=budget is not None)
+        if request.structured is not None and choice is not None:  # (a family that cannot is never asked)
             spec = {
                 "name": VERDICT_TOOL,
                 "description": VERDICT_TOOL_DESCRIPTION,
                 "inputSchema": {"json": request.structured},
             }
-            # Claude refuses a forced tool while thinking: then the tool is offered and prose is read by the pattern.
-            choice = {"auto": {}} if budget is not None else {"tool": {"name": VERDICT_TOOL}}
             body["toolConfig"] = {"tools": [{"toolSpec": spec}], "toolChoice": choice}
         return body
 

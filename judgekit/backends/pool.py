@@ -6,7 +6,8 @@ its own limit; ties go round the replicas in turn). `URL@N` caps one replica at 
 flight, `--endpoint-concurrency N` caps every replica without its own cap; `--concurrency`
 still caps the total. A replica that drops connections, times out or answers 5xx sits out a
 few seconds while the runner retries the call elsewhere; one that refuses the key or does not
-serve the model is taken out of the pool (the run stops only when no replica is left).
+serve the model is taken out of the pool (the run stops only when no replica is left). The pool
+can do with a model what one replica can (`capabilities_for`): per-model capabilities pass through.
 
 Cache identity: replicas of one judge are one endpoint. The pool's `endpoint`, which goes into
 the cache key and the run id, is the FIRST URL listed, whichever replica answers. So adding,
@@ -22,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from judgekit.backends.base import Backend, BackendOptions, Capabilities
+from judgekit.backends.base import Backend, BackendOptions, Capabilities, CapabilitiesPerModel
 from judgekit.errors import FatalProviderError, ProviderError, UsageError
 from judgekit.redact import redact
 from judgekit.schema import Completion, JudgeRequest
@@ -83,6 +84,12 @@ class EndpointPool:
     def endpoint(self) -> str:
         """The first replica's endpoint: the cache and run identity of every replica."""
         return self._identity
+
+    def capabilities_for(self, model: str) -> Capabilities:
+        """What the replicas can do with `model`: replicas serve one judge, so the first one says
+        (a Bedrock pool can force a verdict tool for Claude as one Bedrock judge can)."""
+        first = self.replicas[0].backend
+        return first.capabilities_for(model) if isinstance(first, CapabilitiesPerModel) else first.capabilities
 
     async def complete(self, request: JudgeRequest) -> Completion:
         while True:

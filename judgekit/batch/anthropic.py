@@ -21,7 +21,6 @@ from typing import Any, cast
 
 from judgekit.backends.base import Backend
 from judgekit.batch.base import (
-    TRANSFER_TIMEOUT,
     BatchLimits,
     BatchTooLarge,
     Found,
@@ -31,8 +30,8 @@ from judgekit.batch.base import (
     Submitted,
     describe,
     error_for_status,
-    options_timeout,
     prefixed,
+    transfer_client,
 )
 from judgekit.errors import FatalProviderError, ProviderError
 
@@ -67,8 +66,7 @@ class AnthropicBatches:
 
         self._anthropic = anthropic
         self._backend: Any = cast(Any, backend)  # an OpenAIBackend / AnthropicBackend: its client and bodies
-        # The run's own client (same key and base URL), with room for large transfers.
-        self.client: Any = self._backend.client.with_options(timeout=max(TRANSFER_TIMEOUT, options_timeout(backend)))
+        self.client: Any = transfer_client(backend)
         self.endpoint = backend.endpoint
 
     def encode(self, custom_id: str, request: Any) -> str:

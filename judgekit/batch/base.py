@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from judgekit.backends.base import Backend, HasTimeout
 from judgekit.errors import ProviderError
@@ -142,9 +142,11 @@ def error_for_status(status: int | None, message: str, model: str, endpoint: str
     return error
 
 
-def options_timeout(backend: Backend) -> float:
-    """The per-request timeout the backend's client was made with (0 when unknown)."""
-    return float(backend.timeout) if isinstance(backend, HasTimeout) else 0.0
+def transfer_client(backend: Backend) -> Any:
+    """The run's own SDK client (same key and base URL), with room for large transfers: its
+    per-request timeout raised to at least TRANSFER_TIMEOUT."""
+    timeout = float(backend.timeout) if isinstance(backend, HasTimeout) else 0.0
+    return cast(Any, backend).client.with_options(timeout=max(TRANSFER_TIMEOUT, timeout))
 
 
 def prefixed(error: ProviderError, doing: str) -> ProviderError:

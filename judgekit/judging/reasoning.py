@@ -13,7 +13,10 @@ refuse (exit 2, one line, before any call) what the provider would refuse on eve
 - Gemini's `thinking_config` takes a budget from 1 token up (each model has its own range, which
   the service checks) beside any temperature; thinking counts toward the output limit there too.
 - Reasoning models return no token log-probabilities: `--score-method logprobs` is refused with
-  `--reasoning-effort`, and `auto` weighs samples instead.
+  `--reasoning-effort`, and `auto` weighs samples instead. It is refused with `--thinking-budget`
+  too: Claude returns none, and Gemini documents no guarantee that the log-probabilities it returns
+  with thinking on are the answer's own (some of its thinking models refuse `response_logprobs`
+  outright), so a verdict weighed by them could be weighed by the thoughts.
 
 A backend declares which of the two it takes (`Capabilities.reasoning_effort` / `thinking`) and
 the rules of its thinking budget (`thinking_minimum`, `thinking_temperature`).
@@ -66,17 +69,26 @@ def check_reasoning(config: EvalConfig, capabilities: Capabilities, judge: str, 
 
 
 def check_score_method(config: EvalConfig) -> None:
-    """Refuse `--score-method logprobs` for a reasoning model, which returns no log-probabilities."""
-    if config.reasoning_effort is not None and config.score_method == "logprobs":
+    """Refuse `--score-method logprobs` for a reasoning or thinking judge, whose token
+    log-probabilities are missing or not known to be the answer's."""
+    if config.score_method != "logprobs":
+        return
+    if config.reasoning_effort is not None:
         raise UsageError(
             "--score-method logprobs cannot go with --reasoning-effort: reasoning models return no token "
             "log-probabilities; use --score-method samples"
         )
+    if config.thinking_budget is not None:
+        raise UsageError(
+            "--score-method logprobs cannot go with --thinking-budget: a thinking judge's token "
+            "log-probabilities are missing or not known to be the answer's; use --score-method samples"
+        )
 
 
 def scoring_capabilities(config: EvalConfig, capabilities: Capabilities) -> Capabilities:
-    """What the score method may count on: no log-probabilities from a reasoning model."""
-    return replace(capabilities, logprobs=False) if config.reasoning_effort is not None else capabilities
+    """What the score method may count on: no log-probabilities from a reasoning or thinking judge."""
+    thinks = config.reasoning_effort is not None or config.thinking_budget is not None
+    return replace(capabilities, logprobs=False) if thinks else capabilities
 
 
 def reasoning_fields(config: EvalConfig, capabilities: Capabilities) -> dict[str, Any]:

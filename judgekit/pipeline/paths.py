@@ -138,11 +138,14 @@ def compare_run(
     if not gate_panel:
         refuse(post.given_gates_and_ci(), "with `judgekit compare` (gate one run with `judgekit gate RUN_DIR`)")
     post.check_targets()
-    result = run_compare(
-        options,
-        progress=progress_factory(quiet),
-        before_judging=lambda prepared: agree_to_multiplied_calls(prepared, yes),
-    )
+
+    def before_judging(prepared: list[Prepared]) -> None:
+        # Each judge's own start notes (a fallback, a verdict read by its pattern), as one run says them.
+        for note in dict.fromkeys(f"{run.grading.judge}: {note}" for run in prepared for note in run.grading.notes()):
+            say(note)
+        agree_to_multiplied_calls(prepared, yes)
+
+    result = run_compare(options, progress=progress_factory(quiet), before_judging=before_judging)
     end = _compare_end(result)
     if gate_panel:
         _gate_the_panel(end, result, options)

@@ -7,8 +7,9 @@
      "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": ...}}}
 
 With one tool offered, a reply whose text is a JSON object is a call of that tool (a `toolUse`
-block, stop reason `tool_use`), as Claude answers a forced tool; prose stays a text block (a
-model that ignored the tool). With thinking on (Claude's field, passed through), the message
+block, stop reason `tool_use`), as a model answers a forced tool; prose stays a text block (a
+model that ignored the tool). A `toolChoice` the model family does not take is refused with the
+service's 400 (rules.py). With thinking on (Claude's field, passed through), the message
 starts with a `reasoningContent` block.
 
 botocore signs every request (SigV4) or sends a Bedrock API key as a bearer token; the fake

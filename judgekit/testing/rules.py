@@ -9,6 +9,8 @@ real SDKs proves that judgekit never sends such a request:
 - Anthropic extended thinking: a budget of at least 1,024 tokens and below `max_tokens`, no
   temperature but 1, and no forced tool (`tool_choice` any or tool); Claude on Vertex AI and on
   Bedrock (whose Converse fields carry the same settings) refuses the same;
+- Bedrock's Converse: a `toolChoice` only where the model family takes it (a named `tool` from
+  Claude and Nova, `any` from those and Mistral Large; the other families take `auto` at most);
 - Gemini: a response schema only with `responseMimeType: application/json`, not both schema
   fields at once, `responseSchema` (Google's OpenAPI subset) without JSON Schema's
   `additionalProperties`, `responseJsonSchema` only with the keywords Gemini supports, and a
@@ -33,9 +35,10 @@ def refusal(request: FakeRequest) -> str | None:
         inference = body.get("inferenceConfig") or {}
         choice = (body.get("toolConfig") or {}).get("toolChoice") or {}
         forced = "tool" in choice or "any" in choice
-        return _thinking_refusal(
+        thinking = _thinking_refusal(
             request.thinking_budget, inference.get("maxTokens"), inference.get("temperature"), forced
         )
+        return thinking or _tool_choice_refusal(request.model, choice)
     body = request.body
     forced = (body.get("tool_choice") or {}).get("type") in ("any", "tool")
     return _thinking_refusal(request.thinking_budget, body.get("max_tokens"), body.get("temperature"), forced)
@@ -55,6 +58,25 @@ def _openai_refusal(body: dict[str, Any]) -> str | None:
             f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. "
             "Only the default (1) value is supported."
         )
+    return None
+
+
+BEDROCK_TOOL_CHOICES = {
+    "tool": ("anthropic.claude-3", "anthropic.claude-sonnet", "anthropic.claude-opus", "anthropic.claude-haiku",
+             "amazon.nova"),
+    "any": ("anthropic.claude-3", "anthropic.claude-sonnet", "anthropic.claude-opus", "anthropic.claude-haiku",
+            "amazon.nova", "mistral.mistral-large"),
+}  # fmt: skip
+"""The model families (by a piece of their ids) that take each forcing `toolChoice` on Bedrock."""
+
+
+def _tool_choice_refusal(model: str, choice: dict[str, Any]) -> str | None:
+    for kind, families in BEDROCK_TOOL_CHOICES.items():
+        if kind in choice and not any(family in model for family in families):
+            return (
+                f"This model doesn't support the toolConfig.toolChoice.{kind} field. "
+                f"Remove toolConfig.toolChoice.{kind} and try again."
+            )
     return None
 
 
