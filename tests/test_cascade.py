@@ -245,6 +245,7 @@ def test_target_agreement_chooses_guaranteed_thresholds(judge: Callable[..., Fak
     pairs_two = [(confidence_of(strong, i), says_a(strong, i)) for i in sorted(calibration & escalated)]
     second = reference_scan(pairs_two, 0.9, 0.05)
     assert first < 1 and second < 1  # the scenario keeps verdicts from both judges
+    assert reference_scan(pairs_one, 0.9, 0.05, every_confidence=True) != first  # the candidates matter here
     assert judged_questions(server, "gpt-4o") == escalated
 
     target = report()["target"]

@@ -4,9 +4,10 @@ a fixed sequence from the most confident candidate down (`metrics.cascade_thresh
 The bound is checked against scipy's binomial and beta distributions, the candidates (the
 confidences where the kept count reaches n_k, the fewest items that pass with k disagreements,
 then all items) and the scan against references written here from the definitions (n_k from
-scipy's binomial tail, the bound found by root-finding on it), and the guarantee by simulation: over many seeded repeats the chosen threshold keeps
-verdicts whose true agreement reaches the target in at least 1 - delta of them, where choosing
-by the point estimate, as the rule did before, reaches it about half the time."""
+scipy's binomial tail, the bound found by root-finding on it), and the guarantee by simulation:
+over many seeded repeats the chosen threshold keeps verdicts whose true agreement reaches the
+target in at least 1 - delta of them, where choosing by the point estimate, as the rule did
+before, reaches it about half the time."""
 
 from __future__ import annotations
 

@@ -24,8 +24,8 @@ looked at: these come from the confidences, the target and the level, never the 
 Why these candidates (a ladder): more candidates cost nothing in the level, but each is a test
 that can end the scan. Between two rungs a larger kept set tolerates no more disagreements than
 the rung below it, so testing every distinct confidence (the rule before) let one disagreement
-just past the 29 most confident items end the scan; the ladder tests only where one more
-disagreement becomes affordable. Every rung the old scan passed, the ladder passes too, so it
+just past the n_0 most confident items (29 at target 0.9, level 0.05) end the scan; the ladder
+tests only where one more disagreement becomes affordable. Every rung the old scan passed, the ladder passes too, so it
 always gets at least as far as the last rung the old scan reached, and gives up at most the items
 between two rungs (17 at first at level 0.05, nearing 1 / (1 - target) later). A grid of kept
 shares (10%, ..., 100%) was tried too: with few items its first testable step overshoots n_0 and
@@ -36,7 +36,10 @@ confidence: 0.045, 0.080, 0.112; the grid: 0.037, 0.038, 0.141), a little less t
 with the fewest labels and more with more; each stage's true disagreement exceeded the limit in at
 most 2.4% of repeats (its level: 5%). The first test is the old one: a disagreement among the n_0
 most confident items still leaves the stage trusting nothing. Starting at a later rung would
-tolerate that, at the price of trusting nothing far more often with few labels.
+tolerate that, at the price of trusting nothing far more often with few labels; with thousands
+of labels and a judge wrong now and then even at its most confident, that first test is what
+limits the ladder (in simulation the grid, whose first test then holds hundreds of items, kept
+more there, and nothing when only the top few percent were reliable).
 
 No candidate keeps fewer than n_0 items (they could not pass were every one to agree): a stage
 with fewer calibration items has no candidate and trusts nothing untested. When no candidate
