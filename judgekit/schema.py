@@ -343,6 +343,9 @@ class Judgment(BaseModel):
     panel_votes: tuple[int, int] | None = None
     """A panel's combined row under majority or unanimous: (judges whose own verdict is the
     panel's, judges that gave a valid verdict); the verdict's confidence (`metrics.confidence`)."""
+    criterion_votes: tuple[tuple[int, int] | None, ...] | None = None
+    """A checklist panel's combined row under majority or unanimous: per criterion, (judges whose
+    verdict is the panel's, judges that voted on it); None for a criterion without a panel verdict."""
     valid_mass: float | None = None
     """Log-probability methods: the probability mass that fell on valid verdicts."""
     method: Literal["parse", "logprobs", "samples"] | None = None

@@ -18,7 +18,7 @@ from judgekit.judging.scoring import scoring_info
 from judgekit.manifest import RunManifest, load_manifest
 from judgekit.metrics.adaptive import kept_warning
 from judgekit.metrics.aggregate import Aggregation, ItemOutcome, aggregate
-from judgekit.metrics.confidence import item_confidence
+from judgekit.metrics.confidence import item_confidence, panel_vote_share
 from judgekit.metrics.failures import failure_reasons
 from judgekit.metrics.graded import strong_weight_of
 from judgekit.schema import Judgment
@@ -118,6 +118,11 @@ def outcome_line(outcome: ItemOutcome) -> dict[str, object]:
     if confidence is not None:
         line["confidence"] = round(confidence.value, 6)
         line["confidence_source"] = confidence.source
+    if outcome.criterion_votes is not None:  # a checklist panel: the share behind each criterion's verdict
+        line["criterion_confidence"] = [
+            None if votes is None or (share := panel_vote_share(*votes)) is None else round(share, 6)
+            for votes in outcome.criterion_votes
+        ]
     return line
 
 

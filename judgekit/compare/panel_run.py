@@ -3,8 +3,8 @@
 The panel's verdict per item is what `judgekit eval -j A -j B -j C` gates and reports on, so it
 is stored the way any run is: run.json (the first member's, naming the panel and its members),
 items.jsonl, and one judgments.jsonl row per item holding the combined verdict (with, under
-majority or unanimous, the votes behind it, `panel_votes`, and, when the judges graded, its
-grade, `strong`). `judgekit
+majority or unanimous, the votes behind it, `panel_votes`, or for a checklist those behind each
+criterion, `criterion_votes`, and, when the judges graded, its grade, `strong`). `judgekit
 report`, `judgekit gate`, JUnit, Markdown and HTML then work on it like on any run, offline.
 The directory is derived data: it is rebuilt from the members' runs every time the panel ends.
 """
@@ -87,6 +87,7 @@ def _row(outcome: ItemOutcome, judge: str) -> Judgment:
         pick=outcome.pick,
         probabilities=outcome.probabilities,
         panel_votes=None if outcome.backing is None or outcome.votes is None else (outcome.backing, outcome.votes),
+        criterion_votes=None if outcome.criterion_votes is None else tuple(outcome.criterion_votes),
         strong=_strong(outcome.grades),
         reason=outcome.reason,
     )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from judgekit.choices import DEFAULT_SWAP_BELOW
 from judgekit.compare.significance import (
     PAIRWISE_METRICS,
     SCORE_METRICS,
@@ -21,6 +22,7 @@ from judgekit.compare.significance import (
     best_against_runner_up,
 )
 from judgekit.compare.significance import without_claim as without_claim  # re-exported: its old home
+from judgekit.metrics.confidence import confidence_info
 from judgekit.metrics.graded import graded_metrics
 from judgekit.metrics.human_anchored import human_anchored
 from judgekit.metrics.levels import Level, human_correlation, paired_values
@@ -31,7 +33,7 @@ from judgekit.stats.length_control import length_controlled
 from judgekit.stats.picks import ListwiseMetrics
 from judgekit.stats.proportions import share
 from judgekit.stats.style_control import style_controlled
-from judgekit.summary import HumanAnchored, JudgeCalibration, OrderAccuracy, RaterCeiling
+from judgekit.summary import ConfidenceInfo, HumanAnchored, JudgeCalibration, OrderAccuracy, RaterCeiling
 
 COMPARISON_VERSION = 1
 
@@ -62,6 +64,9 @@ class ComparisonRow(BaseModel):
     calibration: JudgeCalibration | None = None
     """Pairwise with human labels: the verdicts' confidence against their agreement (a panel's
     majority or unanimous verdicts: the share of its votes behind each; `metrics.confidence`)."""
+    confidence: ConfidenceInfo | None = None
+    """The verdicts' mean confidence and where it came from (`sources`), as a run's summary gives it
+    (`metrics.confidence`); None when no verdict carries one."""
     spearman: Estimate | None = None
     kendall: Estimate | None = None
     pearson: Estimate | None = None
@@ -204,6 +209,7 @@ def build_row(
         errors=status.count("error"),
         unscored_rate=share(answered),
         wall_s=judged.wall_s,
+        confidence=confidence_info(outcomes, DEFAULT_SWAP_BELOW if judged.swap_below is None else judged.swap_below),
     )
     if judged.kind == "listwise":
         from judgekit.metrics.listwise import listwise_metrics

@@ -114,8 +114,10 @@ def checklist_section(
     options: Mapping[str, int],
 ) -> ChecklistMetrics:
     """The summary's checklist section of a run's items and judge rows."""
+    from judgekit.metrics.checklist_confidence import checklist_calibration
+
     graded = [(fact.rubric_items, fact) for fact in facts if fact.rubric_items is not None]
-    return checklist_metrics(
+    section = checklist_metrics(
         calls,
         [rubric for rubric, _ in graded],
         [fact.human_rubric for _, fact in graded],
@@ -123,6 +125,8 @@ def checklist_section(
         [outcome.score for outcome in outcomes if outcome.score is not None],
         options,
     )
+    section.calibration = checklist_calibration(facts, by_item)
+    return section
 
 
 def item_score(rubric: Sequence[RubricItem], found: CriterionVerdicts) -> float | None:

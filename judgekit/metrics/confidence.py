@@ -16,6 +16,8 @@ The confidence of a verdict is, in this order of preference:
   fall lower. Pointwise and listwise panels the same, with the score or pick. An item without a
   panel verdict (below the quorum, no majority score) has none, never 0. (A `mean` panel
   carries the mean of its judges' probabilities instead: the first case.)
+  A checklist item a panel voted on per criterion has one such share per criterion, and its
+  confidence is their mean (`checklist_vote_share`), only when every criterion has a panel verdict.
 - else, when the item was judged in both orders, the agreement of the two: 1 when both orders
   gave the same verdict, 1/2 when they disagreed (one order out of two stood behind the verdict).
 - else none: a verdict parsed from text alone says nothing about how sure the judge was.
@@ -73,6 +75,29 @@ def panel_vote_share(backing: int | None, votes: int | None) -> float | None:
     return backing / votes
 
 
+def checklist_vote_share(criterion_votes: Sequence[tuple[int, int] | None]) -> float | None:
+    """A checklist item's confidence from its panel's votes per criterion: the mean over the criteria
+    of the share of voting judges behind the panel's verdict; None unless every criterion has one.
+
+    The mean rather than the minimum: it is the chance that a voting judge drawn at random agrees
+    with the panel on a criterion drawn at random, the same reading as one verdict's vote share,
+    and it is what the per-criterion calibration table (`metrics.checklist_confidence`) checks, so
+    the mean confidence and the ECE speak of one quantity. A minimum would make one 2-1 split among
+    twenty unanimous criteria as doubtful as a 2-1 split on a checklist of one."""
+    shares = [panel_vote_share(*votes) if votes is not None else None for votes in criterion_votes]
+    known = [share for share in shares if share is not None]
+    if not shares or len(known) < len(shares):
+        return None
+    return sum(known) / len(known)
+
+
+def _panel_share(outcome: ItemOutcome) -> float | None:
+    """The share of a panel's votes behind an item's verdict (per criterion and averaged for a checklist)."""
+    if outcome.criterion_votes is not None:
+        return checklist_vote_share(outcome.criterion_votes)
+    return panel_vote_share(outcome.backing, outcome.votes)
+
+
 def _probability_source(method: str | None) -> ConfidenceSource:
     return "logprobs" if method == "logprobs" else "samples" if method == "samples" else "probability"
 
@@ -92,7 +117,7 @@ def evidence_kind(outcomes: Iterable[ItemOutcome]) -> SourceKind | None:
     listed = list(outcomes)
     if any(outcome.probabilities for outcome in listed):
         return "probability"
-    if any(panel_vote_share(outcome.backing, outcome.votes) is not None for outcome in listed):
+    if any(_panel_share(outcome) is not None for outcome in listed):
         return "panel votes"
     if any(outcome.flipped is not None for outcome in listed):
         return "order agreement"
@@ -112,7 +137,7 @@ def item_confidence(outcome: ItemOutcome, kind: SourceKind | None = None) -> Con
         if value is not None:
             return Confidence(value, _probability_source(outcome.method))
     if kind in (None, "panel votes"):
-        share = panel_vote_share(outcome.backing, outcome.votes)
+        share = _panel_share(outcome)
         if share is not None:
             return Confidence(share, "panel votes")
     if kind in (None, "order agreement") and outcome.flipped is not None:

@@ -40,6 +40,9 @@ class ItemOutcome:
     """How the verdict became a number (parse, logprobs, samples): names its confidence's source."""
     criteria: list[float | None] | None = None
     """Checklist panels voting per criterion: the panel's verdict on each criterion (None: none)."""
+    criterion_votes: list[tuple[int, int] | None] | None = None
+    """Checklist panels voting per criterion: (judges behind the panel's verdict, judges that voted)
+    per criterion, None where it has no panel verdict; the item's confidence (`metrics.confidence`)."""
     grades: tuple[str, ...] | None = None
     """Graded templates: the grade of each judged order (A>>B ... B>>A, see `metrics.graded`)."""
     pick: int | None = None
@@ -115,9 +118,11 @@ def item_outcome(
         return ItemOutcome(facts.id, "pending")
     if facts.rubric_items is not None and "single" not in rows:  # a panel's combined row is "single"
         from judgekit.metrics.checklist import checklist_outcome
+        from judgekit.metrics.checklist_confidence import panel_criterion_votes
 
         status, score, reason = checklist_outcome(facts.rubric_items, rows)
-        return ItemOutcome(facts.id, status, score=score, reason=reason)
+        votes = panel_criterion_votes(rows)
+        return ItemOutcome(facts.id, status, score=score, reason=reason, criterion_votes=votes)
     if facts.kind == "listwise":
         from judgekit.metrics.listwise import listwise_outcome
 

@@ -54,6 +54,9 @@ class JudgedSet:
     """The run's answer order (swap, random, fixed); None for judgments read from columns."""
     strong_weight: float | None = None
     """A graded template's votes for a strong preference (see `graded`); None for other runs."""
+    swap_below: float | None = None
+    """The run's --swap-below: the confidence below which a verdict counts as unsure (None: not known,
+    the default applies)."""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """Item id -> a hash of the texts the judge saw (question, answers, context, reference), so
     sets from different sources can be checked to hold the same data (empty: not known)."""
@@ -88,6 +91,7 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         disagreement=manifest.config.order_disagreement,
         positions=manifest.config.positions,
         strong_weight=strong_weight_of(manifest),
+        swap_below=manifest.config.swap_below,
         fingerprints={item.id: _item_fingerprint(item) for item in items},
     )
 

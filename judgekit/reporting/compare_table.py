@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.compare.statistics import Comparison, ComparisonRow
+from judgekit.reporting.confidence import mean_confidence
 from judgekit.reporting.human_rows import print_anchored
 from judgekit.stats.intervals import Estimate
 
@@ -130,13 +131,9 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
                 f"one human {_short(ceiling.human_spearman)}; human-human alpha {_short(ceiling.alpha_interval)} "
                 f"({ceiling.raters} raters, {ceiling.items} items)"
             )
-    for row in comparison.rows:  # a line each, not a column: the ranked table is wide already
-        calibration = row.calibration
-        if calibration is not None and calibration.ece is not None:
-            console.print(
-                f"{row.name}: calibration error (ECE) {calibration.ece:.3f} over {calibration.n} labelled items, "
-                f"confidence from {calibration.source}"
-            )
+    if any(row.confidence is not None or row.calibration is not None for row in comparison.rows):
+        for row in comparison.rows:  # a line each, not a column: the ranked table is wide already
+            console.print(_confidence_line(row))
     for panel in comparison.panels:
         method = "Cohen's kappa" if panel.method == "cohen" else "Fleiss' kappa"
         kappa = panel.kappa.format() if panel.kappa else "–"
@@ -154,6 +151,18 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
             print_anchored(row.human_anchored, console)
     for warning in comparison.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _confidence_line(row: ComparisonRow) -> str:
+    """A row's mean confidence and source ("–" without one) and, with human labels, its calibration error."""
+    line = f"{row.name}: mean confidence {mean_confidence(row.confidence)}"
+    calibration = row.calibration
+    if calibration is not None and calibration.ece is not None:
+        line += (
+            f"; calibration error (ECE) {calibration.ece:.3f} over {calibration.n} labelled items, "
+            f"confidence from {calibration.source}"
+        )
+    return line
 
 
 def _print_verdicts(comparison: Comparison, console: Any) -> None:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from judgekit.summary import Summary
+from judgekit.summary import ConfidenceInfo, Summary
+
+
+def mean_confidence(confidence: ConfidenceInfo | None) -> str:
+    """A mean confidence and where it came from, as the run summary names it ("0.833 (logprobs)");
+    "–" for verdicts without one (`compare`'s rows: console, HTML)."""
+    if confidence is None:
+        return "–"
+    return f"{confidence.mean:.3f} ({', '.join(confidence.sources)})"
 
 
 def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
@@ -18,6 +26,9 @@ def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
                 f"(n={confidence.n}; {sources})",
             )
         )
+    checked = summary.checklist.calibration if summary.checklist is not None else None
+    if checked is not None and checked.ece is not None:  # a checklist panel's, against human verdicts
+        rows.append((f"Calibration error (ECE, {checked.source})", f"{checked.ece:.3f}  (n={checked.n})"))
     adaptive = summary.adaptive
     if adaptive is not None:
         text = (

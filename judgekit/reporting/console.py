@@ -265,6 +265,8 @@ def print_summary(summary: Summary, console: Any) -> None:
         from judgekit.reporting.checklist_table import print_checklist
 
         print_checklist(summary.checklist, console)
+        if summary.checklist.calibration is not None:
+            print_calibration(summary.checklist.calibration, console)
     if summary.human_anchored is not None:
         print_anchored(summary.human_anchored, console)
     if isinstance(summary.human, HumanAgreement) and summary.human.calibration is not None:

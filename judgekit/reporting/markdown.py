@@ -124,6 +124,8 @@ def _calibration_lines(summary: Summary) -> list[str]:
     """The judge's reliability table (confidence bins against agreement with humans), when it has one."""
     human = summary.human
     calibration = human.calibration if isinstance(human, HumanAgreement) else None
+    if calibration is None and summary.checklist is not None:  # a checklist panel's, per criterion
+        calibration = summary.checklist.calibration
     if calibration is None or calibration.ece is None:
         return []
     rows = [

@@ -269,6 +269,9 @@ class ChecklistMetrics(BaseModel):
     """Criterion verdicts that could not be read, over all items."""
     human: CriterionHumans | None = None
     """Every criterion pooled, against the human verdicts (data with human_rubric)."""
+    calibration: JudgeCalibration | None = None
+    """A panel voting per criterion, with human verdicts: each criterion's share of the judges behind
+    the panel's verdict against its agreement with the human's (`metrics.checklist_confidence`)."""
 
 
 class Summary(BaseModel):

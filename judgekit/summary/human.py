@@ -48,7 +48,7 @@ class JudgeCalibration(BaseModel):
     source: str
     """probability (the judge's probability for its verdict), panel votes (the share of a panel's
     judges behind its verdict) or order agreement (under swap: 1 when both orders agreed, 1/2
-    when they did not)."""
+    when they did not); a checklist panel's: panel votes per criterion."""
     n: int
     """Labelled items with a verdict and a confidence."""
     bins: list[ReliabilityRow] = Field(default_factory=list)

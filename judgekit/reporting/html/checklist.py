@@ -4,6 +4,7 @@ human verdicts, its agreement with them (the same table as the console and Markd
 from __future__ import annotations
 
 from judgekit.reporting.checklist_table import checklist_table, checklist_title
+from judgekit.reporting.html.humans import add_calibration
 from judgekit.reporting.html.view import Section, Table, estimate_card
 from judgekit.summary import Summary
 
@@ -26,4 +27,6 @@ def checklist_sections(summary: Summary) -> list[Section]:
     if checklist.by_tag:
         tags = [[tag, estimate.format(digits=2), str(estimate.n)] for tag, estimate in checklist.by_tag.items()]
         section.tables.append(Table(["tag", "score [95% CI]", "items"], tags, caption="Score by tag"))
+    if checklist.calibration is not None:  # a panel voting per criterion, with human verdicts
+        add_calibration(section, checklist.calibration)
     return [section]

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from judgekit.metrics.caveats import mock_judge_warning
+from judgekit.reporting.confidence import mean_confidence
 from judgekit.reporting.html import scales
 from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric
 from judgekit.reporting.html.run_data import as_estimate
 from judgekit.reporting.html.view import split_estimate
+from judgekit.summary import ConfidenceInfo
 
 Group = Literal["quality", "bias", "cost"]
 COMPARE_METRICS: dict[str, tuple[str, bool, int, Group]] = {
@@ -82,7 +86,16 @@ def _row(raw: dict[str, Any]) -> ComparedRow:
         wall_s=raw.get("wall_s"),
         run_dir=raw.get("run_dir"),
         verdicts=(a, b, ties) if isinstance(a, int) and isinstance(b, int) and isinstance(ties, int) else None,
+        confidence=_confidence(raw.get("confidence")),
     )
+
+
+def _confidence(raw: Any) -> str | None:
+    """A row's mean confidence as text; None when it has none or compare.json holds no readable one."""
+    try:
+        return None if raw is None else mean_confidence(ConfidenceInfo.model_validate(raw))
+    except ValidationError:
+        return None
 
 
 def _metric(key: str) -> Metric:

@@ -60,6 +60,8 @@ class ComparedRow(BaseModel):
     note: str | None = None
     verdicts: tuple[int, int, int] | None = None
     """Pairwise: items won by A, won by B and tied."""
+    confidence: str | None = None
+    """The verdicts' mean confidence and its source ("0.833 (logprobs)"); None: they carry none."""
 
     @property
     def name(self) -> str:
@@ -195,7 +197,7 @@ def comparison_tables(ranked: list[ComparedRow], metrics: list[Metric], primary:
             [m for m in metrics if m.group == "quality"],
             caption="Every configuration, best first" if primary else "Every configuration",
             leading=[("rank", lambda index, row: str(index))],
-            trailing=[("items", lambda index, row: str(_items(row, primary)))],
+            trailing=[("items", lambda index, row: str(_items(row, primary))), *_confidence_column(ranked)],
         )
     ]
     if any(row.verdicts for row in ranked) or any(m.group == "bias" for m in metrics):
@@ -223,6 +225,13 @@ def comparison_tables(ranked: list[ComparedRow], metrics: list[Metric], primary:
 
 
 ColumnSpec = tuple[str, Callable[[int, ComparedRow], str]]
+
+
+def _confidence_column(ranked: list[ComparedRow]) -> list[ColumnSpec]:
+    """The mean confidence of each row's verdicts, when any row has one ("–" for the others)."""
+    if not any(row.confidence for row in ranked):
+        return []
+    return [("mean confidence (source)", lambda index, row: row.confidence or "–")]
 
 
 def _table(
