@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from judgekit.cli import app
-from judgekit.compare.statistics import SignificanceTest, without_claim
+from judgekit.compare.significance import SignificanceTest, without_claim
 from judgekit.metrics.caveats import is_mock_judge, mock_judge_warning
 from judgekit.metrics.items import ItemFacts
 from judgekit.reporting.html import render_run_report, scales

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from itertools import combinations
 
 from judgekit.compare.checklist_panel import VOTING_RULES, rows_by_item, vote_checklist
-from judgekit.compare.statistics import InterJudgeAgreement
+from judgekit.compare.records import InterJudgeAgreement
 from judgekit.errors import UsageError
 from judgekit.metrics.graded import panel_grade
 from judgekit.metrics.items import ItemOutcome

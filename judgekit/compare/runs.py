@@ -20,8 +20,9 @@ from pathlib import Path
 from judgekit.api import Prepared, execute, prepare
 from judgekit.choices import DEFAULT_RESAMPLES
 from judgekit.compare.panel import combine, inter_judge, resolve, vote_counts
+from judgekit.compare.records import Comparison
 from judgekit.compare.significance import without_claim
-from judgekit.compare.statistics import Comparison, compare
+from judgekit.compare.statistics import compare
 from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
 from judgekit.judging.embedded import fill_defaults

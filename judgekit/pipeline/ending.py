@@ -27,7 +27,7 @@ from judgekit.errors import ErrorBudgetExceeded, ExitCode, InputError, NoVerdict
 from judgekit.reporting.messages import say
 
 if TYPE_CHECKING:
-    from judgekit.compare.statistics import Comparison
+    from judgekit.compare.records import Comparison
     from judgekit.summary import Summary
 
 Show = Literal["summary", "gates", "comparison", "nothing"]

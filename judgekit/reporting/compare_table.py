@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from judgekit.compare.statistics import Comparison, ComparisonRow
+from judgekit.compare.records import Comparison, ComparisonRow
 from judgekit.reporting.confidence import mean_confidence
 from judgekit.reporting.human_rows import print_anchored
 from judgekit.stats.intervals import Estimate

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from judgekit.ci.gates import GateResult
-    from judgekit.compare.statistics import Comparison
+    from judgekit.compare.records import Comparison
     from judgekit.summary import Summary
 
 
