@@ -7,15 +7,23 @@ console) each logical line (`\\` continuations joined) is split the shell's way:
 dropped, `|`, `||`, `&&`, `;` and `$(...)` separating commands, leading `NAME=value` assignments
 and a `$ ` prompt skipped. YAML blocks contribute their `run:` steps. A block without a language
 is shown output, so only lines in it that start with `judgekit ` count as commands.
+
+`parse` then takes a command's arguments through the Typer app's own parser, without running it.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from judgekit.cli import app
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "console"})
 OPERATORS = frozenset({"|", "||", "&&", ";", "&", "(", ")"})
@@ -223,3 +231,32 @@ def inline_spans(text: str, prefix: str) -> Iterator[tuple[int, str]]:
         for span in re.findall(r"`([^`]+)`", line):
             if span.startswith(prefix):
                 yield number, span
+
+
+# Parsing a command line the way the CLI would, without running it.
+
+
+def parse(args: Iterable[str]) -> Any:
+    """The context the real CLI builds for these arguments, walking groups to the leaf command.
+
+    A group stops parsing at its first positional word (click never intersperses a group's
+    arguments), so what follows its own options is the suffix the group leaves in `ctx.args`
+    plus the subcommand's name before it.
+    """
+    command: Any = typer.main.get_command(app)
+    name, parent, words = "judgekit", None, list(args)
+    while hasattr(command, "resolve_command"):
+        context = command.make_context(name, words, parent=parent, resilient_parsing=False)
+        rest = words[len(words) - len(context.args) - 1 :]
+        name, command, words = command.resolve_command(context, rest)
+        parent = context
+    return command.make_context(name, words, parent=parent, resilient_parsing=False)
+
+
+def parse_or_explain(where: str, args: Iterable[str]) -> Any:
+    """`parse`, with a failure that names the README line and the command as written."""
+    try:
+        return parse(args)
+    except Exception as exc:  # the CLI's usage errors; any other error is a failure too
+        message = exc.format_message() if hasattr(exc, "format_message") else repr(exc)
+        pytest.fail(f"{where}\n  does not parse: {message}", pytrace=False)

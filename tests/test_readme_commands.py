@@ -22,7 +22,16 @@ from judgekit.cli import app
 from judgekit.cli.common import set_quiet
 from judgekit.inputs.criteria import resolve as resolve_criterion
 from judgekit.inputs.template_files import load_any
-from tests.readme_commands import Command, commands_in, fenced_blocks, inline_spans, readme_commands, split_commands
+from tests.readme_commands import (
+    Command,
+    commands_in,
+    fenced_blocks,
+    inline_spans,
+    parse,
+    parse_or_explain,
+    readme_commands,
+    split_commands,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -34,31 +43,6 @@ JUDGEKIT = [command for command in COMMANDS if command.judgekit_args is not None
 
 def _id(command: Command) -> str:
     return f"README.md:{command.line}"
-
-
-def parse(args: Iterable[str]) -> Any:
-    """The context the real CLI builds for these arguments, walking groups to the leaf command.
-
-    A group stops parsing at its first positional word (click never intersperses a group's
-    arguments), so what follows its own options is the suffix the group leaves in `ctx.args`
-    plus the subcommand's name before it.
-    """
-    command: Any = typer.main.get_command(app)
-    name, parent, words = "judgekit", None, list(args)
-    while hasattr(command, "resolve_command"):
-        context = command.make_context(name, words, parent=parent, resilient_parsing=False)
-        rest = words[len(words) - len(context.args) - 1 :]
-        name, command, words = command.resolve_command(context, rest)
-        parent = context
-    return command.make_context(name, words, parent=parent, resilient_parsing=False)
-
-
-def parse_or_explain(command: Command) -> Any:
-    try:
-        return parse(command.judgekit_args or ())
-    except Exception as exc:  # the CLI's usage errors; any other error is a failure too
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        pytest.fail(f"README.md:{command.line}: {command.text}\n  does not parse: {message}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -75,14 +59,17 @@ def test_the_readme_shows_commands_and_its_fences_close() -> None:
 
 @pytest.mark.parametrize("command", JUDGEKIT, ids=_id)
 def test_command_parses(command: Command) -> None:
+    where = f"README.md:{command.line}: {command.text}"
     if command.expects_usage_error:
-        with pytest.raises(Exception) as refused:
+        try:
             parse(command.judgekit_args or ())
-        assert getattr(refused.value, "exit_code", None) == 2, f"README.md:{command.line}: {command.text}"
+        except Exception as exc:
+            assert getattr(exc, "exit_code", None) == 2, f"{where}\n  refused, but not as a usage error: {exc!r}"
+        else:
+            pytest.fail(f"{where}\n  its comment says exit 2, but the CLI takes it", pytrace=False)
         return
-    context = parse_or_explain(command)
-    problems = list(_value_problems(context))
-    assert problems == [], f"README.md:{command.line}: {command.text}"
+    context = parse_or_explain(where, command.judgekit_args or ())
+    assert list(_value_problems(context)) == [], where
 
 
 def _value_problems(context: Any) -> Iterable[str]:
@@ -146,7 +133,7 @@ def test_make_targets_exist() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize(("line", "span"), INLINE, ids=[f"README.md:{line}" for line, _ in INLINE])
+@pytest.mark.parametrize(("line", "span"), INLINE, ids=[f"README.md:{line} {span}" for line, span in INLINE])
 def test_inline_commands_name_real_commands_and_options(line: int, span: str) -> None:
     """`judgekit ...` in the prose is often a fragment (no dataset), so only its names are checked:
     the subcommand exists and every option it shows is one of that command's options."""
