@@ -17,6 +17,7 @@ import typer
 import yaml
 
 from judgekit.cli import app
+from judgekit.pytest_plugin import pytest_addoption
 from tests.readme_commands import Block, Command, fenced_blocks, parse_or_explain, readme_commands
 
 if sys.version_info >= (3, 11):
@@ -73,12 +74,14 @@ class _OptionRecorder:
 
     def __init__(self) -> None:
         self.parser = argparse.ArgumentParser(exit_on_error=False, add_help=False, allow_abbrev=False)
+        self.names: set[str] = set()
 
     def getgroup(self, *args: Any, **kwargs: Any) -> _OptionRecorder:
         return self
 
     def addoption(self, *names: str, **kwargs: Any) -> None:
         self.parser.add_argument(*names, **kwargs)
+        self.names.update(names)
 
     def addini(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -86,8 +89,6 @@ class _OptionRecorder:
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.program == "pytest"], ids=_id)
 def test_pytest_plugin_options_parse(command: Command) -> None:
-    from judgekit.pytest_plugin import pytest_addoption
-
     recorder = _OptionRecorder()
     pytest_addoption(recorder)  # type: ignore[arg-type]
     ours = [word for word in command.words[1:] if not word.startswith("-") or word.startswith("--judgekit")]
@@ -138,3 +139,45 @@ def test_environment_variables_named_are_read_somewhere() -> None:
     text = "\n".join(path.read_text(encoding="utf-8") for path in sources if path != Path(__file__) and path.is_file())
     assert named
     assert sorted(name for name in named if name not in text) == []
+
+
+OTHER_TOOLS = {
+    "--help": "every program",
+    "--no-deps": "pip",
+    "--strict": "mypy",
+    "--port": "the vLLM and llama.cpp servers",
+    "--model-path": "SGLang's server",
+    "--max-logprobs": "vLLM's server",
+    "--served-model-name": "the vLLM and SGLang servers",
+}
+"""Options of other programs the README mentions; anything else spelled `--x` must be one of ours."""
+
+
+def _our_options() -> set[str]:
+    options: set[str] = set()
+    stack: list[Any] = [typer.main.get_command(app)]
+    while stack:
+        command = stack.pop()
+        options.update(name for param in command.params for name in (*param.opts, *param.secondary_opts))
+        stack.extend(getattr(command, "commands", {}).values())
+    recorder = _OptionRecorder()
+    pytest_addoption(recorder)  # type: ignore[arg-type]
+    options.update(recorder.names)
+    for script in [*ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py"), *ROOT.glob("examples/**/*.py")]:
+        options.update(re.findall(r"add_argument\(\s*\"(--[a-z0-9-]+)\"", script.read_text(encoding="utf-8")))
+    return options
+
+
+def test_every_option_the_readme_names_exists() -> None:
+    """An option renamed or removed is caught wherever the prose still names it, not only in commands."""
+    ours = _our_options()
+    named = [
+        (number, option)
+        for number, line in enumerate(README.read_text(encoding="utf-8").splitlines(), start=1)
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", line)
+    ]
+    assert len(named) > 100, "too few options found: is README.md read right?"
+    unknown = sorted(
+        {f"README.md:{number}: {option}" for number, option in named if option not in ours | set(OTHER_TOOLS)}
+    )
+    assert unknown == []
