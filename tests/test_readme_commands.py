@@ -35,7 +35,7 @@ from tests.readme_commands import (
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-REPOSITORY_FOLDERS = ("datasets", "prompts", "benchmarks", "scripts", "examples")
+REPOSITORY_FOLDERS = ("datasets/", "prompts/", "benchmarks/", "scripts/", "examples/", "docs/", "judgekit/", "tests/")
 COMMANDS = readme_commands(README)
 INLINE = list(inline_spans(README.read_text(encoding="utf-8"), "judgekit "))
 JUDGEKIT = [command for command in COMMANDS if command.judgekit_args is not None]
@@ -112,6 +112,18 @@ def test_named_repository_paths_exist(command: Command) -> None:
     named = [part for word in command.words for part in word.split("=") if part.startswith(REPOSITORY_FOLDERS)]
     missing = [path for path in named if not (ROOT / path).exists()]
     assert missing == [], f"README.md:{command.line}: {command.text}"
+
+
+def test_repository_paths_in_the_prose_exist() -> None:
+    """A path in a code span (`datasets/...`, `scripts/...`) names a file or folder of this repository."""
+    named = [
+        (line, word.strip("(),;:."))
+        for line, span in inline_spans(README.read_text(encoding="utf-8"), "")
+        for word in span.split()
+        if word.startswith(REPOSITORY_FOLDERS) and not set(word) & set("<>*{}[]")
+    ]
+    assert named, "no repository path found in the prose: is README.md read right?"
+    assert [f"README.md:{line}: {path}" for line, path in named if not (ROOT / path).exists()] == []
 
 
 def _make_targets() -> set[str]:
