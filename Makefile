@@ -53,6 +53,7 @@ bench: $(BIN)/judgekit
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/positions.py
 	$(BIN)/python benchmarks/cascade_bench.py
+	$(BIN)/python benchmarks/cascade_candidates.py
 
 # Optional: needs the embedded judge's model (make install); a few minutes on the CPU.
 bench-structured: $(BIN)/judgekit

@@ -245,6 +245,7 @@ def test_target_agreement_chooses_guaranteed_thresholds(judge: Callable[..., Fak
     pairs_two = [(confidence_of(strong, i), says_a(strong, i)) for i in sorted(calibration & escalated)]
     second = reference_scan(pairs_two, 0.9, 0.05)
     assert first < 1 and second < 1  # the scenario keeps verdicts from both judges
+    assert reference_scan(pairs_one, 0.9, 0.05, every_confidence=True) != first  # the candidates matter here
     assert judged_questions(server, "gpt-4o") == escalated
 
     target = report()["target"]
@@ -520,7 +521,8 @@ def test_target_agreement_that_no_threshold_passes_says_where_it_stopped(
     judge: Callable[..., FakeProvider], tmp_path: Path
 ) -> None:
     # The cheap judge's 30 most confident verdicts are all wrong: its first test (the 22 most confident calibration
-    # verdicts, one judge at error level 0.1) fails, so nothing of it is kept although its other 30 are right.
+    # verdicts, the fewest that can pass for one judge at error level 0.1) fails, so nothing of it is kept although
+    # its other 30 are right.
     cheap: Script = {i: ("B" if i < 30 else "A", round(0.99 - 0.005 * i, 3)) for i in range(60)}
     judge(scripted({"gpt-4o-mini": cheap}))
     data = write_jsonl(tmp_path / "d.jsonl", rows(60))
