@@ -27,7 +27,6 @@ from judgekit.cli import app
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "console"})
 OPERATORS = frozenset({"|", "||", "&&", ";", "&", "(", ")"})
-REDIRECTS = re.compile(r"^[0-9]*[<>]+&?[0-9]*$")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
@@ -160,10 +159,10 @@ def _command_of(number: int, words: list[str], comment: str) -> Command | None:
     for index, word in enumerate(words):
         if skip_next:
             skip_next = False
-        elif REDIRECTS.match(word) and not word.isdigit():
-            skip_next = not word.endswith(tuple("0123456789"))  # `> file` names a target; `>&1` does not
-            if kept and kept[-1].isdigit() and index > 0 and words[index - 1] == kept[-1]:
-                kept.pop()  # the `2` of `2>`
+        elif set(word) <= set("<>&"):  # a redirection: `>`, `>>`, `<`, `>&` and its target
+            skip_next = True
+            if index > 0 and words[index - 1].isdigit() and kept and kept[-1] == words[index - 1]:
+                kept.pop()  # the `2` of `2>` (shlex splits it off; a bare number before `>` reads the same)
         else:
             kept.append(word)
     while len(kept) > 1 and ASSIGNMENT.match(kept[0]):
