@@ -88,10 +88,13 @@ def test_each_row_has_its_mean_confidence_and_source(data: Path) -> None:
     assert page.exit_code == 0, page.output
     html = Path("cmp.html").read_text()
     assert "mean confidence (source)" in html
+    # With each row's calibration error against the labels, by hand: sharp is right on all four at
+    # 0.9 and 0.7 (gaps 0.1 and 0.3, two items each); vague's 0.5 is right on half; the panel is right
+    # at 1 (items 0, 2) and wrong at 0 (its ties on 1, 3): no gap.
     assert [_last_cell(html, name) for name in ("openai/sharp", "openai/vague", "panel (majority")] == [
-        "0.800 (logprobs)",
-        "0.500 (logprobs)",
-        "0.500 (panel votes)",
+        "0.800 (logprobs); ECE 0.200 (n = 4)",
+        "0.500 (logprobs); ECE 0.000 (n = 4)",
+        "0.500 (panel votes); ECE 0.000 (n = 4)",
     ]
 
 
@@ -106,7 +109,7 @@ def test_a_row_without_confidence_shows_a_dash(data: Path) -> None:
     assert [_last_cell(html, name) for name in ("openai/sharp", "openai/vague", "panel (majority")] == [
         "–",
         "–",
-        "0.500 (panel votes)",
+        "0.500 (panel votes); ECE 0.000 (n = 4)",
     ]
     table = run("compare", data, *COMMON, "--out", "cmp")
     assert table.exit_code == 0, table.output

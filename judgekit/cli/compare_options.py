@@ -94,8 +94,9 @@ CompareLevel = Annotated[
 CompareRankBy = Annotated[
     Optional[str],
     typer.Option(
-        help="agreement, agreement_without_ties, kappa, spearman, kendall or pearson "
-        "(default: agreement for pairwise, spearman for pointwise).",
+        help="agreement, agreement_without_ties, kappa, spearman, kendall or pearson; criterion_agreement or "
+        "criterion_kappa on checklists (default: agreement for pairwise, spearman for pointwise, "
+        "criterion_agreement for checklists with human_rubric).",
         rich_help_panel=DATA_PANEL,
     ),
 ]

@@ -47,7 +47,7 @@ def write_panel_run(
         }
     )
     panel = RunDir(directory / PANEL_DIR)
-    rows = [_row(outcome, combined.name) for outcome in combined.outcomes if outcome.status != "pending"]
+    rows = [panel_row(outcome, combined.name) for outcome in combined.outcomes if outcome.status != "pending"]
     panel.rebuild_from(first, manifest.as_dict(), rows)
     return panel
 
@@ -72,7 +72,8 @@ def _usage(members: list[JudgedSet]) -> list[StageUsage]:
     return usage
 
 
-def _row(outcome: ItemOutcome, judge: str) -> Judgment:
+def panel_row(outcome: ItemOutcome, judge: str) -> Judgment:
+    """The judgments.jsonl row the panel's run stores for one item's combined outcome."""
     # A checklist panel voting per criterion keeps its verdict on each criterion, so the panel's
     # run reports per-criterion pass rates and gates on them like a judge's run.
     return Judgment(

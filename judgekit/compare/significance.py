@@ -4,6 +4,8 @@ measured on, each judge scored against the human references of its own data.
 - agreement (with or without ties): McNemar's exact test on the items only one of the two got
   right; the interval printed beside it is the exact one that test inverts, so "significant"
   and "the interval excludes 0" always say the same thing.
+- checklist agreement with human verdicts per criterion: the same two tests, on the (item,
+  criterion) pairs both rows and the human decided (`compare.checklist_humans`).
 - kappa and the correlations: a paired bootstrap of the difference; the verdict follows the
   interval, and the p-value comes from the same draws. Where the two disagree at the edge of
   0.05 (the percentile interval and the share of draws on either side of 0 are read from the
@@ -17,10 +19,12 @@ one judge's references for the other.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel
 
+from judgekit.compare.checklist_humans import CHECKLIST_METRICS, keyed_pairs
 from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.levels import Level, groups_of, paired_values
 from judgekit.metrics.outcomes import JudgedSet
@@ -73,6 +77,8 @@ def best_against_runner_up(
     options = {"resamples": resamples, "seed": seed}
     if metric in PAIRWISE_METRICS:
         return _test_labels(best, runner_up, metric, options)
+    if metric in CHECKLIST_METRICS:
+        return _test_criteria(best, runner_up, metric, options)
     return _test_correlation(best, runner_up, metric, level, group_by, options)
 
 
@@ -98,33 +104,75 @@ def _test_labels(
         first_verdicts.append(str(outcome.verdict))
         second_human.append(str(other_fact.human_label))
         second_verdicts.append(str(other.verdict))
-    units = len(first_human)
+    pairs = _Paired(first_verdicts, first_human, second_verdicts, second_human)
+    return _test_paired(best, runner_up, metric, pairs, options, "items")
+
+
+@dataclass
+class _Paired:
+    """The verdicts of best and runner-up, each beside its own human reference, unit by unit."""
+
+    first: list[str]
+    first_human: list[str]
+    second: list[str]
+    second_human: list[str]
+
+
+def _test_criteria(
+    best: JudgedSet, runner_up: JudgedSet, metric: str, options: Mapping[str, int]
+) -> SignificanceTest | None:
+    """Checklist agreement with the human verdicts: the (item, criterion) pairs both rows decided."""
+    first, second = keyed_pairs(best), keyed_pairs(runner_up)
+    if first is None or second is None:
+        return None
+    shared = [key for key in first if key in second]
+
+    def text(met: bool) -> str:
+        return "met" if met else "not met"
+
+    pairs = _Paired(
+        [text(first[key][0]) for key in shared],
+        [text(first[key][1]) for key in shared],
+        [text(second[key][0]) for key in shared],
+        [text(second[key][1]) for key in shared],
+    )
+    return _test_paired(best, runner_up, metric, pairs, options, "criterion verdicts")
+
+
+def _test_paired(
+    best: JudgedSet, runner_up: JudgedSet, metric: str, pairs: _Paired, options: Mapping[str, int], unit: str
+) -> SignificanceTest | None:
+    units = len(pairs.first)
     if not units:
         return None
-    if metric == "kappa":
+    if metric in ("kappa", "criterion_kappa"):
         difference, p = paired_difference(
-            pairwise_stats.cohen_kappa_value, [first_verdicts, first_human], [second_verdicts, second_human], **options
+            pairwise_stats.cohen_kappa_value,
+            [pairs.first, pairs.first_human],
+            [pairs.second, pairs.second_human],
+            **options,
         )
-        return _bootstrap_result(metric, best, runner_up, units, "items", difference, p, "paired bootstrap")
-    right_first = [j == h for j, h in zip(first_verdicts, first_human, strict=True)]
-    right_second = [j == h for j, h in zip(second_verdicts, second_human, strict=True)]
+        return _bootstrap_result(metric, best, runner_up, units, unit, difference, p, "paired bootstrap")
+    right_first = [j == h for j, h in zip(pairs.first, pairs.first_human, strict=True)]
+    right_second = [j == h for j, h in zip(pairs.second, pairs.second_human, strict=True)]
     only_first, only_second, p = mcnemar_exact(right_first, right_second)
     bounds = mcnemar_interval(only_first, only_second, units)
     value = (only_first - only_second) / units
+    single = unit[:-1] if unit.endswith("s") else unit  # "item", "criterion verdict"
     if bounds is not None:
         difference = Estimate(value=value, low=bounds[0], high=bounds[1], n=units, interval="clopper-pearson")
     else:
-        difference = Estimate(value=value, n=units, no_interval="no item was right for only one of the two")
+        difference = Estimate(value=value, n=units, no_interval=f"no {single} was right for only one of the two")
     significant = p < LEVEL
     basis = (
-        f"exact interval from the {only_first + only_second} items only one got right "
+        f"exact interval from the {only_first + only_second} {unit} only one got right "
         f"({only_first} only {best.name}, {only_second} only {runner_up.name})"
         if bounds
-        else "no item was right for only one of them"
+        else f"no {single} was right for only one of them"
     )
     if bounds is not None and significant != _excludes_zero(difference):  # not expected: the two are dual
         basis += "; the interval and p disagree by rounding, and the verdict follows p"
-    result = _result(metric, best, runner_up, units, "items", difference, p, MCNEMAR, significant, basis)
+    result = _result(metric, best, runner_up, units, unit, difference, p, MCNEMAR, significant, basis)
     result.only_best_right, result.only_runner_up_right = only_first, only_second
     return result
 

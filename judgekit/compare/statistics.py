@@ -15,6 +15,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from judgekit.choices import DEFAULT_SWAP_BELOW
+from judgekit.compare.checklist_humans import (
+    CHECKLIST_METRICS,
+    checklist_humans,
+    checklist_warnings,
+    has_criterion_humans,
+    is_checklist,
+)
 from judgekit.compare.significance import (
     PAIRWISE_METRICS,
     SCORE_METRICS,
@@ -54,7 +61,8 @@ class ComparisonRow(BaseModel):
     unscored_rate: Estimate | None = None
     """Share of answered items with no valid verdict."""
     human_n: int = 0
-    """Items with both a human reference and a valid verdict."""
+    """Items with both a human reference and a valid verdict; checklist data with human verdicts per
+    criterion: the (item, criterion) pairs both the row and the human decided."""
     agreement: Estimate | None = None
     """Pairwise: verdict equals the human label, ties counting as a class."""
     agreement_without_ties: Estimate | None = None
@@ -63,7 +71,15 @@ class ComparisonRow(BaseModel):
     """Pairwise: Cohen's kappa of the verdicts with the human labels (A / B / tie)."""
     calibration: JudgeCalibration | None = None
     """Pairwise with human labels: the verdicts' confidence against their agreement (a panel's
-    majority or unanimous verdicts: the share of its votes behind each; `metrics.confidence`)."""
+    majority or unanimous verdicts: the share of its votes behind each; `metrics.confidence`).
+    A checklist panel voting per criterion, with human verdicts: each criterion's vote share against
+    its agreement with the human's (`metrics.checklist_confidence`)."""
+    criterion_agreement: Estimate | None = None
+    """Checklist data with human verdicts per criterion (`human_rubric`): the share of (item, criterion)
+    pairs where the row's met / not met equals the human's, pooled over every criterion, with its exact
+    interval: what `eval` reports as the checklist's agreement with the humans (`compare.checklist_humans`)."""
+    criterion_kappa: Estimate | None = None
+    """Cohen's kappa of the same pairs (bootstrap interval)."""
     confidence: ConfidenceInfo | None = None
     """The verdicts' mean confidence and where it came from (`sources`), as a run's summary gives it
     (`metrics.confidence`); None when no verdict carries one."""
@@ -161,16 +177,23 @@ class Comparison(BaseModel):
     output_dir: str | None = None
 
 
-def default_metric(kind: str) -> str:
+def default_metric(kind: str, criterion_humans: bool = False) -> str:
+    """agreement for pairwise data, spearman for scores; checklist data with human verdicts per
+    criterion: the pooled agreement with them."""
+    if criterion_humans:
+        return "criterion_agreement"
     return "agreement" if kind == "pairwise" else "spearman"
 
 
-def check_metric(metric: str, kind: str, level: Level) -> None:
+def check_metric(metric: str, kind: str, level: Level, checklist: bool = False) -> None:
     from judgekit.errors import UsageError
 
-    allowed = PAIRWISE_METRICS + SCORE_METRICS if kind == "pairwise" else SCORE_METRICS
+    allowed: tuple[str, ...] = PAIRWISE_METRICS + SCORE_METRICS if kind == "pairwise" else SCORE_METRICS
+    if checklist:
+        allowed = CHECKLIST_METRICS + allowed
     if metric not in allowed:
-        raise UsageError(f"--rank-by {metric} does not apply to {kind} data; choose one of {', '.join(allowed)}")
+        data = "checklist" if checklist else kind
+        raise UsageError(f"--rank-by {metric} does not apply to {data} data; choose one of {', '.join(allowed)}")
     if kind == "pairwise" and metric in SCORE_METRICS and level == "item":
         raise UsageError(f"--rank-by {metric} on pairwise data needs --level system or group with --group-by")
 
@@ -259,6 +282,7 @@ def build_row(
     else:
         row.mean_score = mean_estimate([o.score for o in outcomes if o.score is not None], **options)
         row.human_n = len(paired_values(facts, outcomes))
+        _add_checklist_humans(row, judged, options)
     if judged.kind == "pointwise" or level != "item":
         found = human_correlation(
             facts, outcomes, level=level, group_by=group_by, renamed=judged.renamed, options=options
@@ -272,6 +296,16 @@ def build_row(
         row.human_anchored = human_anchored(facts, outcomes, labels_are_random=labels_are_random)
     _add_cost(row, judged, price)
     return row
+
+
+def _add_checklist_humans(row: ComparisonRow, judged: JudgedSet, options: Mapping[str, int]) -> None:
+    """Checklist data with human verdicts per criterion: pooled agreement, its n, a voting panel's calibration."""
+    found = checklist_humans(judged, options)
+    if found is None:
+        return
+    row.human_n = found.humans.n
+    row.criterion_agreement, row.criterion_kappa = found.humans.agreement, found.humans.kappa
+    row.calibration = found.calibration
 
 
 def _add_cost(row: ComparisonRow, judged: JudgedSet, price: tuple[float, float] | None) -> None:
@@ -339,8 +373,8 @@ def compare(
 ) -> Comparison:
     """Rows for every set, ranked by `metric`, with the best tested against the runner-up."""
     kind = sets[0].kind
-    chosen = metric or default_metric(kind)
-    check_metric(chosen, kind, level)
+    chosen = metric or default_metric(kind, has_criterion_humans(sets[0].facts))
+    check_metric(chosen, kind, level, is_checklist(sets[0].facts))
     prices = prices or {}
     rows = [
         build_row(
@@ -369,9 +403,12 @@ def compare(
             resamples=resamples,
             seed=seed,
         )
-    warnings = []
-    if not any(row.human_n for row in rows):
-        warnings.append("no item has a human label or score: agreement and correlation cannot be computed")
+    measured = any(row.human_n for row in rows)
+    warnings = checklist_warnings(sets, any(row.criterion_agreement is not None for row in rows), measured)
+    if warnings is None:
+        warnings = (
+            [] if measured else ["no item has a human label or score: agreement and correlation cannot be computed"]
+        )
     return Comparison(
         kind=kind,
         dataset=dataset,

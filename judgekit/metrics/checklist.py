@@ -142,7 +142,6 @@ class _Tally:
     items: int = 0
     judge: list[bool] = field(default_factory=list)
     unscored: int = 0
-    pairs: list[tuple[bool, bool]] = field(default_factory=list)
 
 
 def checklist_metrics(
@@ -155,7 +154,7 @@ def checklist_metrics(
 ) -> ChecklistMetrics:
     """The summary's checklist section from every item's criteria, human verdicts and judge verdicts."""
     tallies: dict[str, _Tally] = {}
-    for rubric, human, item in zip(rubrics, humans, found, strict=True):
+    for rubric, item in zip(rubrics, found, strict=True):
         for index, criterion in enumerate(rubric):
             tally = tallies.setdefault(criterion.name, _Tally())
             tally.points.add(criterion.points)
@@ -167,10 +166,9 @@ def checklist_metrics(
                 tally.unscored += 1
                 continue
             tally.judge.append(verdict == 1.0)
-            if human is not None and human[index] is not None:
-                tally.pairs.append((verdict == 1.0, bool(human[index])))
-    criteria = [_criterion(name, tally, options) for name, tally in tallies.items()]
-    pooled = [pair for tally in tallies.values() for pair in tally.pairs]
+    paired = human_pairs(rubrics, humans, found)
+    criteria = [_criterion(name, tally, paired.get(name, []), options) for name, tally in tallies.items()]
+    pooled = [(judge, human) for pairs in paired.values() for _, _, judge, human in pairs]
     any_human = any(human is not None for human in humans)
     mean = mean_estimate(list(scores), resamples=options["resamples"], seed=options["seed"])
     return ChecklistMetrics(
@@ -180,7 +178,7 @@ def checklist_metrics(
         by_tag=_by_tag(rubrics, found, options),
         criteria=criteria,
         unscored_criteria=sum(tally.unscored for tally in tallies.values()),
-        human=_humans(pooled, options) if any_human else None,
+        human=criterion_humans(pooled, options) if any_human else None,
     )
 
 
@@ -204,7 +202,9 @@ def _by_tag(
     return {tag: estimate for tag, estimate in estimates.items() if estimate is not None}
 
 
-def _criterion(name: str, tally: _Tally, options: Mapping[str, int]) -> CriterionMetrics:
+def _criterion(
+    name: str, tally: _Tally, pairs: Sequence[tuple[int, int, bool, bool]], options: Mapping[str, int]
+) -> CriterionMetrics:
     met = sum(tally.judge)
     return CriterionMetrics(
         name=name,
@@ -214,11 +214,33 @@ def _criterion(name: str, tally: _Tally, options: Mapping[str, int]) -> Criterio
         unscored=tally.unscored,
         met=met,
         pass_rate=proportion_estimate(met, len(tally.judge)),
-        human=_humans(tally.pairs, options) if tally.pairs else None,
+        human=criterion_humans([(judge, human) for _, _, judge, human in pairs], options) if pairs else None,
     )
 
 
-def _humans(pairs: Sequence[tuple[bool, bool]], options: Mapping[str, int]) -> CriterionHumans:
+def human_pairs(
+    rubrics: Sequence[tuple[RubricItem, ...]],
+    humans: Sequence[tuple[bool | None, ...] | None],
+    found: Sequence[CriterionVerdicts],
+) -> dict[str, list[tuple[int, int, bool, bool]]]:
+    """Every criterion both the judge and the human decided, as (item position, criterion position,
+    judge met, human met), grouped by criterion name in the order the names first appear: what the
+    agreement with the humans counts, per criterion and pooled (in this order). A failed or pending
+    item decides nothing; an unscored one still counts the criteria it graded."""
+    paired: dict[str, list[tuple[int, int, bool, bool]]] = {}
+    for position, (rubric, human, item) in enumerate(zip(rubrics, humans, found, strict=True)):
+        for index, criterion in enumerate(rubric):
+            paired.setdefault(criterion.name, [])
+            if item.status in ("error", "pending") or index >= len(item.verdicts) or human is None:
+                continue
+            verdict, verdict_of_human = item.verdicts[index], human[index] if index < len(human) else None
+            if verdict is not None and verdict_of_human is not None:
+                paired[criterion.name].append((position, index, verdict == 1.0, bool(verdict_of_human)))
+    return {name: pairs for name, pairs in paired.items() if pairs}
+
+
+def criterion_humans(pairs: Sequence[tuple[bool, bool]], options: Mapping[str, int]) -> CriterionHumans:
+    """The agreement and Cohen's kappa of (judge met, human met) pairs, as a run's summary gives them."""
     judge = ["met" if j else "not met" for j, _ in pairs]
     human = ["met" if h else "not met" for _, h in pairs]
     return CriterionHumans(

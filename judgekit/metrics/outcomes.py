@@ -57,6 +57,8 @@ class JudgedSet:
     swap_below: float | None = None
     """The run's --swap-below: the confidence below which a verdict counts as unsure (None: not known,
     the default applies)."""
+    combined_from: int = 0
+    """A panel's set: how many judges' sets it combines (0: one judge's own outcomes)."""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """Item id -> a hash of the texts the judge saw (question, answers, context, reference), so
     sets from different sources can be checked to hold the same data (empty: not known)."""

@@ -84,7 +84,11 @@ def _columns(comparison: Comparison) -> list[tuple[str, Any]]:
         ("Alpha (interval)", lambda r: num(r.alpha_interval)),
         ("ICC(A,1)", lambda r: num(r.icc)),
     ]
-    return [*correlations, *agreement, ("Mean score", lambda r: num(r.mean_score, 2)), *common_tail]
+    checklist = [  # checklist data with human verdicts per criterion (pooled over item x criterion)
+        ("Agree per criterion %", lambda r: pct(r.criterion_agreement)),
+        ("Kappa per criterion", lambda r: num(r.criterion_kappa)),
+    ]
+    return [*checklist, *correlations, *agreement, ("Mean score", lambda r: num(r.mean_score, 2)), *common_tail]
 
 
 def _short(estimate: Estimate | None) -> str:
@@ -115,6 +119,8 @@ def print_comparison(comparison: Comparison, console: Any) -> None:
             *(cell(row) for _, cell in columns),
         )
     console.print(table)
+    if any(row.criterion_agreement is not None for row in comparison.rows):
+        console.print("n: the (item, criterion) pairs both the row and the human decided (human_rubric).")
     if comparison.kind == "pairwise":
         _print_verdicts(comparison, console)
     if comparison.kind == "listwise":
@@ -158,8 +164,9 @@ def _confidence_line(row: ComparisonRow) -> str:
     line = f"{row.name}: mean confidence {mean_confidence(row.confidence)}"
     calibration = row.calibration
     if calibration is not None and calibration.ece is not None:
+        unit = "criterion verdicts" if row.criterion_agreement is not None else "items"
         line += (
-            f"; calibration error (ECE) {calibration.ece:.3f} over {calibration.n} labelled items, "
+            f"; calibration error (ECE) {calibration.ece:.3f} over {calibration.n} labelled {unit}, "
             f"confidence from {calibration.source}"
         )
     return line

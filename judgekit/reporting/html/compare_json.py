@@ -16,11 +16,13 @@ from judgekit.reporting.html import scales
 from judgekit.reporting.html.comparison import ComparedRow, ComparisonReport, Metric
 from judgekit.reporting.html.run_data import as_estimate
 from judgekit.reporting.html.view import split_estimate
-from judgekit.summary import ConfidenceInfo
+from judgekit.summary import ConfidenceInfo, JudgeCalibration
 
 Group = Literal["quality", "bias", "cost"]
 COMPARE_METRICS: dict[str, tuple[str, bool, int, Group]] = {
     # key in a compare.json row: (label, shown as a percentage, digits, table)
+    "criterion_agreement": ("agreement with humans per criterion", True, 3, "quality"),
+    "criterion_kappa": ("Cohen's kappa per criterion", False, 3, "quality"),
     "agreement": ("agreement with humans", True, 3, "quality"),
     "agreement_without_ties": ("agreement, ties left out", True, 3, "quality"),
     "kappa": ("Cohen's kappa", False, 3, "quality"),
@@ -38,7 +40,7 @@ COMPARE_METRICS: dict[str, tuple[str, bool, int, Group]] = {
     "unscored_rate": ("unscored", True, 3, "cost"),
 }
 LOWER_IS_BETTER = {"unscored_rate"}
-CORRELATIONS = {"kappa", "spearman", "kendall", "pearson"}
+CORRELATIONS = {"kappa", "criterion_kappa", "spearman", "kendall", "pearson"}
 
 
 def from_compare_json(data: dict[str, Any]) -> ComparisonReport:
@@ -86,16 +88,24 @@ def _row(raw: dict[str, Any]) -> ComparedRow:
         wall_s=raw.get("wall_s"),
         run_dir=raw.get("run_dir"),
         verdicts=(a, b, ties) if isinstance(a, int) and isinstance(b, int) and isinstance(ties, int) else None,
-        confidence=_confidence(raw.get("confidence")),
+        confidence=_confidence(raw.get("confidence"), raw.get("calibration")),
     )
 
 
-def _confidence(raw: Any) -> str | None:
-    """A row's mean confidence as text; None when it has none or compare.json holds no readable one."""
+def _confidence(raw: Any, calibration: Any = None) -> str | None:
+    """A row's mean confidence as text, with its calibration error against the humans when it has one;
+    None when it has none or compare.json holds no readable one."""
     try:
-        return None if raw is None else mean_confidence(ConfidenceInfo.model_validate(raw))
+        text = None if raw is None else mean_confidence(ConfidenceInfo.model_validate(raw))
     except ValidationError:
         return None
+    try:
+        checked = None if calibration is None else JudgeCalibration.model_validate(calibration)
+    except ValidationError:
+        checked = None
+    if text is not None and checked is not None and checked.ece is not None:
+        text += f"; ECE {checked.ece:.3f} (n = {checked.n})"
+    return text
 
 
 def _metric(key: str) -> Metric:
