@@ -1,20 +1,21 @@
 """--positions adaptive on the embedded local judge, against public human labels.
 
-Run with `make bench-adaptive` (or `python benchmarks/adaptive_local.py --items 60`). It needs the
-embedded judge's model (`make install`); on a 2-core machine 60 items take about 20 minutes
-(`--work DIR` keeps the answers, so a rerun with other thresholds costs nothing).
+Run with `make bench-adaptive` (or `python benchmarks/adaptive_local.py --items 60 [--prompt NAME]`).
+It needs the embedded judge's model (`make install`); on a 2-core machine 60 items take about 20
+minutes per prompt (`--work DIR` keeps the answers, so a rerun with other thresholds costs nothing).
 
 The N shortest pairs of datasets/mt_bench_human_200.jsonl (MT-Bench human judgments, counted in
 characters of question and answers, to keep CPU time down) are judged once under `--positions
 swap` exactly as `judgekit eval` does with no judge given (local/qwen2.5-coder-1.5b, verdict
-probabilities). Every other rule is then run through the same judge cache: `random` asks for one
-of the two orders swap asked for, and `adaptive` for the same first call plus the other order
-when unsure, so their answers are swap's own and cost no new model time. What each rule would
+probabilities), with its prompt (pairwise/direct) or the one `--prompt` names. Every other rule
+is then run through the same judge cache: `random` asks for one of the two orders swap asked
+for, and `adaptive` for the same first call plus the other order when unsure, so their answers
+are swap's own and cost no new model time. What each rule would
 have paid is the number of distinct judge calls it needed (the run's `judgments.jsonl`).
 
 For each rule: calls per item, the share of swap's verdicts it reproduces, and agreement with the
 human label (ties counted as disagreement, as `summary.human.agreement` does). Printed as a
-Markdown table and written to bench-results/adaptive_local.json. A benchmark, not a test.
+Markdown table and written to bench-results/adaptive_local-PROMPT.json. A benchmark, not a test.
 
 Sixty items make one run's figures noisy (one item is 1.7 points), and the seed decides which
 order each item is judged in first. So every adaptive threshold is also replayed under `--seeds`
@@ -110,10 +111,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=60)
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.5, 0.6, 0.7, 0.75, 0.8, 0.9])
-    parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "adaptive_local.json")
+    parser.add_argument(
+        "--prompt", default="pairwise/direct", help="the judge template (the embedded judge's own by default)"
+    )
+    parser.add_argument("--output", type=Path, help="default: bench-results/adaptive_local-PROMPT.json")
     parser.add_argument("--work", type=Path, help="keep the runs and the judge cache here (a rerun reuses the answers)")
     parser.add_argument("--seeds", type=int, default=40, help="replay each threshold under this many other seeds")
     args = parser.parse_args()
+    output = args.output or ROOT / "bench-results" / f"adaptive_local-{args.prompt.replace('/', '-')}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "JUDGEKIT_"))}
     with tempfile.TemporaryDirectory() as directory:
         work = args.work or Path(directory)
@@ -125,7 +130,8 @@ def main() -> int:
         verdicts: dict[str, dict[str, str | None]] = {}
         entries: list[dict[str, Any]] = []
         for name, extra in rules:
-            verdicts[name], calls = judge(work / "pairs.jsonl", work / name.replace(" ", "-"), env, extra)
+            prompt = ["--prompt", args.prompt, "--score-method", "logprobs"]
+            verdicts[name], calls = judge(work / "pairs.jsonl", work / name.replace(" ", "-"), env, [*prompt, *extra])
             entries.append({"rule": name, "calls": calls})
             print(f"{name}: {calls} calls", file=sys.stderr)
         stored = swap_rows(work / "swap")
@@ -138,16 +144,18 @@ def main() -> int:
         if entry["rule"].startswith("adaptive ") and args.seeds > 0:
             threshold = float(entry["rule"].split()[1])
             entry["other_seeds"] = replay(stored, swap, threshold, args.seeds)
-    print(table(entries, len(human)))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"items": len(human), "rules": entries}, indent=2) + "\n", encoding="utf-8")
-    print(f"(written to {args.output})", file=sys.stderr)
+    print(table(entries, len(human), args.prompt))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"items": len(human), "prompt": args.prompt, "rules": entries}
+    output.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    print(f"(written to {output})", file=sys.stderr)
     return 0
 
 
-def table(entries: list[dict[str, Any]], items: int) -> str:
+def table(entries: list[dict[str, Any]], items: int, prompt: str) -> str:
     lines = [
-        f"{items} shortest MT-Bench human-labelled pairs, embedded judge (local/qwen2.5-coder-1.5b, logprobs).",
+        f"{items} shortest MT-Bench human-labelled pairs, embedded judge (local/qwen2.5-coder-1.5b, {prompt}, "
+        "logprobs).",
         "",
         "| order | calls | calls per item | full-swap verdicts recovered | agreement with humans "
         "| other seeds: calls per item | other seeds: recovered |",
