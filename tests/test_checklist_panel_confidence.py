@@ -134,6 +134,9 @@ def test_calibration_per_criterion_by_hand() -> None:
     assert table is not None and table.source == SOURCE and table.n == 2
     assert [(b.n, b.confidence, b.accuracy) for b in table.bins] == [(1, pytest.approx(2 / 3), 1.0), (1, 1.0, 0.0)]
     assert table.ece == pytest.approx(0.5 * (1 - 2 / 3) + 0.5 * 1.0)
+    # A failed item decides nothing: its criteria count neither in the agreement nor here.
+    failed = row.model_copy(update={"status": "error"})
+    assert checklist_calibration([fact], {"i": {"checklist": failed}}) is None
     fact.human_rubric = None
     assert checklist_calibration([fact], {"i": {"checklist": row}}) is None
     assert checklist_calibration([], {}) is None

@@ -137,13 +137,36 @@ def test_a_voting_panel_shows_it_on_its_combined_row(judge: Callable[..., FakePr
 
 
 def test_an_averaging_panel_says_why_it_has_no_figures(data: Path) -> None:
-    result = run("eval", data, "-j", "openai/judge", "-j", "openai/lazy", *PROMPT, "--format", "json", "-q")
+    judges = ["-j", "openai/judge", "-j", "openai/lazy"]
+    result = run("eval", data, *judges, *PROMPT, "--out", "pan", "--format", "json", "-q")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     panel = next(row for row in printed["rows"] if row["judge"] is None)
     assert panel["criterion_agreement"] is None
     assert [row["human_n"] for row in printed["rows"] if row["judge"] is not None] == [8, 7]
     assert any("averages its judges' item scores" in warning for warning in printed["warnings"])
+    # `agreement` on the panel's own run directory knows it for a panel and says the same.
+    again = run("agreement", "pan/panel", "--format", "json", "-q")
+    assert again.exit_code == 0, again.output
+    reread = json.loads(again.stdout)
+    assert reread["rows"][0]["criterion_agreement"] is None
+    assert any("averages its judges' item scores" in warning for warning in reread["warnings"])
+    assert not any("no criterion has both" in warning for warning in reread["warnings"])
+
+
+def test_agreement_on_a_voting_panels_directory_matches_its_summary(
+    judge: Callable[..., FakeProvider], tmp_path: Path
+) -> None:
+    judge(_lazy_responder)
+    data = write_jsonl(tmp_path / "d.jsonl", [{**row, "human_rubric": PANEL_HUMANS[row["id"]]} for row in ROWS])
+    judges = ["-j", "openai/judge", "-j", "openai/lazy", "-j", "mock/second", "--panel-rule", "majority"]
+    assert run("eval", data, *judges, *PROMPT, "--out", "pan", "-q", "--min-items", "1").exit_code == 0
+    again = run("agreement", "pan/panel", "--format", "json", "-q")
+    assert again.exit_code == 0, again.output
+    row = json.loads(again.stdout)["rows"][0]
+    summary = json.loads(Path("pan/panel/summary.json").read_text())["checklist"]
+    assert row["human_n"] == 10 and row["criterion_agreement"] == summary["human"]["agreement"]
+    assert row["calibration"] == summary["calibration"]
 
 
 def test_checklist_data_without_human_verdicts_says_so_once(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:

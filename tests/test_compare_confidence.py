@@ -134,3 +134,19 @@ def test_the_page_reads_confidence_defensively() -> None:
     rows = [{"name": "x", "confidence": info.model_dump()}, {"name": "y", "confidence": {"mean": "?"}}, {"name": "z"}]
     report = from_compare_json({"rows": rows})
     assert [row.confidence for row in report.rows] == ["0.750 (logprobs)", None, None]
+
+
+def test_a_calibration_without_a_mean_confidence_shows_alike_on_the_page_and_the_console() -> None:
+    """A checklist panel whose items are all unscored can still have decided criteria: no mean
+    confidence, but a per-criterion calibration. The page shows its ECE as the console does."""
+    from judgekit.compare.records import ComparisonRow
+    from judgekit.metrics.checklist_confidence import SOURCE
+    from judgekit.reporting.compare_table import _confidence_line
+    from judgekit.summary import JudgeCalibration
+
+    calibration = JudgeCalibration(source=SOURCE, n=4, bins=[], ece=0.25)
+    report = from_compare_json({"rows": [{"name": "p", "confidence": None, "calibration": calibration.model_dump()}]})
+    assert report.rows[0].confidence == "–; ECE 0.250 (n = 4)"
+    row = ComparisonRow(name="p", items=2, scored=0, unscored=2, calibration=calibration)
+    line = _confidence_line(row)
+    assert line.startswith("p: mean confidence –; calibration error (ECE) 0.250 over 4 labelled criterion verdicts")

@@ -52,8 +52,9 @@ def has_criterion_humans(facts: Sequence[ItemFacts]) -> bool:
 
 
 def averages_scores(judged: JudgedSet) -> bool:
-    """A panel that combined its judges' item scores: it has no verdict per criterion."""
-    return judged.combined_from > 0 and not any(outcome.criteria is not None for outcome in judged.outcomes)
+    """A panel that combined its judges' item scores (rule mean, live or read back from its run
+    directory): it has no verdict per criterion."""
+    return judged.panel_rule == "mean"
 
 
 def _rows_by_item(judged: JudgedSet) -> Mapping[str, Mapping[str, Judgment]]:
@@ -117,7 +118,7 @@ def checklist_warnings(sets: Sequence[JudgedSet], agreement_found: bool, human_f
         for judged in sets
         if averages_scores(judged)
     ]
-    if not agreement_found:
+    if not agreement_found and not all(averages_scores(judged) for judged in sets):
         warnings.append(
             "no criterion has both a verdict and a human verdict (human_rubric): the checklist's "
             "agreement with the humans cannot be computed"

@@ -102,6 +102,7 @@ def combine(
         strong_weight=first.strong_weight if len({judged.strong_weight for judged in sets}) == 1 else None,
         swap_below=first.swap_below if len({judged.swap_below for judged in sets}) == 1 else None,
         combined_from=len(sets),
+        panel_rule=chosen,
     )
 
 

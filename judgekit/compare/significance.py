@@ -121,7 +121,11 @@ class _Paired:
 def _test_criteria(
     best: JudgedSet, runner_up: JudgedSet, metric: str, options: Mapping[str, int]
 ) -> SignificanceTest | None:
-    """Checklist agreement with the human verdicts: the (item, criterion) pairs both rows decided."""
+    """Checklist agreement with the human verdicts: the (item, criterion) pairs both rows decided.
+
+    The pairs are taken as independent, as the pooled agreement's interval takes them; criteria of
+    one item share an answer and a call, so with many criteria per item the p-value is too small.
+    Resampling whole items (a cluster bootstrap) would fix both; not done yet."""
     first, second = keyed_pairs(best), keyed_pairs(runner_up)
     if first is None or second is None:
         return None

@@ -31,7 +31,12 @@ def judge_calibration(facts: Sequence[ItemFacts], outcomes: Sequence[ItemOutcome
         if value is not None:
             confidence.append(value.value)
             correct.append(outcome.verdict == fact.human_label)
-    table = reliability(confidence, correct)
+    return calibration_of(source, confidence, correct)
+
+
+def calibration_of(source: str, confidence: Sequence[float], correct: Sequence[bool]) -> JudgeCalibration:
+    """The reliability table and ECE of paired (confidence, right) entries, named by their source."""
+    table = reliability(list(confidence), list(correct))
     return JudgeCalibration(
         source=source,
         n=len(confidence),

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from judgekit.inputs.checklists import ALL_CALL
+from judgekit.metrics.calibration import calibration_of
 from judgekit.metrics.confidence import panel_vote_share
 from judgekit.metrics.items import ItemFacts
 from judgekit.schema import Judgment
-from judgekit.stats.calibration import expected_calibration_error, reliability
-from judgekit.summary import JudgeCalibration, ReliabilityRow
+from judgekit.summary import JudgeCalibration
 
 SOURCE = "panel votes per criterion"
 """How the checklist's calibration names its confidence: a panel's vote share on each criterion."""
@@ -45,6 +45,8 @@ def checklist_calibration(
         whole = by_item.get(fact.id, {}).get(ALL_CALL)
         if fact.human_rubric is None or whole is None or whole.criteria is None or whole.criterion_votes is None:
             continue
+        if whole.status == "error":  # a failed item decides nothing, as the agreement counts it (`human_pairs`)
+            continue
         for verdict, votes, human in zip(whole.criteria, whole.criterion_votes, fact.human_rubric, strict=False):
             share = None if votes is None else panel_vote_share(*votes)
             if verdict is None or human is None or share is None:
@@ -53,10 +55,4 @@ def checklist_calibration(
             correct.append((verdict == 1.0) == human)
     if not confidence:
         return None
-    table = reliability(confidence, correct)
-    return JudgeCalibration(
-        source=SOURCE,
-        n=len(confidence),
-        bins=[ReliabilityRow(**entry.__dict__) for entry in table],
-        ece=expected_calibration_error(table),
-    )
+    return calibration_of(SOURCE, confidence, correct)

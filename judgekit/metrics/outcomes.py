@@ -58,7 +58,10 @@ class JudgedSet:
     """The run's --swap-below: the confidence below which a verdict counts as unsure (None: not known,
     the default applies)."""
     combined_from: int = 0
-    """A panel's set: how many judges' sets it combines (0: one judge's own outcomes)."""
+    """A panel's set: how many judges' sets it combines (0: one judge's own outcomes, or a panel's run
+    directory read back, whose stored rows are the panel's own)."""
+    panel_rule: str | None = None
+    """A panel's rule (majority, unanimous, mean), live or read back from its run directory; None: one judge."""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """Item id -> a hash of the texts the judge saw (question, answers, context, reference), so
     sets from different sources can be checked to hold the same data (empty: not known)."""
@@ -95,6 +98,7 @@ def from_run_dir(path: str | Path, name: str | None = None) -> JudgedSet:
         strong_weight=strong_weight_of(manifest),
         swap_below=manifest.config.swap_below,
         fingerprints={item.id: _item_fingerprint(item) for item in items},
+        panel_rule=manifest.panel.rule if manifest.panel is not None else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from judgekit.compare.records import Comparison, ComparisonRow
+from judgekit.metrics.checklist_confidence import SOURCE as CHECKLIST_SOURCE
 from judgekit.reporting.confidence import mean_confidence
 from judgekit.reporting.human_rows import print_anchored
 from judgekit.stats.intervals import Estimate
@@ -164,7 +165,7 @@ def _confidence_line(row: ComparisonRow) -> str:
     line = f"{row.name}: mean confidence {mean_confidence(row.confidence)}"
     calibration = row.calibration
     if calibration is not None and calibration.ece is not None:
-        unit = "criterion verdicts" if row.criterion_agreement is not None else "items"
+        unit = "criterion verdicts" if calibration.source == CHECKLIST_SOURCE else "items"
         line += (
             f"; calibration error (ECE) {calibration.ece:.3f} over {calibration.n} labelled {unit}, "
             f"confidence from {calibration.source}"

@@ -103,8 +103,8 @@ def _confidence(raw: Any, calibration: Any = None) -> str | None:
         checked = None if calibration is None else JudgeCalibration.model_validate(calibration)
     except ValidationError:
         checked = None
-    if text is not None and checked is not None and checked.ece is not None:
-        text += f"; ECE {checked.ece:.3f} (n = {checked.n})"
+    if checked is not None and checked.ece is not None:  # a calibration without a mean: as the console shows it
+        text = f"{text or '–'}; ECE {checked.ece:.3f} (n = {checked.n})"
     return text
 
 
