@@ -64,3 +64,14 @@ def checklist_responder(request: Any) -> str:
         verdict = "MET" if word.lower() in answer else "NOT MET"
         lines.append(f"It {'does' if verdict == 'MET' else 'does not'} mention it.\nCriterion {number}: [[{verdict}]]")
     return "\n".join(lines)
+
+
+def lazy_responder(request: Any) -> str:
+    """openai/judge answers as `checklist_responder`; openai/lazy too, but reads no verdict on poison
+    (its third criterion's line is left out) and never finds figs (criterion 1 not met)."""
+    text = checklist_responder(request)
+    if request.model != "lazy":
+        return text
+    lines = text.replace("Criterion 1: [[MET]]", "Criterion 1: [[NOT MET]]") if "figs" in request.prompt else text
+    poison = "Mentions poison" in request.prompt
+    return "\n".join(line for line in lines.split("\n") if not (poison and line.startswith("Criterion 3:")))

@@ -22,7 +22,7 @@ from judgekit.metrics.confidence import (
 from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.schema import Item, Judgment, Message, RubricItem
 from judgekit.testing.server import FakeProvider
-from tests.checklist_helpers import ROWS, checklist_responder
+from tests.checklist_helpers import ROWS, lazy_responder
 from tests.helpers import rows_of, run, write_jsonl
 
 M, N = 1.0, 0.0  # met, not met
@@ -143,20 +143,6 @@ def test_calibration_per_criterion_by_hand() -> None:
 
 
 # -- a panel's run, on every path ---------------------------------------------------------------------
-def _lazy_responder(request: Any) -> str:
-    """openai/judge decides by the answer's words; openai/lazy too, but reads no verdict on poison
-    and never finds figs."""
-    text = checklist_responder(request)
-    if request.model != "lazy":
-        return text
-    lines = text.replace("Criterion 1: [[MET]]", "Criterion 1: [[NOT MET]]") if "figs" in request.prompt else text
-    return "\n".join(line for line in lines.split("\n") if not _is_poison_line(request.prompt, line))
-
-
-def _is_poison_line(prompt: str, line: str) -> bool:
-    return "Mentions poison" in prompt and line.startswith("Criterion 3:")
-
-
 HUMANS = {
     "a": [True, False, False],
     "b": [True, None, True],
@@ -205,7 +191,7 @@ def _check_panel_dir(directory: Path) -> dict[str, Any]:
 def test_a_majority_panel_reports_its_checklist_confidence_everywhere(
     judge: Callable[..., FakeProvider], data: Path
 ) -> None:
-    judge(_lazy_responder)
+    judge(lazy_responder)
     reports = ["--markdown", "report.md", "--html", "page.html", "--min-items", "1"]
     result = run("eval", data, *JUDGES, "--panel-rule", "majority", "--prompt", "pointwise/checklist_all", "--out",
                  "pan", *reports)  # fmt: skip
@@ -237,7 +223,7 @@ def test_a_majority_panel_reports_its_checklist_confidence_everywhere(
 def test_a_panel_run_again_after_a_budget_stop_gives_the_same_confidence(
     judge: Callable[..., FakeProvider], data: Path
 ) -> None:
-    judge(_lazy_responder)
+    judge(lazy_responder)
     common = ["eval", data, *JUDGES, "--panel-rule", "majority", "--prompt", "pointwise/checklist_all", "-q"]
     stopped = run(*common, "--out", "pan", "--max-calls", "2")
     assert stopped.exit_code == 3, stopped.output

@@ -14,22 +14,11 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from judgekit.testing.server import FakeProvider
-from tests.checklist_helpers import ROWS, checklist_responder
+from tests.checklist_helpers import ROWS, lazy_responder
 from tests.helpers import FEW_RESAMPLES, run, write_jsonl
 
 PROMPT = ["--prompt", "pointwise/checklist_all"]
 SHARP, LAZY = "pointwise/checklist_all · openai/judge", "pointwise/checklist_all · openai/lazy"
-
-
-def _lazy_responder(request: Any) -> str:
-    """openai/judge decides by the answer's words; openai/lazy too, but reads no verdict on poison
-    and never finds figs."""
-    text = checklist_responder(request)
-    if request.model != "lazy":
-        return text
-    lines = text.replace("Criterion 1: [[MET]]", "Criterion 1: [[NOT MET]]") if "figs" in request.prompt else text
-    poison = "Mentions poison" in request.prompt
-    return "\n".join(line for line in lines.split("\n") if not (poison and line.startswith("Criterion 3:")))
 
 
 # Item b has no human verdicts; a's human left poison blank. By hand (judge, then lazy; M met, N not):
@@ -46,7 +35,7 @@ KAPPA = {SHARP: 0.25, LAZY: -1 / 6}
 
 @pytest.fixture
 def data(judge: Callable[..., FakeProvider], tmp_path: Path) -> Path:
-    judge(_lazy_responder)
+    judge(lazy_responder)
     rows = [{**row, **({"human_rubric": HUMANS[row["id"]]} if row["id"] in HUMANS else {})} for row in ROWS]
     return write_jsonl(tmp_path / "data.jsonl", rows)
 
@@ -107,7 +96,7 @@ PANEL_CONFIDENCE = (7 / 9 + 8 / 9 + 7 / 9) / 3
 
 
 def test_a_voting_panel_shows_it_on_its_combined_row(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
-    judge(_lazy_responder)
+    judge(lazy_responder)
     data = write_jsonl(tmp_path / "d.jsonl", [{**row, "human_rubric": PANEL_HUMANS[row["id"]]} for row in ROWS])
     judges = ["-j", "openai/judge", "-j", "openai/lazy", "-j", "mock/second", "--panel-rule", "majority"]
     reports = ["--html", "page.html", "--markdown", "panel.md", "--min-items", "1"]
@@ -157,7 +146,7 @@ def test_an_averaging_panel_says_why_it_has_no_figures(data: Path) -> None:
 def test_agreement_on_a_voting_panels_directory_matches_its_summary(
     judge: Callable[..., FakeProvider], tmp_path: Path
 ) -> None:
-    judge(_lazy_responder)
+    judge(lazy_responder)
     data = write_jsonl(tmp_path / "d.jsonl", [{**row, "human_rubric": PANEL_HUMANS[row["id"]]} for row in ROWS])
     judges = ["-j", "openai/judge", "-j", "openai/lazy", "-j", "mock/second", "--panel-rule", "majority"]
     assert run("eval", data, *judges, *PROMPT, "--out", "pan", "-q", "--min-items", "1").exit_code == 0
@@ -170,7 +159,7 @@ def test_agreement_on_a_voting_panels_directory_matches_its_summary(
 
 
 def test_checklist_data_without_human_verdicts_says_so_once(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
-    judge(_lazy_responder)
+    judge(lazy_responder)
     data = write_jsonl(tmp_path / "plain.jsonl", ROWS)
     result = run("compare", data, "-j", "openai/judge", *PROMPT, "-q")
     assert result.exit_code == 0, result.output
