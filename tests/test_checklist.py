@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from scipy.stats import binomtest
 from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.proportion import proportion_confint
 
 from judgekit.testing.server import FakeProvider
 from tests.checklist_helpers import FRUIT, MET, ROWS, SCORES, checklist_responder
+from tests.clustered_reference import korn_graubard
 from tests.helpers import rows_of, run, summary_of, write_jsonl
 
 TEMPLATES = ["pointwise/checklist", "pointwise/checklist_all"]
@@ -219,6 +221,11 @@ def test_agreement_with_human_verdicts_per_criterion(server: FakeProvider, tmp_p
     assert pooled["n"] == 11
     assert pooled["agreement"]["value"] == pytest.approx(10 / 11)
     assert pooled["kappa"]["value"] == pytest.approx(cohen_kappa_score(pooled_judge, pooled_human))
+    # Clustered by item (only b's pears is wrong): a, b, c of three criteria, d of two.
+    interval = korn_graubard([[1, 1, 1], [1, 0, 1], [1, 1, 1], [1, 1]])
+    assert (pooled["agreement"]["low"], pooled["agreement"]["high"]) == pytest.approx(interval)
+    pears = criteria["pears"]["human"]["agreement"]  # one pair per item: the plain exact interval
+    assert (pears["low"], pears["high"]) == pytest.approx(proportion_confint(2, 3, method="beta"))
     assert judge_pears != human_pears
 
 

@@ -1,6 +1,7 @@
 """Comparison rows on checklist data with human verdicts per criterion (`human_rubric`): each row's
 pooled agreement with the humans over (item, criterion) pairs, its kappa and n, checked against
-hand-worked pairs with statsmodels' Clopper-Pearson interval and scikit-learn's kappa, at n = 0, 1, 2
+hand-worked pairs with the independent Korn-Graubard interval of `tests.clustered_reference` (the
+plain Clopper-Pearson one where each item gives one pair) and scikit-learn's kappa, at n = 0, 1, 2
 and on a small set with a blank criterion and an item without human verdicts."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from judgekit.inputs.checklists import ALL_CALL
 from judgekit.metrics.items import ItemFacts, item_outcome
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Item, Judgment, Message, RubricItem
+from tests.clustered_reference import korn_graubard
 
 M, N = 1.0, 0.0  # met, not met
 OPTIONS = {"resamples": 200, "seed": 0}
@@ -61,12 +63,16 @@ DULL = {"x": (M, M, None), "y": (N, N, N), "z": (M, M, N)}
 
 
 def test_pooled_agreement_and_kappa_by_hand() -> None:
-    for verdicts, judge, right in ((SHARP, [M, N, N, M, M], 4), (DULL, [M, M, M, M, N], 3)):
+    # Each item's pairs (right 1, wrong 0): x c0, x c1, then z c0, z c1, z c2.
+    cases = ((SHARP, [M, N, N, M, M], [[1, 1], [1, 1, 0]]), (DULL, [M, M, M, M, N], [[1, 0], [0, 1, 1]]))
+    for verdicts, judge, items in cases:
+        right = sum(map(sum, items))
         found = checklist_humans(_set("j", FACTS, verdicts), OPTIONS)
         assert found is not None and found.humans.n == 5 and found.calibration is None  # one judge: no votes
         agreement = found.humans.agreement
         assert agreement is not None and agreement.value == pytest.approx(right / 5)
-        assert (agreement.low, agreement.high) == pytest.approx(_interval(right, 5))
+        assert (agreement.low, agreement.high) == pytest.approx(korn_graubard(items))
+        assert agreement.interval == "korn-graubard (clustered by item)"
         human = [1, 0, 0, 1, 0]  # x c0, x c1, z c0, z c1, z c2
         kappa = found.humans.kappa
         assert kappa is not None and kappa.value == pytest.approx(cohen_kappa_score(judge, human))

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from statsmodels.stats.proportion import proportion_confint
 
 from judgekit.testing.server import FakeProvider
 from tests.checklist_helpers import ROWS, lazy_responder
+from tests.clustered_reference import korn_graubard
 from tests.helpers import FEW_RESAMPLES, run, write_jsonl
 
 PROMPT = ["--prompt", "pointwise/checklist_all"]
@@ -27,7 +27,8 @@ SHARP, LAZY = "pointwise/checklist_all · openai/judge", "pointwise/checklist_al
 #   d "figs and some mold": figs M/N vs T right, wrong; dates N/N vs T wrong, wrong; mold M/M vs F wrong, wrong
 # judge: 5 right of 8; lazy: 3 right of 7. Shared pairs: 7 (not c poison); only judge right: d figs.
 HUMANS = {"a": [True, False, None], "c": [False, True, False], "d": [True, True, False]}
-EXPECTED = {SHARP: (5, 8), LAZY: (3, 7)}
+# Each item's pairs, right 1 or wrong 0 (a, c, d), for the agreement's interval clustered by item.
+EXPECTED = {SHARP: [[1, 0], [1, 1, 1], [1, 0, 0]], LAZY: [[1, 0], [1, 1], [0, 0, 0]]}
 KAPPA = {SHARP: 0.25, LAZY: -1 / 6}
 # judge: judge met 5 of 8, human met 4 of 8: chance 5/8 * 4/8 + 3/8 * 4/8 = 1/2, kappa (5/8 - 1/2) / (1/2).
 # lazy: judge met 4 of 7, human met 4 of 7: chance 25/49, kappa (21/49 - 25/49) / (24/49) = -1/6.
@@ -43,10 +44,13 @@ def data(judge: Callable[..., FakeProvider], tmp_path: Path) -> Path:
 def _check_rows(rows: list[dict[str, Any]]) -> None:
     assert [(row["name"], row["rank"]) for row in rows] == [(SHARP, 1), (LAZY, 2)]
     for row in rows:
-        right, n = EXPECTED[row["name"]]
+        items = EXPECTED[row["name"]]
+        right, n = sum(map(sum, items)), sum(map(len, items))
+        assert (right, n) == {SHARP: (5, 8), LAZY: (3, 7)}[row["name"]]
         agreement = row["criterion_agreement"]
         assert row["human_n"] == n == agreement["n"] and agreement["value"] == pytest.approx(right / n)
-        assert (agreement["low"], agreement["high"]) == pytest.approx(proportion_confint(right, n, method="beta"))
+        assert (agreement["low"], agreement["high"]) == pytest.approx(korn_graubard(items))
+        assert agreement["interval"] == "korn-graubard (clustered by item)"
         assert row["criterion_kappa"]["value"] == pytest.approx(KAPPA[row["name"]])
 
 
@@ -68,7 +72,7 @@ def test_compare_two_judges_in_every_output(data: Path) -> None:
     assert table.exit_code == 0, table.output
     text = " ".join(table.stdout.split())
     assert "Agree per criterion %" in text and "ranked by criterion_agreement" in text
-    low, high = proportion_confint(5, 8, method="beta")  # the cell's interval is on its second line
+    low, high = korn_graubard(EXPECTED[SHARP])  # the cell's interval is on its second line
     assert "62.50" in text and f"[{low * 100:.2f}, {high * 100:.2f}]" in text
     assert "n: the (item, criterion) pairs both the row and the human decided" in text
     assert "no item has a human label" not in table.output
@@ -93,6 +97,8 @@ def test_agreement_on_the_run_directories_gives_the_same_rows(data: Path) -> Non
 # 2/3 on six (3 right) and 1 on four (3 right): ECE = 6/10 |1/2 - 2/3| + 4/10 |3/4 - 1| = 0.2.
 PANEL_HUMANS = {"a": [True, False, False], "b": [True, None, True], "c": [False, False, False], "d": [True] * 3}
 PANEL_CONFIDENCE = (7 / 9 + 8 / 9 + 7 / 9) / 3
+PANEL_RIGHT = [[1, 0, 1], [1], [1, 0, 1], [0, 0, 1]]
+# Right or wrong per item: a apples, pears, poison; b apples; c apples, pears, poison; d figs, dates, mold.
 
 
 def test_a_voting_panel_shows_it_on_its_combined_row(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:
@@ -115,7 +121,7 @@ def test_a_voting_panel_shows_it_on_its_combined_row(judge: Callable[..., FakePr
     assert json.loads(Path("pan/compare.json").read_text())["rows"] == printed["rows"]
     page = Path("page.html").read_text()
     assert "agreement with humans per criterion" in page and "60.0%" in page and "ECE 0.200 (n = 10)" in page
-    low, high = proportion_confint(6, 10, method="beta")  # the panel run's Markdown: its pooled row
+    low, high = korn_graubard(PANEL_RIGHT)  # the panel run's Markdown: its pooled row
     assert (
         f"| all criteria |  |  |  | 1 | 60.0% \\[{low * 100:.1f}, {high * 100:.1f}\\] (n=10) |"
         in Path("panel.md").read_text()

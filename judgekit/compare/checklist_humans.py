@@ -2,7 +2,7 @@
 
 The statistic is the run summary's own (`metrics.checklist`), not a second version of it: every
 (item, criterion) the row and the human both decided is one pair; the row's agreement is the share
-of pairs where its met / not met equals the human's (exact Clopper-Pearson interval), Cohen's kappa
+of pairs where its met / not met equals the human's (Korn-Graubard interval, clustered by item), Cohen's kappa
 beside it, pooled over every criterion, and its n is the number of pairs. A criterion the human left
 blank, an item without human verdicts and a criterion the judge gave no verdict are no pair; an
 unscored item still counts the criteria it graded, a failed or unjudged one counts none.
@@ -94,7 +94,7 @@ def checklist_humans(judged: JudgedSet, options: Mapping[str, int]) -> Checklist
     if not has_criterion_humans(judged.facts) or averages_scores(judged):
         return None
     by_item = _rows_by_item(judged)
-    pooled = list(_pairs(judged, by_item).values())
+    pooled = [(item, judge, human) for (item, _), (judge, human) in _pairs(judged, by_item).items()]
     return ChecklistHumans(criterion_humans(pooled, options), checklist_calibration(judged.facts, by_item))
 
 

@@ -16,18 +16,20 @@ never scored over the criteria that happened to be read); those criteria it did 
 in the per-criterion pass rates. A criterion's pass rate is its share of met verdicts over the
 items that graded it, with an exact Clopper-Pearson interval; with human verdicts per criterion
 (`human_rubric`) the judge's agreement with them and Cohen's kappa are given per criterion and
-pooled over all criteria.
+pooled over all criteria; the pooled agreement's interval counts the criteria of one item as one
+cluster (Korn-Graubard, see `criterion_humans`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from judgekit.inputs.checklists import ALL_CALL, call_name
 from judgekit.schema import Judgment, RubricItem
 from judgekit.stats import agreement as pairwise_stats
+from judgekit.stats.clustered import clustered_proportion
 from judgekit.stats.intervals import Estimate, mean_estimate
 from judgekit.stats.proportions import proportion_estimate
 from judgekit.summary import ChecklistMetrics, CriterionHumans, CriterionMetrics
@@ -168,7 +170,7 @@ def checklist_metrics(
             tally.judge.append(verdict == 1.0)
     paired = human_pairs(rubrics, humans, found)
     criteria = [_criterion(name, tally, paired.get(name, []), options) for name, tally in tallies.items()]
-    pooled = [(judge, human) for pairs in paired.values() for _, _, judge, human in pairs]
+    pooled = [(item, judge, human) for pairs in paired.values() for item, _, judge, human in pairs]
     any_human = any(human is not None for human in humans)
     mean = mean_estimate(list(scores), resamples=options["resamples"], seed=options["seed"])
     return ChecklistMetrics(
@@ -214,7 +216,7 @@ def _criterion(
         unscored=tally.unscored,
         met=met,
         pass_rate=proportion_estimate(met, len(tally.judge)),
-        human=criterion_humans([(judge, human) for _, _, judge, human in pairs], options) if pairs else None,
+        human=criterion_humans([(item, judge, human) for item, _, judge, human in pairs], options) if pairs else None,
     )
 
 
@@ -239,13 +241,25 @@ def human_pairs(
     return {name: pairs for name, pairs in paired.items() if pairs}
 
 
-def criterion_humans(pairs: Sequence[tuple[bool, bool]], options: Mapping[str, int]) -> CriterionHumans:
-    """The agreement and Cohen's kappa of (judge met, human met) pairs, as a run's summary gives them."""
-    judge = ["met" if j else "not met" for j, _ in pairs]
-    human = ["met" if h else "not met" for _, h in pairs]
+def criterion_humans(pairs: Sequence[tuple[Hashable, bool, bool]], options: Mapping[str, int]) -> CriterionHumans:
+    """The agreement and Cohen's kappa of (item, judge met, human met) pairs, as a run's summary gives them.
+
+    Pairs of one item share an answer and a judge call, so the agreement's interval is Korn and
+    Graubard's for data clustered by item (`stats.clustered`): pooled over many criteria per item it
+    is wider than counting every pair as independent; with one pair per item (a single criterion's
+    figures) it is the plain Clopper-Pearson interval."""
+    judge = ["met" if j else "not met" for _, j, _ in pairs]
+    human = ["met" if h else "not met" for _, _, h in pairs]
+    agreed: dict[Hashable, list[int]] = {}
+    for item, judge_met, human_met in pairs:
+        counts = agreed.setdefault(item, [0, 0])
+        counts[0] += judge_met == human_met
+        counts[1] += 1
     return CriterionHumans(
         n=len(pairs),
-        agreement=pairwise_stats.agreement(judge, human),
+        agreement=clustered_proportion(
+            [y for y, _ in agreed.values()], [m for _, m in agreed.values()], cluster="item"
+        ),
         kappa=pairwise_stats.cohen_kappa(judge, human, resamples=options["resamples"], seed=options["seed"])
         if pairs
         else None,

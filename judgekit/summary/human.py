@@ -169,6 +169,7 @@ class CriterionHumans(BaseModel):
     n: int
     """Criteria graded by both the judge and a human."""
     agreement: Estimate | None = None
-    """Share of those where the judge's met / not met equals the human's (exact interval)."""
+    """Share of those where the judge's met / not met equals the human's: exact Clopper-Pearson interval
+    for one criterion; pooled over criteria, Korn-Graubard's interval clustered by item."""
     kappa: Estimate | None = None
     """Cohen's kappa (bootstrap interval); absent or NaN-free only when both verdicts vary."""
