@@ -10,6 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from judgekit.inputs.checklists import ALL_CALL
+from judgekit.metrics.items import ItemFacts, item_outcome
+from judgekit.metrics.outcomes import JudgedSet
+from judgekit.schema import Item, Judgment, Message, RubricItem
+
 FRUIT = [
     {"name": "apples", "criterion": "Mentions apples.", "points": 5},
     {"name": "pears", "criterion": "Mentions pears.", "points": 3},
@@ -75,3 +80,26 @@ def lazy_responder(request: Any) -> str:
     lines = text.replace("Criterion 1: [[MET]]", "Criterion 1: [[NOT MET]]") if "figs" in request.prompt else text
     poison = "Mentions poison" in request.prompt
     return "\n".join(line for line in lines.split("\n") if not (poison and line.startswith("Criterion 3:")))
+
+
+def rubric_fact(item_id: str, human: tuple[bool | None, ...] | None, criteria: int = 3) -> ItemFacts:
+    """A checklist item of `criteria` criteria c0, c1, ... and the human's verdicts on them."""
+    rubric = tuple(RubricItem(name=f"c{k}", criterion=f"Mentions c{k}.", points=1) for k in range(criteria))
+    item = Item(id=item_id, line=1, turns=(Message(role="user", content="Q"),), answer="A", rubric_items=rubric)
+    fact = ItemFacts.of(item)
+    fact.human_rubric = human
+    return fact
+
+
+def judged_set(name: str, facts: list[ItemFacts], verdicts: dict[str, tuple[float | None, ...]]) -> JudgedSet:
+    """A judge's set of `rubric_fact` items: one call grading every criterion per item (None: no verdict read)."""
+    rows = []
+    for fact in facts:
+        found = verdicts[fact.id]
+        status = "ok" if all(verdict is not None for verdict in found) else "unscored"
+        rows.append(
+            Judgment(item_id=fact.id, call=ALL_CALL, judge=name, request_hash=fact.id, status=status, criteria=found)
+        )
+    by_item = {row.item_id: {ALL_CALL: row} for row in rows}
+    outcomes = [item_outcome(fact, by_item[fact.id]) for fact in facts]
+    return JudgedSet(name=name, kind="pointwise", facts=facts, outcomes=outcomes, rows=rows, judge=name)

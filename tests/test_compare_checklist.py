@@ -7,45 +7,20 @@ and on a small set with a blank criterion and an item without human verdicts."""
 from __future__ import annotations
 
 import pytest
-from scipy.stats import binomtest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.proportion import proportion_confint
 
 from judgekit.compare.checklist_humans import checklist_humans, keyed_pairs
 from judgekit.compare.panel import combine
+from judgekit.compare.significance import CLUSTER_BOOTSTRAP
 from judgekit.compare.statistics import check_metric, compare
 from judgekit.errors import UsageError
-from judgekit.inputs.checklists import ALL_CALL
-from judgekit.metrics.items import ItemFacts, item_outcome
-from judgekit.metrics.outcomes import JudgedSet
-from judgekit.schema import Item, Judgment, Message, RubricItem
+from tests.checklist_helpers import judged_set as _set
+from tests.checklist_helpers import rubric_fact as _fact
 from tests.clustered_reference import korn_graubard
 
 M, N = 1.0, 0.0  # met, not met
 OPTIONS = {"resamples": 200, "seed": 0}
-Verdicts = tuple[float | None, ...]
-
-
-def _fact(item_id: str, human: tuple[bool | None, ...] | None, criteria: int = 3) -> ItemFacts:
-    rubric = tuple(RubricItem(name=f"c{k}", criterion=f"Mentions c{k}.", points=1) for k in range(criteria))
-    item = Item(id=item_id, line=1, turns=(Message(role="user", content="Q"),), answer="A", rubric_items=rubric)
-    fact = ItemFacts.of(item)
-    fact.human_rubric = human
-    return fact
-
-
-def _set(name: str, facts: list[ItemFacts], verdicts: dict[str, Verdicts]) -> JudgedSet:
-    """A judge's set: one call grading every criterion per item (None: no verdict read)."""
-    rows = []
-    for fact in facts:
-        found = verdicts[fact.id]
-        status = "ok" if all(verdict is not None for verdict in found) else "unscored"
-        rows.append(
-            Judgment(item_id=fact.id, call=ALL_CALL, judge=name, request_hash=fact.id, status=status, criteria=found)
-        )
-    by_item = {row.item_id: {ALL_CALL: row} for row in rows}
-    outcomes = [item_outcome(fact, by_item[fact.id]) for fact in facts]
-    return JudgedSet(name=name, kind="pointwise", facts=facts, outcomes=outcomes, rows=rows, judge=name)
 
 
 def _interval(right: int, n: int) -> tuple[float, float]:
@@ -107,10 +82,12 @@ def test_compare_ranks_by_criterion_agreement_and_tests_the_shared_pairs() -> No
     assert [(row.name, row.rank, row.human_n) for row in comparison.rows] == [("sharp", 1, 5), ("dull", 2, 5)]
     assert not comparison.warnings
     test = comparison.best_vs_runner_up
-    # Shared pairs: x c0 (both right), x c1 (sharp only), z c0 (sharp only), z c1, z c2 (dull only).
-    assert test is not None and (test.units, test.only_best_right, test.only_runner_up_right) == (5, 2, 1)
-    assert test.p_value == pytest.approx(binomtest(1, 3, 0.5).pvalue)
+    # Shared pairs: x c0 (both right), x c1 (sharp only), z c0 (sharp only), z c1, z c2 (dull only):
+    # 4 of 5 against 3 of 5, on two shared items, too few to resample (the bootstrap needs 3).
+    assert test is not None and (test.units, test.unit, test.method) == (2, "items", CLUSTER_BOOTSTRAP)
+    assert test.only_best_right is None and test.p_value is None and not test.significant
     assert test.difference is not None and test.difference.value == pytest.approx(1 / 5)
+    assert test.difference.low is None and "too few items for an interval" in test.statement
     assert set(keyed_pairs(sharp) or {}) == {("x", 0), ("x", 1), ("z", 0), ("z", 1), ("z", 2)}
 
 

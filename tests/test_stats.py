@@ -82,6 +82,26 @@ def test_cohen_kappa_matches_scikit_learn() -> None:
     assert estimate.low < estimate.value < estimate.high
 
 
+def test_kappa_of_a_table_of_counts() -> None:
+    from sklearn.metrics import confusion_matrix
+
+    assert agreement.kappa_of_table([[20, 5], [10, 15]]) == pytest.approx(0.4)  # the hand-worked example
+    rng = np.random.default_rng(8)
+    for size in (2, 3):
+        first = rng.integers(0, size, 80)
+        second = np.where(rng.random(80) < 0.5, first, rng.integers(0, size, 80))
+        table = confusion_matrix(first, second, labels=list(range(size)))
+        assert agreement.kappa_of_table(table) == pytest.approx(agreement.cohen_kappa_value(first, second))
+    # Both raters in one category throughout (chance agreement 1), or no pairs: undefined, as the value is.
+    assert np.isnan(agreement.kappa_of_table([[0, 0], [0, 7]])) and np.isnan(
+        agreement.cohen_kappa_value([1] * 7, [1] * 7)
+    )
+    assert np.isnan(agreement.kappa_of_table([[0, 0], [0, 0]]))
+    assert agreement.kappa_of_table([[0, 3], [4, 0]]) == pytest.approx(
+        agreement.cohen_kappa_value([0] * 3 + [1] * 4, [1] * 3 + [0] * 4)
+    )
+
+
 def test_agreement_with_and_without_ties_follows_mt_bench() -> None:
     judge = ["A", "B", "tie", "A", "B", "tie", "A"]
     human = ["A", "A", "tie", "tie", "B", "A", "A"]

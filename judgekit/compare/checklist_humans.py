@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from judgekit.compare.panel_run import panel_row
 from judgekit.inputs.checklists import ALL_CALL
 from judgekit.metrics.checklist import criterion_humans, human_pairs, verdicts_of
@@ -25,6 +27,7 @@ from judgekit.metrics.checklist_confidence import checklist_calibration
 from judgekit.metrics.items import ItemFacts, judge_rows_by_item
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Judgment, RubricItem
+from judgekit.stats.agreement import kappa_of_table
 from judgekit.summary import CriterionHumans, JudgeCalibration
 
 CHECKLIST_METRICS = ("criterion_agreement", "criterion_kappa")
@@ -86,6 +89,31 @@ def _pairs(judged: JudgedSet, by_item: Mapping[str, Mapping[str, Judgment]]) -> 
         for pairs in paired.values()
         for item, criterion, judge, human in pairs
     }
+
+
+def item_tables(first: Pairs, second: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, the 2 x 2 table (row: the row's verdict, column: the human's; not met first) of the
+    pairs both `first` and `second` decided, flattened to 4 counts: one row per shared item, in the
+    order the items first appear, for a bootstrap that resamples whole items."""
+    shared = [key for key in first if key in second]
+    rows = {item: number for number, item in enumerate(dict.fromkeys(item for item, _ in shared))}
+    tables = np.zeros((2, len(rows), 4))
+    for key in shared:
+        for side, pairs in enumerate((first, second)):
+            judge, human = pairs[key]
+            tables[side, rows[key[0]], 2 * judge + human] += 1
+    return tables[0], tables[1]
+
+
+def table_agreement(tables: np.ndarray) -> float:
+    """The pooled agreement of per-item tables (`item_tables`): the pairs on the diagonal over all."""
+    total = tables.sum(axis=0)
+    return float((total[0] + total[3]) / total.sum())
+
+
+def table_kappa(tables: np.ndarray) -> float:
+    """Cohen's kappa of the pairs the per-item tables (`item_tables`) count together."""
+    return kappa_of_table(tables.sum(axis=0).reshape(2, 2))
 
 
 def checklist_humans(judged: JudgedSet, options: Mapping[str, int]) -> ChecklistHumans | None:

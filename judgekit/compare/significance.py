@@ -4,8 +4,11 @@ measured on, each judge scored against the human references of its own data.
 - agreement (with or without ties): McNemar's exact test on the items only one of the two got
   right; the interval printed beside it is the exact one that test inverts, so "significant"
   and "the interval excludes 0" always say the same thing.
-- checklist agreement with human verdicts per criterion: the same two tests, on the (item,
-  criterion) pairs both rows and the human decided (`compare.checklist_humans`).
+- checklist agreement (and kappa) with human verdicts per criterion, pooled over the (item,
+  criterion) pairs both rows and the human decided (`compare.checklist_humans`): a paired
+  bootstrap that resamples items, each with all of its pairs. Criteria of one item share an
+  answer and a judge call, so they are not independent; McNemar's test over the pairs would
+  count each of them as a separate piece of evidence and give too small a p-value.
 - kappa and the correlations: a paired bootstrap of the difference; the verdict follows the
   interval, and the p-value comes from the same draws. Where the two disagree at the edge of
   0.05 (the percentile interval and the share of draws on either side of 0 are read from the
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from judgekit.compare.checklist_humans import CHECKLIST_METRICS, keyed_pairs
+from judgekit.compare.checklist_humans import CHECKLIST_METRICS, item_tables, keyed_pairs, table_agreement, table_kappa
 from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.levels import Level, groups_of, paired_values
 from judgekit.metrics.outcomes import JudgedSet
@@ -37,6 +40,7 @@ PAIRWISE_METRICS = ("agreement", "agreement_without_ties", "kappa")
 SCORE_METRICS = ("spearman", "kendall", "pearson")
 LEVEL = 0.05
 MCNEMAR = "McNemar exact test"
+CLUSTER_BOOTSTRAP = "paired bootstrap of whole items"
 
 
 class SignificanceTest(BaseModel):
@@ -105,12 +109,12 @@ def _test_labels(
         second_human.append(str(other_fact.human_label))
         second_verdicts.append(str(other.verdict))
     pairs = _Paired(first_verdicts, first_human, second_verdicts, second_human)
-    return _test_paired(best, runner_up, metric, pairs, options, "items")
+    return _test_paired(best, runner_up, metric, pairs, options)
 
 
 @dataclass
 class _Paired:
-    """The verdicts of best and runner-up, each beside its own human reference, unit by unit."""
+    """The verdicts of best and runner-up, each beside its own human reference, item by item."""
 
     first: list[str]
     first_human: list[str]
@@ -121,35 +125,29 @@ class _Paired:
 def _test_criteria(
     best: JudgedSet, runner_up: JudgedSet, metric: str, options: Mapping[str, int]
 ) -> SignificanceTest | None:
-    """Checklist agreement with the human verdicts: the (item, criterion) pairs both rows decided.
-
-    The pairs are taken as independent, as the pooled agreement's interval takes them; criteria of
-    one item share an answer and a call, so with many criteria per item the p-value is too small.
-    Resampling whole items (a cluster bootstrap) would fix both; not done yet."""
+    """Checklist agreement (or kappa) with the human verdicts on the (item, criterion) pairs both rows
+    decided, by a paired bootstrap over the items: criteria of one item share an answer and a judge
+    call, so a resample draws whole items, each with all of its shared pairs, for both rows at once."""
     first, second = keyed_pairs(best), keyed_pairs(runner_up)
     if first is None or second is None:
         return None
-    shared = [key for key in first if key in second]
-
-    def text(met: bool) -> str:
-        return "met" if met else "not met"
-
-    pairs = _Paired(
-        [text(first[key][0]) for key in shared],
-        [text(first[key][1]) for key in shared],
-        [text(second[key][0]) for key in shared],
-        [text(second[key][1]) for key in shared],
-    )
-    return _test_paired(best, runner_up, metric, pairs, options, "criterion verdicts")
+    first_tables, second_tables = item_tables(first, second)
+    if not first_tables.shape[0]:
+        return None
+    statistic = table_agreement if metric == "criterion_agreement" else table_kappa
+    difference, p = paired_difference(statistic, [first_tables], [second_tables], **options)
+    units = first_tables.shape[0]
+    return _bootstrap_result(metric, best, runner_up, units, "items", difference, p, CLUSTER_BOOTSTRAP)
 
 
 def _test_paired(
-    best: JudgedSet, runner_up: JudgedSet, metric: str, pairs: _Paired, options: Mapping[str, int], unit: str
+    best: JudgedSet, runner_up: JudgedSet, metric: str, pairs: _Paired, options: Mapping[str, int]
 ) -> SignificanceTest | None:
+    unit = "items"
     units = len(pairs.first)
     if not units:
         return None
-    if metric in ("kappa", "criterion_kappa"):
+    if metric == "kappa":
         difference, p = paired_difference(
             pairwise_stats.cohen_kappa_value,
             [pairs.first, pairs.first_human],
@@ -162,17 +160,16 @@ def _test_paired(
     only_first, only_second, p = mcnemar_exact(right_first, right_second)
     bounds = mcnemar_interval(only_first, only_second, units)
     value = (only_first - only_second) / units
-    single = unit[:-1] if unit.endswith("s") else unit  # "item", "criterion verdict"
     if bounds is not None:
         difference = Estimate(value=value, low=bounds[0], high=bounds[1], n=units, interval="clopper-pearson")
     else:
-        difference = Estimate(value=value, n=units, no_interval=f"no {single} was right for only one of the two")
+        difference = Estimate(value=value, n=units, no_interval="no item was right for only one of the two")
     significant = p < LEVEL
     basis = (
         f"exact interval from the {only_first + only_second} {unit} only one got right "
         f"({only_first} only {best.name}, {only_second} only {runner_up.name})"
         if bounds
-        else f"no {single} was right for only one of them"
+        else "no item was right for only one of them"
     )
     if bounds is not None and significant != _excludes_zero(difference):  # not expected: the two are dual
         basis += "; the interval and p disagree by rounding, and the verdict follows p"
@@ -257,7 +254,7 @@ def _bootstrap_result(
     """The verdict follows the bootstrap interval; p comes from the same draws."""
     significant = _excludes_zero(difference)
     if difference is None or difference.low is None:
-        basis = f"too few {unit} for an interval"
+        basis = (difference.no_interval if difference else None) or f"too few {unit} for an interval"
     elif p is not None and (p < LEVEL) != significant:
         side = "excludes" if significant else "includes"
         basis = (

@@ -73,6 +73,16 @@ def cohen_kappa_value(first: Sequence[str] | np.ndarray, second: Sequence[str] |
     return (observed - expected) / (1.0 - expected)
 
 
+def kappa_of_table(table: Sequence[Sequence[float]] | np.ndarray) -> float:
+    """Cohen's kappa of a k x k table of counts (rows the first rater's category, columns the second's),
+    as `cohen_kappa_value` gives it for the pairs the table counts; NaN where that is NaN. It is the
+    weighted kappa with disagreement weight 1 off the diagonal, so `_kappa_of` computes it."""
+    counts = np.asarray(table, dtype=float)
+    if counts.sum() <= 0:
+        return float("nan")
+    return float(_kappa_of(counts.reshape(1, -1), 1.0 - np.eye(counts.shape[0]))[0])
+
+
 def cohen_kappa(
     first: Sequence[str], second: Sequence[str], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> Estimate | None:
