@@ -4,7 +4,8 @@ Two kinds of interval are made here:
 
 - Proportions (win rate, agreement, pass rate, P(first), flip rate, P(longer)) get the exact
   Clopper-Pearson interval (`judgekit.stats.proportions`): valid at n = 1 and at 0% or 100%,
-  where a bootstrap has nothing to resample.
+  where a bootstrap has nothing to resample. A proportion pooled over clustered observations
+  (several checklist criteria per item) gets Korn and Graubard's version (`judgekit.stats.clustered`).
 - Means, correlations and model fits get a seeded percentile bootstrap: resample the items with
   replacement, recompute the statistic, and take the 2.5th and 97.5th percentiles. The
   percentile method is used rather than BCa because BCa's jackknife grows with the square of
