@@ -27,7 +27,6 @@ from judgekit.metrics.checklist_confidence import checklist_calibration
 from judgekit.metrics.items import ItemFacts, judge_rows_by_item
 from judgekit.metrics.outcomes import JudgedSet
 from judgekit.schema import Judgment, RubricItem
-from judgekit.stats.agreement import kappa_of_table
 from judgekit.summary import CriterionHumans, JudgeCalibration
 
 CHECKLIST_METRICS = ("criterion_agreement", "criterion_kappa")
@@ -109,11 +108,6 @@ def table_agreement(tables: np.ndarray) -> float:
     """The pooled agreement of per-item tables (`item_tables`): the pairs on the diagonal over all."""
     total = tables.sum(axis=0)
     return float((total[0] + total[3]) / total.sum())
-
-
-def table_kappa(tables: np.ndarray) -> float:
-    """Cohen's kappa of the pairs the per-item tables (`item_tables`) count together."""
-    return kappa_of_table(tables.sum(axis=0).reshape(2, 2))
 
 
 def checklist_humans(judged: JudgedSet, options: Mapping[str, int]) -> ChecklistHumans | None:

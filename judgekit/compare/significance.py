@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel
 
-from judgekit.compare.checklist_humans import CHECKLIST_METRICS, item_tables, keyed_pairs, table_agreement, table_kappa
+from judgekit.compare.checklist_humans import CHECKLIST_METRICS, item_tables, keyed_pairs, table_agreement
 from judgekit.metrics.items import ItemFacts, ItemOutcome
 from judgekit.metrics.levels import Level, groups_of, paired_values
 from judgekit.metrics.outcomes import JudgedSet
@@ -134,7 +134,7 @@ def _test_criteria(
     first_tables, second_tables = item_tables(first, second)
     if not first_tables.shape[0]:
         return None
-    statistic = table_agreement if metric == "criterion_agreement" else table_kappa
+    statistic = table_agreement if metric == "criterion_agreement" else pairwise_stats.kappa_of_tables
     difference, p = paired_difference(statistic, [first_tables], [second_tables], **options)
     units = first_tables.shape[0]
     return _bootstrap_result(metric, best, runner_up, units, "items", difference, p, CLUSTER_BOOTSTRAP)

@@ -26,11 +26,13 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from judgekit.inputs.checklists import ALL_CALL, call_name
 from judgekit.schema import Judgment, RubricItem
 from judgekit.stats import agreement as pairwise_stats
 from judgekit.stats.clustered import clustered_proportion
-from judgekit.stats.intervals import Estimate, mean_estimate
+from judgekit.stats.intervals import Estimate, mean_estimate, paired_estimate
 from judgekit.stats.proportions import proportion_estimate
 from judgekit.summary import ChecklistMetrics, CriterionHumans, CriterionMetrics
 
@@ -244,23 +246,23 @@ def human_pairs(
 def criterion_humans(pairs: Sequence[tuple[Hashable, bool, bool]], options: Mapping[str, int]) -> CriterionHumans:
     """The agreement and Cohen's kappa of (item, judge met, human met) pairs, as a run's summary gives them.
 
-    Pairs of one item share an answer and a judge call, so the agreement's interval is Korn and
-    Graubard's for data clustered by item (`stats.clustered`): pooled over many criteria per item it
-    is wider than counting every pair as independent; with one pair per item (a single criterion's
-    figures) it is the plain Clopper-Pearson interval."""
-    judge = ["met" if j else "not met" for _, j, _ in pairs]
-    human = ["met" if h else "not met" for _, _, h in pairs]
-    agreed: dict[Hashable, list[int]] = {}
-    for item, judge_met, human_met in pairs:
-        counts = agreed.setdefault(item, [0, 0])
-        counts[0] += judge_met == human_met
-        counts[1] += 1
+    Pairs of one item share an answer and a judge call, so both intervals treat an item as one cluster:
+    the agreement's is Korn and Graubard's for clustered data (`stats.clustered`), the kappa's a
+    bootstrap that resamples whole items (its n the items). Pooled over many criteria per item they are
+    wider than counting every pair as independent; with one pair per item (a single criterion's
+    figures) they are the plain Clopper-Pearson interval and the bootstrap over the pairs."""
+    tables: dict[Hashable, np.ndarray] = {}
+    for item, judge_met, human_met in pairs:  # per item: counts of (judge, human) = (N,N) (N,M) (M,N) (M,M)
+        tables.setdefault(item, np.zeros(4))[2 * judge_met + human_met] += 1
+    counts = np.array(list(tables.values())).reshape(-1, 4)
     return CriterionHumans(
         n=len(pairs),
         agreement=clustered_proportion(
-            [y for y, _ in agreed.values()], [m for _, m in agreed.values()], cluster="item"
+            [int(row[0] + row[3]) for row in counts], [int(row.sum()) for row in counts], cluster="item"
         ),
-        kappa=pairwise_stats.cohen_kappa(judge, human, resamples=options["resamples"], seed=options["seed"])
+        kappa=paired_estimate(
+            pairwise_stats.kappa_of_tables, [counts], resamples=options["resamples"], seed=options["seed"], unit="items"
+        )
         if pairs
         else None,
     )

@@ -83,6 +83,14 @@ def kappa_of_table(table: Sequence[Sequence[float]] | np.ndarray) -> float:
     return float(_kappa_of(counts.reshape(1, -1), 1.0 - np.eye(counts.shape[0]))[0])
 
 
+def kappa_of_tables(tables: np.ndarray) -> float:
+    """Cohen's kappa of the pairs that several k x k tables, each flattened to a row, count together:
+    the statistic of a bootstrap that resamples whole tables (the items of clustered pairs)."""
+    total = np.asarray(tables, dtype=float).sum(axis=0)
+    size = round(float(np.sqrt(total.size)))
+    return kappa_of_table(total.reshape(size, size))
+
+
 def cohen_kappa(
     first: Sequence[str], second: Sequence[str], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> Estimate | None:

@@ -172,4 +172,5 @@ class CriterionHumans(BaseModel):
     """Share of those where the judge's met / not met equals the human's: exact Clopper-Pearson interval
     for one criterion; pooled over criteria, Korn-Graubard's interval clustered by item."""
     kappa: Estimate | None = None
-    """Cohen's kappa (bootstrap interval); absent or NaN-free only when both verdicts vary."""
+    """Cohen's kappa (bootstrap interval over items, each with all its criteria; n the items); absent or
+    NaN-free only when both verdicts vary."""
