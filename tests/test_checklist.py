@@ -226,6 +226,11 @@ def test_agreement_with_human_verdicts_per_criterion(server: FakeProvider, tmp_p
     assert (pooled["agreement"]["low"], pooled["agreement"]["high"]) == pytest.approx(interval)
     pears = criteria["pears"]["human"]["agreement"]  # one pair per item: the plain exact interval
     assert (pears["low"], pears["high"]) == pytest.approx(proportion_confint(2, 3, method="beta"))
+    assert pooled["agreement"]["interval"] == "korn-graubard (clustered by item)"
+    # `report` on the run directory: the same figures, and its HTML page's pooled row shows the interval.
+    assert summary_of(run("report", "run", "--format", "json"))["checklist"]["human"] == pooled
+    assert run("report", "run", "--html", "report.html").exit_code == 0
+    assert f"90.9% [{interval[0] * 100:.1f}, {interval[1] * 100:.1f}] (n=11)" in Path("report.html").read_text()
     assert judge_pears != human_pears
 
 
