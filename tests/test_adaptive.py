@@ -156,6 +156,20 @@ def test_threshold_edges(biased: FakeProvider, tmp_path: Path, threshold: str, s
     assert biased.count() == len(GAPS) + second_orders
 
 
+def test_a_run_that_saved_no_call_says_why(biased: FakeProvider, tmp_path: Path) -> None:
+    """Every first verdict below the threshold: adaptive cost what swap costs, and the table says so."""
+    data = write_jsonl(tmp_path / "d.jsonl", quality_rows(GAPS))
+    all_unsure = ["--positions", "adaptive", "--swap-below", "1"]
+    every = run("eval", data, "-j", JUDGE, *LOGPROBS, *all_unsure, "-q", "--out", "all", "--markdown", "all.md")
+    assert every.exit_code == 0, every.output
+    text = Path("all.md").read_text()  # the same rows as the console table, unwrapped
+    assert f"{len(GAPS)} items got both orders" in text
+    assert "| Adaptive order: no call saved | every first verdict was a tie, unscored or below --swap-below 1;" in text
+    some = run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "some", "--markdown", "some.md")
+    assert some.exit_code == 0, some.output
+    assert "Adaptive order" in Path("some.md").read_text() and "no call saved" not in Path("some.md").read_text()
+
+
 def test_one_item(biased: FakeProvider, tmp_path: Path) -> None:
     rows = quality_rows([0.1])
     data = write_jsonl(tmp_path / "d.jsonl", rows)

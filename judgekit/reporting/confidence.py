@@ -42,4 +42,7 @@ def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
         if adaptive.kept is not None:
             text += f"; full swap's verdicts kept: {adaptive.kept.format(percent=True)}"
         rows.append(("Adaptive order", text))
+        if adaptive.items and adaptive.saved == 0:  # the threshold sits above every first verdict's confidence
+            why = f"every first verdict was a tie, unscored or below --swap-below {adaptive.threshold:g}"
+            rows.append(("Adaptive order: no call saved", f"{why}; lower it (--swap-audit shows what that keeps)"))
     return rows
