@@ -230,7 +230,10 @@ def test_agreement_with_human_verdicts_per_criterion(server: FakeProvider, tmp_p
     # `report` on the run directory: the same figures, and its HTML page's pooled row shows the interval.
     assert summary_of(run("report", "run", "--format", "json"))["checklist"]["human"] == pooled
     assert run("report", "run", "--html", "report.html").exit_code == 0
-    assert f"90.9% [{interval[0] * 100:.1f}, {interval[1] * 100:.1f}] (n=11)" in Path("report.html").read_text()
+    assert (
+        f"90.9% [{interval[0] * 100:.1f}, {interval[1] * 100:.1f}] (n=11, interval clustered by item)"
+        in Path("report.html").read_text()
+    )
     assert judge_pears != human_pears
 
 

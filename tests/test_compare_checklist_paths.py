@@ -127,7 +127,7 @@ def test_a_voting_panel_shows_it_on_its_combined_row(judge: Callable[..., FakePr
     assert "agreement with humans per criterion" in page and "60.0%" in page and "ECE 0.200 (n = 10)" in page
     low, high = korn_graubard(PANEL_RIGHT)  # the panel run's Markdown: its pooled row
     assert (
-        f"| all criteria |  |  |  | 1 | 60.0% \\[{low * 100:.1f}, {high * 100:.1f}\\] (n=10) |"
+        f"| all criteria |  |  |  | 1 | 60.0% \\[{low * 100:.1f}, {high * 100:.1f}\\] (n=10, interval clustered by item) |"
         in Path("panel.md").read_text()
     )
     table = run("eval", data, *judges, *PROMPT, "--out", "pan", "-q")

@@ -13,7 +13,10 @@ def _humans(human: CriterionHumans | None) -> list[str]:
         return ["–", "–"]
     agreement = human.agreement.format(percent=True) if human.agreement else "–"
     kappa = human.kappa.format(digits=2) if human.kappa else "–"
-    return [f"{agreement} (n={human.n})", kappa]
+    interval = human.agreement.interval if human.agreement else None
+    # The pooled row's pairs are not independent draws: say what its interval counts.
+    clustered = ", interval clustered by item" if interval and interval.startswith("korn-graubard") else ""
+    return [f"{agreement} (n={human.n}{clustered})", kappa]
 
 
 def checklist_title(checklist: ChecklistMetrics) -> str:
