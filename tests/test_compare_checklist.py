@@ -83,11 +83,11 @@ def test_compare_ranks_by_criterion_agreement_and_tests_the_shared_pairs() -> No
     assert not comparison.warnings
     test = comparison.best_vs_runner_up
     # Shared pairs: x c0 (both right), x c1 (sharp only), z c0 (sharp only), z c1, z c2 (dull only):
-    # 4 of 5 against 3 of 5, on two shared items, too few to resample (the bootstrap needs 3).
+    # 4 of 5 against 3 of 5, on two shared items, too few to resample (the bootstrap needs 10).
     assert test is not None and (test.units, test.unit, test.method) == (2, "items", CLUSTER_BOOTSTRAP)
     assert test.only_best_right is None and test.p_value is None and not test.significant
     assert test.difference is not None and test.difference.value == pytest.approx(1 / 5)
-    assert test.difference.low is None and "too few items for an interval" in test.statement
+    assert test.difference.low is None and "n=2 is too few for a bootstrap interval" in test.statement
     assert set(keyed_pairs(sharp) or {}) == {("x", 0), ("x", 1), ("z", 0), ("z", 1), ("z", 2)}
 
 

@@ -20,7 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from judgekit.stats.intervals import CONFIDENCE, DEFAULT_RESAMPLES, Estimate
+from judgekit.stats.intervals import (
+    CONFIDENCE,
+    DEFAULT_RESAMPLES,
+    MIN_BOOTSTRAP_ITEMS,
+    ZERO_WIDTH,
+    Estimate,
+    too_few,
+    without_interval,
+)
 
 
 def mcnemar_exact(first_right: Sequence[bool], second_right: Sequence[bool]) -> tuple[int, int, float]:
@@ -81,8 +89,8 @@ def paired_difference(
     value = float(statistic(*a)) - float(statistic(*b))
     if not np.isfinite(value):
         return None, None
-    if n < 3:
-        return Estimate(value=value, n=n), None
+    if n < MIN_BOOTSTRAP_ITEMS:  # a handful of units cannot show how the difference varies: no claim
+        return without_interval(value, n, too_few(n)), None
     rng = np.random.default_rng(seed)
     draws = np.empty(resamples)
     for index in range(resamples):
@@ -93,5 +101,7 @@ def paired_difference(
         return Estimate(value=value, n=n), None
     alpha = (1 - CONFIDENCE) / 2
     low, high = np.quantile(finite, [alpha, 1 - alpha])
+    if high - low <= 1e-12 * max(1.0, abs(value)):  # every resample alike: no p-value can come of that
+        return without_interval(value, n, ZERO_WIDTH), None
     p = min(1.0, 2.0 * min(float(np.mean(finite <= 0)), float(np.mean(finite >= 0))))
     return Estimate(value=value, low=float(low), high=float(high), n=n), p
