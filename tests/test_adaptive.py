@@ -168,6 +168,11 @@ def test_a_run_that_saved_no_call_says_why(biased: FakeProvider, tmp_path: Path)
     some = run("eval", data, "-j", JUDGE, *LOGPROBS, *ADAPTIVE, "-q", "--out", "some", "--markdown", "some.md")
     assert some.exit_code == 0, some.output
     assert "Adaptive order" in Path("some.md").read_text() and "no call saved" not in Path("some.md").read_text()
+    # An audit of every sure item judges them all twice too, but not because they were unsure: no such line.
+    audited = [*ADAPTIVE, "--swap-audit", "1", "-q", "--out", "audited", "--markdown", "audited.md"]
+    assert run("eval", data, "-j", JUDGE, *LOGPROBS, *audited).exit_code == 0
+    assert "no call saved" not in Path("audited.md").read_text()
+    assert summary("audited")["adaptive"]["saved"] == 0
 
 
 def test_one_item(biased: FakeProvider, tmp_path: Path) -> None:
@@ -188,6 +193,12 @@ def test_all_ties_get_both_orders(judge: Callable[..., FakeProvider], tmp_path: 
     assert server.count() == 8
     assert {line["verdict"] for line in outcomes("run").values()} == {"tie"}
     assert summary("run")["adaptive"]["flip_rate"]["value"] == 0.0
+    # Without a probability (parse) the same ties swap, and the line says lowering the threshold won't help.
+    parsed = run("eval", data, "-j", JUDGE, "--positions", "adaptive", "-q", "--out", "p", "--markdown", "p.md")
+    assert parsed.exit_code == 0, parsed.output
+    assert "| Adaptive order: no call saved | every first verdict was a tie or unscored; without a probability" in (
+        Path("p.md").read_text()
+    )
 
 
 def test_all_unscored_get_both_orders_and_stay_unscored(judge: Callable[..., FakeProvider], tmp_path: Path) -> None:

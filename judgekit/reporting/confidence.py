@@ -42,7 +42,15 @@ def confidence_rows(summary: Summary) -> list[tuple[str, str]]:
         if adaptive.kept is not None:
             text += f"; full swap's verdicts kept: {adaptive.kept.format(percent=True)}"
         rows.append(("Adaptive order", text))
-        if adaptive.items and adaptive.saved == 0:  # the threshold sits above every first verdict's confidence
-            why = f"every first verdict was a tie, unscored or below --swap-below {adaptive.threshold:g}"
-            rows.append(("Adaptive order: no call saved", f"{why}; lower it (--swap-audit shows what that keeps)"))
+        unsure_only = adaptive.audited == 0  # with an audit, sure items judged twice were drawn, not unsure
+        if adaptive.items and adaptive.saved == 0 and unsure_only:
+            rows.append(("Adaptive order: no call saved", _why_nothing_saved(summary, adaptive.threshold)))
     return rows
+
+
+def _why_nothing_saved(summary: Summary, threshold: float) -> str:
+    """Why an adaptive run judged every item in both orders, and what would change it."""
+    if summary.scoring is not None and summary.scoring.method == "parse":
+        return "every first verdict was a tie or unscored; without a probability (--score-method parse) only those swap"
+    why = f"every first verdict was a tie, unscored or below --swap-below {threshold:g}"
+    return f"{why}; lower it (--swap-audit shows what that keeps)"
