@@ -2,7 +2,7 @@
 tests: the cluster-robust variance from statsmodels (OLS of the 0/1 outcomes on a constant,
 cov_type="cluster"; its small-sample factor for one regressor is G / (G - 1)), the t ratio from
 scipy.stats.t and the beta quantiles from scipy.stats.beta, with the edge rules of
-`judgekit.stats.clustered` written out again."""
+`judgekit.stats.clustered` written out again (the rarer outcome in fewer than three items included)."""
 
 from __future__ import annotations
 
@@ -32,4 +32,10 @@ def korn_graubard(items: list[list[int]]) -> tuple[float, float]:
     variance = float(fit.bse[0] ** 2)
     design = min(total, p * (1 - p) / variance) if variance > 0 else total
     n_star = design * (t.ppf(0.975, total - 1) / t.ppf(0.975, clusters - 1)) ** 2
-    return beta_bounds(p * n_star, n_star)
+    low, high = beta_bounds(p * n_star, n_star)
+    minority = 0 if p > 0.5 else 1  # the rarer outcome (ones when they are at most half)
+    holding = sum(1 for item in items if minority in item)
+    if holding < 3:  # its variance rests on one or two items: never narrower than one observation per item
+        floor_low, floor_high = beta_bounds(p * clusters, clusters)
+        low, high = min(low, floor_low), max(high, floor_high)
+    return low, high

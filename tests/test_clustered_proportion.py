@@ -83,6 +83,24 @@ def test_all_agree_and_none_agree_weigh_one_observation_per_item() -> None:
     assert _estimate([[1] * 20, [1] * 20]) == pytest.approx(_reference([[1] * 20, [1] * 20]))
 
 
+def test_disagreements_in_one_or_two_items_never_narrow_the_interval() -> None:
+    """20 items of 20 criteria. Korn-Graubard alone gives a lower bound of 0.832 with no disagreement
+    and 0.985 with one: more disagreement, more certainty. With the rarer outcome in fewer than three
+    items the interval keeps at least one observation per item's width, so the lower bound only falls."""
+    lows = []
+    for wrong in range(3):
+        agreed = [20 - (1 if index < wrong else 0) for index in range(20)]
+        estimate = clustered_proportion(agreed, [20] * 20, cluster="item")
+        assert estimate is not None and estimate.low is not None
+        lows.append(estimate.low)
+        per_item = _beta_bounds(estimate.value * 20, 20)
+        assert estimate.low <= per_item[0] + 1e-12
+    assert lows[0] == pytest.approx(0.8316, abs=1e-4) and lows[0] > lows[1] > lows[2]
+    # Both disagreements in one item: the same floor.
+    one_item = clustered_proportion([18] + [20] * 19, [20] * 20, cluster="item")
+    assert one_item is not None and one_item.low is not None and one_item.low <= lows[0]
+
+
 def test_the_new_interval_covers_correlated_criteria_where_the_old_one_did_not() -> None:
     # 30 items of 10 criteria; each item's agreement rate is drawn from Beta(2, 0.5) (mean 0.8, an
     # intra-item correlation of 1 / 3.5), so criteria of one item agree together. Over 1000 seeded

@@ -21,7 +21,11 @@ edges, each so that no interval claims more independent evidence than the cluste
   G / (G - 1) factor, a small-sample correction the exact binomial interval does not need);
 - one cluster, or p of 0 or 1 (where var(p) is 0 and the method's convention is n* = N): the
   Clopper-Pearson interval of one observation per cluster (n = G, x = p G), so two items that agree
-  on all 20 criteria each weigh as two agreements, not forty.
+  on all 20 criteria each weigh as two agreements, not forty;
+- the rarer outcome held by fewer than MIN_MINORITY_CLUSTERS clusters: the variance then rests on
+  one or two clusters and can make the interval narrower as disagreements are added (20 items of 20
+  criteria: lower bound 0.832 with no disagreement, 0.985 with one), so the interval is never
+  narrower there than that of one observation per cluster; the edge above joins on without a jump.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ import numpy as np
 
 from judgekit.stats.intervals import CONFIDENCE, Estimate
 from judgekit.stats.proportions import METHOD as EXACT
+
+MIN_MINORITY_CLUSTERS = 3
+"""Clusters that must hold the rarer outcome before its between-cluster variance is trusted."""
 
 
 def korn_graubard_method(cluster: str) -> str:
@@ -79,9 +86,13 @@ def clustered_proportion(
     if clusters == total:
         low, high = beta_interval(agreed, total, confidence)
         return Estimate(value=p, low=low, high=high, n=total, interval=EXACT)
+    per_cluster = beta_interval(p * clusters, clusters, confidence)
     if clusters == 1 or agreed in (0, total):
-        low, high = beta_interval(p * clusters, clusters, confidence)
+        low, high = per_cluster
     else:
         n_star = effective_size([y for y, _ in kept], [m for _, m in kept], confidence)
         low, high = beta_interval(p * n_star, n_star, confidence)
+        rarer = [y for y, _ in kept] if 2 * agreed <= total else [m - y for y, m in kept]
+        if sum(1 for count in rarer if count > 0) < MIN_MINORITY_CLUSTERS:
+            low, high = min(low, per_cluster[0]), max(high, per_cluster[1])
     return Estimate(value=p, low=low, high=high, n=total, interval=korn_graubard_method(cluster))
