@@ -44,7 +44,9 @@ def test_every_item_is_judged_or_reported_and_nothing_is_paid_twice(
         reset=0.05,
         empty=0.03,
         retry_after=0.01,
-        stall_seconds=0.6,
+        # Far past --timeout 0.3: a stalled server closes its connection when the stall ends, and on a
+        # loaded machine a client that has not yet noticed its timeout would read that as a reset.
+        stall_seconds=3.0,
         seed=7,
     )
     server = judge(faults=faults)
