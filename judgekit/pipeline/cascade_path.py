@@ -45,9 +45,8 @@ from judgekit.metrics.cascade_thresholds import (
 )
 from judgekit.pipeline.confirm import agree_to_multiplied_calls
 from judgekit.pipeline.ending import RunEnd, end_run
-from judgekit.pipeline.request import progress_factory, refuse, refuse_selected_labels
+from judgekit.pipeline.request import progress_factory, refuse, refuse_selected_labels, say_start_notes
 from judgekit.pipeline.single_end import run_page
-from judgekit.reporting.messages import say
 from judgekit.store.rundir import slug
 
 if TYPE_CHECKING:
@@ -114,8 +113,7 @@ def cascade_run(request: EvalRequest, spec: CascadeSpec) -> int:
     planned = _plan(config, spec, out)
     check_options(request.post.gates, RunFacts.of(planned[0].manifest))
     refuse_selected_labels(planned[0])
-    for note in dict.fromkeys(note for prepared in planned for note in prepared.grading.notes()):
-        say(note)  # once, however many judges it concerns
+    say_start_notes(planned)  # each note once, however many judges it concerns
     agree_to_multiplied_calls(planned, request.yes)  # once for every judge (each counted on every item: at most)
     options = CascadeOptions(
         judges=spec.judges,

@@ -25,7 +25,13 @@ from judgekit.errors import Interrupted, UsageError
 from judgekit.judging.pricing import format_usd
 from judgekit.pipeline.confirm import agree_to_multiplied_calls
 from judgekit.pipeline.ending import PostRun, RunEnd, end_run
-from judgekit.pipeline.request import EvalRequest, progress_factory, refuse, refuse_selected_labels
+from judgekit.pipeline.request import (
+    EvalRequest,
+    progress_factory,
+    refuse,
+    refuse_selected_labels,
+    say_start_notes,
+)
 from judgekit.pipeline.single_end import run_end_of, run_page
 from judgekit.reporting.messages import say
 
@@ -60,8 +66,7 @@ def eval_run(request: EvalRequest) -> int:
     prepared = prepare(request.config)
     check_options(request.post.gates, RunFacts.of(prepared.manifest))
     refuse_selected_labels(prepared)
-    for note in prepared.grading.notes():
-        say(note)
+    say_start_notes([prepared])
     agree_to_multiplied_calls([prepared], request.yes)
     if request.batch is not None:
         from judgekit.pipeline.batch_path import batch_run
@@ -140,9 +145,7 @@ def compare_run(
     post.check_targets()
 
     def before_judging(prepared: list[Prepared]) -> None:
-        # Each judge's own start notes (a fallback, a verdict read by its pattern), as one run says them.
-        for note in dict.fromkeys(f"{run.grading.judge}: {note}" for run in prepared for note in run.grading.notes()):
-            say(note)
+        say_start_notes(prepared, by_judge=True)  # each judge's own, as one run says them
         agree_to_multiplied_calls(prepared, yes)
 
     result = run_compare(options, progress=progress_factory(quiet), before_judging=before_judging)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -10,6 +10,7 @@ from judgekit.config import EvalConfig
 from judgekit.errors import UsageError
 from judgekit.judging.progress import Progress, make_progress
 from judgekit.pipeline.ending import PostRun
+from judgekit.reporting.messages import say
 
 if TYPE_CHECKING:
     from judgekit.api import Prepared
@@ -63,3 +64,11 @@ def refuse_selected_labels(prepared: Prepared) -> None:
 def progress_factory(quiet: bool) -> Callable[[], Progress]:
     """The progress display every path starts (none under --quiet)."""
     return lambda: make_progress(enabled=not quiet)
+
+
+def say_start_notes(prepared: Sequence[Prepared], *, by_judge: bool = False) -> None:
+    """What each run says on stderr before its first call (a fallback, a verdict read by its pattern),
+    each note once; `by_judge` names the judge it concerns, where the judges' notes differ."""
+    notes = (f"{run.grading.judge}: {note}" if by_judge else note for run in prepared for note in run.grading.notes())
+    for note in dict.fromkeys(notes):
+        say(note)
