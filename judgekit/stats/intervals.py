@@ -82,21 +82,30 @@ def too_few(n: int, unit: str = "items") -> str:
     return f"n={n} is too few for a bootstrap interval (needs {MIN_BOOTSTRAP_ITEMS} {unit})"
 
 
-def percentile_interval(value: float, draws: np.ndarray, n: int, *, resamples: int, unit: str = "items") -> Estimate:
-    """The estimate with the 2.5th-97.5th percentiles of its bootstrap draws (NaN draws dropped).
-
-    No interval when the items are too few, when most resamples gave no value, or when the
-    draws have no spread.
-    """
+def percentile_bounds(
+    value: float, draws: np.ndarray, n: int, *, resamples: int, unit: str = "items"
+) -> tuple[float, float] | str:
+    """The 2.5th and 97.5th percentiles of bootstrap draws (NaN draws dropped), or why they make no
+    interval: the items are too few, most resamples gave no value, or the draws have no spread."""
     if n < MIN_BOOTSTRAP_ITEMS:
-        return without_interval(value, n, too_few(n, unit))
+        return too_few(n, unit)
     finite = draws[np.isfinite(draws)]
     if finite.size < resamples // 2:
-        return without_interval(value, n, "most resamples gave no value (too little variation in the data)")
+        return "most resamples gave no value (too little variation in the data)"
     alpha = (1 - CONFIDENCE) / 2
     low, high = (float(bound) for bound in np.quantile(finite, [alpha, 1 - alpha]))
     if high - low <= 1e-12 * max(1.0, abs(value)):
-        return without_interval(value, n, ZERO_WIDTH)
+        return ZERO_WIDTH
+    return low, high
+
+
+def percentile_interval(value: float, draws: np.ndarray, n: int, *, resamples: int, unit: str = "items") -> Estimate:
+    """The estimate with the 2.5th-97.5th percentiles of its bootstrap draws (`percentile_bounds`;
+    none, with the reason, where they make no interval)."""
+    bounds = percentile_bounds(value, draws, n, resamples=resamples, unit=unit)
+    if isinstance(bounds, str):
+        return without_interval(value, n, bounds)
+    low, high = bounds
     # A biased statistic (kappa on few items, say) can put every percentile on one side of the
     # estimate; an interval that leaves out its own estimate claims too much, so it is widened to it.
     low, high = min(low, value), max(high, value)

@@ -24,8 +24,8 @@ from judgekit.stats.intervals import (
     CONFIDENCE,
     DEFAULT_RESAMPLES,
     MIN_BOOTSTRAP_ITEMS,
-    ZERO_WIDTH,
     Estimate,
+    percentile_bounds,
     too_few,
     without_interval,
 )
@@ -96,12 +96,9 @@ def paired_difference(
     for index in range(resamples):
         picks = rng.integers(0, n, size=n)
         draws[index] = float(statistic(*(x[picks] for x in a))) - float(statistic(*(x[picks] for x in b)))
+    bounds = percentile_bounds(value, draws, n, resamples=resamples)
+    if isinstance(bounds, str):  # e.g. every resample alike: no p-value can come of that either
+        return without_interval(value, n, bounds), None
     finite = draws[np.isfinite(draws)]
-    if finite.size < resamples // 2:
-        return Estimate(value=value, n=n), None
-    alpha = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(finite, [alpha, 1 - alpha])
-    if high - low <= 1e-12 * max(1.0, abs(value)):  # every resample alike: no p-value can come of that
-        return without_interval(value, n, ZERO_WIDTH), None
     p = min(1.0, 2.0 * min(float(np.mean(finite <= 0)), float(np.mean(finite >= 0))))
-    return Estimate(value=value, low=float(low), high=float(high), n=n), p
+    return Estimate(value=value, low=bounds[0], high=bounds[1], n=n), p
