@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from judgekit.inputs.checklists import ALL_CALL
 from judgekit.metrics.calibration import calibration_of
+from judgekit.metrics.checklist import human_pairs, verdicts_of
 from judgekit.metrics.confidence import panel_vote_share
 from judgekit.metrics.items import ItemFacts
 from judgekit.schema import Judgment
@@ -38,21 +39,21 @@ def checklist_calibration(
     facts: Sequence[ItemFacts], by_item: Mapping[str, Mapping[str, Judgment]]
 ) -> JudgeCalibration | None:
     """The reliability table of the panel's per-criterion vote shares against the human verdicts;
-    None when no criterion has both (no human verdicts, or no panel voting per criterion)."""
+    None when no criterion has both (no human verdicts, or no panel voting per criterion). Its
+    entries are the pairs the pooled agreement counts (`checklist.human_pairs`) that carry votes."""
+    graded = [fact for fact in facts if fact.rubric_items is not None]
+    rubrics = [fact.rubric_items or () for fact in graded]
+    found = [verdicts_of(rubric, by_item.get(fact.id, {})) for fact, rubric in zip(graded, rubrics, strict=True)]
     confidence: list[float] = []
     correct: list[bool] = []
-    for fact in facts:
-        whole = by_item.get(fact.id, {}).get(ALL_CALL)
-        if fact.human_rubric is None or whole is None or whole.criteria is None or whole.criterion_votes is None:
-            continue
-        if whole.status == "error":  # a failed item decides nothing, as the agreement counts it (`human_pairs`)
-            continue
-        for verdict, votes, human in zip(whole.criteria, whole.criterion_votes, fact.human_rubric, strict=False):
-            share = None if votes is None else panel_vote_share(*votes)
-            if verdict is None or human is None or share is None:
-                continue
-            confidence.append(share)
-            correct.append((verdict == 1.0) == human)
+    for pairs in human_pairs(rubrics, [fact.human_rubric for fact in graded], found).values():
+        for position, index, judge_met, human_met in pairs:
+            votes = panel_criterion_votes(by_item.get(graded[position].id, {})) or []
+            backing = votes[index] if index < len(votes) else None
+            share = None if backing is None else panel_vote_share(*backing)
+            if share is not None:
+                confidence.append(share)
+                correct.append(judge_met == human_met)
     if not confidence:
         return None
     return calibration_of(SOURCE, confidence, correct)
