@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from judgekit.backends.base import (
     Backend,
     BackendOptions,
-    CapabilitiesPerModel,
     ChecksModels,
     ReportsEndpoints,
     ReportsRuntime,
+    capabilities_of,
 )
 from judgekit.backends.registry import ModelSpec, create_backend, parse_spec
 from judgekit.config import EvalConfig, check_same_run
@@ -148,10 +148,7 @@ def prepare(config: EvalConfig, backend: Backend | None = None) -> Prepared:
         )
     if isinstance(backend, ChecksModels):  # backends that can vet a name offline
         backend.check_model(spec.model)
-    capabilities = (
-        backend.capabilities_for(spec.model) if isinstance(backend, CapabilitiesPerModel) else backend.capabilities
-    )
-    grading.bind(str(spec), spec.model, capabilities, spec.provider)
+    grading.bind(str(spec), spec.model, capabilities_of(backend, spec.model), spec.provider)
     setup = grading.setup_for(template)
     params = setup.params
     resolved = {

@@ -87,6 +87,11 @@ class CapabilitiesPerModel(Protocol):
     def capabilities_for(self, model: str) -> Capabilities: ...
 
 
+def capabilities_of(backend: Backend, model: str) -> Capabilities:
+    """What `backend` can do with `model`: per model where it says so, else its one set."""
+    return backend.capabilities_for(model) if isinstance(backend, CapabilitiesPerModel) else backend.capabilities
+
+
 @runtime_checkable
 class ReportsRuntime(Protocol):
     """An in-process model that reports its load time and tokens/s for the summary."""

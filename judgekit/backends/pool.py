@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from judgekit.backends.base import Backend, BackendOptions, Capabilities, CapabilitiesPerModel
+from judgekit.backends.base import Backend, BackendOptions, Capabilities, capabilities_of
 from judgekit.errors import FatalProviderError, ProviderError, UsageError
 from judgekit.redact import redact
 from judgekit.schema import Completion, JudgeRequest
@@ -88,8 +88,7 @@ class EndpointPool:
     def capabilities_for(self, model: str) -> Capabilities:
         """What the replicas can do with `model`: replicas serve one judge, so the first one says
         (a Bedrock pool can force a verdict tool for Claude as one Bedrock judge can)."""
-        first = self.replicas[0].backend
-        return first.capabilities_for(model) if isinstance(first, CapabilitiesPerModel) else first.capabilities
+        return capabilities_of(self.replicas[0].backend, model)
 
     async def complete(self, request: JudgeRequest) -> Completion:
         while True:
